@@ -1,0 +1,39 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { TenantConfig } from "../lib/config/schema";
+import type { ServiceConfigurationRecord } from "../lib/m365/service-records";
+import { DomainDns, domainDnsPermissions } from "./dns";
+import { combinePermissions } from "./permissions";
+
+export interface RetainTenantArgs {
+  /** The validated stack configuration. */
+  config: TenantConfig;
+  /** Microsoft's record set per domain, for the domains with `microsoft365Records` on. */
+  microsoft365Records: Readonly<Record<string, readonly ServiceConfigurationRecord[]>>;
+}
+
+/** What deploying a whole tenant needs: the union of its components' needs. */
+export const retainTenantPermissions = combinePermissions(domainDnsPermissions);
+
+/** Everything one Microsoft 365 tenant needs for archiving with Retain (one per stack). */
+export class RetainTenant extends pulumi.ComponentResource {
+  readonly dns: DomainDns[];
+
+  constructor(name: string, args: RetainTenantArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("retain-m365:tenant:RetainTenant", name, {}, opts);
+    const { config } = args;
+
+    this.dns = config.domains.map((domain) => {
+      const records = args.microsoft365Records[domain.name];
+      if (domain.microsoft365Records && records === undefined) {
+        throw new Error(`RetainTenant ${name}: microsoft365Records is on for ${domain.name} but no record set was read`);
+      }
+      return new DomainDns(
+        `${name}-dns-${domain.name}`,
+        { domain: domain.name, zoneId: domain.zoneId, microsoft365Records: domain.microsoft365Records ? records : undefined },
+        { parent: this },
+      );
+    });
+
+    this.registerOutputs({ dnsRecords: this.dns.flatMap((d) => d.recordNames) });
+  }
+}

@@ -1,0 +1,170 @@
+import type { z } from "zod";
+import { NAMESPACE, keySchemas, type TenantConfig } from "./schema";
+
+/** One configuration value as Pulumi holds it; `secret` values from a stack file may be unreadable offline. */
+export interface RawConfigValue {
+  value: unknown;
+  secret: boolean;
+}
+/** Full configuration keys (`namespace:key`) → values, as read from a stack file or the Pulumi runtime. */
+export type RawConfig = Record<string, RawConfigValue>;
+
+export type ValidationResult =
+  | { ok: true; config: TenantConfig; warnings: string[] }
+  | { ok: false; errors: string[]; warnings: string[] };
+
+type KeyName = keyof typeof keySchemas;
+type Parsed = { [K in KeyName]?: z.output<(typeof keySchemas)[K]> };
+
+const CLOUDFLARE_TOKEN_KEY = "cloudflare:apiToken";
+
+/**
+ * Validates a tenant stack's configuration before any resource is declared. Reports every
+ * problem at once, each starting with its full key path; never echoes secret values.
+ */
+export function validateConfig(raw: RawConfig): ValidationResult {
+  const errors: string[] = [];
+  const warnings: string[] = [];
+  const parsed: Parsed = {};
+
+  for (const key of Object.keys(raw)) {
+    if (key.startsWith(`${NAMESPACE}:`) && !(key in keySchemas)) {
+      errors.push(`${key}: unknown key${suggestKey(key)}`);
+    }
+  }
+
+  for (const key of Object.keys(keySchemas) as KeyName[]) {
+    const entry = raw[key];
+    if (entry?.secret && entry.value === undefined) {
+      errors.push(`${key}: is stored as a secret, but it is not sensitive and must be readable offline; store it in plain text`);
+      continue;
+    }
+    const result = keySchemas[key].safeParse(entry?.value, { error: describeIssue });
+    if (result.success) {
+      (parsed as Record<string, unknown>)[key] = result.data;
+    } else {
+      errors.push(...result.error.issues.flatMap((issue) => formatIssue(key, issue)));
+    }
+  }
+
+  const token = raw[CLOUDFLARE_TOKEN_KEY];
+  if (token === undefined) {
+    warnings.push(
+      `${CLOUDFLARE_TOKEN_KEY}: not set; the Cloudflare provider will read CLOUDFLARE_API_TOKEN from the environment at deploy time`,
+    );
+  } else if (!token.secret) {
+    errors.push(
+      `${CLOUDFLARE_TOKEN_KEY}: is stored in plain text; store it encrypted with "pulumi config set --secret ${CLOUDFLARE_TOKEN_KEY}"`,
+    );
+  }
+
+  errors.push(...crossFieldProblems(parsed, warnings));
+
+  if (errors.length > 0) return { ok: false, errors, warnings };
+  return { ok: true, config: assemble(parsed), warnings };
+}
+
+function crossFieldProblems(parsed: Parsed, warnings: string[]): string[] {
+  const problems: string[] = [];
+  const domains = parsed[`${NAMESPACE}:domains`];
+  const admin = parsed[`${NAMESPACE}:adminUser`];
+  const worker = parsed[`${NAMESPACE}:workerUser`];
+  const access = parsed[`${NAMESPACE}:exchangeAccess`];
+
+  if (domains) {
+    const seen = new Map<string, number>();
+    domains.forEach((domain, index) => {
+      const first = seen.get(domain.name);
+      if (first === undefined) seen.set(domain.name, index);
+      else problems.push(`${NAMESPACE}:domains[${index}].name: "${domain.name}" is already listed as domains[${first}]`);
+    });
+    const names = domains.map((d) => d.name);
+    for (const [key, user] of [
+      [`${NAMESPACE}:adminUser`, admin],
+      [`${NAMESPACE}:workerUser`, worker],
+    ] as const) {
+      if (!user) continue;
+      const domain = user.userPrincipalName.slice(user.userPrincipalName.lastIndexOf("@") + 1).toLowerCase();
+      if (!names.includes(domain)) {
+        problems.push(
+          `${key}.userPrincipalName: domain "${domain}" is not one of the configured domains (${names.join(", ")})`,
+        );
+      }
+    }
+  }
+  if (admin && worker && admin.userPrincipalName.toLowerCase() === worker.userPrincipalName.toLowerCase()) {
+    problems.push(
+      `${NAMESPACE}:workerUser.userPrincipalName: must differ from ${NAMESPACE}:adminUser.userPrincipalName (two separate accounts are needed)`,
+    );
+  }
+  if (access?.mode === "application-impersonation") {
+    if (access.roles) {
+      problems.push(`${NAMESPACE}:exchangeAccess.roles: applies only to mode application-rbac; remove it or change the mode`);
+    }
+    if (access.scopeGroup) {
+      problems.push(`${NAMESPACE}:exchangeAccess.scopeGroup: applies only to mode application-rbac; remove it or change the mode`);
+    }
+    warnings.push(
+      `${NAMESPACE}:exchangeAccess.mode: application-impersonation assigns the ApplicationImpersonation role, which Exchange Online removed in February 2025; the deployment will be refused there. Use application-rbac.`,
+    );
+  }
+  return problems;
+}
+
+function assemble(parsed: Parsed): TenantConfig {
+  const need = <K extends KeyName>(key: K): NonNullable<Parsed[K]> => {
+    const value = parsed[key];
+    if (value === undefined) throw new Error(`internal: ${key} missing after successful validation`);
+    return value;
+  };
+  const worker = need(`${NAMESPACE}:workerUser`);
+  const access = need(`${NAMESPACE}:exchangeAccess`);
+  return {
+    tenantId: need("azuread:tenantId"),
+    domains: need(`${NAMESPACE}:domains`),
+    adminUser: need(`${NAMESPACE}:adminUser`),
+    workerUser: {
+      ...worker,
+      displayName: worker.displayName ?? worker.userPrincipalName.slice(0, worker.userPrincipalName.lastIndexOf("@")),
+    },
+    exchangeAccess: {
+      ...access,
+      roles: access.mode === "application-rbac" ? (access.roles ?? ["Application EWS.AccessAsApp"]) : [],
+    },
+    directorySync: need(`${NAMESPACE}:directorySync`),
+    passwordRotation: need(`${NAMESPACE}:passwordRotation`),
+  };
+}
+
+function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {
+  if (issue.code === "invalid_type") {
+    if (issue.input === undefined) return "is required";
+    const expected = issue.expected === "array" ? "a list" : issue.expected === "object" ? "a mapping of keys" : `a ${issue.expected}`;
+    return `must be ${expected} (got ${describeType(issue.input)})`;
+  }
+  if (issue.code === "invalid_value") return `must be one of: ${issue.values.map(String).join(", ")}`;
+  return undefined;
+}
+
+function describeType(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  return typeof value === "object" ? "a mapping" : `a ${typeof value}`;
+}
+
+function formatIssue(key: string, issue: z.core.$ZodIssue): string[] {
+  const at = key + issue.path.map((segment) => (typeof segment === "number" ? `[${segment}]` : `.${String(segment)}`)).join("");
+  if (issue.code === "unrecognized_keys") {
+    return issue.keys.map((name) => `${at}.${name}: unknown key`);
+  }
+  return [`${at}: ${issue.message}`];
+}
+
+function suggestKey(key: string): string {
+  const wanted = key.toLowerCase().replace(/[^a-z0-9:]/g, "");
+  const match = Object.keys(keySchemas).find(
+    (known) => known.startsWith(`${NAMESPACE}:`) && known.toLowerCase().replace(/[^a-z0-9:]/g, "") === wanted,
+  );
+  const known = Object.keys(keySchemas).filter((k) => k.startsWith(`${NAMESPACE}:`));
+  return match ? ` (did you mean ${match}?)` : ` (known keys: ${known.join(", ")})`;
+}

@@ -1,0 +1,91 @@
+import { loadIntoRuntime } from "../config/pulumi-runtime";
+import { validateConfig, type RawConfig } from "../config/validate";
+import { ConfigError } from "../errors";
+import { OfflineServiceConfigurationRecordSource } from "../m365/offline-records";
+import { deployTenant } from "../program";
+import { displayValue, startMockRuntime, type RegisteredResource } from "./mock-runtime";
+
+export const PROJECT = "retain-m365";
+
+/** One step, shaped like a step of `pulumi preview --json`. */
+export interface PlanStep {
+  op: "create";
+  urn: string;
+  newState: {
+    type: string;
+    urn: string;
+    custom: boolean;
+    parent?: string;
+    inputs: Record<string, unknown>;
+  };
+}
+
+export interface PlanHook {
+  name: string;
+  event: string;
+  resource: string;
+}
+
+export interface Plan {
+  stack: string;
+  steps: PlanStep[];
+  hooks: PlanHook[];
+  changeSummary: { create: number };
+  warnings: string[];
+}
+
+/**
+ * Renders what `pulumi up` of a new stack would create, offline: the configuration is validated,
+ * then the stack's program runs under Pulumi's mock runtime (no credentials, no network).
+ * Pulumi's runtime is process-global: one plan per process.
+ */
+export async function planStack(stack: string, raw: RawConfig): Promise<Plan> {
+  const validation = validateConfig(raw);
+  if (!validation.ok) throw new ConfigError(validation.errors, `stack ${stack}`);
+
+  const runtime = await startMockRuntime({ project: PROJECT, stack, preview: true });
+  loadIntoRuntime(raw);
+  await deployTenant({ recordSource: () => new OfflineServiceConfigurationRecordSource() });
+  await runtime.settle();
+
+  return toPlan(stack, runtime.resources, validation.warnings);
+}
+
+export function toPlan(stack: string, resources: readonly RegisteredResource[], warnings: string[]): Plan {
+  const stackUrn = `urn:pulumi:${stack}::${PROJECT}::pulumi:pulumi:Stack::${PROJECT}-${stack}`;
+  const steps: PlanStep[] = [
+    { op: "create", urn: stackUrn, newState: { type: "pulumi:pulumi:Stack", urn: stackUrn, custom: false, inputs: {} } },
+    ...treeOrder(resources).map(
+      (r): PlanStep => ({
+        op: "create",
+        urn: r.urn,
+        newState: {
+          type: r.type,
+          urn: r.urn,
+          custom: r.custom,
+          parent: r.parent ?? stackUrn,
+          inputs: displayValue(r.inputs) as Record<string, unknown>,
+        },
+      }),
+    ),
+  ];
+  return { stack, steps, hooks: [], changeSummary: { create: steps.length }, warnings };
+}
+
+/** Parents before children, siblings components-first then by name: stable from run to run. */
+function treeOrder(resources: readonly RegisteredResource[]): RegisteredResource[] {
+  const byParent = new Map<string | undefined, RegisteredResource[]>();
+  for (const r of resources) byParent.set(r.parent, [...(byParent.get(r.parent) ?? []), r]);
+  const ordered: RegisteredResource[] = [];
+  const visit = (parent: string | undefined) => {
+    const children = [...(byParent.get(parent) ?? [])].sort(
+      (a, b) => Number(a.custom) - Number(b.custom) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+    );
+    for (const child of children) {
+      ordered.push(child);
+      visit(child.urn);
+    }
+  };
+  visit(undefined);
+  return ordered;
+}

@@ -1,0 +1,43 @@
+import * as pulumi from "@pulumi/pulumi";
+import { RetainTenant } from "../components/tenant";
+import { ConfigError } from "./errors";
+import { readRuntimeConfig } from "./config/pulumi-runtime";
+import type { TenantConfig } from "./config/schema";
+import { validateConfig } from "./config/validate";
+import type { ServiceConfigurationRecord, ServiceConfigurationRecordSource } from "./m365/service-records";
+
+export interface ProgramDependencies {
+  /** Where Microsoft's DNS record set comes from; asked only when a domain has `microsoft365Records` on. */
+  recordSource: (config: TenantConfig) => ServiceConfigurationRecordSource;
+}
+
+/**
+ * The Pulumi program of one tenant stack: validate the configuration before declaring anything,
+ * read what must be read, declare the tenant, return the stack outputs.
+ */
+export async function deployTenant(deps: ProgramDependencies): Promise<Record<string, unknown>> {
+  const validation = validateConfig(readRuntimeConfig());
+  for (const warning of validation.warnings) void pulumi.log.warn(warning);
+  if (!validation.ok) throw new ConfigError(validation.errors, `stack ${pulumi.getStack()}`);
+  const { config } = validation;
+
+  const microsoft365Records = await readMicrosoft365Records(config, deps);
+  const tenant = new RetainTenant(pulumi.getStack(), { config, microsoft365Records });
+
+  return {
+    tenantId: config.tenantId,
+    domains: config.domains.map((d) => d.name),
+    dnsRecords: tenant.dns.flatMap((d) => d.recordNames),
+  };
+}
+
+async function readMicrosoft365Records(
+  config: TenantConfig,
+  deps: ProgramDependencies,
+): Promise<Record<string, ServiceConfigurationRecord[]>> {
+  const wanted = config.domains.filter((d) => d.microsoft365Records);
+  if (wanted.length === 0) return {};
+  const source = deps.recordSource(config);
+  const entries = await Promise.all(wanted.map(async (d) => [d.name, await source.recordsFor(d.name)] as const));
+  return Object.fromEntries(entries);
+}
