@@ -133,7 +133,7 @@ export const directorySyncSchema = z.strictObject({
 /** One schema per configuration key, each validated on its own so every problem is reported. */
 export const keySchemas = {
   [`${NAMESPACE}:domains`]: z
-    .array(domainSchema, { error: "must be a list of domains" })
+    .array(domainSchema, { error: (issue) => (issue.input === undefined ? "is required" : "must be a list of domains") })
     .min(1, "must list at least one domain"),
   [`${NAMESPACE}:adminUser`]: adminUserSchema,
   [`${NAMESPACE}:workerUser`]: workerUserSchema,

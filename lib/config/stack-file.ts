@@ -48,7 +48,7 @@ export function loadConfigFile(file: string): RawConfig {
   } catch (error) {
     throw new UserFacingError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, ExitCode.invalidInput);
   }
-  const document = parseDocument(text, { prettyErrors: false });
+  const document = parseDocument(text);
   if (document.errors.length > 0) {
     throw new ConfigError(
       document.errors.map((e) => `line ${e.linePos?.[0].line ?? "?"}: ${e.message.split("\n")[0]}`),

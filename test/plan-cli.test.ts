@@ -1,0 +1,162 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { before, describe, it } from "node:test";
+import { stringify } from "yaml";
+import type { Plan } from "../lib/plan/plan";
+import { REPO_ROOT, runCli, type CliResult } from "./support/cli";
+
+const exampleFile = path.join(REPO_ROOT, "stacks", "Pulumi.example.yaml");
+const exampleCiphertext = /secure: (\S+)/.exec(readFileSync(exampleFile, "utf8"))?.[1] ?? "";
+const tmp = mkdtempSync(path.join(tmpdir(), "retain-plan-"));
+
+function writeStackFile(name: string, config: Record<string, unknown>): string {
+  const file = path.join(tmp, name);
+  writeFileSync(file, stringify({ config }));
+  return file;
+}
+const noStackTrace = (r: CliResult) => assert.doesNotMatch(r.stderr + r.stdout, /^\s+at .+\(.+:\d+:\d+\)$/m);
+
+describe("plan --stack example --json", () => {
+  let result: CliResult;
+  let plan: Plan;
+  before(() => {
+    result = runCli(["plan", "--stack", "example", "--json"]);
+    plan = JSON.parse(result.stdout) as Plan;
+  });
+
+  it("exits 0 with one JSON object shaped like pulumi preview --json", () => {
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(plan.stack, "example");
+    assert.ok(Array.isArray(plan.steps) && plan.steps.length > 0);
+    assert.ok(Array.isArray(plan.hooks));
+    assert.equal(plan.changeSummary.create, plan.steps.length);
+    for (const step of plan.steps) {
+      assert.equal(step.op, "create");
+      assert.match(step.urn, /^urn:pulumi:example::retain-m365::/);
+      assert.equal(typeof step.newState.type, "string");
+      assert.equal(typeof step.newState.inputs, "object");
+    }
+  });
+
+  it("declares the autodiscover CNAME and SRV for every domain of the stack", () => {
+    const records = plan.steps.filter((s) => s.newState.type === "cloudflare:index/dnsRecord:DnsRecord").map((s) => s.newState.inputs);
+    for (const domain of ["example.com", "example.net"]) {
+      const cname = records.find((r) => r.name === `autodiscover.${domain}`);
+      assert.ok(cname, `no CNAME for ${domain}`);
+      assert.equal(cname.type, "CNAME");
+      assert.equal(cname.content, "autodiscover.outlook.com");
+      assert.equal(cname.proxied, false);
+      assert.equal(cname.ttl, 3600);
+      const srv = records.find((r) => r.name === `_autodiscover._tcp.${domain}`);
+      assert.ok(srv, `no SRV for ${domain}`);
+      assert.equal(srv.type, "SRV");
+      assert.deepEqual(srv.data, { priority: 0, weight: 0, port: 443, target: "autodiscover.outlook.com" });
+    }
+  });
+
+  it("shows Microsoft's record set for example.com with deploy-time values as [unknown]", () => {
+    const mx = plan.steps.find((s) => s.newState.inputs.type === "MX");
+    assert.ok(mx);
+    assert.equal(mx.newState.inputs.name, "example.com");
+    assert.equal(mx.newState.inputs.content, "[unknown]");
+    assert.ok(!plan.steps.some((s) => s.newState.inputs.type === "MX" && s.newState.inputs.name === "example.net"));
+  });
+
+  it("never prints the Cloudflare token (nor its ciphertext)", () => {
+    assert.ok(exampleCiphertext.length > 10);
+    assert.ok(!result.stdout.includes(exampleCiphertext) && !result.stderr.includes(exampleCiphertext));
+    assert.ok(!result.stdout.includes(exampleCiphertext.split(":")[2] ?? "never"));
+  });
+
+  it("is stable from run to run", () => {
+    const again = runCli(["plan", "--stack", "example", "--json"]);
+    assert.equal(again.stdout, result.stdout);
+  });
+});
+
+describe("plan: readable table", () => {
+  it("prints a Markdown table of every resource for a pull request", () => {
+    const result = runCli(["plan", "--stack", "example"]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^\| Op \| Type \| Name \| Details \|$/m);
+    assert.match(
+      result.stdout,
+      /^\| create \| cloudflare:index\/dnsRecord:DnsRecord \| example-dns-example\.com-autodiscover-srv \| SRV _autodiscover\._tcp\.example\.com → 0 0 443 autodiscover\.outlook\.com \(DNS-only, TTL 3600\) \|$/m,
+    );
+    assert.match(result.stdout, /^\d+ to create\.$/m);
+  });
+});
+
+describe("plan: invalid configuration", () => {
+  it("exits 2 and lists every mistake with its key path, without a stack trace", () => {
+    const file = writeStackFile("Pulumi.broken.yaml", {
+      "azuread:tenantId": "not-a-guid",
+      "cloudflare:apiToken": "plain-text-token-value",
+      "retain-m365:domains": [{ name: "Example.com", zoneId: "123" }],
+      "retain-m365:adminUser": { userPrincipalName: "sync@elsewhere.org", directoryRole: "Global Administrator" },
+      "retain-m365:workerUser": { userPrincipalName: "RetainWorker@example.com", usageLocation: "usa" },
+      "retain-m365:directorySync": { outputDir: "relative/", backups: -2 },
+      "retain-m365:bogus": true,
+    });
+    const result = runCli(["plan", "--config-file", file]);
+    assert.equal(result.code, 2);
+    assert.equal(result.stdout, "");
+    for (const key of [
+      "azuread:tenantId",
+      "cloudflare:apiToken",
+      "retain-m365:domains[0].name",
+      "retain-m365:domains[0].zoneId",
+      "retain-m365:adminUser.directoryRole",
+      "retain-m365:workerUser.usageLocation",
+      "retain-m365:workerUser.licenseSku",
+      "retain-m365:directorySync.outputDir",
+      "retain-m365:directorySync.backups",
+      "retain-m365:bogus",
+    ]) {
+      assert.ok(result.stderr.includes(`  - ${key}: `), `${key} missing from:\n${result.stderr}`);
+    }
+    assert.match(result.stderr, /^retain-m365: stack broken has \d+ problems:$/m);
+    assert.ok(!result.stderr.includes("plain-text-token-value"));
+    noStackTrace(result);
+  });
+
+  it("exits 2 on a file that is not YAML, naming the line", () => {
+    const file = path.join(tmp, "Pulumi.garbled.yaml");
+    writeFileSync(file, "config:\n  retain-m365:domains: [\n");
+    const result = runCli(["plan", "--config-file", file]);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /is not valid YAML.*\n\s+- line \d+/);
+    noStackTrace(result);
+  });
+
+  it("exits 2 for a stack that does not exist, listing the stacks there are", () => {
+    const result = runCli(["plan", "--stack", "nope"]);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /no stack file stacks\/Pulumi\.nope\.yaml \(stacks there: example\)/);
+  });
+});
+
+describe("plan: usage", () => {
+  it("documents its options with --help and exits 0", () => {
+    const result = runCli(["plan", "--help"]);
+    assert.equal(result.code, 0);
+    for (const option of ["--stack <name>", "--config-file <path>", "--json", "--stacks-dir <dir>"]) {
+      assert.ok(result.stdout.includes(option), `--help lacks ${option}`);
+    }
+  });
+
+  it("exits 2 when neither --stack nor --config-file is given, or both are", () => {
+    assert.equal(runCli(["plan"]).code, 2);
+    const both = runCli(["plan", "--stack", "example", "--config-file", exampleFile]);
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /cannot be used with/);
+  });
+
+  it("exits 2 on an unknown option", () => {
+    const result = runCli(["plan", "--stack", "example", "--jsn"]);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /unknown option '--jsn'/);
+  });
+});

@@ -1,0 +1,35 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, it } from "node:test";
+import { retainTenantPermissions } from "../components/tenant";
+import { READ_ONLY_DIRECTORY_ROLES } from "../lib/config/schema";
+import { REPO_ROOT } from "./support/cli";
+
+const readme = readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
+const packageJson = JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
+
+describe("README agrees with the code", () => {
+  it("starts with the install and test commands, and the test command is the one CI runs", () => {
+    const firstBlock = /```sh\n([\s\S]*?)```/.exec(readme)?.[1] ?? "";
+    assert.match(firstBlock, /^npm ci\b/m);
+    assert.match(firstBlock, /^npm test\b/m);
+    assert.match(readFileSync(path.join(REPO_ROOT, ".ci", "run"), "utf8"), /^npm test$/m);
+    assert.match(packageJson.scripts.test ?? "", /lint.*typecheck.*test:unit/);
+  });
+
+  it("lists every permission the tenant's components declare", () => {
+    const all = [
+      ...retainTenantPermissions.graph,
+      ...retainTenantPermissions.entraRoles,
+      ...retainTenantPermissions.cloudflare,
+      ...retainTenantPermissions.exchange,
+    ];
+    assert.ok(all.length > 0);
+    for (const permission of all) assert.ok(readme.includes(permission), `README lacks the permission "${permission}"`);
+  });
+
+  it("names the read-only directory roles the config accepts", () => {
+    for (const role of Object.keys(READ_ONLY_DIRECTORY_ROLES)) assert.ok(readme.includes(role), `README lacks ${role}`);
+  });
+});
