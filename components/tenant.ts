@@ -1,6 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { TenantConfig } from "../lib/config/schema";
 import type { ServiceConfigurationRecord } from "../lib/m365/service-records";
+import { RetainAccounts, retainAccountsPermissions } from "./accounts";
+import { RetainApplication, retainApplicationPermissions } from "./application";
 import { DomainDns, domainDnsPermissions } from "./dns";
 import { combinePermissions } from "./permissions";
 
@@ -12,11 +14,13 @@ export interface RetainTenantArgs {
 }
 
 /** What deploying a whole tenant needs: the union of its components' needs. */
-export const retainTenantPermissions = combinePermissions(domainDnsPermissions);
+export const retainTenantPermissions = combinePermissions(domainDnsPermissions, retainAccountsPermissions, retainApplicationPermissions);
 
 /** Everything one Microsoft 365 tenant needs for archiving with Retain (one per stack). */
 export class RetainTenant extends pulumi.ComponentResource {
   readonly dns: DomainDns[];
+  readonly accounts: RetainAccounts;
+  readonly application: RetainApplication;
 
   constructor(name: string, args: RetainTenantArgs, opts?: pulumi.ComponentResourceOptions) {
     super("retain-m365:tenant:RetainTenant", name, {}, opts);
@@ -34,6 +38,22 @@ export class RetainTenant extends pulumi.ComponentResource {
       );
     });
 
-    this.registerOutputs({ dnsRecords: this.dns.flatMap((d) => d.recordNames) });
+    this.accounts = new RetainAccounts(
+      `${name}-accounts`,
+      {
+        tenantId: config.tenantId,
+        admin: config.adminUser,
+        worker: config.workerUser,
+        passwordRotation: config.passwordRotation,
+        protect: config.protectUsers,
+      },
+      { parent: this },
+    );
+    this.application = new RetainApplication(`${name}-app`, config.application, { parent: this });
+
+    this.registerOutputs({
+      dnsRecords: this.dns.flatMap((d) => d.recordNames),
+      applicationClientId: this.application.clientId,
+    });
   }
 }

@@ -24,10 +24,20 @@ export async function deployTenant(deps: ProgramDependencies): Promise<Record<st
   const microsoft365Records = await readMicrosoft365Records(config, deps);
   const tenant = new RetainTenant(pulumi.getStack(), { config, microsoft365Records });
 
+  const { accounts, application } = tenant;
   return {
     tenantId: config.tenantId,
     domains: config.domains.map((d) => d.name),
     dnsRecords: tenant.dns.flatMap((d) => d.recordNames),
+    adminUserPrincipalName: accounts.admin.userPrincipalName,
+    adminObjectId: accounts.admin.objectId,
+    workerUserPrincipalName: accounts.worker.userPrincipalName,
+    workerObjectId: accounts.worker.objectId,
+    applicationClientId: application.clientId,
+    // Secrets: shown only with `pulumi stack output --show-secrets`.
+    adminPassword: accounts.adminPassword,
+    workerPassword: accounts.workerPassword,
+    ...(application.clientSecret ? { applicationClientSecret: application.clientSecret } : {}),
   };
 }
 

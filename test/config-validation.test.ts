@@ -38,6 +38,9 @@ describe("config validation: a valid stack", () => {
       backups: 7,
       maxShrinkPercent: 20,
     });
+    assert.equal(config.protectUsers, true, "users are protected unless asked otherwise");
+    assert.deepEqual(config.application.credential, { type: "secret", lifetimeDays: 180 });
+    assert.equal(config.application.displayName, "Retain Archiving");
   });
 
   it("accepts a Windows output folder and keys without the namespace prefix are not needed", () => {
@@ -104,6 +107,10 @@ const invalid: [string, () => Values, RegExp][] = [
   ["tenant id not a GUID", () => ({ ...clone(), "azuread:tenantId": "contoso.onmicrosoft.com" }), /^azuread:tenantId: must be the tenant id, a GUID$/],
   ["no tenant id", () => ({ ...clone(), "azuread:tenantId": undefined }), /^azuread:tenantId: is required$/],
   ["misspelt top-level key", () => ({ ...clone(), "retain-m365:directorysync": {} }), /^retain-m365:directorysync: unknown key \(did you mean retain-m365:directorySync\?\)$/],
+  ["unknown app credential type", edit("retain-m365:application", (a) => (a.credential = { type: "password" })), /^retain-m365:application\.credential\.type: must be secret or certificate$/],
+  ["secret lifetime of zero days", edit("retain-m365:application", (a) => (a.credential = { type: "secret", lifetimeDays: 0 })), /^retain-m365:application\.credential\.lifetimeDays: must be at least 1$/],
+  ["certificate that is not PEM", edit("retain-m365:application", (a) => (a.credential = { type: "certificate", certificate: "MIIB..." })), /^retain-m365:application\.credential\.certificate: must be a PEM certificate/],
+  ["protectUsers as a word", () => ({ ...clone(), "retain-m365:protectUsers": "yes" }), /^retain-m365:protectUsers: must be true or false$/],
   ["adminUser not a mapping", () => ({ ...clone(), "retain-m365:adminUser": "retain-sync@example.com" }), /^retain-m365:adminUser: must be a mapping of keys \(got a string\)$/],
 ];
 

@@ -76,6 +76,52 @@ describe("plan --stack example --json", () => {
   });
 });
 
+describe("plan --stack example --json: identities", () => {
+  let plan: Plan;
+  let text: string;
+  before(() => {
+    const result = runCli(["plan", "--stack", "example", "--json"]);
+    assert.equal(result.code, 0, result.stderr);
+    text = result.stdout + result.stderr;
+    plan = JSON.parse(result.stdout) as Plan;
+  });
+  const ofType = (type: string) => plan.steps.filter((s) => s.newState.type === type);
+
+  it("declares two protected users whose passwords never expire and print as [secret]", () => {
+    const users = ofType("azuread:index/user:User");
+    assert.deepEqual(users.map((u) => u.newState.inputs.userPrincipalName).sort(), ["RetainWorker@example.com", "retain-sync@example.com"]);
+    for (const user of users) {
+      assert.equal(user.newState.inputs.disablePasswordExpiration, true);
+      assert.equal(user.newState.inputs.forcePasswordChange, false);
+      assert.equal(user.newState.inputs.password, "[secret]");
+      assert.equal(user.newState.protect, true);
+    }
+  });
+
+  it("assigns the admin Global Reader by template id and licenses the worker", () => {
+    const [role] = ofType("azuread:index/directoryRoleAssignment:DirectoryRoleAssignment");
+    assert.equal(role?.newState.inputs.roleId, "f2ef992c-3afb-46b9-b7cf-a126ee74c451");
+    assert.equal(role?.newState.inputs.principalObjectId, "[unknown]");
+    const [licence] = ofType("pulumi-nodejs:dynamic/identity:MailboxLicense");
+    assert.equal(licence?.newState.inputs.skuPartNumber, "EXCHANGESTANDARD");
+    assert.equal(licence?.newState.inputs.userId, "[unknown]");
+    assert.equal(licence?.newState.inputs.__provider, undefined, "no serialized provider code in the plan");
+  });
+
+  it("declares the application, its service principal and the two Graph permissions", () => {
+    assert.equal(ofType("azuread:index/application:Application").length, 1);
+    assert.equal(ofType("azuread:index/servicePrincipal:ServicePrincipal").length, 1);
+    const grants = ofType("azuread:index/appRoleAssignment:AppRoleAssignment").map((s) => s.newState.inputs);
+    assert.deepEqual(grants.map((g) => g.appRoleId).sort(), ["98830695-27a2-44f7-8c18-0c3ebc9698f6", "df021288-bdef-4463-88db-98f22de89214"]);
+    for (const grant of grants) assert.equal(grant.resourceObjectId, "[unknown]", "Graph's service principal is looked up at deploy time");
+    assert.equal(ofType("azuread:index/applicationPassword:ApplicationPassword").length, 1);
+  });
+
+  it("contains no password, secret or token value", () => {
+    assert.doesNotMatch(text, /"(password|value|clientSecret|result)": "(?!\[secret\]|\[unknown\])/);
+  });
+});
+
 describe("plan: readable table", () => {
   it("prints a Markdown table of every resource for a pull request", () => {
     const result = runCli(["plan", "--stack", "example"]);

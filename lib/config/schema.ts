@@ -130,6 +130,33 @@ export const directorySyncSchema = z.strictObject({
   maxShrinkPercent: z.number("must be a number").min(0, "must be between 0 and 100").max(100, "must be between 0 and 100").default(20),
 });
 
+const PEM_CERTIFICATE = /^-----BEGIN CERTIFICATE-----\s[A-Za-z0-9+/=\s]+-----END CERTIFICATE-----\s*$/;
+
+export const applicationSchema = z.strictObject({
+  displayName: displayName.default("Retain Archiving"),
+  credential: z
+    .discriminatedUnion(
+      "type",
+      [
+        z.strictObject({
+          type: z.literal("secret"),
+          lifetimeDays: z.int("must be a whole number").min(1, "must be at least 1").max(730, "must be at most 730 (two years)").default(180),
+        }),
+        z.strictObject({
+          type: z.literal("certificate"),
+          certificate: z.string().regex(PEM_CERTIFICATE, "must be a PEM certificate (-----BEGIN CERTIFICATE----- …), the public part only"),
+        }),
+      ],
+      { error: (issue) => (issue.input === undefined ? "is required" : "must be secret or certificate") },
+    )
+    .default({ type: "secret", lifetimeDays: 180 }),
+  credentialRotation: z
+    .union([z.string(), z.number()], { error: "must be a string such as \"2026-11\"" })
+    .transform(String)
+    .refine((value) => value.trim().length > 0, "must not be empty")
+    .default("initial"),
+});
+
 /** One schema per configuration key, each validated on its own so every problem is reported. */
 export const keySchemas = {
   [`${NAMESPACE}:domains`]: z
@@ -149,6 +176,15 @@ export const keySchemas = {
     .transform(String)
     .refine((value) => value.trim().length > 0, "must not be empty")
     .default("initial"),
+  [`${NAMESPACE}:application`]: applicationSchema.default({
+    displayName: "Retain Archiving",
+    credential: { type: "secret", lifetimeDays: 180 },
+    credentialRotation: "initial",
+  }),
+  [`${NAMESPACE}:protectUsers`]: z
+    .union([z.boolean(), z.enum(["true", "false"])], { error: "must be true or false" })
+    .transform((value) => value === true || value === "true")
+    .default(true),
   "azuread:tenantId": z.string().regex(GUID, "must be the tenant id, a GUID"),
 } as const;
 
@@ -167,4 +203,7 @@ export interface TenantConfig {
   };
   directorySync: z.output<typeof directorySyncSchema>;
   passwordRotation: string;
+  application: z.output<typeof applicationSchema>;
+  /** Protect both users from deletion by `pulumi destroy` or a removed stack entry. */
+  protectUsers: boolean;
 }

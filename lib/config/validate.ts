@@ -133,6 +133,8 @@ function assemble(parsed: Parsed): TenantConfig {
     },
     directorySync: need(`${NAMESPACE}:directorySync`),
     passwordRotation: need(`${NAMESPACE}:passwordRotation`),
+    application: need(`${NAMESPACE}:application`),
+    protectUsers: need(`${NAMESPACE}:protectUsers`),
   };
 }
 

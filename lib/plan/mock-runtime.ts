@@ -7,6 +7,8 @@ export interface RegisteredResource {
   name: string;
   custom: boolean;
   parent?: string;
+  /** Whether `pulumi destroy` and removal are refused for this resource. */
+  protect: boolean;
   /** Deserialized inputs: secrets keep Pulumi's secret wrapper, unknowns are `pulumi.unknown`. */
   inputs: Record<string, unknown>;
 }
@@ -23,6 +25,7 @@ interface RegisterRequest {
   getName(): string;
   getCustom(): boolean;
   getParent(): string;
+  getProtect(): boolean;
   getObject(): Parameters<typeof pulumi.runtime.deserializeProperties>[0];
 }
 type RegisterCallback = (error: unknown, response?: { getUrn(): string }) => void;
@@ -35,13 +38,26 @@ type RuntimeInternals = typeof pulumi.runtime & { waitForRPCs?: () => Promise<vo
  * Starts Pulumi's mock runtime and records every registration, parents included (the `Mocks`
  * interface alone does not see parents). Must run before the program is imported.
  */
-export async function startMockRuntime(options: { project: string; stack: string; preview: boolean }): Promise<MockRuntime> {
+export interface MockRuntimeOptions {
+  project: string;
+  stack: string;
+  preview: boolean;
+  /** Outputs a provider would compute, added to the echoed inputs (tests); none in a preview. */
+  outputs?: (args: pulumi.runtime.MockResourceArgs) => Record<string, unknown>;
+  /** Results of provider functions (data sources); by default the inputs are echoed. */
+  call?: (args: pulumi.runtime.MockCallArgs) => Record<string, unknown>;
+}
+
+export async function startMockRuntime(options: MockRuntimeOptions): Promise<MockRuntime> {
   const resources: RegisteredResource[] = [];
   await pulumi.runtime.setMocks(
     {
       // In a preview the engine knows no ids or computed outputs: echo the inputs only.
-      newResource: (args) => ({ id: options.preview ? undefined : `${args.name}-id`, state: args.inputs }),
-      call: (args) => args.inputs,
+      newResource: (args) => ({
+        id: options.preview ? undefined : `${args.name}-id`,
+        state: { ...args.inputs, ...options.outputs?.(args) },
+      }),
+      call: (args) => options.call?.(args) ?? args.inputs,
     },
     options.project,
     options.stack,
@@ -58,6 +74,7 @@ export async function startMockRuntime(options: { project: string; stack: string
           name: request.getName(),
           custom: request.getCustom(),
           parent: request.getParent() || undefined,
+          protect: request.getProtect(),
           inputs: pulumi.runtime.deserializeProperties(request.getObject()) as Record<string, unknown>,
         });
       }
@@ -85,6 +102,10 @@ export function isSecretValue(value: unknown): value is { value: unknown } {
 
 /** Replaces secrets with `[secret]` and deploy-time values with `[unknown]`, recursively. */
 export function displayValue(value: unknown): unknown {
+  if (value !== null && typeof value === "object" && !Array.isArray(value) && "__provider" in value) {
+    // A dynamic resource's serialized provider code: noise in a plan.
+    return displayValue(Object.fromEntries(Object.entries(value).filter(([key]) => key !== "__provider")));
+  }
   if (isSecretValue(value)) return "[secret]";
   if (pulumi.isUnknown(value)) return "[unknown]";
   if (Array.isArray(value)) return value.map(displayValue);

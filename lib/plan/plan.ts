@@ -1,3 +1,4 @@
+import * as pulumi from "@pulumi/pulumi";
 import { loadIntoRuntime } from "../config/pulumi-runtime";
 import { validateConfig, type RawConfig } from "../config/validate";
 import { ConfigError } from "../errors";
@@ -6,6 +7,11 @@ import { deployTenant } from "../program";
 import { displayValue, startMockRuntime, type RegisteredResource } from "./mock-runtime";
 
 export const PROJECT = "retain-m365";
+
+/** Data sources the program reads at deploy time, and the result fields only the tenant knows. */
+const DEPLOY_TIME_RESULTS: Record<string, readonly string[]> = {
+  "azuread:index/getServicePrincipal:getServicePrincipal": ["objectId", "appRoleIds", "displayName"],
+};
 
 /** One step, shaped like a step of `pulumi preview --json`. */
 export interface PlanStep {
@@ -16,6 +22,7 @@ export interface PlanStep {
     urn: string;
     custom: boolean;
     parent?: string;
+    protect?: boolean;
     inputs: Record<string, unknown>;
   };
 }
@@ -43,7 +50,15 @@ export async function planStack(stack: string, raw: RawConfig): Promise<Plan> {
   const validation = validateConfig(raw);
   if (!validation.ok) throw new ConfigError(validation.errors, `stack ${stack}`);
 
-  const runtime = await startMockRuntime({ project: PROJECT, stack, preview: true });
+  const runtime = await startMockRuntime({
+    project: PROJECT,
+    stack,
+    preview: true,
+    call: (args) => ({
+      ...args.inputs,
+      ...Object.fromEntries((DEPLOY_TIME_RESULTS[args.token] ?? []).map((field) => [field, pulumi.unknown])),
+    }),
+  });
   loadIntoRuntime(raw);
   await deployTenant({ recordSource: () => new OfflineServiceConfigurationRecordSource() });
   await runtime.settle();
@@ -64,6 +79,7 @@ export function toPlan(stack: string, resources: readonly RegisteredResource[], 
           urn: r.urn,
           custom: r.custom,
           parent: r.parent ?? stackUrn,
+          ...(r.protect ? { protect: true } : {}),
           inputs: displayValue(r.inputs) as Record<string, unknown>,
         },
       }),

@@ -27,8 +27,9 @@ function describe(step: PlanStep): string {
       : `${inputs.priority !== undefined ? `${String(inputs.priority)} ` : ""}${String(inputs.content)}`;
     return `${String(inputs.type)} ${String(inputs.name)} → ${value} (${inputs.proxied === false ? "DNS-only" : "proxied"}, TTL ${String(inputs.ttl)})`;
   }
-  return Object.entries(inputs)
+  const details = Object.entries(inputs)
     .filter(([, v]) => v !== null && typeof v !== "object")
-    .map(([k, v]) => `${k}=${String(v)}`)
-    .join(", ");
+    .map(([k, v]) => `${k}=${String(v)}`);
+  if (step.newState.protect) details.unshift("protected");
+  return details.join(", ");
 }

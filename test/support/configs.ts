@@ -17,6 +17,7 @@ export function validRawValues(): Record<string, unknown> {
     "retain-m365:exchangeAccess": { mode: "application-rbac", scopeGroup: "Retain Archived Users", ewsAllowList: true },
     "retain-m365:directorySync": { outputDir: "/opt/beginfinite/retain/RetainServer/WEB-INF/cfg", backups: 7 },
     "retain-m365:passwordRotation": "2026-11",
+    "retain-m365:application": { credentialRotation: "2026-11" },
   };
 }
 

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { testTls } from "./tls";
@@ -8,6 +9,8 @@ export interface EmulatorRequest {
   path: string;
   query: URLSearchParams;
   headers: Record<string, string | string[] | undefined>;
+  /** Parsed JSON body, if any. */
+  body?: unknown;
 }
 export interface EmulatorResponse {
   status: number;
@@ -34,21 +37,44 @@ export interface GraphEmulator {
   close(): Promise<void>;
 }
 
+export interface GraphEmulatorOptions {
+  /** The access token Graph accepts, and the one the token endpoint issues. */
+  token: string;
+  routes: Route[];
+  /** Client id → client secret the token endpoint accepts (client-credentials grant). */
+  clients?: Record<string, string>;
+}
+
 /**
- * A loopback Graph over HTTPS: bearer-token check, routes under /v1.0, Graph-shaped errors and
+ * A loopback Graph over HTTPS: an Entra token endpoint (OpenID discovery + client credentials,
+ * served as the authority host), bearer-token check, routes under /v1.0, Graph-shaped errors and
  * injectable faults. Only what the tests need so far; it grows with them.
  */
-export async function startGraphEmulator(options: { token: string; routes: Route[] }): Promise<GraphEmulator> {
+export async function startGraphEmulator(options: GraphEmulatorOptions): Promise<GraphEmulator> {
   const { key, cert } = testTls();
   const emulator: GraphEmulator = { url: "", requests: [], injected: [], close: async () => undefined };
   const server = https.createServer({ key, cert }, (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => handle(req, res, Buffer.concat(chunks).toString("utf8")));
+  });
+  const handle = (req: IncomingMessage, res: ServerResponse, text: string) => {
     const url = new URL(req.url ?? "/", "https://127.0.0.1");
     const request: EmulatorRequest = { method: req.method ?? "GET", path: url.pathname, query: url.searchParams, headers: req.headers };
-    emulator.requests.push(request);
     const reply = (response: EmulatorResponse) => {
       res.writeHead(response.status, { "content-type": "application/json", ...response.headers });
       res.end(response.body === undefined ? "" : JSON.stringify(response.body));
     };
+    const authority = /^\/([^/]+)\/(v2\.0\/\.well-known\/openid-configuration|oauth2\/v2\.0\/token)$/.exec(url.pathname);
+    if (authority) return reply(tokenEndpoint(emulator.url, authority[1]!, authority[2]!, new URLSearchParams(text), options));
+    if (text) {
+      try {
+        request.body = JSON.parse(text);
+      } catch {
+        return reply(graphError(400, "BadRequest", "Unable to read JSON request payload."));
+      }
+    }
+    emulator.requests.push(request);
     if (req.headers.authorization !== `Bearer ${options.token}`) {
       return reply(graphError(401, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience."));
     }
@@ -60,11 +86,38 @@ export async function startGraphEmulator(options: { token: string; routes: Route
       if (response) return reply(response);
     }
     return reply(graphError(404, "Request_ResourceNotFound", `Resource '${url.pathname}' does not exist.`));
-  });
+  };
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   emulator.url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
   emulator.close = () => new Promise((resolve) => server.close(() => resolve()));
   return emulator;
+}
+
+function tokenEndpoint(base: string, tenant: string, what: string, form: URLSearchParams, options: GraphEmulatorOptions): EmulatorResponse {
+  const authority = `${base}/${tenant}`;
+  if (what.startsWith("v2.0")) {
+    return {
+      status: 200,
+      body: {
+        issuer: `${authority}/v2.0`,
+        token_endpoint: `${authority}/oauth2/v2.0/token`,
+        authorization_endpoint: `${authority}/oauth2/v2.0/authorize`,
+        end_session_endpoint: `${authority}/oauth2/v2.0/logout`,
+        jwks_uri: `${authority}/discovery/v2.0/keys`,
+        response_types_supported: ["code", "id_token", "token"],
+        token_endpoint_auth_methods_supported: ["client_secret_post", "private_key_jwt"],
+      },
+    };
+  }
+  const clientId = form.get("client_id") ?? "";
+  const expected = options.clients?.[clientId];
+  if (form.get("grant_type") !== "client_credentials" || expected === undefined || form.get("client_secret") !== expected) {
+    return {
+      status: 401,
+      body: { error: "invalid_client", error_description: "AADSTS7000215: Invalid client secret provided.", error_codes: [7000215] },
+    };
+  }
+  return { status: 200, body: { token_type: "Bearer", expires_in: 3599, ext_expires_in: 3599, access_token: options.token } };
 }
 
 /** Serves `items` in pages of `pageSize`, linking pages with an absolute `@odata.nextLink`. */

@@ -1,0 +1,186 @@
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { promisify } from "node:util";
+import { after, before, beforeEach, describe, it } from "node:test";
+import { mailboxLicenseProvider, type MailboxLicenseInputs, type MailboxLicenseOutputs } from "../components/mailbox-license";
+import { startMockRuntime } from "../lib/plan/mock-runtime";
+import { REPO_ROOT } from "./support/cli";
+import { graphError, startGraphEmulator, type GraphEmulator } from "./support/graph-emulator";
+import { licensingRoutes, sku, type LicensingState } from "./support/licensing";
+import { testTls, trustTestCa } from "./support/tls";
+
+const TENANT = "00000000-0000-4000-8000-000000000001";
+const CLIENT_ID = "11111111-1111-4111-8111-111111111111";
+const CLIENT_SECRET = "deployer-secret-never-printed";
+const TOKEN = "graph-token-never-printed";
+const EXCHANGESTANDARD = "4b9405b0-7788-4568-add1-99614e613b69";
+const SPE_E3 = "05e9a617-0261-4cee-bb44-138d3ef5d965";
+const WORKER = "22222222-2222-4222-8222-222222222222";
+
+let graph: GraphEmulator;
+let state: LicensingState;
+const provider = mailboxLicenseProvider;
+const inputs = (overrides: Partial<MailboxLicenseInputs> = {}): MailboxLicenseInputs => ({
+  tenantId: TENANT,
+  userId: WORKER,
+  skuPartNumber: "EXCHANGESTANDARD",
+  graphEndpoint: graph.url,
+  ...overrides,
+});
+const assignCalls = () => graph.requests.filter((r) => r.path.endsWith("/assignLicense")).length;
+const rejection = async (promise: Promise<unknown>): Promise<Error> =>
+  promise.then(
+    () => assert.fail("expected a failure"),
+    (error: unknown) => error as Error,
+  );
+
+before(async () => {
+  trustTestCa();
+  graph = await startGraphEmulator({ token: TOKEN, clients: { [CLIENT_ID]: CLIENT_SECRET }, routes: [(request, emulator) => licensingRoutes(state)(request, emulator)] });
+  Object.assign(process.env, { AZURE_CLIENT_ID: CLIENT_ID, AZURE_CLIENT_SECRET: CLIENT_SECRET, AZURE_AUTHORITY_HOST: graph.url });
+});
+after(() => graph.close());
+beforeEach(() => {
+  state = {
+    skus: [sku("EXCHANGESTANDARD", EXCHANGESTANDARD, 5, 2), sku("SPE_E3", SPE_E3, 10, 10)],
+    users: new Map([[WORKER, { id: WORKER, usageLocation: "US", assignedLicenses: [] }]]),
+  };
+  graph.injected.length = 0;
+});
+
+describe("MailboxLicense provider: create", () => {
+  it("looks the SKU up by part number and assigns it", async () => {
+    const result = await provider.create(inputs());
+    assert.equal(result.id, `${WORKER}/${EXCHANGESTANDARD}`);
+    assert.equal(result.outs?.skuId, EXCHANGESTANDARD);
+    assert.deepEqual(state.users.get(WORKER)?.assignedLicenses.map((l) => l.skuId), [EXCHANGESTANDARD]);
+    assert.equal(state.skus[0]?.consumedUnits, 3);
+  });
+
+  it("adopts a licence that is already assigned, without assigning again", async () => {
+    state.users.get(WORKER)!.assignedLicenses.push({ skuId: EXCHANGESTANDARD, disabledPlans: [] });
+    const before = assignCalls();
+    const result = await provider.create(inputs({ skuPartNumber: "exchangestandard" }));
+    assert.equal(result.outs?.skuId, EXCHANGESTANDARD);
+    assert.equal(assignCalls(), before);
+    assert.equal(state.skus[0]?.consumedUnits, 2);
+  });
+
+  it("refuses an unknown SKU, listing the tenant's SKUs and free units", async () => {
+    const error = await rejection(provider.create(inputs({ skuPartNumber: "O365_BUSINESS_PREMIUM" })));
+    assert.equal(
+      error.message,
+      `licence SKU O365_BUSINESS_PREMIUM is not subscribed in tenant ${TENANT}; the tenant has: EXCHANGESTANDARD (3 free), SPE_E3 (0 free)`,
+    );
+  });
+
+  it("refuses when no unit is free, saying so", async () => {
+    const error = await rejection(provider.create(inputs({ skuPartNumber: "SPE_E3" })));
+    assert.match(error.message, /^no free units of licence SPE_E3: 10 of 10 are assigned/);
+    assert.deepEqual(state.users.get(WORKER)?.assignedLicenses, []);
+  });
+
+  it("waits out a 429 with Retry-After, then succeeds", async () => {
+    graph.injected.push({ ...graphError(429, "TooManyRequests", "Too many requests"), headers: { "retry-after": "1" } });
+    const started = Date.now();
+    const result = await provider.create(inputs());
+    assert.ok(Date.now() - started >= 900, "Retry-After: 1 was not honoured");
+    assert.equal(result.outs?.skuId, EXCHANGESTANDARD);
+  });
+
+  it("retries 5xx answers with backoff, then succeeds", async () => {
+    graph.injected.push(graphError(503, "ServiceUnavailable", "Service unavailable"), graphError(500, "InternalServerError", "boom"));
+    const result = await provider.create(inputs());
+    assert.equal(result.outs?.skuId, EXCHANGESTANDARD);
+    assert.equal(state.skus[0]?.consumedUnits, 3);
+  });
+
+  it("surfaces Graph's own message for a refused assignment", async () => {
+    state.users.get(WORKER)!.usageLocation = undefined;
+    const error = await rejection(provider.create(inputs()));
+    assert.match(error.message, /assigning licence EXCHANGESTANDARD to user .*HTTP 400 Request_BadRequest: License assignment cannot be done for user with invalid usage location/);
+  });
+
+  it("fails on a user that does not exist", async () => {
+    const error = await rejection(provider.create(inputs({ userId: "33333333-3333-4333-8333-333333333333" })));
+    assert.match(error.message, /user 33333333-3333-4333-8333-333333333333 does not exist/);
+  });
+
+  it("reports a rejected deployer credential without repeating secret or token", async () => {
+    process.env.AZURE_CLIENT_SECRET = "wrong-secret";
+    try {
+      const error = await rejection(provider.create(inputs()));
+      assert.match(error.message, /invalid_client|Invalid client secret/);
+      for (const secret of ["wrong-secret", CLIENT_SECRET, TOKEN]) assert.ok(!error.message.includes(secret));
+    } finally {
+      process.env.AZURE_CLIENT_SECRET = CLIENT_SECRET;
+    }
+  });
+});
+
+describe("MailboxLicense provider: check, diff, update, delete", () => {
+  const outputs = (overrides: Partial<MailboxLicenseOutputs> = {}): MailboxLicenseOutputs => ({ ...inputs(), skuId: EXCHANGESTANDARD, ...overrides });
+
+  it("check names missing or bad inputs", async () => {
+    const result = await provider.check!(inputs(), { ...inputs(), userId: "", graphEndpoint: "http://graph" });
+    assert.deepEqual(result.failures, [
+      { property: "userId", reason: "is required" },
+      { property: "graphEndpoint", reason: "must be an https:// URL" },
+    ]);
+  });
+
+  it("diff: nothing changed, a new SKU or user replaces, a new endpoint updates in place", async () => {
+    assert.deepEqual(await provider.diff!("id", outputs(), inputs()), { changes: false, replaces: [], deleteBeforeReplace: false });
+    assert.deepEqual((await provider.diff!("id", outputs(), inputs({ skuPartNumber: "SPE_E3" }))).replaces, ["skuPartNumber"]);
+    assert.deepEqual((await provider.diff!("id", outputs(), inputs({ skuPartNumber: "ExchangeStandard" }))).changes, false);
+    assert.deepEqual((await provider.diff!("id", outputs(), inputs({ userId: "other" }))).replaces, ["userId"]);
+    const moved = await provider.diff!("id", outputs(), inputs({ graphEndpoint: "https://graph.microsoft.us" }));
+    assert.deepEqual([moved.changes, moved.replaces], [true, []]);
+    const updated = await provider.update!("id", outputs(), inputs({ graphEndpoint: "https://graph.microsoft.us" }));
+    assert.equal(updated.outs?.skuId, EXCHANGESTANDARD);
+  });
+
+  it("delete removes only this licence", async () => {
+    state.users.get(WORKER)!.assignedLicenses.push({ skuId: EXCHANGESTANDARD, disabledPlans: [] }, { skuId: SPE_E3, disabledPlans: [] });
+    await provider.delete!("id", outputs());
+    assert.deepEqual(state.users.get(WORKER)?.assignedLicenses.map((l) => l.skuId), [SPE_E3]);
+  });
+
+  it("delete is a no-op when the licence or the user is already gone", async () => {
+    const before = assignCalls();
+    await provider.delete!("id", outputs());
+    await provider.delete!("id", outputs({ userId: "44444444-4444-4444-8444-444444444444" }));
+    assert.equal(assignCalls(), before);
+  });
+});
+
+describe("MailboxLicense provider: serialization", () => {
+  it("serializes under the mock runtime, and the serialized provider works loaded on its own", async () => {
+    const runtime = await startMockRuntime({ project: "retain-m365", stack: "test", preview: false });
+    const { MailboxLicense } = await import("../components/mailbox-license");
+    new MailboxLicense("worker-licence", { tenantId: TENANT, userId: WORKER, skuPartNumber: "EXCHANGESTANDARD", graphEndpoint: graph.url });
+    await runtime.settle();
+    const registered = runtime.resources.find((r) => r.name === "worker-licence");
+    assert.equal(registered?.type, "pulumi-nodejs:dynamic/identity:MailboxLicense");
+    const text = registered?.inputs.__provider;
+    assert.equal(typeof text, "string");
+
+    // Plain Node, no TypeScript loader: what Pulumi's dynamic provider host does with the text.
+    const dir = path.join(REPO_ROOT, ".tmp");
+    mkdirSync(dir, { recursive: true });
+    const file = path.join(mkdtempSync(path.join(dir, "provider-")), "provider.js");
+    writeFileSync(file, text as string);
+    const script = `require(${JSON.stringify(file)}).handler().create(${JSON.stringify(inputs())})
+      .then((r) => console.log(JSON.stringify(r)), (e) => { console.error(e.message); process.exit(1); });`;
+    // Asynchronous: this process serves the emulator the child talks to.
+    const { stdout: out } = await promisify(execFile)(process.execPath, ["-e", script], {
+      env: { ...process.env, NODE_OPTIONS: "", NODE_EXTRA_CA_CERTS: testTls().caFile },
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    assert.equal((JSON.parse(out) as { outs: MailboxLicenseOutputs }).outs.skuId, EXCHANGESTANDARD);
+    assert.deepEqual(state.users.get(WORKER)?.assignedLicenses.map((l) => l.skuId), [EXCHANGESTANDARD]);
+  });
+});
