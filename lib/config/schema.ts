@@ -130,6 +130,13 @@ export const directorySyncSchema = z.strictObject({
   maxShrinkPercent: z.number("must be a number").min(0, "must be between 0 and 100").max(100, "must be between 0 and 100").default(20),
 });
 
+/** A free-form value whose change rotates a credential. */
+const rotationKey = z
+  .union([z.string(), z.number()], { error: "must be a string such as \"2026-11\"" })
+  .transform(String)
+  .refine((value) => value.trim().length > 0, "must not be empty")
+  .default("initial");
+
 const PEM_CERTIFICATE = /^-----BEGIN CERTIFICATE-----\s[A-Za-z0-9+/=\s]+-----END CERTIFICATE-----\s*$/;
 
 export const applicationSchema = z.strictObject({
@@ -150,11 +157,7 @@ export const applicationSchema = z.strictObject({
       { error: (issue) => (issue.input === undefined ? "is required" : "must be secret or certificate") },
     )
     .default({ type: "secret", lifetimeDays: 180 }),
-  credentialRotation: z
-    .union([z.string(), z.number()], { error: "must be a string such as \"2026-11\"" })
-    .transform(String)
-    .refine((value) => value.trim().length > 0, "must not be empty")
-    .default("initial"),
+  credentialRotation: rotationKey,
 });
 
 /** One schema per configuration key, each validated on its own so every problem is reported. */
@@ -171,11 +174,7 @@ export const keySchemas = {
     backups: 7,
     maxShrinkPercent: 20,
   }),
-  [`${NAMESPACE}:passwordRotation`]: z
-    .union([z.string(), z.number()], { error: "must be a string such as \"2026-11\"" })
-    .transform(String)
-    .refine((value) => value.trim().length > 0, "must not be empty")
-    .default("initial"),
+  [`${NAMESPACE}:passwordRotation`]: rotationKey,
   [`${NAMESPACE}:application`]: applicationSchema.default({
     displayName: "Retain Archiving",
     credential: { type: "secret", lifetimeDays: 180 },
