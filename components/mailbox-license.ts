@@ -1,10 +1,10 @@
-import type * as AzureIdentity from "@azure/identity";
 import * as pulumi from "@pulumi/pulumi";
+import { sendWithRetry, type RestResponse } from "../lib/azure/rest";
 import { permissions } from "./permissions";
 
 // Pulumi serializes the provider below into the stack state and runs it in another process.
-// So its methods use only globals, the helpers in this file and npm packages `require`d inside
-// them: no module-level values, no imports of this project's modules.
+// So its methods use only globals, functions (here or in lib/azure/rest.ts) and npm packages
+// `require`d where they run: no module-level values such as schemas or clients.
 
 export interface MailboxLicenseInputs {
   tenantId: string;
@@ -38,45 +38,10 @@ interface Sku {
   prepaidUnits?: { enabled?: number };
 }
 
-/** One Graph call with the token, retrying 429 and 5xx (Retry-After, else backoff with jitter). */
-async function graphCall(inputs: MailboxLicenseInputs, method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded where the serialized provider runs
-  const identity = require("@azure/identity") as typeof AzureIdentity;
+/** One Graph call with the deploying identity's token. */
+function graphCall(inputs: MailboxLicenseInputs, method: string, path: string, body?: unknown): Promise<RestResponse> {
   const base = inputs.graphEndpoint.replace(/\/+$/, "");
-  const authorityHost = process.env.AZURE_AUTHORITY_HOST;
-  const customAuthority = authorityHost !== undefined && !/^https:\/\/login\.(microsoftonline\.(com|us)|chinacloudapi\.cn)\/?$/.test(authorityHost);
-  const options = { authorityHost, disableInstanceDiscovery: customAuthority };
-  const clientId = process.env.AZURE_CLIENT_ID;
-  const credential =
-    clientId && process.env.AZURE_CLIENT_SECRET
-      ? new identity.ClientSecretCredential(inputs.tenantId, clientId, process.env.AZURE_CLIENT_SECRET, options)
-      : clientId && process.env.AZURE_CLIENT_CERTIFICATE_PATH
-        ? new identity.ClientCertificateCredential(inputs.tenantId, clientId, { certificatePath: process.env.AZURE_CLIENT_CERTIFICATE_PATH }, options)
-        : new identity.DefaultAzureCredential({ tenantId: inputs.tenantId });
-  const maxAttempts = 5;
-  for (let attempt = 1; ; attempt++) {
-    const token = await credential.getToken(`${new URL(base).origin}/.default`);
-    const response = await fetch(`${base}/v1.0${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token.token}`, "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(60_000),
-    });
-    const text = await response.text();
-    const retryable = response.status === 429 || response.status >= 500;
-    if (!retryable || attempt === maxAttempts) {
-      let json: unknown;
-      try {
-        json = text ? JSON.parse(text) : undefined;
-      } catch {
-        json = undefined;
-      }
-      return { status: response.status, json };
-    }
-    const retryAfter = Number(response.headers.get("retry-after"));
-    const delay = Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter, 120) * 1000 : 500 * 2 ** (attempt - 1) * (0.5 + Math.random());
-    await new Promise((resolve) => setTimeout(resolve, delay));
-  }
+  return sendWithRetry({ tenantId: inputs.tenantId, method, url: `${base}/v1.0${path}`, scope: `${new URL(base).origin}/.default`, body });
 }
 
 async function graphOk(inputs: MailboxLicenseInputs, what: string, method: string, path: string, body?: unknown): Promise<unknown> {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { after, before, beforeEach, describe, it } from "node:test";
@@ -170,7 +170,9 @@ describe("MailboxLicense provider: serialization", () => {
     // Plain Node, no TypeScript loader: what Pulumi's dynamic provider host does with the text.
     const dir = path.join(REPO_ROOT, ".tmp");
     mkdirSync(dir, { recursive: true });
-    const file = path.join(mkdtempSync(path.join(dir, "provider-")), "provider.js");
+    const providerDir = mkdtempSync(path.join(dir, "provider-"));
+    after(() => rmSync(providerDir, { recursive: true, force: true }));
+    const file = path.join(providerDir, "provider.js");
     writeFileSync(file, text as string);
     const script = `require(${JSON.stringify(file)}).handler().create(${JSON.stringify(inputs())})
       .then((r) => console.log(JSON.stringify(r)), (e) => { console.error(e.message); process.exit(1); });`;

@@ -1,0 +1,79 @@
+import type * as AzureIdentity from "@azure/identity";
+
+// Used inside dynamic providers, which Pulumi serializes: these functions use only globals,
+// each other and npm packages `require`d where they run.
+
+const PUBLIC_AUTHORITY_HOSTS = /^https:\/\/login\.(microsoftonline\.(com|us)|chinacloudapi\.cn)\/?$/;
+
+/**
+ * The deploying identity from the environment: `AZURE_CLIENT_ID` with `AZURE_CLIENT_SECRET` or
+ * `AZURE_CLIENT_CERTIFICATE_PATH`, else `DefaultAzureCredential` (workload identity, Azure CLI).
+ * `AZURE_AUTHORITY_HOST` picks a national cloud; a non-public host turns instance discovery off.
+ */
+export function credentialFromEnvironment(tenantId: string): AzureIdentity.TokenCredential {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded where the serialized provider runs
+  const identity = require("@azure/identity") as typeof AzureIdentity;
+  const authorityHost = process.env.AZURE_AUTHORITY_HOST;
+  const options = { authorityHost, disableInstanceDiscovery: authorityHost !== undefined && !PUBLIC_AUTHORITY_HOSTS.test(authorityHost) };
+  const clientId = process.env.AZURE_CLIENT_ID;
+  if (clientId && process.env.AZURE_CLIENT_SECRET) {
+    return new identity.ClientSecretCredential(tenantId, clientId, process.env.AZURE_CLIENT_SECRET, options);
+  }
+  if (clientId && process.env.AZURE_CLIENT_CERTIFICATE_PATH) {
+    return new identity.ClientCertificateCredential(tenantId, clientId, { certificatePath: process.env.AZURE_CLIENT_CERTIFICATE_PATH }, options);
+  }
+  return new identity.DefaultAzureCredential({ tenantId });
+}
+
+export interface RestRequest {
+  tenantId: string;
+  method: string;
+  url: string;
+  /** Token scope, e.g. `https://graph.microsoft.com/.default`. */
+  scope: string;
+  headers?: Record<string, string>;
+  body?: unknown;
+}
+export interface RestResponse {
+  status: number;
+  json: unknown;
+}
+
+/**
+ * One JSON call with an app-only token. Retries 429 and 5xx (honouring Retry-After, else
+ * exponential backoff with jitter) and, once, a 401 with a freshly acquired token.
+ */
+export async function sendWithRetry(request: RestRequest, maxAttempts = 5): Promise<RestResponse> {
+  let credential = credentialFromEnvironment(request.tenantId);
+  let renewedToken = false;
+  for (let attempt = 1; ; attempt++) {
+    const token = await credential.getToken(request.scope);
+    if (!token) throw new Error(`no token for ${request.scope}`);
+    const response = await fetch(request.url, {
+      method: request.method,
+      headers: { ...request.headers, authorization: `Bearer ${token.token}`, "content-type": "application/json" },
+      body: request.body === undefined ? undefined : JSON.stringify(request.body),
+      signal: AbortSignal.timeout(60_000),
+    });
+    const text = await response.text();
+    if (response.status === 401 && !renewedToken) {
+      // An expired or revoked token: a new credential has an empty token cache.
+      renewedToken = true;
+      credential = credentialFromEnvironment(request.tenantId);
+      continue;
+    }
+    const retryable = response.status === 429 || response.status >= 500;
+    if (!retryable || attempt >= maxAttempts) {
+      let json: unknown;
+      try {
+        json = text ? JSON.parse(text) : undefined;
+      } catch {
+        json = undefined;
+      }
+      return { status: response.status, json };
+    }
+    const retryAfter = Number(response.headers.get("retry-after"));
+    const delay = Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter, 120) * 1000 : 500 * 2 ** (attempt - 1) * (0.5 + Math.random());
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
+}
