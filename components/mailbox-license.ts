@@ -144,7 +144,7 @@ export class MailboxLicense extends pulumi.dynamic.Resource {
     super(
       mailboxLicenseProvider,
       name,
-      { graphEndpoint: "https://graph.microsoft.com", ...args, skuId: undefined },
+      { ...args, graphEndpoint: args.graphEndpoint ?? "https://graph.microsoft.com", skuId: undefined },
       opts,
       "identity",
       "MailboxLicense",

@@ -4,6 +4,7 @@ import type { ServiceConfigurationRecord } from "../lib/m365/service-records";
 import { RetainAccounts, retainAccountsPermissions } from "./accounts";
 import { RetainApplication, retainApplicationPermissions } from "./application";
 import { DomainDns, domainDnsPermissions } from "./dns";
+import { ExchangeAccess, exchangeAccessPermissions } from "./exchange-access";
 import { combinePermissions } from "./permissions";
 
 export interface RetainTenantArgs {
@@ -14,13 +15,19 @@ export interface RetainTenantArgs {
 }
 
 /** What deploying a whole tenant needs: the union of its components' needs. */
-export const retainTenantPermissions = combinePermissions(domainDnsPermissions, retainAccountsPermissions, retainApplicationPermissions);
+export const retainTenantPermissions = combinePermissions(
+  domainDnsPermissions,
+  retainAccountsPermissions,
+  retainApplicationPermissions,
+  exchangeAccessPermissions,
+);
 
 /** Everything one Microsoft 365 tenant needs for archiving with Retain (one per stack). */
 export class RetainTenant extends pulumi.ComponentResource {
   readonly dns: DomainDns[];
   readonly accounts: RetainAccounts;
   readonly application: RetainApplication;
+  readonly exchangeAccess: ExchangeAccess;
 
   constructor(name: string, args: RetainTenantArgs, opts?: pulumi.ComponentResourceOptions) {
     super("retain-m365:tenant:RetainTenant", name, {}, opts);
@@ -50,6 +57,20 @@ export class RetainTenant extends pulumi.ComponentResource {
       { parent: this },
     );
     this.application = new RetainApplication(`${name}-app`, config.application, { parent: this });
+    this.exchangeAccess = new ExchangeAccess(
+      `${name}-exchange`,
+      {
+        tenantId: config.tenantId,
+        access: config.exchangeAccess,
+        app: {
+          clientId: this.application.clientId,
+          servicePrincipalObjectId: this.application.servicePrincipal.objectId,
+          displayName: config.application.displayName,
+        },
+        workerUserPrincipalName: this.accounts.worker.userPrincipalName,
+      },
+      { parent: this },
+    );
 
     this.registerOutputs({
       dnsRecords: this.dns.flatMap((d) => d.recordNames),

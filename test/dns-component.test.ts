@@ -9,6 +9,7 @@ import { validateConfig } from "../lib/config/validate";
 import { parseServiceConfigurationRecords } from "../lib/m365/service-records";
 import { startMockRuntime, type MockRuntime, type RegisteredResource } from "../lib/plan/mock-runtime";
 import { toRaw, validRawValues } from "./support/configs";
+import { fakeCall, fakeOutputs } from "./support/fake-tenant";
 
 const DNS_RECORD = "cloudflare:index/dnsRecord:DnsRecord";
 const graphAnswer = JSON.parse(
@@ -21,7 +22,7 @@ let runtime: MockRuntime;
 let components: { DomainDns: typeof DomainDns; RetainTenant: typeof RetainTenant };
 
 before(async () => {
-  runtime = await startMockRuntime({ project: "retain-m365", stack: "test", preview: false });
+  runtime = await startMockRuntime({ project: "retain-m365", stack: "test", preview: false, outputs: fakeOutputs, call: fakeCall });
   components = {
     DomainDns: (await import("../components/dns")).DomainDns,
     RetainTenant: (await import("../components/tenant")).RetainTenant,

@@ -18,6 +18,8 @@ export function fakeOutputs(args: pulumi.runtime.MockResourceArgs): Record<strin
       return { clientId: `${args.name}-client-id` };
     case "azuread:index/applicationPassword:ApplicationPassword":
       return { value: `fake-secret-of-${args.name}` };
+    case "pulumi-nodejs:dynamic/exchange:SecurityGroup":
+      return { distinguishedName: `CN=${String(args.inputs.name)},DC=test` };
     default:
       return {};
   }

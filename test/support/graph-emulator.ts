@@ -32,6 +32,10 @@ export interface GraphEmulator {
   /** Base URL without `/v1.0`, as `--graph-endpoint` takes it. */
   url: string;
   requests: EmulatorRequest[];
+  /** Access tokens the token endpoint issued, oldest first. */
+  issuedTokens: string[];
+  /** Tokens refused from now on, as an expired or revoked token is. */
+  revokedTokens: Set<string>;
   /** Responses served, in order, before any route is asked (fault injection). */
   injected: EmulatorResponse[];
   close(): Promise<void>;
@@ -43,6 +47,8 @@ export interface GraphEmulatorOptions {
   routes: Route[];
   /** Client id → client secret the token endpoint accepts (client-credentials grant). */
   clients?: Record<string, string>;
+  /** Answers paths under /adminapi/ (the Exchange admin API), after the token check. */
+  adminApi?: Route;
 }
 
 /**
@@ -52,7 +58,7 @@ export interface GraphEmulatorOptions {
  */
 export async function startGraphEmulator(options: GraphEmulatorOptions): Promise<GraphEmulator> {
   const { key, cert } = testTls();
-  const emulator: GraphEmulator = { url: "", requests: [], injected: [], close: async () => undefined };
+  const emulator: GraphEmulator = { url: "", requests: [], issuedTokens: [], revokedTokens: new Set(), injected: [], close: async () => undefined };
   const server = https.createServer({ key, cert }, (req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -66,7 +72,7 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
       res.end(response.body === undefined ? "" : JSON.stringify(response.body));
     };
     const authority = /^\/([^/]+)\/(v2\.0\/\.well-known\/openid-configuration|oauth2\/v2\.0\/token)$/.exec(url.pathname);
-    if (authority) return reply(tokenEndpoint(emulator.url, authority[1]!, authority[2]!, new URLSearchParams(text), options));
+    if (authority) return reply(tokenEndpoint(emulator, authority[1]!, authority[2]!, new URLSearchParams(text), options));
     if (text) {
       try {
         request.body = JSON.parse(text);
@@ -75,11 +81,16 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
       }
     }
     emulator.requests.push(request);
-    if (req.headers.authorization !== `Bearer ${options.token}`) {
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1] ?? "";
+    const known = bearer === options.token || emulator.issuedTokens.includes(bearer);
+    if (!known || emulator.revokedTokens.has(bearer)) {
       return reply(graphError(401, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience."));
     }
     const injected = emulator.injected.shift();
     if (injected) return reply(injected);
+    if (url.pathname.startsWith("/adminapi/") && options.adminApi) {
+      return reply(options.adminApi(request, emulator) ?? graphError(404, "NotFound", `No such endpoint ${url.pathname}`));
+    }
     if (!url.pathname.startsWith("/v1.0/")) return reply(graphError(400, "BadRequest", "Invalid version."));
     for (const route of options.routes) {
       const response = route({ ...request, path: url.pathname.slice("/v1.0".length) }, emulator);
@@ -93,8 +104,8 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
   return emulator;
 }
 
-function tokenEndpoint(base: string, tenant: string, what: string, form: URLSearchParams, options: GraphEmulatorOptions): EmulatorResponse {
-  const authority = `${base}/${tenant}`;
+function tokenEndpoint(emulator: GraphEmulator, tenant: string, what: string, form: URLSearchParams, options: GraphEmulatorOptions): EmulatorResponse {
+  const authority = `${emulator.url}/${tenant}`;
   if (what.startsWith("v2.0")) {
     return {
       status: 200,
@@ -117,7 +128,9 @@ function tokenEndpoint(base: string, tenant: string, what: string, form: URLSear
       body: { error: "invalid_client", error_description: "AADSTS7000215: Invalid client secret provided.", error_codes: [7000215] },
     };
   }
-  return { status: 200, body: { token_type: "Bearer", expires_in: 3599, ext_expires_in: 3599, access_token: options.token } };
+  const token = `${options.token}.${emulator.issuedTokens.length + 1}`;
+  emulator.issuedTokens.push(token);
+  return { status: 200, body: { token_type: "Bearer", expires_in: 3599, ext_expires_in: 3599, access_token: token } };
 }
 
 /** Serves `items` in pages of `pageSize`, linking pages with an absolute `@odata.nextLink`. */

@@ -1,0 +1,78 @@
+import type * as pulumi from "@pulumi/pulumi";
+import { EXCHANGE_ENDPOINTS, invokeCommand, isNotFound, type CmdletParameters, type ExchangeObject, type ExchangeTarget } from "../../lib/exchange/admin-api";
+
+// Shared by the Exchange dynamic providers; serialized with them (functions only).
+
+export const DEFAULT_EXCHANGE_ENDPOINT = EXCHANGE_ENDPOINTS.global;
+
+/** Where every Exchange dynamic resource points. */
+export interface ExchangeTargetArgs {
+  tenantId: pulumi.Input<string>;
+  /** Exchange Online base URL; the global cloud by default. */
+  exchangeEndpoint?: pulumi.Input<string>;
+}
+
+export async function getOptional(target: ExchangeTarget, cmdlet: string, identity: string): Promise<ExchangeObject | undefined> {
+  try {
+    return (await invokeCommand(target, cmdlet, { Identity: identity }))[0];
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+export async function removeIfPresent(target: ExchangeTarget, cmdlet: string, identity: string, extra: CmdletParameters = {}): Promise<void> {
+  try {
+    await invokeCommand(target, cmdlet, { Identity: identity, Confirm: false, ...extra });
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
+}
+
+/** What differs between an Exchange object and the settings wanted ("" and absent are the same). */
+export function differences(existing: ExchangeObject, wanted: Record<string, string | undefined>): string[] {
+  const text = (value: unknown) => (value === undefined || value === null ? "" : String(value));
+  return Object.entries(wanted)
+    .filter(([key, value]) => text(existing[key]).toLowerCase() !== text(value).toLowerCase())
+    .map(([key, value]) => `${key} is "${text(existing[key])}" there, "${text(value)}" here`);
+}
+
+export interface AdoptOrCreate {
+  /** Human name of the kind of object, e.g. "management scope". */
+  kind: string;
+  identity: string;
+  getCmdlet: string;
+  newCmdlet: string;
+  newParameters: CmdletParameters;
+  /** Settings an existing object must have to be adopted. */
+  wanted: Record<string, string | undefined>;
+}
+
+/** Idempotent create: an identical existing object is adopted, a different one is an error saying how. */
+export async function adoptOrCreate(target: ExchangeTarget, spec: AdoptOrCreate): Promise<{ object: ExchangeObject; adopted: boolean }> {
+  const existing = await getOptional(target, spec.getCmdlet, spec.identity);
+  if (existing) {
+    const diff = differences(existing, spec.wanted);
+    if (diff.length > 0) {
+      throw new Error(
+        `${spec.kind} "${spec.identity}" already exists in Exchange with other settings (${diff.join("; ")}); remove it or change the configuration to match`,
+      );
+    }
+    return { object: existing, adopted: true };
+  }
+  const [created] = await invokeCommand(target, spec.newCmdlet, spec.newParameters);
+  return { object: created ?? {}, adopted: false };
+}
+
+export function requiredInputFailures(inputs: Record<string, unknown>, required: readonly string[]): { property: string; reason: string }[] {
+  const failures = required.filter((key) => typeof inputs[key] !== "string" || inputs[key] === "").map((property) => ({ property, reason: "is required" }));
+  if (typeof inputs.exchangeEndpoint === "string" && !inputs.exchangeEndpoint.startsWith("https://")) {
+    failures.push({ property: "exchangeEndpoint", reason: "must be an https:// URL" });
+  }
+  return failures;
+}
+
+/** Properties whose change means a different object; `tenantId` always is. */
+export function changedProperties(olds: Record<string, unknown>, news: Record<string, unknown>, keys: readonly string[]): string[] {
+  return keys.filter((key) => (olds[key] ?? "") !== (news[key] ?? ""));
+}

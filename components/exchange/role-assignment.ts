@@ -1,0 +1,78 @@
+import * as pulumi from "@pulumi/pulumi";
+import { isNotFound, type ExchangeTarget } from "../../lib/exchange/admin-api";
+import { adoptOrCreate, changedProperties, DEFAULT_EXCHANGE_ENDPOINT, removeIfPresent, requiredInputFailures, type ExchangeTargetArgs } from "./objects";
+
+export interface RoleAssignmentInputs extends ExchangeTarget {
+  /** Name of the assignment in Exchange. */
+  name: string;
+  role: string;
+  /** The app's id (RBAC for Applications), or … */
+  app?: string;
+  /** … a user principal name (the legacy ApplicationImpersonation procedure). */
+  user?: string;
+  customResourceScope?: string;
+}
+
+export const LEGACY_IMPERSONATION_ROLE = "ApplicationImpersonation";
+
+/** `New-ManagementRoleAssignment` of a role to Retain's app (or, legacy, to the worker user). */
+export const roleAssignmentProvider: pulumi.dynamic.ResourceProvider<RoleAssignmentInputs, RoleAssignmentInputs> = {
+  async check(_olds, news) {
+    const failures = requiredInputFailures({ ...news }, ["tenantId", "exchangeEndpoint", "name", "role"]);
+    if (!news.app === !news.user) failures.push({ property: "app", reason: "exactly one of app and user must be set" });
+    return { inputs: news, failures };
+  },
+  async create(inputs) {
+    const assignee = inputs.app ? { App: inputs.app } : { User: inputs.user };
+    try {
+      await adoptOrCreate(inputs, {
+        kind: "management role assignment",
+        identity: inputs.name,
+        getCmdlet: "Get-ManagementRoleAssignment",
+        newCmdlet: "New-ManagementRoleAssignment",
+        newParameters: { Name: inputs.name, Role: inputs.role, ...assignee, ...(inputs.customResourceScope ? { CustomResourceScope: inputs.customResourceScope } : {}) },
+        wanted: {
+          Role: inputs.role,
+          RoleAssigneeType: inputs.app ? "ServicePrincipal" : "User",
+          RoleAssignee: inputs.app ?? inputs.user,
+          CustomResourceScope: inputs.customResourceScope,
+        },
+      });
+    } catch (error) {
+      if (inputs.role === LEGACY_IMPERSONATION_ROLE && isNotFound(error)) {
+        throw new Error(
+          `Exchange Online has no ${LEGACY_IMPERSONATION_ROLE} role any more: Microsoft removed it in February 2025 (message center MC718754). ` +
+            `Set retain-m365:exchangeAccess.mode to application-rbac, which gives Retain's app the Application EWS.AccessAsApp role instead. ` +
+            `(${(error as Error).message})`,
+        );
+      }
+      throw error;
+    }
+    return { id: inputs.name, outs: inputs };
+  },
+  async diff(_id, olds, news) {
+    const replaces = changedProperties({ ...olds }, { ...news }, ["tenantId", "name", "role", "app", "user", "customResourceScope"]);
+    // Same name: the old assignment has to go before the new one can be made.
+    return { changes: replaces.length > 0 || olds.exchangeEndpoint !== news.exchangeEndpoint, replaces, deleteBeforeReplace: true };
+  },
+  async update(_id, _olds, news) {
+    return { outs: news };
+  },
+  async delete(_id, props) {
+    await removeIfPresent(props, "Remove-ManagementRoleAssignment", props.name);
+  },
+};
+
+export interface RoleAssignmentArgs extends ExchangeTargetArgs {
+  name: pulumi.Input<string>;
+  role: pulumi.Input<string>;
+  app?: pulumi.Input<string>;
+  user?: pulumi.Input<string>;
+  customResourceScope?: pulumi.Input<string>;
+}
+
+export class RoleAssignment extends pulumi.dynamic.Resource {
+  constructor(name: string, args: RoleAssignmentArgs, opts?: pulumi.CustomResourceOptions) {
+    super(roleAssignmentProvider, name, { ...args, exchangeEndpoint: args.exchangeEndpoint ?? DEFAULT_EXCHANGE_ENDPOINT }, opts, "exchange", "RoleAssignment");
+  }
+}

@@ -1,0 +1,60 @@
+import * as pulumi from "@pulumi/pulumi";
+import { invokeCommand, type ExchangeTarget } from "../../lib/exchange/admin-api";
+import { adoptOrCreate, changedProperties, DEFAULT_EXCHANGE_ENDPOINT, removeIfPresent, requiredInputFailures, type ExchangeTargetArgs } from "./objects";
+
+export interface ExchangeServicePrincipalInputs extends ExchangeTarget {
+  /** The Entra application (client) id. */
+  appId: string;
+  /** The Entra service principal's object id. */
+  objectId: string;
+  displayName: string;
+}
+export interface ExchangeServicePrincipalOutputs extends ExchangeServicePrincipalInputs {
+  adopted: boolean;
+}
+
+/** `New-ServicePrincipal`: makes an Entra app known to Exchange's RBAC for Applications. */
+export const exchangeServicePrincipalProvider: pulumi.dynamic.ResourceProvider<ExchangeServicePrincipalInputs, ExchangeServicePrincipalOutputs> = {
+  async check(_olds, news) {
+    return { inputs: news, failures: requiredInputFailures({ ...news }, ["tenantId", "exchangeEndpoint", "appId", "objectId", "displayName"]) };
+  },
+  async create(inputs) {
+    const { adopted } = await adoptOrCreate(inputs, {
+      kind: "Exchange service principal",
+      identity: inputs.appId,
+      getCmdlet: "Get-ServicePrincipal",
+      newCmdlet: "New-ServicePrincipal",
+      newParameters: { AppId: inputs.appId, ObjectId: inputs.objectId, DisplayName: inputs.displayName },
+      wanted: { AppId: inputs.appId, ObjectId: inputs.objectId, DisplayName: inputs.displayName },
+    });
+    return { id: inputs.appId, outs: { ...inputs, adopted } };
+  },
+  async diff(_id, olds, news) {
+    const replaces = changedProperties({ ...olds }, { ...news }, ["tenantId", "appId", "objectId"]);
+    const changes = replaces.length > 0 || changedProperties({ ...olds }, { ...news }, ["displayName", "exchangeEndpoint"]).length > 0;
+    return { changes, replaces, deleteBeforeReplace: true };
+  },
+  async update(_id, olds, news) {
+    if (olds.displayName !== news.displayName) {
+      await invokeCommand(news, "Set-ServicePrincipal", { Identity: news.appId, DisplayName: news.displayName });
+    }
+    return { outs: { ...news, adopted: olds.adopted } };
+  },
+  async delete(_id, props) {
+    await removeIfPresent(props, "Remove-ServicePrincipal", props.appId);
+  },
+};
+
+export interface ExchangeServicePrincipalArgs extends ExchangeTargetArgs {
+  appId: pulumi.Input<string>;
+  objectId: pulumi.Input<string>;
+  displayName: pulumi.Input<string>;
+}
+
+export class ExchangeServicePrincipal extends pulumi.dynamic.Resource {
+  declare readonly appId: pulumi.Output<string>;
+
+  constructor(name: string, args: ExchangeServicePrincipalArgs, opts?: pulumi.CustomResourceOptions) {
+    super(exchangeServicePrincipalProvider, name, { ...args, exchangeEndpoint: args.exchangeEndpoint ?? DEFAULT_EXCHANGE_ENDPOINT, adopted: undefined }, opts, "exchange", "ServicePrincipal");
+  }
+}
