@@ -1,8 +1,4 @@
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import path from "node:path";
-import { promisify } from "node:util";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { ewsAllowListProvider, type EwsAllowListInputs } from "../components/exchange/ews-allow-list";
 import { managementScopeProvider, memberOfGroupFilter, securityGroupProvider } from "../components/exchange/management-scope";
@@ -10,14 +6,10 @@ import { roleAssignmentProvider, type RoleAssignmentInputs } from "../components
 import { exchangeServicePrincipalProvider, type ExchangeServicePrincipalInputs } from "../components/exchange/service-principal";
 import { describeCommand, invokeCommand, type ExchangeTarget } from "../lib/exchange/admin-api";
 import { startMockRuntime } from "../lib/plan/mock-runtime";
-import { REPO_ROOT } from "./support/cli";
+import { rejection, runSerializedProviders, startDeployerEmulator, TENANT_ID as TENANT } from "./support/deployer";
 import { exchangeError, exchangeRoutes, exchangeState, type ExchangeState } from "./support/exchange";
-import { startGraphEmulator, type GraphEmulator } from "./support/graph-emulator";
-import { testTls, trustTestCa } from "./support/tls";
+import type { GraphEmulator } from "./support/graph-emulator";
 
-const TENANT = "00000000-0000-4000-8000-000000000001";
-const CLIENT_ID = "11111111-1111-4111-8111-111111111111";
-const CLIENT_SECRET = "deployer-secret-never-printed";
 const APP_ID = "aaaaaaaa-0000-4000-8000-000000000001";
 const SP_OBJECT_ID = "bbbbbbbb-0000-4000-8000-000000000001";
 const OTHER_APP = "cccccccc-0000-4000-8000-000000000001";
@@ -25,22 +17,10 @@ const OTHER_APP = "cccccccc-0000-4000-8000-000000000001";
 let emulator: GraphEmulator;
 let state: ExchangeState;
 const target = (): ExchangeTarget => ({ tenantId: TENANT, exchangeEndpoint: emulator.url });
-const rejection = (promise: Promise<unknown>): Promise<Error> =>
-  promise.then(
-    () => assert.fail("expected a failure"),
-    (error: unknown) => error as Error,
-  );
 const cmdlets = () => state.commands.map((c) => c.cmdlet);
 
 before(async () => {
-  trustTestCa();
-  emulator = await startGraphEmulator({
-    token: "exchange-token",
-    clients: { [CLIENT_ID]: CLIENT_SECRET },
-    routes: [],
-    adminApi: (request, e) => exchangeRoutes(state)(request, e),
-  });
-  Object.assign(process.env, { AZURE_CLIENT_ID: CLIENT_ID, AZURE_CLIENT_SECRET: CLIENT_SECRET, AZURE_AUTHORITY_HOST: emulator.url });
+  emulator = await startDeployerEmulator({ token: "exchange-token", routes: [], adminApi: (request, e) => exchangeRoutes(state)(request, e) });
 });
 after(() => emulator.close());
 beforeEach(() => {
@@ -293,31 +273,19 @@ describe("Exchange providers: serialization", () => {
     new EwsAllowListEntry("ews", { ...t, appId: APP_ID });
     await runtime.settle();
 
-    mkdirSync(path.join(REPO_ROOT, ".tmp"), { recursive: true });
-    const dir = mkdtempSync(path.join(REPO_ROOT, ".tmp", "exchange-"));
-    after(() => rmSync(dir, { recursive: true, force: true }));
-    const files: Record<string, string> = {};
-    for (const name of ["sp", "group", "scope", "role", "ews"]) {
-      const resource = runtime.resources.find((r) => r.name === name);
-      assert.equal(typeof resource?.inputs.__provider, "string", `${name} has a serialized provider`);
-      files[name] = path.join(dir, `${name}.js`);
-      writeFileSync(files[name], resource!.inputs.__provider as string);
-    }
-    const inputsOf = (name: string) => runtime.resources.find((r) => r.name === name)!.inputs;
-    const script = `
-      const load = (f) => require(f).handler();
-      const files = ${JSON.stringify(files)};
-      const inputs = ${JSON.stringify(Object.fromEntries(Object.keys(files).map((n) => [n, { ...inputsOf(n), __provider: undefined }])))};
-      (async () => {
-        for (const name of ["sp", "group", "scope", "role", "ews"]) await load(files[name]).create(inputs[name]);
-        await load(files.role).delete("id", inputs.role);
-      })().then(() => console.log("ok"), (e) => { console.error(e.message); process.exit(1); });`;
-    const { stdout } = await promisify(execFile)(process.execPath, ["-e", script], {
-      env: { ...process.env, NODE_OPTIONS: "", NODE_EXTRA_CA_CERTS: testTls().caFile },
-      encoding: "utf8",
-      timeout: 60_000,
-    });
-    assert.equal(stdout.trim(), "ok");
+    const names = ["sp", "group", "scope", "role", "ews"];
+    const registered = (name: string) => runtime.resources.find((r) => r.name === name)!;
+    const providers = Object.fromEntries(names.map((name) => [name, registered(name).inputs.__provider as string]));
+    for (const name of names) assert.equal(typeof providers[name], "string", `${name} has a serialized provider`);
+    const inputs = Object.fromEntries(names.map((name) => [name, { ...registered(name).inputs, __provider: undefined }]));
+    const result = await runSerializedProviders(
+      providers,
+      `const inputs = ${JSON.stringify(inputs)};
+       for (const name of ${JSON.stringify(names)}) await load(name).create(inputs[name]);
+       await load("role").delete("id", inputs.role);
+       return "ok";`,
+    );
+    assert.equal(result, "ok");
     assert.deepEqual(
       [state.servicePrincipals.length, state.groups.length, state.scopes.length, state.assignments.length, state.organization.EWSAllowedAppIDs],
       [1, 1, 1, 0, [APP_ID]],

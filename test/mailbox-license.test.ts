@@ -1,19 +1,11 @@
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import path from "node:path";
-import { promisify } from "node:util";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { mailboxLicenseProvider, type MailboxLicenseInputs, type MailboxLicenseOutputs } from "../components/mailbox-license";
 import { startMockRuntime } from "../lib/plan/mock-runtime";
-import { REPO_ROOT } from "./support/cli";
-import { graphError, startGraphEmulator, type GraphEmulator } from "./support/graph-emulator";
+import { DEPLOYER_SECRET, rejection, runSerializedProviders, startDeployerEmulator, TENANT_ID as TENANT } from "./support/deployer";
+import { graphError, type GraphEmulator } from "./support/graph-emulator";
 import { licensingRoutes, sku, type LicensingState } from "./support/licensing";
-import { testTls, trustTestCa } from "./support/tls";
 
-const TENANT = "00000000-0000-4000-8000-000000000001";
-const CLIENT_ID = "11111111-1111-4111-8111-111111111111";
-const CLIENT_SECRET = "deployer-secret-never-printed";
 const TOKEN = "graph-token-never-printed";
 const EXCHANGESTANDARD = "4b9405b0-7788-4568-add1-99614e613b69";
 const SPE_E3 = "05e9a617-0261-4cee-bb44-138d3ef5d965";
@@ -30,16 +22,8 @@ const inputs = (overrides: Partial<MailboxLicenseInputs> = {}): MailboxLicenseIn
   ...overrides,
 });
 const assignCalls = () => graph.requests.filter((r) => r.path.endsWith("/assignLicense")).length;
-const rejection = async (promise: Promise<unknown>): Promise<Error> =>
-  promise.then(
-    () => assert.fail("expected a failure"),
-    (error: unknown) => error as Error,
-  );
-
 before(async () => {
-  trustTestCa();
-  graph = await startGraphEmulator({ token: TOKEN, clients: { [CLIENT_ID]: CLIENT_SECRET }, routes: [(request, emulator) => licensingRoutes(state)(request, emulator)] });
-  Object.assign(process.env, { AZURE_CLIENT_ID: CLIENT_ID, AZURE_CLIENT_SECRET: CLIENT_SECRET, AZURE_AUTHORITY_HOST: graph.url });
+  graph = await startDeployerEmulator({ token: TOKEN, routes: [(request, emulator) => licensingRoutes(state)(request, emulator)] });
 });
 after(() => graph.close());
 beforeEach(() => {
@@ -113,9 +97,9 @@ describe("MailboxLicense provider: create", () => {
     try {
       const error = await rejection(provider.create(inputs()));
       assert.match(error.message, /invalid_client|Invalid client secret/);
-      for (const secret of ["wrong-secret", CLIENT_SECRET, TOKEN]) assert.ok(!error.message.includes(secret));
+      for (const secret of ["wrong-secret", DEPLOYER_SECRET, TOKEN]) assert.ok(!error.message.includes(secret));
     } finally {
-      process.env.AZURE_CLIENT_SECRET = CLIENT_SECRET;
+      process.env.AZURE_CLIENT_SECRET = DEPLOYER_SECRET;
     }
   });
 });
@@ -166,23 +150,8 @@ describe("MailboxLicense provider: serialization", () => {
     assert.equal(registered?.type, "pulumi-nodejs:dynamic/identity:MailboxLicense");
     const text = registered?.inputs.__provider;
     assert.equal(typeof text, "string");
-
-    // Plain Node, no TypeScript loader: what Pulumi's dynamic provider host does with the text.
-    const dir = path.join(REPO_ROOT, ".tmp");
-    mkdirSync(dir, { recursive: true });
-    const providerDir = mkdtempSync(path.join(dir, "provider-"));
-    after(() => rmSync(providerDir, { recursive: true, force: true }));
-    const file = path.join(providerDir, "provider.js");
-    writeFileSync(file, text as string);
-    const script = `require(${JSON.stringify(file)}).handler().create(${JSON.stringify(inputs())})
-      .then((r) => console.log(JSON.stringify(r)), (e) => { console.error(e.message); process.exit(1); });`;
-    // Asynchronous: this process serves the emulator the child talks to.
-    const { stdout: out } = await promisify(execFile)(process.execPath, ["-e", script], {
-      env: { ...process.env, NODE_OPTIONS: "", NODE_EXTRA_CA_CERTS: testTls().caFile },
-      encoding: "utf8",
-      timeout: 60_000,
-    });
-    assert.equal((JSON.parse(out) as { outs: MailboxLicenseOutputs }).outs.skuId, EXCHANGESTANDARD);
+    const created = await runSerializedProviders({ licence: text as string }, `return load("licence").create(${JSON.stringify(inputs())});`);
+    assert.equal((created as { outs: MailboxLicenseOutputs }).outs.skuId, EXCHANGESTANDARD);
     assert.deepEqual(state.users.get(WORKER)?.assignedLicenses.map((l) => l.skuId), [EXCHANGESTANDARD]);
   });
 });
