@@ -103,6 +103,14 @@ describe("Exchange service principal provider", () => {
     assert.equal((await exchangeServicePrincipalProvider.diff!(APP_ID, created, inputs())).changes, false);
   });
 
+  it("rides out a 429, a 5xx and an expired token while creating", async () => {
+    await invokeCommand(target(), "Get-OrganizationConfig");
+    emulator.revokedTokens.add(emulator.issuedTokens.at(-1)!);
+    emulator.injected.push({ ...exchangeError(429, "Microsoft.Exchange.Throttling", "Slow down"), headers: { "retry-after": "1" } }, exchangeError(502, "System.Exception", "Bad gateway"));
+    await exchangeServicePrincipalProvider.create(inputs());
+    assert.equal(state.servicePrincipals.length, 1);
+  });
+
   it("delete removes it, and is a no-op when it is already gone", async () => {
     const created = (await exchangeServicePrincipalProvider.create(inputs())).outs!;
     await exchangeServicePrincipalProvider.delete!(APP_ID, created);
@@ -127,6 +135,15 @@ describe("security group and management scope providers", () => {
     assert.deepEqual([outs?.adopted, outs?.distinguishedName], [true, "CN=Archived,DC=x"]);
     await securityGroupProvider.delete!("id", outs!);
     assert.equal(state.groups.length, 1);
+  });
+
+  it("diff/update: a new name replaces the group; a new endpoint keeps what was created", async () => {
+    const { outs } = await securityGroupProvider.create({ ...target(), name: "Archived" });
+    assert.deepEqual((await securityGroupProvider.diff!("id", outs!, { ...target(), name: "Other" })).replaces, ["name"]);
+    const moved = { ...target(), exchangeEndpoint: "https://outlook.office365.us", name: "Archived" };
+    assert.deepEqual((await securityGroupProvider.diff!("id", outs!, moved)).replaces, []);
+    const updated = await securityGroupProvider.update!("id", outs!, moved);
+    assert.deepEqual([updated.outs?.distinguishedName, updated.outs?.adopted], [outs?.distinguishedName, false]);
   });
 
   it("refuses a distribution list that is not security-enabled", async () => {
@@ -200,6 +217,8 @@ describe("management role assignment provider", () => {
     assert.deepEqual([diff.replaces, diff.deleteBeforeReplace], [["role"], true]);
     assert.equal((await roleAssignmentProvider.diff!("id", rbac(), rbac())).changes, false);
     await roleAssignmentProvider.create(rbac());
+    const moved = rbac({ exchangeEndpoint: "https://outlook.office365.us" });
+    assert.deepEqual([(await roleAssignmentProvider.diff!("id", rbac(), moved)).replaces, (await roleAssignmentProvider.update!("id", rbac(), moved)).outs], [[], moved]);
     await roleAssignmentProvider.delete!("id", rbac());
     assert.deepEqual(state.assignments, []);
   });
@@ -230,6 +249,13 @@ describe("EWS allow list provider", () => {
     await ewsAllowListProvider.create(entry());
     assert.ok(changed, "the concurrent change happened");
     assert.deepEqual(state.organization.EWSAllowedAppIDs, [OTHER_APP, "added-concurrently", APP_ID]);
+  });
+
+  it("diff: another app id replaces the entry (adding the new one before removing the old)", async () => {
+    const diff = await ewsAllowListProvider.diff!(APP_ID, entry(), { ...entry(), appId: OTHER_APP });
+    assert.deepEqual([diff.replaces, diff.deleteBeforeReplace], [["appId"], false]);
+    assert.equal((await ewsAllowListProvider.diff!(APP_ID, entry(), entry())).changes, false);
+    assert.deepEqual((await ewsAllowListProvider.update!(APP_ID, entry(), entry())).outs, entry());
   });
 
   it("does not write when Retain's id is already there and EWS is on", async () => {
