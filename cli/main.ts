@@ -1,15 +1,19 @@
 import { Command, CommanderError, Option } from "commander";
 import { ExitCode, UserFacingError } from "../lib/errors";
 import { registerPlanCommand } from "./plan";
+import { registerSyncCommand } from "./sync";
 
 export interface Io {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /** Rewrites one status line; only when stderr is a terminal. */
+  progress?: (line: string) => void;
 }
 
 const defaultIo: Io = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
+  progress: process.stderr.isTTY ? (line) => process.stderr.write(`\r\x1b[2K${line}`) : undefined,
 };
 
 /** Builds the command tree; each subcommand lives in a module of its own. */
@@ -21,6 +25,7 @@ export function buildCli(io: Io): Command {
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   registerPlanCommand(program, io);
+  registerSyncCommand(program, io);
   return program;
 }
 

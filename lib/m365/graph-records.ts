@@ -1,5 +1,5 @@
 import type { Client } from "@microsoft/microsoft-graph-client";
-import { describeGraphFailure, getAllPages } from "../graph/client";
+import { getAllPages } from "../graph/client";
 import {
   parseServiceConfigurationRecords,
   type ServiceConfigurationRecord,
@@ -11,12 +11,8 @@ export class GraphServiceConfigurationRecordSource implements ServiceConfigurati
   constructor(private readonly graph: Client) {}
 
   async recordsFor(domain: string): Promise<ServiceConfigurationRecord[]> {
-    let items: unknown[];
-    try {
-      items = await getAllPages<unknown>(this.graph, `/domains/${encodeURIComponent(domain)}/serviceConfigurationRecords`);
-    } catch (error) {
-      throw describeGraphFailure(error, `reading Microsoft's DNS records for ${domain} from Graph`);
-    }
+    const what = `reading Microsoft's DNS records for ${domain} from Graph`;
+    const items = await getAllPages<unknown>(this.graph, `/domains/${encodeURIComponent(domain)}/serviceConfigurationRecords`, what);
     return parseServiceConfigurationRecords(domain, items);
   }
 }

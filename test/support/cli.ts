@@ -1,5 +1,6 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import path from "node:path";
+import { testTls } from "./tls";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
@@ -19,4 +20,24 @@ export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.Pro
   });
   if (result.error) throw result.error;
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/**
+ * Runs the CLI without blocking this process, which may be serving the loopback emulator the CLI
+ * talks to. The child trusts the test CA through NODE_EXTRA_CA_CERTS.
+ */
+export function runCliAsync(args: string[], options: { env?: NodeJS.ProcessEnv; onSpawn?: (pid: number) => void } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, "bin", "retain-m365.js"), ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, NODE_EXTRA_CA_CERTS: testTls().caFile, ...options.env },
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+    child.on("error", reject);
+    child.on("close", (code, signal) => resolve({ code: code ?? (signal ? -1 : null), stdout, stderr }));
+    if (child.pid !== undefined) options.onSpawn?.(child.pid);
+  });
 }

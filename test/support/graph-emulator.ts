@@ -16,6 +16,9 @@ export interface EmulatorResponse {
   status: number;
   headers?: Record<string, string>;
   body?: unknown;
+  /** Transport faults: wait first; cut the connection half-way through the body; send only half the body. */
+  delayMs?: number;
+  fault?: "reset" | "truncate";
 }
 /** A route answers a request, or returns undefined to fall through to 404. */
 export type Route = (request: EmulatorRequest, emulator: GraphEmulator) => EmulatorResponse | undefined;
@@ -67,9 +70,23 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
   const handle = (req: IncomingMessage, res: ServerResponse, text: string) => {
     const url = new URL(req.url ?? "/", "https://127.0.0.1");
     const request: EmulatorRequest = { method: req.method ?? "GET", path: url.pathname, query: url.searchParams, headers: req.headers };
-    const reply = (response: EmulatorResponse) => {
+    const reply = (response: EmulatorResponse): void => {
+      if (response.delayMs) {
+        setTimeout(() => reply({ ...response, delayMs: undefined }), response.delayMs);
+        return;
+      }
+      const text = response.body === undefined ? "" : JSON.stringify(response.body);
+      if (response.fault) {
+        const half = Buffer.from(text).subarray(0, Math.floor(Buffer.byteLength(text) / 2));
+        const length = response.fault === "reset" ? Buffer.byteLength(text) : half.length;
+        res.writeHead(response.status, { "content-type": "application/json", "content-length": String(length), ...response.headers });
+        res.write(half);
+        if (response.fault === "reset") setImmediate(() => res.socket?.destroy());
+        else res.end();
+        return;
+      }
       res.writeHead(response.status, { "content-type": "application/json", ...response.headers });
-      res.end(response.body === undefined ? "" : JSON.stringify(response.body));
+      res.end(text);
     };
     const authority = /^\/([^/]+)\/(v2\.0\/\.well-known\/openid-configuration|oauth2\/v2\.0\/token)$/.exec(url.pathname);
     if (authority) return reply(tokenEndpoint(emulator, authority[1]!, authority[2]!, new URLSearchParams(text), options));

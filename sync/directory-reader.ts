@@ -1,0 +1,123 @@
+import type { Client } from "@microsoft/microsoft-graph-client";
+import { describeGraphFailure, getAllPages, isTransient, retryDelayMs, withGraphRetry, type RetryPolicy, DEFAULT_RETRY } from "../lib/graph/client";
+import { GROUP_FIELDS, USER_FIELDS, type DirectoryGroup, type DirectorySnapshot, type DirectoryUser } from "./model";
+
+export interface ReadOptions {
+  /** Members of nested groups too (`/transitiveMembers`). */
+  transitive: boolean;
+  /** `$batch` requests in flight at once. */
+  concurrency: number;
+  retry: RetryPolicy;
+  onProgress?: (progress: ReadProgress) => void;
+}
+export interface ReadProgress {
+  users: number;
+  groups: number;
+  groupsWithMembers: number;
+  memberships: number;
+}
+
+const BATCH_LIMIT = 20;
+
+interface MemberRequest {
+  groupId: string;
+  /** Relative URL (`groups/{id}/members?…`): Graph rejects `/v1.0/…` inside a batch. */
+  url: string;
+  attempts: number;
+}
+
+interface BatchResponse {
+  responses?: { id: string; status: number; headers?: Record<string, string>; body?: { value?: { id: string }[]; "@odata.nextLink"?: string } }[];
+}
+
+export const DEFAULT_READ: ReadOptions = { transitive: false, concurrency: 4, retry: DEFAULT_RETRY };
+
+/** Reads the users, the mail-enabled groups and their members. */
+export async function readDirectory(client: Client, options: ReadOptions = DEFAULT_READ): Promise<DirectorySnapshot> {
+  const progress: ReadProgress = { users: 0, groups: 0, groupsWithMembers: 0, memberships: 0 };
+  const report = () => options.onProgress?.({ ...progress });
+
+  const [users, groups] = await Promise.all([
+    getAllPages<DirectoryUser>(client, `/users?$select=${USER_FIELDS.join(",")}&$top=999`, "reading users from Graph", options.retry).then((u) => {
+      progress.users = u.length;
+      report();
+      return u;
+    }),
+    getAllPages<DirectoryGroup>(client, `/groups?$filter=mailEnabled eq true&$select=${GROUP_FIELDS.join(",")}&$top=999`, "reading groups from Graph", options.retry).then((g) => {
+      progress.groups = g.length;
+      report();
+      return g;
+    }),
+  ]);
+
+  const members = new Map<string, string[]>(groups.map((g) => [g.id, []]));
+  const relation = options.transitive ? "transitiveMembers" : "members";
+  let pending: MemberRequest[] = groups.map((g) => ({ groupId: g.id, url: `groups/${g.id}/${relation}?$select=id&$top=999`, attempts: 0 }));
+
+  while (pending.length > 0) {
+    const next: MemberRequest[] = [];
+    let waitMs = 0;
+    const batches: MemberRequest[][] = [];
+    for (let i = 0; i < pending.length; i += BATCH_LIMIT) batches.push(pending.slice(i, i + BATCH_LIMIT));
+
+    await runLimited(batches, options.concurrency, async (batch) => {
+      const body = { requests: batch.map((request, index) => ({ id: String(index), method: "GET", url: request.url })) };
+      const answer = await withGraphRetry("reading group members from Graph ($batch)", () => client.api("/$batch").post(body) as Promise<BatchResponse>, options.retry);
+      for (const response of answer.responses ?? []) {
+        const request = batch[Number(response.id)];
+        if (!request) continue;
+        if (response.status >= 200 && response.status < 300) {
+          const ids = (response.body?.value ?? []).map((member) => member.id);
+          members.get(request.groupId)?.push(...ids);
+          progress.memberships += ids.length;
+          const link = response.body?.["@odata.nextLink"];
+          if (link) next.push({ groupId: request.groupId, url: relativeGraphUrl(link), attempts: 0 });
+          else progress.groupsWithMembers++;
+        } else if (response.status === 404) {
+          // The group was deleted while we read: it has no members to write.
+          progress.groupsWithMembers++;
+        } else {
+          const failure = Object.assign(new Error(subResponseMessage(response)), { statusCode: response.status });
+          if (!isTransient(failure) || request.attempts + 1 >= options.retry.maxAttempts) {
+            throw describeGraphFailure(failure, `reading the members of group ${request.groupId} from Graph`);
+          }
+          next.push({ ...request, attempts: request.attempts + 1 });
+          waitMs = Math.max(waitMs, retryDelayMs(headerValue(response.headers, "retry-after"), request.attempts + 1, options.retry));
+        }
+      }
+      report();
+    });
+    if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+    pending = next;
+  }
+  return { users, groups, members };
+}
+
+/** `https://graph…/v1.0/groups/x/members?$skiptoken=…` → `groups/x/members?$skiptoken=…` for use inside a batch. */
+export function relativeGraphUrl(link: string): string {
+  const url = new URL(link);
+  return `${url.pathname.replace(/^\/(v1\.0|beta)\//, "")}${url.search}`;
+}
+
+function headerValue(headers: Record<string, string> | undefined, name: string): string | undefined {
+  if (!headers) return undefined;
+  const key = Object.keys(headers).find((k) => k.toLowerCase() === name);
+  return key ? headers[key] : undefined;
+}
+
+function subResponseMessage(response: { status: number; body?: unknown }): string {
+  const error = (response.body as { error?: { code?: string; message?: string } } | undefined)?.error;
+  return error ? `${error.code ?? "error"}: ${error.message ?? ""}` : `HTTP ${response.status}`;
+}
+
+/** Runs `work` over `items`, at most `limit` at a time. */
+async function runLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let index = 0;
+  const worker = async () => {
+    while (index < items.length) {
+      const item = items[index++] as T;
+      await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+}

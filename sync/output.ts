@@ -1,0 +1,204 @@
+import { closeSync, constants, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { hostname } from "node:os";
+import path from "node:path";
+import { ExitCode, UserFacingError } from "../lib/errors";
+import { GROUP_COLUMNS, GROUPS_FILE, parseContractCsv, USER_COLUMNS, USERS_FILE } from "./csv";
+
+export const LOCK_FILE = ".retain-m365-sync.lock";
+export const BACKUP_DIR = "backup";
+const FILE_MODE = 0o640;
+const TEMP_SUFFIX = /^\.(exchangeuser|exchangegroups)\.csv\.(\d+)\.tmp$/;
+
+export interface ReplaceOptions {
+  outDir: string;
+  /** Previous generations kept under backup/. */
+  backups: number;
+  /** Refuse when the user count drops by more than this percentage. */
+  maxShrinkPercent: number;
+  /** Replace even when empty or shrunk too much. */
+  force: boolean;
+  now?: Date;
+}
+
+export interface NewFiles {
+  usersCsv: string;
+  groupsCsv: string;
+  userCount: number;
+  groupCount: number;
+}
+
+export interface ReplaceResult {
+  previousUsers?: number;
+  /** The backup folder of the previous pair, if there was one. */
+  backup?: string;
+}
+
+/** A guard refused to replace the CSVs; the previous files are untouched. */
+export class SafetyGuardError extends UserFacingError {
+  constructor(message: string) {
+    super(`${message}; the previous files are left untouched`, ExitCode.safetyGuard);
+  }
+}
+
+/**
+ * Holds the folder's lock while `work` runs. A lock left by a process that no longer runs on this
+ * host (killed, crashed) is cleared; a live one refuses with exit 5.
+ */
+export async function withOutputLock<T>(outDir: string, work: () => Promise<T>): Promise<T> {
+  mkdirSync(outDir, { recursive: true });
+  const lock = path.join(outDir, LOCK_FILE);
+  const owner = JSON.stringify({ pid: process.pid, host: hostname(), started: new Date().toISOString() });
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const fd = openSync(lock, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o600);
+      writeSync(fd, owner);
+      closeSync(fd);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST" || attempt > 0) throw lockError(error, lock);
+      const holder = readLock(lock);
+      if (holder && holder.host === hostname() && isAlive(holder.pid)) {
+        throw new SafetyGuardError(`another sync (process ${holder.pid}, started ${holder.started}) is writing ${outDir}`);
+      }
+      if (holder && holder.host !== hostname()) {
+        throw new SafetyGuardError(`${lock} is held by host ${holder.host}; remove it if no sync runs there`);
+      }
+      rmSync(lock, { force: true });
+    }
+  }
+  try {
+    removeOrphanedTempFiles(outDir);
+    return await work();
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
+function lockError(error: unknown, lock: string): UserFacingError {
+  if (error instanceof UserFacingError) return error;
+  return new UserFacingError(`cannot take the lock ${lock}: ${(error as Error).message}`, ExitCode.unexpected);
+}
+
+function readLock(lock: string): { pid: number; host: string; started: string } | undefined {
+  try {
+    return JSON.parse(readFileSync(lock, "utf8")) as { pid: number; host: string; started: string };
+  } catch {
+    return undefined;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Temp files of killed runs: only ever ours, only when their process is gone. */
+function removeOrphanedTempFiles(outDir: string): void {
+  for (const name of readdirSync(outDir)) {
+    const match = TEMP_SUFFIX.exec(name);
+    if (match && !isAlive(Number(match[2]))) rmSync(path.join(outDir, name), { force: true });
+  }
+}
+
+/** Number of records (header excluded) of an existing CSV, or undefined when there is none. */
+export function countRecords(file: string): number | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    return Math.max(0, parseContractCsv(readFileSync(file, "utf8")).length - 1);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Replaces both files safely: guards first, then temp files in the same folder (flushed, read
+ * back and checked), a backup of the previous pair, and renames. Any failure leaves the previous
+ * files as they were. Call inside `withOutputLock`.
+ */
+export function replaceFiles(files: NewFiles, options: ReplaceOptions): ReplaceResult {
+  const usersPath = path.join(options.outDir, USERS_FILE);
+  const groupsPath = path.join(options.outDir, GROUPS_FILE);
+  const previousUsers = countRecords(usersPath);
+
+  if (!options.force) {
+    if (files.userCount === 0) throw new SafetyGuardError("the directory returned no mail-enabled users; refusing to write empty files (use --force to write them anyway)");
+    if (previousUsers !== undefined && previousUsers > 0) {
+      const shrink = ((previousUsers - files.userCount) / previousUsers) * 100;
+      if (shrink > options.maxShrinkPercent) {
+        throw new SafetyGuardError(
+          `the user count would drop from ${previousUsers} to ${files.userCount} (${shrink.toFixed(1)}% > --max-shrink-percent ${options.maxShrinkPercent}); use --force if that is right`,
+        );
+      }
+    }
+  }
+
+  const temps = [
+    { path: usersPath, temp: tempPath(usersPath), text: files.usersCsv, columns: USER_COLUMNS.length, records: files.userCount },
+    { path: groupsPath, temp: tempPath(groupsPath), text: files.groupsCsv, columns: GROUP_COLUMNS.length, records: files.groupCount },
+  ];
+  try {
+    for (const file of temps) {
+      writeDurably(file.temp, file.text);
+      checkWritten(file.temp, file.text, file.columns, file.records);
+    }
+    const backup = backupPrevious([usersPath, groupsPath], options);
+    for (const file of temps) renameSync(file.temp, file.path);
+    syncFolder(options.outDir);
+    return { previousUsers, backup };
+  } finally {
+    for (const file of temps) rmSync(file.temp, { force: true });
+  }
+}
+
+function tempPath(file: string): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+}
+
+function writeDurably(file: string, text: string): void {
+  const fd = openSync(file, constants.O_CREAT | constants.O_TRUNC | constants.O_WRONLY, FILE_MODE);
+  try {
+    const bytes = Buffer.from(text, "utf8");
+    let written = 0;
+    while (written < bytes.length) written += writeSync(fd, bytes, written);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function checkWritten(file: string, expected: string, columns: number, records: number): void {
+  const text = readFileSync(file, "utf8");
+  if (text !== expected) throw new Error(`${file} does not read back as written`);
+  const parsed = parseContractCsv(text);
+  if (parsed.length !== records + 1 || parsed.some((record) => record.length !== columns)) {
+    throw new Error(`${file} does not hold ${records} records of ${columns} fields`);
+  }
+  if ((statSync(file).mode & 0o777) !== FILE_MODE) throw new Error(`${file} does not have mode 0640`);
+}
+
+function backupPrevious(files: string[], options: ReplaceOptions): string | undefined {
+  const existing = files.filter((file) => existsSync(file));
+  if (existing.length === 0 || options.backups <= 0) return undefined;
+  const root = path.join(options.outDir, BACKUP_DIR);
+  const stamp = (options.now ?? new Date()).toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  let folder = path.join(root, stamp);
+  for (let n = 2; existsSync(folder); n++) folder = path.join(root, `${stamp}-${n}`);
+  mkdirSync(folder, { recursive: true, mode: 0o750 });
+  for (const file of existing) copyFileSync(file, path.join(folder, path.basename(file)));
+  const generations = readdirSync(root).filter((name) => /^\d{8}T\d{6}Z(-\d+)?$/.test(name)).sort();
+  for (const old of generations.slice(0, Math.max(0, generations.length - options.backups))) rmSync(path.join(root, old), { recursive: true, force: true });
+  return folder;
+}
+
+function syncFolder(folder: string): void {
+  const fd = openSync(folder, constants.O_RDONLY);
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
