@@ -31,6 +31,7 @@ interface SyncCliOptions {
   maxShrinkPercent: number;
   force?: boolean;
   transitive?: boolean;
+  full?: boolean;
   concurrency: number;
   timeout: number;
   json?: boolean;
@@ -60,7 +61,8 @@ export function registerSyncCommand(program: Command, io: Io): void {
     .option("--backups <n>", "previous CSV generations kept in <out>/backup", wholeNumber("--backups", 0, 365), 7)
     .option("--max-shrink-percent <p>", "refuse to replace when the user count drops more than this", wholeNumber("--max-shrink-percent", 0, 100), 20)
     .option("--force", "replace even when the result is empty or shrank more than allowed")
-    .option("--transitive", "list members of nested groups too")
+    .option("--transitive", "list members of nested groups too (always reads everything)")
+    .option("--full", "read everything, ignoring the delta state kept since the last run")
     .option("--concurrency <n>", "Graph $batch requests in flight at once", wholeNumber("--concurrency", 1, 16), 4)
     .option("--timeout <seconds>", "timeout of one Graph request", wholeNumber("--timeout", 1, 600), 100)
     .option("--json", "print the summary as JSON on stdout")
@@ -79,6 +81,7 @@ export function registerSyncCommand(program: Command, io: Io): void {
         maxShrinkPercent: options.maxShrinkPercent,
         force: options.force ?? false,
         transitive: options.transitive ?? false,
+        full: options.full ?? false,
         concurrency: options.concurrency,
         retry: DEFAULT_RETRY,
         onProgress: progress,
@@ -119,7 +122,8 @@ function progressLine(p: ReadProgress): string {
 
 function summaryLine(s: SyncSummary): string {
   return (
-    `synced ${s.users} users and ${s.groups} groups (${s.memberships} memberships) into ${s.outDir} in ${(s.durationMs / 1000).toFixed(1)} s` +
+    `synced ${s.users} users and ${s.groups} groups (${s.memberships} memberships) into ${s.outDir} in ${(s.durationMs / 1000).toFixed(1)} s (${s.mode === "delta" ? "changes only" : "full read"})` +
+    (s.unchanged ? "; files unchanged" : "") +
     (s.backup ? `; previous files in ${s.backup}` : "")
   );
 }

@@ -50,9 +50,16 @@ export async function readDirectory(client: Client, options: ReadOptions = DEFAU
     }),
   ]);
 
-  const members = new Map<string, string[]>(groups.map((g) => [g.id, []]));
+  const members = await readMembers(client, groups.map((g) => g.id), options, progress);
+  return { users, groups, members };
+}
+
+/** The members (direct or transitive) of the given groups, through `$batch` requests of 20. */
+export async function readMembers(client: Client, groupIds: readonly string[], options: ReadOptions, progress: ReadProgress = { users: 0, groups: groupIds.length, groupsWithMembers: 0, memberships: 0 }): Promise<Map<string, string[]>> {
+  const report = () => options.onProgress?.({ ...progress });
+  const members = new Map<string, string[]>(groupIds.map((id) => [id, []]));
   const relation = options.transitive ? "transitiveMembers" : "members";
-  let pending: MemberRequest[] = groups.map((g) => ({ groupId: g.id, url: `groups/${g.id}/${relation}?$select=id&$top=999`, attempts: 0 }));
+  let pending: MemberRequest[] = groupIds.map((id) => ({ groupId: id, url: `groups/${id}/${relation}?$select=id&$top=999`, attempts: 0 }));
 
   while (pending.length > 0) {
     const next: MemberRequest[] = [];
@@ -90,7 +97,7 @@ export async function readDirectory(client: Client, options: ReadOptions = DEFAU
     if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
     pending = next;
   }
-  return { users, groups, members };
+  return members;
 }
 
 /** `https://graph…/v1.0/groups/x/members?$skiptoken=…` → `groups/x/members?$skiptoken=…` for use inside a batch. */

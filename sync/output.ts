@@ -28,6 +28,8 @@ export interface NewFiles {
 }
 
 export interface ReplaceResult {
+  /** Both files already held exactly the new bytes: nothing was written or backed up. */
+  unchanged: boolean;
   previousUsers?: number;
   /** The backup folder of the previous pair, if there was one. */
   backup?: string;
@@ -136,6 +138,9 @@ export function replaceFiles(files: NewFiles, options: ReplaceOptions): ReplaceR
     }
   }
 
+  const same = (file: string, text: string) => existsSync(file) && readFileSync(file).equals(Buffer.from(text, "utf8"));
+  if (same(usersPath, files.usersCsv) && same(groupsPath, files.groupsCsv)) return { unchanged: true, previousUsers };
+
   const temps = [
     { path: usersPath, temp: tempPath(usersPath), text: files.usersCsv, columns: USER_COLUMNS.length, records: files.userCount },
     { path: groupsPath, temp: tempPath(groupsPath), text: files.groupsCsv, columns: GROUP_COLUMNS.length, records: files.groupCount },
@@ -148,7 +153,7 @@ export function replaceFiles(files: NewFiles, options: ReplaceOptions): ReplaceR
     const backup = backupPrevious([usersPath, groupsPath], options);
     for (const file of temps) renameSync(file.temp, file.path);
     syncFolder(options.outDir);
-    return { previousUsers, backup };
+    return { unchanged: false, previousUsers, backup };
   } finally {
     for (const file of temps) rmSync(file.temp, { force: true });
   }

@@ -1,29 +1,47 @@
 import type { Client } from "@microsoft/microsoft-graph-client";
 import { buildAddressBook, GROUP_COLUMNS, renderCsv, USER_COLUMNS } from "./csv";
+import { applyDelta, latestDeltaLinks, saveDeltaState, type DeltaLinks } from "./delta";
 import { readDirectory, type ReadOptions } from "./directory-reader";
+import type { DirectorySnapshot } from "./model";
 import { replaceFiles, withOutputLock, type ReplaceOptions } from "./output";
 
-export interface SyncOptions extends Omit<ReplaceOptions, "now">, ReadOptions {}
+export interface SyncOptions extends Omit<ReplaceOptions, "now">, ReadOptions {
+  /** Ignore the saved delta state and read everything. */
+  full: boolean;
+}
 
 export interface SyncSummary {
   outDir: string;
+  /** `delta`: only the changes since the last run were read. */
+  mode: "full" | "delta";
   users: number;
   groups: number;
   memberships: number;
+  /** The files already had exactly these bytes, so they were left as they were. */
+  unchanged: boolean;
   previousUsers?: number;
   backup?: string;
   durationMs: number;
 }
 
 /**
- * One directory sync: read Graph, render both CSVs in memory, replace the files safely.
- * The lock is taken before reading, so two syncs of one folder never overlap.
+ * One directory sync: read Graph (only the changes when a delta state is kept), render both CSVs
+ * in memory, replace the files safely, then keep the delta state for the next run. The lock is
+ * taken before reading, so two syncs of one folder never overlap.
  */
 export async function runSync(client: Client, options: SyncOptions): Promise<SyncSummary> {
   const started = Date.now();
   return withOutputLock(options.outDir, async () => {
-    const snapshot = await readDirectory(client, options);
-    const book = buildAddressBook(snapshot);
+    // Transitive membership cannot be followed through groups/delta (it reports direct members only).
+    const incremental = !options.transitive;
+    let mode: SyncSummary["mode"] = "delta";
+    let read: { snapshot: DirectorySnapshot; links?: DeltaLinks } | undefined = incremental && !options.full ? await applyDelta(client, options.outDir, options) : undefined;
+    if (!read) {
+      mode = "full";
+      const links = incremental ? await latestDeltaLinks(client, options.retry) : undefined;
+      read = { snapshot: await readDirectory(client, options), links };
+    }
+    const book = buildAddressBook(read.snapshot);
     const result = replaceFiles(
       {
         usersCsv: renderCsv(USER_COLUMNS, book.users),
@@ -33,8 +51,10 @@ export async function runSync(client: Client, options: SyncOptions): Promise<Syn
       },
       options,
     );
+    if (read.links) saveDeltaState(options.outDir, read.links, read.snapshot);
     return {
       outDir: options.outDir,
+      mode,
       users: book.users.length,
       groups: book.groups.length,
       memberships: book.memberships,

@@ -5,7 +5,7 @@ import path from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { parseContractCsv } from "../sync/csv";
 import { runCliAsync, type CliResult } from "./support/cli";
-import { directoryRoutes, directoryTenant, syntheticTenant, type DirectoryTenant } from "./support/directory";
+import { directoryRoutes, directoryTenant, putGroup, putUser, removeGroup, removeUser, setMember, syntheticTenant, type DirectoryTenant } from "./support/directory";
 import { graphError, startGraphEmulator, type GraphEmulator } from "./support/graph-emulator";
 
 const TENANT = "00000000-0000-4000-8000-0000000000aa";
@@ -138,7 +138,7 @@ describe("sync: the CSV contract, byte for byte", () => {
     assert.equal(result.code, 0, result.stderr);
     assert.equal(read(out, "exchangeuser.csv").toString("utf8"), EXPECTED_USERS);
     assert.equal(read(out, "exchangegroups.csv").toString("utf8"), EXPECTED_GROUPS);
-    assert.match(result.stdout, /^synced 5 users and 4 groups \(7 memberships\) into .+ in \d+\.\d s\n$/);
+    assert.match(result.stdout, /^synced 5 users and 4 groups \(7 memberships\) into .+ in \d+\.\d s \(full read\)\n$/);
   });
 });
 
@@ -172,7 +172,7 @@ describe("sync: faults leave correct files or the previous ones", () => {
   for (const [fault, inject] of recoverable) {
     it(`recovers from ${fault}`, async () => {
       inject();
-      const result = await sync(out, ["--timeout", "1"]);
+      const result = await sync(out, ["--full", "--timeout", "1"]);
       assert.equal(result.code, 0, result.stderr);
       completed();
     });
@@ -180,9 +180,9 @@ describe("sync: faults leave correct files or the previous ones", () => {
 
   it("gives up on a service that stays down: exit 4, files untouched", async () => {
     emulator.injected.push(...Array.from({ length: 12 }, () => ({ ...graphError(503, "ServiceUnavailable", "Service unavailable"), headers: { "retry-after": "0" } })));
-    const result = await sync(out);
+    const result = await sync(out, ["--full"]);
     assert.equal(result.code, 4, result.stderr);
-    assert.match(result.stderr, /^retain-m365: reading (users|groups) from Graph failed with HTTP 503: ServiceUnavailable: Service unavailable\n$/);
+    assert.match(result.stderr, /^retain-m365: (reading (users|groups) from Graph|starting the (users|groups) delta) failed with HTTP 503: ServiceUnavailable: Service unavailable\n$/);
     untouched();
   });
 
@@ -202,7 +202,7 @@ describe("sync: faults leave correct files or the previous ones", () => {
   });
 
   it("refuses an empty result: exit 5, files untouched; --force writes it", async () => {
-    tenant.users = [];
+    for (const user of [...tenant.users]) removeUser(tenant, user.id);
     const refused = await sync(out);
     assert.equal(refused.code, 5);
     assert.match(refused.stderr, /no mail-enabled users; refusing to write empty files .*; the previous files are left untouched/);
@@ -213,12 +213,82 @@ describe("sync: faults leave correct files or the previous ones", () => {
   });
 
   it("refuses a user count that shrank more than --max-shrink-percent: exit 5", async () => {
-    tenant.users = tenant.users.filter((u) => u.id !== "u-1" && u.id !== "u-2");
+    removeUser(tenant, "u-1");
+    removeUser(tenant, "u-2");
     const refused = await sync(out);
     assert.equal(refused.code, 5);
     assert.match(refused.stderr, /the user count would drop from 5 to 3 \(40\.0% > --max-shrink-percent 20\)/);
     untouched();
     assert.equal((await sync(out, ["--max-shrink-percent", "50"])).code, 0);
+  });
+});
+
+describe("sync: incremental runs (Graph delta)", () => {
+  const user = (id: string, name: string, mail: string) => ({ id, displayName: name, mail, mailNickname: name.toLowerCase(), userPrincipalName: mail, proxyAddresses: [`SMTP:${mail}`], userType: "Member", accountEnabled: true });
+  const group = (id: string, name: string, mail: string) => ({ id, displayName: name, mail, mailNickname: name.toLowerCase(), proxyAddresses: [`SMTP:${mail}`], mailEnabled: true });
+
+  it("after adds, removals, renames and membership changes, writes exactly the bytes a full run writes", async () => {
+    tenant = trickyTenant();
+    tenant.maxPageSize = 2;
+    const out = newOut();
+    assert.equal((await sync(out)).code, 0);
+
+    putUser(tenant, user("u-8", "Newcomer", "new@contoso.com"));
+    removeUser(tenant, "u-6");
+    putUser(tenant, { ...tenant.users.find((u) => u.id === "u-7")!, displayName: "Taro Yamada", proxyAddresses: ["SMTP:taro.yamada@contoso.com", "smtp:taro@contoso.com"] });
+    setMember(tenant, "g-2", "u-8", true);
+    setMember(tenant, "g-1", "u-1", false);
+    putGroup(tenant, { ...tenant.groups.find((g) => g.id === "g-2")!, displayName: "Sales, Europe" });
+    putGroup(tenant, group("g-6", "Newsletter", "news@contoso.com"));
+    setMember(tenant, "g-6", "u-2", true);
+    setMember(tenant, "g-6", "u-5", true);
+    putGroup(tenant, { ...tenant.groups.find((g) => g.id === "g-5")!, mail: "secure@contoso.com", mailNickname: "secure", proxyAddresses: ["SMTP:secure@contoso.com"], mailEnabled: true });
+    removeGroup(tenant, "g-3");
+
+    const incremental = await sync(out, ["--json"]);
+    assert.equal(incremental.code, 0, incremental.stderr);
+    assert.equal((JSON.parse(incremental.stdout) as { mode: string }).mode, "delta");
+    const reference = newOut();
+    assert.equal((await sync(reference, ["--full"])).code, 0);
+    assert.deepEqual(snapshotOf(out), snapshotOf(reference));
+    assert.match(read(out, "exchangegroups.csv").toString("utf8"), /"Newsletter","newsletter","news@contoso.com","g-6","info@contoso.com;Zoe@contoso.com"/);
+  });
+
+  it("an unchanged directory costs a handful of requests and leaves the files alone", async () => {
+    tenant = trickyTenant();
+    const out = newOut();
+    assert.equal((await sync(out)).code, 0);
+    const before = tenant.counters.requests;
+    const again = await sync(out, ["--json"]);
+    assert.equal(again.code, 0, again.stderr);
+    const summary = JSON.parse(again.stdout) as { mode: string; unchanged: boolean };
+    assert.deepEqual([summary.mode, summary.unchanged], ["delta", true]);
+    assert.ok(tenant.counters.requests - before <= 6, `${tenant.counters.requests - before} requests`);
+    assert.ok(!existsSync(path.join(out, "backup")) || readdirSync(path.join(out, "backup")).every((name) => name === "state"), "no backup of identical files");
+  });
+
+  it("falls back to a full run when Graph has expired the delta state", async () => {
+    tenant = trickyTenant();
+    const out = newOut();
+    assert.equal((await sync(out)).code, 0);
+    putUser(tenant, user("u-9", "Late", "late@contoso.com"));
+    tenant.oldestValidToken = tenant.seq + 1;
+    const result = await sync(out, ["--json"]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal((JSON.parse(result.stdout) as { mode: string }).mode, "full");
+    assert.match(read(out, "exchangeuser.csv").toString("utf8"), /"late@contoso.com"/);
+  });
+
+  it("a refused run does not advance the delta state: the changes are applied once allowed", async () => {
+    tenant = trickyTenant();
+    const out = newOut();
+    assert.equal((await sync(out)).code, 0);
+    removeUser(tenant, "u-1");
+    removeUser(tenant, "u-2");
+    assert.equal((await sync(out)).code, 5);
+    const allowed = await sync(out, ["--json", "--max-shrink-percent", "50"]);
+    assert.equal(allowed.code, 0, allowed.stderr);
+    assert.equal((JSON.parse(allowed.stdout) as { mode: string; users: number }).users, 3);
   });
 });
 
@@ -273,11 +343,11 @@ describe("sync: processes", () => {
     tenant = trickyTenant();
     const out = newOut();
     for (let run = 0; run < 4; run++) {
-      (tenant.users[5] as Record<string, unknown>).displayName = `Abby ${run}`;
+      putUser(tenant, { ...tenant.users.find((u) => u.id === "u-6")!, displayName: `Abby ${run}` });
       assert.equal((await sync(out, ["--backups", "2"])).code, 0);
       await new Promise((resolve) => setTimeout(resolve, 1100)); // distinct UTC second stamps
     }
-    const generations = readdirSync(path.join(out, "backup")).sort();
+    const generations = readdirSync(path.join(out, "backup")).filter((name) => name !== "state").sort();
     assert.equal(generations.length, 2);
     const newest = path.join(out, "backup", generations[1]!);
     assert.match(readFileSync(path.join(newest, "exchangeuser.csv"), "utf8"), /"Abby 2"/);

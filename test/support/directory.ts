@@ -22,7 +22,14 @@ export interface DirectoryTenant {
   subRequestFaults: EmulatorResponse[];
   counters: { requests: number; subRequests: number; resourceUnits: number };
   window: { start: number; spent: number };
+  /** Every change since the tenant was made, for delta queries; `seq` is the newest change's number. */
+  changes: Change[];
+  seq: number;
+  /** Delta tokens older than this are expired (410 syncStateNotFound). */
+  oldestValidToken: number;
 }
+
+type Change = { seq: number; kind: "user"; id: string } | { seq: number; kind: "group"; id: string } | { seq: number; kind: "member"; id: string; member: string; removed: boolean };
 
 export function directoryTenant(parts: Partial<Pick<DirectoryTenant, "users" | "groups" | "others" | "members" | "maxPageSize" | "throttle">> = {}): DirectoryTenant {
   return {
@@ -36,6 +43,9 @@ export function directoryTenant(parts: Partial<Pick<DirectoryTenant, "users" | "
     subRequestFaults: [],
     counters: { requests: 0, subRequests: 0, resourceUnits: 0 },
     window: { start: Date.now(), spent: 0 },
+    changes: [],
+    seq: 0,
+    oldestValidToken: 0,
     ...parts,
   };
 }
@@ -96,6 +106,7 @@ function get(tenant: DirectoryTenant, emulator: GraphEmulator, path: string, que
     tenant.counters.resourceUnits += resourceUnitCost(path, query);
   }
 
+  if (path === "/users/delta" || path === "/groups/delta") return delta(tenant, emulator, path, query);
   const top = Number(query.get("$top") ?? "100");
   if (!Number.isInteger(top) || top < 1 || top > 999) return graphError(400, "Request_UnsupportedQuery", "Invalid page size specified: '" + query.get("$top") + "'. Must be between 1 and 999 inclusive.");
   let items: Record<string, unknown>[];
@@ -126,6 +137,97 @@ function get(tenant: DirectoryTenant, emulator: GraphEmulator, path: string, que
     next = `${emulator.url}/v1.0${path}?${nextQuery.toString()}`;
   }
   return { status: 200, body: { "@odata.context": `${emulator.url}/v1.0/$metadata#${path.slice(1)}`, value: page, ...(next ? { "@odata.nextLink": next } : {}) } };
+}
+
+/** Adds or replaces a user, as a change delta queries report. */
+export function putUser(tenant: DirectoryTenant, user: Obj): void {
+  const index = tenant.users.findIndex((u) => u.id === user.id);
+  if (index >= 0) tenant.users[index] = user;
+  else tenant.users.push(user);
+  tenant.changes.push({ seq: ++tenant.seq, kind: "user", id: user.id });
+}
+
+export function removeUser(tenant: DirectoryTenant, id: string): void {
+  tenant.users = tenant.users.filter((u) => u.id !== id);
+  for (const [group, ids] of tenant.members) if (ids.includes(id)) setMember(tenant, group, id, false);
+  tenant.changes.push({ seq: ++tenant.seq, kind: "user", id });
+}
+
+export function putGroup(tenant: DirectoryTenant, group: Obj): void {
+  const index = tenant.groups.findIndex((g) => g.id === group.id);
+  if (index >= 0) tenant.groups[index] = group;
+  else tenant.groups.push(group);
+  if (!tenant.members.has(group.id)) tenant.members.set(group.id, []);
+  tenant.changes.push({ seq: ++tenant.seq, kind: "group", id: group.id });
+}
+
+export function removeGroup(tenant: DirectoryTenant, id: string): void {
+  tenant.groups = tenant.groups.filter((g) => g.id !== id);
+  tenant.members.delete(id);
+  for (const [group, ids] of tenant.members) if (ids.includes(id)) setMember(tenant, group, id, false);
+  tenant.changes.push({ seq: ++tenant.seq, kind: "group", id });
+}
+
+/** Adds (`present`) or removes a direct member. */
+export function setMember(tenant: DirectoryTenant, group: string, member: string, present: boolean): void {
+  const ids = tenant.members.get(group) ?? [];
+  tenant.members.set(group, present ? [...new Set([...ids, member])] : ids.filter((id) => id !== member));
+  tenant.changes.push({ seq: ++tenant.seq, kind: "member", id: group, member, removed: !present });
+}
+
+/**
+ * `/users/delta` and `/groups/delta`: `$deltatoken=latest` gives a deltaLink and no data; a token
+ * gives what changed since, paged, ending with a new deltaLink. Removed objects carry `@removed`;
+ * groups carry `members@delta`, and a group with many member changes appears in several entries.
+ */
+function delta(tenant: DirectoryTenant, emulator: GraphEmulator, path: string, query: URLSearchParams): EmulatorResponse {
+  const link = (params: Record<string, string>) => {
+    const q = new URLSearchParams(query);
+    q.delete("$deltatoken");
+    q.delete("$skiptoken");
+    for (const [k, v] of Object.entries(params)) q.set(k, v);
+    return `${emulator.url}/v1.0${path}?${q.toString()}`;
+  };
+  const token = query.get("$deltatoken");
+  const skip = query.get("$skiptoken");
+  if (token === "latest") return { status: 200, body: { value: [], "@odata.deltaLink": link({ $deltatoken: String(tenant.seq) }) } };
+  const [since, offset, until] = skip ? skip.split(":").map(Number) : [Number(token ?? "0"), 0, tenant.seq];
+  if (since === undefined || offset === undefined || until === undefined || !Number.isInteger(since)) return graphError(400, "BadRequest", "Invalid delta token.");
+  if (since < tenant.oldestValidToken) return graphError(410, "syncStateNotFound", "The sync state generation is not found. The delta token is expired or invalid.");
+
+  const changed = tenant.changes.filter((c) => c.seq > since && c.seq <= until);
+  const entries: Record<string, unknown>[] = [];
+  if (path === "/users/delta") {
+    for (const id of [...new Set(changed.filter((c) => c.kind === "user").map((c) => c.id))]) {
+      const user = tenant.users.find((u) => u.id === id);
+      entries.push(user ? select(user, query) : { id, "@removed": { reason: "deleted" } });
+    }
+  } else {
+    const groupIds = [...new Set(changed.filter((c) => c.kind !== "user").map((c) => c.id))];
+    for (const id of groupIds) {
+      const group = tenant.groups.find((g) => g.id === id);
+      if (!group) {
+        entries.push({ id, "@removed": { reason: "deleted" } });
+        continue;
+      }
+      const last = new Map<string, boolean>();
+      for (const c of changed) if (c.kind === "member" && c.id === id) last.set(c.member, c.removed);
+      const memberChanges = [...last].map(([member, removed]) => ({ "@odata.type": typeOf(tenant, member) ?? "#microsoft.graph.directoryObject", id: member, ...(removed ? { "@removed": { reason: "deleted" } } : {}) }));
+      const fields = select(group, new URLSearchParams({ $select: (query.get("$select") ?? "").split(",").filter((f) => f !== "members").join(",") }));
+      if (memberChanges.length === 0) entries.push(fields);
+      for (let i = 0; i < memberChanges.length; i += 2) entries.push({ ...fields, "members@delta": memberChanges.slice(i, i + 2) });
+    }
+  }
+  const size = Math.min(tenant.maxPageSize, 200);
+  const page = entries.slice(offset, offset + size);
+  const more = offset + size < entries.length;
+  return {
+    status: 200,
+    body: {
+      value: page,
+      ...(more ? { "@odata.nextLink": link({ $skiptoken: `${since}:${offset + size}:${until}` }) } : { "@odata.deltaLink": link({ $deltatoken: String(until) }) }),
+    },
+  };
 }
 
 /** Graph's directory routes, `$batch` included: at most 20 sub-requests, each handled and throttled on its own. */
