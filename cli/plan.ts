@@ -2,7 +2,7 @@ import path from "node:path";
 import { Option, type Command } from "commander";
 import { loadConfigFile, loadStack } from "../lib/config/stack-file";
 import { ExitCode, UserFacingError } from "../lib/errors";
-import { planStack } from "../lib/plan/plan";
+import type * as PlanModule from "../lib/plan/plan";
 import { renderPlanTable } from "../lib/plan/render";
 import type { Io } from "./main";
 
@@ -26,6 +26,9 @@ export function registerPlanCommand(program: Command, io: Io): void {
     .option("--json", "print one JSON object shaped like `pulumi preview --json`")
     .action(async (options: PlanOptions) => {
       const { stack, config } = loadPlanInput(options);
+      // Loaded on use: the Pulumi SDKs cost a second and ~200 MB that the other subcommands do not need.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { planStack } = require("../lib/plan/plan") as typeof PlanModule;
       const plan = await planStack(stack, config);
       for (const warning of plan.warnings) io.stderr(`warning: ${warning}\n`);
       io.stdout(options.json ? `${JSON.stringify(plan, null, 2)}\n` : renderPlanTable(plan));

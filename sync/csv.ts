@@ -86,42 +86,52 @@ export function renderCsv<C extends string>(columns: readonly C[], rows: readonl
 }
 
 /**
- * Reads a file in the contract's format back into records (header first). Strict: a field that
- * is not quoted or a record that is not CRLF-terminated is an error, so a torn file is caught.
+ * Walks text in the contract's format, checking its shape without copying it: every field quoted,
+ * every record CRLF-terminated, and (when given) `columns` fields per record. Returns the number of
+ * records, header included; `onField` receives each field's value when the caller needs them.
  */
-export function parseContractCsv(text: string): string[][] {
-  const records: string[][] = [];
+export function walkContractCsv(text: string, columns?: number, onField?: (value: string, record: number) => void): number {
+  let records = 0;
   let i = 0;
   while (i < text.length) {
-    const record: string[] = [];
+    let fields = 0;
     for (;;) {
-      if (text[i] !== '"') throw new Error(`field ${record.length + 1} of record ${records.length + 1} is not quoted`);
+      if (text.charCodeAt(i) !== 34) throw new Error(`field ${fields + 1} of record ${records + 1} is not quoted`);
+      let start = i + 1;
       let value = "";
-      i++;
       for (;;) {
-        const quote = text.indexOf('"', i);
-        if (quote < 0) throw new Error(`record ${records.length + 1} ends inside a quoted field`);
-        value += text.slice(i, quote);
-        if (text[quote + 1] === '"') {
-          value += '"';
-          i = quote + 2;
-        } else {
-          i = quote + 1;
-          break;
+        const quote = text.indexOf('"', start);
+        if (quote < 0) throw new Error(`record ${records + 1} ends inside a quoted field`);
+        if (text.charCodeAt(quote + 1) === 34) {
+          if (onField) value += text.slice(start, quote + 1);
+          start = quote + 2;
+          continue;
         }
+        if (onField) value += text.slice(start, quote);
+        i = quote + 1;
+        break;
       }
-      record.push(value);
-      if (text[i] === ",") {
+      fields++;
+      onField?.(value, records);
+      if (text.charCodeAt(i) === 44) {
         i++;
         continue;
       }
-      if (text.startsWith("\r\n", i)) {
+      if (text.charCodeAt(i) === 13 && text.charCodeAt(i + 1) === 10) {
         i += 2;
         break;
       }
-      throw new Error(`record ${records.length + 1} is not terminated by CRLF`);
+      throw new Error(`record ${records + 1} is not terminated by CRLF`);
     }
-    records.push(record);
+    if (columns !== undefined && fields !== columns) throw new Error(`record ${records + 1} has ${fields} fields, not ${columns}`);
+    records++;
   }
+  return records;
+}
+
+/** Reads text in the contract's format back into records (header first). */
+export function parseContractCsv(text: string): string[][] {
+  const records: string[][] = [];
+  walkContractCsv(text, undefined, (value, record) => (records[record] ??= []).push(value));
   return records;
 }

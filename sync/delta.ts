@@ -53,12 +53,34 @@ export function loadDeltaState(outDir: string): DeltaState | undefined {
 export function saveDeltaState(outDir: string, links: DeltaLinks, snapshot: DirectorySnapshot): void {
   const file = path.join(outDir, STATE_FILE);
   mkdirSync(path.dirname(file), { recursive: true, mode: 0o750 });
-  const state: DeltaState = { version: 1, ...links, users: snapshot.users, groups: snapshot.groups, members: [...snapshot.members] };
   const temp = `${file}.${process.pid}.tmp`;
   try {
     const fd = openSync(temp, constants.O_CREAT | constants.O_TRUNC | constants.O_WRONLY, 0o640);
     try {
-      writeSync(fd, JSON.stringify(state));
+      // Written piece by piece: one JSON string of a large tenant's snapshot would cost more memory than the sync itself.
+      const writeList = (items: Iterable<unknown>) => {
+        let chunk: string[] = [];
+        let first = true;
+        const flush = () => {
+          if (chunk.length > 0) writeSync(fd, (first ? "" : ",") + chunk.join(","));
+          first &&= chunk.length === 0;
+          chunk = [];
+        };
+        writeSync(fd, "[");
+        for (const item of items) {
+          chunk.push(JSON.stringify(item));
+          if (chunk.length === 1000) flush();
+        }
+        flush();
+        writeSync(fd, "]");
+      };
+      writeSync(fd, `{"version":1,"usersDeltaLink":${JSON.stringify(links.usersDeltaLink)},"groupsDeltaLink":${JSON.stringify(links.groupsDeltaLink)},"users":`);
+      writeList(snapshot.users);
+      writeSync(fd, `,"groups":`);
+      writeList(snapshot.groups);
+      writeSync(fd, `,"members":`);
+      writeList(snapshot.members);
+      writeSync(fd, "}");
       fsyncSync(fd);
     } finally {
       closeSync(fd);

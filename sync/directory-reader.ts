@@ -51,6 +51,9 @@ export async function readDirectory(client: Client, options: ReadOptions = DEFAU
   ]);
 
   const members = await readMembers(client, groups.map((g) => g.id), options, progress);
+  // Memberships repeat ids the users and groups hold already: share those strings instead of 400,000 copies.
+  const canonical = new Map<string, string>([...users, ...groups].map((o) => [o.id, o.id]));
+  for (const [id, ids] of members) members.set(id, ids.map((member) => canonical.get(member) ?? member));
   return { users, groups, members };
 }
 
@@ -67,7 +70,13 @@ export async function readMembers(client: Client, groupIds: readonly string[], o
     const batches: MemberRequest[][] = [];
     for (let i = 0; i < pending.length; i += BATCH_LIMIT) batches.push(pending.slice(i, i + BATCH_LIMIT));
 
+    // Once Graph throttles, the rest of the round waits instead of collecting more 429s.
+    let throttled = false;
     await runLimited(batches, options.concurrency, async (batch) => {
+      if (throttled) {
+        next.push(...batch);
+        return;
+      }
       const body = { requests: batch.map((request, index) => ({ id: String(index), method: "GET", url: request.url })) };
       const answer = await withGraphRetry("reading group members from Graph ($batch)", () => client.api("/$batch").post(body) as Promise<BatchResponse>, options.retry);
       for (const response of answer.responses ?? []) {
@@ -89,6 +98,7 @@ export async function readMembers(client: Client, groupIds: readonly string[], o
             throw describeGraphFailure(failure, `reading the members of group ${request.groupId} from Graph`);
           }
           next.push({ ...request, attempts: request.attempts + 1 });
+          if (response.status === 429) throttled = true;
           waitMs = Math.max(waitMs, retryDelayMs(headerValue(response.headers, "retry-after"), request.attempts + 1, options.retry));
         }
       }

@@ -2,7 +2,7 @@ import { closeSync, constants, copyFileSync, existsSync, fsyncSync, mkdirSync, o
 import { hostname } from "node:os";
 import path from "node:path";
 import { ExitCode, UserFacingError } from "../lib/errors";
-import { GROUP_COLUMNS, GROUPS_FILE, parseContractCsv, USER_COLUMNS, USERS_FILE } from "./csv";
+import { GROUP_COLUMNS, GROUPS_FILE, USER_COLUMNS, USERS_FILE, walkContractCsv } from "./csv";
 
 export const LOCK_FILE = ".retain-m365-sync.lock";
 export const BACKUP_DIR = "backup";
@@ -110,7 +110,7 @@ function removeOrphanedTempFiles(outDir: string): void {
 export function countRecords(file: string): number | undefined {
   if (!existsSync(file)) return undefined;
   try {
-    return Math.max(0, parseContractCsv(readFileSync(file, "utf8")).length - 1);
+    return Math.max(0, walkContractCsv(readFileSync(file, "utf8")) - 1);
   } catch {
     return undefined;
   }
@@ -138,17 +138,17 @@ export function replaceFiles(files: NewFiles, options: ReplaceOptions): ReplaceR
     }
   }
 
-  const same = (file: string, text: string) => existsSync(file) && readFileSync(file).equals(Buffer.from(text, "utf8"));
-  if (same(usersPath, files.usersCsv) && same(groupsPath, files.groupsCsv)) return { unchanged: true, previousUsers };
-
   const temps = [
-    { path: usersPath, temp: tempPath(usersPath), text: files.usersCsv, columns: USER_COLUMNS.length, records: files.userCount },
-    { path: groupsPath, temp: tempPath(groupsPath), text: files.groupsCsv, columns: GROUP_COLUMNS.length, records: files.groupCount },
+    { path: usersPath, temp: tempPath(usersPath), text: files.usersCsv, bytes: Buffer.from(files.usersCsv, "utf8"), columns: USER_COLUMNS.length, records: files.userCount },
+    { path: groupsPath, temp: tempPath(groupsPath), text: files.groupsCsv, bytes: Buffer.from(files.groupsCsv, "utf8"), columns: GROUP_COLUMNS.length, records: files.groupCount },
   ];
+  if (temps.every((file) => existsSync(file.path) && readFileSync(file.path).equals(file.bytes))) return { unchanged: true, previousUsers };
+
   try {
     for (const file of temps) {
-      writeDurably(file.temp, file.text);
-      checkWritten(file.temp, file.text, file.columns, file.records);
+      if (walkContractCsv(file.text, file.columns) !== file.records + 1) throw new Error(`${file.path}: ${file.records} records expected`);
+      writeDurably(file.temp, file.bytes);
+      checkWritten(file.temp, file.bytes);
     }
     const backup = backupPrevious([usersPath, groupsPath], options);
     for (const file of temps) renameSync(file.temp, file.path);
@@ -163,10 +163,9 @@ function tempPath(file: string): string {
   return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
 }
 
-function writeDurably(file: string, text: string): void {
+function writeDurably(file: string, bytes: Buffer): void {
   const fd = openSync(file, constants.O_CREAT | constants.O_TRUNC | constants.O_WRONLY, FILE_MODE);
   try {
-    const bytes = Buffer.from(text, "utf8");
     let written = 0;
     while (written < bytes.length) written += writeSync(fd, bytes, written);
     fsyncSync(fd);
@@ -175,13 +174,9 @@ function writeDurably(file: string, text: string): void {
   }
 }
 
-function checkWritten(file: string, expected: string, columns: number, records: number): void {
-  const text = readFileSync(file, "utf8");
-  if (text !== expected) throw new Error(`${file} does not read back as written`);
-  const parsed = parseContractCsv(text);
-  if (parsed.length !== records + 1 || parsed.some((record) => record.length !== columns)) {
-    throw new Error(`${file} does not hold ${records} records of ${columns} fields`);
-  }
+/** The temp file holds exactly the bytes rendered (whose shape was checked), with the contract's mode. */
+function checkWritten(file: string, bytes: Buffer): void {
+  if (!readFileSync(file).equals(bytes)) throw new Error(`${file} does not read back as written`);
   if ((statSync(file).mode & 0o777) !== FILE_MODE) throw new Error(`${file} does not have mode 0640`);
 }
 

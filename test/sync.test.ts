@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, watch, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
@@ -300,15 +300,16 @@ describe("sync: processes", () => {
     const previous = snapshotOf(out);
     tenant.users.splice(0, 1_000);
     let killed = false;
-    const watcher = setInterval(() => {
-      if (!killed && readdirSync(out).some((name) => name.endsWith(".tmp"))) {
+    let childPid = 0;
+    // inotify tells the moment a temp file appears: the kill lands while the new files are being written.
+    const watcher = watch(out, (_event, name) => {
+      if (!killed && childPid && String(name).endsWith(".tmp")) {
         killed = true;
         process.kill(childPid, "SIGKILL");
       }
-    }, 1);
-    let childPid = 0;
-    const result = await sync(out, [], {}, (pid) => (childPid = pid));
-    clearInterval(watcher);
+    });
+    const result = await sync(out, ["--full"], {}, (pid) => (childPid = pid));
+    watcher.close();
     t.diagnostic(killed ? "the sync was killed once its temp files existed" : "the sync finished before the kill");
     if (killed) assert.equal(result.code, -1, "killed by the signal");
     else assert.equal(result.code, 0, result.stderr);

@@ -18,6 +18,10 @@ export interface DirectoryTenant {
   forbiddenUntil?: number;
   /** Every GET answers this late (to hold a sync in flight). */
   slowMs: number;
+  /** Network latency added to every request, `$batch` included (benchmarks). */
+  latencyMs: number;
+  /** Id → object and its @odata.type; rebuilt after a change. */
+  index?: Map<string, { object: Obj; type: string }>;
   /** Faults for the next `$batch` sub-requests, in order. */
   subRequestFaults: EmulatorResponse[];
   counters: { requests: number; subRequests: number; resourceUnits: number };
@@ -40,6 +44,7 @@ export function directoryTenant(parts: Partial<Pick<DirectoryTenant, "users" | "
     maxPageSize: 999,
     throttle: false,
     slowMs: 0,
+    latencyMs: 0,
     subRequestFaults: [],
     counters: { requests: 0, subRequests: 0, resourceUnits: 0 },
     window: { start: Date.now(), spent: 0 },
@@ -61,12 +66,17 @@ export function resourceUnitCost(path: string, query: URLSearchParams): number {
   return Math.max(1, base - (query.has("$select") ? 1 : 0));
 }
 
-const typeOf = (tenant: DirectoryTenant, id: string): string | undefined =>
-  tenant.users.some((u) => u.id === id)
-    ? "#microsoft.graph.user"
-    : tenant.groups.some((g) => g.id === id)
-      ? "#microsoft.graph.group"
-      : tenant.others.find((o) => o.id === id)?.["@odata.type"];
+function indexOf(tenant: DirectoryTenant): Map<string, { object: Obj; type: string }> {
+  if (!tenant.index) {
+    tenant.index = new Map();
+    for (const o of tenant.others) tenant.index.set(o.id, { object: o, type: o["@odata.type"] });
+    for (const g of tenant.groups) tenant.index.set(g.id, { object: g, type: "#microsoft.graph.group" });
+    for (const u of tenant.users) tenant.index.set(u.id, { object: u, type: "#microsoft.graph.user" });
+  }
+  return tenant.index;
+}
+const typeOf = (tenant: DirectoryTenant, id: string): string | undefined => indexOf(tenant).get(id)?.type;
+const isGroup = (tenant: DirectoryTenant, id: string) => typeOf(tenant, id) === "#microsoft.graph.group";
 
 function select(object: Obj, query: URLSearchParams, withType?: string): Record<string, unknown> {
   const fields = query.get("$select")?.split(",").map((f) => f.trim());
@@ -80,7 +90,7 @@ function transitive(tenant: DirectoryTenant, groupId: string): string[] {
     for (const member of tenant.members.get(id) ?? []) {
       if (seen.has(member)) continue;
       seen.add(member);
-      if (tenant.groups.some((g) => g.id === member)) visit(member);
+      if (isGroup(tenant, member)) visit(member);
     }
   };
   visit(groupId);
@@ -120,11 +130,11 @@ function get(tenant: DirectoryTenant, emulator: GraphEmulator, path: string, que
     const match = /^\/groups\/([^/]+)\/(members|transitiveMembers)$/.exec(path);
     if (!match) return graphError(404, "Request_ResourceNotFound", `Resource '${path}' does not exist.`);
     const groupId = decodeURIComponent(match[1]!);
-    if (!tenant.groups.some((g) => g.id === groupId)) return graphError(404, "Request_ResourceNotFound", `Resource '${groupId}' does not exist or one of its queried reference-property objects are not present.`);
+    if (!isGroup(tenant, groupId)) return graphError(404, "Request_ResourceNotFound", `Resource '${groupId}' does not exist or one of its queried reference-property objects are not present.`);
     const ids = match[2] === "members" ? (tenant.members.get(groupId) ?? []) : transitive(tenant, groupId);
     items = ids.map((id) => {
-      const object = tenant.users.find((u) => u.id === id) ?? tenant.groups.find((g) => g.id === id) ?? tenant.others.find((o) => o.id === id) ?? { id };
-      return select(object, query, typeOf(tenant, id) ?? "#microsoft.graph.directoryObject");
+      const found = indexOf(tenant).get(id);
+      return select(found?.object ?? { id }, query, found?.type ?? "#microsoft.graph.directoryObject");
     });
   }
   const size = Math.min(top, tenant.maxPageSize);
@@ -141,6 +151,7 @@ function get(tenant: DirectoryTenant, emulator: GraphEmulator, path: string, que
 
 /** Adds or replaces a user, as a change delta queries report. */
 export function putUser(tenant: DirectoryTenant, user: Obj): void {
+  tenant.index = undefined;
   const index = tenant.users.findIndex((u) => u.id === user.id);
   if (index >= 0) tenant.users[index] = user;
   else tenant.users.push(user);
@@ -148,12 +159,14 @@ export function putUser(tenant: DirectoryTenant, user: Obj): void {
 }
 
 export function removeUser(tenant: DirectoryTenant, id: string): void {
+  tenant.index = undefined;
   tenant.users = tenant.users.filter((u) => u.id !== id);
   for (const [group, ids] of tenant.members) if (ids.includes(id)) setMember(tenant, group, id, false);
   tenant.changes.push({ seq: ++tenant.seq, kind: "user", id });
 }
 
 export function putGroup(tenant: DirectoryTenant, group: Obj): void {
+  tenant.index = undefined;
   const index = tenant.groups.findIndex((g) => g.id === group.id);
   if (index >= 0) tenant.groups[index] = group;
   else tenant.groups.push(group);
@@ -162,6 +175,7 @@ export function putGroup(tenant: DirectoryTenant, group: Obj): void {
 }
 
 export function removeGroup(tenant: DirectoryTenant, id: string): void {
+  tenant.index = undefined;
   tenant.groups = tenant.groups.filter((g) => g.id !== id);
   tenant.members.delete(id);
   for (const [group, ids] of tenant.members) if (ids.includes(id)) setMember(tenant, group, id, false);
@@ -234,7 +248,8 @@ function delta(tenant: DirectoryTenant, emulator: GraphEmulator, path: string, q
 export function directoryRoutes(tenant: DirectoryTenant): Route {
   return (request: EmulatorRequest, emulator) => {
     tenant.counters.requests++;
-    if (request.method === "GET") return { ...get(tenant, emulator, request.path, request.query), delayMs: tenant.slowMs || undefined };
+    const late = (response: EmulatorResponse | undefined) => (response && tenant.latencyMs ? { ...response, delayMs: (response.delayMs ?? 0) + tenant.latencyMs } : response);
+    if (request.method === "GET") return late({ ...get(tenant, emulator, request.path, request.query), delayMs: tenant.slowMs || undefined });
     if (request.method !== "POST" || request.path !== "/$batch") return undefined;
     const requests = (request.body as { requests?: { id: string; method: string; url: string }[] } | undefined)?.requests;
     if (!Array.isArray(requests)) return graphError(400, "BadRequest", "Invalid batch payload format.");
@@ -249,7 +264,7 @@ export function directoryRoutes(tenant: DirectoryTenant): Route {
       const answer = injected ?? (sub.method === "GET" ? get(tenant, emulator, url.pathname, url.searchParams) : graphError(405, "MethodNotAllowed", "Only GET is emulated in batches."));
       return { id: sub.id, status: answer.status, headers: { "content-type": "application/json", ...answer.headers }, body: answer.body };
     });
-    return { status: 200, body: { responses } };
+    return late({ status: 200, body: { responses } });
   };
 }
 

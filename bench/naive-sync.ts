@@ -1,0 +1,29 @@
+// The baseline the sync is measured against: the same Graph client, done the obvious way —
+// default page size, no $select, one member listing per group, one request at a time.
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import { ClientSecretCredential } from "@azure/identity";
+import { createGraphClient, getAllPages } from "../lib/graph/client";
+import { buildAddressBook, GROUP_COLUMNS, GROUPS_FILE, renderCsv, USER_COLUMNS, USERS_FILE } from "../sync/csv";
+import type { DirectoryGroup, DirectoryUser } from "../sync/model";
+
+async function naiveSync(tenantId: string, clientId: string, endpoint: string, out: string): Promise<void> {
+  const credential = new ClientSecretCredential(tenantId, clientId, process.env.RETAIN_SYNC_CLIENT_SECRET ?? "", { authorityHost: endpoint, disableInstanceDiscovery: true });
+  const client = createGraphClient({ credential, endpoint });
+  const users = await getAllPages<DirectoryUser>(client, "/users");
+  const groups = await getAllPages<DirectoryGroup>(client, "/groups?$filter=mailEnabled eq true");
+  const members = new Map<string, string[]>();
+  for (const group of groups) {
+    const list = await getAllPages<{ id: string }>(client, `/groups/${group.id}/members`);
+    members.set(group.id, list.map((m) => m.id));
+  }
+  const book = buildAddressBook({ users, groups, members });
+  writeFileSync(path.join(out, USERS_FILE), renderCsv(USER_COLUMNS, book.users));
+  writeFileSync(path.join(out, GROUPS_FILE), renderCsv(GROUP_COLUMNS, book.groups));
+}
+
+const [tenantId, clientId, endpoint, out] = process.argv.slice(2);
+naiveSync(tenantId ?? "", clientId ?? "", endpoint ?? "", out ?? "").catch((error: unknown) => {
+  process.stderr.write(`naive sync failed: ${(error as Error).message}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,119 @@
+// `npm run bench`: the directory sync against the loopback Graph emulator with 20 ms latency and
+// Microsoft's resource-unit throttle on. Prints figures; asserts nothing (targets are in README).
+import { spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { directoryRoutes, putUser, resourceUnitLimit, syntheticTenant, type DirectoryTenant } from "../test/support/directory";
+import { startGraphEmulator, type GraphEmulator } from "../test/support/graph-emulator";
+import { testTls } from "../test/support/tls";
+
+const TENANT = "00000000-0000-4000-8000-0000000000aa";
+const APP = "00000000-0000-4000-8000-0000000000bb";
+const SECRET = "bench-secret";
+const ROOT = path.resolve(__dirname, "..");
+const only = process.argv.slice(2);
+
+interface Run {
+  seconds: number;
+  requests: number;
+  resourceUnits: number;
+  maxRssMiB?: number;
+  output: string;
+}
+
+let tenant: DirectoryTenant;
+let emulator: GraphEmulator;
+
+function child(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const process_ = spawn(process.execPath, args, {
+      cwd: ROOT,
+      env: { ...process.env, NODE_EXTRA_CA_CERTS: testTls().caFile, RETAIN_SYNC_CLIENT_SECRET: SECRET },
+    });
+    let stdout = "";
+    let stderr = "";
+    process_.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+    process_.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+    process_.on("error", reject);
+    process_.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+async function measure(args: string[]): Promise<Run> {
+  const before = { ...tenant.counters };
+  tenant.window = { start: Date.now(), spent: 0 };
+  const started = performance.now();
+  const result = await child(args);
+  const seconds = (performance.now() - started) / 1000;
+  if (result.code !== 0) throw new Error(`${args.join(" ")} exited ${String(result.code)}: ${result.stderr}`);
+  const rss = /BENCH maxRssKiB=(\d+)/.exec(result.stderr)?.[1];
+  return {
+    seconds,
+    requests: tenant.counters.requests - before.requests,
+    resourceUnits: tenant.counters.resourceUnits - before.resourceUnits,
+    maxRssMiB: rss ? Number(rss) / 1024 : undefined,
+    output: result.stdout.trim(),
+  };
+}
+
+const sync = (out: string, extra: string[] = []) =>
+  measure([path.join(ROOT, "bench", "measure-sync.js"), "sync", "--tenant-id", TENANT, "--client-id", APP, "--out", out, "--graph-endpoint", emulator.url, "--authority-host", emulator.url, ...extra]);
+
+function useTenant(seed: number, size: { users: number; groups: number; memberships: number }): void {
+  tenant = syntheticTenant(seed, size);
+  tenant.throttle = true;
+  tenant.latencyMs = 20;
+}
+
+/** RU the standard approach needs: $select + $top=999 lists (1 RU a page), members of each group (2 RU a page). */
+function throttlingFloorSeconds(): { resourceUnits: number; seconds: number } {
+  const pages = (n: number) => Math.max(1, Math.ceil(n / 999));
+  const mailGroups = tenant.groups.filter((g) => g.mailEnabled === true);
+  const resourceUnits = pages(tenant.users.length) + pages(mailGroups.length) + mailGroups.reduce((sum, g) => sum + 2 * pages(tenant.members.get(g.id)?.length ?? 0), 0);
+  return { resourceUnits, seconds: resourceUnits / (resourceUnitLimit(tenant.users.length) / 10) };
+}
+
+const row = (name: string, r: Run) =>
+  `| ${name} | ${r.seconds.toFixed(1)} s | ${r.requests} | ${r.resourceUnits} | ${r.maxRssMiB ? `${r.maxRssMiB.toFixed(0)} MiB` : "—"} |`;
+const HEADER = "| run | wall time | requests | RU spent | peak RSS |\n|---|---|---|---|---|";
+
+async function main(): Promise<void> {
+  emulator = await startGraphEmulator({ token: "bench-token", clients: { [APP]: SECRET }, routes: [(request, e) => directoryRoutes(tenant)(request, e)] });
+  try {
+    if (only.length === 0 || only.includes("a")) {
+      useTenant(1, { users: 10_000, groups: 2_000, memberships: 20_000 });
+      console.log("\n## (a) 10,000 users / 2,000 groups: this sync vs a naive baseline (same Graph client)\n");
+      const ours = await sync(mkdtempSync(path.join(tmpdir(), "bench-a-")), ["--full"]);
+      const naive = await measure(["--import", "tsx", path.join(ROOT, "bench", "naive-sync.ts"), TENANT, APP, emulator.url, mkdtempSync(path.join(tmpdir(), "bench-naive-"))]);
+      console.log(`${HEADER}\n${row("retain-m365 sync", ours)}\n${row("naive baseline", naive)}`);
+      console.log(`\nspeed-up: ${(naive.seconds / ours.seconds).toFixed(1)}× (target ≥ 10×)`);
+    }
+    if (only.length === 0 || only.includes("b") || only.includes("c")) {
+      useTenant(2, { users: 100_000, groups: 20_000, memberships: 400_000 });
+      const out = mkdtempSync(path.join(tmpdir(), "bench-b-"));
+      console.log("\n## (b) 100,000 users / 20,000 groups / 400,000 memberships\n");
+      const big = await sync(out, ["--full"]);
+      const floor = throttlingFloorSeconds();
+      console.log(`${HEADER}\n${row("retain-m365 sync", big)}`);
+      console.log(`\nthrottling floor: ${floor.resourceUnits} RU ÷ ${resourceUnitLimit(tenant.users.length) / 10} RU/s = ${floor.seconds.toFixed(1)} s; ` + `wall time is ${(big.seconds / floor.seconds).toFixed(2)}× the floor (target ≤ 1.5×); peak RSS target ≤ 300 MB`);
+
+      console.log("\n## (c) re-syncs of the same 100,000-user tenant\n");
+      const unchanged = await sync(out);
+      for (let i = 0; i < 100; i++) {
+        const user = tenant.users[i * 997]!;
+        putUser(tenant, { ...user, displayName: `${String(user.displayName)} (renamed)` });
+      }
+      const changed = await sync(out);
+      console.log(`${HEADER}\n${row("unchanged", unchanged)}\n${row("after 100 user changes", changed)}`);
+      console.log(`\nrequests: ${unchanged.requests} unchanged (target ≤ 6), ${changed.requests} after 100 changes (target ≤ 12)`);
+    }
+  } finally {
+    await emulator.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error((error as Error).message);
+  process.exitCode = 1;
+});
