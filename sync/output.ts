@@ -1,4 +1,4 @@
-import { closeSync, constants, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { closeSync, constants, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
 import path from "node:path";
 import { ExitCode, UserFacingError } from "../lib/errors";
@@ -139,16 +139,17 @@ export function replaceFiles(files: NewFiles, options: ReplaceOptions): ReplaceR
   }
 
   const temps = [
-    { path: usersPath, temp: tempPath(usersPath), text: files.usersCsv, bytes: Buffer.from(files.usersCsv, "utf8"), columns: USER_COLUMNS.length, records: files.userCount },
-    { path: groupsPath, temp: tempPath(groupsPath), text: files.groupsCsv, bytes: Buffer.from(files.groupsCsv, "utf8"), columns: GROUP_COLUMNS.length, records: files.groupCount },
+    { path: usersPath, temp: tempPath(usersPath), text: files.usersCsv, columns: USER_COLUMNS.length, records: files.userCount },
+    { path: groupsPath, temp: tempPath(groupsPath), text: files.groupsCsv, columns: GROUP_COLUMNS.length, records: files.groupCount },
   ];
-  if (temps.every((file) => existsSync(file.path) && readFileSync(file.path).equals(file.bytes))) return { unchanged: true, previousUsers };
+  if (temps.every((file) => holds(file.path, file.text))) return { unchanged: true, previousUsers };
 
   try {
     for (const file of temps) {
       if (walkContractCsv(file.text, file.columns) !== file.records + 1) throw new Error(`${file.path}: ${file.records} records expected`);
-      writeDurably(file.temp, file.bytes);
-      checkWritten(file.temp, file.bytes);
+      writeDurably(file.temp, file.text);
+      if (!holds(file.temp, file.text)) throw new Error(`${file.temp} does not read back as written`);
+      if ((statSync(file.temp).mode & 0o777) !== FILE_MODE) throw new Error(`${file.temp} does not have mode 0640`);
     }
     const backup = backupPrevious([usersPath, groupsPath], options);
     for (const file of temps) renameSync(file.temp, file.path);
@@ -163,21 +164,46 @@ function tempPath(file: string): string {
   return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
 }
 
-function writeDurably(file: string, bytes: Buffer): void {
+/** The UTF-8 bytes of `text` in pieces of about 1 MiB: a large file never needs a second full copy in memory. */
+function* utf8Chunks(text: string): Generator<Buffer> {
+  const size = 1 << 20;
+  for (let start = 0; start < text.length; ) {
+    let end = Math.min(start + size, text.length);
+    const last = text.charCodeAt(end - 1);
+    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end--; // never split a surrogate pair
+    yield Buffer.from(text.slice(start, end), "utf8");
+    start = end;
+  }
+}
+
+function writeDurably(file: string, text: string): void {
   const fd = openSync(file, constants.O_CREAT | constants.O_TRUNC | constants.O_WRONLY, FILE_MODE);
   try {
-    let written = 0;
-    while (written < bytes.length) written += writeSync(fd, bytes, written);
+    for (const chunk of utf8Chunks(text)) {
+      let written = 0;
+      while (written < chunk.length) written += writeSync(fd, chunk, written);
+    }
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
 }
 
-/** The temp file holds exactly the bytes rendered (whose shape was checked), with the contract's mode. */
-function checkWritten(file: string, bytes: Buffer): void {
-  if (!readFileSync(file).equals(bytes)) throw new Error(`${file} does not read back as written`);
-  if ((statSync(file).mode & 0o777) !== FILE_MODE) throw new Error(`${file} does not have mode 0640`);
+/** Whether the file holds exactly the UTF-8 bytes of `text`, compared piece by piece. */
+function holds(file: string, text: string): boolean {
+  if (!existsSync(file) || statSync(file).size !== Buffer.byteLength(text, "utf8")) return false;
+  const fd = openSync(file, constants.O_RDONLY);
+  try {
+    let position = 0;
+    for (const chunk of utf8Chunks(text)) {
+      const read = Buffer.alloc(chunk.length);
+      if (readSync(fd, read, 0, chunk.length, position) !== chunk.length || !read.equals(chunk)) return false;
+      position += chunk.length;
+    }
+    return true;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function backupPrevious(files: string[], options: ReplaceOptions): string | undefined {

@@ -3,7 +3,7 @@ import { buildAddressBook, GROUP_COLUMNS, renderCsv, USER_COLUMNS } from "./csv"
 import { applyDelta, latestDeltaLinks, saveDeltaState, type DeltaLinks } from "./delta";
 import { readDirectory, type ReadOptions } from "./directory-reader";
 import type { DirectorySnapshot } from "./model";
-import { replaceFiles, withOutputLock, type ReplaceOptions } from "./output";
+import { replaceFiles, withOutputLock, type NewFiles, type ReplaceOptions } from "./output";
 
 export interface SyncOptions extends Omit<ReplaceOptions, "now">, ReadOptions {
   /** Ignore the saved delta state and read everything. */
@@ -24,6 +24,18 @@ export interface SyncSummary {
   durationMs: number;
 }
 
+/** Both files' text; the rows they came from can be collected as soon as this returns. */
+function renderFiles(snapshot: DirectorySnapshot): NewFiles & { memberships: number } {
+  const book = buildAddressBook(snapshot);
+  return {
+    usersCsv: renderCsv(USER_COLUMNS, book.users),
+    groupsCsv: renderCsv(GROUP_COLUMNS, book.groups),
+    userCount: book.users.length,
+    groupCount: book.groups.length,
+    memberships: book.memberships,
+  };
+}
+
 /**
  * One directory sync: read Graph (only the changes when a delta state is kept), render both CSVs
  * in memory, replace the files safely, then keep the delta state for the next run. The lock is
@@ -41,23 +53,15 @@ export async function runSync(client: Client, options: SyncOptions): Promise<Syn
       const links = incremental ? await latestDeltaLinks(client, options.retry) : undefined;
       read = { snapshot: await readDirectory(client, options), links };
     }
-    const book = buildAddressBook(read.snapshot);
-    const result = replaceFiles(
-      {
-        usersCsv: renderCsv(USER_COLUMNS, book.users),
-        groupsCsv: renderCsv(GROUP_COLUMNS, book.groups),
-        userCount: book.users.length,
-        groupCount: book.groups.length,
-      },
-      options,
-    );
+    const files = renderFiles(read.snapshot);
+    const result = replaceFiles(files, options);
     if (read.links) saveDeltaState(options.outDir, read.links, read.snapshot);
     return {
       outDir: options.outDir,
       mode,
-      users: book.users.length,
-      groups: book.groups.length,
-      memberships: book.memberships,
+      users: files.userCount,
+      groups: files.groupCount,
+      memberships: files.memberships,
       ...result,
       durationMs: Date.now() - started,
     };
