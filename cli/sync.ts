@@ -1,8 +1,11 @@
+import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { AzureAuthorityHosts, ClientCertificateCredential, ClientSecretCredential, type TokenCredential } from "@azure/identity";
 import { Option, type Command } from "commander";
-import { ExitCode, UserFacingError } from "../lib/errors";
+import { loadStack } from "../lib/config/stack-file";
+import { validateConfig } from "../lib/config/validate";
+import { ConfigError, ExitCode, UserFacingError } from "../lib/errors";
 import { createGraphClient, DEFAULT_RETRY, GRAPH_ENDPOINTS } from "../lib/graph/client";
 import { runSync, type SyncSummary } from "../sync/run";
 import type { ReadProgress } from "../sync/directory-reader";
@@ -20,6 +23,8 @@ const AUTHORITY_HOSTS: Record<keyof typeof GRAPH_ENDPOINTS, string> = {
 const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 interface SyncCliOptions {
+  stack?: string;
+  stacksDir: string;
   tenantId?: string;
   clientId?: string;
   out: string;
@@ -52,6 +57,13 @@ export function registerSyncCommand(program: Command, io: Io): void {
         `Signs in as Retain's app with --certificate, or with the client secret in ${SECRET_ENVIRONMENT_VARIABLE}.`,
     )
     .requiredOption("--out <dir>", "folder of the CSVs (Retain's WEB-INF/cfg)")
+    .addOption(
+      new Option(
+        "--stack <name>",
+        "tenant stack: tenant id, --backups and --max-shrink-percent from <stacks-dir>/Pulumi.<name>.yaml, the app's client id from `pulumi stack output` (or --client-id)",
+      ).conflicts("tenantId"),
+    )
+    .option("--stacks-dir <dir>", "folder of the stack files (with --stack)", "stacks")
     .option("--tenant-id <id>", "the tenant's id (GUID)")
     .option("--client-id <id>", "Retain's application (client) id (GUID)")
     .option("--certificate <pem>", `PEM file with the app's certificate and private key (else the secret in ${SECRET_ENVIRONMENT_VARIABLE})`)
@@ -66,7 +78,8 @@ export function registerSyncCommand(program: Command, io: Io): void {
     .option("--concurrency <n>", "Graph $batch requests in flight at once", wholeNumber("--concurrency", 1, 16), 4)
     .option("--timeout <seconds>", "timeout of one Graph request", wholeNumber("--timeout", 1, 600), 100)
     .option("--json", "print the summary as JSON on stdout")
-    .action(async (options: SyncCliOptions) => {
+    .action(async (options: SyncCliOptions, command: Command) => {
+      if (options.stack) applyStack(options, command);
       const { tenantId, clientId } = requireIds(options);
       const outDir = path.resolve(options.out);
       const client = createGraphClient({
@@ -91,9 +104,36 @@ export function registerSyncCommand(program: Command, io: Io): void {
     });
 }
 
+/** Fills what the stack knows into the options the user did not give. */
+function applyStack(options: SyncCliOptions, command: Command): void {
+  const stack = loadStack(options.stacksDir, options.stack as string);
+  const validation = validateConfig(stack.config);
+  if (!validation.ok) throw new ConfigError(validation.errors, `stack ${stack.stack}`);
+  const { config } = validation;
+  options.tenantId = config.tenantId;
+  options.clientId ??= stackOutput(stack.stack, "applicationClientId");
+  if (command.getOptionValueSource("backups") === "default") options.backups = config.directorySync.backups;
+  if (command.getOptionValueSource("maxShrinkPercent") === "default") options.maxShrinkPercent = config.directorySync.maxShrinkPercent;
+}
+
+/** A stack output, read with the Pulumi CLI (logged in to the stack's backend). */
+function stackOutput(stack: string, name: string): string {
+  let text: string;
+  try {
+    text = execFileSync("pulumi", ["stack", "output", "--json", "--stack", stack], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 120_000 });
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException & { stderr?: string };
+    const why = e.code === "ENOENT" ? "the Pulumi CLI is not on PATH" : (e.stderr?.trim().split("\n")[0] ?? e.message);
+    throw new UserFacingError(`--stack ${stack}: cannot read the output ${name} (${why}); pass --client-id instead`, ExitCode.invalidInput);
+  }
+  const value = (JSON.parse(text) as Record<string, unknown>)[name];
+  if (typeof value !== "string" || !value) throw new UserFacingError(`--stack ${stack}: the stack has no output ${name} yet (deploy it first, or pass --client-id)`, ExitCode.invalidInput);
+  return value;
+}
+
 function requireIds(options: SyncCliOptions): { tenantId: string; clientId: string } {
   const problems: string[] = [];
-  if (!options.tenantId) problems.push("--tenant-id is required");
+  if (!options.tenantId) problems.push("--tenant-id (or --stack) is required");
   else if (!GUID.test(options.tenantId)) problems.push(`--tenant-id must be a GUID (got "${options.tenantId}")`);
   if (!options.clientId) problems.push("--client-id is required");
   else if (!GUID.test(options.clientId)) problems.push(`--client-id must be a GUID (got "${options.clientId}")`);

@@ -387,10 +387,32 @@ describe("sync: input, secrets and help", () => {
     assert.equal(missingOut.code, 2);
   });
 
+  it("--stack takes the tenant from the stack file and the client id from `pulumi stack output`", async () => {
+    const bin = mkdtempSync(path.join(tmpdir(), "fake-pulumi-"));
+    writeFileSync(path.join(bin, "pulumi"), `#!/bin/sh\necho "$@" > "${bin}/args"\necho '{"applicationClientId":"${APP}","adminPassword":"[secret]"}'\n`, { mode: 0o755 });
+    const out = newOut();
+    const result = await runCliAsync(["sync", "--stack", "example", "--out", out, "--graph-endpoint", emulator.url, "--authority-host", emulator.url, "--json"], {
+      env: { RETAIN_SYNC_CLIENT_SECRET: SECRET, PATH: `${bin}:${process.env.PATH ?? ""}` },
+    });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(readFileSync(path.join(bin, "args"), "utf8").trim(), "stack output --json --stack example");
+    assert.equal(read(out, "exchangeuser.csv").toString("utf8"), EXPECTED_USERS);
+  });
+
+  it("--stack without the Pulumi CLI or --client-id says what to do (exit 2); --stack excludes --tenant-id", async () => {
+    const empty = mkdtempSync(path.join(tmpdir(), "no-pulumi-"));
+    const result = await runCliAsync(["sync", "--stack", "example", "--out", newOut()], { env: { RETAIN_SYNC_CLIENT_SECRET: SECRET, PATH: empty } });
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /--stack example: cannot read the output applicationClientId \(the Pulumi CLI is not on PATH\); pass --client-id instead/);
+    const both = await runCliAsync(["sync", "--stack", "example", "--tenant-id", TENANT, "--out", newOut()]);
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /cannot be used with/);
+  });
+
   it("documents every option of the contract in --help", async () => {
     const help = await runCliAsync(["sync", "--help"]);
     assert.equal(help.code, 0);
-    for (const option of ["--tenant-id", "--client-id", "--out", "--certificate", "--cloud", "--graph-endpoint", "--authority-host", "--backups", "--max-shrink-percent", "--force", "--transitive", "--json", "RETAIN_SYNC_CLIENT_SECRET"]) {
+    for (const option of ["--stack", "--tenant-id", "--client-id", "--out", "--certificate", "--cloud", "--graph-endpoint", "--authority-host", "--backups", "--max-shrink-percent", "--force", "--transitive", "--json", "RETAIN_SYNC_CLIENT_SECRET"]) {
       assert.ok(help.stdout.includes(option), `--help lacks ${option}`);
     }
   });
