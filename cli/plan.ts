@@ -1,6 +1,5 @@
-import path from "node:path";
 import { Option, type Command } from "commander";
-import { loadConfigFile, loadStack } from "../lib/config/stack-file";
+import { loadConfigFile, loadStack, stackNameOf } from "../lib/config/stack-file";
 import { ExitCode, UserFacingError } from "../lib/errors";
 import type * as PlanModule from "../lib/plan/plan";
 import { renderPlanTable } from "../lib/plan/render";
@@ -37,9 +36,7 @@ export function registerPlanCommand(program: Command, io: Io): void {
 
 function loadPlanInput(options: PlanOptions) {
   if (options.configFile) {
-    const base = path.basename(options.configFile);
-    const stack = /^Pulumi\.(.+)\.ya?ml$/.exec(base)?.[1] ?? base.replace(/\.ya?ml$/, "");
-    return { stack, config: loadConfigFile(options.configFile) };
+    return { stack: stackNameOf(options.configFile), config: loadConfigFile(options.configFile) };
   }
   if (options.stack) return loadStack(options.stacksDir, options.stack);
   throw new UserFacingError("plan needs --stack <name> or --config-file <path>", ExitCode.invalidInput);

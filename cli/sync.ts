@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { AzureAuthorityHosts, ClientCertificateCredential, ClientSecretCredential, type TokenCredential } from "@azure/identity";
 import { Option, type Command } from "commander";
+import { GUID } from "../lib/config/schema";
 import { loadStack } from "../lib/config/stack-file";
 import { validateConfig } from "../lib/config/validate";
 import { ConfigError, ExitCode, UserFacingError } from "../lib/errors";
@@ -20,7 +21,6 @@ const AUTHORITY_HOSTS: Record<keyof typeof GRAPH_ENDPOINTS, string> = {
   usgovdod: AzureAuthorityHosts.AzureGovernment,
   china: AzureAuthorityHosts.AzureChina,
 };
-const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 interface SyncCliOptions {
   stack?: string;
@@ -98,8 +98,8 @@ export function registerSyncCommand(program: Command, io: Io): void {
         concurrency: options.concurrency,
         retry: DEFAULT_RETRY,
         onProgress: progress,
-      });
-      io.progress?.("");
+      }).finally(() => io.progress?.(""));
+      if (summary.warning) io.stderr(`warning: ${summary.warning}\n`);
       io.stdout(options.json ? `${JSON.stringify(summary)}\n` : `${summaryLine(summary)}\n`);
     });
 }
@@ -126,7 +126,13 @@ function stackOutput(stack: string, name: string): string {
     const why = e.code === "ENOENT" ? "the Pulumi CLI is not on PATH" : (e.stderr?.trim().split("\n")[0] ?? e.message);
     throw new UserFacingError(`--stack ${stack}: cannot read the output ${name} (${why}); pass --client-id instead`, ExitCode.invalidInput);
   }
-  const value = (JSON.parse(text) as Record<string, unknown>)[name];
+  let outputs: Record<string, unknown>;
+  try {
+    outputs = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    throw new UserFacingError(`--stack ${stack}: \`pulumi stack output --json\` did not answer JSON; pass --client-id instead`, ExitCode.invalidInput);
+  }
+  const value = outputs[name];
   if (typeof value !== "string" || !value) throw new UserFacingError(`--stack ${stack}: the stack has no output ${name} yet (deploy it first, or pass --client-id)`, ExitCode.invalidInput);
   return value;
 }

@@ -9,6 +9,8 @@ import type { ServiceConfigurationRecord, ServiceConfigurationRecordSource } fro
 export interface ProgramDependencies {
   /** Where Microsoft's DNS record set comes from; asked only when a domain has `microsoft365Records` on. */
   recordSource: (config: TenantConfig) => ServiceConfigurationRecordSource;
+  /** A configuration the caller has validated already (the offline plan); else it is read from the engine. */
+  config?: TenantConfig;
 }
 
 /**
@@ -16,10 +18,7 @@ export interface ProgramDependencies {
  * read what must be read, declare the tenant, return the stack outputs.
  */
 export async function deployTenant(deps: ProgramDependencies): Promise<Record<string, unknown>> {
-  const validation = validateConfig(readRuntimeConfig());
-  for (const warning of validation.warnings) void pulumi.log.warn(warning);
-  if (!validation.ok) throw new ConfigError(validation.errors, `stack ${pulumi.getStack()}`);
-  const { config } = validation;
+  const config = deps.config ?? validatedRuntimeConfig();
 
   const microsoft365Records = await readMicrosoft365Records(config, deps);
   const tenant = new RetainTenant(pulumi.getStack(), { config, microsoft365Records });
@@ -39,6 +38,13 @@ export async function deployTenant(deps: ProgramDependencies): Promise<Record<st
     workerPassword: accounts.workerPassword,
     ...(application.clientSecret ? { applicationClientSecret: application.clientSecret } : {}),
   };
+}
+
+function validatedRuntimeConfig(): TenantConfig {
+  const validation = validateConfig(readRuntimeConfig());
+  for (const warning of validation.warnings) void pulumi.log.warn(warning);
+  if (!validation.ok) throw new ConfigError(validation.errors, `stack ${pulumi.getStack()}`);
+  return validation.config;
 }
 
 async function readMicrosoft365Records(

@@ -135,3 +135,30 @@ export function parseContractCsv(text: string): string[][] {
   walkContractCsv(text, undefined, (value, record) => (records[record] ??= []).push(value));
   return records;
 }
+
+/**
+ * Counts the records of a CSV written by anyone — this tool, or the old `sync365.ps1` (a BOM, a
+ * `#TYPE` line, LF line ends, unquoted fields) — so the shrink guard also protects the first run
+ * after a migration. Undefined when the text is not CSV at all.
+ */
+export function countLegacyCsvRecords(text: string): number | undefined {
+  let body = text.replace(/^\uFEFF/, "");
+  if (body.startsWith("#TYPE")) body = body.slice(body.indexOf("\n") + 1);
+  if (body.trim() === "") return 0;
+  let lines = 0;
+  let quoted = false;
+  let lineHasContent = false;
+  for (let i = 0; i < body.length; i++) {
+    const c = body.charCodeAt(i);
+    if (c === 34) quoted = !quoted;
+    else if (c === 10 && !quoted) {
+      if (lineHasContent) lines++;
+      lineHasContent = false;
+      continue;
+    }
+    if (c !== 13) lineHasContent = true;
+  }
+  if (quoted) return undefined;
+  if (lineHasContent) lines++;
+  return Math.max(0, lines - 1);
+}

@@ -1,4 +1,4 @@
-import { closeSync, constants, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, constants, existsSync, fchmodSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
 import path from "node:path";
 import type { Client } from "@microsoft/microsoft-graph-client";
 import { withGraphRetry, type RetryPolicy } from "../lib/graph/client";
@@ -57,6 +57,7 @@ export function saveDeltaState(outDir: string, links: DeltaLinks, snapshot: Dire
   try {
     const fd = openSync(temp, constants.O_CREAT | constants.O_TRUNC | constants.O_WRONLY, 0o640);
     try {
+      fchmodSync(fd, 0o640);
       // Written piece by piece: one JSON string of a large tenant's snapshot would cost more memory than the sync itself.
       const writeList = (items: Iterable<unknown>) => {
         let chunk: string[] = [];

@@ -1,13 +1,13 @@
-import { closeSync, constants, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, constants, copyFileSync, existsSync, fchmodSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
 import path from "node:path";
 import { ExitCode, UserFacingError } from "../lib/errors";
-import { GROUP_COLUMNS, GROUPS_FILE, USER_COLUMNS, USERS_FILE, walkContractCsv } from "./csv";
+import { countLegacyCsvRecords, GROUP_COLUMNS, GROUPS_FILE, USER_COLUMNS, USERS_FILE, walkContractCsv } from "./csv";
 
 export const LOCK_FILE = ".retain-m365-sync.lock";
 export const BACKUP_DIR = "backup";
 const FILE_MODE = 0o640;
-const TEMP_SUFFIX = /^\.(exchangeuser|exchangegroups)\.csv\.(\d+)\.tmp$/;
+const TEMP_SUFFIX = /^(?:\.(?:exchangeuser|exchangegroups)\.csv|\.retain-m365-sync\.lock)\.(\d+)\.tmp$/;
 
 export interface ReplaceOptions {
   outDir: string;
@@ -49,24 +49,21 @@ export class SafetyGuardError extends UserFacingError {
 export async function withOutputLock<T>(outDir: string, work: () => Promise<T>): Promise<T> {
   mkdirSync(outDir, { recursive: true });
   const lock = path.join(outDir, LOCK_FILE);
-  const owner = JSON.stringify({ pid: process.pid, host: hostname(), started: new Date().toISOString() });
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const fd = openSync(lock, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o600);
-      writeSync(fd, owner);
-      closeSync(fd);
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST" || attempt > 0) throw lockError(error, lock);
-      const holder = readLock(lock);
-      if (holder && holder.host === hostname() && isAlive(holder.pid)) {
-        throw new SafetyGuardError(`another sync (process ${holder.pid}, started ${holder.started}) is writing ${outDir}`);
+  // The owner is written first and linked into place, so a lock file is never seen half-written.
+  const mine = `${lock}.${process.pid}.tmp`;
+  writeFileSync(mine, JSON.stringify({ pid: process.pid, host: hostname(), started: new Date().toISOString() }), { mode: 0o600 });
+  try {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        linkSync(mine, lock);
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "EEXIST" || attempt >= 5) throw lockError(error, lock);
+        clearStaleLock(lock, outDir);
       }
-      if (holder && holder.host !== hostname()) {
-        throw new SafetyGuardError(`${lock} is held by host ${holder.host}; remove it if no sync runs there`);
-      }
-      rmSync(lock, { force: true });
     }
+  } finally {
+    rmSync(mine, { force: true });
   }
   try {
     removeOrphanedTempFiles(outDir);
@@ -74,6 +71,31 @@ export async function withOutputLock<T>(outDir: string, work: () => Promise<T>):
   } finally {
     rmSync(lock, { force: true });
   }
+}
+
+/** Removes a lock whose process is gone; refuses (exit 5) when it is live or on another host. */
+function clearStaleLock(lock: string, outDir: string): void {
+  const holder = readLock(lock);
+  if (!holder) return; // gone meanwhile: try again
+  if (holder.host !== hostname()) throw new SafetyGuardError(`${lock} is held by host ${holder.host}; remove it if no sync runs there`);
+  if (isAlive(holder.pid)) throw new SafetyGuardError(`another sync (process ${holder.pid}, started ${holder.started}) is writing ${outDir}`);
+  // Move it aside atomically, then check that what moved is the stale lock and not one just taken.
+  const aside = `${lock}.stale.${process.pid}`;
+  try {
+    renameSync(lock, aside);
+  } catch {
+    return;
+  }
+  const moved = readLock(aside);
+  if (moved && (moved.pid !== holder.pid || moved.started !== holder.started)) {
+    try {
+      linkSync(aside, lock);
+    } finally {
+      rmSync(aside, { force: true });
+    }
+    throw new SafetyGuardError(`another sync (process ${moved.pid}) has just taken the lock of ${outDir}`);
+  }
+  rmSync(aside, { force: true });
 }
 
 function lockError(error: unknown, lock: string): UserFacingError {
@@ -102,18 +124,14 @@ function isAlive(pid: number): boolean {
 function removeOrphanedTempFiles(outDir: string): void {
   for (const name of readdirSync(outDir)) {
     const match = TEMP_SUFFIX.exec(name);
-    if (match && !isAlive(Number(match[2]))) rmSync(path.join(outDir, name), { force: true });
+    if (match && !isAlive(Number(match[1]))) rmSync(path.join(outDir, name), { force: true });
   }
 }
 
-/** Number of records (header excluded) of an existing CSV, or undefined when there is none. */
+/** Number of records (header excluded) of an existing users CSV; undefined when there is none; NaN when unreadable. */
 export function countRecords(file: string): number | undefined {
   if (!existsSync(file)) return undefined;
-  try {
-    return Math.max(0, walkContractCsv(readFileSync(file, "utf8")) - 1);
-  } catch {
-    return undefined;
-  }
+  return countLegacyCsvRecords(readFileSync(file, "utf8")) ?? Number.NaN;
 }
 
 /**
@@ -128,6 +146,9 @@ export function replaceFiles(files: NewFiles, options: ReplaceOptions): ReplaceR
 
   if (!options.force) {
     if (files.userCount === 0) throw new SafetyGuardError("the directory returned no mail-enabled users; refusing to write empty files (use --force to write them anyway)");
+    if (previousUsers !== undefined && Number.isNaN(previousUsers)) {
+      throw new SafetyGuardError(`${usersPath} is not a CSV this tool can count, so the shrink guard cannot check the new result; use --force to replace it`);
+    }
     if (previousUsers !== undefined && previousUsers > 0) {
       const shrink = ((previousUsers - files.userCount) / previousUsers) * 100;
       if (shrink > options.maxShrinkPercent) {
@@ -142,7 +163,7 @@ export function replaceFiles(files: NewFiles, options: ReplaceOptions): ReplaceR
     { path: usersPath, temp: tempPath(usersPath), text: files.usersCsv, columns: USER_COLUMNS.length, records: files.userCount },
     { path: groupsPath, temp: tempPath(groupsPath), text: files.groupsCsv, columns: GROUP_COLUMNS.length, records: files.groupCount },
   ];
-  if (temps.every((file) => holds(file.path, file.text))) return { unchanged: true, previousUsers };
+  if (temps.every((file) => holds(file.path, file.text))) return { unchanged: true, previousUsers: Number.isNaN(previousUsers) ? undefined : previousUsers };
 
   try {
     for (const file of temps) {
@@ -154,7 +175,7 @@ export function replaceFiles(files: NewFiles, options: ReplaceOptions): ReplaceR
     const backup = backupPrevious([usersPath, groupsPath], options);
     for (const file of temps) renameSync(file.temp, file.path);
     syncFolder(options.outDir);
-    return { unchanged: false, previousUsers, backup };
+    return { unchanged: false, previousUsers: Number.isNaN(previousUsers) ? undefined : previousUsers, backup };
   } finally {
     for (const file of temps) rmSync(file.temp, { force: true });
   }
@@ -179,6 +200,7 @@ function* utf8Chunks(text: string): Generator<Buffer> {
 function writeDurably(file: string, text: string): void {
   const fd = openSync(file, constants.O_CREAT | constants.O_TRUNC | constants.O_WRONLY, FILE_MODE);
   try {
+    fchmodSync(fd, FILE_MODE); // the mode the contract asks for, whatever the umask
     for (const chunk of utf8Chunks(text)) {
       let written = 0;
       while (written < chunk.length) written += writeSync(fd, chunk, written);
@@ -214,7 +236,11 @@ function backupPrevious(files: string[], options: ReplaceOptions): string | unde
   let folder = path.join(root, stamp);
   for (let n = 2; existsSync(folder); n++) folder = path.join(root, `${stamp}-${n}`);
   mkdirSync(folder, { recursive: true, mode: 0o750 });
-  for (const file of existing) copyFileSync(file, path.join(folder, path.basename(file)));
+  for (const file of existing) {
+    const copy = path.join(folder, path.basename(file));
+    copyFileSync(file, copy);
+    chmodSync(copy, FILE_MODE);
+  }
   const generations = readdirSync(root).filter((name) => /^\d{8}T\d{6}Z(-\d+)?$/.test(name)).sort();
   for (const old of generations.slice(0, Math.max(0, generations.length - options.backups))) rmSync(path.join(root, old), { recursive: true, force: true });
   return folder;

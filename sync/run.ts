@@ -21,6 +21,8 @@ export interface SyncSummary {
   unchanged: boolean;
   previousUsers?: number;
   backup?: string;
+  /** Something the admin should know that did not make the run fail. */
+  warning?: string;
   durationMs: number;
 }
 
@@ -55,7 +57,13 @@ export async function runSync(client: Client, options: SyncOptions): Promise<Syn
     }
     const files = renderFiles(read.snapshot);
     const result = replaceFiles(files, options);
-    if (read.links) saveDeltaState(options.outDir, read.links, read.snapshot);
+    let warning: string | undefined;
+    try {
+      if (read.links) saveDeltaState(options.outDir, read.links, read.snapshot);
+    } catch (error) {
+      // The files are already right; only the next run's shortcut is lost.
+      warning = `the delta state could not be saved (${(error as Error).message}); the next run reads everything`;
+    }
     return {
       outDir: options.outDir,
       mode,
@@ -63,6 +71,7 @@ export async function runSync(client: Client, options: SyncOptions): Promise<Syn
       groups: files.groupCount,
       memberships: files.memberships,
       ...result,
+      ...(warning ? { warning } : {}),
       durationMs: Date.now() - started,
     };
   });

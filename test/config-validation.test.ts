@@ -166,6 +166,16 @@ describe("config validation: reporting", () => {
     assert.ok(!text.includes(token));
   });
 
+  it("never repeats a value stored as a secret in an error (under pulumi up secrets arrive decrypted)", () => {
+    const raw = toRaw(validRawValues());
+    raw["retain-m365:workerUser"] = { value: { userPrincipalName: "hidden-worker-name", usageLocation: "US", licenseSku: "EXCHANGESTANDARD" }, secret: true };
+    const result = validateConfig(raw);
+    assert.equal(result.ok, false);
+    const text = result.ok ? "" : result.errors.join("\n");
+    assert.match(text, /^retain-m365:workerUser\.userPrincipalName: "\[secret\]" is not a user principal name/m);
+    assert.ok(!text.includes("hidden-worker-name"));
+  });
+
   it("refuses project settings stored as unreadable secrets", () => {
     const errors = errorsOf(validRawValues(), { "cloudflare:apiToken": undefined, "retain-m365:passwordRotation": undefined });
     assert.ok(errors.some((e) => /^retain-m365:passwordRotation: is stored as a secret/.test(e)), errors.join("\n"));

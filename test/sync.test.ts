@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, watch, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { parseContractCsv } from "../sync/csv";
@@ -353,6 +353,55 @@ describe("sync: processes", () => {
     const newest = path.join(out, "backup", generations[1]!);
     assert.match(readFileSync(path.join(newest, "exchangeuser.csv"), "utf8"), /"Abby 2"/);
     assert.ok(existsSync(path.join(newest, "exchangegroups.csv")));
+  });
+});
+
+describe("sync: what an existing installation may hold", () => {
+  beforeEach(() => {
+    tenant = trickyTenant();
+  });
+
+  it("counts the users of a file the old sync365.ps1 wrote (BOM, #TYPE line, LF), so the shrink guard holds", async () => {
+    const out = newOut();
+    const rows = Array.from({ length: 100 }, (_, i) => `User ${i},user${i},user${i}@contoso.com`).join("\n");
+    writeFileSync(path.join(out, "exchangeuser.csv"), `\uFEFF#TYPE Selected.Microsoft.Exchange.Data.Directory.Management.Mailbox\nDisplayName,Alias,PrimarySmtpAddress\n${rows}\n`);
+    const result = await sync(out);
+    assert.equal(result.code, 5);
+    assert.match(result.stderr, /the user count would drop from 100 to 5/);
+  });
+
+  it("refuses to replace a users file it cannot count, unless --force", async () => {
+    const out = newOut();
+    writeFileSync(path.join(out, "exchangeuser.csv"), '"unterminated\n');
+    const refused = await sync(out);
+    assert.equal(refused.code, 5);
+    assert.match(refused.stderr, /is not a CSV this tool can count/);
+    assert.equal((await sync(out, ["--force"])).code, 0);
+  });
+
+  it("writes mode 0640 files under a restrictive umask (077)", async () => {
+    const out = newOut();
+    const previous = process.umask(0o077);
+    let result: CliResult;
+    try {
+      result = await sync(out);
+    } finally {
+      process.umask(previous);
+    }
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(statSync(path.join(out, "exchangeuser.csv")).mode & 0o777, 0o640);
+  });
+
+  it("clears a lock left by a process that is gone, and respects one held by a live process", async () => {
+    const out = newOut();
+    const lock = path.join(out, ".retain-m365-sync.lock");
+    writeFileSync(lock, JSON.stringify({ pid: 2 ** 22 + 12345, host: hostname(), started: "2026-01-01T00:00:00.000Z" }));
+    assert.equal((await sync(out)).code, 0);
+    assert.ok(!existsSync(lock));
+    writeFileSync(lock, JSON.stringify({ pid: process.pid, host: hostname(), started: "2026-01-01T00:00:00.000Z" }));
+    const refused = await sync(out);
+    assert.equal(refused.code, 5);
+    assert.match(refused.stderr, new RegExp(`another sync \\(process ${process.pid}, started 2026-01-01T00:00:00.000Z\\) is writing`));
   });
 });
 

@@ -44,22 +44,38 @@ export interface RestResponse {
  * exponential backoff with jitter) and, once, a 401 with a freshly acquired token.
  */
 export async function sendWithRetry(request: RestRequest, maxAttempts = 5): Promise<RestResponse> {
-  let credential = credentialFromEnvironment(request.tenantId);
+  // One credential per tenant for the life of the provider process, so its token cache is used.
+  // (On globalThis, not in a module variable: the serialized provider must not capture state.)
+  const cache = ((globalThis as { __retainM365Credentials?: Map<string, AzureIdentity.TokenCredential> }).__retainM365Credentials ??= new Map());
+  const env = process.env;
+  const key = [request.tenantId, env.AZURE_CLIENT_ID, env.AZURE_CLIENT_SECRET, env.AZURE_CLIENT_CERTIFICATE_PATH, env.AZURE_AUTHORITY_HOST].join("\n");
+  let credential = cache.get(key) ?? credentialFromEnvironment(request.tenantId);
+  cache.set(key, credential);
   let renewedToken = false;
   for (let attempt = 1; ; attempt++) {
     const token = await credential.getToken(request.scope);
     if (!token) throw new Error(`no token for ${request.scope}`);
-    const response = await fetch(request.url, {
-      method: request.method,
-      headers: { ...request.headers, authorization: `Bearer ${token.token}`, "content-type": "application/json" },
-      body: request.body === undefined ? undefined : JSON.stringify(request.body),
-      signal: AbortSignal.timeout(60_000),
-    });
-    const text = await response.text();
+    let response: Response;
+    let text: string;
+    try {
+      response = await fetch(request.url, {
+        method: request.method,
+        headers: { ...request.headers, authorization: `Bearer ${token.token}`, "content-type": "application/json" },
+        body: request.body === undefined ? undefined : JSON.stringify(request.body),
+        signal: AbortSignal.timeout(60_000),
+      });
+      text = await response.text();
+    } catch (error) {
+      // A reset or a timeout: worth another try, like a 5xx.
+      if (attempt >= maxAttempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** (attempt - 1) * (0.5 + Math.random())));
+      continue;
+    }
     if (response.status === 401 && !renewedToken) {
-      // An expired or revoked token: a new credential has an empty token cache.
+      // An expired or revoked token: a new credential starts with an empty token cache.
       renewedToken = true;
       credential = credentialFromEnvironment(request.tenantId);
+      cache.set(key, credential);
       continue;
     }
     const retryable = response.status === 429 || response.status >= 500;

@@ -35,7 +35,7 @@ export const DEFAULT_OUTPUT_DIR = "/opt/beginfinite/retain/RetainServer/WEB-INF/
 const DNS_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 const UPN_LOCAL_PART = /^[A-Za-z0-9'._!#^~-]{1,64}$/;
 const ZONE_ID = /^[0-9a-f]{32}$/;
-const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+export const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const SKU_PART_NUMBER = /^[A-Za-z0-9_.()+-]{2,64}$/;
 const regionNames = new Intl.DisplayNames(["en"], { type: "region", fallback: "none" });
 

@@ -12,6 +12,14 @@ export interface StackFile {
   config: RawConfig;
 }
 
+const STACK_FILE_NAME = /^Pulumi\.(.+)\.ya?ml$/;
+
+/** `example` for `Pulumi.example.yaml`; other names without their .yaml ending. */
+export function stackNameOf(file: string): string {
+  const base = path.basename(file);
+  return STACK_FILE_NAME.exec(base)?.[1] ?? base.replace(/\.ya?ml$/, "");
+}
+
 export function stackFilePath(stacksDir: string, stack: string): string {
   return path.join(stacksDir, `Pulumi.${stack}.yaml`);
 }
@@ -20,7 +28,7 @@ export function stackFilePath(stacksDir: string, stack: string): string {
 export function listStacks(stacksDir: string): string[] {
   if (!existsSync(stacksDir)) return [];
   return readdirSync(stacksDir)
-    .map((name) => /^Pulumi\.(.+)\.ya?ml$/.exec(name)?.[1])
+    .map((name) => STACK_FILE_NAME.exec(name)?.[1])
     .filter((name): name is string => name !== undefined)
     .sort();
 }

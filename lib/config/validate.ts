@@ -43,7 +43,8 @@ export function validateConfig(raw: RawConfig): ValidationResult {
     if (result.success) {
       (parsed as Record<string, unknown>)[key] = result.data;
     } else {
-      errors.push(...result.error.issues.flatMap((issue) => formatIssue(key, issue)));
+      const messages = result.error.issues.flatMap((issue) => formatIssue(key, issue));
+      errors.push(...(entry?.secret ? messages.map((m) => redact(m, entry.value)) : messages));
     }
   }
 
@@ -136,6 +137,20 @@ function assemble(parsed: Parsed): TenantConfig {
     application: need(`${NAMESPACE}:application`),
     protectUsers: need(`${NAMESPACE}:protectUsers`),
   };
+}
+
+/** A message about a value stored as a secret, with every piece of that value replaced by [secret]. */
+function redact(message: string, value: unknown): string {
+  const leaves: string[] = [];
+  const collect = (v: unknown): void => {
+    if (typeof v === "string" || typeof v === "number") leaves.push(String(v));
+    else if (v !== null && typeof v === "object") Object.values(v).forEach(collect);
+  };
+  collect(value);
+  return leaves
+    .filter((leaf) => leaf.length >= 3)
+    .sort((a, b) => b.length - a.length)
+    .reduce((text, leaf) => text.split(leaf).join("[secret]"), message);
 }
 
 function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {

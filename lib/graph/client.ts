@@ -77,8 +77,16 @@ export function isAuthenticationFailure(error: unknown): boolean {
 
 export function isTransient(error: unknown): boolean {
   if (isAuthenticationFailure(error)) return false;
-  const status = (error as { statusCode?: number }).statusCode;
-  return status === undefined || status <= 0 || status === 429 || status >= 500 || (status >= 200 && status < 300);
+  const { statusCode: status, name } = error as { statusCode?: number; name?: string };
+  if (status === undefined) return isNetworkFailure(error);
+  // -1/0: no HTTP answer (the SDK's code for network failures); 2xx: an answer whose body broke off.
+  return status <= 0 || status === 429 || status >= 500 || (status >= 200 && status < 300) || name === "AbortError";
+}
+
+/** A failure of the connection rather than of the code: resets, timeouts, bodies cut short. */
+export function isNetworkFailure(error: unknown): boolean {
+  const { name, cause } = error as { name?: string; cause?: unknown };
+  return ["AbortError", "TimeoutError", "FetchError", "SyntaxError"].includes(name ?? "") || (name === "TypeError" && cause !== undefined);
 }
 
 /** Runs one Graph call, retrying transient failures; a final failure becomes a one-sentence error with its exit code. */
@@ -87,6 +95,8 @@ export async function withGraphRetry<T>(what: string, call: () => Promise<T>, po
     try {
       return await call();
     } catch (error) {
+      const http = (error as { statusCode?: number }).statusCode !== undefined || isNetworkFailure(error) || isAuthenticationFailure(error);
+      if (!http) throw error; // a bug, not Graph: reported as an unexpected failure (exit 1)
       if (!isTransient(error) || attempt >= policy.maxAttempts) throw describeGraphFailure(error, what);
       const headers = (error as { headers?: Headers }).headers;
       await new Promise((resolve) => setTimeout(resolve, retryDelayMs(headers?.get?.("retry-after"), attempt, policy)));

@@ -60,7 +60,7 @@ export async function planStack(stack: string, raw: RawConfig): Promise<Plan> {
     }),
   });
   loadIntoRuntime(raw);
-  await deployTenant({ recordSource: () => new OfflineServiceConfigurationRecordSource() });
+  await deployTenant({ recordSource: () => new OfflineServiceConfigurationRecordSource(), config: validation.config });
   await runtime.settle();
 
   return toPlan(stack, runtime.resources, validation.warnings);
