@@ -173,7 +173,16 @@ export function replaceFiles(files: NewFiles, options: ReplaceOptions): ReplaceR
       if ((statSync(file.temp).mode & 0o777) !== FILE_MODE) throw new Error(`${file.temp} does not have mode 0640`);
     }
     const backup = backupPrevious([usersPath, groupsPath], options);
-    for (const file of temps) renameSync(file.temp, file.path);
+    const [users, groups] = temps as [(typeof temps)[number], (typeof temps)[number]];
+    renameSync(users.temp, users.path);
+    try {
+      renameSync(groups.temp, groups.path);
+    } catch (error) {
+      // Put the previous users file back, so the pair stays of one generation.
+      const previous = backup && path.join(backup, USERS_FILE);
+      if (previous && existsSync(previous)) copyFileSync(previous, users.path);
+      throw error;
+    }
     syncFolder(options.outDir);
     return { unchanged: false, previousUsers: Number.isNaN(previousUsers) ? undefined : previousUsers, backup };
   } finally {

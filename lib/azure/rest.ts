@@ -3,18 +3,16 @@ import type * as AzureIdentity from "@azure/identity";
 // Used inside dynamic providers, which Pulumi serializes: these functions use only globals,
 // each other and npm packages `require`d where they run.
 
-const PUBLIC_AUTHORITY_HOSTS = /^https:\/\/login\.(microsoftonline\.(com|us)|chinacloudapi\.cn)\/?$/;
-
 /**
  * The deploying identity from the environment: `AZURE_CLIENT_ID` with `AZURE_CLIENT_SECRET` or
  * `AZURE_CLIENT_CERTIFICATE_PATH`, else `DefaultAzureCredential` (workload identity, Azure CLI).
- * `AZURE_AUTHORITY_HOST` picks a national cloud; a non-public host turns instance discovery off.
+ * `AZURE_AUTHORITY_HOST` overrides the login host, which turns instance discovery off (as `sync` does).
  */
 export function credentialFromEnvironment(tenantId: string): AzureIdentity.TokenCredential {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded where the serialized provider runs
   const identity = require("@azure/identity") as typeof AzureIdentity;
   const authorityHost = process.env.AZURE_AUTHORITY_HOST;
-  const options = { authorityHost, disableInstanceDiscovery: authorityHost !== undefined && !PUBLIC_AUTHORITY_HOSTS.test(authorityHost) };
+  const options = { authorityHost, disableInstanceDiscovery: authorityHost !== undefined };
   const clientId = process.env.AZURE_CLIENT_ID;
   if (clientId && process.env.AZURE_CLIENT_SECRET) {
     return new identity.ClientSecretCredential(tenantId, clientId, process.env.AZURE_CLIENT_SECRET, options);
