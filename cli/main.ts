@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { ExitCode, UserFacingError } from "../lib/errors";
 import { registerPlanCommand } from "./plan";
+import { registerScheduleCommand } from "./schedule";
 import { registerSyncCommand } from "./sync";
 
 export interface Io {
@@ -26,6 +27,7 @@ export function buildCli(io: Io): Command {
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   registerPlanCommand(program, io);
   registerSyncCommand(program, io);
+  registerScheduleCommand(program, io);
   return program;
 }
 

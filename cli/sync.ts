@@ -1,16 +1,13 @@
-import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { AzureAuthorityHosts, ClientCertificateCredential, ClientSecretCredential, type TokenCredential } from "@azure/identity";
 import { Option, type Command } from "commander";
-import { GUID } from "../lib/config/schema";
-import { loadStack } from "../lib/config/stack-file";
-import { validateConfig } from "../lib/config/validate";
-import { ConfigError, ExitCode, UserFacingError } from "../lib/errors";
+import { ExitCode, UserFacingError } from "../lib/errors";
 import { createGraphClient, DEFAULT_RETRY, GRAPH_ENDPOINTS } from "../lib/graph/client";
 import { runSync, type SyncSummary } from "../sync/run";
 import type { ReadProgress } from "../sync/directory-reader";
 import type { Io } from "./main";
+import { resolveSyncTarget, type SyncTargetOptions } from "./sync-target";
 
 /** The one place the client secret is read from: never a flag, so it never shows in argv. */
 export const SECRET_ENVIRONMENT_VARIABLE = "RETAIN_SYNC_CLIENT_SECRET";
@@ -22,13 +19,10 @@ const AUTHORITY_HOSTS: Record<keyof typeof GRAPH_ENDPOINTS, string> = {
   china: AzureAuthorityHosts.AzureChina,
 };
 
-interface SyncCliOptions {
-  stack?: string;
-  stacksDir: string;
-  tenantId?: string;
-  clientId?: string;
+interface SyncCliOptions extends SyncTargetOptions {
   out: string;
   certificate?: string;
+  clientSecretFile?: string;
   cloud: keyof typeof GRAPH_ENDPOINTS;
   graphEndpoint?: string;
   authorityHost?: string;
@@ -67,6 +61,7 @@ export function registerSyncCommand(program: Command, io: Io): void {
     .option("--tenant-id <id>", "the tenant's id (GUID)")
     .option("--client-id <id>", "Retain's application (client) id (GUID)")
     .option("--certificate <pem>", `PEM file with the app's certificate and private key (else the secret in ${SECRET_ENVIRONMENT_VARIABLE})`)
+    .option("--client-secret-file <path>", `file holding the client secret (e.g. a systemd credential), instead of ${SECRET_ENVIRONMENT_VARIABLE}`)
     .addOption(new Option("--cloud <name>", "national cloud").choices(Object.keys(GRAPH_ENDPOINTS)).default("global"))
     .option("--graph-endpoint <url>", "Graph base URL without /v1.0 (overrides --cloud)")
     .option("--authority-host <url>", "Entra login host (overrides --cloud; also read from AZURE_AUTHORITY_HOST)")
@@ -79,8 +74,7 @@ export function registerSyncCommand(program: Command, io: Io): void {
     .option("--timeout <seconds>", "timeout of one Graph request", wholeNumber("--timeout", 1, 600), 100)
     .option("--json", "print the summary as JSON on stdout")
     .action(async (options: SyncCliOptions, command: Command) => {
-      if (options.stack) applyStack(options, command);
-      const { tenantId, clientId } = requireIds(options);
+      const { tenantId, clientId } = resolveSyncTarget(options, command);
       const outDir = path.resolve(options.out);
       const client = createGraphClient({
         credential: credentialFor(tenantId, clientId, options),
@@ -104,49 +98,6 @@ export function registerSyncCommand(program: Command, io: Io): void {
     });
 }
 
-/** Fills what the stack knows into the options the user did not give. */
-function applyStack(options: SyncCliOptions, command: Command): void {
-  const stack = loadStack(options.stacksDir, options.stack as string);
-  const validation = validateConfig(stack.config);
-  if (!validation.ok) throw new ConfigError(validation.errors, `stack ${stack.stack}`);
-  const { config } = validation;
-  options.tenantId = config.tenantId;
-  options.clientId ??= stackOutput(stack.stack, "applicationClientId");
-  if (command.getOptionValueSource("backups") === "default") options.backups = config.directorySync.backups;
-  if (command.getOptionValueSource("maxShrinkPercent") === "default") options.maxShrinkPercent = config.directorySync.maxShrinkPercent;
-}
-
-/** A stack output, read with the Pulumi CLI (logged in to the stack's backend). */
-function stackOutput(stack: string, name: string): string {
-  let text: string;
-  try {
-    text = execFileSync("pulumi", ["stack", "output", "--json", "--stack", stack], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 120_000 });
-  } catch (error) {
-    const e = error as NodeJS.ErrnoException & { stderr?: string };
-    const why = e.code === "ENOENT" ? "the Pulumi CLI is not on PATH" : (e.stderr?.trim().split("\n")[0] ?? e.message);
-    throw new UserFacingError(`--stack ${stack}: cannot read the output ${name} (${why}); pass --client-id instead`, ExitCode.invalidInput);
-  }
-  let outputs: Record<string, unknown>;
-  try {
-    outputs = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    throw new UserFacingError(`--stack ${stack}: \`pulumi stack output --json\` did not answer JSON; pass --client-id instead`, ExitCode.invalidInput);
-  }
-  const value = outputs[name];
-  if (typeof value !== "string" || !value) throw new UserFacingError(`--stack ${stack}: the stack has no output ${name} yet (deploy it first, or pass --client-id)`, ExitCode.invalidInput);
-  return value;
-}
-
-function requireIds(options: SyncCliOptions): { tenantId: string; clientId: string } {
-  const problems: string[] = [];
-  if (!options.tenantId) problems.push("--tenant-id (or --stack) is required");
-  else if (!GUID.test(options.tenantId)) problems.push(`--tenant-id must be a GUID (got "${options.tenantId}")`);
-  if (!options.clientId) problems.push("--client-id is required");
-  else if (!GUID.test(options.clientId)) problems.push(`--client-id must be a GUID (got "${options.clientId}")`);
-  if (problems.length > 0) throw new UserFacingError(problems.join("; "), ExitCode.invalidInput);
-  return { tenantId: options.tenantId as string, clientId: options.clientId as string };
-}
-
 function credentialFor(tenantId: string, clientId: string, options: SyncCliOptions): TokenCredential {
   const overridden = options.authorityHost ?? process.env.AZURE_AUTHORITY_HOST;
   // With an overridden login host, instance discovery (a call to the public cloud) is off.
@@ -155,11 +106,22 @@ function credentialFor(tenantId: string, clientId: string, options: SyncCliOptio
     if (!existsSync(options.certificate)) throw new UserFacingError(`--certificate: no file ${options.certificate}`, ExitCode.invalidInput);
     return new ClientCertificateCredential(tenantId, clientId, { certificatePath: options.certificate }, credentialOptions);
   }
-  const secret = process.env[SECRET_ENVIRONMENT_VARIABLE];
+  const secret = options.clientSecretFile ? readSecretFile(options.clientSecretFile) : process.env[SECRET_ENVIRONMENT_VARIABLE];
   if (!secret) {
     throw new UserFacingError(`no credential: give --certificate <pem> or set the client secret in ${SECRET_ENVIRONMENT_VARIABLE}`, ExitCode.invalidInput);
   }
   return new ClientSecretCredential(tenantId, clientId, secret, credentialOptions);
+}
+
+function readSecretFile(file: string): string {
+  try {
+    const secret = readFileSync(file, "utf8").trim();
+    if (!secret) throw new UserFacingError(`--client-secret-file ${file} is empty`, ExitCode.invalidInput);
+    return secret;
+  } catch (error) {
+    if (error instanceof UserFacingError) throw error;
+    throw new UserFacingError(`--client-secret-file: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? "error"})`, ExitCode.invalidInput);
+  }
 }
 
 function progressLine(p: ReadProgress): string {

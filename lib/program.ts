@@ -37,6 +37,8 @@ export async function deployTenant(deps: ProgramDependencies): Promise<Record<st
     adminPassword: accounts.adminPassword,
     workerPassword: accounts.workerPassword,
     ...(application.clientSecret ? { applicationClientSecret: application.clientSecret } : {}),
+    // What a Retain admin runs on the Retain server (as root) to install the nightly sync.
+    nightlySyncInstallCommand: pulumi.interpolate`npx retain-m365 schedule --systemd --tenant-id ${config.tenantId} --client-id ${application.clientId} --out ${config.directorySync.outputDir} --write-to /etc/systemd/system && systemctl enable --now retain-m365-sync.timer`,
   };
 }
 

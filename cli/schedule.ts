@@ -1,0 +1,200 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { Option, type Command } from "commander";
+import { DEFAULT_OUTPUT_DIR } from "../lib/config/schema";
+import { ExitCode, UserFacingError } from "../lib/errors";
+import type { Io } from "./main";
+import { resolveSyncTarget, type SyncTargetOptions } from "./sync-target";
+
+export const UNIT_NAME = "retain-m365-sync";
+const WINDOWS_DEFAULTS = {
+  node: "C:\\Program Files\\nodejs\\node.exe",
+  cli: "C:\\Program Files\\retain-m365\\bin\\retain-m365.js",
+  secretFile: "C:\\ProgramData\\retain-m365\\client-secret",
+  out: "C:\\Program Files\\Beginfinite\\Retain\\RetainServer\\WEB-INF\\cfg",
+  user: "S-1-5-20", // NETWORK SERVICE
+};
+const LINUX_DEFAULTS = { secretFile: "/etc/retain-m365/client-secret", user: "retain" };
+
+interface ScheduleOptions extends SyncTargetOptions {
+  systemd?: boolean;
+  windows?: boolean;
+  at: string;
+  randomDelay: number;
+  user?: string;
+  secretFile?: string;
+  certificate?: string;
+  node?: string;
+  cli?: string;
+  transitive?: boolean;
+  writeTo?: string;
+}
+
+/** The nightly job, as files: name → content. */
+export interface JobDefinition {
+  files: Record<string, string>;
+}
+
+export function registerScheduleCommand(program: Command, io: Io): void {
+  program
+    .command("schedule")
+    .description(
+      "Print the nightly job that runs `retain-m365 sync`: a hardened systemd service and timer (--systemd) or a " +
+        "Windows Task Scheduler task (--windows). The client secret stays in a file (--secret-file) the job reads; it never appears in the job.",
+    )
+    .addOption(new Option("--systemd", "systemd service + timer").conflicts("windows"))
+    .addOption(new Option("--windows", "Task Scheduler XML"))
+    .addOption(new Option("--stack <name>", "tenant stack: tenant id and output folder from the stack file, client id from `pulumi stack output`").conflicts("tenantId"))
+    .option("--stacks-dir <dir>", "folder of the stack files (with --stack)", "stacks")
+    .option("--tenant-id <id>", "the tenant's id (GUID)")
+    .option("--client-id <id>", "Retain's application (client) id (GUID)")
+    .option("--out <dir>", "folder of the CSVs (default: the stack's directorySync.outputDir, else Retain's default)")
+    .option("--at <HH:MM>", "time of day (local time of the server)", "02:30")
+    .option("--random-delay <minutes>", "random delay added to the start, so tenants do not all start at once", wholeMinutes, 30)
+    .option("--user <name>", `account the job runs as (systemd default ${LINUX_DEFAULTS.user}, Windows default NETWORK SERVICE)`)
+    .option("--secret-file <path>", `file holding the client secret (systemd default ${LINUX_DEFAULTS.secretFile})`)
+    .option("--certificate <pem>", "use this certificate + key file instead of a client secret")
+    .option("--node <path>", "Node.js (22 or later) the job runs (default: this one on Linux)")
+    .option("--cli <path>", "retain-m365's bin/retain-m365.js (default: this installation on Linux)")
+    .option("--transitive", "list members of nested groups too")
+    .option("--write-to <dir>", "write the files into this folder (e.g. /etc/systemd/system) instead of printing them")
+    .action((options: ScheduleOptions, command: Command) => {
+      if (!options.systemd && !options.windows) throw new UserFacingError("schedule needs --systemd or --windows", ExitCode.invalidInput);
+      if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(options.at)) throw new UserFacingError(`--at must be a time as HH:MM (got "${options.at}")`, ExitCode.invalidInput);
+      const target = resolveSyncTarget(options, command);
+      const job = options.systemd ? systemdJob(options, target) : windowsJob(options, target);
+      if (options.writeTo) {
+        mkdirSync(options.writeTo, { recursive: true });
+        for (const [name, content] of Object.entries(job.files)) writeFileSync(path.join(options.writeTo, name), content, { mode: 0o644 });
+        io.stdout(`wrote ${Object.keys(job.files).map((name) => path.join(options.writeTo as string, name)).join(", ")}\n`);
+      } else {
+        io.stdout(Object.entries(job.files).map(([name, content]) => `# ---- ${name} ----\n${content}`).join("\n"));
+      }
+    });
+}
+
+function wholeMinutes(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) > 720) throw new UserFacingError(`--random-delay must be whole minutes from 0 to 720 (got "${value}")`, ExitCode.invalidInput);
+  return Number(value);
+}
+
+interface Target {
+  tenantId: string;
+  clientId: string;
+  outputDir?: string;
+}
+
+function syncArguments(options: ScheduleOptions, target: Target, out: string, secretArgument: string[]): string[] {
+  return ["sync", "--tenant-id", target.tenantId, "--client-id", target.clientId, "--out", out, ...secretArgument, ...(options.transitive ? ["--transitive"] : [])];
+}
+
+/** One ExecStart word: quoted when needed; `%` and `$` escaped so systemd passes them through as they are. */
+function systemdWord(word: string): string {
+  const escaped = word.replace(/%/g, "%%").replace(/\$/g, "$$$$");
+  return /[\s"'\\;]/.test(escaped) || escaped === "" ? `"${escaped.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"` : escaped;
+}
+
+export function systemdJob(options: ScheduleOptions, target: Target): JobDefinition {
+  const out = options.out ?? target.outputDir ?? DEFAULT_OUTPUT_DIR;
+  const node = options.node ?? process.execPath;
+  const cli = options.cli ?? path.resolve(__dirname, "..", "bin", "retain-m365.js");
+  const credential = options.certificate
+    ? { load: `LoadCredential=app.pem:${options.certificate}`, argument: ["--certificate", "%d/app.pem"] }
+    : { load: `LoadCredential=client-secret:${options.secretFile ?? LINUX_DEFAULTS.secretFile}`, argument: ["--client-secret-file", "%d/client-secret"] };
+  // %d (the credentials directory) must reach systemd unescaped: the only specifier the job uses.
+  const words = [node, cli, ...syncArguments(options, target, out, [])].map(systemdWord).concat(credential.argument);
+  const service = `[Unit]
+Description=Retain address book sync from Microsoft 365 (retain-m365)
+Wants=network-online.target
+After=network-online.target
+
+[Service]
+Type=oneshot
+User=${options.user ?? LINUX_DEFAULTS.user}
+ExecStart=${words.join(" ")}
+${credential.load}
+# Exit 5 means a safety guard kept the previous files: the unit fails, so it is seen.
+UMask=0027
+ProtectSystem=strict
+ReadWritePaths=${systemdWord(out)}
+ProtectHome=yes
+PrivateTmp=yes
+PrivateDevices=yes
+NoNewPrivileges=yes
+ProtectKernelTunables=yes
+ProtectKernelModules=yes
+ProtectKernelLogs=yes
+ProtectControlGroups=yes
+ProtectClock=yes
+RestrictSUIDSGID=yes
+RestrictRealtime=yes
+RestrictNamespaces=yes
+LockPersonality=yes
+RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX
+CapabilityBoundingSet=
+`;
+  const timer = `[Unit]
+Description=Nightly Retain address book sync (retain-m365)
+
+[Timer]
+OnCalendar=*-*-* ${options.at}:00
+RandomizedDelaySec=${options.randomDelay}min
+Persistent=true
+Unit=${UNIT_NAME}.service
+
+[Install]
+WantedBy=timers.target
+`;
+  return { files: { [`${UNIT_NAME}.service`]: service, [`${UNIT_NAME}.timer`]: timer } };
+}
+
+const xml = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+/** One word of a Windows command line: quoted when it has spaces (paths here never hold quotes). */
+function windowsWord(word: string): string {
+  if (word.includes('"')) throw new UserFacingError(`a value for the Windows task contains a double quote: ${word}`, ExitCode.invalidInput);
+  return /\s/.test(word) || word === "" ? `"${word}"` : word;
+}
+
+export function windowsJob(options: ScheduleOptions, target: Target): JobDefinition {
+  const out = options.out ?? WINDOWS_DEFAULTS.out;
+  const secret = options.certificate ? ["--certificate", options.certificate] : ["--client-secret-file", options.secretFile ?? WINDOWS_DEFAULTS.secretFile];
+  const args = [options.cli ?? WINDOWS_DEFAULTS.cli, ...syncArguments(options, target, out, secret)].map(windowsWord).join(" ");
+  const task = `<?xml version="1.0" encoding="UTF-8"?>
+<Task version="1.2" xmlns="http://schemas.microsoft.com/windows/2004/02/mit/task">
+  <RegistrationInfo>
+    <Description>Nightly Retain address book sync from Microsoft 365 (retain-m365)</Description>
+    <URI>\\${UNIT_NAME}</URI>
+  </RegistrationInfo>
+  <Triggers>
+    <CalendarTrigger>
+      <StartBoundary>2026-01-01T${options.at}:00</StartBoundary>
+      <RandomDelay>PT${options.randomDelay}M</RandomDelay>
+      <ScheduleByDay>
+        <DaysInterval>1</DaysInterval>
+      </ScheduleByDay>
+      <Enabled>true</Enabled>
+    </CalendarTrigger>
+  </Triggers>
+  <Principals>
+    <Principal id="Author">
+      <UserId>${xml(options.user ?? WINDOWS_DEFAULTS.user)}</UserId>
+      <RunLevel>LeastPrivilege</RunLevel>
+    </Principal>
+  </Principals>
+  <Settings>
+    <MultipleInstancesPolicy>IgnoreNew</MultipleInstancesPolicy>
+    <StartWhenAvailable>true</StartWhenAvailable>
+    <RunOnlyIfNetworkAvailable>true</RunOnlyIfNetworkAvailable>
+    <ExecutionTimeLimit>PT4H</ExecutionTimeLimit>
+    <Enabled>true</Enabled>
+  </Settings>
+  <Actions Context="Author">
+    <Exec>
+      <Command>${xml(options.node ?? WINDOWS_DEFAULTS.node)}</Command>
+      <Arguments>${xml(args)}</Arguments>
+    </Exec>
+  </Actions>
+</Task>
+`;
+  return { files: { [`${UNIT_NAME}.xml`]: task } };
+}
