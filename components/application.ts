@@ -17,6 +17,8 @@ export interface RetainApplicationArgs {
   credential: ApplicationCredentialSpec;
   /** Changing this value replaces the app's credential (a new secret), and changes nothing else. */
   credentialRotation: string;
+  /** Hooks run once the client secret exists, after the Graph permissions (the first directory sync). */
+  afterSecretCreated?: pulumi.ResourceHook[];
 }
 
 /** Needed to deploy a `RetainApplication` (granting app roles is admin consent). */
@@ -96,7 +98,13 @@ export class RetainApplication extends pulumi.ComponentResource {
           endDateRelative: `${args.credential.lifetimeDays * 24}h`,
           rotateWhenChanged: { rotation: args.credentialRotation },
         },
-        { parent: this, additionalSecretOutputs: ["value"] },
+        {
+          parent: this,
+          additionalSecretOutputs: ["value"],
+          // Created after both permissions, so a hook on it runs when the app can read the directory.
+          dependsOn: this.graphPermissions,
+          ...(args.afterSecretCreated?.length ? { hooks: { afterCreate: args.afterSecretCreated } } : {}),
+        },
       );
       this.clientSecret = pulumi.secret(password.value);
     } else {

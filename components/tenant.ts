@@ -4,6 +4,7 @@ import type { ServiceConfigurationRecord } from "../lib/m365/service-records";
 import { RetainAccounts, retainAccountsPermissions } from "./accounts";
 import { RetainApplication, retainApplicationPermissions } from "./application";
 import { DomainDns, domainDnsPermissions } from "./dns";
+import { firstSyncHook } from "./first-sync-hook";
 import { ExchangeAccess, exchangeAccessPermissions } from "./exchange-access";
 import { combinePermissions } from "./permissions";
 
@@ -56,7 +57,19 @@ export class RetainTenant extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    this.application = new RetainApplication(`${name}-app`, config.application, { parent: this });
+    const sync = config.directorySync;
+    const firstSync = sync.runAfterFirstDeploy && config.application.credential.type === "secret";
+    if (sync.runAfterFirstDeploy && !firstSync) {
+      void pulumi.log.warn("directorySync.runAfterFirstDeploy: the app uses a certificate whose key the deployment never sees; run the first `retain-m365 sync --certificate …` by hand", this);
+    }
+    this.application = new RetainApplication(
+      `${name}-app`,
+      {
+        ...config.application,
+        afterSecretCreated: firstSync ? [firstSyncHook(`${name}-first-sync`, { tenantId: config.tenantId, clientId: () => this.application.clientId, directorySync: sync })] : [],
+      },
+      { parent: this },
+    );
     this.exchangeAccess = new ExchangeAccess(
       `${name}-exchange`,
       {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { before, describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import { checkDomainDnsArgs, type DomainDns } from "../components/dns";
 import { microsoft365RecordSpecs, txtContent } from "../components/dns-records";
 import type { RetainTenant } from "../components/tenant";
@@ -28,6 +28,7 @@ before(async () => {
     RetainTenant: (await import("../components/tenant")).RetainTenant,
   };
 });
+after(() => runtime.stop());
 
 function childrenOf(parentUrn: string): RegisteredResource[] {
   return runtime.resources.filter((r) => r.parent === parentUrn);

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { before, describe, it } from "node:test";
-import { stringify } from "yaml";
+import { parse, stringify } from "yaml";
 import type { Plan } from "../lib/plan/plan";
 import { REPO_ROOT, runCli, type CliResult } from "./support/cli";
 
@@ -117,8 +117,33 @@ describe("plan --stack example --json: identities", () => {
     assert.equal(ofType("azuread:index/applicationPassword:ApplicationPassword").length, 1);
   });
 
+  it("lists the first-sync hook, bound to the client secret that is created after both Graph permissions", () => {
+    const secret = plan.steps.find((s) => s.newState.type === "azuread:index/applicationPassword:ApplicationPassword");
+    assert.ok(secret);
+    assert.deepEqual(plan.hooks, [{ name: "example-first-sync", event: "afterCreate", resource: secret.urn }]);
+  });
+
   it("contains no password, secret or token value", () => {
     assert.doesNotMatch(text, /"(password|value|clientSecret|result)": "(?!\[secret\]|\[unknown\])/);
+  });
+});
+
+describe("plan: the first-sync hook only where it can run", () => {
+  const planWith = (change: (config: Record<string, unknown>) => void): Plan => {
+    const config = (parse(readFileSync(exampleFile, "utf8")) as { config: Record<string, unknown> }).config;
+    change(config);
+    const result = runCli(["plan", "--config-file", writeStackFile("Pulumi.hooks.yaml", config), "--json"]);
+    assert.equal(result.code, 0, result.stderr);
+    return JSON.parse(result.stdout) as Plan;
+  };
+
+  it("none when runAfterFirstDeploy is off", () => {
+    assert.deepEqual(planWith((c) => (c["retain-m365:directorySync"] = { runAfterFirstDeploy: false })).hooks, []);
+  });
+
+  it("none with a certificate credential, whose private key the deployment never sees", () => {
+    const certificate = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+    assert.deepEqual(planWith((c) => (c["retain-m365:application"] = { credential: { type: "certificate", certificate } })).hooks, []);
   });
 });
 

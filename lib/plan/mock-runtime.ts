@@ -9,6 +9,8 @@ export interface RegisteredResource {
   parent?: string;
   /** Whether `pulumi destroy` and removal are refused for this resource. */
   protect: boolean;
+  /** Resource hooks bound to it, by event. */
+  hooks: { afterCreate: string[] };
   /** Deserialized inputs: secrets keep Pulumi's secret wrapper, unknowns are `pulumi.unknown`. */
   inputs: Record<string, unknown>;
 }
@@ -18,6 +20,8 @@ export interface MockRuntime {
   resources: RegisteredResource[];
   /** Resolves when every pending registration has reached the mock monitor. */
   settle(): Promise<void>;
+  /** Stops the runtime, and the callback server that resource hooks start. */
+  stop(): Promise<void>;
 }
 
 interface RegisterRequest {
@@ -26,11 +30,13 @@ interface RegisterRequest {
   getCustom(): boolean;
   getParent(): string;
   getProtect(): boolean;
+  getHooks(): { getAfterCreateList(): string[] } | undefined;
   getObject(): Parameters<typeof pulumi.runtime.deserializeProperties>[0];
 }
 type RegisterCallback = (error: unknown, response?: { getUrn(): string }) => void;
 interface MonitorWithRegister {
   registerResource(request: RegisterRequest, callback: RegisterCallback): Promise<void> | void;
+  registerResourceHook?: (request: unknown, callback: (error: unknown, response?: unknown) => void) => void;
 }
 type RuntimeInternals = typeof pulumi.runtime & { waitForRPCs?: () => Promise<void> };
 
@@ -75,11 +81,15 @@ export async function startMockRuntime(options: MockRuntimeOptions): Promise<Moc
           custom: request.getCustom(),
           parent: request.getParent() || undefined,
           protect: request.getProtect(),
+          hooks: { afterCreate: request.getHooks()?.getAfterCreateList() ?? [] },
           inputs: pulumi.runtime.deserializeProperties(request.getObject()) as Record<string, unknown>,
         });
       }
       callback(error, response);
     });
+
+  // The mock monitor has no hook registration; the engine would keep the hook for its event.
+  monitor.registerResourceHook = (_request, callback) => callback(null, {});
 
   const runtime = pulumi.runtime as RuntimeInternals;
   return {
@@ -88,6 +98,7 @@ export async function startMockRuntime(options: MockRuntimeOptions): Promise<Moc
       if (!runtime.waitForRPCs) throw new Error("this @pulumi/pulumi version has no waitForRPCs; update lib/plan/mock-runtime.ts");
       await runtime.waitForRPCs();
     },
+    stop: () => pulumi.runtime.disconnect(),
   };
 }
 

@@ -62,6 +62,7 @@ export async function planStack(stack: string, raw: RawConfig): Promise<Plan> {
   loadIntoRuntime(raw);
   await deployTenant({ recordSource: () => new OfflineServiceConfigurationRecordSource(), config: validation.config });
   await runtime.settle();
+  await runtime.stop();
 
   return toPlan(stack, runtime.resources, validation.warnings);
 }
@@ -85,7 +86,8 @@ export function toPlan(stack: string, resources: readonly RegisteredResource[], 
       }),
     ),
   ];
-  return { stack, steps, hooks: [], changeSummary: { create: steps.length }, warnings };
+  const hooks = resources.flatMap((r) => r.hooks.afterCreate.map((name): PlanHook => ({ name, event: "afterCreate", resource: r.urn })));
+  return { stack, steps, hooks, changeSummary: { create: steps.length }, warnings };
 }
 
 /** Parents before children, siblings components-first then by name: stable from run to run. */

@@ -11,6 +11,7 @@ export function renderPlanTable(plan: Plan): string {
     ...rows.map((cells) => `| ${cells.map((c) => c.replace(/\|/g, "\\|")).join(" | ")} |`),
     "",
     `${plan.changeSummary.create} to create.`,
+    ...plan.hooks.map((hook) => `Hook ${hook.name} runs ${hook.event === "afterCreate" ? "after creating" : hook.event} ${hook.resource.split("::").pop() ?? hook.resource}.`),
   ];
   const text = JSON.stringify(plan.steps);
   if (text.includes('"[unknown]"')) lines.push("[unknown]: known only at deploy time (read from Microsoft Graph or Entra).");

@@ -15,6 +15,7 @@ async function run(file: string) {
   const graphAnswer = JSON.parse(readFileSync(path.join(__dirname, "..", "fixtures", "service-configuration-records.json"), "utf8")) as { value: unknown[] };
   await deployTenant({ recordSource: () => ({ recordsFor: (domain) => Promise.resolve(parseServiceConfigurationRecords(domain, graphAnswer.value)) }) });
   await runtime.settle();
+  await runtime.stop();
   const unwrap = (value: unknown): unknown =>
     isSecretValue(value)
       ? { secret: unwrap(value.value) }

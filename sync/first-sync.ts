@@ -1,0 +1,68 @@
+import { ClientSecretCredential } from "@azure/identity";
+import { ExitCode, UserFacingError } from "../lib/errors";
+import { createGraphClient, DEFAULT_RETRY, GRAPH_ENDPOINTS } from "../lib/graph/client";
+import { runSync, type SyncSummary } from "./run";
+
+export interface FirstSyncParams {
+  tenantId: string;
+  clientId: string;
+  /** The app's new client secret: used in memory only, never logged or written. */
+  clientSecret: string;
+  outDir: string;
+  backups: number;
+  maxShrinkPercent: number;
+  graphEndpoint?: string;
+  authorityHost?: string;
+}
+
+export interface FirstSyncTiming {
+  /** How long new permissions (and a new secret) may take to apply before giving up. */
+  waitForPermissionsMs: number;
+  retryIntervalMs: number;
+  log?: (message: string) => void;
+}
+
+export const DEFAULT_FIRST_SYNC_TIMING: FirstSyncTiming = { waitForPermissionsMs: 10 * 60_000, retryIntervalMs: 30_000 };
+
+/**
+ * The first directory sync right after deployment. Newly granted app roles and a new secret can
+ * take minutes to apply, so refusals (403, invalid client) are retried for a bounded time; then
+ * the error says how to run the sync by hand. A failure never leaves partial files.
+ */
+export async function runFirstSync(params: FirstSyncParams, timing: FirstSyncTiming = DEFAULT_FIRST_SYNC_TIMING): Promise<SyncSummary> {
+  const overridden = params.authorityHost !== undefined;
+  const credential = new ClientSecretCredential(params.tenantId, params.clientId, params.clientSecret, {
+    authorityHost: params.authorityHost,
+    disableInstanceDiscovery: overridden,
+  });
+  const client = createGraphClient({ credential, endpoint: params.graphEndpoint ?? GRAPH_ENDPOINTS.global });
+  const started = Date.now();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await runSync(client, {
+        outDir: params.outDir,
+        backups: params.backups,
+        maxShrinkPercent: params.maxShrinkPercent,
+        force: false,
+        full: true,
+        transitive: false,
+        concurrency: 4,
+        retry: DEFAULT_RETRY,
+      });
+    } catch (error) {
+      const refused = error instanceof UserFacingError && error.exitCode === ExitCode.auth;
+      const waited = Date.now() - started;
+      if (refused && waited + timing.retryIntervalMs <= timing.waitForPermissionsMs) {
+        timing.log?.(`first directory sync: permissions not in effect yet (attempt ${attempt}); trying again in ${Math.round(timing.retryIntervalMs / 1000)} s`);
+        await new Promise((resolve) => setTimeout(resolve, timing.retryIntervalMs));
+        continue;
+      }
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new UserFacingError(
+        `the first directory sync failed${refused ? ` after waiting ${Math.round(waited / 1000)} s for the new permissions` : ""}: ${reason}. ` +
+          `Run it by hand once the permissions apply: RETAIN_SYNC_CLIENT_SECRET=… npx retain-m365 sync --tenant-id ${params.tenantId} --client-id ${params.clientId} --out ${params.outDir}`,
+        error instanceof UserFacingError ? error.exitCode : ExitCode.unexpected,
+      );
+    }
+  }
+}
