@@ -3,6 +3,7 @@ import { ExitCode, UserFacingError } from "../lib/errors";
 import { registerPlanCommand } from "./plan";
 import { registerScheduleCommand } from "./schedule";
 import { registerSyncCommand } from "./sync";
+import { registerVerifyCommand } from "./verify";
 
 export interface Io {
   stdout: (text: string) => void;
@@ -28,6 +29,7 @@ export function buildCli(io: Io): Command {
   registerPlanCommand(program, io);
   registerSyncCommand(program, io);
   registerScheduleCommand(program, io);
+  registerVerifyCommand(program, io);
   return program;
 }
 

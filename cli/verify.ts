@@ -1,0 +1,49 @@
+import type { Command } from "commander";
+import { loadStack } from "../lib/config/stack-file";
+import { validateConfig } from "../lib/config/validate";
+import { ConfigError, ExitCode, UserFacingError } from "../lib/errors";
+import { checkAutodiscover, checkDomain, resolverFor, type CheckResult } from "../lib/verify/checks";
+import type { Io } from "./main";
+
+interface VerifyOptions {
+  stack?: string;
+  stacksDir: string;
+  domain?: string[];
+  resolver?: string;
+  autodiscoverUrl: string;
+  mailbox?: string;
+  json?: boolean;
+}
+
+export function registerVerifyCommand(program: Command, io: Io): void {
+  program
+    .command("verify")
+    .description(
+      "Check that each domain's autodiscover CNAME and SRV resolve as declared (DNS-only, to autodiscover.outlook.com) and that " +
+        "autodiscover answers with an EWS URL for a mailbox. One line per check; exit 0 only if all pass, 4 if any fails.",
+    )
+    .option("--stack <name>", "tenant stack: its domains, and its worker as the mailbox")
+    .option("--stacks-dir <dir>", "folder of the stack files (with --stack)", "stacks")
+    .option("--domain <domain...>", "domains to check (instead of --stack)")
+    .option("--resolver <ip[:port]>", "DNS server to ask (default: the system's resolver)")
+    .option("--autodiscover-url <url>", "autodiscover service to ask", "https://autodiscover-s.outlook.com")
+    .option("--mailbox <address>", "mailbox for the autodiscover check (default: the stack's worker, else postmaster@<first domain>)")
+    .option("--json", "print the results as JSON")
+    .action(async (options: VerifyOptions) => {
+      let domains = options.domain ?? [];
+      let mailbox = options.mailbox;
+      if (options.stack) {
+        const validation = validateConfig(loadStack(options.stacksDir, options.stack).config);
+        if (!validation.ok) throw new ConfigError(validation.errors, `stack ${options.stack}`);
+        domains = [...domains, ...validation.config.domains.map((d) => d.name)];
+        mailbox ??= validation.config.workerUser.userPrincipalName;
+      }
+      if (domains.length === 0) throw new UserFacingError("verify needs --stack <name> or --domain <domain…>", ExitCode.invalidInput);
+      const resolver = resolverFor(options.resolver);
+      const results: CheckResult[] = [];
+      for (const domain of domains) results.push(...(await checkDomain(resolver, domain)));
+      results.push(await checkAutodiscover(options.autodiscoverUrl, mailbox ?? `postmaster@${domains[0]}`));
+      io.stdout(options.json ? `${JSON.stringify({ ok: results.every((r) => r.ok), checks: results })}\n` : results.map((r) => `${r.ok ? "✓" : "✗"} ${r.check} ${r.detail}\n`).join(""));
+      if (!results.every((r) => r.ok)) throw new UserFacingError(`${results.filter((r) => !r.ok).length} of ${results.length} checks failed`, ExitCode.remoteService);
+    });
+}
