@@ -7,8 +7,9 @@ import { microsoft365RecordSpecs, txtContent } from "../components/dns-records";
 import type { RetainTenant } from "../components/tenant";
 import { validateConfig } from "../lib/config/validate";
 import { parseServiceConfigurationRecords } from "../lib/m365/service-records";
-import { startMockRuntime, type MockRuntime, type RegisteredResource } from "../lib/plan/mock-runtime";
+import { startMockRuntime, type MockRuntime } from "../lib/plan/mock-runtime";
 import { toRaw, validRawValues } from "./support/configs";
+import { childrenOf as children, resourceNamed } from "./support/resources";
 import { fakeCall, fakeOutputs } from "./support/fake-tenant";
 
 const DNS_RECORD = "cloudflare:index/dnsRecord:DnsRecord";
@@ -30,14 +31,8 @@ before(async () => {
 });
 after(() => runtime.stop());
 
-function childrenOf(parentUrn: string): RegisteredResource[] {
-  return runtime.resources.filter((r) => r.parent === parentUrn);
-}
-function byName(name: string): RegisteredResource {
-  const found = runtime.resources.find((r) => r.name === name);
-  assert.ok(found, `no resource named ${name}; have ${runtime.resources.map((r) => r.name).join(", ")}`);
-  return found;
-}
+const byName = (name: string) => resourceNamed(runtime.resources, name);
+const childrenOf = (urn: string) => children(runtime.resources, urn);
 
 describe("DomainDns: the autodiscover records", () => {
   it("declares a DNS-only CNAME and SRV with fully-qualified names, parented to the component", async () => {

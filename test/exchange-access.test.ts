@@ -6,8 +6,9 @@ import { before, describe, it } from "node:test";
 import { parse, stringify } from "yaml";
 import { checkExchangeAccessArgs, type ExchangeAccess } from "../components/exchange-access";
 import type { Plan } from "../lib/plan/plan";
-import { startMockRuntime, type MockRuntime, type RegisteredResource } from "../lib/plan/mock-runtime";
+import { startMockRuntime, type MockRuntime } from "../lib/plan/mock-runtime";
 import { REPO_ROOT, runCli } from "./support/cli";
+import { resourceNamed } from "./support/resources";
 import { fakeOutputs } from "./support/fake-tenant";
 
 const TENANT = "00000000-0000-4000-8000-000000000001";
@@ -18,11 +19,7 @@ before(async () => {
   runtime = await startMockRuntime({ project: "retain-m365", stack: "test", preview: false, outputs: fakeOutputs });
   Access = (await import("../components/exchange-access")).ExchangeAccess;
 });
-const byName = (name: string): RegisteredResource => {
-  const found = runtime.resources.find((r) => r.name === name);
-  assert.ok(found, `no resource ${name}; have ${runtime.resources.map((r) => r.name).join(", ")}`);
-  return found;
-};
+const byName = (name: string) => resourceNamed(runtime.resources, name);
 const app = { clientId: "app-client-id", servicePrincipalObjectId: "app-sp-object-id", displayName: "Retain Archiving" };
 
 describe("ExchangeAccess (mock runtime)", () => {

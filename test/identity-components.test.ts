@@ -7,7 +7,8 @@ import { before, describe, it } from "node:test";
 import { parse, stringify } from "yaml";
 import { checkRetainAccountsArgs, type RetainAccounts } from "../components/accounts";
 import { checkRetainApplicationArgs, GRAPH_APP_ROLES, MICROSOFT_GRAPH_APP_ID, type RetainApplication } from "../components/application";
-import { isSecretValue, startMockRuntime, type MockRuntime, type RegisteredResource } from "../lib/plan/mock-runtime";
+import { isSecretValue, startMockRuntime, type MockRuntime } from "../lib/plan/mock-runtime";
+import { resourceNamed } from "./support/resources";
 import { REPO_ROOT } from "./support/cli";
 import { fakeCall, fakeOutputs, GRAPH_SP_OBJECT_ID } from "./support/fake-tenant";
 
@@ -21,11 +22,7 @@ before(async () => {
   Application = (await import("../components/application")).RetainApplication;
 });
 
-const byName = (name: string): RegisteredResource => {
-  const found = runtime.resources.find((r) => r.name === name);
-  assert.ok(found, `no resource ${name}; have ${runtime.resources.map((r) => r.name).join(", ")}`);
-  return found;
-};
+const byName = (name: string) => resourceNamed(runtime.resources, name);
 const accountsArgs = {
   tenantId: "00000000-0000-4000-8000-000000000001",
   admin: { userPrincipalName: "retain-sync@example.com", displayName: "Retain Directory Sync", directoryRole: "Directory Readers" as const },

@@ -1,5 +1,4 @@
 import * as pulumi from "@pulumi/pulumi";
-import { loadIntoRuntime } from "../config/pulumi-runtime";
 import { validateConfig, type RawConfig } from "../config/validate";
 import { ConfigError } from "../errors";
 import { OfflineServiceConfigurationRecordSource } from "../m365/offline-records";
@@ -59,7 +58,6 @@ export async function planStack(stack: string, raw: RawConfig): Promise<Plan> {
       ...Object.fromEntries((DEPLOY_TIME_RESULTS[args.token] ?? []).map((field) => [field, pulumi.unknown])),
     }),
   });
-  loadIntoRuntime(raw);
   await deployTenant({ recordSource: () => new OfflineServiceConfigurationRecordSource(), config: validation.config });
   await runtime.settle();
   await runtime.stop();
