@@ -4,7 +4,7 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { ClientSecretCredential } from "@azure/identity";
 import { createGraphClient, getAllPages } from "../lib/graph/client";
-import { buildAddressBook, GROUP_COLUMNS, GROUPS_FILE, renderCsv, USER_COLUMNS, USERS_FILE } from "../sync/csv";
+import { buildAddressBook, GROUPS_FILE, renderCsv, USERS_FILE } from "../sync/csv";
 import type { DirectoryGroup, DirectoryUser } from "../sync/model";
 
 async function naiveSync(tenantId: string, clientId: string, endpoint: string, out: string): Promise<void> {
@@ -18,8 +18,8 @@ async function naiveSync(tenantId: string, clientId: string, endpoint: string, o
     members.set(group.id, list.map((m) => m.id));
   }
   const book = buildAddressBook({ users, groups, members });
-  writeFileSync(path.join(out, USERS_FILE), renderCsv(USER_COLUMNS, book.users));
-  writeFileSync(path.join(out, GROUPS_FILE), renderCsv(GROUP_COLUMNS, book.groups));
+  writeFileSync(path.join(out, USERS_FILE), renderCsv(book.users.columns, book.users.rows()));
+  writeFileSync(path.join(out, GROUPS_FILE), renderCsv(book.groups.columns, book.groups.rows()));
 }
 
 const [tenantId, clientId, endpoint, out] = process.argv.slice(2);

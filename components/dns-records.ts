@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
+import { AUTODISCOVER_TARGET, RECOMMENDED_TTL } from "../lib/m365/autodiscover";
 import type { ServiceConfigurationRecord } from "../lib/m365/service-records";
 
-export const AUTODISCOVER_TARGET = "autodiscover.outlook.com";
-export const RECOMMENDED_TTL = 3600;
+export { AUTODISCOVER_TARGET, RECOMMENDED_TTL };
 
 /** One Cloudflare record the DNS component declares: `role` names the child resource. */
 export interface DnsRecordSpec {

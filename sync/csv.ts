@@ -7,9 +7,6 @@ export const GROUPS_FILE = "exchangegroups.csv";
 export const USER_COLUMNS = ["DisplayName", "Alias", "PrimarySmtpAddress", "UserPrincipalName", "EmailAddresses", "ExternalDirectoryObjectId"] as const;
 export const GROUP_COLUMNS = ["DisplayName", "Alias", "PrimarySmtpAddress", "ExternalDirectoryObjectId", "Members"] as const;
 
-export type UserRow = Record<(typeof USER_COLUMNS)[number], string>;
-export type GroupRow = Record<(typeof GROUP_COLUMNS)[number], string>;
-
 /**
  * The contract's order: lower-cased strings by UTF-16 code units, ties by the original strings'
  * code units. Not locale-aware, so every machine sorts alike.
@@ -38,95 +35,178 @@ export function isMailGroup(group: DirectoryGroup): boolean {
 
 const joined = (values: readonly string[]) => [...values].sort(compareContract).join(";");
 
+/** One file's records: how many, and the records themselves in the contract's order, made one at a time when iterated. */
+export interface CsvTable {
+  columns: readonly string[];
+  records: number;
+  rows: () => Iterable<readonly string[]>;
+}
+
 export interface AddressBook {
-  users: UserRow[];
-  groups: GroupRow[];
+  users: CsvTable;
+  groups: CsvTable;
   /** Memberships written (members that are rows of one of the files). */
   memberships: number;
 }
 
-/** The rows of both files, sorted, from what the sync read. */
-export function buildAddressBook(snapshot: DirectorySnapshot): AddressBook {
-  const addressOf = new Map<string, string>();
-  const users = snapshot.users.filter(isMailUser).map((user): UserRow => {
-    const address = primarySmtpAddress(user.proxyAddresses, user.mail);
-    addressOf.set(user.id, address);
-    return {
-      DisplayName: user.displayName ?? "",
-      Alias: user.mailNickname ?? "",
-      PrimarySmtpAddress: address,
-      UserPrincipalName: user.userPrincipalName ?? "",
-      EmailAddresses: joined(user.proxyAddresses ?? []),
-      ExternalDirectoryObjectId: user.id,
-    };
-  });
-  const mailGroups = snapshot.groups.filter(isMailGroup);
-  for (const group of mailGroups) addressOf.set(group.id, primarySmtpAddress(group.proxyAddresses, group.mail));
-  let memberships = 0;
-  const groups = mailGroups.map((group): GroupRow => {
-    const members = [...new Set(snapshot.members.get(group.id) ?? [])].filter((id) => id !== group.id && addressOf.has(id)).map((id) => addressOf.get(id) ?? "");
-    memberships += members.length;
-    return {
-      DisplayName: group.displayName ?? "",
-      Alias: group.mailNickname ?? "",
-      PrimarySmtpAddress: addressOf.get(group.id) ?? "",
-      ExternalDirectoryObjectId: group.id,
-      Members: joined(members),
-    };
-  });
-  const byAddress = <R extends { PrimarySmtpAddress: string; ExternalDirectoryObjectId: string }>(a: R, b: R) =>
-    compareContract(a.PrimarySmtpAddress, b.PrimarySmtpAddress) || compareContract(a.ExternalDirectoryObjectId, b.ExternalDirectoryObjectId);
-  return { users: users.sort(byAddress), groups: groups.sort(byAddress), memberships };
+interface Entry<T> {
+  address: string;
+  id: string;
+  object: T;
 }
 
-/** Every field quoted, `"` doubled, every record (the last too) ending in CRLF, like `Export-Csv -NoTypeInformation`. */
-export function renderCsv<C extends string>(columns: readonly C[], rows: readonly Record<C, string>[]): string {
-  const line = (fields: readonly string[]) => `${fields.map((field) => `"${field.replace(/"/g, '""')}"`).join(",")}\r\n`;
-  return line(columns) + rows.map((row) => line(columns.map((column) => row[column]))).join("");
+const byAddress = (a: Entry<unknown>, b: Entry<unknown>) => compareContract(a.address, b.address) || compareContract(a.id, b.id);
+
+/**
+ * Both files of the address book, sorted, from what the sync read. Only the order is kept here;
+ * each record is made when the file is written, so a large tenant's rows never sit in memory at once.
+ */
+export function buildAddressBook(snapshot: DirectorySnapshot): AddressBook {
+  const addressOf = new Map<string, string>();
+  const entry = <T extends { id: string; proxyAddresses?: string[] | null; mail?: string | null }>(object: T): Entry<T> => {
+    const address = primarySmtpAddress(object.proxyAddresses, object.mail);
+    addressOf.set(object.id, address);
+    return { address, id: object.id, object };
+  };
+  const users = snapshot.users.filter(isMailUser).map(entry).sort(byAddress);
+  const groups = snapshot.groups.filter(isMailGroup).map(entry).sort(byAddress);
+  const memberIds = (group: DirectoryGroup) => [...new Set(snapshot.members.get(group.id))].filter((id) => id !== group.id && addressOf.has(id));
+  const memberships = groups.reduce((sum, { object }) => sum + memberIds(object).length, 0);
+  return {
+    users: {
+      columns: USER_COLUMNS,
+      records: users.length,
+      *rows() {
+        for (const { address, id, object: user } of users) {
+          yield [user.displayName ?? "", user.mailNickname ?? "", address, user.userPrincipalName ?? "", joined(user.proxyAddresses ?? []), id];
+        }
+      },
+    },
+    groups: {
+      columns: GROUP_COLUMNS,
+      records: groups.length,
+      *rows() {
+        for (const { address, id, object: group } of groups) {
+          yield [group.displayName ?? "", group.mailNickname ?? "", address, id, joined(memberIds(group).map((member) => addressOf.get(member) ?? ""))];
+        }
+      },
+    },
+    memberships,
+  };
+}
+
+const csvLine = (fields: readonly string[]) => `${fields.map((field) => `"${field.replace(/"/g, '""')}"`).join(",")}\r\n`;
+
+/**
+ * The file's text in pieces of `recordsPerPiece` records: every field quoted, `"` doubled, every
+ * record (the last too) ending in CRLF, like `Export-Csv -NoTypeInformation`.
+ */
+export function* csvText(columns: readonly string[], rows: Iterable<readonly string[]>, recordsPerPiece = 1000): Generator<string> {
+  yield csvLine(columns);
+  let piece: string[] = [];
+  for (const row of rows) {
+    piece.push(csvLine(row));
+    if (piece.length === recordsPerPiece) {
+      yield piece.join("");
+      piece = [];
+    }
+  }
+  if (piece.length > 0) yield piece.join("");
+}
+
+/** The whole text at once; for small files and tests. */
+export function renderCsv(columns: readonly string[], rows: Iterable<readonly string[]>): string {
+  return [...csvText(columns, rows)].join("");
+}
+
+const QUOTE = 0x22;
+const COMMA = 0x2c;
+const CR = 0x0d;
+const LF = 0x0a;
+const enum Within {
+  FieldStart,
+  Field,
+  QuoteInField,
+  RecordEnd,
 }
 
 /**
- * Walks text in the contract's format, checking its shape without copying it: every field quoted,
- * every record CRLF-terminated, and (when given) `columns` fields per record. Returns the number of
- * records, header included; `onField` receives each field's value when the caller needs them.
+ * Checks bytes in the contract's format as they stream by, without holding them: every field
+ * quoted, every record CRLF-terminated, and (when given) `columns` fields per record. Works on
+ * UTF-8 bytes directly: `"`, `,` and CR/LF never occur inside a multi-byte character.
+ * `onField` receives each field's value when the caller needs them.
  */
-export function walkContractCsv(text: string, columns?: number, onField?: (value: string, record: number) => void): number {
-  let records = 0;
-  let i = 0;
-  while (i < text.length) {
-    let fields = 0;
-    for (;;) {
-      if (text.charCodeAt(i) !== 34) throw new Error(`field ${fields + 1} of record ${records + 1} is not quoted`);
-      let start = i + 1;
-      let value = "";
-      for (;;) {
-        const quote = text.indexOf('"', start);
-        if (quote < 0) throw new Error(`record ${records + 1} ends inside a quoted field`);
-        if (text.charCodeAt(quote + 1) === 34) {
-          if (onField) value += text.slice(start, quote + 1);
-          start = quote + 2;
-          continue;
+export class ContractCsvWalker {
+  private records = 0;
+  private fields = 0;
+  private within = Within.FieldStart;
+  private value: Buffer[] = [];
+
+  constructor(
+    private readonly columns?: number,
+    private readonly onField?: (value: string, record: number) => void,
+  ) {}
+
+  push(bytes: Buffer): void {
+    let i = 0;
+    while (i < bytes.length) {
+      switch (this.within) {
+        case Within.FieldStart:
+          if (bytes[i] !== QUOTE) throw new Error(`field ${this.fields + 1} of record ${this.records + 1} is not quoted`);
+          this.within = Within.Field;
+          i++;
+          break;
+        case Within.Field: {
+          const quote = bytes.indexOf(QUOTE, i);
+          this.keep(bytes, i, quote < 0 ? bytes.length : quote);
+          if (quote < 0) return;
+          this.within = Within.QuoteInField;
+          i = quote + 1;
+          break;
         }
-        if (onField) value += text.slice(start, quote);
-        i = quote + 1;
-        break;
+        case Within.QuoteInField:
+          if (bytes[i] === QUOTE) {
+            this.keep(bytes, i, i + 1); // a doubled quote: one `"` of the value
+            this.within = Within.Field;
+          } else {
+            this.fields++;
+            if (this.onField) this.onField(Buffer.concat(this.value).toString("utf8"), this.records);
+            this.value = [];
+            if (bytes[i] === COMMA) this.within = Within.FieldStart;
+            else if (bytes[i] === CR) this.within = Within.RecordEnd;
+            else throw new Error(`record ${this.records + 1} is not terminated by CRLF`);
+          }
+          i++;
+          break;
+        case Within.RecordEnd:
+          if (bytes[i] !== LF) throw new Error(`record ${this.records + 1} is not terminated by CRLF`);
+          if (this.columns !== undefined && this.fields !== this.columns) throw new Error(`record ${this.records + 1} has ${this.fields} fields, not ${this.columns}`);
+          this.records++;
+          this.fields = 0;
+          this.within = Within.FieldStart;
+          i++;
+          break;
       }
-      fields++;
-      onField?.(value, records);
-      if (text.charCodeAt(i) === 44) {
-        i++;
-        continue;
-      }
-      if (text.charCodeAt(i) === 13 && text.charCodeAt(i + 1) === 10) {
-        i += 2;
-        break;
-      }
-      throw new Error(`record ${records + 1} is not terminated by CRLF`);
     }
-    if (columns !== undefined && fields !== columns) throw new Error(`record ${records + 1} has ${fields} fields, not ${columns}`);
-    records++;
   }
-  return records;
+
+  /** The number of records, header included; throws when the bytes stop inside a record. */
+  end(): number {
+    if (this.within === Within.Field) throw new Error(`record ${this.records + 1} ends inside a quoted field`);
+    if (this.within !== Within.FieldStart || this.fields > 0) throw new Error(`record ${this.records + 1} is not terminated by CRLF`);
+    return this.records;
+  }
+
+  private keep(bytes: Buffer, start: number, end: number): void {
+    if (this.onField && end > start) this.value.push(Buffer.from(bytes.subarray(start, end)));
+  }
+}
+
+/** Walks a whole text in the contract's format; returns the number of records, header included. */
+export function walkContractCsv(text: string, columns?: number, onField?: (value: string, record: number) => void): number {
+  const walker = new ContractCsvWalker(columns, onField);
+  walker.push(Buffer.from(text, "utf8"));
+  return walker.end();
 }
 
 /** Reads text in the contract's format back into records (header first). */
@@ -136,28 +216,56 @@ export function parseContractCsv(text: string): string[][] {
   return records;
 }
 
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+const TYPE_LINE = Buffer.from("#TYPE");
+const isBlank = (byte: number) => byte === 0x20 || byte === 0x09 || byte === CR || byte === LF;
+
 /**
  * Counts the records of a CSV written by anyone — this tool, or the old `sync365.ps1` (a BOM, a
  * `#TYPE` line, LF line ends, unquoted fields) — so the shrink guard also protects the first run
- * after a migration. Undefined when the text is not CSV at all.
+ * after a migration. Reads the bytes piece by piece. Undefined when the text is not CSV at all.
  */
-export function countLegacyCsvRecords(text: string): number | undefined {
-  let body = text.replace(/^\uFEFF/, "");
-  if (body.startsWith("#TYPE")) body = body.slice(body.indexOf("\n") + 1);
-  if (body.trim() === "") return 0;
+export function countLegacyCsvRecords(pieces: Iterable<Buffer>): number | undefined {
   let lines = 0;
   let quoted = false;
   let lineHasContent = false;
-  for (let i = 0; i < body.length; i++) {
-    const c = body.charCodeAt(i);
-    if (c === 34) quoted = !quoted;
-    else if (c === 10 && !quoted) {
-      if (lineHasContent) lines++;
-      lineHasContent = false;
-      continue;
+  let anyContent = false;
+  let skippingTypeLine = false;
+  const count = (bytes: Buffer, from: number) => {
+    let i = from;
+    if (skippingTypeLine) {
+      const end = bytes.indexOf(LF, i);
+      if (end < 0) return;
+      skippingTypeLine = false;
+      i = end + 1;
     }
-    if (c !== 13) lineHasContent = true;
+    for (; i < bytes.length; i++) {
+      const c = bytes[i] as number;
+      anyContent ||= !isBlank(c);
+      if (c === QUOTE) quoted = !quoted;
+      else if (c === LF && !quoted) {
+        if (lineHasContent) lines++;
+        lineHasContent = false;
+        continue;
+      }
+      if (c !== CR) lineHasContent = true;
+    }
+  };
+  // The first bytes are gathered until a BOM and `#TYPE` can be recognised, whatever the pieces.
+  let head: Buffer | undefined = Buffer.alloc(0);
+  const start = () => {
+    const bytes = head ?? Buffer.alloc(0);
+    head = undefined;
+    const from = bytes.subarray(0, BOM.length).equals(BOM) ? BOM.length : 0;
+    skippingTypeLine = bytes.subarray(from, from + TYPE_LINE.length).equals(TYPE_LINE);
+    count(bytes, from);
+  };
+  for (const piece of pieces) {
+    if (!head) count(piece, 0);
+    else if ((head = Buffer.concat([head, piece])).length >= BOM.length + TYPE_LINE.length) start();
   }
+  if (head) start();
+  if (!anyContent) return 0;
   if (quoted) return undefined;
   if (lineHasContent) lines++;
   return Math.max(0, lines - 1);

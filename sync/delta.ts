@@ -1,25 +1,8 @@
-import { closeSync, constants, existsSync, fchmodSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
-import path from "node:path";
 import type { Client } from "@microsoft/microsoft-graph-client";
 import { withGraphRetry, type RetryPolicy } from "../lib/graph/client";
-import { BACKUP_DIR } from "./output";
+import { loadDeltaState, type DeltaLinks } from "./delta-state";
 import { readMembers, type ReadOptions } from "./directory-reader";
 import { GROUP_FIELDS, USER_FIELDS, type DirectoryGroup, type DirectorySnapshot, type DirectoryUser } from "./model";
-
-export const STATE_FILE = path.join(BACKUP_DIR, "state", "delta.json");
-
-export interface DeltaLinks {
-  usersDeltaLink: string;
-  groupsDeltaLink: string;
-}
-
-/** Kept beside the backups after each successful run: where to resume, and what the directory looked like. */
-interface DeltaState extends DeltaLinks {
-  version: 1;
-  users: DirectoryUser[];
-  groups: DirectoryGroup[];
-  members: [string, string[]][];
-}
 
 type DeltaEntry = Record<string, unknown> & { id: string };
 const EXPIRED = Symbol("delta state expired");
@@ -36,60 +19,6 @@ export async function latestDeltaLinks(client: Client, retry: RetryPolicy): Prom
     link(`/groups/delta?$deltatoken=latest&$select=${[...GROUP_FIELDS, "members"].join(",")}`, "starting the groups delta"),
   ]);
   return { usersDeltaLink, groupsDeltaLink };
-}
-
-export function loadDeltaState(outDir: string): DeltaState | undefined {
-  const file = path.join(outDir, STATE_FILE);
-  if (!existsSync(file)) return undefined;
-  try {
-    const state = JSON.parse(readFileSync(file, "utf8")) as DeltaState;
-    return state.version === 1 && typeof state.usersDeltaLink === "string" && Array.isArray(state.users) ? state : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Written like the CSVs: a temp file, flushed, renamed. */
-export function saveDeltaState(outDir: string, links: DeltaLinks, snapshot: DirectorySnapshot): void {
-  const file = path.join(outDir, STATE_FILE);
-  mkdirSync(path.dirname(file), { recursive: true, mode: 0o750 });
-  const temp = `${file}.${process.pid}.tmp`;
-  try {
-    const fd = openSync(temp, constants.O_CREAT | constants.O_TRUNC | constants.O_WRONLY, 0o640);
-    try {
-      fchmodSync(fd, 0o640);
-      // Written piece by piece: one JSON string of a large tenant's snapshot would cost more memory than the sync itself.
-      const writeList = (items: Iterable<unknown>) => {
-        let chunk: string[] = [];
-        let first = true;
-        const flush = () => {
-          if (chunk.length > 0) writeSync(fd, (first ? "" : ",") + chunk.join(","));
-          first &&= chunk.length === 0;
-          chunk = [];
-        };
-        writeSync(fd, "[");
-        for (const item of items) {
-          chunk.push(JSON.stringify(item));
-          if (chunk.length === 1000) flush();
-        }
-        flush();
-        writeSync(fd, "]");
-      };
-      writeSync(fd, `{"version":1,"usersDeltaLink":${JSON.stringify(links.usersDeltaLink)},"groupsDeltaLink":${JSON.stringify(links.groupsDeltaLink)},"users":`);
-      writeList(snapshot.users);
-      writeSync(fd, `,"groups":`);
-      writeList(snapshot.groups);
-      writeSync(fd, `,"members":`);
-      writeList(snapshot.members);
-      writeSync(fd, "}");
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temp, file);
-  } finally {
-    rmSync(temp, { force: true });
-  }
 }
 
 /** Every entry of a delta round, and the link for the next round; EXPIRED when Graph lost the state. */
@@ -135,14 +64,15 @@ export async function applyDelta(client: Client, outDir: string, options: ReadOp
   ]);
   if (userRound === EXPIRED || groupRound === EXPIRED) return undefined;
 
-  const users = new Map(state.users.map((u) => [u.id, u]));
+  const { snapshot } = state;
+  const users = new Map(snapshot.users.map((u) => [u.id, u]));
   for (const entry of userRound.entries) {
     if (entry["@removed"]) users.delete(entry.id);
     else users.set(entry.id, { ...users.get(entry.id), ...fieldsOf(entry) } as DirectoryUser);
   }
 
-  const groups = new Map(state.groups.map((g) => [g.id, g]));
-  const members = new Map(state.members);
+  const groups = new Map(snapshot.groups.map((g) => [g.id, g]));
+  const members = snapshot.members;
   const readInFull = new Set<string>();
   for (const entry of groupRound.entries) {
     if (entry["@removed"]) {

@@ -50,15 +50,22 @@ export async function readDirectory(client: Client, options: ReadOptions = DEFAU
     }),
   ]);
 
-  const members = await readMembers(client, groups.map((g) => g.id), options, progress);
   // Memberships repeat ids the users and groups hold already: share those strings instead of 400,000 copies.
-  const canonical = new Map<string, string>([...users, ...groups].map((o) => [o.id, o.id]));
-  for (const [id, ids] of members) members.set(id, ids.map((member) => canonical.get(member) ?? member));
+  const knownIds = new Map<string, string>([...users, ...groups].map((o) => [o.id, o.id]));
+  const members = await readMembers(client, groups.map((g) => g.id), options, { progress, knownIds });
   return { users, groups, members };
 }
 
+export interface MemberReading {
+  progress?: ReadProgress;
+  /** Ids already held elsewhere: a member id equal to one of them is stored as that string. */
+  knownIds?: ReadonlyMap<string, string>;
+}
+
 /** The members (direct or transitive) of the given groups, through `$batch` requests of 20. */
-export async function readMembers(client: Client, groupIds: readonly string[], options: ReadOptions, progress: ReadProgress = { users: 0, groups: groupIds.length, groupsWithMembers: 0, memberships: 0 }): Promise<Map<string, string[]>> {
+export async function readMembers(client: Client, groupIds: readonly string[], options: ReadOptions, reading: MemberReading = {}): Promise<Map<string, string[]>> {
+  const progress = reading.progress ?? { users: 0, groups: groupIds.length, groupsWithMembers: 0, memberships: 0 };
+  const known = reading.knownIds;
   const report = () => options.onProgress?.({ ...progress });
   const members = new Map<string, string[]>(groupIds.map((id) => [id, []]));
   const relation = options.transitive ? "transitiveMembers" : "members";
@@ -83,7 +90,7 @@ export async function readMembers(client: Client, groupIds: readonly string[], o
         const request = batch[Number(response.id)];
         if (!request) continue;
         if (response.status >= 200 && response.status < 300) {
-          const ids = (response.body?.value ?? []).map((member) => member.id);
+          const ids = (response.body?.value ?? []).map((member) => known?.get(member.id) ?? member.id);
           members.get(request.groupId)?.push(...ids);
           progress.memberships += ids.length;
           const link = response.body?.["@odata.nextLink"];

@@ -1,8 +1,9 @@
+import { createHash } from "node:crypto";
 import { chmodSync, closeSync, constants, copyFileSync, existsSync, fchmodSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
 import path from "node:path";
 import { ExitCode, UserFacingError } from "../lib/errors";
-import { countLegacyCsvRecords, GROUP_COLUMNS, GROUPS_FILE, USER_COLUMNS, USERS_FILE, walkContractCsv } from "./csv";
+import { ContractCsvWalker, countLegacyCsvRecords, csvText, GROUPS_FILE, USERS_FILE, type CsvTable } from "./csv";
 
 export const LOCK_FILE = ".retain-m365-sync.lock";
 export const BACKUP_DIR = "backup";
@@ -21,10 +22,8 @@ export interface ReplaceOptions {
 }
 
 export interface NewFiles {
-  usersCsv: string;
-  groupsCsv: string;
-  userCount: number;
-  groupCount: number;
+  users: CsvTable;
+  groups: CsvTable;
 }
 
 export interface ReplaceResult {
@@ -131,47 +130,46 @@ function removeOrphanedTempFiles(outDir: string): void {
 /** Number of records (header excluded) of an existing users CSV; undefined when there is none; NaN when unreadable. */
 export function countRecords(file: string): number | undefined {
   if (!existsSync(file)) return undefined;
-  return countLegacyCsvRecords(readFileSync(file, "utf8")) ?? Number.NaN;
+  return countLegacyCsvRecords(fileChunks(file)) ?? Number.NaN;
 }
 
 /**
- * Replaces both files safely: guards first, then temp files in the same folder (flushed, read
- * back and checked), a backup of the previous pair, and renames. Any failure leaves the previous
- * files as they were. Call inside `withOutputLock`.
+ * Replaces both files safely: guards first, then temp files in the same folder (rendered piece by
+ * piece, flushed, read back and checked), a backup of the previous pair, and renames. Any failure
+ * leaves the previous files as they were. Call inside `withOutputLock`.
  */
 export function replaceFiles(files: NewFiles, options: ReplaceOptions): ReplaceResult {
   const usersPath = path.join(options.outDir, USERS_FILE);
   const groupsPath = path.join(options.outDir, GROUPS_FILE);
-  const previousUsers = countRecords(usersPath);
+  const counted = countRecords(usersPath);
+  const previousUsers = counted === undefined || Number.isNaN(counted) ? undefined : counted;
 
   if (!options.force) {
-    if (files.userCount === 0) throw new SafetyGuardError("the directory returned no mail-enabled users; refusing to write empty files (use --force to write them anyway)");
-    if (previousUsers !== undefined && Number.isNaN(previousUsers)) {
+    const userCount = files.users.records;
+    if (userCount === 0) throw new SafetyGuardError("the directory returned no mail-enabled users; refusing to write empty files (use --force to write them anyway)");
+    if (counted !== undefined && Number.isNaN(counted)) {
       throw new SafetyGuardError(`${usersPath} is not a CSV this tool can count, so the shrink guard cannot check the new result; use --force to replace it`);
     }
     if (previousUsers !== undefined && previousUsers > 0) {
-      const shrink = ((previousUsers - files.userCount) / previousUsers) * 100;
+      const shrink = ((previousUsers - userCount) / previousUsers) * 100;
       if (shrink > options.maxShrinkPercent) {
         throw new SafetyGuardError(
-          `the user count would drop from ${previousUsers} to ${files.userCount} (${shrink.toFixed(1)}% > --max-shrink-percent ${options.maxShrinkPercent}); use --force if that is right`,
+          `the user count would drop from ${previousUsers} to ${userCount} (${shrink.toFixed(1)}% > --max-shrink-percent ${options.maxShrinkPercent}); use --force if that is right`,
         );
       }
     }
   }
 
   const temps = [
-    { path: usersPath, temp: tempPath(usersPath), text: files.usersCsv, columns: USER_COLUMNS.length, records: files.userCount },
-    { path: groupsPath, temp: tempPath(groupsPath), text: files.groupsCsv, columns: GROUP_COLUMNS.length, records: files.groupCount },
+    { path: usersPath, temp: tempPath(usersPath), table: files.users },
+    { path: groupsPath, temp: tempPath(groupsPath), table: files.groups },
   ];
-  if (temps.every((file) => holds(file.path, file.text))) return { unchanged: true, previousUsers: Number.isNaN(previousUsers) ? undefined : previousUsers };
-
   try {
     for (const file of temps) {
-      if (walkContractCsv(file.text, file.columns) !== file.records + 1) throw new Error(`${file.path}: ${file.records} records expected`);
-      writeDurably(file.temp, file.text);
-      if (!holds(file.temp, file.text)) throw new Error(`${file.temp} does not read back as written`);
-      if ((statSync(file.temp).mode & 0o777) !== FILE_MODE) throw new Error(`${file.temp} does not have mode 0640`);
+      const written = writeDurably(file.temp, csvText(file.table.columns, file.table.rows()));
+      checkWritten(file.temp, written, file.table);
     }
+    if (temps.every((file) => sameBytes(file.temp, file.path))) return { unchanged: true, previousUsers };
     const backup = backupPrevious([usersPath, groupsPath], options);
     const [users, groups] = temps as [(typeof temps)[number], (typeof temps)[number]];
     renameSync(users.temp, users.path);
@@ -184,7 +182,7 @@ export function replaceFiles(files: NewFiles, options: ReplaceOptions): ReplaceR
       throw error;
     }
     syncFolder(options.outDir);
-    return { unchanged: false, previousUsers: Number.isNaN(previousUsers) ? undefined : previousUsers, backup };
+    return { unchanged: false, previousUsers, backup };
   } finally {
     for (const file of temps) rmSync(file.temp, { force: true });
   }
@@ -194,46 +192,70 @@ function tempPath(file: string): string {
   return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
 }
 
-/** The UTF-8 bytes of `text` in pieces of about 1 MiB: a large file never needs a second full copy in memory. */
-function* utf8Chunks(text: string): Generator<Buffer> {
-  const size = 1 << 20;
-  for (let start = 0; start < text.length; ) {
-    let end = Math.min(start + size, text.length);
-    const last = text.charCodeAt(end - 1);
-    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end--; // never split a surrogate pair
-    yield Buffer.from(text.slice(start, end), "utf8");
-    start = end;
-  }
+interface Written {
+  bytes: number;
+  sha256: string;
 }
 
-function writeDurably(file: string, text: string): void {
+/** Writes the text's pieces as UTF-8 with mode 0640 and flushes them; only one piece is in memory at a time. */
+function writeDurably(file: string, pieces: Iterable<string>): Written {
+  const hash = createHash("sha256");
+  let bytes = 0;
   const fd = openSync(file, constants.O_CREAT | constants.O_TRUNC | constants.O_WRONLY, FILE_MODE);
   try {
     fchmodSync(fd, FILE_MODE); // the mode the contract asks for, whatever the umask
-    for (const chunk of utf8Chunks(text)) {
-      let written = 0;
-      while (written < chunk.length) written += writeSync(fd, chunk, written);
+    for (const piece of pieces) {
+      const chunk = Buffer.from(piece, "utf8");
+      hash.update(chunk);
+      for (let done = 0; done < chunk.length; ) done += writeSync(fd, chunk, done);
+      bytes += chunk.length;
     }
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
+  return { bytes, sha256: hash.digest("hex") };
 }
 
-/** Whether the file holds exactly the UTF-8 bytes of `text`, compared piece by piece. */
-function holds(file: string, text: string): boolean {
-  if (!existsSync(file) || statSync(file).size !== Buffer.byteLength(text, "utf8")) return false;
+/** Reads a temp file back: the bytes written, mode 0640, the contract's shape and the expected number of records. */
+function checkWritten(file: string, written: Written, table: CsvTable): void {
+  if ((statSync(file).mode & 0o777) !== FILE_MODE) throw new Error(`${file} does not have mode 0640`);
+  const hash = createHash("sha256");
+  const walker = new ContractCsvWalker(table.columns.length);
+  let bytes = 0;
+  for (const chunk of fileChunks(file)) {
+    hash.update(chunk);
+    walker.push(chunk);
+    bytes += chunk.length;
+  }
+  if (bytes !== written.bytes || hash.digest("hex") !== written.sha256) throw new Error(`${file} does not read back as written`);
+  const records = walker.end() - 1;
+  if (records !== table.records) throw new Error(`${file} has ${records} records, not ${table.records}`);
+}
+
+/** A file's bytes in pieces of 1 MiB (the same buffer each time). */
+export function* fileChunks(file: string): Generator<Buffer> {
   const fd = openSync(file, constants.O_RDONLY);
   try {
-    let position = 0;
-    for (const chunk of utf8Chunks(text)) {
-      const read = Buffer.alloc(chunk.length);
-      if (readSync(fd, read, 0, chunk.length, position) !== chunk.length || !read.equals(chunk)) return false;
-      position += chunk.length;
-    }
-    return true;
+    const buffer = Buffer.alloc(1 << 20);
+    for (let read; (read = readSync(fd, buffer, 0, buffer.length, null)) > 0; ) yield buffer.subarray(0, read);
   } finally {
     closeSync(fd);
+  }
+}
+
+/** Whether two files hold the same bytes; false when either is missing. */
+function sameBytes(a: string, b: string): boolean {
+  if (!existsSync(a) || !existsSync(b) || statSync(a).size !== statSync(b).size) return false;
+  const other = fileChunks(b);
+  try {
+    for (const chunk of fileChunks(a)) {
+      const next = other.next();
+      if (next.done || !next.value.equals(chunk)) return false;
+    }
+    return other.next().done === true;
+  } finally {
+    other.return(undefined);
   }
 }
 

@@ -1,9 +1,10 @@
 import type { Client } from "@microsoft/microsoft-graph-client";
-import { buildAddressBook, GROUP_COLUMNS, renderCsv, USER_COLUMNS } from "./csv";
-import { applyDelta, latestDeltaLinks, saveDeltaState, type DeltaLinks } from "./delta";
+import { buildAddressBook } from "./csv";
+import { applyDelta, latestDeltaLinks } from "./delta";
+import { saveDeltaState, type DeltaLinks } from "./delta-state";
 import { readDirectory, type ReadOptions } from "./directory-reader";
 import type { DirectorySnapshot } from "./model";
-import { replaceFiles, withOutputLock, type NewFiles, type ReplaceOptions } from "./output";
+import { replaceFiles, withOutputLock, type ReplaceOptions } from "./output";
 
 export interface SyncOptions extends Omit<ReplaceOptions, "now">, ReadOptions {
   /** Ignore the saved delta state and read everything. */
@@ -26,21 +27,9 @@ export interface SyncSummary {
   durationMs: number;
 }
 
-/** Both files' text; the rows they came from can be collected as soon as this returns. */
-function renderFiles(snapshot: DirectorySnapshot): NewFiles & { memberships: number } {
-  const book = buildAddressBook(snapshot);
-  return {
-    usersCsv: renderCsv(USER_COLUMNS, book.users),
-    groupsCsv: renderCsv(GROUP_COLUMNS, book.groups),
-    userCount: book.users.length,
-    groupCount: book.groups.length,
-    memberships: book.memberships,
-  };
-}
-
 /**
- * One directory sync: read Graph (only the changes when a delta state is kept), render both CSVs
- * in memory, replace the files safely, then keep the delta state for the next run. The lock is
+ * One directory sync: read Graph (only the changes when a delta state is kept), write both CSVs
+ * piece by piece, replace the files safely, then keep the delta state for the next run. The lock is
  * taken before reading, so two syncs of one folder never overlap.
  */
 export async function runSync(client: Client, options: SyncOptions): Promise<SyncSummary> {
@@ -55,11 +44,11 @@ export async function runSync(client: Client, options: SyncOptions): Promise<Syn
       const links = incremental ? await latestDeltaLinks(client, options.retry) : undefined;
       read = { snapshot: await readDirectory(client, options), links };
     }
-    const files = renderFiles(read.snapshot);
-    const result = replaceFiles(files, options);
+    const book = buildAddressBook(read.snapshot);
+    const result = replaceFiles(book, options);
     let warning: string | undefined;
     try {
-      if (read.links) saveDeltaState(options.outDir, read.links, read.snapshot);
+      if (read.links) saveDeltaState(options.outDir, { ...read.links, snapshot: read.snapshot });
     } catch (error) {
       // The files are already right; only the next run's shortcut is lost.
       warning = `the delta state could not be saved (${(error as Error).message}); the next run reads everything`;
@@ -67,9 +56,9 @@ export async function runSync(client: Client, options: SyncOptions): Promise<Syn
     return {
       outDir: options.outDir,
       mode,
-      users: files.userCount,
-      groups: files.groupCount,
-      memberships: files.memberships,
+      users: book.users.records,
+      groups: book.groups.records,
+      memberships: book.memberships,
       ...result,
       ...(warning ? { warning } : {}),
       durationMs: Date.now() - started,

@@ -4,7 +4,7 @@ import { hostname, tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { parseContractCsv } from "../sync/csv";
-import { runCliAsync, type CliResult } from "./support/cli";
+import { packagesLoadedBy, runCliAsync, type CliResult } from "./support/cli";
 import { directoryRoutes, directoryTenant, putGroup, putUser, removeGroup, removeUser, setMember, syntheticTenant, type DirectoryTenant } from "./support/directory";
 import { graphError, startGraphEmulator, type GraphEmulator } from "./support/graph-emulator";
 
@@ -279,6 +279,22 @@ describe("sync: incremental runs (Graph delta)", () => {
     assert.match(read(out, "exchangeuser.csv").toString("utf8"), /"late@contoso.com"/);
   });
 
+  it("a damaged delta state file (cut short) makes the next run a full one with correct files", async () => {
+    tenant = trickyTenant();
+    const out = newOut();
+    assert.equal((await sync(out)).code, 0);
+    const state = path.join(out, "backup", "state", "delta.json");
+    const text = readFileSync(state, "utf8");
+    writeFileSync(state, text.slice(0, Math.floor(text.length / 2)));
+    putUser(tenant, user("u-9", "Late", "late@contoso.com"));
+    const result = await sync(out, ["--json"]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal((JSON.parse(result.stdout) as { mode: string }).mode, "full");
+    assert.match(read(out, "exchangeuser.csv").toString("utf8"), /"late@contoso.com"/);
+    const next = await sync(out, ["--json"]);
+    assert.equal((JSON.parse(next.stdout) as { mode: string }).mode, "delta", "the full run saved a fresh state");
+  });
+
   it("a refused run does not advance the delta state: the changes are applied once allowed", async () => {
     tenant = trickyTenant();
     const out = newOut();
@@ -293,6 +309,12 @@ describe("sync: incremental runs (Graph delta)", () => {
 });
 
 describe("sync: processes", () => {
+  it("starts without the Pulumi SDK, which only `plan` needs (it would cost every nightly run ~90 MB and a second)", () => {
+    assert.ok(!packagesLoadedBy(["sync", "--help"]).includes("@pulumi/pulumi"));
+    assert.ok(!packagesLoadedBy(["verify", "--help"]).includes("@pulumi/pulumi"));
+    assert.ok(packagesLoadedBy(["plan", "--stack", "example"]).includes("@pulumi/pulumi"), "the report sees a package that is loaded");
+  });
+
   it("a sync killed (SIGKILL) while writing leaves complete files, and the next run recovers", async (t) => {
     tenant = syntheticTenant(7, { users: 30_000, groups: 50, memberships: 2_000 });
     const out = newOut();

@@ -1,5 +1,5 @@
 import { promises as dns } from "node:dns";
-import { AUTODISCOVER_TARGET } from "../../components/dns-records";
+import { AUTODISCOVER_TARGET } from "../m365/autodiscover";
 
 export interface CheckResult {
   check: string;

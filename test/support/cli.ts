@@ -11,8 +11,8 @@ export interface CliResult {
 }
 
 /** Runs the real `retain-m365` executable with the Node running the tests. */
-export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): CliResult {
-  const result = spawnSync(process.execPath, [path.join(REPO_ROOT, "bin", "retain-m365.js"), ...args], {
+export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; nodeArgs?: string[] } = {}): CliResult {
+  const result = spawnSync(process.execPath, [...(options.nodeArgs ?? []), path.join(REPO_ROOT, "bin", "retain-m365.js"), ...args], {
     cwd: options.cwd ?? REPO_ROOT,
     env: { ...process.env, ...options.env },
     encoding: "utf8",
@@ -40,4 +40,12 @@ export function runCliAsync(args: string[], options: { env?: NodeJS.ProcessEnv; 
     child.on("close", (code, signal) => resolve({ code: code ?? (signal ? -1 : null), stdout, stderr }));
     if (child.pid !== undefined) options.onSpawn?.(child.pid);
   });
+}
+
+/** The npm packages a CLI run loaded (its modules under node_modules). */
+export function packagesLoadedBy(args: string[]): string[] {
+  const result = runCli(args, { nodeArgs: ["--require", path.join(__dirname, "report-packages.cjs")] });
+  const line = /LOADED PACKAGES (.*)/.exec(result.stderr)?.[1];
+  if (!line) throw new Error(`no package report: ${result.stderr}`);
+  return JSON.parse(line) as string[];
 }
