@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { setFlagsFromString } from "node:v8";
 import { AzureAuthorityHosts, ClientCertificateCredential, ClientSecretCredential, type TokenCredential } from "@azure/identity";
 import { Option, type Command } from "commander";
 import { ExitCode, UserFacingError } from "../lib/errors";
@@ -74,6 +75,7 @@ export function registerSyncCommand(program: Command, io: Io): void {
     .option("--timeout <seconds>", "timeout of one Graph request", wholeNumber("--timeout", 1, 600), 100)
     .option("--json", "print the summary as JSON on stdout")
     .action(async (options: SyncCliOptions, command: Command) => {
+      favourMemoryOverSpeed();
       const { tenantId, clientId } = resolveSyncTarget(options, command);
       const outDir = path.resolve(options.out);
       const client = createGraphClient({
@@ -96,6 +98,16 @@ export function registerSyncCommand(program: Command, io: Io): void {
       if (summary.warning) io.stderr(`warning: ${summary.warning}\n`);
       io.stdout(options.json ? `${JSON.stringify(summary)}\n` : `${summaryLine(summary)}\n`);
     });
+}
+
+/**
+ * Left alone, V8 lets the heap grow to several times the live directory before collecting it
+ * (bench (b): 245-270 MiB peak for 100,000 users). The sync waits on Graph, not on the CPU, so a
+ * heap kept close to its live size costs nothing noticeable. The flag is read at each collection,
+ * so setting it this early takes effect for the whole run.
+ */
+function favourMemoryOverSpeed(): void {
+  setFlagsFromString("--optimize-for-size");
 }
 
 function credentialFor(tenantId: string, clientId: string, options: SyncCliOptions): TokenCredential {

@@ -119,27 +119,31 @@ function get(tenant: DirectoryTenant, emulator: GraphEmulator, path: string, que
   if (path === "/users/delta" || path === "/groups/delta") return delta(tenant, emulator, path, query);
   const top = Number(query.get("$top") ?? "100");
   if (!Number.isInteger(top) || top < 1 || top > 999) return graphError(400, "Request_UnsupportedQuery", "Invalid page size specified: '" + query.get("$top") + "'. Must be between 1 and 999 inclusive.");
-  let items: Record<string, unknown>[];
+  // Each page's objects are selected once the page is cut, so a page costs the same whatever the tenant's size.
+  let items: readonly unknown[];
+  let selected: (item: unknown) => Record<string, unknown>;
   if (path === "/users") {
-    items = tenant.users.map((u) => select(u, query));
+    items = tenant.users;
+    selected = (u) => select(u as Obj, query);
   } else if (path === "/groups") {
     const filter = query.get("$filter");
     if (filter !== null && filter !== "mailEnabled eq true") return graphError(400, "Request_UnsupportedQuery", `Unsupported query: ${filter}`);
-    items = tenant.groups.filter((g) => filter === null || g.mailEnabled === true).map((g) => select(g, query));
+    items = tenant.groups.filter((g) => filter === null || g.mailEnabled === true);
+    selected = (g) => select(g as Obj, query);
   } else {
     const match = /^\/groups\/([^/]+)\/(members|transitiveMembers)$/.exec(path);
     if (!match) return graphError(404, "Request_ResourceNotFound", `Resource '${path}' does not exist.`);
     const groupId = decodeURIComponent(match[1]!);
     if (!isGroup(tenant, groupId)) return graphError(404, "Request_ResourceNotFound", `Resource '${groupId}' does not exist or one of its queried reference-property objects are not present.`);
-    const ids = match[2] === "members" ? (tenant.members.get(groupId) ?? []) : transitive(tenant, groupId);
-    items = ids.map((id) => {
-      const found = indexOf(tenant).get(id);
-      return select(found?.object ?? { id }, query, found?.type ?? "#microsoft.graph.directoryObject");
-    });
+    items = match[2] === "members" ? (tenant.members.get(groupId) ?? []) : transitive(tenant, groupId);
+    selected = (id) => {
+      const found = indexOf(tenant).get(id as string);
+      return select(found?.object ?? { id: id as string }, query, found?.type ?? "#microsoft.graph.directoryObject");
+    };
   }
   const size = Math.min(top, tenant.maxPageSize);
   const skip = Number(query.get("$skiptoken") ?? "0");
-  const page = items.slice(skip, skip + size);
+  const page = items.slice(skip, skip + size).map(selected);
   let next: string | undefined;
   if (skip + size < items.length) {
     const nextQuery = new URLSearchParams(query);
