@@ -1,5 +1,6 @@
 import type { Client } from "@microsoft/microsoft-graph-client";
 import { describeGraphFailure, getAllPages, isTransient, retryDelayMs, withGraphRetry, type RetryPolicy, DEFAULT_RETRY } from "../lib/graph/client";
+import { runLimited } from "../lib/run-limited";
 import { GROUP_FIELDS, USER_FIELDS, type DirectoryGroup, type DirectorySnapshot, type DirectoryUser } from "./model";
 
 export interface ReadOptions {
@@ -132,16 +133,4 @@ function headerValue(headers: Record<string, string> | undefined, name: string):
 function subResponseMessage(response: { status: number; body?: unknown }): string {
   const error = (response.body as { error?: { code?: string; message?: string } } | undefined)?.error;
   return error ? `${error.code ?? "error"}: ${error.message ?? ""}` : `HTTP ${response.status}`;
-}
-
-/** Runs `work` over `items`, at most `limit` at a time. */
-async function runLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let index = 0;
-  const worker = async () => {
-    while (index < items.length) {
-      const item = items[index++] as T;
-      await work(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
 }

@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { before, describe, it } from "node:test";
 import { parse, stringify } from "yaml";
 import type { Plan } from "../lib/plan/plan";
 import { REPO_ROOT, runCli, type CliResult } from "./support/cli";
+import { validRawValues } from "./support/configs";
 
 const exampleFile = path.join(REPO_ROOT, "stacks", "Pulumi.example.yaml");
 const exampleCiphertext = /secure: (\S+)/.exec(readFileSync(exampleFile, "utf8"))?.[1] ?? "";
@@ -209,11 +210,79 @@ describe("plan: invalid configuration", () => {
   });
 });
 
+describe("plan --all", () => {
+  const stackFolder = (stacks: Record<string, Record<string, unknown>>) => {
+    const dir = mkdtempSync(path.join(tmp, "stacks-"));
+    for (const [name, config] of Object.entries(stacks)) writeFileSync(path.join(dir, `Pulumi.${name}.yaml`), stringify({ config }));
+    return dir;
+  };
+  const tenant = (n: number, domain: string) => ({
+    ...validRawValues(),
+    "azuread:tenantId": `00000000-0000-4000-8000-00000000000${n}`,
+    "cloudflare:apiToken": { secure: `v1:token-ciphertext-${n}` },
+    "retain-m365:domains": [{ name: domain, zoneId: "0123456789abcdef0123456789abcdef" }],
+    "retain-m365:adminUser": { userPrincipalName: `retain-sync@${domain}` },
+    "retain-m365:workerUser": { userPrincipalName: `RetainWorker@${domain}`, usageLocation: "DE", licenseSku: "EXCHANGESTANDARD" },
+  });
+
+  it("renders every stack in stacks/, each plan the same as that stack's own plan", () => {
+    const result = runCli(["plan", "--all", "--json"]);
+    assert.equal(result.code, 0, result.stderr);
+    const { stacks } = JSON.parse(result.stdout) as { stacks: Plan[] };
+    const files = readdirSync(path.join(REPO_ROOT, "stacks")).filter((name) => /^Pulumi\..+\.yaml$/.test(name));
+    assert.deepEqual(stacks.map((plan) => `Pulumi.${plan.stack}.yaml`), files.sort());
+    for (const plan of stacks) assert.deepEqual(plan, JSON.parse(runCli(["plan", "--stack", plan.stack, "--json"]).stdout));
+  });
+
+  it("plans each stack of a folder as its own tenant, in stack order", () => {
+    const dir = stackFolder({ fabrikam: tenant(2, "fabrikam.com"), contoso: tenant(3, "contoso.com") });
+    const result = runCli(["plan", "--all", "--stacks-dir", dir, "--json"]);
+    assert.equal(result.code, 0, result.stderr);
+    const { stacks } = JSON.parse(result.stdout) as { stacks: Plan[] };
+    assert.deepEqual(stacks.map((plan) => plan.stack), ["contoso", "fabrikam"]);
+    for (const [plan, domain] of [[stacks[0]!, "contoso.com"], [stacks[1]!, "fabrikam.com"]] as const) {
+      const cname = plan.steps.find((step) => step.newState.inputs.name === `autodiscover.${domain}`);
+      assert.ok(cname, `${plan.stack} declares autodiscover.${domain}`);
+      assert.match(cname.urn, new RegExp(`^urn:pulumi:${plan.stack}::`));
+    }
+    assert.ok(!result.stdout.includes("token-ciphertext"));
+    const table = runCli(["plan", "--all", "--stacks-dir", dir]);
+    assert.match(table.stdout, /Plan for stack `contoso`[\s\S]*Plan for stack `fabrikam`/);
+  });
+
+  it("exits 2 when any stack is invalid, naming each stack file and key, and plans none", () => {
+    const dir = stackFolder({
+      good: tenant(2, "fabrikam.com"),
+      bad: { ...tenant(3, "contoso.com"), "azuread:tenantId": "not-a-guid", "retain-m365:directorySync": { outputDir: "relative/" } },
+    });
+    writeFileSync(path.join(dir, "Pulumi.garbled.yaml"), "config:\n  retain-m365:domains: [\n");
+    const result = runCli(["plan", "--all", "--stacks-dir", dir, "--json"]);
+    assert.equal(result.code, 2);
+    assert.equal(result.stdout, "");
+    const bad = path.join(dir, "Pulumi.bad.yaml");
+    assert.ok(result.stderr.includes(`  - ${bad}: azuread:tenantId: `), result.stderr);
+    assert.ok(result.stderr.includes(`  - ${bad}: retain-m365:directorySync.outputDir: `), result.stderr);
+    assert.match(result.stderr, new RegExp(`  - ${path.join(dir, "Pulumi.garbled.yaml").replace(/\./g, "\\.")}: line \\d+`));
+    assert.ok(!result.stderr.includes("Pulumi.good.yaml"));
+    noStackTrace(result);
+  });
+
+  it("exits 2 for a folder without stack files, and with --stack or --config-file", () => {
+    const empty = path.join(tmp, "no-stacks");
+    mkdirSync(empty, { recursive: true });
+    const none = runCli(["plan", "--all", "--stacks-dir", empty]);
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /no stack files \(Pulumi\.<stack>\.yaml\) in .*no-stacks/);
+    assert.equal(runCli(["plan", "--all", "--stack", "example"]).code, 2);
+    assert.equal(runCli(["plan", "--all", "--config-file", exampleFile]).code, 2);
+  });
+});
+
 describe("plan: usage", () => {
   it("documents its options with --help and exits 0", () => {
     const result = runCli(["plan", "--help"]);
     assert.equal(result.code, 0);
-    for (const option of ["--stack <name>", "--config-file <path>", "--json", "--stacks-dir <dir>"]) {
+    for (const option of ["--stack <name>", "--config-file <path>", "--all", "--json", "--stacks-dir <dir>"]) {
       assert.ok(result.stdout.includes(option), `--help lacks ${option}`);
     }
   });
