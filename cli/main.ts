@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from "commander";
 import { ExitCode, UserFacingError } from "../lib/errors";
 import { registerPlanCommand } from "./plan";
 import { registerScheduleCommand } from "./schedule";
+import { registerStacksCommand } from "./stacks";
 import { registerSyncCommand } from "./sync";
 import { registerVerifyCommand } from "./verify";
 
@@ -30,6 +31,7 @@ export function buildCli(io: Io): Command {
   registerSyncCommand(program, io);
   registerScheduleCommand(program, io);
   registerVerifyCommand(program, io);
+  registerStacksCommand(program, io);
   return program;
 }
 
