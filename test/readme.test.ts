@@ -5,6 +5,7 @@ import { describe, it } from "node:test";
 import { retainTenantPermissions } from "../components/tenant";
 import { READ_ONLY_DIRECTORY_ROLES } from "../lib/config/schema";
 import { REPO_ROOT } from "./support/cli";
+import { commandsIn, problemWith } from "./support/commands";
 
 const readme = readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
 const packageJson = JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
@@ -31,5 +32,11 @@ describe("README agrees with the code", () => {
 
   it("names the read-only directory roles the config accepts", () => {
     for (const role of Object.keys(READ_ONLY_DIRECTORY_ROLES)) assert.ok(readme.includes(role), `README lacks ${role}`);
+  });
+
+  it("shows only retain-m365 commands, options and npm scripts that exist", () => {
+    const commands = commandsIn(readme);
+    assert.ok(commands.length >= 10);
+    for (const command of commands) assert.equal(problemWith(command), undefined, command.join(" "));
   });
 });

@@ -1,0 +1,236 @@
+import * as azuread from "@pulumi/azuread";
+import * as cloudflare from "@pulumi/cloudflare";
+import { validateResourceOfType, type ReportViolation, type ResourceValidationArgs, type ResourceValidationPolicy } from "@pulumi/policy";
+import type { Unwrap } from "@pulumi/pulumi";
+import { GRAPH_APP_ROLES, MICROSOFT_GRAPH_APP_ID } from "../components/application";
+import { DEFAULT_EXCHANGE_ENDPOINT } from "../components/exchange/objects";
+import { LEGACY_IMPERSONATION_ROLE } from "../components/exchange/role-assignment";
+import { READ_ONLY_DIRECTORY_ROLES } from "../lib/config/schema";
+import { EXCHANGE_ENDPOINTS } from "../lib/exchange/admin-api";
+import { AUTODISCOVER_TARGET } from "../lib/m365/autodiscover";
+
+// What must never be deployed. Policies only read what they need: during a preview a value the
+// engine does not know yet throws when read, and @pulumi/policy turns the whole validation into
+// an advisory "can't run during preview" note, so known properties are checked before others.
+
+/**
+ * Reads a value only to describe a resource in a message: an unknown value must not hide the
+ * violation being reported.
+ */
+function describedBy(read: () => unknown, fallback: string): string {
+  try {
+    const value = read();
+    return typeof value === "string" && value !== "" ? value : fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+const sameHost = (a: unknown, b: string) => typeof a === "string" && a.toLowerCase().replace(/\.$/, "") === b;
+
+// ---------------------------------------------------------------------------------------------
+// 1. Microsoft 365 DNS records
+
+/** Owner names of Microsoft 365's records, relative to the domain (REFERENCE.md §3, and the DKIM selectors). */
+const MICROSOFT_365_HOSTS = [
+  "autodiscover",
+  "_autodiscover._tcp",
+  "sip",
+  "lyncdiscover",
+  "_sip._tls",
+  "_sipfederationtls._tcp",
+  "enterpriseregistration",
+  "enterpriseenrollment",
+  "selector1._domainkey",
+  "selector2._domainkey",
+] as const;
+
+/** A record name as Cloudflare accepts it — full (`sip.contoso.com`), relative (`sip`) or `@` — lower-case, without a final dot. */
+const normalizedName = (name: string) => name.toLowerCase().replace(/\.$/, "");
+const isHost = (name: string, host: string) => name === host || name.startsWith(`${host}.`);
+const isMicrosoft365Record = (name: string, type: string) => type === "MX" || MICROSOFT_365_HOSTS.some((host) => isHost(name, host));
+
+const AUTODISCOVER_PURPOSE = "or Outlook and Retain cannot find the Exchange Online mailboxes";
+
+function checkAutodiscoverCname(record: { content?: string }, label: string, type: string, report: ReportViolation): void {
+  if (type !== "CNAME") {
+    report(`${label} has the wrong type: declare it as a CNAME to ${AUTODISCOVER_TARGET}, ${AUTODISCOVER_PURPOSE}.`);
+  } else if (!sameHost(record.content, AUTODISCOVER_TARGET)) {
+    const target = record.content ? `points at ${record.content}` : "has no target";
+    report(`${label} ${target}: it must be a CNAME to ${AUTODISCOVER_TARGET}, ${AUTODISCOVER_PURPOSE}.`);
+  }
+}
+
+function checkAutodiscoverSrv(record: { data?: { target?: string; port?: number } }, label: string, type: string, report: ReportViolation): void {
+  const wanted = `${AUTODISCOVER_TARGET} port 443`;
+  if (type !== "SRV") {
+    report(`${label} has the wrong type: declare it as an SRV record to ${wanted}, ${AUTODISCOVER_PURPOSE}.`);
+    return;
+  }
+  const { target, port } = record.data ?? {};
+  if (!sameHost(target, AUTODISCOVER_TARGET) || Number(port) !== 443) {
+    report(`${label} targets ${target ?? "nothing"} port ${port ?? "none"}: it must target ${wanted}, ${AUTODISCOVER_PURPOSE}.`);
+  }
+}
+
+export const microsoft365DnsRecords: ResourceValidationPolicy = {
+  name: "m365-dns-records-dns-only-and-on-target",
+  description: `Prevents Microsoft 365 DNS records that Cloudflare proxies, and autodiscover records (CNAME autodiscover.<domain>, SRV _autodiscover._tcp.<domain>) that do not point at ${AUTODISCOVER_TARGET} port 443, because clients and Retain must reach Microsoft directly: a proxied or mis-targeted record breaks autodiscover, mail, Teams or Intune.`,
+  enforcementLevel: "mandatory",
+  validateResource: validateResourceOfType(cloudflare.DnsRecord, (record, _args, report) => {
+    const name = normalizedName(record.name);
+    const type = record.type.toUpperCase();
+    if (!isMicrosoft365Record(name, type)) return;
+    const label = `DNS record ${record.name} (${type})`;
+    if (record.proxied === true) {
+      report(
+        `${label} is proxied by Cloudflare: set proxied to false (DNS only). Microsoft 365 records must answer with Microsoft's own hosts; a proxied record answers with Cloudflare's addresses.`,
+      );
+    }
+    if (isHost(name, "autodiscover")) checkAutodiscoverCname(record, label, type, report);
+    else if (isHost(name, "_autodiscover._tcp")) checkAutodiscoverSrv(record, label, type, report);
+  }),
+};
+
+// ---------------------------------------------------------------------------------------------
+// 2. and 3. Retain's users
+
+const userLabel = (user: { userPrincipalName: string }, args: ResourceValidationArgs) =>
+  `Entra user ${describedBy(() => user.userPrincipalName, args.name)}`;
+
+export const retainUserPasswordNeverExpires: ResourceValidationPolicy = {
+  name: "retain-user-password-never-expires",
+  description:
+    "Prevents a Retain user without disablePasswordExpiration: true, because in tenants whose passwords expire (90 days in older tenants) Retain's accounts stop signing in and the worker log fills with \"Invalid Password\" errors.",
+  enforcementLevel: "mandatory",
+  validateResource: validateResourceOfType(azuread.User, (user, args, report) => {
+    if (user.disablePasswordExpiration !== true) {
+      report(
+        `${userLabel(user, args)} does not set disablePasswordExpiration: true: set it, or where the tenant's passwords expire Retain stops signing in with "Invalid Password" errors until someone resets the password by hand.`,
+      );
+    }
+  }),
+};
+
+export const retainUserPasswordSecret: ResourceValidationPolicy = {
+  name: "retain-user-password-secret",
+  description:
+    "Prevents a Retain user whose password is not a declared secret output (additionalSecretOutputs), because the password must never be stored or shown in plain text; @pulumi/policy gives validations secret inputs already unwrapped, so this declaration is the secrecy signal a policy can check.",
+  enforcementLevel: "mandatory",
+  validateResource: validateResourceOfType(azuread.User, (user, args, report) => {
+    // `in`, not a read: the password is unknown in a preview, and reading it would throw.
+    if (!("password" in user)) return;
+    if (!args.opts.additionalSecretOutputs.includes("password")) {
+      report(
+        `${userLabel(user, args)} has a password that is not declared secret: give the resource additionalSecretOutputs ["password"] and pass the password as a Pulumi secret, so that Pulumi encrypts it in the stack state and masks it in previews and logs.`,
+      );
+    }
+  }),
+};
+
+// ---------------------------------------------------------------------------------------------
+// 4. Directory roles
+
+const READ_ONLY_ROLE_IDS = new Set<string>(Object.values(READ_ONLY_DIRECTORY_ROLES));
+const READ_ONLY_ROLE_NAMES = Object.keys(READ_ONLY_DIRECTORY_ROLES).join(", ");
+
+export const readOnlyDirectoryRoles: ResourceValidationPolicy = {
+  name: "directory-roles-read-only",
+  description: `Prevents an Entra directory role assignment outside the read-only roles (${READ_ONLY_ROLE_NAMES}), because the sync admin only reads the directory and a role that can change it would let anyone holding the admin's password change the tenant.`,
+  enforcementLevel: "mandatory",
+  validateResource: validateResourceOfType(azuread.DirectoryRoleAssignment, (assignment, args, report) => {
+    if (!READ_ONLY_ROLE_IDS.has(assignment.roleId.toLowerCase())) {
+      report(
+        `Directory role assignment ${args.name} gives role ${assignment.roleId}, which is not a read-only role: assign one of ${READ_ONLY_ROLE_NAMES} (retain-m365:adminUser.directoryRole); the sync admin only reads the directory.`,
+      );
+    }
+  }),
+};
+
+// ---------------------------------------------------------------------------------------------
+// 5. Application permissions
+
+const GRANTED_GRAPH_ROLE_IDS = new Set<string>(Object.values(GRAPH_APP_ROLES));
+const GRANTED_GRAPH_ROLES = Object.entries(GRAPH_APP_ROLES)
+  .map(([permission, id]) => `${permission} (${id})`)
+  .join(" and ");
+const PERMISSIONS_REMEDY = `Retain's app may hold only Microsoft Graph's ${GRANTED_GRAPH_ROLES}; remove it`;
+
+const isGrantedGraphRole = (api: string | undefined, roleId: string) =>
+  api?.toLowerCase() === MICROSOFT_GRAPH_APP_ID && GRANTED_GRAPH_ROLE_IDS.has(roleId.toLowerCase());
+
+function checkRequiredResourceAccess(application: Unwrap<azuread.ApplicationArgs>, report: ReportViolation, displayName: string): void {
+  for (const api of application.requiredResourceAccesses ?? []) {
+    for (const access of api.resourceAccesses) {
+      if (access.type.toLowerCase() === "role" && !isGrantedGraphRole(api.resourceAppId, access.id)) {
+        report(`Application "${displayName}" requests application permission ${access.id} of API ${api.resourceAppId}: ${PERMISSIONS_REMEDY}.`);
+      }
+    }
+  }
+}
+
+export const graphApplicationPermissionsOnly: ResourceValidationPolicy = {
+  name: "application-permissions-graph-read-only",
+  description: `Prevents application permissions other than Microsoft Graph's ${Object.keys(GRAPH_APP_ROLES).join(" and ")} (app role assignments, requiredResourceAccess, ApplicationApiAccess), because Retain's app only reads users and group members and an application permission applies tenant-wide (Exchange's full_access_as_app, for one, bypasses the Exchange management scope).`,
+  enforcementLevel: "mandatory",
+  validateResource: (args, report) => {
+    const assignment = args.asType(azuread.AppRoleAssignment);
+    if (assignment) {
+      if (!GRANTED_GRAPH_ROLE_IDS.has(assignment.appRoleId.toLowerCase())) {
+        report(`App role assignment ${args.name} grants app role ${assignment.appRoleId}: ${PERMISSIONS_REMEDY}.`);
+      }
+      return;
+    }
+    const application = args.asType(azuread.Application);
+    if (application) {
+      checkRequiredResourceAccess(application, report, describedBy(() => application.displayName, args.name));
+      return;
+    }
+    const apiAccess = args.asType(azuread.ApplicationApiAccess);
+    if (apiAccess) {
+      for (const roleId of apiAccess.roleIds ?? []) {
+        if (!isGrantedGraphRole(apiAccess.apiClientId, roleId)) {
+          report(`API access ${args.name} requests application permission ${roleId} of API ${apiAccess.apiClientId}: ${PERMISSIONS_REMEDY}.`);
+        }
+      }
+      return;
+    }
+    args.notApplicable("Policy only applies to app role assignments, applications and application API access");
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// 6. Legacy impersonation
+
+/** What `pulumi.dynamic.Resource` registers for `RoleAssignment` (module `exchange`, type `RoleAssignment`). */
+export const EXCHANGE_ROLE_ASSIGNMENT_TYPE = "pulumi-nodejs:dynamic/exchange:RoleAssignment";
+
+const sameEndpoint = (a: string, b: string) => a.toLowerCase().replace(/\/+$/, "") === b.toLowerCase().replace(/\/+$/, "");
+
+export const noApplicationImpersonation: ResourceValidationPolicy = {
+  name: "no-application-impersonation",
+  description: `Prevents the legacy ${LEGACY_IMPERSONATION_ROLE} role assignment in Exchange Online's commercial cloud (the Exchange endpoint ${EXCHANGE_ENDPOINTS.global}, which every stack of this program uses today), because Microsoft removed that role in February 2025 (MC718754) and the deployment would fail; mode application-rbac replaces it.`,
+  enforcementLevel: "mandatory",
+  validateResource: (args, report) => {
+    if (args.type !== EXCHANGE_ROLE_ASSIGNMENT_TYPE) args.notApplicable(`Policy only applies to resources of type '${EXCHANGE_ROLE_ASSIGNMENT_TYPE}'`);
+    const props = args.props as { role?: unknown; exchangeEndpoint?: string; name?: string; user?: string };
+    if (typeof props.role !== "string" || props.role.toLowerCase() !== LEGACY_IMPERSONATION_ROLE.toLowerCase()) return;
+    const endpoint = props.exchangeEndpoint ?? DEFAULT_EXCHANGE_ENDPOINT;
+    if (!sameEndpoint(endpoint, EXCHANGE_ENDPOINTS.global)) return;
+    const assignment = describedBy(() => props.name, args.name);
+    const assignee = describedBy(() => props.user, "its assignee");
+    report(
+      `Exchange role assignment ${assignment} gives ${LEGACY_IMPERSONATION_ROLE} to ${assignee} in Exchange Online (${endpoint}): Microsoft removed that role in February 2025 (MC718754), so this deployment would fail. Set retain-m365:exchangeAccess.mode to application-rbac; Retain's app then gets Application EWS.AccessAsApp instead.`,
+    );
+  },
+};
+
+/** Every policy of the pack, in the order they are reported. */
+export const policies: ResourceValidationPolicy[] = [
+  microsoft365DnsRecords,
+  retainUserPasswordNeverExpires,
+  retainUserPasswordSecret,
+  readOnlyDirectoryRoles,
+  graphApplicationPermissionsOnly,
+  noApplicationImpersonation,
+];

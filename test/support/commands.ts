@@ -1,0 +1,32 @@
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { buildCli } from "../../cli/main";
+import { REPO_ROOT } from "./cli";
+
+/** The `retain-m365 …`, `npm run …` and `bash …` invocations in shell text (workflow steps, runbook code blocks). */
+export function commandsIn(text: string): string[][] {
+  const commands: string[][] = [];
+  for (const line of text.split("\n")) {
+    for (const match of line.matchAll(/(?:npx\s+)?(retain-m365|npm run|bash)\s+([a-z.-][^|;&>)`]*)/g)) {
+      const words = match[2]!.trim().split(/\s+/).filter(Boolean);
+      commands.push([match[1]!, ...words]);
+    }
+  }
+  return commands;
+}
+
+/** What is wrong with a command, checked against the CLI, package.json and the files of the repository; undefined when it exists. */
+export function problemWith(command: readonly string[]): string | undefined {
+  const [tool, first, ...rest] = command;
+  if (tool === "npm run") {
+    const { scripts } = JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
+    return first && first in scripts ? undefined : `npm run ${first ?? ""}: no such script`;
+  }
+  if (tool === "bash") return first && existsSync(path.join(REPO_ROOT, first)) ? undefined : `bash ${first ?? ""}: no such file`;
+  const program = buildCli({ stdout: () => undefined, stderr: () => undefined });
+  const subcommand = program.commands.find((c) => c.name() === first);
+  if (!subcommand) return `retain-m365 ${first ?? ""}: no such subcommand`;
+  const known = new Set(["--help", ...program.options.map((o) => o.long), ...subcommand.options.map((o) => o.long)]);
+  const unknown = [first, ...rest].filter((word) => word?.startsWith("--")).map((word) => word!.split("=")[0]!).filter((option) => !known.has(option));
+  return unknown.length > 0 ? `retain-m365 ${first}: unknown option ${unknown.join(", ")}` : undefined;
+}

@@ -1,0 +1,138 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, it } from "node:test";
+import { parse } from "yaml";
+import { REPO_ROOT } from "./support/cli";
+import { commandsIn, problemWith } from "./support/commands";
+
+interface Step {
+  uses?: string;
+  run?: string;
+  with?: Record<string, unknown>;
+  if?: string;
+}
+interface Job {
+  "runs-on"?: string;
+  environment?: string;
+  concurrency?: { group: string; "cancel-in-progress"?: boolean };
+  strategy?: { matrix?: Record<string, unknown>; "fail-fast"?: boolean };
+  permissions?: Record<string, string>;
+  needs?: string;
+  if?: string;
+  steps: Step[];
+}
+interface Workflow {
+  name: string;
+  on: Record<string, unknown>;
+  jobs: Record<string, Job>;
+}
+interface ActionMetadata {
+  inputs?: Record<string, { required?: boolean; default?: string }>;
+  runs: { using: string; steps: Step[] };
+}
+
+const WORKFLOWS = path.join(REPO_ROOT, ".github", "workflows");
+const workflowFiles = readdirSync(WORKFLOWS).filter((name) => /\.ya?ml$/.test(name));
+const workflow = (name: string) => parse(readFileSync(path.join(WORKFLOWS, name), "utf8")) as Workflow;
+const localActions = readdirSync(path.join(REPO_ROOT, ".github", "actions")).map((name) => `./.github/actions/${name}`);
+const action = (uses: string) => parse(readFileSync(path.join(REPO_ROOT, uses, "action.yml"), "utf8")) as ActionMetadata;
+const allSteps = (): { where: string; step: Step }[] => [
+  ...workflowFiles.flatMap((file) => Object.entries(workflow(file).jobs).flatMap(([job, j]) => j.steps.map((step) => ({ where: `${file} ${job}`, step })))),
+  ...localActions.flatMap((uses) => action(uses).runs.steps.map((step) => ({ where: uses, step }))),
+];
+
+// pulumi/actions v6 inputs (action.yml of pulumi/actions v6): a misspelt input is otherwise ignored silently.
+const PULUMI_ACTION_INPUTS = new Set([
+  "command", "stack-name", "work-dir", "comment-on-pr", "comment-on-pr-number", "comment-on-summary", "github-token", "cloud-url",
+  "secrets-provider", "parallel", "message", "config-map", "expect-no-changes", "diff", "replace", "exclude", "exclude-dependents",
+  "target", "target-dependents", "policyPacks", "policyPackConfigs", "refresh", "upsert", "remove", "edit-pr-comment", "color",
+  "exclude-protected", "plan", "suppress-outputs", "suppress-progress", "always-include-summary", "continue-on-error",
+  "log-verbosity", "log-flow", "debug", "pulumi-version", "pulumi-version-file",
+]);
+
+describe("GitHub workflows: valid", () => {
+  it("pass actionlint (syntax, expressions, contexts, known actions' inputs)", () => {
+    const linter = path.join(REPO_ROOT, "node_modules", "@tktco", "node-actionlint", "bin", "node-actionlint.js");
+    const result = spawnSync(process.execPath, [linter], { cwd: REPO_ROOT, encoding: "utf8", timeout: 60_000 });
+    assert.equal(result.status, 0, result.stdout + result.stderr);
+    assert.match(result.stdout, new RegExp(`Checking ${workflowFiles.length} workflow file`));
+  });
+
+  it("give the repository's own composite actions only the inputs they declare, and every required one", () => {
+    for (const { where, step } of allSteps().filter(({ step }) => step.uses?.startsWith("./"))) {
+      assert.ok(localActions.includes(step.uses!), `${where}: ${step.uses} does not exist`);
+      const inputs = action(step.uses!).inputs ?? {};
+      for (const key of Object.keys(step.with ?? {})) assert.ok(key in inputs, `${where}: ${step.uses} has no input ${key}`);
+      for (const [key, input] of Object.entries(inputs)) {
+        if (input.required && input.default === undefined) assert.ok(key in (step.with ?? {}), `${where}: ${step.uses} needs ${key}`);
+      }
+    }
+  });
+
+  it("give pulumi/actions only its v6 inputs, always with the policy pack", () => {
+    const pulumiSteps = allSteps().filter(({ step }) => step.uses?.startsWith("pulumi/actions@"));
+    assert.ok(pulumiSteps.length > 0);
+    for (const { where, step } of pulumiSteps) {
+      assert.equal(step.uses, "pulumi/actions@v6", where);
+      for (const key of Object.keys(step.with ?? {})) assert.ok(PULUMI_ACTION_INPUTS.has(key), `${where}: pulumi/actions has no input ${key}`);
+      assert.equal(step.with?.policyPacks, "policy", `${where}: runs the policy pack`);
+      assert.ok(existsSync(path.join(REPO_ROOT, "policy", "PulumiPolicy.yaml")), "the policy pack is in policy/");
+    }
+  });
+
+  it("run only commands this package has (subcommands, options, npm scripts, files)", () => {
+    const commands = allSteps().flatMap(({ where, step }) => commandsIn(step.run ?? "").map((command) => ({ where, command })));
+    assert.ok(commands.some(({ command }) => command[1] === "stacks"));
+    for (const { where, command } of commands) assert.equal(problemWith(command), undefined, `${where}: ${command.join(" ")}`);
+  });
+});
+
+describe("GitHub workflows: what each does", () => {
+  it("pull requests: a preview per changed stack with its diff as a comment; forks get the offline plan instead", () => {
+    const preview = workflow("preview.yml");
+    assert.ok("pull_request" in preview.on);
+    const online = preview.jobs.preview!;
+    assert.match(online.if ?? "", /fork == 'false'/);
+    assert.equal(online.environment, "preview-${{ matrix.stack }}");
+    assert.equal(online.permissions?.["id-token"], "write", "OIDC workload identity federation");
+    const run = online.steps.find((step) => step.uses === "./.github/actions/pulumi")!;
+    assert.deepEqual([run.with?.command, run.with?.["comment-on-pr"]], ["preview", "true"]);
+    const fork = preview.jobs["offline-plan"]!;
+    assert.match(fork.if ?? "", /fork == 'true'/);
+    assert.ok(!fork.permissions && !fork.environment, "no credentials for code from a fork");
+    assert.ok(fork.steps.some((step) => /retain-m365 plan --stack/.test(step.run ?? "")));
+    const comment = workflow("offline-plan-comment.yml");
+    assert.deepEqual((comment.on.workflow_run as { workflows: string[] }).workflows, [preview.name]);
+  });
+
+  it("merge to main: pulumi up of each changed stack, one job per stack, serialized per stack, behind its environment", () => {
+    const deploy = workflow("deploy.yml");
+    assert.deepEqual((deploy.on.push as { branches: string[] }).branches, ["main"]);
+    const up = deploy.jobs.up!;
+    assert.equal(up.strategy?.matrix?.stack, "${{ fromJSON(needs.stacks.outputs.stacks) }}");
+    assert.equal(up.environment, "deploy-${{ matrix.stack }}");
+    assert.deepEqual(up.concurrency, { group: "deploy-${{ matrix.stack }}", "cancel-in-progress": false });
+    assert.equal(up.steps.find((step) => step.uses === "./.github/actions/pulumi")?.with?.command, "up");
+  });
+
+  it("nightly: drift detection per stack that fails the job and opens or updates one issue per stack", () => {
+    const drift = workflow("drift.yml");
+    assert.ok(Array.isArray(drift.on.schedule));
+    const job = drift.jobs.drift!;
+    const check = job.steps.find((step) => step.uses === "./.github/actions/pulumi")!;
+    assert.deepEqual([check.with?.command, check.with?.["expect-no-changes"], check.with?.refresh], ["preview", "true", "true"]);
+    assert.equal(job.permissions?.issues, "write");
+    const open = job.steps.find((step) => step.if === "failure()")!;
+    assert.match(open.run ?? "", /title="Drift: tenant stack \$STACK"/);
+    assert.match(open.run ?? "", /gh issue comment[\s\S]*gh issue create/);
+  });
+
+  it("the package's own CI: install, lint, typecheck and tests on Node 22 and 24 through .ci/run", () => {
+    const ci = workflow("ci.yml");
+    assert.deepEqual(ci.jobs.test!.strategy?.matrix?.node, [22, 24]);
+    assert.ok(ci.jobs.test!.steps.some((step) => step.run === "bash .ci/run"));
+    assert.ok(ci.jobs.stacks!.steps.some((step) => /retain-m365 plan --all/.test(step.run ?? "")));
+  });
+});
