@@ -14,6 +14,8 @@ export interface ExchangeAccessArgs {
   /** The worker's user principal name (legacy mode only). */
   workerUserPrincipalName: pulumi.Input<string>;
   exchangeEndpoint?: pulumi.Input<string>;
+  /** The setting named when the EWS allow list is not in force and the deployment will not put it there. */
+  ewsEnforceSetting?: string;
 }
 
 /** Needed to deploy `ExchangeAccess` (through the Exchange admin API, as the deploying app). */
@@ -74,7 +76,7 @@ export class ExchangeAccess extends pulumi.ComponentResource {
         (role) =>
           new RoleAssignment(
             `${name}-role-${role.replace(/^Application /, "")}`,
-            { ...target, name: assignmentName(role), role, app: servicePrincipal.appId, customResourceScope: scope?.name },
+            { ...target, name: assignmentName(role), role, app: servicePrincipal.objectId, customResourceScope: scope?.name },
             child,
           ),
       );
@@ -87,7 +89,13 @@ export class ExchangeAccess extends pulumi.ComponentResource {
         ),
       ];
     }
-    if (access.ewsAllowList) new EwsAllowListEntry(`${name}-ews-allow-list`, { ...target, appId: args.app.clientId }, child);
+    if (access.ewsAllowList) {
+      new EwsAllowListEntry(
+        `${name}-ews-allow-list`,
+        { ...target, appId: args.app.clientId, ...access.ewsAllowList, enforceSetting: args.ewsEnforceSetting ?? "enforce" },
+        child,
+      );
+    }
 
     this.registerOutputs({});
   }

@@ -28,7 +28,10 @@ export interface MailboxLicenseArgs {
 
 /** Needed to deploy a `MailboxLicense` (Graph calls made by the deploying identity). */
 export const mailboxLicensePermissions = permissions({
-  graph: ["LicenseAssignment.ReadWrite.All (reads subscribedSkus, assigns the worker's licence)"],
+  graph: [
+    "LicenseAssignment.Read.All or Organization.Read.All (reads subscribedSkus: the licence's SKU id and free units)",
+    "LicenseAssignment.ReadWrite.All (assigns the worker's licence)",
+  ],
 });
 
 interface Sku {

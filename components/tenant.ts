@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { TenantConfig } from "../lib/config/schema";
+import { EWS_ENFORCE_SETTING, type TenantConfig } from "../lib/config/schema";
 import type { ServiceConfigurationRecord } from "../lib/m365/service-records";
 import { RetainAccounts, retainAccountsPermissions } from "./accounts";
 import { RetainApplication, retainApplicationPermissions } from "./application";
@@ -81,6 +81,7 @@ export class RetainTenant extends pulumi.ComponentResource {
           displayName: config.application.displayName,
         },
         workerUserPrincipalName: this.accounts.worker.userPrincipalName,
+        ewsEnforceSetting: EWS_ENFORCE_SETTING,
       },
       { parent: this },
     );

@@ -11,6 +11,9 @@ export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
 /** An error whose message is meant for the user as it is, with the exit code it maps to. */
 export class UserFacingError extends Error {
+  /** Pulumi's Node runtime shows an error with this marker (its `RunError`) as the message alone, without a stack trace. */
+  readonly __pulumiRunError = true;
+
   constructor(
     message: string,
     readonly exitCode: ExitCode,

@@ -4,23 +4,38 @@ import { ConfigError } from "./errors";
 import { readRuntimeConfig } from "./config/pulumi-runtime";
 import type { TenantConfig } from "./config/schema";
 import { validateConfig } from "./config/validate";
+import { EXCHANGE_ENDPOINTS } from "./exchange/admin-api";
+import { mailboxEwsWarning } from "./exchange/mailbox-ews";
 import type { ServiceConfigurationRecord, ServiceConfigurationRecordSource } from "./m365/service-records";
+import { requirePulumiCli } from "./pulumi-cli";
 
 export interface ProgramDependencies {
   /** Where Microsoft's DNS record set comes from; asked only when a domain has `microsoft365Records` on. */
   recordSource: (config: TenantConfig) => ServiceConfigurationRecordSource;
   /** A configuration the caller has validated already (the offline plan); else it is read from the engine. */
   config?: TenantConfig;
+  /** Checks of the live tenant whose findings are warnings, never failures (none in the offline plan). */
+  tenantWarnings?: (config: TenantConfig) => Promise<string[]>;
+}
+
+/** What a deployment checks in the tenant and reports as warnings: today the worker mailbox's own EWS setting. */
+export async function tenantWarnings(config: TenantConfig): Promise<string[]> {
+  const target = { tenantId: config.tenantId, exchangeEndpoint: EXCHANGE_ENDPOINTS.global };
+  const worker = await mailboxEwsWarning(target, config.workerUser.userPrincipalName);
+  return worker ? [worker] : [];
 }
 
 /**
- * The Pulumi program of one tenant stack: validate the configuration before declaring anything,
- * read what must be read, declare the tenant, return the stack outputs.
+ * The Pulumi program of one tenant stack: check the Pulumi CLI and validate the configuration
+ * before declaring anything, read what must be read, declare the tenant, return the stack outputs.
  */
 export async function deployTenant(deps: ProgramDependencies): Promise<Record<string, unknown>> {
+  // The first directory sync is a resource hook: a CLI too old for hooks is refused before anything is declared.
+  await requirePulumiCli();
   const config = deps.config ?? validatedRuntimeConfig();
 
-  const microsoft365Records = await readMicrosoft365Records(config, deps);
+  const [microsoft365Records, warnings] = await Promise.all([readMicrosoft365Records(config, deps), deps.tenantWarnings?.(config) ?? []]);
+  for (const warning of warnings) void pulumi.log.warn(warning);
   const tenant = new RetainTenant(pulumi.getStack(), { config, microsoft365Records });
 
   const { accounts, application } = tenant;

@@ -55,6 +55,21 @@ describe("config validation: a valid stack", () => {
     assert.match(result.warnings.join("\n"), /cloudflare:apiToken: not set.*CLOUDFLARE_API_TOKEN/);
   });
 
+  it("reads the EWS allow list decision: off, add where in force, or put in force with other apps to keep", () => {
+    const withList = (ewsAllowList: unknown) => {
+      const values = clone();
+      values["retain-m365:exchangeAccess"] = { ewsAllowList };
+      const result = validateConfig(toRaw(values));
+      assert.ok(result.ok, JSON.stringify(result));
+      return result.config.exchangeAccess.ewsAllowList;
+    };
+    assert.equal(withList(undefined), false);
+    assert.equal(withList(false), false);
+    assert.deepEqual(withList(true), { enforce: false, alsoAllow: [] });
+    const teams = "CC15FD57-2c6c-4117-a88c-83b1d56b4bbe";
+    assert.deepEqual(withList({ enforce: true, alsoAllow: [teams] }), { enforce: true, alsoAllow: [teams] }, "app ids in any letter case");
+  });
+
   it("warns that legacy impersonation is refused by Exchange Online", () => {
     const values = clone();
     values["retain-m365:exchangeAccess"] = { mode: "application-impersonation" };
@@ -95,6 +110,10 @@ const invalid: [string, () => Values, RegExp][] = [
   ["role listed twice", edit("retain-m365:exchangeAccess", (a) => (a.roles = ["Application Mail.Read", "Application Mail.Read"])), /^retain-m365:exchangeAccess\.roles: must not list a role twice$/],
   ["roles with legacy mode", edit("retain-m365:exchangeAccess", (a) => Object.assign(a, { mode: "application-impersonation", roles: ["Application Mail.Read"], scopeGroup: undefined })), /^retain-m365:exchangeAccess\.roles: applies only to mode application-rbac/],
   ["scope group with legacy mode", edit("retain-m365:exchangeAccess", (a) => (a.mode = "application-impersonation")), /^retain-m365:exchangeAccess\.scopeGroup: applies only to mode application-rbac/],
+  ["EWS allow list as a word", edit("retain-m365:exchangeAccess", (a) => (a.ewsAllowList = "enforce")), /^retain-m365:exchangeAccess\.ewsAllowList: must be true, false, or \{enforce: true\|false, alsoAllow: \[application ids\]\}$/],
+  ["EWS allow list with a name for an app id", edit("retain-m365:exchangeAccess", (a) => (a.ewsAllowList = { enforce: true, alsoAllow: ["Teams"] })), /^retain-m365:exchangeAccess\.ewsAllowList\.alsoAllow\[0\]: must be an application \(client\) id, a GUID$/],
+  ["EWS allow list listing an app twice", edit("retain-m365:exchangeAccess", (a) => (a.ewsAllowList = { alsoAllow: ["cc15fd57-2c6c-4117-a88c-83b1d56b4bbe", "CC15FD57-2C6C-4117-A88C-83B1D56B4BBE"] })), /^retain-m365:exchangeAccess\.ewsAllowList\.alsoAllow: must not list an application twice$/],
+  ["EWS allow list with an unknown key", edit("retain-m365:exchangeAccess", (a) => (a.ewsAllowList = { enforced: true })), /^retain-m365:exchangeAccess\.ewsAllowList\.enforced: unknown key$/],
   ["relative output folder", edit("retain-m365:directorySync", (s) => (s.outputDir = "cfg")), /^retain-m365:directorySync\.outputDir: must be an absolute path \(got "cfg"\)$/],
   ["output folder with trailing separator", edit("retain-m365:directorySync", (s) => (s.outputDir = "/opt/retain/cfg/")), /^retain-m365:directorySync\.outputDir: must not end with a path separator \(write "\/opt\/retain\/cfg"\)$/],
   ["Windows output folder with trailing backslash", edit("retain-m365:directorySync", (s) => (s.outputDir = "C:\\Retain\\cfg\\")), /^retain-m365:directorySync\.outputDir: must not end with a path separator/],

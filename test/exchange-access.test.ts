@@ -26,7 +26,7 @@ describe("ExchangeAccess (mock runtime)", () => {
   it("application-rbac: service principal, scope on the group, one assignment per role, EWS allow list", async () => {
     new Access("rbac", {
       tenantId: TENANT,
-      access: { mode: "application-rbac", roles: ["Application EWS.AccessAsApp", "Application Mail.Read"], scopeGroup: "Archived", ewsAllowList: true },
+      access: { mode: "application-rbac", roles: ["Application EWS.AccessAsApp", "Application Mail.Read"], scopeGroup: "Archived", ewsAllowList: { enforce: true, alsoAllow: ["cc15fd57-2c6c-4117-a88c-83b1d56b4bbe"] } },
       app,
       workerUserPrincipalName: "RetainWorker@example.com",
     });
@@ -47,9 +47,13 @@ describe("ExchangeAccess (mock runtime)", () => {
     const ews = byName("rbac-role-EWS.AccessAsApp").inputs;
     assert.deepEqual(
       { name: ews.name, role: ews.role, app: ews.app, scope: ews.customResourceScope, user: ews.user },
-      { name: "Retain Application EWS.AccessAsApp", role: "Application EWS.AccessAsApp", app: "app-client-id", scope: "Archived (Retain)", user: undefined },
+      { name: "Retain Application EWS.AccessAsApp", role: "Application EWS.AccessAsApp", app: "app-sp-object-id", scope: "Archived (Retain)", user: undefined },
     );
-    assert.equal(byName("rbac-ews-allow-list").inputs.appId, "app-client-id");
+    const allowList = byName("rbac-ews-allow-list").inputs;
+    assert.deepEqual(
+      [allowList.appId, allowList.alsoAllow, allowList.enforce, allowList.enforceSetting],
+      ["app-client-id", ["cc15fd57-2c6c-4117-a88c-83b1d56b4bbe"], true, "enforce"],
+    );
   });
 
   it("application-impersonation: one ApplicationImpersonation assignment to the worker, nothing else", async () => {

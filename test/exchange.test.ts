@@ -1,18 +1,20 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
-import { ewsAllowListProvider, type EwsAllowListInputs } from "../components/exchange/ews-allow-list";
+import { ewsAllowListProvider, parseAppIdList, type EwsAllowListInputs } from "../components/exchange/ews-allow-list";
 import { managementScopeProvider, memberOfGroupFilter, securityGroupProvider } from "../components/exchange/management-scope";
 import { roleAssignmentProvider, type RoleAssignmentInputs } from "../components/exchange/role-assignment";
 import { exchangeServicePrincipalProvider, type ExchangeServicePrincipalInputs } from "../components/exchange/service-principal";
 import { describeCommand, invokeCommand, type ExchangeTarget } from "../lib/exchange/admin-api";
 import { startMockRuntime } from "../lib/plan/mock-runtime";
 import { rejection, runSerializedProviders, startDeployerEmulator, TENANT_ID as TENANT } from "./support/deployer";
-import { exchangeError, exchangeRoutes, exchangeState, type ExchangeState } from "./support/exchange";
+import { exchangeError, exchangeRoutes, exchangeState, servicePrincipalReference, type ExchangeState } from "./support/exchange";
 import type { GraphEmulator } from "./support/graph-emulator";
 
 const APP_ID = "aaaaaaaa-0000-4000-8000-000000000001";
 const SP_OBJECT_ID = "bbbbbbbb-0000-4000-8000-000000000001";
 const OTHER_APP = "cccccccc-0000-4000-8000-000000000001";
+const THIRD_APP = "dddddddd-0000-4000-8000-000000000001";
+const TEAMS_APP = "cc15fd57-2c6c-4117-a88c-83b1d56b4bbe";
 
 let emulator: GraphEmulator;
 let state: ExchangeState;
@@ -43,7 +45,7 @@ describe("Exchange admin API client", () => {
       error.message,
       `Exchange refused Get-ManagementScope -Identity "Nope" -Password [secret] (HTTP 400, ManagementObjectNotFoundException): The operation couldn't be performed because object 'Nope' couldn't be found on 'AM0PR01A001DC01.EURPR01A001.prod.outlook.com'.`,
     );
-    assert.equal(describeCommand("Set-OrganizationConfig", { EWSEnabled: true, EWSAllowedAppIDs: { "@odata.type": "#Exchange.GenericHashTable", Add: ["x"] } }), 'Set-OrganizationConfig -EWSEnabled -EWSAllowedAppIDs @{Add="x"}');
+    assert.equal(describeCommand("Set-OrganizationConfig", { EwsEnabled: true, EwsAllowList: { "@odata.type": "#Exchange.GenericHashTable", Add: ["x"] } }), 'Set-OrganizationConfig -EwsEnabled -EwsAllowList @{Add="x"}');
   });
 
   it("waits out a 429 with Retry-After", async () => {
@@ -56,7 +58,7 @@ describe("Exchange admin API client", () => {
   it("retries a 5xx, then succeeds", async () => {
     emulator.injected.push(exchangeError(503, "System.Exception", "Service unavailable"), exchangeError(500, "System.Exception", "boom"));
     const [config] = await invokeCommand(target(), "Get-OrganizationConfig");
-    assert.equal(config?.EWSEnabled, false);
+    assert.equal(config?.EwsEnabled, null);
   });
 
   it("gets a fresh token when Exchange refuses an expired one", async () => {
@@ -74,18 +76,19 @@ describe("Exchange service principal provider", () => {
   it("registers the app's service principal", async () => {
     const result = await exchangeServicePrincipalProvider.create(inputs());
     assert.equal(result.id, APP_ID);
-    assert.deepEqual(state.servicePrincipals, [{ AppId: APP_ID, ObjectId: SP_OBJECT_ID, DisplayName: "Retain Archiving", Identity: SP_OBJECT_ID }]);
+    assert.deepEqual(state.commands.at(-1), { cmdlet: "New-ServicePrincipal", parameters: { AppId: APP_ID, ObjectId: SP_OBJECT_ID, DisplayName: "Retain Archiving" } });
+    assert.deepEqual(state.servicePrincipals.map((sp) => [sp.AppId, sp.ObjectId, sp.DisplayName]), [[APP_ID, SP_OBJECT_ID, "Retain Archiving"]]);
   });
 
   it("adopts an identical existing one without creating", async () => {
-    state.servicePrincipals.push({ AppId: APP_ID, ObjectId: SP_OBJECT_ID, DisplayName: "Retain Archiving" });
+    state.servicePrincipals.push(servicePrincipalReference(APP_ID, SP_OBJECT_ID, "Retain Archiving"));
     const result = await exchangeServicePrincipalProvider.create(inputs());
     assert.equal(result.outs?.adopted, true);
     assert.ok(!cmdlets().includes("New-ServicePrincipal"));
   });
 
   it("refuses a conflicting existing one, saying what differs", async () => {
-    state.servicePrincipals.push({ AppId: APP_ID, ObjectId: "another-object-id", DisplayName: "Retain Archiving" });
+    state.servicePrincipals.push(servicePrincipalReference(APP_ID, "another-object-id", "Retain Archiving"));
     const error = await rejection(exchangeServicePrincipalProvider.create(inputs()));
     assert.equal(
       error.message,
@@ -179,30 +182,68 @@ describe("management role assignment provider", () => {
     ...target(),
     name: "Retain Application EWS.AccessAsApp",
     role: "Application EWS.AccessAsApp",
-    app: APP_ID,
+    app: SP_OBJECT_ID,
     customResourceScope: "Retain scope",
     ...o,
   });
+  let servicePrincipal: Record<string, unknown>;
+  /** An assignment an admin made by hand, as Get-ManagementRoleAssignment shows it. */
+  const madeByHand = (o: Record<string, unknown> = {}) => ({
+    Name: "Retain Application EWS.AccessAsApp",
+    Identity: "Retain Application EWS.AccessAsApp",
+    Role: "Application EWS.AccessAsApp",
+    RoleAssigneeType: "ServicePrincipal",
+    RoleAssignee: servicePrincipal.Identity,
+    RoleAssigneeName: "Retain",
+    CustomResourceScope: "Retain scope",
+    ...o,
+  });
   beforeEach(() => {
-    state.servicePrincipals.push({ AppId: APP_ID, ObjectId: SP_OBJECT_ID, DisplayName: "Retain" });
+    servicePrincipal = servicePrincipalReference(APP_ID, SP_OBJECT_ID, "Retain");
+    state.servicePrincipals.push(servicePrincipal);
     state.scopes.push({ Name: "Retain scope", RecipientFilter: "x" });
   });
 
-  it("assigns an application role to the app, limited to the scope", async () => {
+  it("assigns an application role to the app's service principal object id, limited to the scope", async () => {
     await roleAssignmentProvider.create(rbac());
     assert.deepEqual(state.commands.at(-1), {
       cmdlet: "New-ManagementRoleAssignment",
-      parameters: { Name: "Retain Application EWS.AccessAsApp", Role: "Application EWS.AccessAsApp", App: APP_ID, CustomResourceScope: "Retain scope" },
+      parameters: { Name: "Retain Application EWS.AccessAsApp", Role: "Application EWS.AccessAsApp", App: SP_OBJECT_ID, CustomResourceScope: "Retain scope" },
     });
     assert.equal(state.assignments.length, 1);
   });
 
-  it("adopts an identical assignment and refuses one that differs", async () => {
+  it("the emulator keeps to the documented -App value: an AppId is not taken for the object id", async () => {
+    const error = await rejection(invokeCommand(target(), "New-ManagementRoleAssignment", { Name: "x", Role: "Application EWS.AccessAsApp", App: APP_ID }));
+    assert.match(error.message, /ManagementObjectNotFoundException/);
+  });
+
+  it("adopts its own earlier assignment, and one made by hand (assignee shown as the service principal's identity)", async () => {
     await roleAssignmentProvider.create(rbac());
     await roleAssignmentProvider.create(rbac());
     assert.equal(cmdlets().filter((c) => c === "New-ManagementRoleAssignment").length, 1);
-    const error = await rejection(roleAssignmentProvider.create(rbac({ customResourceScope: undefined })));
-    assert.match(error.message, /already exists in Exchange with other settings \(CustomResourceScope is "Retain scope" there, "" here\)/);
+
+    state.assignments = [madeByHand()];
+    assert.notEqual(servicePrincipal.Identity, APP_ID);
+    await roleAssignmentProvider.create(rbac());
+    assert.equal(cmdlets().filter((c) => c === "New-ManagementRoleAssignment").length, 1, "adopted, not made again");
+  });
+
+  it("refuses an existing assignment with another scope, role or assignee, naming the difference", async () => {
+    state.assignments = [madeByHand({ CustomResourceScope: "" })];
+    const scope = await rejection(roleAssignmentProvider.create(rbac()));
+    assert.match(scope.message, /already exists in Exchange with other settings \(CustomResourceScope is "" there, "Retain scope" here\)/);
+
+    state.assignments = [madeByHand({ Role: "Application Mail.Read" })];
+    const role = await rejection(roleAssignmentProvider.create(rbac()));
+    assert.match(role.message, /\(Role is "Application Mail\.Read" there, "Application EWS\.AccessAsApp" here\)/);
+
+    const other = servicePrincipalReference(OTHER_APP, "other-object-id", "Someone else");
+    state.servicePrincipals.push(other);
+    state.assignments = [madeByHand({ RoleAssignee: other.Identity, RoleAssigneeName: "Someone else" })];
+    const assignee = await rejection(roleAssignmentProvider.create(rbac()));
+    assert.match(assignee.message, new RegExp(`\\(RoleAssignee is "${String(other.Identity)}" \\(Someone else\\) there, the Exchange service principal ${String(servicePrincipal.Identity)} here\\)`));
+    assert.ok(!cmdlets().includes("New-ManagementRoleAssignment"));
   });
 
   it("explains the 2025 removal when ApplicationImpersonation is refused", async () => {
@@ -230,57 +271,143 @@ describe("management role assignment provider", () => {
 });
 
 describe("EWS allow list provider", () => {
-  const entry = (): EwsAllowListInputs => ({ ...target(), appId: APP_ID });
+  const entry = (o: Partial<EwsAllowListInputs> = {}): EwsAllowListInputs => ({
+    ...target(),
+    appId: APP_ID,
+    alsoAllow: [],
+    enforce: false,
+    enforceSetting: "retain-m365:exchangeAccess.ewsAllowList.enforce",
+    ...o,
+  });
+  const writes = () => state.commands.filter((c) => c.cmdlet === "Set-OrganizationConfig");
 
-  it("enables EWS and adds Retain's app id, keeping the others", async () => {
-    state.organization.EWSAllowedAppIDs = [OTHER_APP];
+  it("reads the list with -RetrieveEwsOperationAccessPolicy (without it Exchange leaves the list out)", async () => {
+    state.organization = { EwsEnabled: true, EwsAllowedAppIDs: `${OTHER_APP},${APP_ID}` };
+    const [plain] = await invokeCommand(target(), "Get-OrganizationConfig");
+    assert.equal(plain?.EwsAllowedAppIDs, null);
     await ewsAllowListProvider.create(entry());
-    assert.deepEqual(state.organization, { EWSEnabled: true, EWSAllowedAppIDs: [OTHER_APP, APP_ID] });
+    assert.deepEqual(state.commands.at(-1), { cmdlet: "Get-OrganizationConfig", parameters: { RetrieveEwsOperationAccessPolicy: true } });
+    assert.deepEqual(writes(), []);
   });
 
-  it("keeps an id another admin adds between our read and our write", async () => {
-    state.organization.EWSAllowedAppIDs = [OTHER_APP];
-    let changed = false;
+  it("refuses to put an unset list in force, naming the decision, and writes nothing", async () => {
+    state.organization = { EwsEnabled: null, EwsAllowedAppIDs: OTHER_APP };
+    const error = await rejection(ewsAllowListProvider.create(entry()));
+    assert.match(error.message, /^The organization's EWS app-id allow list is not in force \(EwsEnabled is unset\), and turning it on would let ONLY the listed applications reach EWS, tenant-wide/);
+    assert.match(error.message, /Teams' calendar integration \(app id cc15fd57-2c6c-4117-a88c-83b1d56b4bbe\).*Nothing was changed\. If the organization wants that, set retain-m365:exchangeAccess\.ewsAllowList\.enforce to true/);
+    assert.deepEqual(writes(), []);
+    assert.deepEqual(state.organization, { EwsEnabled: null, EwsAllowedAppIDs: OTHER_APP });
+  });
+
+  it("refuses to turn EWS on where the organization turned it off, and writes nothing", async () => {
+    state.organization = { EwsEnabled: false, EwsAllowedAppIDs: null };
+    const error = await rejection(ewsAllowListProvider.create(entry()));
+    assert.match(error.message, /^EWS is turned off for the whole organization \(EwsEnabled is false\)/);
+    assert.deepEqual(writes(), []);
+  });
+
+  it("with the enforce decision, puts the list in force with Retain's app and the other ids to keep", async () => {
+    await ewsAllowListProvider.create(entry({ enforce: true, alsoAllow: [TEAMS_APP] }));
+    assert.deepEqual(state.organization, { EwsEnabled: true, EwsAllowedAppIDs: `${APP_ID},${TEAMS_APP}` });
+    assert.deepEqual(writes(), [{ cmdlet: "Set-OrganizationConfig", parameters: { EwsAllowedAppIDs: `${APP_ID},${TEAMS_APP}`, EwsEnabled: true } }]);
+  });
+
+  it("where the list is in force, adds Retain's id to the others in one write, keeping them and their order", async () => {
+    state.organization = { EwsEnabled: true, EwsAllowedAppIDs: `${OTHER_APP}, ${THIRD_APP}` };
+    await ewsAllowListProvider.create(entry());
+    assert.deepEqual(state.organization, { EwsEnabled: true, EwsAllowedAppIDs: `${OTHER_APP},${THIRD_APP},${APP_ID}` });
+    assert.deepEqual(writes(), [{ cmdlet: "Set-OrganizationConfig", parameters: { EwsAllowedAppIDs: `${OTHER_APP},${THIRD_APP},${APP_ID}` } }], "one write, EwsEnabled not sent");
+  });
+
+  it("does not write when Retain's id is already listed (in any letter case)", async () => {
+    state.organization = { EwsEnabled: true, EwsAllowedAppIDs: `${OTHER_APP},${APP_ID.toUpperCase()}` };
+    await ewsAllowListProvider.create(entry());
+    await ewsAllowListProvider.create(entry({ enforce: true }));
+    assert.deepEqual(writes(), []);
+  });
+
+  it("the emulator refuses the undocumented @{Add=…} form for this String parameter", async () => {
+    const error = await rejection(invokeCommand(target(), "Set-OrganizationConfig", { EwsAllowedAppIDs: { "@odata.type": "#Exchange.GenericHashTable", Add: [APP_ID] } }));
+    assert.match(error.message, /ParameterBindingException.*to type "System\.String"/);
+  });
+
+  it("a change made between its read and its write is seen before writing, and merged, never lost", async () => {
+    state.organization = { EwsEnabled: true, EwsAllowedAppIDs: OTHER_APP };
+    let reads = 0;
     state.afterCommand = (cmdlet) => {
-      if (cmdlet !== "Get-OrganizationConfig" || changed) return;
-      changed = true;
-      state.organization.EWSAllowedAppIDs.push("added-concurrently");
+      if (cmdlet === "Get-OrganizationConfig" && ++reads === 1) state.organization.EwsAllowedAppIDs = `${OTHER_APP},${THIRD_APP}`;
     };
     await ewsAllowListProvider.create(entry());
-    assert.ok(changed, "the concurrent change happened");
-    assert.deepEqual(state.organization.EWSAllowedAppIDs, [OTHER_APP, "added-concurrently", APP_ID]);
+    assert.equal(state.organization.EwsAllowedAppIDs, `${OTHER_APP},${THIRD_APP},${APP_ID}`);
+    assert.equal(writes().length, 1);
   });
 
-  it("diff: another app id replaces the entry (adding the new one before removing the old)", async () => {
-    const diff = await ewsAllowListProvider.diff!(APP_ID, entry(), { ...entry(), appId: OTHER_APP });
-    assert.deepEqual([diff.replaces, diff.deleteBeforeReplace], [["appId"], false]);
-    assert.equal((await ewsAllowListProvider.diff!(APP_ID, entry(), entry())).changes, false);
-    assert.deepEqual((await ewsAllowListProvider.update!(APP_ID, entry(), entry())).outs, entry());
-  });
-
-  it("does not write when Retain's id is already there and EWS is on", async () => {
-    state.organization = { EWSEnabled: true, EWSAllowedAppIDs: [APP_ID] };
-    await ewsAllowListProvider.create(entry());
-    assert.ok(!cmdlets().includes("Set-OrganizationConfig"));
-  });
-
-  it("delete removes only Retain's id, even when the list changed meanwhile, and leaves EWS on", async () => {
-    state.organization = { EWSEnabled: true, EWSAllowedAppIDs: [OTHER_APP, APP_ID] };
+  it("a writer that puts back an older copy without Retain's id is followed by another write", async () => {
+    state.organization = { EwsEnabled: true, EwsAllowedAppIDs: OTHER_APP };
+    let clobbered = false;
     state.afterCommand = (cmdlet) => {
-      if (cmdlet === "Get-OrganizationConfig" && !state.organization.EWSAllowedAppIDs.includes("late")) state.organization.EWSAllowedAppIDs.push("late");
+      if (cmdlet === "Set-OrganizationConfig" && !clobbered) {
+        clobbered = true;
+        state.organization.EwsAllowedAppIDs = OTHER_APP;
+      }
     };
-    await ewsAllowListProvider.delete!(APP_ID, entry());
-    assert.deepEqual(state.organization, { EWSEnabled: true, EWSAllowedAppIDs: [OTHER_APP, "late"] });
+    await ewsAllowListProvider.create(entry());
+    assert.deepEqual([state.organization.EwsAllowedAppIDs, writes().length], [`${OTHER_APP},${APP_ID}`, 2]);
   });
 
-  it("reports other ids lost by a writer that replaces the whole list", async () => {
-    state.organization.EWSAllowedAppIDs = [OTHER_APP];
+  it("reports other ids lost by a writer that replaces the whole list right after ours", async () => {
+    state.organization = { EwsEnabled: true, EwsAllowedAppIDs: OTHER_APP };
     state.afterCommand = (cmdlet) => {
-      // Someone else writes the whole list right after our write, from a copy without OTHER_APP.
-      if (cmdlet === "Set-OrganizationConfig") state.organization.EWSAllowedAppIDs = [APP_ID];
+      if (cmdlet === "Set-OrganizationConfig") state.organization.EwsAllowedAppIDs = APP_ID;
     };
     const error = await rejection(ewsAllowListProvider.create(entry()));
-    assert.match(error.message, new RegExp(`the EWS allow list lost other applications' ids \\(${OTHER_APP}\\)`));
+    assert.match(error.message, new RegExp(`the EWS allow list lost other applications' ids \\(${OTHER_APP}\\) while Retain's was added: someone else wrote the list at the same time`));
+  });
+
+  it("gives up with a clear sentence when the list changes on every attempt", async () => {
+    state.organization = { EwsEnabled: true, EwsAllowedAppIDs: OTHER_APP };
+    let n = 0;
+    state.afterCommand = (cmdlet) => {
+      if (cmdlet === "Get-OrganizationConfig") state.organization.EwsAllowedAppIDs = `${OTHER_APP},${`0000000${n++ % 10}`.slice(-8)}-0000-4000-8000-000000000009`;
+    };
+    const error = await rejection(ewsAllowListProvider.create(entry()));
+    assert.match(error.message, /^the EWS allow list changed on every one of 5 attempts to add/);
+    assert.deepEqual(writes(), []);
+  });
+
+  it("delete removes only Retain's id and leaves EwsEnabled as it is", async () => {
+    state.organization = { EwsEnabled: true, EwsAllowedAppIDs: `${OTHER_APP},${APP_ID},${THIRD_APP}` };
+    await ewsAllowListProvider.delete!(APP_ID, entry({ alsoAllow: [OTHER_APP], enforce: true }));
+    assert.deepEqual(state.organization, { EwsEnabled: true, EwsAllowedAppIDs: `${OTHER_APP},${THIRD_APP}` });
+    assert.deepEqual(writes(), [{ cmdlet: "Set-OrganizationConfig", parameters: { EwsAllowedAppIDs: `${OTHER_APP},${THIRD_APP}` } }]);
+
+    state.organization = { EwsEnabled: true, EwsAllowedAppIDs: APP_ID };
+    await ewsAllowListProvider.delete!(APP_ID, entry());
+    assert.deepEqual(state.organization, { EwsEnabled: true, EwsAllowedAppIDs: null });
+    await ewsAllowListProvider.delete!(APP_ID, entry());
+    assert.equal(writes().length, 2, "nothing to remove: no write");
+  });
+
+  it("diff: another app id replaces the entry (adding the new one first); other ids or the decision update it in place", async () => {
+    const replaced = await ewsAllowListProvider.diff!(APP_ID, entry(), entry({ appId: OTHER_APP }));
+    assert.deepEqual([replaced.replaces, replaced.deleteBeforeReplace], [["appId"], false]);
+    assert.equal((await ewsAllowListProvider.diff!(APP_ID, entry(), entry())).changes, false);
+    const more = await ewsAllowListProvider.diff!(APP_ID, entry(), entry({ alsoAllow: [TEAMS_APP] }));
+    assert.deepEqual([more.changes, more.replaces], [true, []]);
+    state.organization = { EwsEnabled: true, EwsAllowedAppIDs: APP_ID };
+    await ewsAllowListProvider.update!(APP_ID, entry(), entry({ alsoAllow: [TEAMS_APP] }));
+    assert.equal(state.organization.EwsAllowedAppIDs, `${APP_ID},${TEAMS_APP}`);
+  });
+
+  it("check: app ids must be GUIDs", async () => {
+    const { failures } = await ewsAllowListProvider.check!(entry(), entry({ alsoAllow: ["Teams"] }));
+    assert.deepEqual(failures, [{ property: "alsoAllow", reason: "must be a list of application (client) ids, GUIDs" }]);
+  });
+
+  it("parses the list as Exchange may show it: one string, or a one-element list, spaces and repeats ignored", () => {
+    assert.deepEqual(parseAppIdList(`${OTHER_APP}, ${APP_ID} ,,${OTHER_APP.toUpperCase()}`), [OTHER_APP, APP_ID]);
+    assert.deepEqual(parseAppIdList([`${OTHER_APP},${APP_ID}`]), [OTHER_APP, APP_ID]);
+    assert.deepEqual([parseAppIdList(null), parseAppIdList("")], [[], []]);
   });
 });
 
@@ -295,8 +422,8 @@ describe("Exchange providers: serialization", () => {
     new ExchangeServicePrincipal("sp", { ...t, appId: APP_ID, objectId: SP_OBJECT_ID, displayName: "Retain" });
     new SecurityGroup("group", { ...t, name: "Archived" });
     new ManagementScope("scope", { ...t, name: "Retain scope", recipientRestrictionFilter: "x" });
-    new RoleAssignment("role", { ...t, name: "Retain EWS", role: "Application EWS.AccessAsApp", app: APP_ID, customResourceScope: "Retain scope" });
-    new EwsAllowListEntry("ews", { ...t, appId: APP_ID });
+    new RoleAssignment("role", { ...t, name: "Retain EWS", role: "Application EWS.AccessAsApp", app: SP_OBJECT_ID, customResourceScope: "Retain scope" });
+    new EwsAllowListEntry("ews", { ...t, appId: APP_ID, alsoAllow: [TEAMS_APP], enforce: true, enforceSetting: "ewsAllowList.enforce" });
     await runtime.settle();
 
     const names = ["sp", "group", "scope", "role", "ews"];
@@ -313,8 +440,8 @@ describe("Exchange providers: serialization", () => {
     );
     assert.equal(result, "ok");
     assert.deepEqual(
-      [state.servicePrincipals.length, state.groups.length, state.scopes.length, state.assignments.length, state.organization.EWSAllowedAppIDs],
-      [1, 1, 1, 0, [APP_ID]],
+      [state.servicePrincipals.length, state.groups.length, state.scopes.length, state.assignments.length, state.organization],
+      [1, 1, 1, 0, { EwsEnabled: true, EwsAllowedAppIDs: `${APP_ID},${TEAMS_APP}` }],
     );
   });
 });

@@ -4,6 +4,7 @@ import path from "node:path";
 import { describe, it } from "node:test";
 import { retainTenantPermissions } from "../components/tenant";
 import { READ_ONLY_DIRECTORY_ROLES } from "../lib/config/schema";
+import { MINIMUM_PULUMI_CLI, PULUMI_CLI_INSTALL_URL } from "../lib/pulumi-cli";
 import { REPO_ROOT } from "./support/cli";
 import { commandsIn, problemWith } from "./support/commands";
 
@@ -28,6 +29,15 @@ describe("README agrees with the code", () => {
     ];
     assert.ok(all.length > 0);
     for (const permission of all) assert.ok(readme.includes(permission), `README lacks the permission "${permission}"`);
+  });
+
+  it("states the Pulumi CLI the program checks for and the one the workflows pin", () => {
+    const action = readFileSync(path.join(REPO_ROOT, ".github", "actions", "pulumi", "action.yml"), "utf8");
+    const pinned = /pulumi-version: "?([\d.]+)"?/.exec(action)?.[1];
+    assert.ok(pinned, "the pulumi action pins the CLI");
+    const text = readme.replace(/\s+/g, " ");
+    assert.ok(text.includes(`[Pulumi CLI](${PULUMI_CLI_INSTALL_URL}) ${MINIMUM_PULUMI_CLI} or later`), "README states the minimum CLI");
+    assert.ok(text.includes(`the workflows pin ${pinned}`), `README states the pinned CLI ${pinned}`);
   });
 
   it("names the read-only directory roles the config accepts", () => {

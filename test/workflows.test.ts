@@ -4,6 +4,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
+import { MINIMUM_PULUMI_CLI } from "../lib/pulumi-cli";
 import { REPO_ROOT } from "./support/cli";
 import { commandsIn, problemWith } from "./support/commands";
 
@@ -11,6 +12,7 @@ interface Step {
   uses?: string;
   run?: string;
   with?: Record<string, unknown>;
+  env?: Record<string, string>;
   if?: string;
 }
 interface Job {
@@ -82,6 +84,26 @@ describe("GitHub workflows: valid", () => {
     }
   });
 
+  it("pin the Pulumi CLI to the installed SDK's release, at least the program's minimum", () => {
+    // The CLI and @pulumi/pulumi are released in lockstep: pin the CLI of the SDK the program runs on.
+    const sdk = (JSON.parse(readFileSync(path.join(REPO_ROOT, "node_modules", "@pulumi", "pulumi", "package.json"), "utf8")) as { version: string }).version;
+    const parts = (version: string) => version.split(".").map(Number);
+    const atLeast = (version: string, minimum: string) => {
+      const [a, b] = [parts(version), parts(minimum)];
+      const i = a.findIndex((n, k) => n !== b[k]);
+      return i === -1 || a[i]! > b[i]!;
+    };
+    const pulumiSteps = allSteps().filter(({ step }) => step.uses?.startsWith("pulumi/actions@"));
+    assert.ok(pulumiSteps.length > 0);
+    for (const { where, step } of pulumiSteps) {
+      const pinned = step.with?.["pulumi-version"];
+      assert.ok(typeof pinned === "string" && /^\d+\.\d+\.\d+$/.test(pinned), `${where}: pulumi-version ${String(pinned)} is not an exact x.y.z`);
+      assert.ok(atLeast(pinned, MINIMUM_PULUMI_CLI), `${where}: pulumi-version ${pinned} is older than ${MINIMUM_PULUMI_CLI}, which the program needs`);
+      assert.equal(pinned, sdk, `${where}: pulumi-version ${pinned} is not the installed @pulumi/pulumi ${sdk}; move them together`);
+    }
+    assert.ok(atLeast("3.182.0", "3.182.0") && atLeast("3.1000.0", "3.182.0") && !atLeast("3.181.9", "3.182.0") && !atLeast("2.999.0", "3.182.0"));
+  });
+
   it("run only commands this package has (subcommands, options, npm scripts, files)", () => {
     const commands = allSteps().flatMap(({ where, step }) => commandsIn(step.run ?? "").map((command) => ({ where, command })));
     assert.ok(commands.some(({ command }) => command[1] === "stacks"));
@@ -127,6 +149,26 @@ describe("GitHub workflows: what each does", () => {
     const open = job.steps.find((step) => step.if === "failure()")!;
     assert.match(open.run ?? "", /title="Drift: tenant stack \$STACK"/);
     assert.match(open.run ?? "", /gh issue comment[\s\S]*gh issue create/);
+  });
+
+  it("Pulumi signs in with the job's GitHub OIDC token: the deployer's ids in its step, id-token: write on every job using it, no Azure CLI login", () => {
+    const pulumi = action("./.github/actions/pulumi");
+    const step = pulumi.runs.steps.find((s) => s.uses?.startsWith("pulumi/actions@"))!;
+    // ARM_* for the azuread provider; AZURE_* for the program and the dynamic providers (credentialFromEnvironment).
+    for (const [name, input] of [["ARM_CLIENT_ID", "azure-client-id"], ["ARM_TENANT_ID", "azure-tenant-id"], ["AZURE_CLIENT_ID", "azure-client-id"], ["AZURE_TENANT_ID", "azure-tenant-id"]]) {
+      assert.equal(step.env?.[name], `\${{ inputs.${input} }}`, `the pulumi step gets ${name}`);
+    }
+    assert.equal(step.env?.ARM_USE_OIDC, "true");
+    assert.ok(!step.env?.AZURE_CLIENT_SECRET && !step.env?.ARM_CLIENT_SECRET, "no stored Azure secret");
+    assert.ok(!pulumi.runs.steps.some((s) => s.uses?.startsWith("azure/login@")), "nothing uses an Azure CLI session");
+    const users = workflowFiles.flatMap((file) => {
+      const w = workflow(file) as Workflow & { permissions?: Record<string, string> };
+      return Object.entries(w.jobs)
+        .filter(([, job]) => job.steps.some((s) => s.uses === "./.github/actions/pulumi"))
+        .map(([name, job]) => ({ where: `${file} ${name}`, permissions: job.permissions ?? w.permissions }));
+    });
+    assert.ok(users.length >= 3, "preview, deploy and drift run Pulumi");
+    for (const { where, permissions } of users) assert.equal(permissions?.["id-token"], "write", `${where}: GitHub sets ACTIONS_ID_TOKEN_REQUEST_* only with id-token: write`);
   });
 
   it("the package's own CI: install, lint, typecheck and tests on Node 22 and 24 through .ci/run", () => {

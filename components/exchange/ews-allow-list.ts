@@ -1,63 +1,169 @@
 import * as pulumi from "@pulumi/pulumi";
-import { invokeCommand, multiValuedEdit, type ExchangeTarget } from "../../lib/exchange/admin-api";
+import { invokeCommand, type ExchangeTarget } from "../../lib/exchange/admin-api";
+import { GUID } from "../../lib/m365/ids";
 import { changedProperties, DEFAULT_EXCHANGE_ENDPOINT, requiredInputFailures, type ExchangeTargetArgs } from "./objects";
 
+// How Exchange Online keeps the organization's EWS app-id allow list (docs/exchange.md):
+// `EwsAllowedAppIDs` is ONE comma-joined string that `Set-OrganizationConfig` replaces whole,
+// `Get-OrganizationConfig` returns it only with `-RetrieveEwsOperationAccessPolicy`, and
+// `EwsEnabled` is tri-state: with it true ONLY listed apps reach EWS, tenant-wide.
+
 export interface EwsAllowListInputs extends ExchangeTarget {
-  /** The application (client) id to allow. */
+  /** Retain's application (client) id: added, and removed again on delete. */
   appId: string;
+  /** Other applications that must keep EWS once the list is enforced (e.g. Teams' calendar): added, never removed. */
+  alsoAllow: string[];
+  /** The admin's decision to turn the list on (`EwsEnabled` true) where it is unset or false. */
+  enforce: boolean;
+  /** The setting that records that decision, named when the deployment refuses to make it. */
+  enforceSetting: string;
 }
 
-async function organizationEws(target: ExchangeTarget): Promise<{ enabled: boolean; allowed: string[] }> {
-  const [config] = await invokeCommand(target, "Get-OrganizationConfig");
-  const allowed = config?.EWSAllowedAppIDs;
-  return { enabled: config?.EWSEnabled === true, allowed: Array.isArray(allowed) ? allowed.map(String) : [] };
+/** The organization's EWS switch (null: never set) and its allow list, as Exchange reports them. */
+export interface OrganizationEws {
+  enabled: boolean | null;
+  allowed: string[];
+}
+
+/** Attempts at a read-merge-write before giving up on a list that keeps changing under us. */
+const WRITE_ATTEMPTS = 5;
+
+/** The app ids of `EwsAllowedAppIDs`: one comma-joined string (PowerShell may show it as a one-element list). */
+export function parseAppIdList(value: unknown): string[] {
+  const pieces = (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === "string").flatMap((v) => v.split(","));
+  const ids: string[] = [];
+  for (const piece of pieces.map((p) => p.trim())) if (piece && !listed(ids, piece)) ids.push(piece);
+  return ids;
+}
+
+/** App ids are GUIDs: the same in any letter case. */
+export function listed(ids: readonly string[], id: string): boolean {
+  return ids.some((candidate) => candidate.toLowerCase() === id.toLowerCase());
+}
+
+export async function readOrganizationEws(target: ExchangeTarget): Promise<OrganizationEws> {
+  const [config] = await invokeCommand(target, "Get-OrganizationConfig", { RetrieveEwsOperationAccessPolicy: true });
+  if (!config || !("EwsAllowedAppIDs" in config) || !("EwsEnabled" in config)) {
+    throw new Error("Exchange's Get-OrganizationConfig -RetrieveEwsOperationAccessPolicy returned no EwsEnabled/EwsAllowedAppIDs; the EWS allow list was not changed");
+  }
+  return { enabled: typeof config.EwsEnabled === "boolean" ? config.EwsEnabled : null, allowed: parseAppIdList(config.EwsAllowedAppIDs) };
+}
+
+const sameState = (a: OrganizationEws, b: OrganizationEws) => a.enabled === b.enabled && a.allowed.join(",").toLowerCase() === b.allowed.join(",").toLowerCase();
+
+/** Why a deployment without the admin's decision leaves an unenforced list alone. */
+export function notEnforcedRefusal(enabled: false | null, enforceSetting: string): string {
+  const now =
+    enabled === null
+      ? "The organization's EWS app-id allow list is not in force (EwsEnabled is unset)"
+      : "EWS is turned off for the whole organization (EwsEnabled is false)";
+  return (
+    `${now}, and turning it on would let ONLY the listed applications reach EWS, tenant-wide — every other EWS client, ` +
+    `Microsoft Teams' calendar integration (app id cc15fd57-2c6c-4117-a88c-83b1d56b4bbe) among them, is blocked, and it can take ` +
+    `24 hours to show. Nothing was changed. If the organization wants that, set ${enforceSetting} to true, listing every other ` +
+    `application that must keep EWS beside Retain's; otherwise leave the allow list out of the configuration.`
+  );
 }
 
 /**
- * Changes the tenant-wide list with Exchange's server-side add/remove (never by writing back a
- * list read earlier), then re-reads it to prove no other application's id was lost.
+ * Reads the list, merges `wanted` into it (every other id kept, in order), writes the whole string
+ * and reads it back. Exchange has no conditional write, so the list is read again just before the
+ * write: a change made since the first read starts the merge over instead of being overwritten.
  */
-async function editAllowList(target: EwsAllowListInputs, edit: "Add" | "Remove"): Promise<void> {
-  const before = await organizationEws(target);
-  const present = before.allowed.some((id) => id.toLowerCase() === target.appId.toLowerCase());
-  if (edit === "Add" && present && before.enabled) return;
-  if (edit === "Remove" && !present) return;
-  await invokeCommand(target, "Set-OrganizationConfig", {
-    ...(edit === "Add" ? { EWSEnabled: true } : {}),
-    EWSAllowedAppIDs: multiValuedEdit({ [edit]: [target.appId] }),
-  });
-  const after = await organizationEws(target);
-  const others = before.allowed.filter((id) => id.toLowerCase() !== target.appId.toLowerCase());
-  const lost = others.filter((id) => !after.allowed.some((now) => now.toLowerCase() === id.toLowerCase()));
-  if (lost.length > 0) throw new Error(`the EWS allow list lost other applications' ids (${lost.join(", ")}) while Retain's was ${edit === "Add" ? "added" : "removed"}; restore them with Set-OrganizationConfig`);
-  const ours = after.allowed.some((id) => id.toLowerCase() === target.appId.toLowerCase());
-  if (ours !== (edit === "Add")) throw new Error(`Exchange did not ${edit === "Add" ? "add" : "remove"} ${target.appId} ${edit === "Add" ? "to" : "from"} the EWS allow list`);
+async function ensureListed(inputs: EwsAllowListInputs): Promise<void> {
+  const wanted = [inputs.appId, ...inputs.alsoAllow];
+  for (let attempt = 1; attempt <= WRITE_ATTEMPTS; attempt++) {
+    const before = await readOrganizationEws(inputs);
+    if (before.enabled !== true && !inputs.enforce) throw new Error(notEnforcedRefusal(before.enabled, inputs.enforceSetting));
+    const missing = wanted.filter((id) => !listed(before.allowed, id));
+    if (before.enabled === true && missing.length === 0) return;
+    if (!sameState(before, await readOrganizationEws(inputs))) continue;
+    const merged = [...before.allowed, ...missing];
+    await invokeCommand(inputs, "Set-OrganizationConfig", { EwsAllowedAppIDs: merged.join(","), ...(before.enabled === true ? {} : { EwsEnabled: true }) });
+    const after = await readOrganizationEws(inputs);
+    throwIfOthersLost(before.allowed.filter((id) => !listed(wanted, id)), after, "added");
+    if (after.enabled === true && wanted.every((id) => listed(after.allowed, id))) return;
+  }
+  throw new Error(`the EWS allow list changed on every one of ${WRITE_ATTEMPTS} attempts to add ${wanted.join(", ")}; someone else is editing it — try again later`);
 }
 
-/** Retain's app in the organization's EWS allow list (`EWSAllowedAppIDs`), with EWS enabled. */
+/** Removes Retain's id only; `EwsEnabled` and every other id stay as they are. */
+async function removeOurs(inputs: EwsAllowListInputs): Promise<void> {
+  for (let attempt = 1; attempt <= WRITE_ATTEMPTS; attempt++) {
+    const before = await readOrganizationEws(inputs);
+    if (!listed(before.allowed, inputs.appId)) return;
+    if (!sameState(before, await readOrganizationEws(inputs))) continue;
+    const remaining = before.allowed.filter((id) => id.toLowerCase() !== inputs.appId.toLowerCase());
+    await invokeCommand(inputs, "Set-OrganizationConfig", { EwsAllowedAppIDs: remaining.length > 0 ? remaining.join(",") : null });
+    const after = await readOrganizationEws(inputs);
+    throwIfOthersLost(remaining, after, "removed");
+    if (!listed(after.allowed, inputs.appId)) return;
+  }
+  throw new Error(`the EWS allow list changed on every one of ${WRITE_ATTEMPTS} attempts to remove ${inputs.appId}; someone else is editing it — try again later`);
+}
+
+/** Other applications' ids missing after our write: someone wrote the list at the same time. */
+function throwIfOthersLost(others: string[], after: OrganizationEws, done: "added" | "removed"): void {
+  const lost = others.filter((id) => !listed(after.allowed, id));
+  if (lost.length > 0) {
+    throw new Error(
+      `the EWS allow list lost other applications' ids (${lost.join(", ")}) while Retain's was ${done}: someone else wrote the list at the same time. ` +
+        `Check it with Get-OrganizationConfig -RetrieveEwsOperationAccessPolicy and restore them unless they were removed on purpose`,
+    );
+  }
+}
+
+/**
+ * Retain's app in the organization's EWS app-id allow list (`EwsAllowedAppIDs`), merged into what
+ * is there. Never turns the list on by itself: that blocks every unlisted EWS application.
+ */
 export const ewsAllowListProvider: pulumi.dynamic.ResourceProvider<EwsAllowListInputs, EwsAllowListInputs> = {
   async check(_olds, news) {
-    return { inputs: news, failures: requiredInputFailures({ ...news }, ["tenantId", "exchangeEndpoint", "appId"]) };
+    const failures = requiredInputFailures({ ...news }, ["tenantId", "exchangeEndpoint", "appId", "enforceSetting"]);
+    if (typeof news.appId === "string" && news.appId && !GUID.test(news.appId)) failures.push({ property: "appId", reason: "must be an application (client) id, a GUID" });
+    if (!Array.isArray(news.alsoAllow) || news.alsoAllow.some((id) => typeof id !== "string" || !GUID.test(id))) {
+      failures.push({ property: "alsoAllow", reason: "must be a list of application (client) ids, GUIDs" });
+    }
+    if (typeof news.enforce !== "boolean") failures.push({ property: "enforce", reason: "must be true or false" });
+    return { inputs: news, failures };
   },
   async create(inputs) {
-    await editAllowList(inputs, "Add");
+    await ensureListed(inputs);
     return { id: inputs.appId, outs: inputs };
   },
   async diff(_id, olds, news) {
     const replaces = changedProperties({ ...olds }, { ...news }, ["tenantId", "appId"]);
-    return { changes: replaces.length > 0 || olds.exchangeEndpoint !== news.exchangeEndpoint, replaces, deleteBeforeReplace: false };
+    const changed =
+      changedProperties({ ...olds }, { ...news }, ["exchangeEndpoint", "enforce", "enforceSetting"]).length > 0 ||
+      (olds.alsoAllow ?? []).join(",").toLowerCase() !== (news.alsoAllow ?? []).join(",").toLowerCase();
+    return { changes: replaces.length > 0 || changed, replaces, deleteBeforeReplace: false };
   },
   async update(_id, _olds, news) {
+    // Ids dropped from alsoAllow stay listed: others may rely on them (docs/exchange.md).
+    await ensureListed(news);
     return { outs: news };
   },
   async delete(_id, props) {
-    // EWSEnabled stays as it is: other applications may rely on it.
-    await editAllowList(props, "Remove");
+    await removeOurs(props);
   },
 };
 
+export interface EwsAllowListEntryArgs extends ExchangeTargetArgs {
+  appId: pulumi.Input<string>;
+  alsoAllow?: pulumi.Input<pulumi.Input<string>[]>;
+  enforce?: pulumi.Input<boolean>;
+  enforceSetting: pulumi.Input<string>;
+}
+
 export class EwsAllowListEntry extends pulumi.dynamic.Resource {
-  constructor(name: string, args: ExchangeTargetArgs & { appId: pulumi.Input<string> }, opts?: pulumi.CustomResourceOptions) {
-    super(ewsAllowListProvider, name, { ...args, exchangeEndpoint: args.exchangeEndpoint ?? DEFAULT_EXCHANGE_ENDPOINT }, opts, "exchange", "EwsAllowListEntry");
+  constructor(name: string, args: EwsAllowListEntryArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      ewsAllowListProvider,
+      name,
+      { ...args, alsoAllow: args.alsoAllow ?? [], enforce: args.enforce ?? false, exchangeEndpoint: args.exchangeEndpoint ?? DEFAULT_EXCHANGE_ENDPOINT },
+      opts,
+      "exchange",
+      "EwsAllowListEntry",
+    );
   }
 }

@@ -46,13 +46,15 @@ export interface AdoptOrCreate {
   newParameters: CmdletParameters;
   /** Settings an existing object must have to be adopted. */
   wanted: Record<string, string | undefined>;
+  /** Further differences that need more than a field comparison (e.g. another lookup). */
+  moreDifferences?: (existing: ExchangeObject) => Promise<string[]>;
 }
 
 /** Idempotent create: an identical existing object is adopted, a different one is an error saying how. */
 export async function adoptOrCreate(target: ExchangeTarget, spec: AdoptOrCreate): Promise<{ object: ExchangeObject; adopted: boolean }> {
   const existing = await getOptional(target, spec.getCmdlet, spec.identity);
   if (existing) {
-    const diff = differences(existing, spec.wanted);
+    const diff = [...differences(existing, spec.wanted), ...((await spec.moreDifferences?.(existing)) ?? [])];
     if (diff.length > 0) {
       throw new Error(
         `${spec.kind} "${spec.identity}" already exists in Exchange with other settings (${diff.join("; ")}); remove it or change the configuration to match`,

@@ -1,12 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
-import { isNotFound, type ExchangeTarget } from "../../lib/exchange/admin-api";
-import { adoptOrCreate, changedProperties, DEFAULT_EXCHANGE_ENDPOINT, removeIfPresent, requiredInputFailures, type ExchangeTargetArgs } from "./objects";
+import { isNotFound, type ExchangeObject, type ExchangeTarget } from "../../lib/exchange/admin-api";
+import { adoptOrCreate, changedProperties, DEFAULT_EXCHANGE_ENDPOINT, getOptional, removeIfPresent, requiredInputFailures, type ExchangeTargetArgs } from "./objects";
 
 export interface RoleAssignmentInputs extends ExchangeTarget {
   /** Name of the assignment in Exchange. */
   name: string;
   role: string;
-  /** The app's id (RBAC for Applications), or … */
+  /** The app's Entra service principal object id (RBAC for Applications), or … */
   app?: string;
   /** … a user principal name (the legacy ApplicationImpersonation procedure). */
   user?: string;
@@ -14,6 +14,20 @@ export interface RoleAssignmentInputs extends ExchangeTarget {
 }
 
 export const LEGACY_IMPERSONATION_ROLE = "ApplicationImpersonation";
+
+/**
+ * An existing assignment shows an app assignee as the Exchange service principal's identity, not
+ * the id it was made with (docs/exchange.md): compare with every id that reference has.
+ */
+async function assigneeDifferences(inputs: RoleAssignmentInputs, existing: ExchangeObject): Promise<string[]> {
+  const shown = String(existing.RoleAssignee ?? "");
+  if (!inputs.app) return shown.toLowerCase() === (inputs.user ?? "").toLowerCase() ? [] : [`RoleAssignee is "${shown}" there, "${inputs.user}" here`];
+  const servicePrincipal = await getOptional(inputs, "Get-ServicePrincipal", inputs.app);
+  const ids = ["Identity", "ObjectId", "ServiceId", "AppId", "Name"].map((key) => servicePrincipal?.[key]).filter((id) => typeof id === "string" && id !== "");
+  if (ids.some((id) => String(id).toLowerCase() === shown.toLowerCase())) return [];
+  const known = servicePrincipal ? `Exchange service principal ${String(servicePrincipal.Identity ?? inputs.app)}` : `service principal ${inputs.app}, which Exchange does not know`;
+  return [`RoleAssignee is "${shown}" (${String(existing.RoleAssigneeName ?? existing.RoleAssigneeType ?? "")}) there, the ${known} here`];
+}
 
 /** `New-ManagementRoleAssignment` of a role to Retain's app (or, legacy, to the worker user). */
 export const roleAssignmentProvider: pulumi.dynamic.ResourceProvider<RoleAssignmentInputs, RoleAssignmentInputs> = {
@@ -31,12 +45,8 @@ export const roleAssignmentProvider: pulumi.dynamic.ResourceProvider<RoleAssignm
         getCmdlet: "Get-ManagementRoleAssignment",
         newCmdlet: "New-ManagementRoleAssignment",
         newParameters: { Name: inputs.name, Role: inputs.role, ...assignee, ...(inputs.customResourceScope ? { CustomResourceScope: inputs.customResourceScope } : {}) },
-        wanted: {
-          Role: inputs.role,
-          RoleAssigneeType: inputs.app ? "ServicePrincipal" : "User",
-          RoleAssignee: inputs.app ?? inputs.user,
-          CustomResourceScope: inputs.customResourceScope,
-        },
+        wanted: { Role: inputs.role, RoleAssigneeType: inputs.app ? "ServicePrincipal" : "User", CustomResourceScope: inputs.customResourceScope },
+        moreDifferences: (existing) => assigneeDifferences(inputs, existing),
       });
     } catch (error) {
       if (inputs.role === LEGACY_IMPERSONATION_ROLE && isNotFound(error)) {

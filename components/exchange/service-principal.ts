@@ -53,6 +53,8 @@ export interface ExchangeServicePrincipalArgs extends ExchangeTargetArgs {
 
 export class ExchangeServicePrincipal extends pulumi.dynamic.Resource {
   declare readonly appId: pulumi.Output<string>;
+  /** The Entra service principal's object id: what `New-ManagementRoleAssignment -App` takes. */
+  declare readonly objectId: pulumi.Output<string>;
 
   constructor(name: string, args: ExchangeServicePrincipalArgs, opts?: pulumi.CustomResourceOptions) {
     super(exchangeServicePrincipalProvider, name, { ...args, exchangeEndpoint: args.exchangeEndpoint ?? DEFAULT_EXCHANGE_ENDPOINT, adopted: undefined }, opts, "exchange", "ServicePrincipal");

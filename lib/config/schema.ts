@@ -1,4 +1,7 @@
 import { z } from "zod";
+import { GUID } from "../m365/ids";
+
+export { GUID };
 
 /** Config namespace of this project (Pulumi.yaml `name`). */
 export const NAMESPACE = "retain-m365";
@@ -35,7 +38,6 @@ export const DEFAULT_OUTPUT_DIR = "/opt/beginfinite/retain/RetainServer/WEB-INF/
 const DNS_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 const UPN_LOCAL_PART = /^[A-Za-z0-9'._!#^~-]{1,64}$/;
 const ZONE_ID = /^[0-9a-f]{32}$/;
-export const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const SKU_PART_NUMBER = /^[A-Za-z0-9_.()+-]{2,64}$/;
 const regionNames = new Intl.DisplayNames(["en"], { type: "region", fallback: "none" });
 
@@ -108,6 +110,27 @@ export const workerUserSchema = z.strictObject({
     .regex(SKU_PART_NUMBER, "must be a licence SKU part number such as EXCHANGESTANDARD or SPE_E3"),
 });
 
+const applicationIds = z
+  .array(z.string().regex(GUID, "must be an application (client) id, a GUID"))
+  .refine((ids) => new Set(ids.map((id) => id.toLowerCase())).size === ids.length, "must not list an application twice");
+
+/**
+ * The organization's EWS app-id allow list: `true` adds Retain's app where the list is already in
+ * force; `{enforce: true, alsoAllow: [...]}` is the admin's decision to put it in force (only listed
+ * applications reach EWS from then on), with the other applications that must stay listed.
+ */
+const ewsAllowListSchema = z
+  .union([z.boolean(), z.strictObject({ enforce: z.boolean().default(false), alsoAllow: applicationIds.default([]) })], {
+    error: "must be true, false, or {enforce: true|false, alsoAllow: [application ids]}",
+  })
+  .transform((value): EwsAllowListConfig => (value === true ? { enforce: false, alsoAllow: [] } : value));
+
+/** `false`, or what to do with the organization's EWS app-id allow list. */
+export type EwsAllowListConfig = false | { enforce: boolean; alsoAllow: string[] };
+
+/** The configuration key that records the decision to put the EWS allow list in force. */
+export const EWS_ENFORCE_SETTING = `${NAMESPACE}:exchangeAccess.ewsAllowList.enforce`;
+
 export const exchangeAccessSchema = z.strictObject({
   mode: z.enum(EXCHANGE_ACCESS_MODES, { error: `must be one of: ${EXCHANGE_ACCESS_MODES.join(", ")}` }).default("application-rbac"),
   roles: z
@@ -120,7 +143,7 @@ export const exchangeAccessSchema = z.strictObject({
     .refine((roles) => new Set(roles).size === roles.length, "must not list a role twice")
     .optional(),
   scopeGroup: displayName.optional(),
-  ewsAllowList: z.boolean().default(false),
+  ewsAllowList: ewsAllowListSchema.default(false),
 });
 
 export const directorySyncSchema = z.strictObject({
@@ -198,7 +221,7 @@ export interface TenantConfig {
     mode: (typeof EXCHANGE_ACCESS_MODES)[number];
     roles: (typeof ARCHIVING_APPLICATION_ROLES)[number][];
     scopeGroup?: string;
-    ewsAllowList: boolean;
+    ewsAllowList: EwsAllowListConfig;
   };
   directorySync: z.output<typeof directorySyncSchema>;
   passwordRotation: string;

@@ -78,8 +78,3 @@ export function isNotFound(error: unknown): boolean {
   const e = error as Partial<ExchangeCommandError> | undefined;
   return e?.exceptionType === "ManagementObjectNotFoundException" || /couldn't be found/i.test(e?.exchangeMessage ?? "");
 }
-
-/** Exchange's multi-valued parameter edit: adds and removes on the server, keeping other values. */
-export function multiValuedEdit(edit: { Add?: string[]; Remove?: string[] }): Record<string, unknown> {
-  return { "@odata.type": "#Exchange.GenericHashTable", ...edit };
-}

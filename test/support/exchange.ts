@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import type { EmulatorResponse, Route } from "./graph-emulator";
 
 type Obj = Record<string, unknown>;
@@ -10,7 +10,13 @@ export interface ExchangeState {
   scopes: Obj[];
   groups: Obj[];
   assignments: Obj[];
-  organization: { EWSEnabled: boolean; EWSAllowedAppIDs: string[] };
+  /**
+   * Org-wide EWS settings as Exchange stores them: `EwsEnabled` is tri-state (null = never set) and
+   * `EwsAllowedAppIDs` is ONE comma-joined string (null = empty), per Set-OrganizationConfig's docs.
+   */
+  organization: { EwsEnabled: boolean | null; EwsAllowedAppIDs: string | null };
+  /** Per-mailbox CAS settings by user principal name (`Get-CASMailbox`). */
+  mailboxes: Record<string, { EwsEnabled: boolean | null }>;
   users: string[];
   /** Roles that exist (ApplicationImpersonation is gone from Exchange Online). */
   roles: string[];
@@ -28,12 +34,18 @@ export function exchangeState(tenantId: string): ExchangeState {
     scopes: [],
     groups: [],
     assignments: [],
-    organization: { EWSEnabled: false, EWSAllowedAppIDs: [] },
+    organization: { EwsEnabled: null, EwsAllowedAppIDs: null },
+    mailboxes: {},
     users: ["RetainWorker@example.com"],
     roles: ["Application EWS.AccessAsApp", "Application Mail.Read", "Application Mail.ReadBasic", "Application MailboxSettings.Read", "Application Calendars.Read", "Application Contacts.Read"],
     pageSize: 100,
     commands: [],
   };
+}
+
+/** A service principal reference as `New-ServicePrincipal` makes one (see runCmdlet for its ids). */
+export function servicePrincipalReference(appId: string, objectId: string, displayName: string): Obj {
+  return { AppId: appId, ObjectId: objectId, ServiceId: objectId, DisplayName: displayName, Identity: randomUUID() };
 }
 
 /** An error body the way Exchange's admin API writes one. */
@@ -82,7 +94,26 @@ export function exchangeRoutes(state: ExchangeState): Route {
   };
 }
 
-function runCmdlet(state: ExchangeState, cmdlet: string, p: Obj): Obj[] | EmulatorResponse {
+/**
+ * Cmdlet parameters bind case-insensitively, as in PowerShell (`-ewsenabled` is `-EwsEnabled`);
+ * the property names of the objects Exchange returns are exact (JSON readers are case-sensitive).
+ */
+function parametersOf(raw: Obj): Obj {
+  return new Proxy(raw, {
+    get: (target, name) => (typeof name === "string" ? target[Object.keys(target).find((k) => k.toLowerCase() === name.toLowerCase()) ?? name] : undefined),
+  });
+}
+
+/** PowerShell's refusal of a value its parameter's type cannot take. */
+const bindingError = (parameter: string, value: unknown, type: string) =>
+  exchangeError(
+    400,
+    "System.Management.Automation.ParameterBindingException",
+    `Cannot process argument transformation on parameter '${parameter}'. Cannot convert the "${JSON.stringify(value)}" value of type "${Array.isArray(value) ? "System.Object[]" : typeof value === "object" ? "System.Collections.Hashtable" : typeof value}" to type "${type}".`,
+  );
+
+function runCmdlet(state: ExchangeState, cmdlet: string, raw: Obj): Obj[] | EmulatorResponse {
+  const p = parametersOf(raw);
   const identity = p.Identity as string | undefined;
   const find = (list: Obj[], keys: string[]) => list.find((o) => keys.some((k) => same(o[k], identity)));
   const getOne = (list: Obj[], keys: string[]) => {
@@ -96,23 +127,29 @@ function runCmdlet(state: ExchangeState, cmdlet: string, p: Obj): Obj[] | Emulat
     list.splice(list.indexOf(found), 1);
     return [];
   };
+  // Exchange's service principal reference: ServiceId is the Entra object id (the docs' example uses
+  // the same GUID for New-ServicePrincipal -ObjectId and for -App "the ServiceId"); Identity is
+  // Exchange's own id of the reference. Whether Identity equals the ObjectId is not documented, so
+  // it is a distinct GUID here: code that matches only one of them fails against this emulator.
+  const servicePrincipalKeys = ["AppId", "ObjectId", "ServiceId", "Identity", "DisplayName"];
   switch (cmdlet) {
     case "Get-ServicePrincipal":
-      return getOne(state.servicePrincipals, ["AppId", "ObjectId", "DisplayName", "Identity"]);
+      return getOne(state.servicePrincipals, servicePrincipalKeys);
     case "New-ServicePrincipal": {
+      if (typeof p.AppId !== "string" || typeof p.ObjectId !== "string") return exchangeError(400, "System.ArgumentException", "AppId and ObjectId are required.");
       if (state.servicePrincipals.some((sp) => same(sp.AppId, p.AppId))) return alreadyExists("service principal", String(p.AppId));
-      const sp = { AppId: p.AppId, ObjectId: p.ObjectId, DisplayName: p.DisplayName ?? "", Identity: p.ObjectId };
+      const sp = servicePrincipalReference(p.AppId, p.ObjectId, typeof p.DisplayName === "string" ? p.DisplayName : "");
       state.servicePrincipals.push(sp);
       return [sp];
     }
     case "Set-ServicePrincipal": {
-      const sp = find(state.servicePrincipals, ["AppId", "ObjectId", "Identity"]);
+      const sp = find(state.servicePrincipals, servicePrincipalKeys);
       if (!sp) return notFound(String(identity));
       sp.DisplayName = p.DisplayName;
       return [];
     }
     case "Remove-ServicePrincipal":
-      return remove(state.servicePrincipals, ["AppId", "ObjectId", "Identity"]);
+      return remove(state.servicePrincipals, servicePrincipalKeys);
     case "Get-DistributionGroup":
       return getOne(state.groups, ["Name", "Identity", "PrimarySmtpAddress"]);
     case "New-DistributionGroup": {
@@ -153,15 +190,22 @@ function runCmdlet(state: ExchangeState, cmdlet: string, p: Obj): Obj[] | Emulat
     case "New-ManagementRoleAssignment": {
       if (!state.roles.some((r) => same(r, p.Role))) return notFound(String(p.Role));
       if (state.assignments.some((a) => same(a.Name, p.Name))) return alreadyExists("role assignment", String(p.Name));
-      if (p.App !== undefined && !state.servicePrincipals.some((sp) => same(sp.AppId, p.App) || same(sp.ObjectId, p.App))) return notFound(String(p.App));
+      // -App: "the ObjectId GUID value from the output of Get-ServicePrincipal" (New-ManagementRoleAssignment
+      // docs; Microsoft365DSC's EXOManagementRoleAssignment says ServiceId, the same GUID). Whether an AppId
+      // would also resolve is not documented, so it does not here.
+      const servicePrincipal = p.App === undefined ? undefined : state.servicePrincipals.find((sp) => same(sp.ObjectId, p.App) || same(sp.ServiceId, p.App));
+      if (p.App !== undefined && !servicePrincipal) return notFound(String(p.App));
       if (p.User !== undefined && !state.users.some((u) => same(u, p.User))) return notFound(String(p.User));
       if (p.CustomResourceScope !== undefined && !state.scopes.some((s) => same(s.Name, p.CustomResourceScope))) return notFound(String(p.CustomResourceScope));
       const assignment = {
         Name: p.Name,
         Identity: p.Name,
         Role: p.Role,
-        RoleAssigneeType: p.App !== undefined ? "ServicePrincipal" : "User",
-        RoleAssignee: p.App ?? p.User,
+        RoleAssigneeType: servicePrincipal ? "ServicePrincipal" : "User",
+        // An app assignee shows as the Exchange service principal's identity, not the AppId
+        // (Get-ManagementRoleAssignment output; Microsoft365DSC therefore skips App when comparing).
+        RoleAssignee: servicePrincipal ? servicePrincipal.Identity : p.User,
+        RoleAssigneeName: servicePrincipal ? servicePrincipal.DisplayName : p.User,
         CustomResourceScope: p.CustomResourceScope ?? "",
       };
       state.assignments.push(assignment);
@@ -169,19 +213,31 @@ function runCmdlet(state: ExchangeState, cmdlet: string, p: Obj): Obj[] | Emulat
     }
     case "Remove-ManagementRoleAssignment":
       return remove(state.assignments, ["Name", "Identity"]);
-    case "Get-OrganizationConfig":
-      return [{ Identity: "contoso.onmicrosoft.com", EWSEnabled: state.organization.EWSEnabled, EWSAllowedAppIDs: [...state.organization.EWSAllowedAppIDs] }];
+    case "Get-OrganizationConfig": {
+      const { EwsEnabled, EwsAllowedAppIDs } = state.organization;
+      // The app-id list is returned only with -RetrieveEwsOperationAccessPolicy (Microsoft's "Control
+      // access to EWS in Exchange" page); without the switch the property is empty even when enforced.
+      return [{ Identity: "contoso.onmicrosoft.com", Name: "contoso.onmicrosoft.com", EwsEnabled, EwsApplicationAccessPolicy: null, EwsAllowList: null, EwsBlockList: null, EwsAllowedAppIDs: p.RetrieveEwsOperationAccessPolicy === true ? EwsAllowedAppIDs : null }];
+    }
     case "Set-OrganizationConfig": {
-      if (typeof p.EWSEnabled === "boolean") state.organization.EWSEnabled = p.EWSEnabled;
-      const list = p.EWSAllowedAppIDs;
-      if (Array.isArray(list)) state.organization.EWSAllowedAppIDs = list.map(String);
-      else if (list && typeof list === "object") {
-        const edit = list as { Add?: string[]; Remove?: string[] };
-        const current = state.organization.EWSAllowedAppIDs.filter((id) => !(edit.Remove ?? []).some((r) => same(r, id)));
-        for (const id of edit.Add ?? []) if (!current.some((c) => same(c, id))) current.push(id);
-        state.organization.EWSAllowedAppIDs = current;
+      const keys = Object.keys(raw).map((k) => k.toLowerCase());
+      if (keys.includes("ewsenabled")) {
+        if (typeof p.EwsEnabled !== "boolean") return bindingError("EwsEnabled", p.EwsEnabled, "System.Boolean");
       }
+      if (keys.includes("ewsallowedappids")) {
+        // A String parameter that a write replaces whole ($null clears it); the @{Add=…} form is
+        // documented only for the multi-valued EwsAllowList/EwsBlockList, so a hashtable or a list is refused.
+        const list = p.EwsAllowedAppIDs;
+        if (list !== null && typeof list !== "string") return bindingError("EwsAllowedAppIDs", list, "System.String");
+        state.organization.EwsAllowedAppIDs = list === "" ? null : list;
+      }
+      if (typeof p.EwsEnabled === "boolean") state.organization.EwsEnabled = p.EwsEnabled;
       return [];
+    }
+    case "Get-CASMailbox": {
+      const upn = Object.keys(state.mailboxes).find((m) => same(m, identity));
+      if (!upn) return notFound(String(identity));
+      return [{ Identity: upn, PrimarySmtpAddress: upn, EwsEnabled: state.mailboxes[upn]!.EwsEnabled }];
     }
     default:
       return exchangeError(400, "System.Management.Automation.CommandNotFoundException", `The term '${cmdlet}' is not recognized as a name of a cmdlet.`);

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { randomUUID, verify, type KeyObject } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
@@ -50,8 +50,21 @@ export interface GraphEmulatorOptions {
   routes: Route[];
   /** Client id → client secret the token endpoint accepts (client-credentials grant). */
   clients?: Record<string, string>;
+  /** Client id → its federated identity credential: the token endpoint accepts a `client_assertion` JWT matching it. */
+  federatedCredentials?: Record<string, FederatedCredential>;
+  /** `expires_in` of issued access tokens (default 3599, as Entra's app-only tokens). */
+  tokenLifetimeSeconds?: number;
   /** Answers paths under /adminapi/ (the Exchange admin API), after the token check. */
   adminApi?: Route;
+}
+
+/** A federated identity credential on an app registration, as Entra matches an external token against it. */
+export interface FederatedCredential {
+  issuer: string;
+  subject: string;
+  audiences: string[];
+  /** The issuer's signing key, standing in for the keys Entra fetches from the issuer's JWKS. */
+  publicKey: KeyObject;
 }
 
 /**
@@ -139,7 +152,10 @@ function tokenEndpoint(emulator: GraphEmulator, tenant: string, what: string, fo
   }
   const clientId = form.get("client_id") ?? "";
   const expected = options.clients?.[clientId];
-  if (form.get("grant_type") !== "client_credentials" || expected === undefined || form.get("client_secret") !== expected) {
+  if (form.get("grant_type") === "client_credentials" && form.has("client_assertion")) {
+    const refused = assertionRefusal(form, options.federatedCredentials?.[clientId]);
+    if (refused) return refused;
+  } else if (form.get("grant_type") !== "client_credentials" || expected === undefined || form.get("client_secret") !== expected) {
     return {
       status: 401,
       body: { error: "invalid_client", error_description: "AADSTS7000215: Invalid client secret provided.", error_codes: [7000215] },
@@ -147,7 +163,49 @@ function tokenEndpoint(emulator: GraphEmulator, tenant: string, what: string, fo
   }
   const token = `${options.token}.${emulator.issuedTokens.length + 1}`;
   emulator.issuedTokens.push(token);
-  return { status: 200, body: { token_type: "Bearer", expires_in: 3599, ext_expires_in: 3599, access_token: token } };
+  const lifetime = options.tokenLifetimeSeconds ?? 3599;
+  return { status: 200, body: { token_type: "Bearer", expires_in: lifetime, ext_expires_in: lifetime, access_token: token } };
+}
+
+/**
+ * Entra's checks of a client assertion presented with workload identity federation: a JWT whose
+ * issuer, subject and audience match the app's federated credential, signed by the issuer, and
+ * within its `nbf`–`exp` range (AADSTS700024 otherwise, as an expired GitHub token is refused).
+ * Every refusal is `invalid_client`.
+ */
+function assertionRefusal(form: URLSearchParams, credential: FederatedCredential | undefined): EmulatorResponse | undefined {
+  const refuse = (code: number, message: string): EmulatorResponse => ({
+    status: 401,
+    body: { error: "invalid_client", error_description: `AADSTS${code}: ${message}`, error_codes: [code], timestamp: new Date().toISOString(), trace_id: randomUUID(), correlation_id: randomUUID() },
+  });
+  const [header, payload, signature] = (form.get("client_assertion") ?? "").split(".");
+  let claims: { iss?: string; sub?: string; aud?: string | string[]; nbf?: number; exp?: number };
+  try {
+    if (form.get("client_assertion_type") !== "urn:ietf:params:oauth:client-assertion-type:jwt-bearer") throw new Error("not a JWT bearer assertion");
+    if (JSON.parse(Buffer.from(header ?? "", "base64url").toString("utf8")).alg !== "RS256" || signature === undefined) throw new Error("not RS256");
+    claims = JSON.parse(Buffer.from(payload ?? "", "base64url").toString("utf8"));
+  } catch {
+    return refuse(50027, "JWT token is invalid or malformed.");
+  }
+  const audiences = [claims.aud ?? []].flat();
+  if (!credential || claims.iss !== credential.issuer || claims.sub !== credential.subject || !audiences.some((a) => credential.audiences.includes(a))) {
+    return refuse(
+      70021,
+      `No matching federated identity record found for presented assertion. Assertion Issuer: '${claims.iss}'. Assertion Subject: '${claims.sub}'. Assertion Audience: '${audiences.join(",")}'.`,
+    );
+  }
+  if (!verify("RSA-SHA256", Buffer.from(`${header}.${payload}`), credential.publicKey, Buffer.from(signature, "base64url"))) {
+    return refuse(700027, "Client assertion contains an invalid signature.");
+  }
+  const now = Date.now();
+  if (typeof claims.exp !== "number" || now >= claims.exp * 1000 || (typeof claims.nbf === "number" && now < claims.nbf * 1000)) {
+    const at = (seconds: number | undefined) => new Date((seconds ?? 0) * 1000).toISOString();
+    return refuse(
+      700024,
+      `Client assertion is not within its valid time range. Current time: ${new Date(now).toISOString()}, assertion valid from ${at(claims.nbf)}, expiry time of assertion ${at(claims.exp)}. Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials .`,
+    );
+  }
+  return undefined;
 }
 
 /** Serves `items` in pages of `pageSize`, linking pages with an absolute `@odata.nextLink`. */
