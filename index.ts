@@ -1,7 +1,7 @@
-import { credentialFromEnvironment } from "./lib/azure/rest";
-import { createGraphClient } from "./lib/graph/client";
-import { GraphServiceConfigurationRecordSource } from "./lib/m365/graph-records";
-import { deployTenant, tenantWarnings } from "./lib/program";
+import { credentialFromEnvironment } from "./m365/rest";
+import { createGraphClient } from "./m365/graph-client";
+import { GraphServiceConfigurationRecordSource } from "./m365/graph-records";
+import { deployTenant, tenantWarnings } from "./program/program";
 
 // One tenant per stack. Graph is read with the deployer's credentials from the environment, as the
 // dynamic providers sign in (client secret or certificate, GitHub Actions OIDC, else

@@ -3,7 +3,7 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { ClientSecretCredential } from "@azure/identity";
-import { createGraphClient, getAllPages } from "../lib/graph/client";
+import { createGraphClient, getAllPages } from "../m365/graph-client";
 import { buildAddressBook, GROUPS_FILE, renderCsv, USERS_FILE } from "../sync/csv";
 import type { DirectoryGroup, DirectoryUser } from "../sync/model";
 

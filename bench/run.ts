@@ -4,9 +4,9 @@ import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { directoryRoutes, putUser, resourceUnitLimit, syntheticTenant, type DirectoryTenant } from "../test/support/directory";
-import { startGraphEmulator, type GraphEmulator } from "../test/support/graph-emulator";
-import { testTls } from "../test/support/tls";
+import { directoryRoutes, putUser, resourceUnitLimit, syntheticTenant, type DirectoryTenant } from "../emulators/directory";
+import { startGraphEmulator, type GraphEmulator } from "../emulators/graph";
+import { testTls } from "../emulators/tls";
 
 const TENANT = "00000000-0000-4000-8000-0000000000aa";
 const APP = "00000000-0000-4000-8000-0000000000bb";

@@ -1,23 +1,12 @@
 import { Command, CommanderError, Option } from "commander";
-import { ExitCode, UserFacingError } from "../lib/errors";
+import { ExitCode, UserFacingError } from "../core/errors";
 import { registerPlanCommand } from "./plan";
 import { registerScheduleCommand } from "./schedule";
 import { registerStacksCommand } from "./stacks";
 import { registerSyncCommand } from "./sync";
 import { registerVerifyCommand } from "./verify";
+import { defaultIo, type Io } from "./io";
 
-export interface Io {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-  /** Rewrites one status line; only when stderr is a terminal. */
-  progress?: (line: string) => void;
-}
-
-const defaultIo: Io = {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-  progress: process.stderr.isTTY ? (line) => process.stderr.write(`\r\x1b[2K${line}`) : undefined,
-};
 
 /** Builds the command tree; each subcommand lives in a module of its own. */
 export function buildCli(io: Io): Command {
@@ -35,7 +24,7 @@ export function buildCli(io: Io): Command {
   return program;
 }
 
-/** Runs the CLI and returns the process exit code (DESIGN.md, "CLI contract"). */
+/** Runs the CLI and returns the process exit code (docs/cli.md, "Exit codes"). */
 export async function main(argv: readonly string[], io: Io = defaultIo): Promise<number> {
   const debug = argv.includes("--debug");
   try {

@@ -2,14 +2,14 @@ import { spawn } from "node:child_process";
 import { availableParallelism } from "node:os";
 import path from "node:path";
 import { Option, type Command } from "commander";
-import { listStacks, loadConfigFile, loadStack, stackFilePath, stackNameOf } from "../lib/config/stack-file";
-import { validateConfig } from "../lib/config/validate";
-import { ConfigError, ExitCode, UserFacingError } from "../lib/errors";
-import type * as PlanModule from "../lib/plan/plan";
-import type { Plan } from "../lib/plan/plan";
-import { renderPlanTable } from "../lib/plan/render";
-import { runLimited } from "../lib/run-limited";
-import type { Io } from "./main";
+import { listStacks, loadConfigFile, loadStack, stackFilePath, stackNameOf } from "../config/stack-file";
+import { validateConfig } from "../config/validate";
+import { ConfigError, ExitCode, UserFacingError } from "../core/errors";
+import type * as PlanModule from "../program/plan";
+import type { Plan } from "../program/plan";
+import { renderPlanTable } from "./plan-render";
+import { runLimited } from "../core/run-limited";
+import type { Io } from "./io";
 
 interface PlanOptions {
   stack?: string;
@@ -38,7 +38,7 @@ export function registerPlanCommand(program: Command, io: Io): void {
       const { stack, config } = loadPlanInput(options);
       // Loaded on use: the Pulumi SDKs cost a second and ~90 MB that the other subcommands do not need.
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { planStack } = require("../lib/plan/plan") as typeof PlanModule;
+      const { planStack } = require("../program/plan") as typeof PlanModule;
       const plan = await planStack(stack, config);
       for (const warning of plan.warnings) io.stderr(`warning: ${warning}\n`);
       io.stdout(options.json ? `${JSON.stringify(plan, null, 2)}\n` : renderPlanTable(plan));

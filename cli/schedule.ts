@@ -1,9 +1,9 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Option, type Command } from "commander";
-import { DEFAULT_OUTPUT_DIR } from "../lib/config/schema";
-import { ExitCode, UserFacingError } from "../lib/errors";
-import type { Io } from "./main";
+import { DEFAULT_OUTPUT_DIR } from "../config/schema";
+import { ExitCode, UserFacingError } from "../core/errors";
+import type { Io } from "./io";
 import { resolveSyncTarget, type SyncTargetOptions } from "./sync-target";
 
 export const UNIT_NAME = "retain-m365-sync";

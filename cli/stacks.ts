@@ -1,10 +1,10 @@
 import { execFileSync } from "node:child_process";
 import path from "node:path";
 import type { Command } from "commander";
-import { stacksTouchedBy } from "../lib/config/changed-stacks";
-import { listStacks } from "../lib/config/stack-file";
-import { ExitCode, UserFacingError } from "../lib/errors";
-import type { Io } from "./main";
+import { stacksTouchedBy } from "./changed-stacks";
+import { listStacks } from "../config/stack-file";
+import { ExitCode, UserFacingError } from "../core/errors";
+import type { Io } from "./io";
 
 interface StacksOptions {
   stacksDir: string;

@@ -1,9 +1,9 @@
 import { execFileSync } from "node:child_process";
 import type { Command } from "commander";
-import { GUID } from "../lib/config/schema";
-import { loadStack } from "../lib/config/stack-file";
-import { validateConfig } from "../lib/config/validate";
-import { ConfigError, ExitCode, UserFacingError } from "../lib/errors";
+import { GUID } from "../config/schema";
+import { loadStack } from "../config/stack-file";
+import { validateConfig } from "../config/validate";
+import { ConfigError, ExitCode, UserFacingError } from "../core/errors";
 
 /** Which tenant and app a sync runs for: `--stack`, or `--tenant-id` and `--client-id`. */
 export interface SyncTargetOptions {

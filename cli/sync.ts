@@ -3,11 +3,11 @@ import path from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { AzureAuthorityHosts, ClientCertificateCredential, ClientSecretCredential, type TokenCredential } from "@azure/identity";
 import { Option, type Command } from "commander";
-import { ExitCode, UserFacingError } from "../lib/errors";
-import { createGraphClient, DEFAULT_RETRY, GRAPH_ENDPOINTS } from "../lib/graph/client";
+import { ExitCode, UserFacingError } from "../core/errors";
+import { createGraphClient, DEFAULT_RETRY, GRAPH_ENDPOINTS } from "../m365/graph-client";
 import { runSync, type SyncSummary } from "../sync/run";
 import type { ReadProgress } from "../sync/directory-reader";
-import type { Io } from "./main";
+import type { Io } from "./io";
 import { resolveSyncTarget, type SyncTargetOptions } from "./sync-target";
 
 /** The one place the client secret is read from: never a flag, so it never shows in argv. */

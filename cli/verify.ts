@@ -1,9 +1,9 @@
 import type { Command } from "commander";
-import { loadStack } from "../lib/config/stack-file";
-import { validateConfig } from "../lib/config/validate";
-import { ConfigError, ExitCode, UserFacingError } from "../lib/errors";
-import { checkAutodiscover, checkDomain, resolverFor, type CheckResult } from "../lib/verify/checks";
-import type { Io } from "./main";
+import { loadStack } from "../config/stack-file";
+import { validateConfig } from "../config/validate";
+import { ConfigError, ExitCode, UserFacingError } from "../core/errors";
+import { checkAutodiscover, checkDomain, resolverFor, type CheckResult } from "./verify-checks";
+import type { Io } from "./io";
 
 interface VerifyOptions {
   stack?: string;

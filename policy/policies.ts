@@ -2,12 +2,12 @@ import * as azuread from "@pulumi/azuread";
 import * as cloudflare from "@pulumi/cloudflare";
 import { validateResourceOfType, type ReportViolation, type ResourceValidationArgs, type ResourceValidationPolicy } from "@pulumi/policy";
 import type { Unwrap } from "@pulumi/pulumi";
-import { GRAPH_APP_ROLES, MICROSOFT_GRAPH_APP_ID } from "../components/application";
+import { GRAPH_APP_ROLES, MICROSOFT_GRAPH_APP_ID } from "../components/identity/application";
 import { DEFAULT_EXCHANGE_ENDPOINT } from "../components/exchange/objects";
 import { LEGACY_IMPERSONATION_ROLE } from "../components/exchange/role-assignment";
-import { READ_ONLY_DIRECTORY_ROLES } from "../lib/config/schema";
-import { EXCHANGE_ENDPOINTS } from "../lib/exchange/admin-api";
-import { AUTODISCOVER_TARGET } from "../lib/m365/autodiscover";
+import { READ_ONLY_DIRECTORY_ROLES } from "../config/schema";
+import { EXCHANGE_ENDPOINTS } from "../m365/exchange-admin-api";
+import { AUTODISCOVER_TARGET } from "../m365/autodiscover";
 
 // What must never be deployed. Policies only read what they need: during a preview a value the
 // engine does not know yet throws when read, and @pulumi/policy turns the whole validation into
@@ -31,7 +31,7 @@ const sameHost = (a: unknown, b: string) => typeof a === "string" && a.toLowerCa
 // ---------------------------------------------------------------------------------------------
 // 1. Microsoft 365 DNS records
 
-/** Owner names of Microsoft 365's records, relative to the domain (REFERENCE.md §3, and the DKIM selectors). */
+/** Owner names of Microsoft 365's records, relative to the domain (docs/microsoft-365.md, "DNS records", and the DKIM selectors). */
 const MICROSOFT_365_HOSTS = [
   "autodiscover",
   "_autodiscover._tcp",

@@ -1,6 +1,6 @@
 import type { DirectoryGroup, DirectorySnapshot, DirectoryUser } from "./model";
 
-// The CSV contract (DESIGN.md): the only module that knows Retain's file layout.
+// The CSV contract (docs/csv-format.md): the only module that knows Retain's file layout.
 
 export const USERS_FILE = "exchangeuser.csv";
 export const GROUPS_FILE = "exchangegroups.csv";

@@ -1,6 +1,6 @@
 import type { Client } from "@microsoft/microsoft-graph-client";
-import { describeGraphFailure, getAllPages, isTransient, retryDelayMs, withGraphRetry, type RetryPolicy, DEFAULT_RETRY } from "../lib/graph/client";
-import { runLimited } from "../lib/run-limited";
+import { describeGraphFailure, getAllPages, isTransient, retryDelayMs, withGraphRetry, type RetryPolicy, DEFAULT_RETRY } from "../m365/graph-client";
+import { runLimited } from "../core/run-limited";
 import { GROUP_FIELDS, USER_FIELDS, type DirectoryGroup, type DirectorySnapshot, type DirectoryUser } from "./model";
 
 export interface ReadOptions {

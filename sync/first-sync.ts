@@ -1,6 +1,6 @@
 import { ClientSecretCredential } from "@azure/identity";
-import { ExitCode, UserFacingError } from "../lib/errors";
-import { createGraphClient, DEFAULT_RETRY, GRAPH_ENDPOINTS } from "../lib/graph/client";
+import { ExitCode, UserFacingError } from "../core/errors";
+import { createGraphClient, DEFAULT_RETRY, GRAPH_ENDPOINTS } from "../m365/graph-client";
 import { runSync, type SyncSummary } from "./run";
 
 export interface FirstSyncParams {

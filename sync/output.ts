@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { chmodSync, closeSync, constants, copyFileSync, existsSync, fchmodSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
 import path from "node:path";
-import { ExitCode, UserFacingError } from "../lib/errors";
+import { ExitCode, UserFacingError } from "../core/errors";
 import { ContractCsvWalker, countLegacyCsvRecords, csvText, GROUPS_FILE, USERS_FILE, type CsvTable } from "./csv";
 
 export const LOCK_FILE = ".retain-m365-sync.lock";

@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { retainTenantPermissions } from "../components/tenant";
-import { READ_ONLY_DIRECTORY_ROLES } from "../lib/config/schema";
-import { MINIMUM_PULUMI_CLI, PULUMI_CLI_INSTALL_URL } from "../lib/pulumi-cli";
+import { retainTenantPermissions } from "../program/tenant";
+import { READ_ONLY_DIRECTORY_ROLES } from "../config/schema";
+import { MINIMUM_PULUMI_CLI, PULUMI_CLI_INSTALL_URL } from "../program/pulumi-cli";
 import { REPO_ROOT } from "./support/cli";
 import { commandsIn, problemWith } from "./support/commands";
 

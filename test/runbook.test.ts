@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { keySchemas } from "../lib/config/schema";
+import { keySchemas } from "../config/schema";
 import { REPO_ROOT } from "./support/cli";
 import { commandsIn, problemWith } from "./support/commands";
 
@@ -44,7 +44,7 @@ describe("runbook: its commands are the ones the code and workflows use", () => 
   });
 
   it("describes the schedule command the stack outputs for the Retain server", () => {
-    const program = readFileSync(path.join(REPO_ROOT, "lib", "program.ts"), "utf8");
+    const program = readFileSync(path.join(REPO_ROOT, "program", "program.ts"), "utf8");
     assert.match(program, /npx retain-m365 schedule --systemd .*--write-to \/etc\/systemd\/system/);
     assert.match(runbook, /npx retain-m365 schedule --systemd --stack contoso --write-to \/etc\/systemd\/system/);
   });

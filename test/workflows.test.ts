@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
-import { MINIMUM_PULUMI_CLI } from "../lib/pulumi-cli";
+import { MINIMUM_PULUMI_CLI } from "../program/pulumi-cli";
 import { REPO_ROOT } from "./support/cli";
 import { commandsIn, problemWith } from "./support/commands";
 

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { invokeCommand, type ExchangeTarget } from "../../lib/exchange/admin-api";
-import { GUID } from "../../lib/m365/ids";
+import { invokeCommand, type ExchangeTarget } from "../../m365/exchange-admin-api";
+import { GUID } from "../../m365/ids";
 import { changedProperties, DEFAULT_EXCHANGE_ENDPOINT, requiredInputFailures, type ExchangeTargetArgs } from "./objects";
 
 // How Exchange Online keeps the organization's EWS app-id allow list (docs/exchange.md):

@@ -1,5 +1,5 @@
 import type * as pulumi from "@pulumi/pulumi";
-import { EXCHANGE_ENDPOINTS, invokeCommand, isNotFound, type CmdletParameters, type ExchangeObject, type ExchangeTarget } from "../../lib/exchange/admin-api";
+import { EXCHANGE_ENDPOINTS, invokeCommand, isNotFound, type CmdletParameters, type ExchangeObject, type ExchangeTarget } from "../../m365/exchange-admin-api";
 
 // Shared by the Exchange dynamic providers; serialized with them (functions only).
 

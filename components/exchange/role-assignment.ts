@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { isNotFound, type ExchangeObject, type ExchangeTarget } from "../../lib/exchange/admin-api";
+import { isNotFound, type ExchangeObject, type ExchangeTarget } from "../../m365/exchange-admin-api";
 import { adoptOrCreate, changedProperties, DEFAULT_EXCHANGE_ENDPOINT, getOptional, removeIfPresent, requiredInputFailures, type ExchangeTargetArgs } from "./objects";
 
 export interface RoleAssignmentInputs extends ExchangeTarget {

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { invokeCommand, type ExchangeTarget } from "../../lib/exchange/admin-api";
+import { invokeCommand, type ExchangeTarget } from "../../m365/exchange-admin-api";
 import { adoptOrCreate, changedProperties, DEFAULT_EXCHANGE_ENDPOINT, removeIfPresent, requiredInputFailures, type ExchangeTargetArgs } from "./objects";
 
 export interface ExchangeServicePrincipalInputs extends ExchangeTarget {

@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from "node:child_process";
 import path from "node:path";
-import { testTls } from "./tls";
+import { testTls } from "../../emulators/tls";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 

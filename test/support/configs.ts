@@ -1,4 +1,4 @@
-import type { RawConfig } from "../../lib/config/validate";
+import type { RawConfig } from "../../config/validate";
 
 /** A valid configuration equal to stacks/Pulumi.example.yaml, as plain values; tests mutate copies. */
 export function validRawValues(): Record<string, unknown> {

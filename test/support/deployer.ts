@@ -4,8 +4,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { REPO_ROOT } from "./cli";
-import { startGraphEmulator, type GraphEmulator, type GraphEmulatorOptions } from "./graph-emulator";
-import { testTls, trustTestCa } from "./tls";
+import { startGraphEmulator, type GraphEmulator, type GraphEmulatorOptions } from "../../emulators/graph";
+import { testTls, trustTestCa } from "../../emulators/tls";
 
 export const TENANT_ID = "00000000-0000-4000-8000-000000000001";
 export const DEPLOYER_CLIENT_ID = "11111111-1111-4111-8111-111111111111";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { RegisteredResource } from "../../lib/plan/mock-runtime";
+import type { RegisteredResource } from "../../program/mock-runtime";
 
 /** The registered resource with this name; fails the test, listing what there is, when none has it. */
 export function resourceNamed(resources: readonly RegisteredResource[], name: string): RegisteredResource {

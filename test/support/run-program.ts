@@ -2,11 +2,11 @@
 // faked) for the stack file given as argument, and prints every registered resource as JSON.
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { loadIntoRuntime } from "../../lib/config/pulumi-runtime";
-import { loadConfigFile } from "../../lib/config/stack-file";
-import { parseServiceConfigurationRecords } from "../../lib/m365/service-records";
-import { isSecretValue, startMockRuntime } from "../../lib/plan/mock-runtime";
-import { deployTenant } from "../../lib/program";
+import { loadIntoRuntime } from "../../program/runtime-config";
+import { loadConfigFile } from "../../config/stack-file";
+import { parseServiceConfigurationRecords } from "../../m365/service-records";
+import { isSecretValue, startMockRuntime } from "../../program/mock-runtime";
+import { deployTenant } from "../../program/program";
 import { fakeCall, fakeOutputs } from "./fake-tenant";
 
 async function run(file: string) {

@@ -1,0 +1,97 @@
+import * as pulumi from "@pulumi/pulumi";
+import { AUTODISCOVER_TARGET, RECOMMENDED_TTL } from "../../m365/autodiscover";
+import type { ServiceConfigurationRecord } from "../../m365/service-records";
+
+export { AUTODISCOVER_TARGET, RECOMMENDED_TTL };
+
+/** One Cloudflare record the DNS component declares: `role` names the child resource. */
+export interface DnsRecordSpec {
+  role: string;
+  name: string;
+  type: "CNAME" | "SRV" | "MX" | "TXT";
+  ttl: pulumi.Input<number>;
+  content?: pulumi.Input<string>;
+  priority?: pulumi.Input<number>;
+  data?: {
+    priority: pulumi.Input<number>;
+    weight: pulumi.Input<number>;
+    port: pulumi.Input<number>;
+    target: pulumi.Input<string>;
+  };
+}
+
+/** The two records Retain needs for every domain (docs/microsoft-365.md, "DNS records"). */
+export function autodiscoverRecordSpecs(domain: string): DnsRecordSpec[] {
+  return [
+    {
+      role: "autodiscover-cname",
+      name: `autodiscover.${domain}`,
+      type: "CNAME",
+      content: AUTODISCOVER_TARGET,
+      ttl: RECOMMENDED_TTL,
+    },
+    {
+      role: "autodiscover-srv",
+      name: `_autodiscover._tcp.${domain}`,
+      type: "SRV",
+      priority: 0,
+      data: { priority: 0, weight: 0, port: 443, target: AUTODISCOVER_TARGET },
+      ttl: RECOMMENDED_TTL,
+    },
+  ];
+}
+
+/**
+ * Microsoft's record set for a domain as Cloudflare records. The autodiscover CNAME is left out:
+ * the autodiscover records are always declared and would otherwise be declared twice.
+ */
+export function microsoft365RecordSpecs(domain: string, records: readonly ServiceConfigurationRecord[]): DnsRecordSpec[] {
+  const autodiscover = new Set(autodiscoverRecordSpecs(domain).map((spec) => spec.name));
+  const specs: DnsRecordSpec[] = [];
+  const roles = new Map<string, number>();
+  for (const record of records) {
+    const spec = toSpec(domain, record);
+    if (autodiscover.has(spec.name)) continue;
+    const count = (roles.get(spec.role) ?? 0) + 1;
+    roles.set(spec.role, count);
+    specs.push(count === 1 ? spec : { ...spec, role: `${spec.role}-${count}` });
+  }
+  return specs;
+}
+
+function toSpec(domain: string, record: ServiceConfigurationRecord): DnsRecordSpec {
+  const name = record.recordType === "Srv" ? `${record.service}.${record.protocol}.${record.label}` : record.label;
+  if (name !== domain && !name.endsWith(`.${domain}`)) {
+    throw new Error(`Microsoft's ${record.recordType} record ${name} is not inside the domain ${domain}`);
+  }
+  const relative = name === domain ? "" : `-${name.slice(0, -domain.length - 1)}`;
+  const ttl = record.ttl;
+  switch (record.recordType) {
+    case "Mx":
+      return { role: `m365-mx${relative}`, name, type: "MX", content: record.mailExchange, priority: record.preference, ttl };
+    case "Txt":
+      return { role: `m365-txt${relative}`, name, type: "TXT", content: pulumi.output(record.text).apply(txtContent), ttl };
+    case "CName":
+      return { role: `m365-cname${relative}`, name, type: "CNAME", content: record.canonicalName, ttl };
+    case "Srv":
+      return {
+        role: `m365-srv${relative}`,
+        name,
+        type: "SRV",
+        priority: record.priority,
+        data: { priority: record.priority, weight: record.weight, port: record.port, target: record.nameTarget },
+        ttl,
+      };
+  }
+}
+
+/**
+ * TXT strings longer than 255 characters must be split into quoted character-strings, or
+ * Cloudflare splits them itself and every later preview shows a diff.
+ */
+export function txtContent(text: string): string {
+  if (text.length <= 255) return text;
+  const chunks: string[] = [];
+  for (let i = 0; i < text.length; i += 255) chunks.push(`"${text.slice(i, i + 255)}"`);
+  return chunks.join(" ");
+}

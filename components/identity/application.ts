@@ -1,0 +1,120 @@
+import * as azuread from "@pulumi/azuread";
+import * as pulumi from "@pulumi/pulumi";
+import { permissions } from "../permissions";
+
+/** Microsoft Graph's application id, the same in every tenant. */
+export const MICROSOFT_GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000";
+/** The Graph application permissions Retain's app gets (app role ids, the same in every tenant). */
+export const GRAPH_APP_ROLES = {
+  "User.Read.All": "df021288-bdef-4463-88db-98f22de89214",
+  "GroupMember.Read.All": "98830695-27a2-44f7-8c18-0c3ebc9698f6",
+} as const;
+
+export type ApplicationCredentialSpec = { type: "secret"; lifetimeDays: number } | { type: "certificate"; certificate: string };
+
+export interface RetainApplicationArgs {
+  displayName: string;
+  credential: ApplicationCredentialSpec;
+  /** Changing this value replaces the app's credential (a new secret), and changes nothing else. */
+  credentialRotation: string;
+  /** Hooks run once the client secret exists, after the Graph permissions (the first directory sync). */
+  afterSecretCreated?: pulumi.ResourceHook[];
+}
+
+/** Needed to deploy a `RetainApplication` (granting app roles is admin consent). */
+export const retainApplicationPermissions = permissions({
+  graph: ["Application.ReadWrite.OwnedBy or Application.ReadWrite.All", "AppRoleAssignment.ReadWrite.All (grants admin consent)"],
+  entraRoles: ["Cloud Application Administrator (or the Graph permissions above)"],
+});
+
+/** Argument checks, pure so tests can call them without the Pulumi runtime. */
+export function checkRetainApplicationArgs(args: RetainApplicationArgs): string[] {
+  const problems: string[] = [];
+  if (!args.displayName.trim()) problems.push("displayName must not be empty");
+  if (args.credential.type === "secret" && !(args.credential.lifetimeDays >= 1 && args.credential.lifetimeDays <= 730)) {
+    problems.push("a secret's lifetimeDays must be 1 to 730");
+  }
+  if (args.credential.type === "certificate" && !args.credential.certificate.includes("BEGIN CERTIFICATE")) {
+    problems.push("certificate must be a PEM certificate");
+  }
+  return problems;
+}
+
+/**
+ * Retain's Entra application: registration, service principal, one credential, and the two Graph
+ * application permissions, admin-consented as app role assignments on Graph's service principal.
+ * The directory sync and Retain itself sign in with it.
+ */
+export class RetainApplication extends pulumi.ComponentResource {
+  readonly application: azuread.Application;
+  readonly servicePrincipal: azuread.ServicePrincipal;
+  readonly graphPermissions: azuread.AppRoleAssignment[];
+  /** The client secret, as a Pulumi secret; undefined with a certificate credential. */
+  readonly clientSecret?: pulumi.Output<string>;
+  readonly clientId: pulumi.Output<string>;
+
+  constructor(name: string, args: RetainApplicationArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("retain-m365:identity:RetainApplication", name, {}, opts);
+    const problems = checkRetainApplicationArgs(args);
+    if (problems.length > 0) throw new Error(`RetainApplication ${name}: ${problems.join("; ")}`);
+
+    this.application = new azuread.Application(
+      `${name}-registration`,
+      {
+        displayName: args.displayName,
+        signInAudience: "AzureADMyOrg",
+        requiredResourceAccesses: [
+          {
+            resourceAppId: MICROSOFT_GRAPH_APP_ID,
+            resourceAccesses: Object.values(GRAPH_APP_ROLES).map((id) => ({ id, type: "Role" })),
+          },
+        ],
+      },
+      { parent: this },
+    );
+    this.clientId = this.application.clientId;
+    this.servicePrincipal = new azuread.ServicePrincipal(
+      `${name}-service-principal`,
+      { clientId: this.application.clientId, appRoleAssignmentRequired: false },
+      { parent: this },
+    );
+
+    const graph = azuread.getServicePrincipalOutput({ clientId: MICROSOFT_GRAPH_APP_ID }, { parent: this });
+    this.graphPermissions = Object.entries(GRAPH_APP_ROLES).map(
+      ([permission, appRoleId]) =>
+        new azuread.AppRoleAssignment(
+          `${name}-graph-${permission}`,
+          { appRoleId, principalObjectId: this.servicePrincipal.objectId, resourceObjectId: graph.objectId },
+          { parent: this },
+        ),
+    );
+
+    if (args.credential.type === "secret") {
+      const password = new azuread.ApplicationPassword(
+        `${name}-secret`,
+        {
+          applicationId: this.application.id,
+          displayName: "retain-m365",
+          endDateRelative: `${args.credential.lifetimeDays * 24}h`,
+          rotateWhenChanged: { rotation: args.credentialRotation },
+        },
+        {
+          parent: this,
+          additionalSecretOutputs: ["value"],
+          // Created after both permissions, so a hook on it runs when the app can read the directory.
+          dependsOn: this.graphPermissions,
+          ...(args.afterSecretCreated?.length ? { hooks: { afterCreate: args.afterSecretCreated } } : {}),
+        },
+      );
+      this.clientSecret = pulumi.secret(password.value);
+    } else {
+      new azuread.ApplicationCertificate(
+        `${name}-certificate`,
+        { applicationId: this.application.id, type: "AsymmetricX509Cert", encoding: "pem", value: args.credential.certificate },
+        { parent: this },
+      );
+    }
+
+    this.registerOutputs({ clientId: this.clientId, servicePrincipalObjectId: this.servicePrincipal.objectId });
+  }
+}

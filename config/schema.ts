@@ -1,0 +1,231 @@
+import { z } from "zod";
+import { GUID } from "../m365/ids";
+
+export { GUID };
+
+/** Config namespace of this project (Pulumi.yaml `name`). */
+export const NAMESPACE = "retain-m365";
+
+/**
+ * Read-only Entra roles the sync admin may be given, by display name → role template id.
+ * Anything that can change the directory is deliberately absent.
+ */
+export const READ_ONLY_DIRECTORY_ROLES = {
+  "Global Reader": "f2ef992c-3afb-46b9-b7cf-a126ee74c451",
+  "Directory Readers": "88d8e3e3-8f55-4a1e-953a-9b9898b8876b",
+  "Security Reader": "5d6b6bb7-de71-4623-b4af-96380a352509",
+  "Reports Reader": "4a5d8f65-41da-4de4-8968-e035b65339cf",
+} as const;
+export type DirectoryRoleName = keyof typeof READ_ONLY_DIRECTORY_ROLES;
+
+/**
+ * Exchange Online "RBAC for Applications" roles an archiver may hold: read access only
+ * (docs/exchange.md, "RBAC for Applications"). Write roles such as Mail.ReadWrite or Mail.Send are not needed to archive.
+ */
+export const ARCHIVING_APPLICATION_ROLES = [
+  "Application EWS.AccessAsApp",
+  "Application Mail.Read",
+  "Application Mail.ReadBasic",
+  "Application MailboxSettings.Read",
+  "Application Calendars.Read",
+  "Application Contacts.Read",
+] as const;
+
+export const EXCHANGE_ACCESS_MODES = ["application-rbac", "application-impersonation"] as const;
+
+export const DEFAULT_OUTPUT_DIR = "/opt/beginfinite/retain/RetainServer/WEB-INF/cfg";
+
+const DNS_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
+const UPN_LOCAL_PART = /^[A-Za-z0-9'._!#^~-]{1,64}$/;
+const ZONE_ID = /^[0-9a-f]{32}$/;
+const SKU_PART_NUMBER = /^[A-Za-z0-9_.()+-]{2,64}$/;
+const regionNames = new Intl.DisplayNames(["en"], { type: "region", fallback: "none" });
+
+const dnsName = z.string().superRefine((value, ctx) => {
+  if (value !== value.toLowerCase()) {
+    ctx.addIssue({ code: "custom", message: `must be lower-case (write "${value.toLowerCase()}")` });
+    return;
+  }
+  const labels = value.split(".");
+  if (value.length > 253 || labels.length < 2 || !labels.every((label) => DNS_LABEL.test(label))) {
+    ctx.addIssue({
+      code: "custom",
+      message: `"${value}" is not a DNS domain name (labels of a-z, 0-9 and "-", separated by dots; internationalised names in their xn-- form)`,
+    });
+  }
+});
+
+const userPrincipalName = z.string().superRefine((value, ctx) => {
+  const at = value.lastIndexOf("@");
+  const local = value.slice(0, at);
+  const domain = value.slice(at + 1);
+  if (at < 1 || !UPN_LOCAL_PART.test(local) || local.startsWith(".") || local.endsWith(".") || !domain) {
+    ctx.addIssue({ code: "custom", message: `"${value}" is not a user principal name (name@domain)` });
+  }
+});
+
+const displayName = z.string().trim().min(1, "must not be empty").max(256, "must be at most 256 characters");
+
+const absoluteFolder = z.string().superRefine((value, ctx) => {
+  const posix = value.startsWith("/");
+  const windows = /^[A-Za-z]:\\/.test(value);
+  if (!posix && !windows) {
+    ctx.addIssue({ code: "custom", message: `must be an absolute path (got "${value}")` });
+    return;
+  }
+  if (/[/\\]$/.test(value)) {
+    ctx.addIssue({ code: "custom", message: `must not end with a path separator (write "${value.replace(/[/\\]+$/, "")}")` });
+  }
+  if (value.split(/[/\\]/).some((part) => part === "." || part === "..")) {
+    ctx.addIssue({ code: "custom", message: `must not contain "." or ".." segments (got "${value}")` });
+  }
+});
+
+export const domainSchema = z.strictObject({
+  name: dnsName,
+  zoneId: z.string().regex(ZONE_ID, "must be a Cloudflare zone id: 32 lower-case hex characters"),
+  microsoft365Records: z.boolean().default(false),
+});
+
+export const adminUserSchema = z.strictObject({
+  userPrincipalName,
+  displayName: displayName.default("Retain Directory Sync"),
+  directoryRole: z
+    .enum(Object.keys(READ_ONLY_DIRECTORY_ROLES) as [DirectoryRoleName, ...DirectoryRoleName[]], {
+      error: `must be one of the read-only roles: ${Object.keys(READ_ONLY_DIRECTORY_ROLES).join(", ")}`,
+    })
+    .default("Global Reader"),
+});
+
+export const workerUserSchema = z.strictObject({
+  userPrincipalName,
+  displayName: displayName.optional(),
+  usageLocation: z
+    .string()
+    .refine((code) => /^[A-Z]{2}$/.test(code) && regionNames.of(code) !== undefined, {
+      error: "must be an ISO 3166 alpha-2 country code in upper case, such as US or DE",
+    }),
+  licenseSku: z
+    .string()
+    .regex(SKU_PART_NUMBER, "must be a licence SKU part number such as EXCHANGESTANDARD or SPE_E3"),
+});
+
+const applicationIds = z
+  .array(z.string().regex(GUID, "must be an application (client) id, a GUID"))
+  .refine((ids) => new Set(ids.map((id) => id.toLowerCase())).size === ids.length, "must not list an application twice");
+
+/**
+ * The organization's EWS app-id allow list: `true` adds Retain's app where the list is already in
+ * force; `{enforce: true, alsoAllow: [...]}` is the admin's decision to put it in force (only listed
+ * applications reach EWS from then on), with the other applications that must stay listed.
+ */
+const ewsAllowListSchema = z
+  .union([z.boolean(), z.strictObject({ enforce: z.boolean().default(false), alsoAllow: applicationIds.default([]) })], {
+    error: "must be true, false, or {enforce: true|false, alsoAllow: [application ids]}",
+  })
+  .transform((value): EwsAllowListConfig => (value === true ? { enforce: false, alsoAllow: [] } : value));
+
+/** `false`, or what to do with the organization's EWS app-id allow list. */
+export type EwsAllowListConfig = false | { enforce: boolean; alsoAllow: string[] };
+
+/** The configuration key that records the decision to put the EWS allow list in force. */
+export const EWS_ENFORCE_SETTING = `${NAMESPACE}:exchangeAccess.ewsAllowList.enforce`;
+
+export const exchangeAccessSchema = z.strictObject({
+  mode: z.enum(EXCHANGE_ACCESS_MODES, { error: `must be one of: ${EXCHANGE_ACCESS_MODES.join(", ")}` }).default("application-rbac"),
+  roles: z
+    .array(
+      z.enum(ARCHIVING_APPLICATION_ROLES, {
+        error: `must be one of the read-only application roles: ${ARCHIVING_APPLICATION_ROLES.join(", ")}`,
+      }),
+    )
+    .min(1, "must name at least one role")
+    .refine((roles) => new Set(roles).size === roles.length, "must not list a role twice")
+    .optional(),
+  scopeGroup: displayName.optional(),
+  ewsAllowList: ewsAllowListSchema.default(false),
+});
+
+export const directorySyncSchema = z.strictObject({
+  outputDir: absoluteFolder.default(DEFAULT_OUTPUT_DIR),
+  runAfterFirstDeploy: z.boolean().default(true),
+  backups: z.int("must be a whole number").min(0, "must be 0 or more").max(365, "must be at most 365").default(7),
+  maxShrinkPercent: z.number("must be a number").min(0, "must be between 0 and 100").max(100, "must be between 0 and 100").default(20),
+});
+
+/** A free-form value whose change rotates a credential. */
+const rotationKey = z
+  .union([z.string(), z.number()], { error: "must be a string such as \"2026-11\"" })
+  .transform(String)
+  .refine((value) => value.trim().length > 0, "must not be empty")
+  .default("initial");
+
+const PEM_CERTIFICATE = /^-----BEGIN CERTIFICATE-----\s[A-Za-z0-9+/=\s]+-----END CERTIFICATE-----\s*$/;
+
+export const applicationSchema = z.strictObject({
+  displayName: displayName.default("Retain Archiving"),
+  credential: z
+    .discriminatedUnion(
+      "type",
+      [
+        z.strictObject({
+          type: z.literal("secret"),
+          lifetimeDays: z.int("must be a whole number").min(1, "must be at least 1").max(730, "must be at most 730 (two years)").default(180),
+        }),
+        z.strictObject({
+          type: z.literal("certificate"),
+          certificate: z.string().regex(PEM_CERTIFICATE, "must be a PEM certificate (-----BEGIN CERTIFICATE----- …), the public part only"),
+        }),
+      ],
+      { error: (issue) => (issue.input === undefined ? "is required" : "must be secret or certificate") },
+    )
+    .default({ type: "secret", lifetimeDays: 180 }),
+  credentialRotation: rotationKey,
+});
+
+/** One schema per configuration key, each validated on its own so every problem is reported. */
+export const keySchemas = {
+  [`${NAMESPACE}:domains`]: z
+    .array(domainSchema, { error: (issue) => (issue.input === undefined ? "is required" : "must be a list of domains") })
+    .min(1, "must list at least one domain"),
+  [`${NAMESPACE}:adminUser`]: adminUserSchema,
+  [`${NAMESPACE}:workerUser`]: workerUserSchema,
+  [`${NAMESPACE}:exchangeAccess`]: exchangeAccessSchema.default({ mode: "application-rbac", ewsAllowList: false }),
+  [`${NAMESPACE}:directorySync`]: directorySyncSchema.default({
+    outputDir: DEFAULT_OUTPUT_DIR,
+    runAfterFirstDeploy: true,
+    backups: 7,
+    maxShrinkPercent: 20,
+  }),
+  [`${NAMESPACE}:passwordRotation`]: rotationKey,
+  [`${NAMESPACE}:application`]: applicationSchema.default({
+    displayName: "Retain Archiving",
+    credential: { type: "secret", lifetimeDays: 180 },
+    credentialRotation: "initial",
+  }),
+  [`${NAMESPACE}:protectUsers`]: z
+    .union([z.boolean(), z.enum(["true", "false"])], { error: "must be true or false" })
+    .transform((value) => value === true || value === "true")
+    .default(true),
+  "azuread:tenantId": z.string().regex(GUID, "must be the tenant id, a GUID"),
+} as const;
+
+export type DomainConfig = z.output<typeof domainSchema>;
+
+export interface TenantConfig {
+  tenantId: string;
+  domains: DomainConfig[];
+  adminUser: z.output<typeof adminUserSchema>;
+  workerUser: Omit<z.output<typeof workerUserSchema>, "displayName"> & { displayName: string };
+  exchangeAccess: {
+    mode: (typeof EXCHANGE_ACCESS_MODES)[number];
+    roles: (typeof ARCHIVING_APPLICATION_ROLES)[number][];
+    scopeGroup?: string;
+    ewsAllowList: EwsAllowListConfig;
+  };
+  directorySync: z.output<typeof directorySyncSchema>;
+  passwordRotation: string;
+  application: z.output<typeof applicationSchema>;
+  /** Protect both users from deletion by `pulumi destroy` or a removed stack entry. */
+  protectUsers: boolean;
+}

@@ -1,0 +1,91 @@
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import path from "node:path";
+import { parseDocument } from "yaml";
+import { ConfigError, ExitCode, UserFacingError } from "../core/errors";
+import { NAMESPACE } from "./schema";
+import type { RawConfig } from "./validate";
+
+export interface StackFile {
+  /** Stack name: `example` for `Pulumi.example.yaml`. */
+  stack: string;
+  file: string;
+  config: RawConfig;
+}
+
+const STACK_FILE_NAME = /^Pulumi\.(.+)\.ya?ml$/;
+
+/** `example` for `Pulumi.example.yaml`; other names without their .yaml ending. */
+export function stackNameOf(file: string): string {
+  const base = path.basename(file);
+  return STACK_FILE_NAME.exec(base)?.[1] ?? base.replace(/\.ya?ml$/, "");
+}
+
+export function stackFilePath(stacksDir: string, stack: string): string {
+  return path.join(stacksDir, `Pulumi.${stack}.yaml`);
+}
+
+/** Stack names that have a `Pulumi.<stack>.yaml` in `stacksDir`, sorted. */
+export function listStacks(stacksDir: string): string[] {
+  if (!existsSync(stacksDir)) return [];
+  return readdirSync(stacksDir)
+    .map((name) => STACK_FILE_NAME.exec(name)?.[1])
+    .filter((name): name is string => name !== undefined)
+    .sort();
+}
+
+export function loadStack(stacksDir: string, stack: string): StackFile {
+  const file = stackFilePath(stacksDir, stack);
+  if (!existsSync(file)) {
+    const known = listStacks(stacksDir);
+    throw new UserFacingError(
+      `no stack file ${file}${known.length ? ` (stacks there: ${known.join(", ")})` : ""}`,
+      ExitCode.invalidInput,
+    );
+  }
+  return { stack, file, config: loadConfigFile(file) };
+}
+
+/**
+ * Reads the `config:` block of a Pulumi stack file. Encrypted (`secure:`) values cannot be read
+ * offline; they are kept as secrets without a value.
+ */
+export function loadConfigFile(file: string): RawConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new UserFacingError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, ExitCode.invalidInput);
+  }
+  const document = parseDocument(text);
+  if (document.errors.length > 0) {
+    throw new ConfigError(
+      document.errors.map((e) => `line ${e.linePos?.[0].line ?? "?"}: ${e.message.split("\n")[0]}`),
+      `${file} is not valid YAML and`,
+    );
+  }
+  const root: unknown = document.toJS();
+  if (root === null || typeof root !== "object" || Array.isArray(root)) {
+    throw new ConfigError(["the file must be a mapping with a config: block"], file);
+  }
+  const block = (root as Record<string, unknown>).config;
+  if (block === undefined || block === null) return {};
+  if (typeof block !== "object" || Array.isArray(block)) {
+    throw new ConfigError(["config: must be a mapping of keys to values"], file);
+  }
+  const config: RawConfig = {};
+  for (const [key, value] of Object.entries(block as Record<string, unknown>)) {
+    const fullKey = key.includes(":") ? key : `${NAMESPACE}:${key}`;
+    config[fullKey] = isSecureValue(value) ? { value: undefined, secret: true } : { value, secret: false };
+  }
+  return config;
+}
+
+function isSecureValue(value: unknown): boolean {
+  return (
+    value !== null &&
+    typeof value === "object" &&
+    !Array.isArray(value) &&
+    Object.keys(value).length === 1 &&
+    "secure" in value
+  );
+}

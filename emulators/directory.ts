@@ -1,0 +1,321 @@
+import { graphError, type EmulatorRequest, type EmulatorResponse, type GraphEmulator, type Route } from "./graph";
+
+type Obj = Record<string, unknown> & { id: string };
+
+/** A tenant's directory as Graph serves it to the sync. */
+export interface DirectoryTenant {
+  users: Obj[];
+  groups: Obj[];
+  /** Contacts, devices and other directory objects that can be group members. */
+  others: (Obj & { "@odata.type": string })[];
+  /** Group id → direct member ids. */
+  members: Map<string, string[]>;
+  /** Graph may return fewer objects than `$top` asks for. */
+  maxPageSize: number;
+  /** Resource-unit throttling per app and tenant, per 10 s window (Microsoft's identity limits). */
+  throttle: boolean;
+  /** 403 Authorization_RequestDenied until this time (permissions not yet effective after consent). */
+  forbiddenUntil?: number;
+  /** Every GET answers this late (to hold a sync in flight). */
+  slowMs: number;
+  /** Network latency added to every request, `$batch` included (benchmarks). */
+  latencyMs: number;
+  /** Id → object and its @odata.type; rebuilt after a change. */
+  index?: Map<string, { object: Obj; type: string }>;
+  /** Faults for the next `$batch` sub-requests, in order. */
+  subRequestFaults: EmulatorResponse[];
+  counters: { requests: number; subRequests: number; resourceUnits: number };
+  window: { start: number; spent: number };
+  /** Every change since the tenant was made, for delta queries; `seq` is the newest change's number. */
+  changes: Change[];
+  seq: number;
+  /** Delta tokens older than this are expired (410 syncStateNotFound). */
+  oldestValidToken: number;
+}
+
+type Change = { seq: number; kind: "user"; id: string } | { seq: number; kind: "group"; id: string } | { seq: number; kind: "member"; id: string; member: string; removed: boolean };
+
+export function directoryTenant(parts: Partial<Pick<DirectoryTenant, "users" | "groups" | "others" | "members" | "maxPageSize" | "throttle">> = {}): DirectoryTenant {
+  return {
+    users: [],
+    groups: [],
+    others: [],
+    members: new Map(),
+    maxPageSize: 999,
+    throttle: false,
+    slowMs: 0,
+    latencyMs: 0,
+    subRequestFaults: [],
+    counters: { requests: 0, subRequests: 0, resourceUnits: 0 },
+    window: { start: Date.now(), spent: 0 },
+    changes: [],
+    seq: 0,
+    oldestValidToken: 0,
+    ...parts,
+  };
+}
+
+/** Microsoft's published limit for a tenant of this size: RU per app and tenant per 10 s. */
+export function resourceUnitLimit(userCount: number): number {
+  return userCount < 50 ? 3500 : userCount <= 500 ? 5000 : 8000;
+}
+
+/** GET users 2, group members 3, transitiveMembers 5, anything else 1; `$select` takes 1 off. */
+export function resourceUnitCost(path: string, query: URLSearchParams): number {
+  const base = /^\/users(\/|$)/.test(path) ? 2 : /\/transitiveMembers$/.test(path) ? 5 : /\/members$/.test(path) ? 3 : 1;
+  return Math.max(1, base - (query.has("$select") ? 1 : 0));
+}
+
+function indexOf(tenant: DirectoryTenant): Map<string, { object: Obj; type: string }> {
+  if (!tenant.index) {
+    tenant.index = new Map();
+    for (const o of tenant.others) tenant.index.set(o.id, { object: o, type: o["@odata.type"] });
+    for (const g of tenant.groups) tenant.index.set(g.id, { object: g, type: "#microsoft.graph.group" });
+    for (const u of tenant.users) tenant.index.set(u.id, { object: u, type: "#microsoft.graph.user" });
+  }
+  return tenant.index;
+}
+const typeOf = (tenant: DirectoryTenant, id: string): string | undefined => indexOf(tenant).get(id)?.type;
+const isGroup = (tenant: DirectoryTenant, id: string) => typeOf(tenant, id) === "#microsoft.graph.group";
+
+function select(object: Obj, query: URLSearchParams, withType?: string): Record<string, unknown> {
+  const fields = query.get("$select")?.split(",").map((f) => f.trim());
+  const picked = fields ? Object.fromEntries(fields.filter((f) => f in object || f === "id").map((f) => [f, object[f] ?? null])) : { ...object };
+  return withType ? { "@odata.type": withType, ...picked } : picked;
+}
+
+function transitive(tenant: DirectoryTenant, groupId: string): string[] {
+  const seen = new Set<string>();
+  const visit = (id: string) => {
+    for (const member of tenant.members.get(id) ?? []) {
+      if (seen.has(member)) continue;
+      seen.add(member);
+      if (isGroup(tenant, member)) visit(member);
+    }
+  };
+  visit(groupId);
+  return [...seen];
+}
+
+/** One GET against the directory: collections, `$select`, `$top`, `$filter`, paging, throttling. */
+function get(tenant: DirectoryTenant, emulator: GraphEmulator, path: string, query: URLSearchParams): EmulatorResponse {
+  if (tenant.forbiddenUntil !== undefined && Date.now() < tenant.forbiddenUntil) {
+    return graphError(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.");
+  }
+  if (tenant.throttle) {
+    const now = Date.now();
+    if (now - tenant.window.start >= 10_000) tenant.window = { start: now, spent: 0 };
+    const cost = resourceUnitCost(path, query);
+    if (tenant.window.spent + cost > resourceUnitLimit(tenant.users.length)) {
+      const wait = Math.max(1, Math.ceil((tenant.window.start + 10_000 - now) / 1000));
+      return { ...graphError(429, "TooManyRequests", "Too many requests."), headers: { "retry-after": String(wait) } };
+    }
+    tenant.window.spent += cost;
+    tenant.counters.resourceUnits += cost;
+  } else {
+    tenant.counters.resourceUnits += resourceUnitCost(path, query);
+  }
+
+  if (path === "/users/delta" || path === "/groups/delta") return delta(tenant, emulator, path, query);
+  const top = Number(query.get("$top") ?? "100");
+  if (!Number.isInteger(top) || top < 1 || top > 999) return graphError(400, "Request_UnsupportedQuery", "Invalid page size specified: '" + query.get("$top") + "'. Must be between 1 and 999 inclusive.");
+  // Each page's objects are selected once the page is cut, so a page costs the same whatever the tenant's size.
+  let items: readonly unknown[];
+  let selected: (item: unknown) => Record<string, unknown>;
+  if (path === "/users") {
+    items = tenant.users;
+    selected = (u) => select(u as Obj, query);
+  } else if (path === "/groups") {
+    const filter = query.get("$filter");
+    if (filter !== null && filter !== "mailEnabled eq true") return graphError(400, "Request_UnsupportedQuery", `Unsupported query: ${filter}`);
+    items = tenant.groups.filter((g) => filter === null || g.mailEnabled === true);
+    selected = (g) => select(g as Obj, query);
+  } else {
+    const match = /^\/groups\/([^/]+)\/(members|transitiveMembers)$/.exec(path);
+    if (!match) return graphError(404, "Request_ResourceNotFound", `Resource '${path}' does not exist.`);
+    const groupId = decodeURIComponent(match[1]!);
+    if (!isGroup(tenant, groupId)) return graphError(404, "Request_ResourceNotFound", `Resource '${groupId}' does not exist or one of its queried reference-property objects are not present.`);
+    items = match[2] === "members" ? (tenant.members.get(groupId) ?? []) : transitive(tenant, groupId);
+    selected = (id) => {
+      const found = indexOf(tenant).get(id as string);
+      return select(found?.object ?? { id: id as string }, query, found?.type ?? "#microsoft.graph.directoryObject");
+    };
+  }
+  const size = Math.min(top, tenant.maxPageSize);
+  const skip = Number(query.get("$skiptoken") ?? "0");
+  const page = items.slice(skip, skip + size).map(selected);
+  let next: string | undefined;
+  if (skip + size < items.length) {
+    const nextQuery = new URLSearchParams(query);
+    nextQuery.set("$skiptoken", String(skip + size));
+    next = `${emulator.url}/v1.0${path}?${nextQuery.toString()}`;
+  }
+  return { status: 200, body: { "@odata.context": `${emulator.url}/v1.0/$metadata#${path.slice(1)}`, value: page, ...(next ? { "@odata.nextLink": next } : {}) } };
+}
+
+/** Adds or replaces a user, as a change delta queries report. */
+export function putUser(tenant: DirectoryTenant, user: Obj): void {
+  tenant.index = undefined;
+  const index = tenant.users.findIndex((u) => u.id === user.id);
+  if (index >= 0) tenant.users[index] = user;
+  else tenant.users.push(user);
+  tenant.changes.push({ seq: ++tenant.seq, kind: "user", id: user.id });
+}
+
+export function removeUser(tenant: DirectoryTenant, id: string): void {
+  tenant.index = undefined;
+  tenant.users = tenant.users.filter((u) => u.id !== id);
+  for (const [group, ids] of tenant.members) if (ids.includes(id)) setMember(tenant, group, id, false);
+  tenant.changes.push({ seq: ++tenant.seq, kind: "user", id });
+}
+
+export function putGroup(tenant: DirectoryTenant, group: Obj): void {
+  tenant.index = undefined;
+  const index = tenant.groups.findIndex((g) => g.id === group.id);
+  if (index >= 0) tenant.groups[index] = group;
+  else tenant.groups.push(group);
+  if (!tenant.members.has(group.id)) tenant.members.set(group.id, []);
+  tenant.changes.push({ seq: ++tenant.seq, kind: "group", id: group.id });
+}
+
+export function removeGroup(tenant: DirectoryTenant, id: string): void {
+  tenant.index = undefined;
+  tenant.groups = tenant.groups.filter((g) => g.id !== id);
+  tenant.members.delete(id);
+  for (const [group, ids] of tenant.members) if (ids.includes(id)) setMember(tenant, group, id, false);
+  tenant.changes.push({ seq: ++tenant.seq, kind: "group", id });
+}
+
+/** Adds (`present`) or removes a direct member. */
+export function setMember(tenant: DirectoryTenant, group: string, member: string, present: boolean): void {
+  const ids = tenant.members.get(group) ?? [];
+  tenant.members.set(group, present ? [...new Set([...ids, member])] : ids.filter((id) => id !== member));
+  tenant.changes.push({ seq: ++tenant.seq, kind: "member", id: group, member, removed: !present });
+}
+
+/**
+ * `/users/delta` and `/groups/delta`: `$deltatoken=latest` gives a deltaLink and no data; a token
+ * gives what changed since, paged, ending with a new deltaLink. Removed objects carry `@removed`;
+ * groups carry `members@delta`, and a group with many member changes appears in several entries.
+ */
+function delta(tenant: DirectoryTenant, emulator: GraphEmulator, path: string, query: URLSearchParams): EmulatorResponse {
+  const link = (params: Record<string, string>) => {
+    const q = new URLSearchParams(query);
+    q.delete("$deltatoken");
+    q.delete("$skiptoken");
+    for (const [k, v] of Object.entries(params)) q.set(k, v);
+    return `${emulator.url}/v1.0${path}?${q.toString()}`;
+  };
+  const token = query.get("$deltatoken");
+  const skip = query.get("$skiptoken");
+  if (token === "latest") return { status: 200, body: { value: [], "@odata.deltaLink": link({ $deltatoken: String(tenant.seq) }) } };
+  const [since, offset, until] = skip ? skip.split(":").map(Number) : [Number(token ?? "0"), 0, tenant.seq];
+  if (since === undefined || offset === undefined || until === undefined || !Number.isInteger(since)) return graphError(400, "BadRequest", "Invalid delta token.");
+  if (since < tenant.oldestValidToken) return graphError(410, "syncStateNotFound", "The sync state generation is not found. The delta token is expired or invalid.");
+
+  const changed = tenant.changes.filter((c) => c.seq > since && c.seq <= until);
+  const entries: Record<string, unknown>[] = [];
+  if (path === "/users/delta") {
+    for (const id of [...new Set(changed.filter((c) => c.kind === "user").map((c) => c.id))]) {
+      const user = tenant.users.find((u) => u.id === id);
+      entries.push(user ? select(user, query) : { id, "@removed": { reason: "deleted" } });
+    }
+  } else {
+    const groupIds = [...new Set(changed.filter((c) => c.kind !== "user").map((c) => c.id))];
+    for (const id of groupIds) {
+      const group = tenant.groups.find((g) => g.id === id);
+      if (!group) {
+        entries.push({ id, "@removed": { reason: "deleted" } });
+        continue;
+      }
+      const last = new Map<string, boolean>();
+      for (const c of changed) if (c.kind === "member" && c.id === id) last.set(c.member, c.removed);
+      const memberChanges = [...last].map(([member, removed]) => ({ "@odata.type": typeOf(tenant, member) ?? "#microsoft.graph.directoryObject", id: member, ...(removed ? { "@removed": { reason: "deleted" } } : {}) }));
+      const fields = select(group, new URLSearchParams({ $select: (query.get("$select") ?? "").split(",").filter((f) => f !== "members").join(",") }));
+      if (memberChanges.length === 0) entries.push(fields);
+      for (let i = 0; i < memberChanges.length; i += 2) entries.push({ ...fields, "members@delta": memberChanges.slice(i, i + 2) });
+    }
+  }
+  const size = Math.min(tenant.maxPageSize, 200);
+  const page = entries.slice(offset, offset + size);
+  const more = offset + size < entries.length;
+  return {
+    status: 200,
+    body: {
+      value: page,
+      ...(more ? { "@odata.nextLink": link({ $skiptoken: `${since}:${offset + size}:${until}` }) } : { "@odata.deltaLink": link({ $deltatoken: String(until) }) }),
+    },
+  };
+}
+
+/** Graph's directory routes, `$batch` included: at most 20 sub-requests, each handled and throttled on its own. */
+export function directoryRoutes(tenant: DirectoryTenant): Route {
+  return (request: EmulatorRequest, emulator) => {
+    tenant.counters.requests++;
+    const late = (response: EmulatorResponse | undefined) => (response && tenant.latencyMs ? { ...response, delayMs: (response.delayMs ?? 0) + tenant.latencyMs } : response);
+    if (request.method === "GET") return late({ ...get(tenant, emulator, request.path, request.query), delayMs: tenant.slowMs || undefined });
+    if (request.method !== "POST" || request.path !== "/$batch") return undefined;
+    const requests = (request.body as { requests?: { id: string; method: string; url: string }[] } | undefined)?.requests;
+    if (!Array.isArray(requests)) return graphError(400, "BadRequest", "Invalid batch payload format.");
+    if (requests.length > 20) return graphError(400, "BadRequest", "Number of batch request steps exceeds the maximum of 20.");
+    const responses = requests.map((sub) => {
+      tenant.counters.subRequests++;
+      if (/^(https?:|\/?v1\.0\/)/.test(sub.url)) {
+        return { id: sub.id, status: 400, body: graphError(400, "BadRequest", "Resource not found for the segment 'v1.0'.").body };
+      }
+      const injected = tenant.subRequestFaults.shift();
+      const url = new URL(`/${sub.url.replace(/^\//, "")}`, "https://graph.invalid");
+      const answer = injected ?? (sub.method === "GET" ? get(tenant, emulator, url.pathname, url.searchParams) : graphError(405, "MethodNotAllowed", "Only GET is emulated in batches."));
+      return { id: sub.id, status: answer.status, headers: { "content-type": "application/json", ...answer.headers }, body: answer.body };
+    });
+    return late({ status: 200, body: { responses } });
+  };
+}
+
+/** A deterministic pseudo-random generator (mulberry32), so synthetic tenants are the same every run. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A synthetic tenant from a seed: users with mailboxes (a few guests and unmailed users), mail-enabled groups, memberships. */
+export function syntheticTenant(seed: number, size: { users: number; groups: number; memberships: number }): DirectoryTenant {
+  const random = seededRandom(seed);
+  const hex = (n: number) => n.toString(16).padStart(12, "0");
+  const users: Obj[] = Array.from({ length: size.users }, (_, i) => {
+    const name = `user${i}`;
+    const kind = random();
+    const mail = kind < 0.02 ? null : `${name}@contoso.com`;
+    return {
+      id: `00000000-0000-4000-8000-${hex(i)}`,
+      displayName: `User ${i}`,
+      mail,
+      mailNickname: name,
+      userPrincipalName: `${name}@contoso.com`,
+      proxyAddresses: mail ? [`SMTP:${mail}`, `smtp:${name}@contoso.onmicrosoft.com`] : [],
+      userType: kind > 0.97 ? "Guest" : "Member",
+      accountEnabled: kind < 0.9,
+    };
+  });
+  const groups: Obj[] = Array.from({ length: size.groups }, (_, i) => ({
+    id: `00000000-0000-4000-9000-${hex(i)}`,
+    displayName: `Group ${i}`,
+    mail: `group${i}@contoso.com`,
+    mailNickname: `group${i}`,
+    proxyAddresses: [`SMTP:group${i}@contoso.com`],
+    mailEnabled: true,
+  }));
+  const members = new Map<string, string[]>(groups.map((g) => [g.id, []]));
+  for (let m = 0; m < size.memberships && groups.length > 0 && users.length > 0; m++) {
+    const group = groups[Math.floor(random() * groups.length)]!;
+    members.get(group.id)!.push(users[Math.floor(random() * users.length)]!.id);
+  }
+  for (const [id, list] of members) members.set(id, [...new Set(list)]);
+  return directoryTenant({ users, groups, members });
+}

@@ -1,4 +1,0 @@
-// Where Microsoft 365 autodiscover points (REFERENCE.md §3). Kept free of Pulumi: `verify` and
-// `sync` load it without the Pulumi SDK.
-export const AUTODISCOVER_TARGET = "autodiscover.outlook.com";
-export const RECOMMENDED_TTL = 3600;

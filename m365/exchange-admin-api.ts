@@ -1,0 +1,80 @@
+import { sendWithRetry } from "./rest";
+
+// Used inside dynamic providers (serialized by Pulumi): functions only, no module-level values
+// other than constants.
+
+/** Exchange Online endpoints per cloud (the admin API and the token audience). */
+export const EXCHANGE_ENDPOINTS = {
+  global: "https://outlook.office365.com",
+  usgov: "https://outlook.office365.us",
+  usgovdod: "https://webmail.apps.mil",
+  china: "https://partner.outlook.cn",
+} as const;
+
+export interface ExchangeTarget {
+  tenantId: string;
+  /** Base URL such as `https://outlook.office365.com`. */
+  exchangeEndpoint: string;
+}
+export type CmdletParameters = Record<string, unknown>;
+export type ExchangeObject = Record<string, unknown>;
+
+/** An Exchange refusal, with the .NET exception type Exchange named (e.g. ManagementObjectNotFoundException). */
+export type ExchangeCommandError = Error & { cmdlet: string; status: number; exceptionType?: string; exchangeMessage: string };
+
+/**
+ * Runs one cmdlet through `POST {endpoint}/adminapi/beta/{tenant}/InvokeCommand` and returns every
+ * result object, following `@odata.nextLink` (each page is the same command posted to the link).
+ */
+export async function invokeCommand(target: ExchangeTarget, cmdlet: string, parameters: CmdletParameters = {}): Promise<ExchangeObject[]> {
+  const base = target.exchangeEndpoint.replace(/\/+$/, "");
+  const body = { CmdletInput: { CmdletName: cmdlet, Parameters: parameters } };
+  const results: ExchangeObject[] = [];
+  let url: string | undefined = `${base}/adminapi/beta/${encodeURIComponent(target.tenantId)}/InvokeCommand`;
+  while (url) {
+    const { status, json } = await sendWithRetry({
+      tenantId: target.tenantId,
+      method: "POST",
+      url,
+      scope: `${new URL(base).origin}/.default`,
+      headers: { "X-AnchorMailbox": `APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@${target.tenantId}` },
+      body,
+    });
+    if (status < 200 || status >= 300) throw exchangeCommandError(cmdlet, parameters, status, json);
+    const page = (json ?? {}) as { value?: ExchangeObject[]; "@odata.nextLink"?: string };
+    results.push(...(page.value ?? []));
+    url = page["@odata.nextLink"];
+  }
+  return results;
+}
+
+/** Exchange's error body (`|Namespace.ExceptionType|Message`) as one sentence naming the command. */
+export function exchangeCommandError(cmdlet: string, parameters: CmdletParameters, status: number, json: unknown): ExchangeCommandError {
+  const error = (json as { error?: { message?: string; details?: { message?: string }[] } } | undefined)?.error;
+  const raw = error?.details?.[0]?.message ?? error?.message ?? `HTTP ${status}`;
+  const parts = raw.split("|");
+  const exchangeMessage = (parts[parts.length - 1] ?? raw).trim();
+  const exceptionType = parts.length >= 3 ? parts[parts.length - 2]?.split(".").pop() : undefined;
+  const sentence = `Exchange refused ${describeCommand(cmdlet, parameters)} (HTTP ${status}${exceptionType ? `, ${exceptionType}` : ""}): ${exchangeMessage}`;
+  return Object.assign(new Error(sentence), { cmdlet, status, exceptionType, exchangeMessage });
+}
+
+/** `New-X -Name "a" -Password [secret]`: the command as an admin would type it, secrets hidden. */
+export function describeCommand(cmdlet: string, parameters: CmdletParameters): string {
+  const value = (name: string, v: unknown): string => {
+    if (/password|secret|token|credential|key/i.test(name)) return "[secret]";
+    if (v !== null && typeof v === "object" && !Array.isArray(v)) {
+      const entries = Object.entries(v).filter(([k]) => k !== "@odata.type");
+      return `@{${entries.map(([k, x]) => `${k}=${value(k, x)}`).join("; ")}}`;
+    }
+    if (Array.isArray(v)) return v.map((x) => value(name, x)).join(",");
+    if (typeof v === "boolean") return `$${String(v)}`;
+    return JSON.stringify(v);
+  };
+  return [cmdlet, ...Object.entries(parameters).map(([k, v]) => (v === true ? `-${k}` : v === false ? `-${k}:$false` : `-${k} ${value(k, v)}`))].join(" ");
+}
+
+export function isNotFound(error: unknown): boolean {
+  const e = error as Partial<ExchangeCommandError> | undefined;
+  return e?.exceptionType === "ManagementObjectNotFoundException" || /couldn't be found/i.test(e?.exchangeMessage ?? "");
+}

@@ -1,0 +1,131 @@
+import type { TokenCredential } from "@azure/identity";
+import { AuthenticationHandler, Client, HTTPMessageHandler, type Context, type Middleware } from "@microsoft/microsoft-graph-client";
+import { TokenCredentialAuthenticationProvider } from "@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials";
+import { ExitCode, UserFacingError } from "../core/errors";
+
+/** Graph base URLs per cloud (without `/v1.0`). */
+export const GRAPH_ENDPOINTS = {
+  global: "https://graph.microsoft.com",
+  usgov: "https://graph.microsoft.us",
+  usgovdod: "https://dod-graph.microsoft.us",
+  china: "https://microsoftgraph.chinacloudapi.cn",
+} as const;
+
+export interface GraphConnectionOptions {
+  credential: TokenCredential;
+  /** Base URL such as `https://graph.microsoft.com`; defaults to the global cloud. */
+  endpoint?: string;
+  /** Per-request timeout, body included (default 100 s). */
+  timeoutMs?: number;
+}
+
+/** Aborts a request (body included) that takes longer than the timeout. */
+class TimeoutHandler implements Middleware {
+  private next?: Middleware;
+  constructor(private readonly timeoutMs: number) {}
+  async execute(context: Context): Promise<void> {
+    context.options = { ...context.options, signal: AbortSignal.timeout(this.timeoutMs) };
+    if (!this.next) throw new Error("TimeoutHandler needs a next middleware");
+    await this.next.execute(context);
+  }
+  setNext(next: Middleware): void {
+    this.next = next;
+  }
+}
+
+/**
+ * The one place the Graph SDK is configured. `customHosts` makes the SDK attach the token to a
+ * non-default endpoint (national clouds, loopback emulators); it only does so over HTTPS.
+ * The SDK's own retry handler is left out: `withGraphRetry` retries every transient failure
+ * (resets and truncated bodies too, which the SDK does not), so nothing is retried twice over.
+ */
+export function createGraphClient(options: GraphConnectionOptions): Client {
+  const endpoint = new URL(options.endpoint ?? GRAPH_ENDPOINTS.global);
+  if (endpoint.protocol !== "https:") {
+    throw new UserFacingError(`the Graph endpoint must be an https:// URL (got ${endpoint.origin})`, ExitCode.invalidInput);
+  }
+  const authProvider = new TokenCredentialAuthenticationProvider(options.credential, { scopes: [`${endpoint.origin}/.default`] });
+  return Client.initWithMiddleware({
+    middleware: [new AuthenticationHandler(authProvider), new TimeoutHandler(options.timeoutMs ?? 100_000), new HTTPMessageHandler()],
+    baseUrl: `${endpoint.origin}/`,
+    defaultVersion: "v1.0",
+    customHosts: new Set([endpoint.hostname]),
+  });
+}
+
+export interface RetryPolicy {
+  maxAttempts: number;
+  /** First backoff delay; doubles per attempt, with jitter. */
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 6, baseDelayMs: 1000, maxDelayMs: 60_000 };
+
+/** The delay before the next attempt: Retry-After when given, else exponential backoff with jitter. */
+export function retryDelayMs(retryAfter: string | null | undefined, attempt: number, policy: RetryPolicy): number {
+  const seconds = Number(retryAfter);
+  if (retryAfter && Number.isFinite(seconds) && seconds >= 0) return Math.min(seconds * 1000, policy.maxDelayMs);
+  return Math.min(policy.baseDelayMs * 2 ** (attempt - 1), policy.maxDelayMs) * (0.5 + Math.random() / 2);
+}
+
+/** Whether a failed Graph call may succeed when tried again: throttling, 5xx, resets, timeouts, broken bodies. */
+/** A failure to get a token (the SDK wraps @azure/identity's errors as code AuthenticationRequiredError). */
+export function isAuthenticationFailure(error: unknown): boolean {
+  const { name, code } = error as { name?: string; code?: string };
+  return ["AuthenticationError", "CredentialUnavailableError", "AggregateAuthenticationError"].includes(name ?? "") || code === "AuthenticationRequiredError";
+}
+
+export function isTransient(error: unknown): boolean {
+  if (isAuthenticationFailure(error)) return false;
+  const { statusCode: status, name } = error as { statusCode?: number; name?: string };
+  if (status === undefined) return isNetworkFailure(error);
+  // -1/0: no HTTP answer (the SDK's code for network failures); 2xx: an answer whose body broke off.
+  return status <= 0 || status === 429 || status >= 500 || (status >= 200 && status < 300) || name === "AbortError";
+}
+
+/** A failure of the connection rather than of the code: resets, timeouts, bodies cut short. */
+export function isNetworkFailure(error: unknown): boolean {
+  const { name, cause } = error as { name?: string; cause?: unknown };
+  return ["AbortError", "TimeoutError", "FetchError", "SyntaxError"].includes(name ?? "") || (name === "TypeError" && cause !== undefined);
+}
+
+/** Runs one Graph call, retrying transient failures; a final failure becomes a one-sentence error with its exit code. */
+export async function withGraphRetry<T>(what: string, call: () => Promise<T>, policy: RetryPolicy = DEFAULT_RETRY): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      const http = (error as { statusCode?: number }).statusCode !== undefined || isNetworkFailure(error) || isAuthenticationFailure(error);
+      if (!http) throw error; // a bug, not Graph: reported as an unexpected failure (exit 1)
+      if (!isTransient(error) || attempt >= policy.maxAttempts) throw describeGraphFailure(error, what);
+      const headers = (error as { headers?: Headers }).headers;
+      await new Promise((resolve) => setTimeout(resolve, retryDelayMs(headers?.get?.("retry-after"), attempt, policy)));
+    }
+  }
+}
+
+/** Every item of a Graph collection, following `@odata.nextLink` exactly as given. */
+export async function getAllPages<T>(client: Client, path: string, what = `GET ${path}`, policy: RetryPolicy = DEFAULT_RETRY): Promise<T[]> {
+  const items: T[] = [];
+  let next: string | undefined = path;
+  while (next) {
+    const url: string = next;
+    const page = await withGraphRetry(what, () => client.api(url).get() as Promise<{ value?: T[]; "@odata.nextLink"?: string }>, policy);
+    if (!Array.isArray(page.value)) throw new UserFacingError(`Graph answered ${path} without a value list`, ExitCode.remoteService);
+    items.push(...page.value);
+    next = page["@odata.nextLink"];
+  }
+  return items;
+}
+
+/** A failed Graph call as one sentence with the exit code of its failure class. */
+export function describeGraphFailure(error: unknown, what: string): UserFacingError {
+  if (error instanceof UserFacingError) return error;
+  const e = error as { statusCode?: number; code?: string; message?: string; name?: string };
+  const reason = [e.code, e.message?.split("\n")[0]].filter(Boolean).join(": ") || String(error);
+  if (isAuthenticationFailure(error) || e.statusCode === 401 || e.statusCode === 403) {
+    return new UserFacingError(`${what} was refused (authentication or permission): ${reason}`, ExitCode.auth);
+  }
+  if (e.statusCode === 404) return new UserFacingError(`${what}: not found (${reason})`, ExitCode.invalidInput);
+  return new UserFacingError(`${what} failed${e.statusCode ? ` with HTTP ${e.statusCode}` : ""}: ${reason}`, ExitCode.remoteService);
+}

@@ -1,0 +1,76 @@
+import * as pulumi from "@pulumi/pulumi";
+import { RetainTenant } from "./tenant";
+import { ConfigError } from "../core/errors";
+import { readRuntimeConfig } from "./runtime-config";
+import type { TenantConfig } from "../config/schema";
+import { validateConfig } from "../config/validate";
+import { EXCHANGE_ENDPOINTS } from "../m365/exchange-admin-api";
+import { mailboxEwsWarning } from "../m365/mailbox-ews";
+import type { ServiceConfigurationRecord, ServiceConfigurationRecordSource } from "../m365/service-records";
+import { requirePulumiCli } from "./pulumi-cli";
+
+export interface ProgramDependencies {
+  /** Where Microsoft's DNS record set comes from; asked only when a domain has `microsoft365Records` on. */
+  recordSource: (config: TenantConfig) => ServiceConfigurationRecordSource;
+  /** A configuration the caller has validated already (the offline plan); else it is read from the engine. */
+  config?: TenantConfig;
+  /** Checks of the live tenant whose findings are warnings, never failures (none in the offline plan). */
+  tenantWarnings?: (config: TenantConfig) => Promise<string[]>;
+}
+
+/** What a deployment checks in the tenant and reports as warnings: today the worker mailbox's own EWS setting. */
+export async function tenantWarnings(config: TenantConfig): Promise<string[]> {
+  const target = { tenantId: config.tenantId, exchangeEndpoint: EXCHANGE_ENDPOINTS.global };
+  const worker = await mailboxEwsWarning(target, config.workerUser.userPrincipalName);
+  return worker ? [worker] : [];
+}
+
+/**
+ * The Pulumi program of one tenant stack: check the Pulumi CLI and validate the configuration
+ * before declaring anything, read what must be read, declare the tenant, return the stack outputs.
+ */
+export async function deployTenant(deps: ProgramDependencies): Promise<Record<string, unknown>> {
+  // The first directory sync is a resource hook: a CLI too old for hooks is refused before anything is declared.
+  await requirePulumiCli();
+  const config = deps.config ?? validatedRuntimeConfig();
+
+  const [microsoft365Records, warnings] = await Promise.all([readMicrosoft365Records(config, deps), deps.tenantWarnings?.(config) ?? []]);
+  for (const warning of warnings) void pulumi.log.warn(warning);
+  const tenant = new RetainTenant(pulumi.getStack(), { config, microsoft365Records });
+
+  const { accounts, application } = tenant;
+  return {
+    tenantId: config.tenantId,
+    domains: config.domains.map((d) => d.name),
+    dnsRecords: tenant.dns.flatMap((d) => d.recordNames),
+    adminUserPrincipalName: accounts.admin.userPrincipalName,
+    adminObjectId: accounts.admin.objectId,
+    workerUserPrincipalName: accounts.worker.userPrincipalName,
+    workerObjectId: accounts.worker.objectId,
+    applicationClientId: application.clientId,
+    // Secrets: shown only with `pulumi stack output --show-secrets`.
+    adminPassword: accounts.adminPassword,
+    workerPassword: accounts.workerPassword,
+    ...(application.clientSecret ? { applicationClientSecret: application.clientSecret } : {}),
+    // What a Retain admin runs on the Retain server (as root) to install the nightly sync.
+    nightlySyncInstallCommand: pulumi.interpolate`npx retain-m365 schedule --systemd --tenant-id ${config.tenantId} --client-id ${application.clientId} --out ${config.directorySync.outputDir} --write-to /etc/systemd/system && systemctl enable --now retain-m365-sync.timer`,
+  };
+}
+
+function validatedRuntimeConfig(): TenantConfig {
+  const validation = validateConfig(readRuntimeConfig());
+  for (const warning of validation.warnings) void pulumi.log.warn(warning);
+  if (!validation.ok) throw new ConfigError(validation.errors, `stack ${pulumi.getStack()}`);
+  return validation.config;
+}
+
+async function readMicrosoft365Records(
+  config: TenantConfig,
+  deps: ProgramDependencies,
+): Promise<Record<string, ServiceConfigurationRecord[]>> {
+  const wanted = config.domains.filter((d) => d.microsoft365Records);
+  if (wanted.length === 0) return {};
+  const source = deps.recordSource(config);
+  const entries = await Promise.all(wanted.map(async (d) => [d.name, await source.recordsFor(d.name)] as const));
+  return Object.fromEntries(entries);
+}

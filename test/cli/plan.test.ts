@@ -1,0 +1,302 @@
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { before, describe, it } from "node:test";
+import { parse, stringify } from "yaml";
+import type { Plan } from "../../program/plan";
+import { REPO_ROOT, runCli, type CliResult } from "../support/cli";
+import { validRawValues } from "../support/configs";
+
+const exampleFile = path.join(REPO_ROOT, "stacks", "Pulumi.example.yaml");
+const exampleCiphertext = /secure: (\S+)/.exec(readFileSync(exampleFile, "utf8"))?.[1] ?? "";
+const tmp = mkdtempSync(path.join(tmpdir(), "retain-plan-"));
+
+function writeStackFile(name: string, config: Record<string, unknown>): string {
+  const file = path.join(tmp, name);
+  writeFileSync(file, stringify({ config }));
+  return file;
+}
+const noStackTrace = (r: CliResult) => assert.doesNotMatch(r.stderr + r.stdout, /^\s+at .+\(.+:\d+:\d+\)$/m);
+
+describe("plan --stack example --json", () => {
+  let result: CliResult;
+  let plan: Plan;
+  before(() => {
+    result = runCli(["plan", "--stack", "example", "--json"]);
+    plan = JSON.parse(result.stdout) as Plan;
+  });
+
+  it("exits 0 with one JSON object shaped like pulumi preview --json", () => {
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(plan.stack, "example");
+    assert.ok(Array.isArray(plan.steps) && plan.steps.length > 0);
+    assert.ok(Array.isArray(plan.hooks));
+    assert.equal(plan.changeSummary.create, plan.steps.length);
+    for (const step of plan.steps) {
+      assert.equal(step.op, "create");
+      assert.match(step.urn, /^urn:pulumi:example::retain-m365::/);
+      assert.equal(typeof step.newState.type, "string");
+      assert.equal(typeof step.newState.inputs, "object");
+    }
+  });
+
+  it("declares the autodiscover CNAME and SRV for every domain of the stack", () => {
+    const records = plan.steps.filter((s) => s.newState.type === "cloudflare:index/dnsRecord:DnsRecord").map((s) => s.newState.inputs);
+    for (const domain of ["example.com", "example.net"]) {
+      const cname = records.find((r) => r.name === `autodiscover.${domain}`);
+      assert.ok(cname, `no CNAME for ${domain}`);
+      assert.equal(cname.type, "CNAME");
+      assert.equal(cname.content, "autodiscover.outlook.com");
+      assert.equal(cname.proxied, false);
+      assert.equal(cname.ttl, 3600);
+      const srv = records.find((r) => r.name === `_autodiscover._tcp.${domain}`);
+      assert.ok(srv, `no SRV for ${domain}`);
+      assert.equal(srv.type, "SRV");
+      assert.deepEqual(srv.data, { priority: 0, weight: 0, port: 443, target: "autodiscover.outlook.com" });
+    }
+  });
+
+  it("shows Microsoft's record set for example.com with deploy-time values as [unknown]", () => {
+    const mx = plan.steps.find((s) => s.newState.inputs.type === "MX");
+    assert.ok(mx);
+    assert.equal(mx.newState.inputs.name, "example.com");
+    assert.equal(mx.newState.inputs.content, "[unknown]");
+    assert.ok(!plan.steps.some((s) => s.newState.inputs.type === "MX" && s.newState.inputs.name === "example.net"));
+  });
+
+  it("never prints the Cloudflare token (nor its ciphertext)", () => {
+    assert.ok(exampleCiphertext.length > 10);
+    assert.ok(!result.stdout.includes(exampleCiphertext) && !result.stderr.includes(exampleCiphertext));
+    assert.ok(!result.stdout.includes(exampleCiphertext.split(":")[2] ?? "never"));
+  });
+
+  it("is stable from run to run", () => {
+    const again = runCli(["plan", "--stack", "example", "--json"]);
+    assert.equal(again.stdout, result.stdout);
+  });
+});
+
+describe("plan --stack example --json: identities", () => {
+  let plan: Plan;
+  let text: string;
+  before(() => {
+    const result = runCli(["plan", "--stack", "example", "--json"]);
+    assert.equal(result.code, 0, result.stderr);
+    text = result.stdout + result.stderr;
+    plan = JSON.parse(result.stdout) as Plan;
+  });
+  const ofType = (type: string) => plan.steps.filter((s) => s.newState.type === type);
+
+  it("declares two protected users whose passwords never expire and print as [secret]", () => {
+    const users = ofType("azuread:index/user:User");
+    assert.deepEqual(users.map((u) => u.newState.inputs.userPrincipalName).sort(), ["RetainWorker@example.com", "retain-sync@example.com"]);
+    for (const user of users) {
+      assert.equal(user.newState.inputs.disablePasswordExpiration, true);
+      assert.equal(user.newState.inputs.forcePasswordChange, false);
+      assert.equal(user.newState.inputs.password, "[secret]");
+      assert.equal(user.newState.protect, true);
+    }
+  });
+
+  it("assigns the admin Global Reader by template id and licenses the worker", () => {
+    const [role] = ofType("azuread:index/directoryRoleAssignment:DirectoryRoleAssignment");
+    assert.equal(role?.newState.inputs.roleId, "f2ef992c-3afb-46b9-b7cf-a126ee74c451");
+    assert.equal(role?.newState.inputs.principalObjectId, "[unknown]");
+    const [licence] = ofType("pulumi-nodejs:dynamic/identity:MailboxLicense");
+    assert.equal(licence?.newState.inputs.skuPartNumber, "EXCHANGESTANDARD");
+    assert.equal(licence?.newState.inputs.userId, "[unknown]");
+    assert.equal(licence?.newState.inputs.__provider, undefined, "no serialized provider code in the plan");
+  });
+
+  it("declares the application, its service principal and the two Graph permissions", () => {
+    assert.equal(ofType("azuread:index/application:Application").length, 1);
+    assert.equal(ofType("azuread:index/servicePrincipal:ServicePrincipal").length, 1);
+    const grants = ofType("azuread:index/appRoleAssignment:AppRoleAssignment").map((s) => s.newState.inputs);
+    assert.deepEqual(grants.map((g) => g.appRoleId).sort(), ["98830695-27a2-44f7-8c18-0c3ebc9698f6", "df021288-bdef-4463-88db-98f22de89214"]);
+    for (const grant of grants) assert.equal(grant.resourceObjectId, "[unknown]", "Graph's service principal is looked up at deploy time");
+    assert.equal(ofType("azuread:index/applicationPassword:ApplicationPassword").length, 1);
+  });
+
+  it("lists the first-sync hook, bound to the client secret that is created after both Graph permissions", () => {
+    const secret = plan.steps.find((s) => s.newState.type === "azuread:index/applicationPassword:ApplicationPassword");
+    assert.ok(secret);
+    assert.deepEqual(plan.hooks, [{ name: "example-first-sync", event: "afterCreate", resource: secret.urn }]);
+  });
+
+  it("contains no password, secret or token value", () => {
+    assert.doesNotMatch(text, /"(password|value|clientSecret|result)": "(?!\[secret\]|\[unknown\])/);
+  });
+});
+
+describe("plan: the first-sync hook only where it can run", () => {
+  const planWith = (change: (config: Record<string, unknown>) => void): Plan => {
+    const config = (parse(readFileSync(exampleFile, "utf8")) as { config: Record<string, unknown> }).config;
+    change(config);
+    const result = runCli(["plan", "--config-file", writeStackFile("Pulumi.hooks.yaml", config), "--json"]);
+    assert.equal(result.code, 0, result.stderr);
+    return JSON.parse(result.stdout) as Plan;
+  };
+
+  it("none when runAfterFirstDeploy is off", () => {
+    assert.deepEqual(planWith((c) => (c["retain-m365:directorySync"] = { runAfterFirstDeploy: false })).hooks, []);
+  });
+
+  it("none with a certificate credential, whose private key the deployment never sees", () => {
+    const certificate = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+    assert.deepEqual(planWith((c) => (c["retain-m365:application"] = { credential: { type: "certificate", certificate } })).hooks, []);
+  });
+});
+
+describe("plan: readable table", () => {
+  it("prints a Markdown table of every resource for a pull request", () => {
+    const result = runCli(["plan", "--stack", "example"]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^\| Op \| Type \| Name \| Details \|$/m);
+    assert.match(
+      result.stdout,
+      /^\| create \| cloudflare:index\/dnsRecord:DnsRecord \| example-dns-example\.com-autodiscover-srv \| SRV _autodiscover\._tcp\.example\.com → 0 0 443 autodiscover\.outlook\.com \(DNS-only, TTL 3600\) \|$/m,
+    );
+    assert.match(result.stdout, /^\d+ to create\.$/m);
+  });
+});
+
+describe("plan: invalid configuration", () => {
+  it("exits 2 and lists every mistake with its key path, without a stack trace", () => {
+    const file = writeStackFile("Pulumi.broken.yaml", {
+      "azuread:tenantId": "not-a-guid",
+      "cloudflare:apiToken": "plain-text-token-value",
+      "retain-m365:domains": [{ name: "Example.com", zoneId: "123" }],
+      "retain-m365:adminUser": { userPrincipalName: "sync@elsewhere.org", directoryRole: "Global Administrator" },
+      "retain-m365:workerUser": { userPrincipalName: "RetainWorker@example.com", usageLocation: "usa" },
+      "retain-m365:directorySync": { outputDir: "relative/", backups: -2 },
+      "retain-m365:bogus": true,
+    });
+    const result = runCli(["plan", "--config-file", file]);
+    assert.equal(result.code, 2);
+    assert.equal(result.stdout, "");
+    for (const key of [
+      "azuread:tenantId",
+      "cloudflare:apiToken",
+      "retain-m365:domains[0].name",
+      "retain-m365:domains[0].zoneId",
+      "retain-m365:adminUser.directoryRole",
+      "retain-m365:workerUser.usageLocation",
+      "retain-m365:workerUser.licenseSku",
+      "retain-m365:directorySync.outputDir",
+      "retain-m365:directorySync.backups",
+      "retain-m365:bogus",
+    ]) {
+      assert.ok(result.stderr.includes(`  - ${key}: `), `${key} missing from:\n${result.stderr}`);
+    }
+    assert.match(result.stderr, /^retain-m365: stack broken has \d+ problems:$/m);
+    assert.ok(!result.stderr.includes("plain-text-token-value"));
+    noStackTrace(result);
+  });
+
+  it("exits 2 on a file that is not YAML, naming the line", () => {
+    const file = path.join(tmp, "Pulumi.garbled.yaml");
+    writeFileSync(file, "config:\n  retain-m365:domains: [\n");
+    const result = runCli(["plan", "--config-file", file]);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /is not valid YAML.*\n\s+- line \d+/);
+    noStackTrace(result);
+  });
+
+  it("exits 2 for a stack that does not exist, listing the stacks there are", () => {
+    const result = runCli(["plan", "--stack", "nope"]);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /no stack file stacks\/Pulumi\.nope\.yaml \(stacks there: example\)/);
+  });
+});
+
+describe("plan --all", () => {
+  const stackFolder = (stacks: Record<string, Record<string, unknown>>) => {
+    const dir = mkdtempSync(path.join(tmp, "stacks-"));
+    for (const [name, config] of Object.entries(stacks)) writeFileSync(path.join(dir, `Pulumi.${name}.yaml`), stringify({ config }));
+    return dir;
+  };
+  const tenant = (n: number, domain: string) => ({
+    ...validRawValues(),
+    "azuread:tenantId": `00000000-0000-4000-8000-00000000000${n}`,
+    "cloudflare:apiToken": { secure: `v1:token-ciphertext-${n}` },
+    "retain-m365:domains": [{ name: domain, zoneId: "0123456789abcdef0123456789abcdef" }],
+    "retain-m365:adminUser": { userPrincipalName: `retain-sync@${domain}` },
+    "retain-m365:workerUser": { userPrincipalName: `RetainWorker@${domain}`, usageLocation: "DE", licenseSku: "EXCHANGESTANDARD" },
+  });
+
+  it("renders every stack in stacks/, each plan the same as that stack's own plan", () => {
+    const result = runCli(["plan", "--all", "--json"]);
+    assert.equal(result.code, 0, result.stderr);
+    const { stacks } = JSON.parse(result.stdout) as { stacks: Plan[] };
+    const files = readdirSync(path.join(REPO_ROOT, "stacks")).filter((name) => /^Pulumi\..+\.yaml$/.test(name));
+    assert.deepEqual(stacks.map((plan) => `Pulumi.${plan.stack}.yaml`), files.sort());
+    for (const plan of stacks) assert.deepEqual(plan, JSON.parse(runCli(["plan", "--stack", plan.stack, "--json"]).stdout));
+  });
+
+  it("plans each stack of a folder as its own tenant, in stack order", () => {
+    const dir = stackFolder({ fabrikam: tenant(2, "fabrikam.com"), contoso: tenant(3, "contoso.com") });
+    const result = runCli(["plan", "--all", "--stacks-dir", dir, "--json"]);
+    assert.equal(result.code, 0, result.stderr);
+    const { stacks } = JSON.parse(result.stdout) as { stacks: Plan[] };
+    assert.deepEqual(stacks.map((plan) => plan.stack), ["contoso", "fabrikam"]);
+    for (const [plan, domain] of [[stacks[0]!, "contoso.com"], [stacks[1]!, "fabrikam.com"]] as const) {
+      const cname = plan.steps.find((step) => step.newState.inputs.name === `autodiscover.${domain}`);
+      assert.ok(cname, `${plan.stack} declares autodiscover.${domain}`);
+      assert.match(cname.urn, new RegExp(`^urn:pulumi:${plan.stack}::`));
+    }
+    assert.ok(!result.stdout.includes("token-ciphertext"));
+    const table = runCli(["plan", "--all", "--stacks-dir", dir]);
+    assert.match(table.stdout, /Plan for stack `contoso`[\s\S]*Plan for stack `fabrikam`/);
+  });
+
+  it("exits 2 when any stack is invalid, naming each stack file and key, and plans none", () => {
+    const dir = stackFolder({
+      good: tenant(2, "fabrikam.com"),
+      bad: { ...tenant(3, "contoso.com"), "azuread:tenantId": "not-a-guid", "retain-m365:directorySync": { outputDir: "relative/" } },
+    });
+    writeFileSync(path.join(dir, "Pulumi.garbled.yaml"), "config:\n  retain-m365:domains: [\n");
+    const result = runCli(["plan", "--all", "--stacks-dir", dir, "--json"]);
+    assert.equal(result.code, 2);
+    assert.equal(result.stdout, "");
+    const bad = path.join(dir, "Pulumi.bad.yaml");
+    assert.ok(result.stderr.includes(`  - ${bad}: azuread:tenantId: `), result.stderr);
+    assert.ok(result.stderr.includes(`  - ${bad}: retain-m365:directorySync.outputDir: `), result.stderr);
+    assert.match(result.stderr, new RegExp(`  - ${path.join(dir, "Pulumi.garbled.yaml").replace(/\./g, "\\.")}: line \\d+`));
+    assert.ok(!result.stderr.includes("Pulumi.good.yaml"));
+    noStackTrace(result);
+  });
+
+  it("exits 2 for a folder without stack files, and with --stack or --config-file", () => {
+    const empty = path.join(tmp, "no-stacks");
+    mkdirSync(empty, { recursive: true });
+    const none = runCli(["plan", "--all", "--stacks-dir", empty]);
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /no stack files \(Pulumi\.<stack>\.yaml\) in .*no-stacks/);
+    assert.equal(runCli(["plan", "--all", "--stack", "example"]).code, 2);
+    assert.equal(runCli(["plan", "--all", "--config-file", exampleFile]).code, 2);
+  });
+});
+
+describe("plan: usage", () => {
+  it("documents its options with --help and exits 0", () => {
+    const result = runCli(["plan", "--help"]);
+    assert.equal(result.code, 0);
+    for (const option of ["--stack <name>", "--config-file <path>", "--all", "--json", "--stacks-dir <dir>"]) {
+      assert.ok(result.stdout.includes(option), `--help lacks ${option}`);
+    }
+  });
+
+  it("exits 2 when neither --stack nor --config-file is given, or both are", () => {
+    assert.equal(runCli(["plan"]).code, 2);
+    const both = runCli(["plan", "--stack", "example", "--config-file", exampleFile]);
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /cannot be used with/);
+  });
+
+  it("exits 2 on an unknown option", () => {
+    const result = runCli(["plan", "--stack", "example", "--jsn"]);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /unknown option '--jsn'/);
+  });
+});

@@ -1,0 +1,125 @@
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { after, before, describe, it } from "node:test";
+import { XMLParser, XMLValidator } from "fast-xml-parser";
+import { runCli } from "../support/cli";
+import { directoryRoutes, directoryTenant } from "../../emulators/directory";
+import { startGraphEmulator, type GraphEmulator } from "../../emulators/graph";
+import { testTls } from "../../emulators/tls";
+
+const TENANT = "00000000-0000-4000-8000-0000000000aa";
+const APP = "00000000-0000-4000-8000-0000000000bb";
+const SECRET = "scheduled-secret-value";
+const ids = ["--tenant-id", TENANT, "--client-id", APP];
+
+/** Splits an ExecStart= line as systemd does for what this generator writes: words, double quotes, backslash escapes. */
+function execStartWords(line: string): string[] {
+  const words: string[] = [];
+  const pattern = /"((?:[^"\\]|\\.)*)"|(\S+)/g;
+  for (let match = pattern.exec(line); match; match = pattern.exec(line)) {
+    words.push(match[1] !== undefined ? match[1].replace(/\\(.)/g, "$1") : (match[2] as string));
+  }
+  return words;
+}
+
+describe("schedule --systemd", () => {
+  const unitDir = mkdtempSync(path.join(tmpdir(), "retain-units-"));
+  const out = path.join(mkdtempSync(path.join(tmpdir(), "retain cfg ")), "100% cfg");
+  let service: string;
+  let timer: string;
+
+  before(() => {
+    const result = runCli(["schedule", "--systemd", ...ids, "--out", out, "--at", "03:15", "--write-to", unitDir]);
+    assert.equal(result.code, 0, result.stderr);
+    service = readFileSync(path.join(unitDir, "retain-m365-sync.service"), "utf8");
+    timer = readFileSync(path.join(unitDir, "retain-m365-sync.timer"), "utf8");
+  });
+
+  it("writes a service and a timer that systemd-analyze verify accepts without a single remark", async () => {
+    const verify = await promisify(execFile)("systemd-analyze", ["verify", path.join(unitDir, "retain-m365-sync.service"), path.join(unitDir, "retain-m365-sync.timer")], { encoding: "utf8" });
+    assert.equal(verify.stdout + verify.stderr, "");
+  });
+
+  it("runs nightly at the given time with a random delay, catching up after downtime", () => {
+    assert.match(timer, /^OnCalendar=\*-\*-\* 03:15:00$/m);
+    assert.match(timer, /^RandomizedDelaySec=30min$/m);
+    assert.match(timer, /^Persistent=true$/m);
+    assert.match(timer, /^Unit=retain-m365-sync\.service$/m);
+  });
+
+  it("is hardened: its own user, a read-only system, writes only to the output folder, secret from a credential file", () => {
+    assert.match(service, /^User=retain$/m);
+    assert.match(service, /^ProtectSystem=strict$/m);
+    assert.match(service, /^NoNewPrivileges=yes$/m);
+    assert.match(service, /^ReadWritePaths="[^"]*100%% cfg"$/m);
+    assert.match(service, /^LoadCredential=client-secret:\/etc\/retain-m365\/client-secret$/m);
+    assert.match(service, /--client-secret-file %d\/client-secret$/m);
+    assert.ok(!service.includes(SECRET));
+  });
+
+  describe("the generated command, run as systemd would run it", () => {
+    let emulator: GraphEmulator;
+    before(async () => {
+      const tenant = directoryTenant({
+        users: [{ id: "u-1", displayName: "Ann", mail: "ann@contoso.com", mailNickname: "ann", userPrincipalName: "ann@contoso.com", proxyAddresses: ["SMTP:ann@contoso.com"], userType: "Member", accountEnabled: true }],
+      });
+      emulator = await startGraphEmulator({ token: "t", clients: { [APP]: SECRET }, routes: [(request, e) => directoryRoutes(tenant)(request, e)] });
+    });
+    after(() => emulator.close());
+
+    it("signs in with the secret from the credentials directory and writes the CSVs", async () => {
+      const credentials = mkdtempSync(path.join(tmpdir(), "retain-credentials-"));
+      writeFileSync(path.join(credentials, "client-secret"), `${SECRET}\n`, { mode: 0o400 });
+      const line = /^ExecStart=(.*)$/m.exec(service)?.[1] ?? "";
+      const [command, ...args] = execStartWords(line).map((word) => word.replace(/%d/g, credentials).replace(/%%/g, "%"));
+      const run = await promisify(execFile)(command as string, [...args, "--graph-endpoint", emulator.url, "--authority-host", emulator.url], {
+        env: { PATH: process.env.PATH, NODE_EXTRA_CA_CERTS: testTls().caFile },
+        encoding: "utf8",
+      });
+      assert.match(run.stdout, /^synced 1 users and 0 groups/);
+      assert.match(readFileSync(path.join(out, "exchangeuser.csv"), "utf8"), /"ann@contoso.com"/);
+    });
+  });
+});
+
+describe("schedule --windows", () => {
+  it("prints well-formed Task Scheduler XML with the sync command and a daily trigger", () => {
+    const result = runCli(["schedule", "--windows", ...ids, "--at", "01:05", "--random-delay", "45"]);
+    assert.equal(result.code, 0, result.stderr);
+    const text = result.stdout.replace(/^# ---- retain-m365-sync\.xml ----\n/, "");
+    assert.equal(XMLValidator.validate(text), true);
+    const task = (new XMLParser().parse(text) as { Task: Record<string, Record<string, unknown>> }).Task;
+    const trigger = (task.Triggers as { CalendarTrigger: Record<string, unknown> }).CalendarTrigger;
+    assert.equal(trigger.StartBoundary, "2026-01-01T01:05:00");
+    assert.equal(trigger.RandomDelay, "PT45M");
+    assert.deepEqual(trigger.ScheduleByDay, { DaysInterval: 1 });
+    const exec = (task.Actions as { Exec: { Command: string; Arguments: string } }).Exec;
+    assert.equal(exec.Command, "C:\\Program Files\\nodejs\\node.exe");
+    assert.equal(
+      exec.Arguments,
+      `"C:\\Program Files\\retain-m365\\bin\\retain-m365.js" sync --tenant-id ${TENANT} --client-id ${APP} --out "C:\\Program Files\\Beginfinite\\Retain\\RetainServer\\WEB-INF\\cfg" --client-secret-file C:\\ProgramData\\retain-m365\\client-secret`,
+    );
+    assert.equal((task.Settings as Record<string, unknown>).MultipleInstancesPolicy, "IgnoreNew");
+  });
+});
+
+describe("schedule: input", () => {
+  it("exits 2 without --systemd or --windows, with both, or with a bad time", () => {
+    assert.match(runCli(["schedule", ...ids]).stderr, /schedule needs --systemd or --windows/);
+    assert.equal(runCli(["schedule", "--systemd", "--windows", ...ids]).code, 2);
+    const bad = runCli(["schedule", "--systemd", ...ids, "--at", "25:00"]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--at must be a time as HH:MM \(got "25:00"\)/);
+  });
+
+  it("documents its options", () => {
+    const help = runCli(["schedule", "--help"]);
+    for (const option of ["--systemd", "--windows", "--stack", "--tenant-id", "--client-id", "--out", "--at", "--random-delay", "--user", "--secret-file", "--certificate", "--write-to"]) {
+      assert.ok(help.stdout.includes(option), `--help lacks ${option}`);
+    }
+  });
+});

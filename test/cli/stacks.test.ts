@@ -1,0 +1,73 @@
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { before, describe, it } from "node:test";
+import { stacksTouchedBy } from "../../cli/changed-stacks";
+import { runCli } from "../support/cli";
+
+describe("which stacks a change touches", () => {
+  const stacks = ["contoso", "fabrikam"];
+  it("a changed stack file is that stack only", () => {
+    assert.deepEqual(stacksTouchedBy(["stacks/Pulumi.fabrikam.yaml"], "stacks", stacks), ["fabrikam"]);
+  });
+  it("a change to the program is every stack", () => {
+    for (const file of ["components/dns.ts", "program/program.ts", "package-lock.json", "Pulumi.yaml", "policy/policies.ts", "index.ts"]) {
+      assert.deepEqual(stacksTouchedBy(["stacks/Pulumi.contoso.yaml", file], "stacks", stacks), stacks, file);
+    }
+  });
+  it("docs, tests, benchmarks and CI definitions touch no stack; nor does a deleted or unknown stack file", () => {
+    assert.deepEqual(stacksTouchedBy(["README.md", "docs/runbook.md", "test/sync.test.ts", "bench/run.ts", ".github/workflows/ci.yml", "stacks/Pulumi.gone.yaml"], "stacks", stacks), []);
+  });
+});
+
+describe("retain-m365 stacks", () => {
+  let repo: string;
+  const git = (...args: string[]) => execFileSync("git", args, { cwd: repo, encoding: "utf8", env: { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@example.com", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@example.com" } });
+  const write = (file: string, text: string) => {
+    mkdirSync(path.dirname(path.join(repo, file)), { recursive: true });
+    writeFileSync(path.join(repo, file), text);
+  };
+  const stacksOf = (...args: string[]) => {
+    const result = runCli(["stacks", "--json", ...args], { cwd: repo });
+    assert.equal(result.code, 0, result.stderr);
+    return JSON.parse(result.stdout) as string[];
+  };
+
+  before(() => {
+    repo = mkdtempSync(path.join(tmpdir(), "retain-stacks-"));
+    git("init", "-q", "-b", "main");
+    for (const stack of ["contoso", "fabrikam", "northwind"]) write(`stacks/Pulumi.${stack}.yaml`, "config: {}\n");
+    write("components/dns.ts", "export {};\n");
+    git("add", "-A");
+    git("commit", "-qm", "base");
+  });
+
+  it("lists every stack without --changed-since, as lines or JSON", () => {
+    assert.deepEqual(stacksOf(), ["contoso", "fabrikam", "northwind"]);
+    assert.equal(runCli(["stacks"], { cwd: repo }).stdout, "contoso\nfabrikam\nnorthwind\n");
+  });
+
+  it("on a branch: the stacks whose files changed since the base; every stack once the program changes", () => {
+    git("checkout", "-qb", "change");
+    write("stacks/Pulumi.fabrikam.yaml", "config: { retain-m365:passwordRotation: '2027-01' }\n");
+    write("README.md", "docs\n");
+    git("commit", "-qam", "rotate fabrikam");
+    assert.deepEqual(stacksOf("--changed-since", "main"), ["fabrikam"]);
+    write("components/dns.ts", "export const x = 1;\n");
+    git("commit", "-qam", "change the program");
+    assert.deepEqual(stacksOf("--changed-since", "main"), ["contoso", "fabrikam", "northwind"]);
+    git("checkout", "-q", "main");
+  });
+
+  it("every stack after a push with no previous commit (GitHub's all-zero `before`)", () => {
+    assert.deepEqual(stacksOf("--changed-since", "0".repeat(40)), ["contoso", "fabrikam", "northwind"]);
+  });
+
+  it("exits 2 naming the git problem for an unknown commit", () => {
+    const result = runCli(["stacks", "--changed-since", "no-such-ref"], { cwd: repo });
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /git diff .*no-such-ref\.\.\.HEAD failed/);
+  });
+});

@@ -1,0 +1,184 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { checkDomainDnsArgs, type DomainDns } from "../../components/dns/domain-dns";
+import { microsoft365RecordSpecs, txtContent } from "../../components/dns/records";
+import type { RetainTenant } from "../../program/tenant";
+import { validateConfig } from "../../config/validate";
+import { parseServiceConfigurationRecords } from "../../m365/service-records";
+import { startMockRuntime, type MockRuntime } from "../../program/mock-runtime";
+import { toRaw, validRawValues } from "../support/configs";
+import { childrenOf as children, resourceNamed } from "../support/resources";
+import { fakeCall, fakeOutputs } from "../support/fake-tenant";
+
+const DNS_RECORD = "cloudflare:index/dnsRecord:DnsRecord";
+const graphAnswer = JSON.parse(
+  readFileSync(path.join(__dirname, "..", "fixtures", "service-configuration-records.json"), "utf8"),
+) as { value: unknown[] };
+const cannedRecords = () => parseServiceConfigurationRecords("example.com", graphAnswer.value);
+
+let runtime: MockRuntime;
+// Mocks first, then the program's modules (Pulumi's unit-testing pattern).
+let components: { DomainDns: typeof DomainDns; RetainTenant: typeof RetainTenant };
+
+before(async () => {
+  runtime = await startMockRuntime({ project: "retain-m365", stack: "test", preview: false, outputs: fakeOutputs, call: fakeCall });
+  components = {
+    DomainDns: (await import("../../components/dns/domain-dns")).DomainDns,
+    RetainTenant: (await import("../../program/tenant")).RetainTenant,
+  };
+});
+after(() => runtime.stop());
+
+const byName = (name: string) => resourceNamed(runtime.resources, name);
+const childrenOf = (urn: string) => children(runtime.resources, urn);
+
+describe("DomainDns: the autodiscover records", () => {
+  it("declares a DNS-only CNAME and SRV with fully-qualified names, parented to the component", async () => {
+    new components.DomainDns("plain", { domain: "contoso.com", zoneId: "0123456789abcdef0123456789abcdef" });
+    await runtime.settle();
+    const component = byName("plain");
+    assert.equal(component.type, "retain-m365:dns:DomainDns");
+    const children = childrenOf(component.urn);
+    assert.deepEqual(children.map((c) => c.name).sort(), ["plain-autodiscover-cname", "plain-autodiscover-srv"]);
+    assert.ok(children.every((c) => c.type === DNS_RECORD && c.custom));
+
+    const cname = byName("plain-autodiscover-cname").inputs;
+    assert.equal(cname.zoneId, "0123456789abcdef0123456789abcdef");
+    assert.equal(cname.name, "autodiscover.contoso.com");
+    assert.equal(cname.type, "CNAME");
+    assert.equal(cname.content, "autodiscover.outlook.com");
+    assert.equal(cname.proxied, false);
+    assert.equal(cname.ttl, 3600);
+
+    const srv = byName("plain-autodiscover-srv").inputs;
+    assert.equal(srv.name, "_autodiscover._tcp.contoso.com");
+    assert.equal(srv.type, "SRV");
+    assert.deepEqual(srv.data, { priority: 0, weight: 0, port: 443, target: "autodiscover.outlook.com" });
+    assert.equal(srv.priority, 0);
+    assert.equal(srv.proxied, false);
+    assert.equal(srv.ttl, 3600);
+    assert.equal(srv.content, undefined);
+  });
+
+  it("refuses arguments that would produce broken records", () => {
+    assert.deepEqual(checkDomainDnsArgs({ domain: "example.com", zoneId: "0123456789abcdef0123456789abcdef" }), []);
+    const problems = checkDomainDnsArgs({ domain: "Example.com", zoneId: "xyz" });
+    assert.equal(problems.length, 2);
+    assert.throws(() => new components.DomainDns("broken", { domain: "example.com", zoneId: "xyz" }), /DomainDns broken: zoneId of example\.com/);
+  });
+});
+
+describe("DomainDns: Microsoft's record set from serviceConfigurationRecords", () => {
+  before(async () => {
+    new components.DomainDns("m365", {
+      domain: "example.com",
+      zoneId: "0123456789abcdef0123456789abcdef",
+      microsoft365Records: cannedRecords(),
+    });
+    await runtime.settle();
+  });
+
+  it("declares one record per Graph record, the autodiscover CNAME only once", () => {
+    const children = childrenOf(byName("m365").urn);
+    assert.deepEqual(children.map((c) => c.name).sort(), [
+      "m365-autodiscover-cname",
+      "m365-autodiscover-srv",
+      "m365-m365-cname-enterpriseenrollment",
+      "m365-m365-cname-enterpriseregistration",
+      "m365-m365-cname-lyncdiscover",
+      "m365-m365-cname-sip",
+      "m365-m365-mx",
+      "m365-m365-srv-_sip._tls",
+      "m365-m365-srv-_sipfederationtls._tcp",
+      "m365-m365-txt",
+    ]);
+    const autodiscover = children.filter((c) => c.inputs.name === "autodiscover.example.com");
+    assert.equal(autodiscover.length, 1);
+    assert.ok(children.every((c) => c.inputs.proxied === false && c.inputs.ttl === 3600));
+  });
+
+  it("takes the MX target from Graph as given (new mx.microsoft form)", () => {
+    const mx = byName("m365-m365-mx").inputs;
+    assert.equal(mx.type, "MX");
+    assert.equal(mx.name, "example.com");
+    assert.equal(mx.content, "example-com.r-v1.mx.microsoft");
+    assert.equal(mx.priority, 0);
+  });
+
+  it("declares SPF as a TXT record on the domain itself", () => {
+    const txt = byName("m365-m365-txt").inputs;
+    assert.equal(txt.type, "TXT");
+    assert.equal(txt.name, "example.com");
+    assert.equal(txt.content, "v=spf1 include:spf.protection.outlook.com -all");
+  });
+
+  it("builds SRV names from service, protocol and label, with Graph's priority, weight and port", () => {
+    const sip = byName("m365-m365-srv-_sip._tls").inputs;
+    assert.equal(sip.name, "_sip._tls.example.com");
+    assert.equal(sip.type, "SRV");
+    assert.equal(sip.priority, 100);
+    assert.deepEqual(sip.data, { priority: 100, weight: 1, port: 443, target: "sipdir.online.lync.com" });
+    const federation = byName("m365-m365-srv-_sipfederationtls._tcp").inputs;
+    assert.equal(federation.name, "_sipfederationtls._tcp.example.com");
+    assert.deepEqual(federation.data, { priority: 100, weight: 1, port: 5061, target: "sipfed.online.lync.com" });
+  });
+
+  it("points the Teams and Intune CNAMEs where Graph says", () => {
+    assert.equal(byName("m365-m365-cname-sip").inputs.content, "sipdir.online.lync.com");
+    assert.equal(byName("m365-m365-cname-lyncdiscover").inputs.content, "webdir.online.lync.com");
+    assert.equal(byName("m365-m365-cname-enterpriseregistration").inputs.content, "enterpriseregistration.windows.net");
+    assert.equal(byName("m365-m365-cname-enterpriseenrollment").inputs.content, "enterpriseenrollment.manage.microsoft.com");
+  });
+});
+
+describe("RetainTenant", () => {
+  it("owns one DomainDns per configured domain, Microsoft's set only where asked", async () => {
+    const result = validateConfig(toRaw(validRawValues()));
+    assert.ok(result.ok);
+    new components.RetainTenant("tenant", { config: result.config, microsoft365Records: { "example.com": cannedRecords() } });
+    await runtime.settle();
+    const tenant = byName("tenant");
+    assert.equal(tenant.type, "retain-m365:tenant:RetainTenant");
+    const dns = childrenOf(tenant.urn).filter((c) => c.type === "retain-m365:dns:DomainDns");
+    assert.deepEqual(dns.map((d) => d.name).sort(), ["tenant-dns-example.com", "tenant-dns-example.net"]);
+    assert.equal(childrenOf(byName("tenant-dns-example.com").urn).length, 10);
+    assert.deepEqual(childrenOf(byName("tenant-dns-example.net").urn).map((r) => r.inputs.name).sort(), [
+      "_autodiscover._tcp.example.net",
+      "autodiscover.example.net",
+    ]);
+  });
+
+  it("fails clearly when a domain wants Microsoft's records but none were read", () => {
+    const result = validateConfig(toRaw(validRawValues()));
+    assert.ok(result.ok);
+    assert.throws(
+      () => new components.RetainTenant("unread", { config: result.config, microsoft365Records: {} }),
+      /microsoft365Records is on for example\.com but no record set was read/,
+    );
+  });
+});
+
+describe("record mapping (pure)", () => {
+  it("splits TXT values longer than 255 characters into quoted strings", () => {
+    assert.equal(txtContent("short"), "short");
+    const long = "a".repeat(300);
+    assert.equal(txtContent(long), `"${"a".repeat(255)}" "${"a".repeat(45)}"`);
+  });
+
+  it("refuses a Graph record outside the domain", () => {
+    const records = parseServiceConfigurationRecords("example.com", [
+      { recordType: "CName", label: "sip.example.org", canonicalName: "sipdir.online.lync.com", ttl: 3600 },
+    ]);
+    assert.throws(() => microsoft365RecordSpecs("example.com", records), /CName record sip\.example\.org is not inside the domain example\.com/);
+  });
+
+  it("names a malformed Graph record and skips record types it does not manage", () => {
+    assert.deepEqual(parseServiceConfigurationRecords("example.com", [{ recordType: "Ptr", label: "x" }]), []);
+    assert.throws(
+      () => parseServiceConfigurationRecords("example.com", [{ recordType: "Mx", label: "example.com", preference: 0 }]),
+      /malformed Mx record for example\.com \(item 0, field mailExchange/,
+    );
+  });
+});

@@ -1,0 +1,186 @@
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { before, describe, it } from "node:test";
+import { parse, stringify } from "yaml";
+import { checkRetainAccountsArgs, type RetainAccounts } from "../../components/identity/accounts";
+import { checkRetainApplicationArgs, GRAPH_APP_ROLES, MICROSOFT_GRAPH_APP_ID, type RetainApplication } from "../../components/identity/application";
+import { isSecretValue, startMockRuntime, type MockRuntime } from "../../program/mock-runtime";
+import { resourceNamed } from "../support/resources";
+import { REPO_ROOT } from "../support/cli";
+import { fakeCall, fakeOutputs, GRAPH_SP_OBJECT_ID } from "../support/fake-tenant";
+
+let runtime: MockRuntime;
+let Accounts: typeof RetainAccounts;
+let Application: typeof RetainApplication;
+
+before(async () => {
+  runtime = await startMockRuntime({ project: "retain-m365", stack: "test", preview: false, outputs: fakeOutputs, call: fakeCall });
+  Accounts = (await import("../../components/identity/accounts")).RetainAccounts;
+  Application = (await import("../../components/identity/application")).RetainApplication;
+});
+
+const byName = (name: string) => resourceNamed(runtime.resources, name);
+const accountsArgs = {
+  tenantId: "00000000-0000-4000-8000-000000000001",
+  admin: { userPrincipalName: "retain-sync@example.com", displayName: "Retain Directory Sync", directoryRole: "Directory Readers" as const },
+  worker: { userPrincipalName: "RetainWorker@example.com", displayName: "RetainWorker", usageLocation: "DE", licenseSku: "EXCHANGESTANDARD" },
+  passwordRotation: "2026-11",
+};
+
+describe("RetainAccounts", () => {
+  before(async () => {
+    new Accounts("acc", accountsArgs);
+    await runtime.settle();
+  });
+
+  it("declares both users, their passwords, the admin's role and the worker's licence as its children", () => {
+    const component = byName("acc");
+    assert.equal(component.type, "retain-m365:identity:RetainAccounts");
+    const children = runtime.resources.filter((r) => r.parent === component.urn);
+    assert.deepEqual(children.map((c) => `${c.type} ${c.name}`).sort(), [
+      "azuread:index/directoryRoleAssignment:DirectoryRoleAssignment acc-admin-role",
+      "azuread:index/user:User acc-admin",
+      "azuread:index/user:User acc-worker",
+      "pulumi-nodejs:dynamic/identity:MailboxLicense acc-worker-license",
+      "random:index/randomPassword:RandomPassword acc-admin-password",
+      "random:index/randomPassword:RandomPassword acc-worker-password",
+    ]);
+  });
+
+  it("gives both users a generated secret password that never expires and needs no change at first sign-in", () => {
+    for (const role of ["admin", "worker"]) {
+      const user = byName(`acc-${role}`);
+      assert.equal(user.inputs.disablePasswordExpiration, true);
+      assert.equal(user.inputs.forcePasswordChange, false);
+      assert.equal(user.protect, true, "users are protected by default");
+      const password = user.inputs.password;
+      assert.ok(isSecretValue(password), "the password must reach the engine as a secret");
+      const generated = fakeOutputs({ type: "random:index/randomPassword:RandomPassword", name: `acc-${role}-password`, inputs: byName(`acc-${role}-password`).inputs, custom: true });
+      assert.equal(password.value, generated.result);
+      const spec = byName(`acc-${role}-password`).inputs;
+      assert.equal(spec.length, 32);
+      assert.deepEqual(spec.keepers, { rotation: "2026-11" });
+    }
+    const worker = byName("acc-worker").inputs;
+    assert.equal(worker.userPrincipalName, "RetainWorker@example.com");
+    assert.equal(worker.displayName, "RetainWorker");
+    assert.equal(worker.mailNickname, "RetainWorker");
+    assert.equal(worker.usageLocation, "DE");
+  });
+
+  it("assigns the admin the configured read-only role by template id", () => {
+    const role = byName("acc-admin-role").inputs;
+    assert.equal(role.roleId, "88d8e3e3-8f55-4a1e-953a-9b9898b8876b");
+    assert.equal(role.principalObjectId, "acc-admin-object-id");
+  });
+
+  it("licenses the worker by SKU part number", () => {
+    const licence = byName("acc-worker-license").inputs;
+    assert.deepEqual(
+      { userId: licence.userId, skuPartNumber: licence.skuPartNumber, tenantId: licence.tenantId, graphEndpoint: licence.graphEndpoint },
+      { userId: "acc-worker-object-id", skuPartNumber: "EXCHANGESTANDARD", tenantId: accountsArgs.tenantId, graphEndpoint: "https://graph.microsoft.com" },
+    );
+  });
+
+  it("can leave users unprotected when asked", async () => {
+    new Accounts("loose", { ...accountsArgs, protect: false });
+    await runtime.settle();
+    assert.equal(byName("loose-admin").protect, false);
+  });
+
+  it("checks its arguments without the runtime", () => {
+    assert.deepEqual(checkRetainAccountsArgs(accountsArgs), []);
+    const same = { ...accountsArgs, worker: { ...accountsArgs.worker, userPrincipalName: "RETAIN-SYNC@example.com" } };
+    assert.deepEqual(checkRetainAccountsArgs(same), ["the admin and the worker must be different users"]);
+  });
+});
+
+describe("RetainApplication", () => {
+  before(async () => {
+    new Application("app", { displayName: "Retain Archiving", credential: { type: "secret", lifetimeDays: 90 }, credentialRotation: "r1" });
+    await runtime.settle();
+  });
+
+  it("registers the app with the two Graph application permissions", () => {
+    const registration = byName("app-registration").inputs;
+    assert.equal(registration.displayName, "Retain Archiving");
+    assert.equal(registration.signInAudience, "AzureADMyOrg");
+    assert.deepEqual(registration.requiredResourceAccesses, [
+      {
+        resourceAppId: MICROSOFT_GRAPH_APP_ID,
+        resourceAccesses: [
+          { id: "df021288-bdef-4463-88db-98f22de89214", type: "Role" },
+          { id: "98830695-27a2-44f7-8c18-0c3ebc9698f6", type: "Role" },
+        ],
+      },
+    ]);
+    assert.equal(byName("app-service-principal").inputs.clientId, "app-registration-client-id");
+  });
+
+  it("grants admin consent as app role assignments on Microsoft Graph's service principal", () => {
+    for (const [permission, id] of Object.entries(GRAPH_APP_ROLES)) {
+      const assignment = byName(`app-graph-${permission}`).inputs;
+      assert.equal(assignment.appRoleId, id);
+      assert.equal(assignment.principalObjectId, "app-service-principal-object-id");
+      assert.equal(assignment.resourceObjectId, GRAPH_SP_OBJECT_ID);
+    }
+    assert.equal(runtime.resources.filter((r) => r.type === "azuread:index/appRoleAssignment:AppRoleAssignment" && r.name.startsWith("app-")).length, 2);
+  });
+
+  it("creates a client secret with the configured lifetime, rotated by its own key", () => {
+    const secret = byName("app-secret").inputs;
+    assert.equal(secret.endDateRelative, "2160h");
+    assert.deepEqual(secret.rotateWhenChanged, { rotation: "r1" });
+  });
+
+  it("uses a certificate instead of a secret when configured", async () => {
+    const certificate = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+    new Application("certapp", { displayName: "Retain", credential: { type: "certificate", certificate }, credentialRotation: "r1" });
+    await runtime.settle();
+    const value = byName("certapp-certificate").inputs.value;
+    assert.ok(isSecretValue(value), "the azuread SDK sends the certificate value as a secret");
+    assert.equal(value.value, certificate);
+    assert.ok(!runtime.resources.some((r) => r.name === "certapp-secret"));
+  });
+
+  it("checks its arguments without the runtime", () => {
+    assert.deepEqual(checkRetainApplicationArgs({ displayName: "x", credential: { type: "secret", lifetimeDays: 900 }, credentialRotation: "r" }), [
+      "a secret's lifetimeDays must be 1 to 730",
+    ]);
+  });
+});
+
+describe("password rotation (whole program, mock runtime)", () => {
+  type Run = { name: string; type: string; inputs: Record<string, unknown> }[];
+  const runWith = (rotation: string): Run => {
+    const config = parse(readFileSync(path.join(REPO_ROOT, "stacks", "Pulumi.example.yaml"), "utf8")) as { config: Record<string, unknown> };
+    config.config["retain-m365:passwordRotation"] = rotation;
+    const file = path.join(mkdtempSync(path.join(tmpdir(), "retain-rotation-")), "Pulumi.rotation.yaml");
+    writeFileSync(file, stringify(config));
+    const out = execFileSync(process.execPath, ["--import", "tsx", path.join(__dirname, "..", "support", "run-program.ts"), file], { encoding: "utf8" });
+    return JSON.parse(out) as Run;
+  };
+
+  it("changing passwordRotation changes the passwords and nothing else", () => {
+    const before = runWith("2026-11");
+    const after = runWith("2027-05");
+    assert.deepEqual(after.map((r) => r.name).sort(), before.map((r) => r.name).sort(), "the same resources are declared");
+    const changed = new Map<string, string[]>();
+    for (const old of before) {
+      const now = after.find((r) => r.name === old.name)!;
+      const keys = [...new Set([...Object.keys(old.inputs), ...Object.keys(now.inputs)])].filter(
+        (k) => JSON.stringify(old.inputs[k]) !== JSON.stringify(now.inputs[k]),
+      );
+      if (keys.length > 0) changed.set(`${old.type} ${old.name}`, keys.sort());
+    }
+    assert.deepEqual(Object.fromEntries(changed), {
+      "random:index/randomPassword:RandomPassword run-accounts-admin-password": ["keepers"],
+      "random:index/randomPassword:RandomPassword run-accounts-worker-password": ["keepers"],
+      "azuread:index/user:User run-accounts-admin": ["password"],
+      "azuread:index/user:User run-accounts-worker": ["password"],
+    });
+  });
+});

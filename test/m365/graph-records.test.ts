@@ -1,0 +1,80 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { TokenCredential } from "@azure/identity";
+import { ExitCode, UserFacingError } from "../../core/errors";
+import { createGraphClient } from "../../m365/graph-client";
+import { GraphServiceConfigurationRecordSource } from "../../m365/graph-records";
+import { graphError, pagedCollection, startGraphEmulator, type GraphEmulator } from "../../emulators/graph";
+import { trustTestCa } from "../../emulators/tls";
+
+const TOKEN = "test-token-for-loopback-graph";
+const records = (
+  JSON.parse(readFileSync(path.join(__dirname, "..", "fixtures", "service-configuration-records.json"), "utf8")) as { value: unknown[] }
+).value;
+const staticToken = (token: string): TokenCredential => ({
+  getToken: () => Promise.resolve({ token, expiresOnTimestamp: Date.now() + 3_600_000 }),
+});
+
+let graph: GraphEmulator;
+before(async () => {
+  trustTestCa();
+  graph = await startGraphEmulator({
+    token: TOKEN,
+    routes: [
+      (request, emulator) => {
+        const match = /^\/domains\/([^/]+)\/serviceConfigurationRecords$/.exec(request.path);
+        if (!match || decodeURIComponent(match[1]!) !== "example.com") return undefined;
+        return pagedCollection(emulator, request.path, request.query, records, 4);
+      },
+    ],
+  });
+});
+after(() => graph.close());
+
+const source = (token = TOKEN) => new GraphServiceConfigurationRecordSource(createGraphClient({ credential: staticToken(token), endpoint: graph.url }));
+
+describe("reading Microsoft's DNS records from Graph (loopback HTTPS)", () => {
+  it("follows @odata.nextLink across pages and returns every record", async () => {
+    const before = graph.requests.length;
+    const result = await source().recordsFor("example.com");
+    assert.equal(graph.requests.length - before, 3, "9 records in pages of 4");
+    assert.equal(result.length, 9);
+    const mx = result.find((r) => r.recordType === "Mx");
+    assert.deepEqual(mx && { target: mx.mailExchange, preference: mx.preference }, { target: "example-com.r-v1.mx.microsoft", preference: 0 });
+    const srv = result.filter((r) => r.recordType === "Srv").map((r) => `${r.service}.${r.protocol} ${String(r.port)}`);
+    assert.deepEqual(srv, ["_sip._tls 443", "_sipfederationtls._tcp 5061"]);
+  });
+
+  it("retries a throttled request after Retry-After", async () => {
+    graph.injected.push({ ...graphError(429, "TooManyRequests", "Too many requests."), headers: { "retry-after": "1" } });
+    const result = await source().recordsFor("example.com");
+    assert.equal(result.length, 9);
+  });
+
+  it("turns a rejected token into an authentication failure (exit 3) without echoing the token", async () => {
+    const error = await source("wrong-token-value").recordsFor("example.com").then(
+      () => assert.fail("expected a failure"),
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof UserFacingError);
+    assert.equal(error.exitCode, ExitCode.auth);
+    assert.match(error.message, /reading Microsoft's DNS records for example\.com from Graph was refused/);
+    assert.ok(!error.message.includes("wrong-token-value"));
+  });
+
+  it("names a domain the tenant does not have (exit 2)", async () => {
+    const error = await source().recordsFor("example.org").then(
+      () => assert.fail("expected a failure"),
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof UserFacingError);
+    assert.equal(error.exitCode, ExitCode.invalidInput);
+    assert.match(error.message, /example\.org.*not found/);
+  });
+
+  it("refuses a plain-http Graph endpoint, which would not carry the token", () => {
+    assert.throws(() => createGraphClient({ credential: staticToken(TOKEN), endpoint: "http://127.0.0.1:1" }), /must be an https:\/\/ URL/);
+  });
+});

@@ -1,0 +1,117 @@
+import assert from "node:assert/strict";
+import { readdirSync } from "node:fs";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { UserFacingError } from "../../core/errors";
+import { MINIMUM_PULUMI_CLI, PulumiCliTooOldError, requirePulumiCli } from "../../program/pulumi-cli";
+import { rejection } from "../support/deployer";
+import { REPO_ROOT, runCli, runCliAsync, type CliResult } from "../support/cli";
+import { startEngineStandIn, type EngineStandIn } from "../../emulators/pulumi-engine";
+
+const needs = (answer: string) =>
+  "this program needs Pulumi CLI 3.182.0 or later, because it runs the first directory sync from a resource hook, " +
+  `and the Pulumi CLI running it refused: ${answer}; get a newer one from https://www.pulumi.com/docs/install/`;
+const TOO_OLD = needs('Pulumi CLI version 3.181.0 does not satisfy the version range ">=3.182.0"');
+const WITHOUT_RPC = needs("The installed version of the CLI does not support the `RequirePulumiVersion` RPC");
+
+const noStackTrace = (r: CliResult) => assert.doesNotMatch(r.stderr + r.stdout, /^\s+at .+:\d+:\d+\)?$/m);
+
+describe("requirePulumiCli: any refusal becomes one sentence", () => {
+  it("asks for >= the minimum, 3.182.0, and passes when the check does", async () => {
+    assert.equal(MINIMUM_PULUMI_CLI, "3.182.0");
+    const asked: string[] = [];
+    await requirePulumiCli(async (range) => void asked.push(range));
+    assert.deepEqual(asked, [">=3.182.0"]);
+  });
+
+  it("a CLI that is too old: its gRPC answer's details, exit 2, shown by Pulumi without a stack", async () => {
+    // How grpc-js rejects: message "<code> <NAME>: <details>", the CLI's text in `details`.
+    const grpcError = Object.assign(new Error('2 UNKNOWN: Pulumi CLI version 3.181.0 does not satisfy the version range ">=3.182.0"'), {
+      code: 2,
+      details: 'Pulumi CLI version 3.181.0 does not satisfy the version range ">=3.182.0"',
+    });
+    const error = await rejection(requirePulumiCli(() => Promise.reject(grpcError)));
+    assert.ok(error instanceof PulumiCliTooOldError && error instanceof UserFacingError);
+    assert.equal(error.message, TOO_OLD);
+    assert.equal(error.exitCode, 2);
+    assert.equal((error as unknown as { __pulumiRunError: unknown }).__pulumiRunError, true, "Pulumi's RunError.isInstance: no stack trace");
+  });
+
+  it("a CLI older than the check: the SDK's first sentence", async () => {
+    const sdkError = new Error("The installed version of the CLI does not support the `RequirePulumiVersion` RPC. Please upgrade the Pulumi CLI.");
+    assert.equal((await rejection(requirePulumiCli(() => Promise.reject(sdkError)))).message, WITHOUT_RPC);
+  });
+
+  it("anything else the check rejects with, on one line", async () => {
+    const odd = await rejection(requirePulumiCli(() => Promise.reject(new Error("first line\n  second line"))));
+    assert.equal(odd.message, needs("first line second line"));
+    assert.equal((await rejection(requirePulumiCli(() => Promise.reject("a string")))).message, needs("a string"));
+  });
+
+  it("the real SDK check passes without an engine (tests, the offline plan)", async () => {
+    assert.equal(process.env.PULUMI_NODEJS_ENGINE, undefined);
+    await requirePulumiCli();
+  });
+});
+
+describe("retain-m365 plan through the Pulumi engine's version check", () => {
+  const engines: EngineStandIn[] = [];
+  const engine = async (cliVersion: string, requirePulumiVersion = true) => {
+    const started = await startEngineStandIn({ cliVersion, requirePulumiVersion });
+    engines.push(started);
+    return started;
+  };
+  // Asynchronous: this process serves the engine the CLI's program talks to.
+  const planWith = (stand: EngineStandIn, args = ["plan", "--stack", "example"]) =>
+    runCliAsync(args, { env: { PULUMI_NODEJS_ENGINE: stand.address } });
+  let plain: CliResult;
+  before(() => {
+    plain = runCli(["plan", "--stack", "example"]);
+    assert.equal(plain.code, 0, plain.stderr);
+  });
+  after(async () => {
+    await Promise.all(engines.map((e) => e.close()));
+    for (const e of engines) assert.deepEqual(e.problems, [], "the stand-in judged every range it was asked");
+  });
+
+  it("CLI 3.181.0: exit 2, the sentence alone on stderr, nothing on stdout", async () => {
+    const cli = await engine("3.181.0");
+    const result = await planWith(cli);
+    assert.deepEqual(result, { code: 2, stdout: "", stderr: `retain-m365: ${TOO_OLD}\n` });
+    assert.deepEqual(cli.requestedRanges, [">=3.182.0"]);
+  });
+
+  it("a CLI without the RequirePulumiVersion RPC: the same kind of sentence", async () => {
+    const cli = await engine("3.90.0", false);
+    const result = await planWith(cli);
+    assert.deepEqual(result, { code: 2, stdout: "", stderr: `retain-m365: ${WITHOUT_RPC}\n` });
+    assert.deepEqual(cli.requestedRanges, [">=3.182.0"]);
+    noStackTrace(result);
+  });
+
+  for (const version of ["3.182.0", "3.270.0"]) {
+    it(`CLI ${version}: the plan renders as it does without an engine`, async () => {
+      const cli = await engine(version);
+      const result = await planWith(cli);
+      assert.deepEqual(result, plain);
+      assert.deepEqual(cli.requestedRanges, [">=3.182.0"], "the program asked the engine");
+    });
+  }
+
+  it("plan --all: each stack's process gets the engine, and the failure is reported per stack", async () => {
+    const cli = await engine("3.181.0");
+    const stacks = readdirSync(path.join(REPO_ROOT, "stacks"))
+      .map((name) => /^Pulumi\.(.+)\.yaml$/.exec(name)?.[1])
+      .filter((stack): stack is string => stack !== undefined)
+      .sort((a, b) => a.localeCompare(b));
+    const result = await planWith(cli, ["plan", "--all", "--json"]);
+    assert.equal(result.code, 2, result.stderr);
+    assert.equal(result.stdout, "");
+    assert.equal(
+      result.stderr,
+      `retain-m365: the plan of ${stacks.length} of ${stacks.length} stacks failed:\n${stacks.map((s) => `  - ${s}: ${TOO_OLD}\n`).join("")}`,
+    );
+    assert.equal(cli.requestedRanges.length, stacks.length, "one check per stack process");
+    noStackTrace(result);
+  });
+});

@@ -1,0 +1,69 @@
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { after, before, beforeEach, describe, it } from "node:test";
+import { ExitCode, UserFacingError } from "../../core/errors";
+import { runFirstSync, type FirstSyncParams } from "../../sync/first-sync";
+import { rejection } from "../support/deployer";
+import { directoryRoutes, directoryTenant, type DirectoryTenant } from "../../emulators/directory";
+import { startGraphEmulator, type GraphEmulator } from "../../emulators/graph";
+import { trustTestCa } from "../../emulators/tls";
+
+const TENANT = "00000000-0000-4000-8000-0000000000aa";
+const APP = "00000000-0000-4000-8000-0000000000bb";
+const SECRET = "new-app-secret-from-the-deployment";
+
+let emulator: GraphEmulator;
+let tenant: DirectoryTenant;
+before(async () => {
+  trustTestCa();
+  emulator = await startGraphEmulator({ token: "t", clients: { [APP]: SECRET }, routes: [(request, e) => directoryRoutes(tenant)(request, e)] });
+});
+after(() => emulator.close());
+beforeEach(() => {
+  tenant = directoryTenant({
+    users: [{ id: "u-1", displayName: "Ann", mail: "ann@contoso.com", mailNickname: "ann", userPrincipalName: "ann@contoso.com", proxyAddresses: ["SMTP:ann@contoso.com"], userType: "Member", accountEnabled: true }],
+  });
+});
+
+const params = (outDir: string): FirstSyncParams => ({
+  tenantId: TENANT,
+  clientId: APP,
+  clientSecret: SECRET,
+  outDir,
+  backups: 7,
+  maxShrinkPercent: 20,
+  graphEndpoint: emulator.url,
+  authorityHost: emulator.url,
+});
+
+describe("the post-deploy first sync", () => {
+  it("writes the CSVs when the permissions are already in effect", async () => {
+    const out = mkdtempSync(path.join(tmpdir(), "first-sync-"));
+    const summary = await runFirstSync(params(out), { waitForPermissionsMs: 5_000, retryIntervalMs: 200 });
+    assert.equal(summary.users, 1);
+    assert.ok(existsSync(path.join(out, "exchangeuser.csv")));
+  });
+
+  it("waits while Graph still refuses the new permissions (403), then syncs", async () => {
+    tenant.forbiddenUntil = Date.now() + 1_500;
+    const out = mkdtempSync(path.join(tmpdir(), "first-sync-"));
+    const messages: string[] = [];
+    const summary = await runFirstSync(params(out), { waitForPermissionsMs: 20_000, retryIntervalMs: 500, log: (m) => messages.push(m) });
+    assert.equal(summary.users, 1);
+    assert.ok(messages.length >= 1 && messages.every((m) => /permissions not in effect yet/.test(m)));
+    assert.ok(messages.every((m) => !m.includes(SECRET)));
+  });
+
+  it("gives up after the limit with a clear way to run it by hand, and writes nothing", async () => {
+    tenant.forbiddenUntil = Date.now() + 60_000;
+    const out = mkdtempSync(path.join(tmpdir(), "first-sync-"));
+    const error = await rejection(runFirstSync(params(out), { waitForPermissionsMs: 1_500, retryIntervalMs: 500 }));
+    assert.ok(error instanceof UserFacingError);
+    assert.equal(error.exitCode, ExitCode.auth);
+    assert.match(error.message, /^the first directory sync failed after waiting \d+ s for the new permissions: .*Authorization_RequestDenied.*Run it by hand once the permissions apply: RETAIN_SYNC_CLIENT_SECRET=… npx retain-m365 sync --tenant-id 00000000-0000-4000-8000-0000000000aa --client-id 00000000-0000-4000-8000-0000000000bb --out /);
+    assert.ok(!error.message.includes(SECRET));
+    assert.deepEqual(readdirSync(out).filter((name) => name.endsWith(".csv") || name.endsWith(".tmp")), []);
+  });
+});
