@@ -1,4 +1,4 @@
-import { credentialFromEnvironment } from "./m365/rest";
+import { credentialFromEnvironment } from "./m365/credentials";
 import { createGraphClient } from "./m365/graph-client";
 import { GraphServiceConfigurationRecordSource } from "./m365/graph-records";
 import { deployTenant, tenantWarnings } from "./program/program";

@@ -1,10 +1,13 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { setFlagsFromString } from "node:v8";
-import { AzureAuthorityHosts, ClientCertificateCredential, ClientSecretCredential, type TokenCredential } from "@azure/identity";
+import type { TokenCredential } from "@azure/identity";
 import { Option, type Command } from "commander";
 import { ExitCode, UserFacingError } from "../core/errors";
-import { createGraphClient, DEFAULT_RETRY, GRAPH_ENDPOINTS } from "../m365/graph-client";
+import { CLOUD_NAMES, CLOUDS, type Cloud } from "../m365/clouds";
+import { appCredential, authorityFor } from "../m365/credentials";
+import { createGraphClient } from "../m365/graph-client";
+import { DEFAULT_RETRY } from "../m365/retry";
 import { runSync, type SyncSummary } from "../sync/run";
 import type { ReadProgress } from "../sync/directory-reader";
 import type { Io } from "./io";
@@ -13,18 +16,11 @@ import { resolveSyncTarget, type SyncTargetOptions } from "./sync-target";
 /** The one place the client secret is read from: never a flag, so it never shows in argv. */
 export const SECRET_ENVIRONMENT_VARIABLE = "RETAIN_SYNC_CLIENT_SECRET";
 
-const AUTHORITY_HOSTS: Record<keyof typeof GRAPH_ENDPOINTS, string> = {
-  global: AzureAuthorityHosts.AzurePublicCloud,
-  usgov: AzureAuthorityHosts.AzureGovernment,
-  usgovdod: AzureAuthorityHosts.AzureGovernment,
-  china: AzureAuthorityHosts.AzureChina,
-};
-
 interface SyncCliOptions extends SyncTargetOptions {
   out: string;
   certificate?: string;
   clientSecretFile?: string;
-  cloud: keyof typeof GRAPH_ENDPOINTS;
+  cloud: Cloud;
   graphEndpoint?: string;
   authorityHost?: string;
   backups: number;
@@ -63,7 +59,7 @@ export function registerSyncCommand(program: Command, io: Io): void {
     .option("--client-id <id>", "Retain's application (client) id (GUID)")
     .option("--certificate <pem>", `PEM file with the app's certificate and private key (else the secret in ${SECRET_ENVIRONMENT_VARIABLE})`)
     .option("--client-secret-file <path>", `file holding the client secret (e.g. a systemd credential), instead of ${SECRET_ENVIRONMENT_VARIABLE}`)
-    .addOption(new Option("--cloud <name>", "national cloud").choices(Object.keys(GRAPH_ENDPOINTS)).default("global"))
+    .addOption(new Option("--cloud <name>", "national cloud").choices(CLOUD_NAMES).default("global"))
     .option("--graph-endpoint <url>", "Graph base URL without /v1.0 (overrides --cloud)")
     .option("--authority-host <url>", "Entra login host (overrides --cloud; also read from AZURE_AUTHORITY_HOST)")
     .option("--backups <n>", "previous CSV generations kept in <out>/backup", wholeNumber("--backups", 0, 365), 7)
@@ -80,7 +76,7 @@ export function registerSyncCommand(program: Command, io: Io): void {
       const outDir = path.resolve(options.out);
       const client = createGraphClient({
         credential: credentialFor(tenantId, clientId, options),
-        endpoint: options.graphEndpoint ?? GRAPH_ENDPOINTS[options.cloud],
+        endpoint: options.graphEndpoint ?? CLOUDS[options.cloud].graph,
         timeoutMs: options.timeout * 1000,
       });
       const progress = io.progress ? (p: ReadProgress) => io.progress?.(progressLine(p)) : undefined;
@@ -111,18 +107,16 @@ function favourMemoryOverSpeed(): void {
 }
 
 function credentialFor(tenantId: string, clientId: string, options: SyncCliOptions): TokenCredential {
-  const overridden = options.authorityHost ?? process.env.AZURE_AUTHORITY_HOST;
-  // With an overridden login host, instance discovery (a call to the public cloud) is off.
-  const credentialOptions = { authorityHost: overridden ?? AUTHORITY_HOSTS[options.cloud], disableInstanceDiscovery: overridden !== undefined };
+  const authority = authorityFor(options.cloud, options.authorityHost);
   if (options.certificate) {
     if (!existsSync(options.certificate)) throw new UserFacingError(`--certificate: no file ${options.certificate}`, ExitCode.invalidInput);
-    return new ClientCertificateCredential(tenantId, clientId, { certificatePath: options.certificate }, credentialOptions);
+    return appCredential(tenantId, clientId, { certificatePath: options.certificate }, authority);
   }
   const secret = options.clientSecretFile ? readSecretFile(options.clientSecretFile) : process.env[SECRET_ENVIRONMENT_VARIABLE];
   if (!secret) {
     throw new UserFacingError(`no credential: give --certificate <pem> or set the client secret in ${SECRET_ENVIRONMENT_VARIABLE}`, ExitCode.invalidInput);
   }
-  return new ClientSecretCredential(tenantId, clientId, secret, credentialOptions);
+  return appCredential(tenantId, clientId, { clientSecret: secret }, authority);
 }
 
 function readSecretFile(file: string): string {

@@ -3,14 +3,6 @@ import { sendWithRetry } from "./rest";
 // Used inside dynamic providers (serialized by Pulumi): functions only, no module-level values
 // other than constants.
 
-/** Exchange Online endpoints per cloud (the admin API and the token audience). */
-export const EXCHANGE_ENDPOINTS = {
-  global: "https://outlook.office365.com",
-  usgov: "https://outlook.office365.us",
-  usgovdod: "https://webmail.apps.mil",
-  china: "https://partner.outlook.cn",
-} as const;
-
 export interface ExchangeTarget {
   tenantId: string;
   /** Base URL such as `https://outlook.office365.com`. */

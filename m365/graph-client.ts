@@ -2,14 +2,8 @@ import type { TokenCredential } from "@azure/identity";
 import { AuthenticationHandler, Client, HTTPMessageHandler, type Context, type Middleware } from "@microsoft/microsoft-graph-client";
 import { TokenCredentialAuthenticationProvider } from "@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials";
 import { ExitCode, UserFacingError } from "../core/errors";
-
-/** Graph base URLs per cloud (without `/v1.0`). */
-export const GRAPH_ENDPOINTS = {
-  global: "https://graph.microsoft.com",
-  usgov: "https://graph.microsoft.us",
-  usgovdod: "https://dod-graph.microsoft.us",
-  china: "https://microsoftgraph.chinacloudapi.cn",
-} as const;
+import { CLOUDS } from "./clouds";
+import { DEFAULT_RETRY, isNetworkFailure, isTransientStatus, pauseBeforeRetry, type RetryPolicy } from "./retry";
 
 export interface GraphConnectionOptions {
   credential: TokenCredential;
@@ -40,7 +34,7 @@ class TimeoutHandler implements Middleware {
  * (resets and truncated bodies too, which the SDK does not), so nothing is retried twice over.
  */
 export function createGraphClient(options: GraphConnectionOptions): Client {
-  const endpoint = new URL(options.endpoint ?? GRAPH_ENDPOINTS.global);
+  const endpoint = new URL(options.endpoint ?? CLOUDS.global.graph);
   if (endpoint.protocol !== "https:") {
     throw new UserFacingError(`the Graph endpoint must be an https:// URL (got ${endpoint.origin})`, ExitCode.invalidInput);
   }
@@ -53,40 +47,19 @@ export function createGraphClient(options: GraphConnectionOptions): Client {
   });
 }
 
-export interface RetryPolicy {
-  maxAttempts: number;
-  /** First backoff delay; doubles per attempt, with jitter. */
-  baseDelayMs: number;
-  maxDelayMs: number;
-}
-export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 6, baseDelayMs: 1000, maxDelayMs: 60_000 };
-
-/** The delay before the next attempt: Retry-After when given, else exponential backoff with jitter. */
-export function retryDelayMs(retryAfter: string | null | undefined, attempt: number, policy: RetryPolicy): number {
-  const seconds = Number(retryAfter);
-  if (retryAfter && Number.isFinite(seconds) && seconds >= 0) return Math.min(seconds * 1000, policy.maxDelayMs);
-  return Math.min(policy.baseDelayMs * 2 ** (attempt - 1), policy.maxDelayMs) * (0.5 + Math.random() / 2);
-}
-
-/** Whether a failed Graph call may succeed when tried again: throttling, 5xx, resets, timeouts, broken bodies. */
 /** A failure to get a token (the SDK wraps @azure/identity's errors as code AuthenticationRequiredError). */
 export function isAuthenticationFailure(error: unknown): boolean {
   const { name, code } = error as { name?: string; code?: string };
   return ["AuthenticationError", "CredentialUnavailableError", "AggregateAuthenticationError"].includes(name ?? "") || code === "AuthenticationRequiredError";
 }
 
+/** Whether a failed Graph call may succeed when tried again: throttling, 5xx, resets, timeouts, broken bodies. */
 export function isTransient(error: unknown): boolean {
   if (isAuthenticationFailure(error)) return false;
   const { statusCode: status, name } = error as { statusCode?: number; name?: string };
   if (status === undefined) return isNetworkFailure(error);
   // -1/0: no HTTP answer (the SDK's code for network failures); 2xx: an answer whose body broke off.
-  return status <= 0 || status === 429 || status >= 500 || (status >= 200 && status < 300) || name === "AbortError";
-}
-
-/** A failure of the connection rather than of the code: resets, timeouts, bodies cut short. */
-export function isNetworkFailure(error: unknown): boolean {
-  const { name, cause } = error as { name?: string; cause?: unknown };
-  return ["AbortError", "TimeoutError", "FetchError", "SyntaxError"].includes(name ?? "") || (name === "TypeError" && cause !== undefined);
+  return status <= 0 || isTransientStatus(status) || (status >= 200 && status < 300) || name === "AbortError";
 }
 
 /** Runs one Graph call, retrying transient failures; a final failure becomes a one-sentence error with its exit code. */
@@ -99,7 +72,7 @@ export async function withGraphRetry<T>(what: string, call: () => Promise<T>, po
       if (!http) throw error; // a bug, not Graph: reported as an unexpected failure (exit 1)
       if (!isTransient(error) || attempt >= policy.maxAttempts) throw describeGraphFailure(error, what);
       const headers = (error as { headers?: Headers }).headers;
-      await new Promise((resolve) => setTimeout(resolve, retryDelayMs(headers?.get?.("retry-after"), attempt, policy)));
+      await pauseBeforeRetry(headers?.get?.("retry-after"), attempt, policy);
     }
   }
 }

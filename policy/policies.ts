@@ -3,10 +3,9 @@ import * as cloudflare from "@pulumi/cloudflare";
 import { validateResourceOfType, type ReportViolation, type ResourceValidationArgs, type ResourceValidationPolicy } from "@pulumi/policy";
 import type { Unwrap } from "@pulumi/pulumi";
 import { GRAPH_APP_ROLES, MICROSOFT_GRAPH_APP_ID } from "../components/identity/application";
-import { DEFAULT_EXCHANGE_ENDPOINT } from "../components/exchange/objects";
 import { LEGACY_IMPERSONATION_ROLE } from "../components/exchange/role-assignment";
 import { READ_ONLY_DIRECTORY_ROLES } from "../config/schema";
-import { EXCHANGE_ENDPOINTS } from "../m365/exchange-admin-api";
+import { CLOUDS } from "../m365/clouds";
 import { AUTODISCOVER_TARGET } from "../m365/autodiscover";
 
 // What must never be deployed. Policies only read what they need: during a preview a value the
@@ -209,14 +208,14 @@ const sameEndpoint = (a: string, b: string) => a.toLowerCase().replace(/\/+$/, "
 
 export const noApplicationImpersonation: ResourceValidationPolicy = {
   name: "no-application-impersonation",
-  description: `Prevents the legacy ${LEGACY_IMPERSONATION_ROLE} role assignment in Exchange Online's commercial cloud (the Exchange endpoint ${EXCHANGE_ENDPOINTS.global}, which every stack of this program uses today), because Microsoft removed that role in February 2025 (MC718754) and the deployment would fail; mode application-rbac replaces it.`,
+  description: `Prevents the legacy ${LEGACY_IMPERSONATION_ROLE} role assignment in Exchange Online's commercial cloud (the Exchange endpoint ${CLOUDS.global.exchange}, which every stack of this program uses today), because Microsoft removed that role in February 2025 (MC718754) and the deployment would fail; mode application-rbac replaces it.`,
   enforcementLevel: "mandatory",
   validateResource: (args, report) => {
     if (args.type !== EXCHANGE_ROLE_ASSIGNMENT_TYPE) args.notApplicable(`Policy only applies to resources of type '${EXCHANGE_ROLE_ASSIGNMENT_TYPE}'`);
     const props = args.props as { role?: unknown; exchangeEndpoint?: string; name?: string; user?: string };
     if (typeof props.role !== "string" || props.role.toLowerCase() !== LEGACY_IMPERSONATION_ROLE.toLowerCase()) return;
-    const endpoint = props.exchangeEndpoint ?? DEFAULT_EXCHANGE_ENDPOINT;
-    if (!sameEndpoint(endpoint, EXCHANGE_ENDPOINTS.global)) return;
+    const endpoint = props.exchangeEndpoint ?? CLOUDS.global.exchange;
+    if (!sameEndpoint(endpoint, CLOUDS.global.exchange)) return;
     const assignment = describedBy(() => props.name, args.name);
     const assignee = describedBy(() => props.user, "its assignee");
     report(

@@ -4,7 +4,7 @@ import { ConfigError } from "../core/errors";
 import { readRuntimeConfig } from "./runtime-config";
 import type { TenantConfig } from "../config/schema";
 import { validateConfig } from "../config/validate";
-import { EXCHANGE_ENDPOINTS } from "../m365/exchange-admin-api";
+import { CLOUDS } from "../m365/clouds";
 import { mailboxEwsWarning } from "../m365/mailbox-ews";
 import type { ServiceConfigurationRecord, ServiceConfigurationRecordSource } from "../m365/service-records";
 import { requirePulumiCli } from "./pulumi-cli";
@@ -20,7 +20,7 @@ export interface ProgramDependencies {
 
 /** What a deployment checks in the tenant and reports as warnings: today the worker mailbox's own EWS setting. */
 export async function tenantWarnings(config: TenantConfig): Promise<string[]> {
-  const target = { tenantId: config.tenantId, exchangeEndpoint: EXCHANGE_ENDPOINTS.global };
+  const target = { tenantId: config.tenantId, exchangeEndpoint: CLOUDS.global.exchange };
   const worker = await mailboxEwsWarning(target, config.workerUser.userPrincipalName);
   return worker ? [worker] : [];
 }

@@ -1,6 +1,8 @@
-import { ClientSecretCredential } from "@azure/identity";
 import { ExitCode, UserFacingError } from "../core/errors";
-import { createGraphClient, DEFAULT_RETRY, GRAPH_ENDPOINTS } from "../m365/graph-client";
+import { CLOUDS } from "../m365/clouds";
+import { appCredential, authorityFor } from "../m365/credentials";
+import { createGraphClient } from "../m365/graph-client";
+import { DEFAULT_RETRY } from "../m365/retry";
 import { runSync, type SyncSummary } from "./run";
 
 export interface FirstSyncParams {
@@ -30,12 +32,8 @@ export const DEFAULT_FIRST_SYNC_TIMING: FirstSyncTiming = { waitForPermissionsMs
  * the error says how to run the sync by hand. A failure never leaves partial files.
  */
 export async function runFirstSync(params: FirstSyncParams, timing: FirstSyncTiming = DEFAULT_FIRST_SYNC_TIMING): Promise<SyncSummary> {
-  const overridden = params.authorityHost !== undefined;
-  const credential = new ClientSecretCredential(params.tenantId, params.clientId, params.clientSecret, {
-    authorityHost: params.authorityHost,
-    disableInstanceDiscovery: overridden,
-  });
-  const client = createGraphClient({ credential, endpoint: params.graphEndpoint ?? GRAPH_ENDPOINTS.global });
+  const credential = appCredential(params.tenantId, params.clientId, { clientSecret: params.clientSecret }, authorityFor("global", params.authorityHost));
+  const client = createGraphClient({ credential, endpoint: params.graphEndpoint ?? CLOUDS.global.graph });
   const started = Date.now();
   for (let attempt = 1; ; attempt++) {
     try {

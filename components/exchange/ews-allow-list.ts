@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { invokeCommand, type ExchangeTarget } from "../../m365/exchange-admin-api";
+import { CLOUDS } from "../../m365/clouds";
 import { GUID } from "../../m365/ids";
-import { changedProperties, DEFAULT_EXCHANGE_ENDPOINT, requiredInputFailures, type ExchangeTargetArgs } from "./objects";
+import { changedProperties, requiredInputFailures, type ExchangeTargetArgs } from "./objects";
 
 // How Exchange Online keeps the organization's EWS app-id allow list (docs/exchange.md):
 // `EwsAllowedAppIDs` is ONE comma-joined string that `Set-OrganizationConfig` replaces whole,
@@ -160,7 +161,7 @@ export class EwsAllowListEntry extends pulumi.dynamic.Resource {
     super(
       ewsAllowListProvider,
       name,
-      { ...args, alsoAllow: args.alsoAllow ?? [], enforce: args.enforce ?? false, exchangeEndpoint: args.exchangeEndpoint ?? DEFAULT_EXCHANGE_ENDPOINT },
+      { ...args, alsoAllow: args.alsoAllow ?? [], enforce: args.enforce ?? false, exchangeEndpoint: args.exchangeEndpoint ?? CLOUDS.global.exchange },
       opts,
       "exchange",
       "EwsAllowListEntry",

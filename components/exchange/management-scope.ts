@@ -1,9 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { invokeCommand, type ExchangeTarget } from "../../m365/exchange-admin-api";
+import { CLOUDS } from "../../m365/clouds";
 import {
   adoptOrCreate,
   changedProperties,
-  DEFAULT_EXCHANGE_ENDPOINT,
   getOptional,
   removeIfPresent,
   requiredInputFailures,
@@ -92,7 +92,7 @@ export class SecurityGroup extends pulumi.dynamic.Resource {
   declare readonly distinguishedName: pulumi.Output<string>;
 
   constructor(name: string, args: ExchangeTargetArgs & { name: pulumi.Input<string> }, opts?: pulumi.CustomResourceOptions) {
-    super(securityGroupProvider, name, { ...args, exchangeEndpoint: args.exchangeEndpoint ?? DEFAULT_EXCHANGE_ENDPOINT, distinguishedName: undefined, adopted: undefined }, opts, "exchange", "SecurityGroup");
+    super(securityGroupProvider, name, { ...args, exchangeEndpoint: args.exchangeEndpoint ?? CLOUDS.global.exchange, distinguishedName: undefined, adopted: undefined }, opts, "exchange", "SecurityGroup");
   }
 }
 
@@ -104,6 +104,6 @@ export class ManagementScope extends pulumi.dynamic.Resource {
     args: ExchangeTargetArgs & { name: pulumi.Input<string>; recipientRestrictionFilter: pulumi.Input<string> },
     opts?: pulumi.CustomResourceOptions,
   ) {
-    super(managementScopeProvider, name, { ...args, exchangeEndpoint: args.exchangeEndpoint ?? DEFAULT_EXCHANGE_ENDPOINT }, opts, "exchange", "ManagementScope");
+    super(managementScopeProvider, name, { ...args, exchangeEndpoint: args.exchangeEndpoint ?? CLOUDS.global.exchange }, opts, "exchange", "ManagementScope");
   }
 }

@@ -1,9 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
-import { EXCHANGE_ENDPOINTS, invokeCommand, isNotFound, type CmdletParameters, type ExchangeObject, type ExchangeTarget } from "../../m365/exchange-admin-api";
+import { invokeCommand, isNotFound, type CmdletParameters, type ExchangeObject, type ExchangeTarget } from "../../m365/exchange-admin-api";
 
 // Shared by the Exchange dynamic providers; serialized with them (functions only).
-
-export const DEFAULT_EXCHANGE_ENDPOINT = EXCHANGE_ENDPOINTS.global;
 
 /** Where every Exchange dynamic resource points. */
 export interface ExchangeTargetArgs {

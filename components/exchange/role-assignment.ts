@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { isNotFound, type ExchangeObject, type ExchangeTarget } from "../../m365/exchange-admin-api";
-import { adoptOrCreate, changedProperties, DEFAULT_EXCHANGE_ENDPOINT, getOptional, removeIfPresent, requiredInputFailures, type ExchangeTargetArgs } from "./objects";
+import { CLOUDS } from "../../m365/clouds";
+import { adoptOrCreate, changedProperties, getOptional, removeIfPresent, requiredInputFailures, type ExchangeTargetArgs } from "./objects";
 
 export interface RoleAssignmentInputs extends ExchangeTarget {
   /** Name of the assignment in Exchange. */
@@ -83,6 +84,6 @@ export interface RoleAssignmentArgs extends ExchangeTargetArgs {
 
 export class RoleAssignment extends pulumi.dynamic.Resource {
   constructor(name: string, args: RoleAssignmentArgs, opts?: pulumi.CustomResourceOptions) {
-    super(roleAssignmentProvider, name, { ...args, exchangeEndpoint: args.exchangeEndpoint ?? DEFAULT_EXCHANGE_ENDPOINT }, opts, "exchange", "RoleAssignment");
+    super(roleAssignmentProvider, name, { ...args, exchangeEndpoint: args.exchangeEndpoint ?? CLOUDS.global.exchange }, opts, "exchange", "RoleAssignment");
   }
 }

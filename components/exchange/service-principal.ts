@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { invokeCommand, type ExchangeTarget } from "../../m365/exchange-admin-api";
-import { adoptOrCreate, changedProperties, DEFAULT_EXCHANGE_ENDPOINT, removeIfPresent, requiredInputFailures, type ExchangeTargetArgs } from "./objects";
+import { CLOUDS } from "../../m365/clouds";
+import { adoptOrCreate, changedProperties, removeIfPresent, requiredInputFailures, type ExchangeTargetArgs } from "./objects";
 
 export interface ExchangeServicePrincipalInputs extends ExchangeTarget {
   /** The Entra application (client) id. */
@@ -57,6 +58,6 @@ export class ExchangeServicePrincipal extends pulumi.dynamic.Resource {
   declare readonly objectId: pulumi.Output<string>;
 
   constructor(name: string, args: ExchangeServicePrincipalArgs, opts?: pulumi.CustomResourceOptions) {
-    super(exchangeServicePrincipalProvider, name, { ...args, exchangeEndpoint: args.exchangeEndpoint ?? DEFAULT_EXCHANGE_ENDPOINT, adopted: undefined }, opts, "exchange", "ServicePrincipal");
+    super(exchangeServicePrincipalProvider, name, { ...args, exchangeEndpoint: args.exchangeEndpoint ?? CLOUDS.global.exchange, adopted: undefined }, opts, "exchange", "ServicePrincipal");
   }
 }

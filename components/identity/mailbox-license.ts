@@ -1,9 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
+import { CLOUDS } from "../../m365/clouds";
 import { sendWithRetry, type RestResponse } from "../../m365/rest";
 import { permissions } from "../permissions";
 
 // Pulumi serializes the provider below into the stack state and runs it in another process.
-// So its methods use only globals, functions (here or in m365/rest.ts) and npm packages
+// So its methods use only globals, functions (here or in m365/) and npm packages
 // `require`d where they run: no module-level values such as schemas or clients.
 
 export interface MailboxLicenseInputs {
@@ -147,7 +148,7 @@ export class MailboxLicense extends pulumi.dynamic.Resource {
     super(
       mailboxLicenseProvider,
       name,
-      { ...args, graphEndpoint: args.graphEndpoint ?? "https://graph.microsoft.com", skuId: undefined },
+      { ...args, graphEndpoint: args.graphEndpoint ?? CLOUDS.global.graph, skuId: undefined },
       opts,
       "identity",
       "MailboxLicense",

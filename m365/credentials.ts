@@ -1,0 +1,153 @@
+import type * as AzureIdentity from "@azure/identity";
+import type * as AsyncHooks from "node:async_hooks";
+import type * as Crypto from "node:crypto";
+import { CLOUDS, type Cloud } from "./clouds";
+import { DEFAULT_RETRY, isTransientStatus, pauseBeforeRetry } from "./retry";
+
+// How Retain's app and the deploying identity sign in to Entra ID. Used inside dynamic providers,
+// which Pulumi serializes: these functions use only globals, constants, each other and npm
+// packages `require`d where they run.
+
+export interface Authority {
+  authorityHost: string;
+  disableInstanceDiscovery: boolean;
+}
+
+/**
+ * The Entra login host: one given explicitly (a flag), else `AZURE_AUTHORITY_HOST`, else the
+ * cloud's. An explicit host turns instance discovery off: discovery asks the public cloud about
+ * the host, which knows nothing of a loopback stand-in.
+ */
+export function authorityFor(cloud: Cloud = "global", explicitHost?: string): Authority {
+  const overridden = explicitHost ?? process.env.AZURE_AUTHORITY_HOST;
+  return { authorityHost: overridden ?? CLOUDS[cloud].login, disableInstanceDiscovery: overridden !== undefined };
+}
+
+/** An app's own credential: its client secret, or a PEM file with its certificate and private key. */
+export type AppSecret = { clientSecret: string } | { certificatePath: string };
+
+/** An app (Retain's, or the deploying one) signing in with its own secret or certificate. */
+export function appCredential(tenantId: string, clientId: string, secret: AppSecret, authority: Authority): AzureIdentity.TokenCredential {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded where the serialized provider runs
+  const identity = require("@azure/identity") as typeof AzureIdentity;
+  return "clientSecret" in secret
+    ? new identity.ClientSecretCredential(tenantId, clientId, secret.clientSecret, authority)
+    : new identity.ClientCertificateCredential(tenantId, clientId, { certificatePath: secret.certificatePath }, authority);
+}
+
+/**
+ * The deploying identity from the environment: `AZURE_CLIENT_ID` with `AZURE_CLIENT_SECRET` or
+ * `AZURE_CLIENT_CERTIFICATE_PATH`; in a GitHub Actions job with `id-token: write`
+ * (`ACTIONS_ID_TOKEN_REQUEST_URL` and `ACTIONS_ID_TOKEN_REQUEST_TOKEN` set), `AZURE_CLIENT_ID`
+ * with a GitHub OIDC token as client assertion; else `DefaultAzureCredential` (workload identity,
+ * Azure CLI). The login host follows `authorityFor` (`DefaultAzureCredential` reads
+ * `AZURE_AUTHORITY_HOST` itself).
+ */
+export function credentialFromEnvironment(tenantId: string): AzureIdentity.TokenCredential {
+  const env = process.env;
+  const clientId = env.AZURE_CLIENT_ID;
+  if (clientId && env.AZURE_CLIENT_SECRET) return appCredential(tenantId, clientId, { clientSecret: env.AZURE_CLIENT_SECRET }, authorityFor());
+  if (clientId && env.AZURE_CLIENT_CERTIFICATE_PATH) return appCredential(tenantId, clientId, { certificatePath: env.AZURE_CLIENT_CERTIFICATE_PATH }, authorityFor());
+  const requestUrl = env.ACTIONS_ID_TOKEN_REQUEST_URL;
+  const requestToken = env.ACTIONS_ID_TOKEN_REQUEST_TOKEN;
+  if (clientId && requestUrl && requestToken) return gitHubFederatedCredential(tenantId, clientId, requestUrl, requestToken);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded where the serialized provider runs
+  const identity = require("@azure/identity") as typeof AzureIdentity;
+  return new identity.DefaultAzureCredential({ tenantId });
+}
+
+/**
+ * `credentialFromEnvironment`, one per tenant and environment for the life of the process, so its
+ * token cache is used; `renew` replaces it (a new credential starts with an empty token cache).
+ */
+export function sharedCredentialFromEnvironment(tenantId: string, renew = false): AzureIdentity.TokenCredential {
+  // On globalThis, not in a module variable: the serialized provider must not capture state.
+  const cache = ((globalThis as { __retainM365Credentials?: Map<string, AzureIdentity.TokenCredential> }).__retainM365Credentials ??= new Map());
+  const env = process.env;
+  // Secrets by a digest, not their value.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded where the serialized provider runs
+  const digest = (text: string | undefined) => (text ? (require("node:crypto") as typeof Crypto).createHash("sha256").update(text).digest("hex") : "");
+  const key = [
+    tenantId,
+    env.AZURE_CLIENT_ID,
+    digest(env.AZURE_CLIENT_SECRET),
+    env.AZURE_CLIENT_CERTIFICATE_PATH,
+    env.AZURE_AUTHORITY_HOST,
+    env.ACTIONS_ID_TOKEN_REQUEST_URL,
+    digest(env.ACTIONS_ID_TOKEN_REQUEST_TOKEN),
+  ].join("\n");
+  const cached = renew ? undefined : cache.get(key);
+  if (cached) return cached;
+  const credential = credentialFromEnvironment(tenantId);
+  cache.set(key, credential);
+  return credential;
+}
+
+/**
+ * The deploying identity signing in with the GitHub Actions job's OIDC token. GitHub's ID tokens
+ * expire minutes after they are issued, so each token request to Entra presents a new one: a long
+ * deployment asks for its first Exchange token late, when replaying the first GitHub token is
+ * refused (AADSTS700024, the Azure CLI's limit: Azure/azure-cli#28708).
+ */
+function gitHubFederatedCredential(tenantId: string, clientId: string, requestUrl: string, requestToken: string): AzureIdentity.TokenCredential {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded where the serialized provider runs
+  const identity = require("@azure/identity") as typeof AzureIdentity;
+  const getAssertion = () => gitHubIdToken(clientId, requestUrl, requestToken);
+  // One GitHub token per token request to Entra, never reused: MSAL calls the callback twice per
+  // request, and even when it then answers from its own cache. So each getToken below fetches at
+  // most one (shared by MSAL's calls through AsyncLocalStorage), and answers from this cache until
+  // MSAL would renew the token (its refresh time, else five minutes before expiry).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded where the serialized provider runs
+  const { AsyncLocalStorage } = require("node:async_hooks") as typeof AsyncHooks;
+  const request = new AsyncLocalStorage<{ assertion?: Promise<string> }>();
+  const getOnce = () => {
+    const current = request.getStore();
+    return current ? (current.assertion ??= getAssertion()) : getAssertion();
+  };
+  const federated = new identity.ClientAssertionCredential(tenantId, clientId, getOnce, authorityFor());
+  const tokens = new Map<string, AzureIdentity.AccessToken>();
+  return {
+    async getToken(scopes, getTokenOptions) {
+      const key = [scopes].flat().join(" ");
+      const cached = tokens.get(key);
+      if (cached && !getTokenOptions?.claims && !getTokenOptions?.tenantId && Date.now() < (cached.refreshAfterTimestamp ?? cached.expiresOnTimestamp - 300_000)) return cached;
+      const token = await request.run({}, () => federated.getToken(scopes, getTokenOptions));
+      tokens.set(key, token);
+      return token;
+    },
+  };
+}
+
+/**
+ * GitHub's documented ID token request (as @actions/core getIDToken does it), for the audience
+ * Entra's federated credentials name. The request token is a secret: never in a message.
+ */
+async function gitHubIdToken(clientId: string, requestUrl: string, requestToken: string): Promise<string> {
+  const url = `${requestUrl}&audience=${encodeURIComponent("api://AzureADTokenExchange")}`;
+  for (let attempt = 1; ; attempt++) {
+    let status: number | undefined;
+    let retryAfter: string | null = null;
+    let value: unknown;
+    try {
+      const response = await fetch(url, { headers: { authorization: `Bearer ${requestToken}`, accept: "application/json" }, signal: AbortSignal.timeout(30_000) });
+      status = response.status;
+      retryAfter = response.headers.get("retry-after");
+      const text = await response.text();
+      if (response.ok) value = (JSON.parse(text) as { value?: unknown } | null)?.value;
+    } catch {
+      // A reset, a timeout or a body that is not JSON: retried below like a 5xx.
+    }
+    if (typeof value === "string" && value) return value;
+    const transient = status === undefined || isTransientStatus(status);
+    if (!transient || attempt >= DEFAULT_RETRY.maxAttempts) {
+      const what =
+        status === undefined
+          ? "got no answer from ACTIONS_ID_TOKEN_REQUEST_URL"
+          : status === 401 || status === 403
+            ? `was refused with HTTP ${status} (ACTIONS_ID_TOKEN_REQUEST_TOKEN is wrong or expired)`
+            : `failed with HTTP ${status}${status < 300 ? " and no token" : ""}`;
+      throw new Error(`GitHub's OIDC token request ${what}, so the deploying identity ${clientId} cannot sign in to Entra ID.`);
+    }
+    await pauseBeforeRetry(retryAfter, attempt);
+  }
+}

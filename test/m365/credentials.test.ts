@@ -1,0 +1,62 @@
+import assert from "node:assert/strict";
+import { after, afterEach, before, describe, it } from "node:test";
+import { appCredential, authorityFor } from "../../m365/credentials";
+import { CLOUDS } from "../../m365/clouds";
+import { sendWithRetry } from "../../m365/rest";
+import { DEPLOYER_CLIENT_ID, DEPLOYER_SECRET, rejection, startDeployerEmulator, TENANT_ID } from "../support/deployer";
+import type { GraphEmulator } from "../../emulators/graph";
+
+let graph: GraphEmulator;
+let deployerEnv: NodeJS.ProcessEnv;
+const getOrganization = () => sendWithRetry({ tenantId: TENANT_ID, method: "GET", url: `${graph.url}/v1.0/organization`, scope: "https://graph.microsoft.com/.default" });
+const credentialCacheKeys = () => [...((globalThis as { __retainM365Credentials?: Map<string, unknown> }).__retainM365Credentials?.keys() ?? [])];
+
+before(async () => {
+  graph = await startDeployerEmulator({
+    token: "credentials-token",
+    routes: [(request) => (request.method === "GET" && request.path === "/organization" ? { status: 200, body: { value: [{ id: TENANT_ID }] } } : undefined)],
+  });
+  deployerEnv = { ...process.env };
+});
+after(() => graph.close());
+afterEach(() => {
+  Object.assign(process.env, { AZURE_AUTHORITY_HOST: deployerEnv.AZURE_AUTHORITY_HOST, AZURE_CLIENT_SECRET: deployerEnv.AZURE_CLIENT_SECRET });
+});
+
+describe("the Entra login host", () => {
+  it("is the cloud's, with instance discovery on, when nothing overrides it", () => {
+    delete process.env.AZURE_AUTHORITY_HOST;
+    assert.deepEqual(authorityFor("usgov"), { authorityHost: "https://login.microsoftonline.us", disableInstanceDiscovery: false });
+    assert.deepEqual(authorityFor(), { authorityHost: CLOUDS.global.login, disableInstanceDiscovery: false });
+  });
+
+  it("AZURE_AUTHORITY_HOST overrides the cloud's and turns instance discovery off; an explicit host (--authority-host) wins over both", () => {
+    process.env.AZURE_AUTHORITY_HOST = "https://login.example.test";
+    assert.deepEqual(authorityFor("china"), { authorityHost: "https://login.example.test", disableInstanceDiscovery: true });
+    assert.deepEqual(authorityFor("china", "https://other.example.test"), { authorityHost: "https://other.example.test", disableInstanceDiscovery: true });
+  });
+
+  it("an app signs in at the host AZURE_AUTHORITY_HOST names, without asking the public cloud", async () => {
+    const token = await appCredential(TENANT_ID, DEPLOYER_CLIENT_ID, { clientSecret: DEPLOYER_SECRET }, authorityFor()).getToken("https://graph.microsoft.com/.default");
+    assert.equal(token?.token, graph.issuedTokens.at(-1));
+  });
+});
+
+describe("the deploying identity's credential, shared by the providers' calls", () => {
+  it("is kept by a digest of AZURE_CLIENT_SECRET, not the secret; a rotated secret signs in anew", async () => {
+    assert.equal((await getOrganization()).status, 200);
+    const keys = credentialCacheKeys();
+    assert.equal(keys.length, 1);
+    assert.ok(!keys[0]!.includes(DEPLOYER_SECRET));
+
+    process.env.AZURE_CLIENT_SECRET = "rotated-secret-not-known-to-entra";
+    const refused = await rejection(getOrganization());
+    assert.match(refused.message, /invalid_client|Invalid client secret/);
+    assert.ok(credentialCacheKeys().every((key) => !key.includes("rotated-secret-not-known-to-entra")));
+
+    process.env.AZURE_CLIENT_SECRET = DEPLOYER_SECRET;
+    const issued = graph.issuedTokens.length;
+    assert.equal((await getOrganization()).status, 200);
+    assert.equal(graph.issuedTokens.length, issued, "the first credential, with its cached token, is used again");
+  });
+});
