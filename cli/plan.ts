@@ -3,7 +3,7 @@ import { availableParallelism } from "node:os";
 import path from "node:path";
 import { Option, type Command } from "commander";
 import { listStacks, loadConfigFile, loadStack, stackFilePath, stackNameOf } from "../config/stack-file";
-import { validateConfig } from "../config/validate";
+import { validatedOrThrow } from "../config/validate";
 import { ConfigError, ExitCode, UserFacingError } from "../core/errors";
 import type * as PlanModule from "../program/plan";
 import type { Plan } from "../program/plan";
@@ -84,8 +84,8 @@ async function planAll(options: PlanOptions, io: Io): Promise<void> {
 /** Every problem of one stack file, each prefixed with the file. */
 function stackProblems(file: string): string[] {
   try {
-    const validation = validateConfig(loadConfigFile(file));
-    return validation.ok ? [] : validation.errors.map((error) => `${file}: ${error}`);
+    validatedOrThrow(loadConfigFile(file), file);
+    return [];
   } catch (error) {
     if (error instanceof ConfigError) return error.problems.map((problem) => `${file}: ${problem}`);
     if (error instanceof UserFacingError) return [error.message];

@@ -1,10 +1,10 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Option, type Command } from "commander";
-import { DEFAULT_OUTPUT_DIR } from "../config/schema";
+import { DEFAULT_OUTPUT_DIR, isWindowsFolder } from "../config/schema";
 import { ExitCode, UserFacingError } from "../core/errors";
 import type { Io } from "./io";
-import { resolveSyncTarget, type SyncTargetOptions } from "./sync-target";
+import { resolveSyncTarget, type SyncTarget, type SyncTargetOptions } from "./sync-target";
 
 export const UNIT_NAME = "retain-m365-sync";
 const WINDOWS_DEFAULTS = {
@@ -44,11 +44,11 @@ export function registerScheduleCommand(program: Command, io: Io): void {
     )
     .addOption(new Option("--systemd", "systemd service + timer").conflicts("windows"))
     .addOption(new Option("--windows", "Task Scheduler XML"))
-    .addOption(new Option("--stack <name>", "tenant stack: tenant id and output folder from the stack file, client id from `pulumi stack output`").conflicts("tenantId"))
+    .addOption(new Option("--stack <name>", "tenant stack: tenant id and output folder (directorySync.outputDir) from the stack file, client id from `pulumi stack output` (or --client-id)").conflicts("tenantId"))
     .option("--stacks-dir <dir>", "folder of the stack files (with --stack)", "stacks")
     .option("--tenant-id <id>", "the tenant's id (GUID)")
     .option("--client-id <id>", "Retain's application (client) id (GUID)")
-    .option("--out <dir>", "folder of the CSVs (default: the stack's directorySync.outputDir, else Retain's default)")
+    .option("--out <dir>", "folder of the CSVs (default: the stack's directorySync.outputDir, else Retain's default folder on Linux or Windows)")
     .option("--at <HH:MM>", "time of day (local time of the server)", "02:30")
     .option("--random-delay <minutes>", "random delay added to the start, so tenants do not all start at once", wholeMinutes, 30)
     .option("--user <name>", `account the job runs as (systemd default ${LINUX_DEFAULTS.user}, Windows default NETWORK SERVICE)`)
@@ -58,10 +58,10 @@ export function registerScheduleCommand(program: Command, io: Io): void {
     .option("--cli <path>", "retain-m365's bin/retain-m365.js (default: this installation on Linux)")
     .option("--transitive", "list members of nested groups too")
     .option("--write-to <dir>", "write the files into this folder (e.g. /etc/systemd/system) instead of printing them")
-    .action((options: ScheduleOptions, command: Command) => {
+    .action((options: ScheduleOptions) => {
       if (!options.systemd && !options.windows) throw new UserFacingError("schedule needs --systemd or --windows", ExitCode.invalidInput);
       if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(options.at)) throw new UserFacingError(`--at must be a time as HH:MM (got "${options.at}")`, ExitCode.invalidInput);
-      const target = resolveSyncTarget(options, command);
+      const target = jobTarget(options, resolveSyncTarget(options));
       const job = options.systemd ? systemdJob(options, target) : windowsJob(options, target);
       if (options.writeTo) {
         mkdirSync(options.writeTo, { recursive: true });
@@ -78,14 +78,27 @@ function wholeMinutes(value: string): number {
   return Number(value);
 }
 
-interface Target {
+interface JobTarget {
   tenantId: string;
   clientId: string;
-  outputDir?: string;
+  outDir: string;
 }
 
-function syncArguments(options: ScheduleOptions, target: Target, out: string, secretArgument: string[]): string[] {
-  return ["sync", "--tenant-id", target.tenantId, "--client-id", target.clientId, "--out", out, ...secretArgument, ...(options.transitive ? ["--transitive"] : [])];
+/** The job's output folder: `--out`, else the stack's, else Retain's default folder on the job's system. */
+function jobTarget(options: ScheduleOptions, target: SyncTarget): JobTarget {
+  const windows = options.windows === true;
+  const outDir = target.outDir ?? (windows ? WINDOWS_DEFAULTS.out : DEFAULT_OUTPUT_DIR);
+  if (options.out === undefined && options.stack !== undefined && isWindowsFolder(outDir) !== windows) {
+    throw new UserFacingError(
+      `--stack ${options.stack}: its directorySync.outputDir ${outDir} is not a ${windows ? "Windows" : "Linux"} folder; set one there or give --out <dir>`,
+      ExitCode.invalidInput,
+    );
+  }
+  return { tenantId: target.tenantId, clientId: target.clientId, outDir };
+}
+
+function syncArguments(options: ScheduleOptions, target: JobTarget, secretArgument: string[]): string[] {
+  return ["sync", "--tenant-id", target.tenantId, "--client-id", target.clientId, "--out", target.outDir, ...secretArgument, ...(options.transitive ? ["--transitive"] : [])];
 }
 
 /** One ExecStart word: quoted when needed; `%` and `$` escaped so systemd passes them through as they are. */
@@ -94,15 +107,14 @@ function systemdWord(word: string): string {
   return /[\s"'\\;]/.test(escaped) || escaped === "" ? `"${escaped.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"` : escaped;
 }
 
-export function systemdJob(options: ScheduleOptions, target: Target): JobDefinition {
-  const out = options.out ?? target.outputDir ?? DEFAULT_OUTPUT_DIR;
+export function systemdJob(options: ScheduleOptions, target: JobTarget): JobDefinition {
   const node = options.node ?? process.execPath;
   const cli = options.cli ?? path.resolve(__dirname, "..", "bin", "retain-m365.js");
   const credential = options.certificate
     ? { load: `LoadCredential=app.pem:${options.certificate}`, argument: ["--certificate", "%d/app.pem"] }
     : { load: `LoadCredential=client-secret:${options.secretFile ?? LINUX_DEFAULTS.secretFile}`, argument: ["--client-secret-file", "%d/client-secret"] };
   // %d (the credentials directory) must reach systemd unescaped: the only specifier the job uses.
-  const words = [node, cli, ...syncArguments(options, target, out, [])].map(systemdWord).concat(credential.argument);
+  const words = [node, cli, ...syncArguments(options, target, [])].map(systemdWord).concat(credential.argument);
   const service = `[Unit]
 Description=Retain address book sync from Microsoft 365 (retain-m365)
 Wants=network-online.target
@@ -116,7 +128,7 @@ ${credential.load}
 # Exit 5 means a safety guard kept the previous files: the unit fails, so it is seen.
 UMask=0027
 ProtectSystem=strict
-ReadWritePaths=${systemdWord(out)}
+ReadWritePaths=${systemdWord(target.outDir)}
 ProtectHome=yes
 PrivateTmp=yes
 PrivateDevices=yes
@@ -155,10 +167,9 @@ function windowsWord(word: string): string {
   return /\s/.test(word) || word === "" ? `"${word}"` : word;
 }
 
-export function windowsJob(options: ScheduleOptions, target: Target): JobDefinition {
-  const out = options.out ?? WINDOWS_DEFAULTS.out;
+export function windowsJob(options: ScheduleOptions, target: JobTarget): JobDefinition {
   const secret = options.certificate ? ["--certificate", options.certificate] : ["--client-secret-file", options.secretFile ?? WINDOWS_DEFAULTS.secretFile];
-  const args = [options.cli ?? WINDOWS_DEFAULTS.cli, ...syncArguments(options, target, out, secret)].map(windowsWord).join(" ");
+  const args = [options.cli ?? WINDOWS_DEFAULTS.cli, ...syncArguments(options, target, secret)].map(windowsWord).join(" ");
   const task = `<?xml version="1.0" encoding="UTF-8"?>
 <Task version="1.2" xmlns="http://schemas.microsoft.com/windows/2004/02/mit/task">
   <RegistrationInfo>

@@ -1,11 +1,9 @@
 import { execFileSync } from "node:child_process";
-import type { Command } from "commander";
-import { GUID } from "../config/schema";
-import { loadStack } from "../config/stack-file";
-import { validateConfig } from "../config/validate";
-import { ConfigError, ExitCode, UserFacingError } from "../core/errors";
+import { DIRECTORY_SYNC_DEFAULTS, GUID } from "../config/schema";
+import { loadValidatedStack } from "../config/stack-file";
+import { ExitCode, UserFacingError } from "../core/errors";
 
-/** Which tenant and app a sync runs for: `--stack`, or `--tenant-id` and `--client-id`. */
+/** What the user said about the sync's tenant, app, folder and guards: `--stack`, or the values themselves. */
 export interface SyncTargetOptions {
   stack?: string;
   stacksDir: string;
@@ -16,24 +14,30 @@ export interface SyncTargetOptions {
   maxShrinkPercent?: number;
 }
 
-/** Resolves the tenant, the app and the settings a stack knows into options the user did not give. */
-export function resolveSyncTarget(options: SyncTargetOptions, command: Command): { tenantId: string; clientId: string; outputDir?: string } {
-  let outputDir: string | undefined;
-  if (options.stack) outputDir = applyStack(options, command);
-  return { ...requireIds(options), outputDir };
+/** A sync's tenant, app, output folder and guards: each from its flag, else from the stack, else the default. */
+export interface SyncTarget {
+  tenantId: string;
+  clientId: string;
+  /** `--out`, else the stack's directorySync.outputDir; undefined without either. */
+  outDir?: string;
+  /** True when `outDir` is the stack's directorySync.outputDir. */
+  outDirFromStack: boolean;
+  backups: number;
+  maxShrinkPercent: number;
 }
 
-/** Fills what the stack knows into the options the user did not give. */
-function applyStack(options: SyncTargetOptions, command: Command): string {
-  const stack = loadStack(options.stacksDir, options.stack as string);
-  const validation = validateConfig(stack.config);
-  if (!validation.ok) throw new ConfigError(validation.errors, `stack ${stack.stack}`);
-  const { config } = validation;
-  options.tenantId = config.tenantId;
-  options.clientId ??= stackOutput(stack.stack, "applicationClientId");
-  if (command.getOptionValueSource("backups") === "default") options.backups = config.directorySync.backups;
-  if (command.getOptionValueSource("maxShrinkPercent") === "default") options.maxShrinkPercent = config.directorySync.maxShrinkPercent;
-  return config.directorySync.outputDir;
+export function resolveSyncTarget(options: SyncTargetOptions): SyncTarget {
+  const stack = options.stack === undefined ? undefined : loadValidatedStack(options.stacksDir, options.stack);
+  const tenantId = stack?.config.tenantId ?? options.tenantId;
+  const clientId = options.clientId ?? (stack ? stackOutput(stack.stack, "applicationClientId") : undefined);
+  const directorySync = stack?.config.directorySync ?? DIRECTORY_SYNC_DEFAULTS;
+  return {
+    ...requireIds(tenantId, clientId),
+    outDir: options.out ?? stack?.config.directorySync.outputDir,
+    outDirFromStack: options.out === undefined && stack !== undefined,
+    backups: options.backups ?? directorySync.backups,
+    maxShrinkPercent: options.maxShrinkPercent ?? directorySync.maxShrinkPercent,
+  };
 }
 
 /** A stack output, read with the Pulumi CLI (logged in to the stack's backend). */
@@ -57,13 +61,12 @@ function stackOutput(stack: string, name: string): string {
   return value;
 }
 
-function requireIds(options: SyncTargetOptions): { tenantId: string; clientId: string } {
+function requireIds(tenantId: string | undefined, clientId: string | undefined): { tenantId: string; clientId: string } {
   const problems: string[] = [];
-  if (!options.tenantId) problems.push("--tenant-id (or --stack) is required");
-  else if (!GUID.test(options.tenantId)) problems.push(`--tenant-id must be a GUID (got "${options.tenantId}")`);
-  if (!options.clientId) problems.push("--client-id is required");
-  else if (!GUID.test(options.clientId)) problems.push(`--client-id must be a GUID (got "${options.clientId}")`);
+  if (!tenantId) problems.push("--tenant-id (or --stack) is required");
+  else if (!GUID.test(tenantId)) problems.push(`--tenant-id must be a GUID (got "${tenantId}")`);
+  if (!clientId) problems.push("--client-id is required");
+  else if (!GUID.test(clientId)) problems.push(`--client-id must be a GUID (got "${clientId}")`);
   if (problems.length > 0) throw new UserFacingError(problems.join("; "), ExitCode.invalidInput);
-  return { tenantId: options.tenantId as string, clientId: options.clientId as string };
+  return { tenantId: tenantId as string, clientId: clientId as string };
 }
-

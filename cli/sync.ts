@@ -3,13 +3,14 @@ import path from "node:path";
 import { setFlagsFromString } from "node:v8";
 import type { TokenCredential } from "@azure/identity";
 import { Option, type Command } from "commander";
+import { DIRECTORY_SYNC_DEFAULTS } from "../config/schema";
 import { ExitCode, UserFacingError } from "../core/errors";
 import { CLOUD_NAMES, CLOUDS, type Cloud } from "../m365/clouds";
 import { appCredential, authorityFor } from "../m365/credentials";
 import { createGraphClient } from "../m365/graph-client";
 import { DEFAULT_RETRY } from "../m365/retry";
 import { runSync, type SyncSummary } from "../sync/run";
-import type { ReadProgress } from "../sync/directory-reader";
+import { DEFAULT_READ, type ReadProgress } from "../sync/directory-reader";
 import type { Io } from "./io";
 import { resolveSyncTarget, type SyncTargetOptions } from "./sync-target";
 
@@ -17,14 +18,11 @@ import { resolveSyncTarget, type SyncTargetOptions } from "./sync-target";
 export const SECRET_ENVIRONMENT_VARIABLE = "RETAIN_SYNC_CLIENT_SECRET";
 
 interface SyncCliOptions extends SyncTargetOptions {
-  out: string;
   certificate?: string;
   clientSecretFile?: string;
   cloud: Cloud;
   graphEndpoint?: string;
   authorityHost?: string;
-  backups: number;
-  maxShrinkPercent: number;
   force?: boolean;
   transitive?: boolean;
   full?: boolean;
@@ -47,11 +45,11 @@ export function registerSyncCommand(program: Command, io: Io): void {
         "exchangegroups.csv for Retain, replacing the previous files only when the new ones are complete and sane. " +
         `Signs in as Retain's app with --certificate, or with the client secret in ${SECRET_ENVIRONMENT_VARIABLE}.`,
     )
-    .requiredOption("--out <dir>", "folder of the CSVs (Retain's WEB-INF/cfg)")
+    .option("--out <dir>", "folder of the CSVs (Retain's WEB-INF/cfg); required without --stack, else the stack's directorySync.outputDir")
     .addOption(
       new Option(
         "--stack <name>",
-        "tenant stack: tenant id, --backups and --max-shrink-percent from <stacks-dir>/Pulumi.<name>.yaml, the app's client id from `pulumi stack output` (or --client-id)",
+        "tenant stack: tenant id, output folder, --backups and --max-shrink-percent from <stacks-dir>/Pulumi.<name>.yaml, the app's client id from `pulumi stack output` (or --client-id)",
       ).conflicts("tenantId"),
     )
     .option("--stacks-dir <dir>", "folder of the stack files (with --stack)", "stacks")
@@ -62,18 +60,23 @@ export function registerSyncCommand(program: Command, io: Io): void {
     .addOption(new Option("--cloud <name>", "national cloud").choices(CLOUD_NAMES).default("global"))
     .option("--graph-endpoint <url>", "Graph base URL without /v1.0 (overrides --cloud)")
     .option("--authority-host <url>", "Entra login host (overrides --cloud; also read from AZURE_AUTHORITY_HOST)")
-    .option("--backups <n>", "previous CSV generations kept in <out>/backup", wholeNumber("--backups", 0, 365), 7)
-    .option("--max-shrink-percent <p>", "refuse to replace when the user count drops more than this", wholeNumber("--max-shrink-percent", 0, 100), 20)
+    .option("--backups <n>", `previous CSV generations kept in <out>/backup (default: the stack's directorySync.backups, else ${DIRECTORY_SYNC_DEFAULTS.backups})`, wholeNumber("--backups", 0, 365))
+    .option(
+      "--max-shrink-percent <p>",
+      `refuse to replace when the user count drops more than this (default: the stack's directorySync.maxShrinkPercent, else ${DIRECTORY_SYNC_DEFAULTS.maxShrinkPercent})`,
+      wholeNumber("--max-shrink-percent", 0, 100),
+    )
     .option("--force", "replace even when the result is empty or shrank more than allowed")
     .option("--transitive", "list members of nested groups too (always reads everything)")
     .option("--full", "read everything, ignoring the delta state kept since the last run")
-    .option("--concurrency <n>", "Graph $batch requests in flight at once", wholeNumber("--concurrency", 1, 16), 4)
+    .option("--concurrency <n>", "Graph $batch requests in flight at once", wholeNumber("--concurrency", 1, 16), DEFAULT_READ.concurrency)
     .option("--timeout <seconds>", "timeout of one Graph request", wholeNumber("--timeout", 1, 600), 100)
     .option("--json", "print the summary as JSON on stdout")
-    .action(async (options: SyncCliOptions, command: Command) => {
+    .action(async (options: SyncCliOptions) => {
       favourMemoryOverSpeed();
-      const { tenantId, clientId } = resolveSyncTarget(options, command);
-      const outDir = path.resolve(options.out);
+      const { tenantId, clientId, ...target } = resolveSyncTarget(options);
+      if (target.outDir === undefined) throw new UserFacingError("sync needs --out <dir> or --stack <name>", ExitCode.invalidInput);
+      const outDir = path.resolve(target.outDir);
       const client = createGraphClient({
         credential: credentialFor(tenantId, clientId, options),
         endpoint: options.graphEndpoint ?? CLOUDS[options.cloud].graph,
@@ -82,8 +85,8 @@ export function registerSyncCommand(program: Command, io: Io): void {
       const progress = io.progress ? (p: ReadProgress) => io.progress?.(progressLine(p)) : undefined;
       const summary = await runSync(client, {
         outDir,
-        backups: options.backups,
-        maxShrinkPercent: options.maxShrinkPercent,
+        backups: target.backups,
+        maxShrinkPercent: target.maxShrinkPercent,
         force: options.force ?? false,
         transitive: options.transitive ?? false,
         full: options.full ?? false,

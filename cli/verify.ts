@@ -1,7 +1,6 @@
 import type { Command } from "commander";
-import { loadStack } from "../config/stack-file";
-import { validateConfig } from "../config/validate";
-import { ConfigError, ExitCode, UserFacingError } from "../core/errors";
+import { loadValidatedStack } from "../config/stack-file";
+import { ExitCode, UserFacingError } from "../core/errors";
 import { checkAutodiscover, checkDomain, resolverFor, type CheckResult } from "./verify-checks";
 import type { Io } from "./io";
 
@@ -33,10 +32,9 @@ export function registerVerifyCommand(program: Command, io: Io): void {
       let domains = options.domain ?? [];
       let mailbox = options.mailbox;
       if (options.stack) {
-        const validation = validateConfig(loadStack(options.stacksDir, options.stack).config);
-        if (!validation.ok) throw new ConfigError(validation.errors, `stack ${options.stack}`);
-        domains = [...domains, ...validation.config.domains.map((d) => d.name)];
-        mailbox ??= validation.config.workerUser.userPrincipalName;
+        const { config } = loadValidatedStack(options.stacksDir, options.stack);
+        domains = [...domains, ...config.domains.map((d) => d.name)];
+        mailbox ??= config.workerUser.userPrincipalName;
       }
       if (domains.length === 0) throw new UserFacingError("verify needs --stack <name> or --domain <domain…>", ExitCode.invalidInput);
       const resolver = resolverFor(options.resolver);

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isDnsName, isPemCertificate } from "../core/formats";
 import { GUID } from "../m365/ids";
 
 export { GUID };
@@ -35,7 +36,6 @@ export const EXCHANGE_ACCESS_MODES = ["application-rbac", "application-impersona
 
 export const DEFAULT_OUTPUT_DIR = "/opt/beginfinite/retain/RetainServer/WEB-INF/cfg";
 
-const DNS_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 const UPN_LOCAL_PART = /^[A-Za-z0-9'._!#^~-]{1,64}$/;
 const ZONE_ID = /^[0-9a-f]{32}$/;
 const SKU_PART_NUMBER = /^[A-Za-z0-9_.()+-]{2,64}$/;
@@ -46,8 +46,7 @@ const dnsName = z.string().superRefine((value, ctx) => {
     ctx.addIssue({ code: "custom", message: `must be lower-case (write "${value.toLowerCase()}")` });
     return;
   }
-  const labels = value.split(".");
-  if (value.length > 253 || labels.length < 2 || !labels.every((label) => DNS_LABEL.test(label))) {
+  if (!isDnsName(value)) {
     ctx.addIssue({
       code: "custom",
       message: `"${value}" is not a DNS domain name (labels of a-z, 0-9 and "-", separated by dots; internationalised names in their xn-- form)`,
@@ -66,9 +65,12 @@ const userPrincipalName = z.string().superRefine((value, ctx) => {
 
 const displayName = z.string().trim().min(1, "must not be empty").max(256, "must be at most 256 characters");
 
+/** An absolute Windows folder (`C:\…`); the other absolute folders the configuration takes start with "/". */
+export const isWindowsFolder = (folder: string): boolean => /^[A-Za-z]:\\/.test(folder);
+
 const absoluteFolder = z.string().superRefine((value, ctx) => {
   const posix = value.startsWith("/");
-  const windows = /^[A-Za-z]:\\/.test(value);
+  const windows = isWindowsFolder(value);
   if (!posix && !windows) {
     ctx.addIssue({ code: "custom", message: `must be an absolute path (got "${value}")` });
     return;
@@ -97,18 +99,24 @@ export const adminUserSchema = z.strictObject({
     .default("Global Reader"),
 });
 
-export const workerUserSchema = z.strictObject({
-  userPrincipalName,
-  displayName: displayName.optional(),
-  usageLocation: z
-    .string()
-    .refine((code) => /^[A-Z]{2}$/.test(code) && regionNames.of(code) !== undefined, {
-      error: "must be an ISO 3166 alpha-2 country code in upper case, such as US or DE",
-    }),
-  licenseSku: z
-    .string()
-    .regex(SKU_PART_NUMBER, "must be a licence SKU part number such as EXCHANGESTANDARD or SPE_E3"),
-});
+/** The worker's display name defaults to its logon name, the part of the UPN before the "@". */
+export const workerUserSchema = z
+  .strictObject({
+    userPrincipalName,
+    displayName: displayName.optional(),
+    usageLocation: z
+      .string()
+      .refine((code) => /^[A-Z]{2}$/.test(code) && regionNames.of(code) !== undefined, {
+        error: "must be an ISO 3166 alpha-2 country code in upper case, such as US or DE",
+      }),
+    licenseSku: z
+      .string()
+      .regex(SKU_PART_NUMBER, "must be a licence SKU part number such as EXCHANGESTANDARD or SPE_E3"),
+  })
+  .transform(({ displayName, ...worker }) => ({
+    ...worker,
+    displayName: displayName ?? worker.userPrincipalName.slice(0, worker.userPrincipalName.lastIndexOf("@")),
+  }));
 
 const applicationIds = z
   .array(z.string().regex(GUID, "must be an application (client) id, a GUID"))
@@ -131,20 +139,37 @@ export type EwsAllowListConfig = false | { enforce: boolean; alsoAllow: string[]
 /** The configuration key that records the decision to put the EWS allow list in force. */
 export const EWS_ENFORCE_SETTING = `${NAMESPACE}:exchangeAccess.ewsAllowList.enforce`;
 
-export const exchangeAccessSchema = z.strictObject({
-  mode: z.enum(EXCHANGE_ACCESS_MODES, { error: `must be one of: ${EXCHANGE_ACCESS_MODES.join(", ")}` }).default("application-rbac"),
-  roles: z
-    .array(
-      z.enum(ARCHIVING_APPLICATION_ROLES, {
-        error: `must be one of the read-only application roles: ${ARCHIVING_APPLICATION_ROLES.join(", ")}`,
-      }),
-    )
-    .min(1, "must name at least one role")
-    .refine((roles) => new Set(roles).size === roles.length, "must not list a role twice")
-    .optional(),
-  scopeGroup: displayName.optional(),
-  ewsAllowList: ewsAllowListSchema.default(false),
-});
+type ArchivingApplicationRole = (typeof ARCHIVING_APPLICATION_ROLES)[number];
+
+/**
+ * How Retain's app reaches mailboxes. Under application-rbac it holds `roles` (EWS.AccessAsApp
+ * unless listed), optionally scoped to `scopeGroup`; legacy impersonation takes neither.
+ */
+export const exchangeAccessSchema = z
+  .strictObject({
+    mode: z.enum(EXCHANGE_ACCESS_MODES, { error: `must be one of: ${EXCHANGE_ACCESS_MODES.join(", ")}` }).default("application-rbac"),
+    roles: z
+      .array(
+        z.enum(ARCHIVING_APPLICATION_ROLES, {
+          error: `must be one of the read-only application roles: ${ARCHIVING_APPLICATION_ROLES.join(", ")}`,
+        }),
+      )
+      .min(1, "must name at least one role")
+      .refine((roles) => new Set(roles).size === roles.length, "must not list a role twice")
+      .optional(),
+    scopeGroup: displayName.optional(),
+    ewsAllowList: ewsAllowListSchema.default(false),
+  })
+  .superRefine((access, ctx) => {
+    if (access.mode === "application-rbac") return;
+    for (const key of ["roles", "scopeGroup"] as const) {
+      if (access[key]) ctx.addIssue({ code: "custom", path: [key], message: "applies only to mode application-rbac; remove it or change the mode" });
+    }
+  })
+  .transform((access) => ({
+    ...access,
+    roles: access.mode === "application-rbac" ? (access.roles ?? ["Application EWS.AccessAsApp"]) : ([] as ArchivingApplicationRole[]),
+  }));
 
 export const directorySyncSchema = z.strictObject({
   outputDir: absoluteFolder.default(DEFAULT_OUTPUT_DIR),
@@ -160,8 +185,6 @@ const rotationKey = z
   .refine((value) => value.trim().length > 0, "must not be empty")
   .default("initial");
 
-const PEM_CERTIFICATE = /^-----BEGIN CERTIFICATE-----\s[A-Za-z0-9+/=\s]+-----END CERTIFICATE-----\s*$/;
-
 export const applicationSchema = z.strictObject({
   displayName: displayName.default("Retain Archiving"),
   credential: z
@@ -174,12 +197,12 @@ export const applicationSchema = z.strictObject({
         }),
         z.strictObject({
           type: z.literal("certificate"),
-          certificate: z.string().regex(PEM_CERTIFICATE, "must be a PEM certificate (-----BEGIN CERTIFICATE----- …), the public part only"),
+          certificate: z.string().refine(isPemCertificate, "must be a PEM certificate (-----BEGIN CERTIFICATE----- …), the public part only"),
         }),
       ],
       { error: (issue) => (issue.input === undefined ? "is required" : "must be secret or certificate") },
     )
-    .default({ type: "secret", lifetimeDays: 180 }),
+    .prefault({ type: "secret" }),
   credentialRotation: rotationKey,
 });
 
@@ -190,19 +213,11 @@ export const keySchemas = {
     .min(1, "must list at least one domain"),
   [`${NAMESPACE}:adminUser`]: adminUserSchema,
   [`${NAMESPACE}:workerUser`]: workerUserSchema,
-  [`${NAMESPACE}:exchangeAccess`]: exchangeAccessSchema.default({ mode: "application-rbac", ewsAllowList: false }),
-  [`${NAMESPACE}:directorySync`]: directorySyncSchema.default({
-    outputDir: DEFAULT_OUTPUT_DIR,
-    runAfterFirstDeploy: true,
-    backups: 7,
-    maxShrinkPercent: 20,
-  }),
+  [`${NAMESPACE}:exchangeAccess`]: exchangeAccessSchema.prefault({}),
+  [`${NAMESPACE}:directorySync`]: directorySyncSchema.prefault({}),
   [`${NAMESPACE}:passwordRotation`]: rotationKey,
-  [`${NAMESPACE}:application`]: applicationSchema.default({
-    displayName: "Retain Archiving",
-    credential: { type: "secret", lifetimeDays: 180 },
-    credentialRotation: "initial",
-  }),
+  [`${NAMESPACE}:application`]: applicationSchema.prefault({}),
+  /** Protect both users from deletion by `pulumi destroy` or a removed stack entry. */
   [`${NAMESPACE}:protectUsers`]: z
     .union([z.boolean(), z.enum(["true", "false"])], { error: "must be true or false" })
     .transform((value) => value === true || value === "true")
@@ -210,22 +225,13 @@ export const keySchemas = {
   "azuread:tenantId": z.string().regex(GUID, "must be the tenant id, a GUID"),
 } as const;
 
-export type DomainConfig = z.output<typeof domainSchema>;
+type KeyName = keyof typeof keySchemas;
+/** `domains` for `retain-m365:domains`, `tenantId` for `azuread:tenantId`. */
+export type FieldOf<K extends string> = K extends `${string}:${infer Field}` ? Field : never;
 
-export interface TenantConfig {
-  tenantId: string;
-  domains: DomainConfig[];
-  adminUser: z.output<typeof adminUserSchema>;
-  workerUser: Omit<z.output<typeof workerUserSchema>, "displayName"> & { displayName: string };
-  exchangeAccess: {
-    mode: (typeof EXCHANGE_ACCESS_MODES)[number];
-    roles: (typeof ARCHIVING_APPLICATION_ROLES)[number][];
-    scopeGroup?: string;
-    ewsAllowList: EwsAllowListConfig;
-  };
-  directorySync: z.output<typeof directorySyncSchema>;
-  passwordRotation: string;
-  application: z.output<typeof applicationSchema>;
-  /** Protect both users from deletion by `pulumi destroy` or a removed stack entry. */
-  protectUsers: boolean;
-}
+/** A validated tenant stack: each configuration key's value under its name without the namespace, every default filled in. */
+export type TenantConfig = { [K in KeyName as FieldOf<K>]: z.output<(typeof keySchemas)[K]> };
+export type DomainConfig = TenantConfig["domains"][number];
+
+/** directorySync as a stack that leaves it out has it: what `sync` uses without `--stack`. */
+export const DIRECTORY_SYNC_DEFAULTS: TenantConfig["directorySync"] = directorySyncSchema.parse({});

@@ -2,8 +2,8 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { parseDocument } from "yaml";
 import { ConfigError, ExitCode, UserFacingError } from "../core/errors";
-import { NAMESPACE } from "./schema";
-import type { RawConfig } from "./validate";
+import { NAMESPACE, type TenantConfig } from "./schema";
+import { validatedOrThrow, type RawConfig } from "./validate";
 
 export interface StackFile {
   /** Stack name: `example` for `Pulumi.example.yaml`. */
@@ -43,6 +43,12 @@ export function loadStack(stacksDir: string, stack: string): StackFile {
     );
   }
   return { stack, file, config: loadConfigFile(file) };
+}
+
+/** A stack file's validated configuration; a ConfigError naming the stack lists every problem. */
+export function loadValidatedStack(stacksDir: string, stack: string): { stack: string; file: string; config: TenantConfig; warnings: string[] } {
+  const loaded = loadStack(stacksDir, stack);
+  return { stack, file: loaded.file, ...validatedOrThrow(loaded.config, `stack ${stack}`) };
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { z } from "zod";
-import { NAMESPACE, keySchemas, type TenantConfig } from "./schema";
+import { ConfigError } from "../core/errors";
+import { NAMESPACE, keySchemas, type FieldOf, type TenantConfig } from "./schema";
 
 /** One configuration value as Pulumi holds it; `secret` values from a stack file may be unreadable offline. */
 export interface RawConfigValue {
@@ -65,6 +66,17 @@ export function validateConfig(raw: RawConfig): ValidationResult {
   return { ok: true, config: assemble(parsed), warnings };
 }
 
+/**
+ * The valid configuration, or a ConfigError listing every problem, introduced as `source`'s.
+ * Warnings go to `warn` first, whether the configuration is valid or not.
+ */
+export function validatedOrThrow(raw: RawConfig, source: string, warn: (warning: string) => void = () => {}): { config: TenantConfig; warnings: string[] } {
+  const validation = validateConfig(raw);
+  validation.warnings.forEach((warning) => warn(warning));
+  if (!validation.ok) throw new ConfigError(validation.errors, source);
+  return { config: validation.config, warnings: validation.warnings };
+}
+
 function crossFieldProblems(parsed: Parsed, warnings: string[]): string[] {
   const problems: string[] = [];
   const domains = parsed[`${NAMESPACE}:domains`];
@@ -99,12 +111,6 @@ function crossFieldProblems(parsed: Parsed, warnings: string[]): string[] {
     );
   }
   if (access?.mode === "application-impersonation") {
-    if (access.roles) {
-      problems.push(`${NAMESPACE}:exchangeAccess.roles: applies only to mode application-rbac; remove it or change the mode`);
-    }
-    if (access.scopeGroup) {
-      problems.push(`${NAMESPACE}:exchangeAccess.scopeGroup: applies only to mode application-rbac; remove it or change the mode`);
-    }
     warnings.push(
       `${NAMESPACE}:exchangeAccess.mode: application-impersonation assigns the ApplicationImpersonation role, which Exchange Online removed in February 2025; the deployment will be refused there. Use application-rbac.`,
     );
@@ -112,31 +118,16 @@ function crossFieldProblems(parsed: Parsed, warnings: string[]): string[] {
   return problems;
 }
 
+const fieldOf = <K extends KeyName>(key: K) => key.slice(key.indexOf(":") + 1) as FieldOf<K>;
+
+/** Each key's value under its field name; the schemas have filled in every default. */
 function assemble(parsed: Parsed): TenantConfig {
-  const need = <K extends KeyName>(key: K): NonNullable<Parsed[K]> => {
-    const value = parsed[key];
-    if (value === undefined) throw new Error(`internal: ${key} missing after successful validation`);
-    return value;
-  };
-  const worker = need(`${NAMESPACE}:workerUser`);
-  const access = need(`${NAMESPACE}:exchangeAccess`);
-  return {
-    tenantId: need("azuread:tenantId"),
-    domains: need(`${NAMESPACE}:domains`),
-    adminUser: need(`${NAMESPACE}:adminUser`),
-    workerUser: {
-      ...worker,
-      displayName: worker.displayName ?? worker.userPrincipalName.slice(0, worker.userPrincipalName.lastIndexOf("@")),
-    },
-    exchangeAccess: {
-      ...access,
-      roles: access.mode === "application-rbac" ? (access.roles ?? ["Application EWS.AccessAsApp"]) : [],
-    },
-    directorySync: need(`${NAMESPACE}:directorySync`),
-    passwordRotation: need(`${NAMESPACE}:passwordRotation`),
-    application: need(`${NAMESPACE}:application`),
-    protectUsers: need(`${NAMESPACE}:protectUsers`),
-  };
+  const config: Record<string, unknown> = {};
+  for (const key of Object.keys(keySchemas) as KeyName[]) {
+    if (parsed[key] === undefined) throw new Error(`internal: ${key} missing after successful validation`);
+    config[fieldOf(key)] = parsed[key];
+  }
+  return config as TenantConfig;
 }
 
 /** A message about a value stored as a secret, with every piece of that value replaced by [secret]. */

@@ -1,6 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { validateConfig, type RawConfig } from "../config/validate";
-import { ConfigError } from "../core/errors";
+import { validatedOrThrow, type RawConfig } from "../config/validate";
 import { OfflineServiceConfigurationRecordSource } from "../m365/offline-records";
 import { deployTenant } from "./program";
 import { displayValue, startMockRuntime, type RegisteredResource } from "./mock-runtime";
@@ -46,8 +45,7 @@ export interface Plan {
  * Pulumi's runtime is process-global: one plan per process.
  */
 export async function planStack(stack: string, raw: RawConfig): Promise<Plan> {
-  const validation = validateConfig(raw);
-  if (!validation.ok) throw new ConfigError(validation.errors, `stack ${stack}`);
+  const { config, warnings } = validatedOrThrow(raw, `stack ${stack}`);
 
   const runtime = await startMockRuntime({
     project: PROJECT,
@@ -58,11 +56,11 @@ export async function planStack(stack: string, raw: RawConfig): Promise<Plan> {
       ...Object.fromEntries((DEPLOY_TIME_RESULTS[args.token] ?? []).map((field) => [field, pulumi.unknown])),
     }),
   });
-  await deployTenant({ recordSource: () => new OfflineServiceConfigurationRecordSource(), config: validation.config });
+  await deployTenant({ recordSource: () => new OfflineServiceConfigurationRecordSource(), config });
   await runtime.settle();
   await runtime.stop();
 
-  return toPlan(stack, runtime.resources, validation.warnings);
+  return toPlan(stack, runtime.resources, warnings);
 }
 
 export function toPlan(stack: string, resources: readonly RegisteredResource[], warnings: string[]): Plan {

@@ -1,9 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { RetainTenant } from "./tenant";
-import { ConfigError } from "../core/errors";
 import { readRuntimeConfig } from "./runtime-config";
 import type { TenantConfig } from "../config/schema";
-import { validateConfig } from "../config/validate";
+import { validatedOrThrow } from "../config/validate";
 import { CLOUDS } from "../m365/clouds";
 import { mailboxEwsWarning } from "../m365/mailbox-ews";
 import type { ServiceConfigurationRecord, ServiceConfigurationRecordSource } from "../m365/service-records";
@@ -32,7 +31,7 @@ export async function tenantWarnings(config: TenantConfig): Promise<string[]> {
 export async function deployTenant(deps: ProgramDependencies): Promise<Record<string, unknown>> {
   // The first directory sync is a resource hook: a CLI too old for hooks is refused before anything is declared.
   await requirePulumiCli();
-  const config = deps.config ?? validatedRuntimeConfig();
+  const config = deps.config ?? validatedOrThrow(readRuntimeConfig(), `stack ${pulumi.getStack()}`, (warning) => void pulumi.log.warn(warning)).config;
 
   const [microsoft365Records, warnings] = await Promise.all([readMicrosoft365Records(config, deps), deps.tenantWarnings?.(config) ?? []]);
   for (const warning of warnings) void pulumi.log.warn(warning);
@@ -55,13 +54,6 @@ export async function deployTenant(deps: ProgramDependencies): Promise<Record<st
     // What a Retain admin runs on the Retain server (as root) to install the nightly sync.
     nightlySyncInstallCommand: pulumi.interpolate`npx retain-m365 schedule --systemd --tenant-id ${config.tenantId} --client-id ${application.clientId} --out ${config.directorySync.outputDir} --write-to /etc/systemd/system && systemctl enable --now retain-m365-sync.timer`,
   };
-}
-
-function validatedRuntimeConfig(): TenantConfig {
-  const validation = validateConfig(readRuntimeConfig());
-  for (const warning of validation.warnings) void pulumi.log.warn(warning);
-  if (!validation.ok) throw new ConfigError(validation.errors, `stack ${pulumi.getStack()}`);
-  return validation.config;
 }
 
 async function readMicrosoft365Records(

@@ -1,5 +1,6 @@
 import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
+import { isDnsName } from "../../core/formats";
 import type { ServiceConfigurationRecord } from "../../m365/service-records";
 import { autodiscoverRecordSpecs, microsoft365RecordSpecs, type DnsRecordSpec } from "./records";
 import { permissions } from "../permissions";
@@ -22,7 +23,7 @@ export const domainDnsPermissions = permissions({
 /** Argument checks, pure so tests can call them without the Pulumi runtime. */
 export function checkDomainDnsArgs(args: DomainDnsArgs): string[] {
   const problems: string[] = [];
-  if (!/^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(args.domain)) problems.push(`domain "${args.domain}" is not a lower-case DNS name`);
+  if (!isDnsName(args.domain)) problems.push(`domain "${args.domain}" is not a lower-case DNS name`);
   if (typeof args.zoneId === "string" && !/^[0-9a-f]{32}$/.test(args.zoneId)) {
     problems.push(`zoneId of ${args.domain} is not 32 lower-case hex characters`);
   }

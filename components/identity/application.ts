@@ -1,5 +1,6 @@
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
+import { isPemCertificate } from "../../core/formats";
 import { permissions } from "../permissions";
 
 /** Microsoft Graph's application id, the same in every tenant. */
@@ -34,7 +35,7 @@ export function checkRetainApplicationArgs(args: RetainApplicationArgs): string[
   if (args.credential.type === "secret" && !(args.credential.lifetimeDays >= 1 && args.credential.lifetimeDays <= 730)) {
     problems.push("a secret's lifetimeDays must be 1 to 730");
   }
-  if (args.credential.type === "certificate" && !args.credential.certificate.includes("BEGIN CERTIFICATE")) {
+  if (args.credential.type === "certificate" && !isPemCertificate(args.credential.certificate)) {
     problems.push("certificate must be a PEM certificate");
   }
   return problems;

@@ -6,7 +6,9 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { after, before, describe, it } from "node:test";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
+import { stringify } from "yaml";
 import { runCli } from "../support/cli";
+import { validRawValues } from "../support/configs";
 import { directoryRoutes, directoryTenant } from "../../emulators/directory";
 import { startGraphEmulator, type GraphEmulator } from "../../emulators/graph";
 import { testTls } from "../../emulators/tls";
@@ -104,6 +106,42 @@ describe("schedule --windows", () => {
       `"C:\\Program Files\\retain-m365\\bin\\retain-m365.js" sync --tenant-id ${TENANT} --client-id ${APP} --out "C:\\Program Files\\Beginfinite\\Retain\\RetainServer\\WEB-INF\\cfg" --client-secret-file C:\\ProgramData\\retain-m365\\client-secret`,
     );
     assert.equal((task.Settings as Record<string, unknown>).MultipleInstancesPolicy, "IgnoreNew");
+  });
+});
+
+describe("schedule --stack: the output folder is the stack's directorySync.outputDir unless --out is given", () => {
+  const stacksDir = mkdtempSync(path.join(tmpdir(), "retain-stacks-"));
+  const stackWithOutput = (name: string, outputDir: string) =>
+    writeFileSync(path.join(stacksDir, `Pulumi.${name}.yaml`), stringify({ config: { ...validRawValues(), "azuread:tenantId": TENANT, "retain-m365:directorySync": { outputDir } } }));
+  const taskArguments = (stdout: string) =>
+    (new XMLParser().parse(stdout.replace(/^# ---- retain-m365-sync\.xml ----\n/, "")) as { Task: { Actions: { Exec: { Arguments: string } } } }).Task.Actions.Exec.Arguments;
+
+  it("--windows puts the stack's folder into the Task Scheduler XML; --out overrides it", () => {
+    stackWithOutput("windows", "D:\\Retain\\RetainServer\\WEB-INF\\cfg");
+    const fromStack = runCli(["schedule", "--windows", "--stack", "windows", "--stacks-dir", stacksDir, "--client-id", APP]);
+    assert.equal(fromStack.code, 0, fromStack.stderr);
+    assert.equal(
+      taskArguments(fromStack.stdout),
+      `"C:\\Program Files\\retain-m365\\bin\\retain-m365.js" sync --tenant-id ${TENANT} --client-id ${APP} --out D:\\Retain\\RetainServer\\WEB-INF\\cfg --client-secret-file C:\\ProgramData\\retain-m365\\client-secret`,
+    );
+    const overridden = runCli(["schedule", "--windows", "--stack", "windows", "--stacks-dir", stacksDir, "--client-id", APP, "--out", "E:\\cfg"]);
+    assert.equal(overridden.code, 0, overridden.stderr);
+    assert.match(taskArguments(overridden.stdout), / --out E:\\cfg /);
+  });
+
+  it("--systemd writes into the stack's folder", () => {
+    stackWithOutput("linux", "/srv/retain/cfg");
+    const result = runCli(["schedule", "--systemd", "--stack", "linux", "--stacks-dir", stacksDir, "--client-id", APP]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^ReadWritePaths=\/srv\/retain\/cfg$/m);
+    assert.match(result.stdout, / --out \/srv\/retain\/cfg /);
+  });
+
+  it("refuses a stack folder of the other system (exit 2), which the job could not write to", () => {
+    stackWithOutput("linux-only", "/srv/retain/cfg");
+    const result = runCli(["schedule", "--windows", "--stack", "linux-only", "--stacks-dir", stacksDir, "--client-id", APP]);
+    assert.equal(result.code, 2);
+    assert.equal(result.stderr, "retain-m365: --stack linux-only: its directorySync.outputDir /srv/retain/cfg is not a Windows folder; set one there or give --out <dir>\n");
   });
 });
 

@@ -3,8 +3,10 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, watch, wr
 import { hostname, tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
+import { stringify } from "yaml";
 import { parseContractCsv } from "../../sync/csv";
 import { packagesLoadedBy, runCliAsync, type CliResult } from "../support/cli";
+import { validRawValues } from "../support/configs";
 import { directoryRoutes, directoryTenant, putGroup, putUser, removeGroup, removeUser, setMember, syntheticTenant, type DirectoryTenant } from "../../emulators/directory";
 import { graphError, startGraphEmulator, type GraphEmulator } from "../../emulators/graph";
 
@@ -468,6 +470,23 @@ describe("sync: input, secrets and help", () => {
     assert.equal(result.code, 0, result.stderr);
     assert.equal(readFileSync(path.join(bin, "args"), "utf8").trim(), "stack output --json --stack example");
     assert.equal(read(out, "exchangeuser.csv").toString("utf8"), EXPECTED_USERS);
+  });
+
+  it("--stack without --out writes into the stack's directorySync.outputDir; without --stack, --out is asked for (exit 2)", async () => {
+    const stacksDir = mkdtempSync(path.join(tmpdir(), "retain-stacks-"));
+    const out = newOut();
+    const config = { ...validRawValues(), "azuread:tenantId": TENANT, "retain-m365:directorySync": { outputDir: out } };
+    writeFileSync(path.join(stacksDir, "Pulumi.nightly.yaml"), stringify({ config }));
+    const result = await runCliAsync(
+      ["sync", "--stack", "nightly", "--stacks-dir", stacksDir, "--client-id", APP, "--graph-endpoint", emulator.url, "--authority-host", emulator.url, "--json"],
+      { env: { RETAIN_SYNC_CLIENT_SECRET: SECRET } },
+    );
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal((JSON.parse(result.stdout) as { outDir: string }).outDir, out);
+    assert.equal(read(out, "exchangeuser.csv").toString("utf8"), EXPECTED_USERS);
+    const withoutOut = await runCliAsync(["sync", "--tenant-id", TENANT, "--client-id", APP], { env: { RETAIN_SYNC_CLIENT_SECRET: SECRET } });
+    assert.equal(withoutOut.code, 2);
+    assert.equal(withoutOut.stderr, "retain-m365: sync needs --out <dir> or --stack <name>\n");
   });
 
   it("--stack without the Pulumi CLI or --client-id says what to do (exit 2); --stack excludes --tenant-id", async () => {
