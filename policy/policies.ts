@@ -2,10 +2,8 @@ import * as azuread from "@pulumi/azuread";
 import * as cloudflare from "@pulumi/cloudflare";
 import { validateResourceOfType, type ReportViolation, type ResourceValidationArgs, type ResourceValidationPolicy } from "@pulumi/policy";
 import type { Unwrap } from "@pulumi/pulumi";
-import { GRAPH_APP_ROLES, MICROSOFT_GRAPH_APP_ID } from "../components/identity/application";
-import { DEFAULT_EXCHANGE_ENDPOINT } from "../components/exchange/objects";
-import { LEGACY_IMPERSONATION_ROLE } from "../components/exchange/role-assignment";
-import { READ_ONLY_DIRECTORY_ROLES } from "../config/schema";
+import { GRAPH_APP_ROLES, MICROSOFT_GRAPH_APP_ID, READ_ONLY_DIRECTORY_ROLES } from "../m365/entra";
+import { LEGACY_IMPERSONATION_ROLE } from "../m365/exchange-facts";
 import { EXCHANGE_ENDPOINTS } from "../m365/exchange-admin-api";
 import { AUTODISCOVER_TARGET } from "../m365/autodiscover";
 
@@ -215,7 +213,7 @@ export const noApplicationImpersonation: ResourceValidationPolicy = {
     if (args.type !== EXCHANGE_ROLE_ASSIGNMENT_TYPE) args.notApplicable(`Policy only applies to resources of type '${EXCHANGE_ROLE_ASSIGNMENT_TYPE}'`);
     const props = args.props as { role?: unknown; exchangeEndpoint?: string; name?: string; user?: string };
     if (typeof props.role !== "string" || props.role.toLowerCase() !== LEGACY_IMPERSONATION_ROLE.toLowerCase()) return;
-    const endpoint = props.exchangeEndpoint ?? DEFAULT_EXCHANGE_ENDPOINT;
+    const endpoint = props.exchangeEndpoint ?? EXCHANGE_ENDPOINTS.global;
     if (!sameEndpoint(endpoint, EXCHANGE_ENDPOINTS.global)) return;
     const assignment = describedBy(() => props.name, args.name);
     const assignee = describedBy(() => props.user, "its assignee");

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { isNotFound, type ExchangeObject, type ExchangeTarget } from "../../m365/exchange-admin-api";
-import { adoptOrCreate, changedProperties, DEFAULT_EXCHANGE_ENDPOINT, getOptional, removeIfPresent, requiredInputFailures, type ExchangeTargetArgs } from "./objects";
+import { LEGACY_IMPERSONATION_ROLE } from "../../m365/exchange-facts";
+import { adoptOrCreate, changedProperties, DEFAULT_EXCHANGE_ENDPOINT, exchangeInputFailures, getOptional, removeIfPresent, type ExchangeTargetArgs } from "./objects";
 
 export interface RoleAssignmentInputs extends ExchangeTarget {
   /** Name of the assignment in Exchange. */
@@ -12,8 +13,6 @@ export interface RoleAssignmentInputs extends ExchangeTarget {
   user?: string;
   customResourceScope?: string;
 }
-
-export const LEGACY_IMPERSONATION_ROLE = "ApplicationImpersonation";
 
 /**
  * An existing assignment shows an app assignee as the Exchange service principal's identity, not
@@ -32,7 +31,7 @@ async function assigneeDifferences(inputs: RoleAssignmentInputs, existing: Excha
 /** `New-ManagementRoleAssignment` of a role to Retain's app (or, legacy, to the worker user). */
 export const roleAssignmentProvider: pulumi.dynamic.ResourceProvider<RoleAssignmentInputs, RoleAssignmentInputs> = {
   async check(_olds, news) {
-    const failures = requiredInputFailures({ ...news }, ["tenantId", "exchangeEndpoint", "name", "role"]);
+    const failures = exchangeInputFailures(news, ["name", "role"]);
     if (!news.app === !news.user) failures.push({ property: "app", reason: "exactly one of app and user must be set" });
     return { inputs: news, failures };
   },
