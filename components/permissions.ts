@@ -1,11 +1,12 @@
 /**
- * What deploying a component needs, in the spirit of Microsoft365DSC's per-resource permission
- * lists. README.md lists the union of every component's needs for the deploying identity.
+ * What a component needs, read and write apart as in Microsoft365DSC's per-resource permission
+ * lists (`permissions.read` / `permissions.update`). README.md lists the union of every component's
+ * needs: the read half for an identity that only previews, both halves for the deploying identity.
  */
-export interface RequiredPermissions {
-  /** Microsoft Graph application permissions of the deploying identity. */
+export interface PermissionList {
+  /** Microsoft Graph application permissions. */
   graph: readonly string[];
-  /** Entra directory roles of the deploying identity. */
+  /** Entra directory roles. */
   entraRoles: readonly string[];
   /** Cloudflare API token permissions. */
   cloudflare: readonly string[];
@@ -13,17 +14,35 @@ export interface RequiredPermissions {
   exchange: readonly string[];
 }
 
-export function permissions(partial: Partial<RequiredPermissions>): RequiredPermissions {
+export interface RequiredPermissions {
+  /** What `pulumi preview` needs, with `--refresh` too: the calls made before anything changes. */
+  read: PermissionList;
+  /** What `pulumi up` (and `pulumi destroy`) needs beyond `read`. */
+  write: PermissionList;
+}
+
+const KINDS = ["graph", "entraRoles", "cloudflare", "exchange"] as const;
+
+function list(partial: Partial<PermissionList> = {}): PermissionList {
   return { graph: [], entraRoles: [], cloudflare: [], exchange: [], ...partial };
 }
 
-/** The union of several components' needs, each permission once, in a stable order. */
+export function permissions(partial: { read?: Partial<PermissionList>; write?: Partial<PermissionList> }): RequiredPermissions {
+  return { read: list(partial.read), write: list(partial.write) };
+}
+
+/**
+ * The union of several components' needs, per half, each permission once, in a stable order. A
+ * permission one component reads with and another writes with is in `read` only: `write` is
+ * what comes on top.
+ */
 export function combinePermissions(...all: RequiredPermissions[]): RequiredPermissions {
   const union = (pick: (p: RequiredPermissions) => readonly string[]) => [...new Set(all.flatMap(pick))].sort();
-  return {
-    graph: union((p) => p.graph),
-    entraRoles: union((p) => p.entraRoles),
-    cloudflare: union((p) => p.cloudflare),
-    exchange: union((p) => p.exchange),
-  };
+  const read = list();
+  const write = list();
+  for (const kind of KINDS) {
+    read[kind] = union((p) => p.read[kind]);
+    write[kind] = union((p) => p.write[kind]).filter((permission) => !read[kind].includes(permission));
+  }
+  return { read, write };
 }

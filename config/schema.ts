@@ -1,36 +1,13 @@
 import { z } from "zod";
 import { isDnsName, isPemCertificate } from "../core/formats";
 import { GUID } from "../m365/ids";
+import { READ_ONLY_DIRECTORY_ROLES, type DirectoryRoleName } from "../m365/entra";
+import { ARCHIVING_APPLICATION_ROLES } from "../m365/exchange-facts";
 
 export { GUID };
 
 /** Config namespace of this project (Pulumi.yaml `name`). */
 export const NAMESPACE = "retain-m365";
-
-/**
- * Read-only Entra roles the sync admin may be given, by display name → role template id.
- * Anything that can change the directory is deliberately absent.
- */
-export const READ_ONLY_DIRECTORY_ROLES = {
-  "Global Reader": "f2ef992c-3afb-46b9-b7cf-a126ee74c451",
-  "Directory Readers": "88d8e3e3-8f55-4a1e-953a-9b9898b8876b",
-  "Security Reader": "5d6b6bb7-de71-4623-b4af-96380a352509",
-  "Reports Reader": "4a5d8f65-41da-4de4-8968-e035b65339cf",
-} as const;
-export type DirectoryRoleName = keyof typeof READ_ONLY_DIRECTORY_ROLES;
-
-/**
- * Exchange Online "RBAC for Applications" roles an archiver may hold: read access only
- * (docs/exchange.md, "RBAC for Applications"). Write roles such as Mail.ReadWrite or Mail.Send are not needed to archive.
- */
-export const ARCHIVING_APPLICATION_ROLES = [
-  "Application EWS.AccessAsApp",
-  "Application Mail.Read",
-  "Application Mail.ReadBasic",
-  "Application MailboxSettings.Read",
-  "Application Calendars.Read",
-  "Application Contacts.Read",
-] as const;
 
 export const EXCHANGE_ACCESS_MODES = ["application-rbac", "application-impersonation"] as const;
 

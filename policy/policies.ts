@@ -2,10 +2,9 @@ import * as azuread from "@pulumi/azuread";
 import * as cloudflare from "@pulumi/cloudflare";
 import { validateResourceOfType, type ReportViolation, type ResourceValidationArgs, type ResourceValidationPolicy } from "@pulumi/policy";
 import type { Unwrap } from "@pulumi/pulumi";
-import { GRAPH_APP_ROLES, MICROSOFT_GRAPH_APP_ID } from "../components/identity/application";
-import { LEGACY_IMPERSONATION_ROLE } from "../components/exchange/role-assignment";
-import { READ_ONLY_DIRECTORY_ROLES } from "../config/schema";
 import { CLOUDS } from "../m365/clouds";
+import { GRAPH_APP_ROLES, MICROSOFT_GRAPH_APP_ID, READ_ONLY_DIRECTORY_ROLES } from "../m365/entra";
+import { LEGACY_IMPERSONATION_ROLE } from "../m365/exchange-facts";
 import { AUTODISCOVER_TARGET } from "../m365/autodiscover";
 
 // What must never be deployed. Policies only read what they need: during a preview a value the

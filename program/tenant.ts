@@ -5,8 +5,8 @@ import { RetainAccounts, retainAccountsPermissions } from "../components/identit
 import { RetainApplication, retainApplicationPermissions } from "../components/identity/application";
 import { DomainDns, domainDnsPermissions } from "../components/dns/domain-dns";
 import { firstSyncHook } from "./first-sync-hook";
-import { ExchangeAccess, exchangeAccessPermissions } from "../components/exchange/exchange-access";
-import { combinePermissions } from "../components/permissions";
+import { EXCHANGE_ADMIN_API_PERMISSION, ExchangeAccess, exchangeAccessPermissions } from "../components/exchange/exchange-access";
+import { combinePermissions, permissions } from "../components/permissions";
 
 export interface RetainTenantArgs {
   /** The validated stack configuration. */
@@ -15,12 +15,23 @@ export interface RetainTenantArgs {
   microsoft365Records: Readonly<Record<string, readonly ServiceConfigurationRecord[]>>;
 }
 
-/** What deploying a whole tenant needs: the union of its components' needs. */
+/** The program's own check of the tenant on every preview: the worker mailbox's EWS setting (`Get-CASMailbox`). */
+const tenantWarningsPermissions = permissions({
+  read: {
+    exchange: [
+      EXCHANGE_ADMIN_API_PERMISSION,
+      "Entra role Global Reader or Exchange role group View-Only Organization Management, held by the previewing identity: the worker mailbox's EWS check runs Get-CASMailbox",
+    ],
+  },
+});
+
+/** What previewing and deploying a whole tenant needs: the union of its components' needs and the program's. */
 export const retainTenantPermissions = combinePermissions(
   domainDnsPermissions,
   retainAccountsPermissions,
   retainApplicationPermissions,
   exchangeAccessPermissions,
+  tenantWarningsPermissions,
 );
 
 /** Everything one Microsoft 365 tenant needs for archiving with Retain (one per stack). */
@@ -70,11 +81,15 @@ export class RetainTenant extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    const access = config.exchangeAccess;
     this.exchangeAccess = new ExchangeAccess(
       `${name}-exchange`,
       {
         tenantId: config.tenantId,
-        access: config.exchangeAccess,
+        mode: access.mode,
+        roles: access.roles,
+        scopeGroup: access.scopeGroup,
+        ewsAllowList: access.ewsAllowList === false ? undefined : access.ewsAllowList,
         app: {
           clientId: this.application.clientId,
           servicePrincipalObjectId: this.application.servicePrincipal.objectId,

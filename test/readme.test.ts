@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { retainTenantPermissions } from "../program/tenant";
-import { READ_ONLY_DIRECTORY_ROLES } from "../config/schema";
+import { READ_ONLY_DIRECTORY_ROLES } from "../m365/entra";
 import { MINIMUM_PULUMI_CLI, PULUMI_CLI_INSTALL_URL } from "../program/pulumi-cli";
 import { REPO_ROOT } from "./support/cli";
 import { commandsIn, problemWith } from "./support/commands";
@@ -21,14 +21,13 @@ describe("README agrees with the code", () => {
   });
 
   it("lists every permission the tenant's components declare", () => {
-    const all = [
-      ...retainTenantPermissions.graph,
-      ...retainTenantPermissions.entraRoles,
-      ...retainTenantPermissions.cloudflare,
-      ...retainTenantPermissions.exchange,
-    ];
-    assert.ok(all.length > 0);
-    for (const permission of all) assert.ok(readme.includes(permission), `README lacks the permission "${permission}"`);
+    for (const [half, heading] of [["read", "Read"], ["write", "Write"]] as const) {
+      const table = new RegExp(`^#### ${heading}:.*\\n\\n((?:\\|.*\\n)+)`, "m").exec(readme)?.[1];
+      assert.ok(table, `README has a "#### ${heading}:" permissions table`);
+      const all = Object.values(retainTenantPermissions[half]).flat();
+      assert.ok(all.length > 0);
+      for (const permission of all) assert.ok(table.includes(`| ${permission} |`), `README's ${half} table lacks the permission "${permission}"`);
+    }
   });
 
   it("states the Pulumi CLI the program checks for and the one the workflows pin", () => {

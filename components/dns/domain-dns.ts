@@ -14,10 +14,13 @@ export interface DomainDnsArgs {
   microsoft365Records?: readonly ServiceConfigurationRecord[];
 }
 
-/** Needed to deploy a `DomainDns`. */
+/** Needed for a `DomainDns`. */
 export const domainDnsPermissions = permissions({
-  cloudflare: ["Zone › DNS › Edit, on the tenant's zones"],
-  graph: ["Domain.Read.All (only when microsoft365Records is on: reads serviceConfigurationRecords)"],
+  read: {
+    cloudflare: ["Zone › DNS › Read, on the tenant's zones"],
+    graph: ["Domain.Read.All (only when microsoft365Records is on: reads serviceConfigurationRecords)"],
+  },
+  write: { cloudflare: ["Zone › DNS › Edit, on the tenant's zones"] },
 });
 
 /** Argument checks, pure so tests can call them without the Pulumi runtime. */

@@ -2,8 +2,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { AUTODISCOVER_TARGET, RECOMMENDED_TTL } from "../../m365/autodiscover";
 import type { ServiceConfigurationRecord } from "../../m365/service-records";
 
-export { AUTODISCOVER_TARGET, RECOMMENDED_TTL };
-
 /** One Cloudflare record the DNS component declares: `role` names the child resource. */
 export interface DnsRecordSpec {
   role: string;

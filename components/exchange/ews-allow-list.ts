@@ -1,8 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { invokeCommand, type ExchangeTarget } from "../../m365/exchange-admin-api";
 import { CLOUDS } from "../../m365/clouds";
+import { TEAMS_APP_ID } from "../../m365/exchange-facts";
 import { GUID } from "../../m365/ids";
-import { changedProperties, requiredInputFailures, type ExchangeTargetArgs } from "./objects";
+import { changedProperties, exchangeInputFailures, type ExchangeTargetArgs } from "./objects";
 
 // How Exchange Online keeps the organization's EWS app-id allow list (docs/exchange.md):
 // `EwsAllowedAppIDs` is ONE comma-joined string that `Set-OrganizationConfig` replaces whole,
@@ -60,7 +61,7 @@ export function notEnforcedRefusal(enabled: false | null, enforceSetting: string
       : "EWS is turned off for the whole organization (EwsEnabled is false)";
   return (
     `${now}, and turning it on would let ONLY the listed applications reach EWS, tenant-wide — every other EWS client, ` +
-    `Microsoft Teams' calendar integration (app id cc15fd57-2c6c-4117-a88c-83b1d56b4bbe) among them, is blocked, and it can take ` +
+    `Microsoft Teams' calendar integration (app id ${TEAMS_APP_ID}) among them, is blocked, and it can take ` +
     `24 hours to show. Nothing was changed. If the organization wants that, set ${enforceSetting} to true, listing every other ` +
     `application that must keep EWS beside Retain's; otherwise leave the allow list out of the configuration.`
   );
@@ -120,7 +121,7 @@ function throwIfOthersLost(others: string[], after: OrganizationEws, done: "adde
  */
 export const ewsAllowListProvider: pulumi.dynamic.ResourceProvider<EwsAllowListInputs, EwsAllowListInputs> = {
   async check(_olds, news) {
-    const failures = requiredInputFailures({ ...news }, ["tenantId", "exchangeEndpoint", "appId", "enforceSetting"]);
+    const failures = exchangeInputFailures(news, ["appId", "enforceSetting"]);
     if (typeof news.appId === "string" && news.appId && !GUID.test(news.appId)) failures.push({ property: "appId", reason: "must be an application (client) id, a GUID" });
     if (!Array.isArray(news.alsoAllow) || news.alsoAllow.some((id) => typeof id !== "string" || !GUID.test(id))) {
       failures.push({ property: "alsoAllow", reason: "must be a list of application (client) ids, GUIDs" });

@@ -1,14 +1,34 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { TenantConfig } from "../../config/schema";
+import { EXCHANGE_MANAGE_AS_APP, EXCHANGE_ONLINE_APP_ID, LEGACY_IMPERSONATION_ROLE, type ArchivingApplicationRole } from "../../m365/exchange-facts";
 import { EwsAllowListEntry } from "./ews-allow-list";
 import { ManagementScope, memberOfGroupFilter, SecurityGroup } from "./management-scope";
-import { LEGACY_IMPERSONATION_ROLE, RoleAssignment } from "./role-assignment";
+import { RoleAssignment } from "./role-assignment";
 import { ExchangeServicePrincipal } from "./service-principal";
 import { permissions } from "../permissions";
 
+/**
+ * `application-rbac`: Exchange's RBAC for Applications roles for Retain's app.
+ * `application-impersonation`: the original procedure's ApplicationImpersonation role for the worker.
+ */
+export type ExchangeAccessMode = "application-rbac" | "application-impersonation";
+
+/** Retain's app in the organization's EWS app-id allow list. */
+export interface EwsAllowListArgs {
+  /** Put the list in force where it is not: from then on ONLY listed applications reach EWS (default false). */
+  enforce?: pulumi.Input<boolean>;
+  /** Other applications that must keep EWS once the list is in force: added, never removed. */
+  alsoAllow?: pulumi.Input<pulumi.Input<string>[]>;
+}
+
 export interface ExchangeAccessArgs {
   tenantId: pulumi.Input<string>;
-  access: TenantConfig["exchangeAccess"];
+  mode: ExchangeAccessMode;
+  /** The roles Retain's app gets (`application-rbac` only, at least one); read-only roles only. */
+  roles?: readonly ArchivingApplicationRole[];
+  /** A mail-enabled security group whose members alone the roles reach (`application-rbac` only). */
+  scopeGroup?: string;
+  /** Omitted: the organization's EWS allow list is left alone. */
+  ewsAllowList?: EwsAllowListArgs;
   /** Retain's Entra app: client id, service principal object id and display name. */
   app: { clientId: pulumi.Input<string>; servicePrincipalObjectId: pulumi.Input<string>; displayName: pulumi.Input<string> };
   /** The worker's user principal name (legacy mode only). */
@@ -18,18 +38,26 @@ export interface ExchangeAccessArgs {
   ewsEnforceSetting?: string;
 }
 
-/** Needed to deploy `ExchangeAccess` (through the Exchange admin API, as the deploying app). */
+/** What lets the deploying identity call the Exchange admin API as an app. */
+export const EXCHANGE_ADMIN_API_PERMISSION = `${EXCHANGE_MANAGE_AS_APP} on Office 365 Exchange Online (${EXCHANGE_ONLINE_APP_ID})`;
+
+/**
+ * Needed for `ExchangeAccess` (through the Exchange admin API, as the deploying app). A preview
+ * calls nothing: its dynamic resources have no `read`, and their `check` and `diff` call no API.
+ */
 export const exchangeAccessPermissions = permissions({
-  exchange: ["Exchange.ManageAsApp on Office 365 Exchange Online (00000002-0000-0ff1-ce00-000000000000)"],
-  entraRoles: ["Exchange Administrator, held by the deploying identity"],
+  write: {
+    exchange: [EXCHANGE_ADMIN_API_PERMISSION],
+    entraRoles: ["Exchange Administrator, held by the deploying identity"],
+  },
 });
 
 /** Argument checks, pure so tests can call them without the Pulumi runtime. */
 export function checkExchangeAccessArgs(args: ExchangeAccessArgs): string[] {
-  const { access } = args;
+  const roles = args.roles ?? [];
   const problems: string[] = [];
-  if (access.mode === "application-rbac" && access.roles.length === 0) problems.push("application-rbac needs at least one role");
-  if (access.mode === "application-impersonation" && (access.roles.length > 0 || access.scopeGroup)) {
+  if (args.mode === "application-rbac" && roles.length === 0) problems.push("application-rbac needs at least one role");
+  if (args.mode === "application-impersonation" && (roles.length > 0 || args.scopeGroup)) {
     problems.push("roles and scopeGroup apply only to application-rbac");
   }
   return problems;
@@ -55,24 +83,24 @@ export class ExchangeAccess extends pulumi.ComponentResource {
     if (problems.length > 0) throw new Error(`ExchangeAccess ${name}: ${problems.join("; ")}`);
     const target = { tenantId: args.tenantId, exchangeEndpoint: args.exchangeEndpoint };
     const child = { parent: this };
-    const { access } = args;
+    const { scopeGroup, ewsAllowList } = args;
 
-    if (access.mode === "application-rbac") {
+    if (args.mode === "application-rbac") {
       const servicePrincipal = new ExchangeServicePrincipal(
         `${name}-service-principal`,
         { ...target, appId: args.app.clientId, objectId: args.app.servicePrincipalObjectId, displayName: args.app.displayName },
         child,
       );
       let scope: ManagementScope | undefined;
-      if (access.scopeGroup) {
-        const group = new SecurityGroup(`${name}-scope-group`, { ...target, name: access.scopeGroup }, child);
+      if (scopeGroup) {
+        const group = new SecurityGroup(`${name}-scope-group`, { ...target, name: scopeGroup }, child);
         scope = new ManagementScope(
           `${name}-scope`,
-          { ...target, name: `${access.scopeGroup} (Retain)`.slice(0, 64), recipientRestrictionFilter: group.distinguishedName.apply(memberOfGroupFilter) },
+          { ...target, name: `${scopeGroup} (Retain)`.slice(0, 64), recipientRestrictionFilter: group.distinguishedName.apply(memberOfGroupFilter) },
           child,
         );
       }
-      this.assignments = access.roles.map(
+      this.assignments = (args.roles ?? []).map(
         (role) =>
           new RoleAssignment(
             `${name}-role-${role.replace(/^Application /, "")}`,
@@ -89,10 +117,10 @@ export class ExchangeAccess extends pulumi.ComponentResource {
         ),
       ];
     }
-    if (access.ewsAllowList) {
+    if (ewsAllowList) {
       new EwsAllowListEntry(
         `${name}-ews-allow-list`,
-        { ...target, appId: args.app.clientId, ...access.ewsAllowList, enforceSetting: args.ewsEnforceSetting ?? "enforce" },
+        { ...target, appId: args.app.clientId, ...ewsAllowList, enforceSetting: args.ewsEnforceSetting ?? "enforce" },
         child,
       );
     }

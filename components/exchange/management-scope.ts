@@ -4,9 +4,9 @@ import { CLOUDS } from "../../m365/clouds";
 import {
   adoptOrCreate,
   changedProperties,
+  exchangeInputFailures,
   getOptional,
   removeIfPresent,
-  requiredInputFailures,
   type ExchangeTargetArgs,
 } from "./objects";
 
@@ -22,7 +22,7 @@ export interface SecurityGroupOutputs extends SecurityGroupInputs {
 /** A mail-enabled security group: looked up by name, or created with `New-DistributionGroup -Type Security`. */
 export const securityGroupProvider: pulumi.dynamic.ResourceProvider<SecurityGroupInputs, SecurityGroupOutputs> = {
   async check(_olds, news) {
-    return { inputs: news, failures: requiredInputFailures({ ...news }, ["tenantId", "exchangeEndpoint", "name"]) };
+    return { inputs: news, failures: exchangeInputFailures(news, ["name"]) };
   },
   async create(inputs) {
     const existing = await getOptional(inputs, "Get-DistributionGroup", inputs.name);
@@ -54,7 +54,7 @@ export interface ManagementScopeInputs extends ExchangeTarget {
 /** `New-ManagementScope`: limits an application role assignment to some recipients. */
 export const managementScopeProvider: pulumi.dynamic.ResourceProvider<ManagementScopeInputs, ManagementScopeInputs> = {
   async check(_olds, news) {
-    return { inputs: news, failures: requiredInputFailures({ ...news }, ["tenantId", "exchangeEndpoint", "name", "recipientRestrictionFilter"]) };
+    return { inputs: news, failures: exchangeInputFailures(news, ["name", "recipientRestrictionFilter"]) };
   },
   async create(inputs) {
     await adoptOrCreate(inputs, {

@@ -1,5 +1,6 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { invokeCommand, isNotFound, type CmdletParameters, type ExchangeObject, type ExchangeTarget } from "../../m365/exchange-admin-api";
+import { requiredInputFailures, type InputFailure } from "../provider-inputs";
 
 // Shared by the Exchange dynamic providers; serialized with them (functions only).
 
@@ -64,12 +65,9 @@ export async function adoptOrCreate(target: ExchangeTarget, spec: AdoptOrCreate)
   return { object: created ?? {}, adopted: false };
 }
 
-export function requiredInputFailures(inputs: Record<string, unknown>, required: readonly string[]): { property: string; reason: string }[] {
-  const failures = required.filter((key) => typeof inputs[key] !== "string" || inputs[key] === "").map((property) => ({ property, reason: "is required" }));
-  if (typeof inputs.exchangeEndpoint === "string" && !inputs.exchangeEndpoint.startsWith("https://")) {
-    failures.push({ property: "exchangeEndpoint", reason: "must be an https:// URL" });
-  }
-  return failures;
+/** `check` failures of an Exchange object's inputs: its target's and those `required` besides. */
+export function exchangeInputFailures(inputs: object, required: readonly string[]): InputFailure[] {
+  return requiredInputFailures(inputs, ["tenantId", "exchangeEndpoint", ...required], ["exchangeEndpoint"]);
 }
 
 /** Properties whose change means a different object; `tenantId` always is. */

@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { isNotFound, type ExchangeObject, type ExchangeTarget } from "../../m365/exchange-admin-api";
 import { CLOUDS } from "../../m365/clouds";
-import { adoptOrCreate, changedProperties, getOptional, removeIfPresent, requiredInputFailures, type ExchangeTargetArgs } from "./objects";
+import { LEGACY_IMPERSONATION_ROLE } from "../../m365/exchange-facts";
+import { adoptOrCreate, changedProperties, exchangeInputFailures, getOptional, removeIfPresent, type ExchangeTargetArgs } from "./objects";
 
 export interface RoleAssignmentInputs extends ExchangeTarget {
   /** Name of the assignment in Exchange. */
@@ -13,8 +14,6 @@ export interface RoleAssignmentInputs extends ExchangeTarget {
   user?: string;
   customResourceScope?: string;
 }
-
-export const LEGACY_IMPERSONATION_ROLE = "ApplicationImpersonation";
 
 /**
  * An existing assignment shows an app assignee as the Exchange service principal's identity, not
@@ -33,7 +32,7 @@ async function assigneeDifferences(inputs: RoleAssignmentInputs, existing: Excha
 /** `New-ManagementRoleAssignment` of a role to Retain's app (or, legacy, to the worker user). */
 export const roleAssignmentProvider: pulumi.dynamic.ResourceProvider<RoleAssignmentInputs, RoleAssignmentInputs> = {
   async check(_olds, news) {
-    const failures = requiredInputFailures({ ...news }, ["tenantId", "exchangeEndpoint", "name", "role"]);
+    const failures = exchangeInputFailures(news, ["name", "role"]);
     if (!news.app === !news.user) failures.push({ property: "app", reason: "exactly one of app and user must be set" });
     return { inputs: news, failures };
   },

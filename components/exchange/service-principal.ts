@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { invokeCommand, type ExchangeTarget } from "../../m365/exchange-admin-api";
 import { CLOUDS } from "../../m365/clouds";
-import { adoptOrCreate, changedProperties, removeIfPresent, requiredInputFailures, type ExchangeTargetArgs } from "./objects";
+import { adoptOrCreate, changedProperties, exchangeInputFailures, removeIfPresent, type ExchangeTargetArgs } from "./objects";
 
 export interface ExchangeServicePrincipalInputs extends ExchangeTarget {
   /** The Entra application (client) id. */
@@ -17,7 +17,7 @@ export interface ExchangeServicePrincipalOutputs extends ExchangeServicePrincipa
 /** `New-ServicePrincipal`: makes an Entra app known to Exchange's RBAC for Applications. */
 export const exchangeServicePrincipalProvider: pulumi.dynamic.ResourceProvider<ExchangeServicePrincipalInputs, ExchangeServicePrincipalOutputs> = {
   async check(_olds, news) {
-    return { inputs: news, failures: requiredInputFailures({ ...news }, ["tenantId", "exchangeEndpoint", "appId", "objectId", "displayName"]) };
+    return { inputs: news, failures: exchangeInputFailures(news, ["appId", "objectId", "displayName"]) };
   },
   async create(inputs) {
     const { adopted } = await adoptOrCreate(inputs, {

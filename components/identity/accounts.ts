@@ -1,7 +1,7 @@
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { READ_ONLY_DIRECTORY_ROLES, type DirectoryRoleName } from "../../config/schema";
+import { READ_ONLY_DIRECTORY_ROLES, type DirectoryRoleName } from "../../m365/entra";
 import { MailboxLicense, mailboxLicensePermissions } from "./mailbox-license";
 import { combinePermissions, permissions } from "../permissions";
 
@@ -22,11 +22,20 @@ export interface RetainAccountsArgs {
   protect?: boolean;
 }
 
-/** Needed to deploy `RetainAccounts`. */
+/** Needed for `RetainAccounts`. */
 export const retainAccountsPermissions = combinePermissions(
   permissions({
-    graph: ["User.ReadWrite.All", "RoleManagement.ReadWrite.Directory (assigns the admin's read-only role)"],
-    entraRoles: ["Privileged Role Administrator (or RoleManagement.ReadWrite.Directory) to assign directory roles"],
+    read: {
+      graph: ["User.Read.All", "RoleManagement.Read.Directory (reads the admin's role assignment)"],
+      entraRoles: ["Global Reader (or the Graph permissions above)"],
+    },
+    write: {
+      graph: ["User.ReadWrite.All", "RoleManagement.ReadWrite.Directory (assigns the admin's read-only role)"],
+      entraRoles: [
+        "User Administrator (or User.ReadWrite.All) to create the users and assign the worker's licence",
+        "Privileged Role Administrator (or RoleManagement.ReadWrite.Directory) to assign directory roles",
+      ],
+    },
   }),
   mailboxLicensePermissions,
 );

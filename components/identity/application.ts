@@ -1,15 +1,8 @@
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import { isPemCertificate } from "../../core/formats";
+import { GRAPH_APP_ROLES, MICROSOFT_GRAPH_APP_ID } from "../../m365/entra";
 import { permissions } from "../permissions";
-
-/** Microsoft Graph's application id, the same in every tenant. */
-export const MICROSOFT_GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000";
-/** The Graph application permissions Retain's app gets (app role ids, the same in every tenant). */
-export const GRAPH_APP_ROLES = {
-  "User.Read.All": "df021288-bdef-4463-88db-98f22de89214",
-  "GroupMember.Read.All": "98830695-27a2-44f7-8c18-0c3ebc9698f6",
-} as const;
 
 export type ApplicationCredentialSpec = { type: "secret"; lifetimeDays: number } | { type: "certificate"; certificate: string };
 
@@ -22,10 +15,16 @@ export interface RetainApplicationArgs {
   afterSecretCreated?: pulumi.ResourceHook[];
 }
 
-/** Needed to deploy a `RetainApplication` (granting app roles is admin consent). */
+/** Needed for a `RetainApplication` (granting app roles is admin consent). */
 export const retainApplicationPermissions = permissions({
-  graph: ["Application.ReadWrite.OwnedBy or Application.ReadWrite.All", "AppRoleAssignment.ReadWrite.All (grants admin consent)"],
-  entraRoles: ["Cloud Application Administrator (or the Graph permissions above)"],
+  read: {
+    graph: ["Application.Read.All (reads the app, its service principal, credentials and permission grants, and Microsoft Graph's service principal)"],
+    entraRoles: ["Global Reader (or the Graph permissions above)"],
+  },
+  write: {
+    graph: ["Application.ReadWrite.OwnedBy or Application.ReadWrite.All", "AppRoleAssignment.ReadWrite.All (grants admin consent)"],
+    entraRoles: ["Cloud Application Administrator (or the Graph permissions above)"],
+  },
 });
 
 /** Argument checks, pure so tests can call them without the Pulumi runtime. */

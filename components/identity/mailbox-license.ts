@@ -2,10 +2,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { CLOUDS } from "../../m365/clouds";
 import { sendWithRetry, type RestResponse } from "../../m365/rest";
 import { permissions } from "../permissions";
+import { requiredInputFailures } from "../provider-inputs";
 
 // Pulumi serializes the provider below into the stack state and runs it in another process.
-// So its methods use only globals, functions (here or in m365/) and npm packages
-// `require`d where they run: no module-level values such as schemas or clients.
+// So its methods use only globals, functions (here, in m365/ or components/provider-inputs.ts)
+// and npm packages `require`d where they run: no module-level values such as schemas or clients.
 
 export interface MailboxLicenseInputs {
   tenantId: string;
@@ -27,12 +28,18 @@ export interface MailboxLicenseArgs {
   graphEndpoint?: pulumi.Input<string>;
 }
 
-/** Needed to deploy a `MailboxLicense` (Graph calls made by the deploying identity). */
+/**
+ * Needed for a `MailboxLicense` (Graph calls made by the deploying identity). A preview calls
+ * nothing: the provider has no `read`, and its `check` and `diff` call no API.
+ */
 export const mailboxLicensePermissions = permissions({
-  graph: [
-    "LicenseAssignment.Read.All or Organization.Read.All (reads subscribedSkus: the licence's SKU id and free units)",
-    "LicenseAssignment.ReadWrite.All (assigns the worker's licence)",
-  ],
+  write: {
+    graph: [
+      "LicenseAssignment.Read.All or Organization.Read.All (reads subscribedSkus: the licence's SKU id and free units)",
+      "LicenseAssignment.ReadWrite.All (assigns the worker's licence)",
+      "User.Read.All",
+    ],
+  },
 });
 
 interface Sku {
@@ -79,25 +86,13 @@ async function assignedSkuIds(inputs: MailboxLicenseInputs, userId: string): Pro
   return ((json as { assignedLicenses?: { skuId: string }[] }).assignedLicenses ?? []).map((l) => l.skuId);
 }
 
-function checkLicenseInputs(inputs: Partial<MailboxLicenseInputs>): { property: string; reason: string }[] {
-  const failures: { property: string; reason: string }[] = [];
-  const required: (keyof MailboxLicenseInputs)[] = ["tenantId", "userId", "skuPartNumber", "graphEndpoint"];
-  for (const property of required) {
-    if (typeof inputs[property] !== "string" || inputs[property] === "") failures.push({ property, reason: "is required" });
-  }
-  if (typeof inputs.graphEndpoint === "string" && !inputs.graphEndpoint.startsWith("https://")) {
-    failures.push({ property: "graphEndpoint", reason: "must be an https:// URL" });
-  }
-  return failures;
-}
-
 /**
  * Assigns a licence (which is what gives the worker its mailbox) through Graph `assignLicense`:
  * adds on create, removes on delete, adopts an assignment that already exists.
  */
 export const mailboxLicenseProvider: pulumi.dynamic.ResourceProvider<MailboxLicenseInputs, MailboxLicenseOutputs> = {
   async check(_olds, news) {
-    return { inputs: news, failures: checkLicenseInputs(news) };
+    return { inputs: news, failures: requiredInputFailures(news, ["tenantId", "userId", "skuPartNumber", "graphEndpoint"], ["graphEndpoint"]) };
   },
 
   async create(inputs) {

@@ -5,6 +5,7 @@ import path from "node:path";
 import { before, describe, it } from "node:test";
 import { parse, stringify } from "yaml";
 import { checkExchangeAccessArgs, type ExchangeAccess } from "../../components/exchange/exchange-access";
+import { TEAMS_APP_ID } from "../../m365/exchange-facts";
 import type { Plan } from "../../program/plan";
 import { startMockRuntime, type MockRuntime } from "../../program/mock-runtime";
 import { REPO_ROOT, runCli } from "../support/cli";
@@ -26,7 +27,10 @@ describe("ExchangeAccess (mock runtime)", () => {
   it("application-rbac: service principal, scope on the group, one assignment per role, EWS allow list", async () => {
     new Access("rbac", {
       tenantId: TENANT,
-      access: { mode: "application-rbac", roles: ["Application EWS.AccessAsApp", "Application Mail.Read"], scopeGroup: "Archived", ewsAllowList: { enforce: true, alsoAllow: ["cc15fd57-2c6c-4117-a88c-83b1d56b4bbe"] } },
+      mode: "application-rbac",
+      roles: ["Application EWS.AccessAsApp", "Application Mail.Read"],
+      scopeGroup: "Archived",
+      ewsAllowList: { enforce: true, alsoAllow: [TEAMS_APP_ID] },
       app,
       workerUserPrincipalName: "RetainWorker@example.com",
     });
@@ -52,12 +56,12 @@ describe("ExchangeAccess (mock runtime)", () => {
     const allowList = byName("rbac-ews-allow-list").inputs;
     assert.deepEqual(
       [allowList.appId, allowList.alsoAllow, allowList.enforce, allowList.enforceSetting],
-      ["app-client-id", ["cc15fd57-2c6c-4117-a88c-83b1d56b4bbe"], true, "enforce"],
+      ["app-client-id", [TEAMS_APP_ID], true, "enforce"],
     );
   });
 
   it("application-impersonation: one ApplicationImpersonation assignment to the worker, nothing else", async () => {
-    new Access("legacy", { tenantId: TENANT, access: { mode: "application-impersonation", roles: [], ewsAllowList: false }, app, workerUserPrincipalName: "RetainWorker@example.com" });
+    new Access("legacy", { tenantId: TENANT, mode: "application-impersonation", app, workerUserPrincipalName: "RetainWorker@example.com" });
     await runtime.settle();
     const children = runtime.resources.filter((r) => r.parent === byName("legacy").urn);
     assert.deepEqual(children.map((c) => c.name), ["legacy-impersonation"]);
@@ -66,7 +70,7 @@ describe("ExchangeAccess (mock runtime)", () => {
 
   it("checks its arguments without the runtime", () => {
     const base = { tenantId: TENANT, app, workerUserPrincipalName: "w@example.com" };
-    assert.deepEqual(checkExchangeAccessArgs({ ...base, access: { mode: "application-rbac", roles: [], ewsAllowList: false } }), ["application-rbac needs at least one role"]);
+    assert.deepEqual(checkExchangeAccessArgs({ ...base, mode: "application-rbac", roles: [] }), ["application-rbac needs at least one role"]);
   });
 });
 

@@ -5,6 +5,7 @@ import { managementScopeProvider, memberOfGroupFilter, securityGroupProvider } f
 import { roleAssignmentProvider, type RoleAssignmentInputs } from "../../components/exchange/role-assignment";
 import { exchangeServicePrincipalProvider, type ExchangeServicePrincipalInputs } from "../../components/exchange/service-principal";
 import { describeCommand, invokeCommand, type ExchangeTarget } from "../../m365/exchange-admin-api";
+import { LEGACY_IMPERSONATION_ROLE, TEAMS_APP_ID } from "../../m365/exchange-facts";
 import { startMockRuntime } from "../../program/mock-runtime";
 import { rejection, runSerializedProviders, startDeployerEmulator, TENANT_ID as TENANT } from "../support/deployer";
 import { exchangeError, exchangeRoutes, exchangeState, servicePrincipalReference, type ExchangeState } from "../../emulators/exchange";
@@ -14,7 +15,6 @@ const APP_ID = "aaaaaaaa-0000-4000-8000-000000000001";
 const SP_OBJECT_ID = "bbbbbbbb-0000-4000-8000-000000000001";
 const OTHER_APP = "cccccccc-0000-4000-8000-000000000001";
 const THIRD_APP = "dddddddd-0000-4000-8000-000000000001";
-const TEAMS_APP = "cc15fd57-2c6c-4117-a88c-83b1d56b4bbe";
 
 let emulator: GraphEmulator;
 let state: ExchangeState;
@@ -248,7 +248,7 @@ describe("management role assignment provider", () => {
 
   it("explains the 2025 removal when ApplicationImpersonation is refused", async () => {
     const error = await rejection(
-      roleAssignmentProvider.create({ ...target(), name: "Retain ApplicationImpersonation", role: "ApplicationImpersonation", user: "RetainWorker@example.com" }),
+      roleAssignmentProvider.create({ ...target(), name: "Retain ApplicationImpersonation", role: LEGACY_IMPERSONATION_ROLE, user: "RetainWorker@example.com" }),
     );
     assert.match(error.message, /^Exchange Online has no ApplicationImpersonation role any more: Microsoft removed it in February 2025 .* Set retain-m365:exchangeAccess\.mode to application-rbac/);
   });
@@ -307,9 +307,9 @@ describe("EWS allow list provider", () => {
   });
 
   it("with the enforce decision, puts the list in force with Retain's app and the other ids to keep", async () => {
-    await ewsAllowListProvider.create(entry({ enforce: true, alsoAllow: [TEAMS_APP] }));
-    assert.deepEqual(state.organization, { EwsEnabled: true, EwsAllowedAppIDs: `${APP_ID},${TEAMS_APP}` });
-    assert.deepEqual(writes(), [{ cmdlet: "Set-OrganizationConfig", parameters: { EwsAllowedAppIDs: `${APP_ID},${TEAMS_APP}`, EwsEnabled: true } }]);
+    await ewsAllowListProvider.create(entry({ enforce: true, alsoAllow: [TEAMS_APP_ID] }));
+    assert.deepEqual(state.organization, { EwsEnabled: true, EwsAllowedAppIDs: `${APP_ID},${TEAMS_APP_ID}` });
+    assert.deepEqual(writes(), [{ cmdlet: "Set-OrganizationConfig", parameters: { EwsAllowedAppIDs: `${APP_ID},${TEAMS_APP_ID}`, EwsEnabled: true } }]);
   });
 
   it("where the list is in force, adds Retain's id to the others in one write, keeping them and their order", async () => {
@@ -392,11 +392,11 @@ describe("EWS allow list provider", () => {
     const replaced = await ewsAllowListProvider.diff!(APP_ID, entry(), entry({ appId: OTHER_APP }));
     assert.deepEqual([replaced.replaces, replaced.deleteBeforeReplace], [["appId"], false]);
     assert.equal((await ewsAllowListProvider.diff!(APP_ID, entry(), entry())).changes, false);
-    const more = await ewsAllowListProvider.diff!(APP_ID, entry(), entry({ alsoAllow: [TEAMS_APP] }));
+    const more = await ewsAllowListProvider.diff!(APP_ID, entry(), entry({ alsoAllow: [TEAMS_APP_ID] }));
     assert.deepEqual([more.changes, more.replaces], [true, []]);
     state.organization = { EwsEnabled: true, EwsAllowedAppIDs: APP_ID };
-    await ewsAllowListProvider.update!(APP_ID, entry(), entry({ alsoAllow: [TEAMS_APP] }));
-    assert.equal(state.organization.EwsAllowedAppIDs, `${APP_ID},${TEAMS_APP}`);
+    await ewsAllowListProvider.update!(APP_ID, entry(), entry({ alsoAllow: [TEAMS_APP_ID] }));
+    assert.equal(state.organization.EwsAllowedAppIDs, `${APP_ID},${TEAMS_APP_ID}`);
   });
 
   it("check: app ids must be GUIDs", async () => {
@@ -423,7 +423,7 @@ describe("Exchange providers: serialization", () => {
     new SecurityGroup("group", { ...t, name: "Archived" });
     new ManagementScope("scope", { ...t, name: "Retain scope", recipientRestrictionFilter: "x" });
     new RoleAssignment("role", { ...t, name: "Retain EWS", role: "Application EWS.AccessAsApp", app: SP_OBJECT_ID, customResourceScope: "Retain scope" });
-    new EwsAllowListEntry("ews", { ...t, appId: APP_ID, alsoAllow: [TEAMS_APP], enforce: true, enforceSetting: "ewsAllowList.enforce" });
+    new EwsAllowListEntry("ews", { ...t, appId: APP_ID, alsoAllow: [TEAMS_APP_ID], enforce: true, enforceSetting: "ewsAllowList.enforce" });
     await runtime.settle();
 
     const names = ["sp", "group", "scope", "role", "ews"];
@@ -441,7 +441,7 @@ describe("Exchange providers: serialization", () => {
     assert.equal(result, "ok");
     assert.deepEqual(
       [state.servicePrincipals.length, state.groups.length, state.scopes.length, state.assignments.length, state.organization],
-      [1, 1, 1, 0, { EwsEnabled: true, EwsAllowedAppIDs: `${APP_ID},${TEAMS_APP}` }],
+      [1, 1, 1, 0, { EwsEnabled: true, EwsAllowedAppIDs: `${APP_ID},${TEAMS_APP_ID}` }],
     );
   });
 });

@@ -9,6 +9,9 @@ import { AnalyzeRequest, AnalyzerResourceOptions, EnforcementLevel, type Analyze
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import type { ExchangeAccess } from "../../components/exchange/exchange-access";
 import { validateConfig } from "../../config/validate";
+import { AUTODISCOVER_TARGET } from "../../m365/autodiscover";
+import { GRAPH_APP_ROLES, MICROSOFT_GRAPH_APP_ID, READ_ONLY_DIRECTORY_ROLES } from "../../m365/entra";
+import { EXCHANGE_ONLINE_APP_ID, LEGACY_IMPERSONATION_ROLE } from "../../m365/exchange-facts";
 import { OfflineServiceConfigurationRecordSource } from "../../m365/offline-records";
 import { startMockRuntime, type MockRuntime } from "../../program/mock-runtime";
 import type { deployTenant } from "../../program/program";
@@ -95,13 +98,13 @@ async function violations(policy: ResourceValidationPolicy, args: ResourceValida
 
 describe("policy m365-dns-records-dns-only-and-on-target", () => {
   const check = (props: Record<string, unknown>) => violations(microsoft365DnsRecords, resourceArgs(TYPES.dnsRecord, props));
-  const autodiscoverCname = { zoneId: "0123456789abcdef0123456789abcdef", name: "autodiscover.example.com", type: "CNAME", content: "autodiscover.outlook.com", proxied: false, ttl: 3600 };
+  const autodiscoverCname = { zoneId: "0123456789abcdef0123456789abcdef", name: "autodiscover.example.com", type: "CNAME", content: AUTODISCOVER_TARGET, proxied: false, ttl: 3600 };
   const autodiscoverSrv = {
     zoneId: "0123456789abcdef0123456789abcdef",
     name: "_autodiscover._tcp.example.com",
     type: "SRV",
     priority: 0,
-    data: { priority: 0, weight: 0, port: 443, target: "autodiscover.outlook.com" },
+    data: { priority: 0, weight: 0, port: 443, target: AUTODISCOVER_TARGET },
     proxied: false,
     ttl: 3600,
   };
@@ -150,7 +153,7 @@ describe("policy m365-dns-records-dns-only-and-on-target", () => {
     assert.deepEqual(await check({ ...autodiscoverSrv, data: undefined }), [
       "DNS record _autodiscover._tcp.example.com (SRV) targets nothing port none: it must target autodiscover.outlook.com port 443, or Outlook and Retain cannot find the Exchange Online mailboxes.",
     ]);
-    assert.deepEqual(await check({ ...autodiscoverSrv, type: "CNAME", content: "autodiscover.outlook.com", data: undefined }), [
+    assert.deepEqual(await check({ ...autodiscoverSrv, type: "CNAME", content: AUTODISCOVER_TARGET, data: undefined }), [
       "DNS record _autodiscover._tcp.example.com (CNAME) has the wrong type: declare it as an SRV record to autodiscover.outlook.com port 443, or Outlook and Retain cannot find the Exchange Online mailboxes.",
     ]);
   });
@@ -225,8 +228,8 @@ describe("policy directory-roles-read-only", () => {
     violations(readOnlyDirectoryRoles, resourceArgs(TYPES.directoryRoleAssignment, { roleId, principalObjectId: UNKNOWN }, {}, "example-accounts-admin-role"));
 
   it("accepts the read-only roles, by role template id in either case", async () => {
-    assert.deepEqual(await check("f2ef992c-3afb-46b9-b7cf-a126ee74c451"), []); // Global Reader
-    assert.deepEqual(await check("88D8E3E3-8F55-4A1E-953A-9B9898B8876B"), []); // Directory Readers
+    assert.deepEqual(await check(READ_ONLY_DIRECTORY_ROLES["Global Reader"]), []);
+    assert.deepEqual(await check(READ_ONLY_DIRECTORY_ROLES["Directory Readers"].toUpperCase()), []);
   });
 
   it("refuses any other role, such as Global Administrator", async () => {
@@ -239,11 +242,11 @@ describe("policy directory-roles-read-only", () => {
 // --- 5. Application permissions --------------------------------------------------------------
 
 describe("policy application-permissions-graph-read-only", () => {
-  const GRAPH = "00000003-0000-0000-c000-000000000000";
-  const USER_READ_ALL = "df021288-bdef-4463-88db-98f22de89214";
-  const GROUP_MEMBER_READ_ALL = "98830695-27a2-44f7-8c18-0c3ebc9698f6";
+  const GRAPH = MICROSOFT_GRAPH_APP_ID;
+  const USER_READ_ALL = GRAPH_APP_ROLES["User.Read.All"];
+  const GROUP_MEMBER_READ_ALL = GRAPH_APP_ROLES["GroupMember.Read.All"];
   const DIRECTORY_READ_WRITE_ALL = "19dbc75e-c2e2-444c-a770-ec69d8559fc7";
-  const EXCHANGE = "00000002-0000-0ff1-ce00-000000000000";
+  const EXCHANGE = EXCHANGE_ONLINE_APP_ID;
   const FULL_ACCESS_AS_APP = "dc890d15-9560-4a4c-9b7f-a736ec74ec40";
   const remedy =
     "Retain's app may hold only Microsoft Graph's User.Read.All (df021288-bdef-4463-88db-98f22de89214) and GroupMember.Read.All (98830695-27a2-44f7-8c18-0c3ebc9698f6); remove it.";
@@ -290,7 +293,7 @@ describe("policy application-permissions-graph-read-only", () => {
 
 describe("policy no-application-impersonation", () => {
   const TENANT = "00000000-0000-4000-8000-000000000001";
-  const legacy = { tenantId: TENANT, exchangeEndpoint: "https://outlook.office365.com", name: "Retain ApplicationImpersonation", role: "ApplicationImpersonation", user: "RetainWorker@example.com" };
+  const legacy = { tenantId: TENANT, exchangeEndpoint: "https://outlook.office365.com", name: "Retain ApplicationImpersonation", role: LEGACY_IMPERSONATION_ROLE, user: "RetainWorker@example.com" };
   const check = (props: Record<string, unknown>, type: string = EXCHANGE_ROLE_ASSIGNMENT_TYPE) =>
     violations(noApplicationImpersonation, resourceArgs(type, props, {}, "example-exchange-impersonation"));
   const message = (endpoint: string) =>
@@ -440,7 +443,7 @@ describe("the program's own resources (a preview of stacks/Pulumi.example.yaml's
     const { ExchangeAccess: Access } = (await import("../../components/exchange/exchange-access")) as { ExchangeAccess: typeof ExchangeAccess };
     new Access("legacy", {
       tenantId: "00000000-0000-4000-8000-000000000001",
-      access: { mode: "application-impersonation", roles: [], ewsAllowList: false },
+      mode: "application-impersonation",
       app: { clientId: "app-client-id", servicePrincipalObjectId: "app-sp-object-id", displayName: "Retain Archiving" },
       workerUserPrincipalName: "RetainWorker@example.com",
     });

@@ -1,0 +1,28 @@
+// Exchange Online facts: the same in every tenant (docs/exchange.md). Used inside dynamic
+// providers, which Pulumi serializes: constants only.
+
+/** Office 365 Exchange Online's application id. */
+export const EXCHANGE_ONLINE_APP_ID = "00000002-0000-0ff1-ce00-000000000000";
+
+/** The application permission that lets an app call the Exchange admin API on its own. */
+export const EXCHANGE_MANAGE_AS_APP = "Exchange.ManageAsApp";
+
+/**
+ * Exchange Online "RBAC for Applications" roles an archiver may hold: read access only
+ * (docs/exchange.md, "RBAC for Applications"). Write roles such as Mail.ReadWrite or Mail.Send are not needed to archive.
+ */
+export const ARCHIVING_APPLICATION_ROLES = [
+  "Application EWS.AccessAsApp",
+  "Application Mail.Read",
+  "Application Mail.ReadBasic",
+  "Application MailboxSettings.Read",
+  "Application Calendars.Read",
+  "Application Contacts.Read",
+] as const;
+export type ArchivingApplicationRole = (typeof ARCHIVING_APPLICATION_ROLES)[number];
+
+/** The role of the original procedure, which Microsoft removed from Exchange Online in February 2025 (MC718754). */
+export const LEGACY_IMPERSONATION_ROLE = "ApplicationImpersonation";
+
+/** Microsoft Teams' application id: its calendar integration reaches mailboxes through EWS. */
+export const TEAMS_APP_ID = "cc15fd57-2c6c-4117-a88c-83b1d56b4bbe";
