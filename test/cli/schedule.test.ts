@@ -7,7 +7,8 @@ import { promisify } from "node:util";
 import { after, before, describe, it } from "node:test";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { runCli } from "../support/cli";
-import { directoryRoutes, directoryTenant } from "../../emulators/directory";
+import { directoryRoutes } from "../../emulators/directory";
+import { directoryTenant } from "../../emulators/directory-tenant";
 import { startGraphEmulator, type GraphEmulator } from "../../emulators/graph";
 import { testTls } from "../../emulators/tls";
 
