@@ -4,7 +4,8 @@ import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { directoryRoutes, putUser, resourceUnitLimit, syntheticTenant, type DirectoryTenant } from "../emulators/directory";
+import { directoryRoutes, resourceUnitLimit } from "../emulators/directory";
+import { putUser, syntheticTenant, type DirectoryTenant } from "../emulators/directory-tenant";
 import { startGraphEmulator, type GraphEmulator } from "../emulators/graph";
 import { testTls } from "../emulators/tls";
 

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import tls from "node:tls";
@@ -18,6 +18,8 @@ let cached: TestTls | undefined;
 export function testTls(): TestTls {
   if (cached) return cached;
   const dir = mkdtempSync(path.join(tmpdir(), "retain-tls-"));
+  // Children given caFile run while this process does; nothing needs the files after it exits.
+  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
   const file = (name: string) => path.join(dir, name);
   const openssl = (...args: string[]) => execFileSync("openssl", args, { stdio: "pipe" });
   openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", file("ca.key"), "-out", file("ca.pem"), "-days", "2", "-subj", "/CN=retain-m365 test CA");
@@ -33,7 +35,12 @@ export function testTls(): TestTls {
   return cached;
 }
 
-/** Makes this process (fetch included) trust the test CA, as NODE_EXTRA_CA_CERTS does for a child. */
-export function trustTestCa(): void {
-  tls.setDefaultCACertificates([...tls.getCACertificates("default"), testTls().caPem]);
+/**
+ * Makes this process (fetch included) trust the test CA, as NODE_EXTRA_CA_CERTS does for a child.
+ * Returns the function that puts back the CAs trusted before.
+ */
+export function trustTestCa(): () => void {
+  const previous = tls.getCACertificates("default");
+  tls.setDefaultCACertificates([...previous, testTls().caPem]);
+  return () => tls.setDefaultCACertificates(previous);
 }

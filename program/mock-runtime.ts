@@ -69,6 +69,14 @@ export async function startMockRuntime(options: MockRuntimeOptions): Promise<Moc
     options.stack,
     options.preview,
   );
+  // Pulumi SDK internals, because the public mock API is not enough: `newResource` sees a
+  // resource's type, name and inputs but not its parent, `protect` or hooks, which the plan and the
+  // tests show, and nothing public says when every registration has reached the monitor. So the
+  // mock monitor's `registerResource` is wrapped to read its gRPC request, the monitor gets the
+  // `registerResourceHook` it lacks (declaring a `ResourceHook` fails without it), and `settle`
+  // calls the runtime's internal `waitForRPCs`. Written against @pulumi/pulumi 3.270: a release that
+  // renames these or the request's getters makes registrations throw or lose fields, and `plan`
+  // and the component tests fail (`settle` names this file when `waitForRPCs` is gone).
   const monitor = pulumi.runtime.getMonitor() as unknown as MonitorWithRegister;
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (request, callback) =>

@@ -2,7 +2,7 @@ import { closeSync, constants, existsSync, fchmodSync, fsyncSync, mkdirSync, ope
 import path from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import type { DirectoryGroup, DirectorySnapshot, DirectoryUser } from "./model";
-import { BACKUP_DIR, fileChunks } from "./output";
+import { BACKUP_DIR, fileChunks } from "./replace";
 
 export const STATE_FILE = path.join(BACKUP_DIR, "state", "delta.json");
 const VERSION = 2;

@@ -4,7 +4,8 @@ import { applyDelta, latestDeltaLinks } from "./delta";
 import { saveDeltaState, type DeltaLinks } from "./delta-state";
 import { readDirectory, type ReadOptions } from "./directory-reader";
 import type { DirectorySnapshot } from "./model";
-import { replaceFiles, withOutputLock, type ReplaceOptions } from "./output";
+import { withOutputLock } from "./lock";
+import { replaceFiles, type ReplaceOptions } from "./replace";
 
 export interface SyncOptions extends Omit<ReplaceOptions, "now">, ReadOptions {
   /** Ignore the saved delta state and read everything. */

@@ -9,7 +9,8 @@ import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { stringify } from "yaml";
 import { runCli } from "../support/cli";
 import { validRawValues } from "../support/configs";
-import { directoryRoutes, directoryTenant } from "../../emulators/directory";
+import { directoryRoutes } from "../../emulators/directory";
+import { directoryTenant } from "../../emulators/directory-tenant";
 import { startGraphEmulator, type GraphEmulator } from "../../emulators/graph";
 import { testTls } from "../../emulators/tls";
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { before, describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import { parse, stringify } from "yaml";
 import { checkExchangeAccessArgs, type ExchangeAccess } from "../../components/exchange/exchange-access";
 import { TEAMS_APP_ID } from "../../m365/exchange-facts";
@@ -20,6 +20,7 @@ before(async () => {
   runtime = await startMockRuntime({ project: "retain-m365", stack: "test", preview: false, outputs: fakeOutputs });
   Access = (await import("../../components/exchange/exchange-access")).ExchangeAccess;
 });
+after(() => runtime.stop());
 const byName = (name: string) => resourceNamed(runtime.resources, name);
 const app = { clientId: "app-client-id", servicePrincipalObjectId: "app-sp-object-id", displayName: "Retain Archiving" };
 

@@ -412,8 +412,9 @@ describe("EWS allow list provider", () => {
 });
 
 describe("Exchange providers: serialization", () => {
-  it("serialize under the mock runtime, and work loaded on their own", async () => {
+  it("serialize under the mock runtime, and work loaded on their own", async (test) => {
     const runtime = await startMockRuntime({ project: "retain-m365", stack: "test", preview: false });
+    test.after(() => runtime.stop());
     const { ExchangeServicePrincipal } = await import("../../components/exchange/service-principal");
     const { SecurityGroup, ManagementScope } = await import("../../components/exchange/management-scope");
     const { RoleAssignment } = await import("../../components/exchange/role-assignment");

@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { before, describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import { parse, stringify } from "yaml";
 import { checkRetainAccountsArgs, type RetainAccounts } from "../../components/identity/accounts";
 import { checkRetainApplicationArgs, type RetainApplication } from "../../components/identity/application";
@@ -22,6 +22,7 @@ before(async () => {
   Accounts = (await import("../../components/identity/accounts")).RetainAccounts;
   Application = (await import("../../components/identity/application")).RetainApplication;
 });
+after(() => runtime.stop());
 
 const byName = (name: string) => resourceNamed(runtime.resources, name);
 const accountsArgs = {

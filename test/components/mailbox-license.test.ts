@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { mailboxLicenseProvider, type MailboxLicenseInputs, type MailboxLicenseOutputs } from "../../components/identity/mailbox-license";
 import { startMockRuntime } from "../../program/mock-runtime";
+import { setEnvironment } from "../support/environment";
 import { DEPLOYER_SECRET, rejection, runSerializedProviders, startDeployerEmulator, TENANT_ID as TENANT } from "../support/deployer";
 import { graphError, type GraphEmulator } from "../../emulators/graph";
 import { licensingRoutes, sku, type LicensingState } from "../../emulators/licensing";
@@ -93,13 +94,13 @@ describe("MailboxLicense provider: create", () => {
   });
 
   it("reports a rejected deployer credential without repeating secret or token", async () => {
-    process.env.AZURE_CLIENT_SECRET = "wrong-secret";
+    const restoreSecret = setEnvironment({ AZURE_CLIENT_SECRET: "wrong-secret" });
     try {
       const error = await rejection(provider.create(inputs()));
       assert.match(error.message, /invalid_client|Invalid client secret/);
       for (const secret of ["wrong-secret", DEPLOYER_SECRET, TOKEN]) assert.ok(!error.message.includes(secret));
     } finally {
-      process.env.AZURE_CLIENT_SECRET = DEPLOYER_SECRET;
+      restoreSecret();
     }
   });
 });
@@ -141,8 +142,9 @@ describe("MailboxLicense provider: check, diff, update, delete", () => {
 });
 
 describe("MailboxLicense provider: serialization", () => {
-  it("serializes under the mock runtime, and the serialized provider works loaded on its own", async () => {
+  it("serializes under the mock runtime, and the serialized provider works loaded on its own", async (t) => {
     const runtime = await startMockRuntime({ project: "retain-m365", stack: "test", preview: false });
+    t.after(() => runtime.stop());
     const { MailboxLicense } = await import("../../components/identity/mailbox-license");
     new MailboxLicense("worker-licence", { tenantId: TENANT, userId: WORKER, skuPartNumber: "EXCHANGESTANDARD", graphEndpoint: graph.url });
     await runtime.settle();

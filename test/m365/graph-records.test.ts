@@ -18,8 +18,9 @@ const staticToken = (token: string): TokenCredential => ({
 });
 
 let graph: GraphEmulator;
+let restoreCas: () => void;
 before(async () => {
-  trustTestCa();
+  restoreCas = trustTestCa();
   graph = await startGraphEmulator({
     token: TOKEN,
     routes: [
@@ -31,7 +32,10 @@ before(async () => {
     ],
   });
 });
-after(() => graph.close());
+after(async () => {
+  await graph.close();
+  restoreCas();
+});
 
 const source = (token = TOKEN) => new GraphServiceConfigurationRecordSource(createGraphClient({ credential: staticToken(token), endpoint: graph.url }));
 

@@ -7,6 +7,7 @@ import { after, afterEach, before, beforeEach, describe, it, mock } from "node:t
 import { credentialFromEnvironment } from "../../m365/credentials";
 import { sendWithRetry } from "../../m365/rest";
 import { startMockRuntime } from "../../program/mock-runtime";
+import { setEnvironment } from "../support/environment";
 import { DEPLOYER_CLIENT_ID, rejection, runSerializedProviders, TENANT_ID as TENANT } from "../support/deployer";
 import { startGraphEmulator, type GraphEmulator } from "../../emulators/graph";
 import { licensingRoutes, sku, type LicensingState } from "../../emulators/licensing";
@@ -98,7 +99,11 @@ const ENV_KEYS = [
   "ACTIONS_ID_TOKEN_REQUEST_URL",
   "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
 ] as const;
-const savedEnv = Object.fromEntries(ENV_KEYS.map((key) => [key, process.env[key]]));
+// Where m365/rest.ts keeps its credentials for the life of the process.
+const credentialCache = globalThis as { __retainM365Credentials?: unknown };
+let restoreEnvironment: () => void;
+let restoreCas: () => void;
+let savedCredentials: unknown;
 
 /** Entra's answer to the client-credentials grant with this assertion, as the Azure CLI would replay it. */
 async function presentAssertion(assertion: string, scope: string): Promise<{ status: number; body: { error?: string; error_description?: string; access_token?: string } }> {
@@ -117,7 +122,7 @@ async function presentAssertion(assertion: string, scope: string): Promise<{ sta
 }
 
 before(async () => {
-  trustTestCa();
+  restoreCas = trustTestCa();
   const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
   github = await startGitHubOidc(privateKey);
   entra = await startGraphEmulator({
@@ -131,17 +136,19 @@ before(async () => {
 after(async () => {
   await github.close();
   await entra.close();
+  restoreCas();
 });
 beforeEach(() => {
   // A job with `id-token: write` and the deployer's client id, no secret: the OIDC branch.
-  for (const key of ENV_KEYS) delete process.env[key];
-  Object.assign(process.env, {
+  restoreEnvironment = setEnvironment({
+    ...Object.fromEntries(ENV_KEYS.map((key) => [key, undefined])),
     AZURE_CLIENT_ID: DEPLOYER_CLIENT_ID,
     AZURE_AUTHORITY_HOST: entra.url,
     ACTIONS_ID_TOKEN_REQUEST_URL: github.requestUrl,
     ACTIONS_ID_TOKEN_REQUEST_TOKEN: REQUEST_TOKEN,
   });
-  delete (globalThis as { __retainM365Credentials?: unknown }).__retainM365Credentials;
+  savedCredentials = credentialCache.__retainM365Credentials;
+  delete credentialCache.__retainM365Credentials;
   github.requests.length = 0;
   github.issued.length = 0;
   github.injected.length = 0;
@@ -149,10 +156,9 @@ beforeEach(() => {
 });
 afterEach(() => {
   mock.timers.reset();
-  for (const key of ENV_KEYS) {
-    if (savedEnv[key] === undefined) delete process.env[key];
-    else process.env[key] = savedEnv[key];
-  }
+  restoreEnvironment();
+  if (savedCredentials === undefined) delete credentialCache.__retainM365Credentials;
+  else credentialCache.__retainM365Credentials = savedCredentials;
 });
 
 describe("the deploying identity in a GitHub Actions job (OIDC)", () => {

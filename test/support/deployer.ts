@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { REPO_ROOT } from "./cli";
+import { setEnvironment } from "./environment";
 import { startGraphEmulator, type GraphEmulator, type GraphEmulatorOptions } from "../../emulators/graph";
 import { testTls, trustTestCa } from "../../emulators/tls";
 
@@ -13,12 +14,19 @@ export const DEPLOYER_SECRET = "deployer-secret-never-printed";
 
 /**
  * The loopback emulator as Entra (token endpoint), Graph and Exchange, with the deploying
- * identity in this process's environment pointed at it, as dynamic providers read it.
+ * identity in this process's environment pointed at it, as dynamic providers read it, and the
+ * test CA trusted. `close` stops it and puts the environment and the trusted CAs back.
  */
 export async function startDeployerEmulator(options: Omit<GraphEmulatorOptions, "clients">): Promise<GraphEmulator> {
-  trustTestCa();
+  const restoreCas = trustTestCa();
   const emulator = await startGraphEmulator({ ...options, clients: { [DEPLOYER_CLIENT_ID]: DEPLOYER_SECRET } });
-  Object.assign(process.env, { AZURE_CLIENT_ID: DEPLOYER_CLIENT_ID, AZURE_CLIENT_SECRET: DEPLOYER_SECRET, AZURE_AUTHORITY_HOST: emulator.url });
+  const restoreEnvironment = setEnvironment({ AZURE_CLIENT_ID: DEPLOYER_CLIENT_ID, AZURE_CLIENT_SECRET: DEPLOYER_SECRET, AZURE_AUTHORITY_HOST: emulator.url });
+  const stop = emulator.close;
+  emulator.close = async () => {
+    await stop();
+    restoreEnvironment();
+    restoreCas();
+  };
   return emulator;
 }
 

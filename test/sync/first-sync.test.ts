@@ -6,7 +6,8 @@ import { after, before, beforeEach, describe, it } from "node:test";
 import { ExitCode, UserFacingError } from "../../core/errors";
 import { runFirstSync, type FirstSyncParams } from "../../sync/first-sync";
 import { rejection } from "../support/deployer";
-import { directoryRoutes, directoryTenant, type DirectoryTenant } from "../../emulators/directory";
+import { directoryRoutes } from "../../emulators/directory";
+import { directoryTenant, type DirectoryTenant } from "../../emulators/directory-tenant";
 import { startGraphEmulator, type GraphEmulator } from "../../emulators/graph";
 import { trustTestCa } from "../../emulators/tls";
 
@@ -16,11 +17,15 @@ const SECRET = "new-app-secret-from-the-deployment";
 
 let emulator: GraphEmulator;
 let tenant: DirectoryTenant;
+let restoreCas: () => void;
 before(async () => {
-  trustTestCa();
+  restoreCas = trustTestCa();
   emulator = await startGraphEmulator({ token: "t", clients: { [APP]: SECRET }, routes: [(request, e) => directoryRoutes(tenant)(request, e)] });
 });
-after(() => emulator.close());
+after(async () => {
+  await emulator.close();
+  restoreCas();
+});
 beforeEach(() => {
   tenant = directoryTenant({
     users: [{ id: "u-1", displayName: "Ann", mail: "ann@contoso.com", mailNickname: "ann", userPrincipalName: "ann@contoso.com", proxyAddresses: ["SMTP:ann@contoso.com"], userType: "Member", accountEnabled: true }],

@@ -7,7 +7,8 @@ import { stringify } from "yaml";
 import { parseContractCsv } from "../../sync/csv";
 import { packagesLoadedBy, runCliAsync, type CliResult } from "../support/cli";
 import { validRawValues } from "../support/configs";
-import { directoryRoutes, directoryTenant, putGroup, putUser, removeGroup, removeUser, setMember, syntheticTenant, type DirectoryTenant } from "../../emulators/directory";
+import { directoryRoutes } from "../../emulators/directory";
+import { directoryTenant, putGroup, putUser, removeGroup, removeUser, setMember, syntheticTenant, type DirectoryTenant } from "../../emulators/directory-tenant";
 import { graphError, startGraphEmulator, type GraphEmulator } from "../../emulators/graph";
 
 const TENANT = "00000000-0000-4000-8000-0000000000aa";

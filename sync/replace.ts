@@ -1,14 +1,11 @@
 import { createHash } from "node:crypto";
-import { chmodSync, closeSync, constants, copyFileSync, existsSync, fchmodSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
-import { hostname } from "node:os";
+import { chmodSync, closeSync, constants, copyFileSync, existsSync, fchmodSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import path from "node:path";
-import { ExitCode, UserFacingError } from "../core/errors";
 import { ContractCsvWalker, countLegacyCsvRecords, csvText, GROUPS_FILE, USERS_FILE, type CsvTable } from "./csv";
+import { SafetyGuardError } from "./safety-guard";
 
-export const LOCK_FILE = ".retain-m365-sync.lock";
 export const BACKUP_DIR = "backup";
 const FILE_MODE = 0o640;
-const TEMP_SUFFIX = /^(?:\.(?:exchangeuser|exchangegroups)\.csv|\.retain-m365-sync\.lock)\.(\d+)\.tmp$/;
 
 export interface ReplaceOptions {
   outDir: string;
@@ -34,99 +31,6 @@ export interface ReplaceResult {
   backup?: string;
 }
 
-/** A guard refused to replace the CSVs; the previous files are untouched. */
-export class SafetyGuardError extends UserFacingError {
-  constructor(message: string) {
-    super(`${message}; the previous files are left untouched`, ExitCode.safetyGuard);
-  }
-}
-
-/**
- * Holds the folder's lock while `work` runs. A lock left by a process that no longer runs on this
- * host (killed, crashed) is cleared; a live one refuses with exit 5.
- */
-export async function withOutputLock<T>(outDir: string, work: () => Promise<T>): Promise<T> {
-  mkdirSync(outDir, { recursive: true });
-  const lock = path.join(outDir, LOCK_FILE);
-  // The owner is written first and linked into place, so a lock file is never seen half-written.
-  const mine = `${lock}.${process.pid}.tmp`;
-  writeFileSync(mine, JSON.stringify({ pid: process.pid, host: hostname(), started: new Date().toISOString() }), { mode: 0o600 });
-  try {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        linkSync(mine, lock);
-        break;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== "EEXIST" || attempt >= 5) throw lockError(error, lock);
-        clearStaleLock(lock, outDir);
-      }
-    }
-  } finally {
-    rmSync(mine, { force: true });
-  }
-  try {
-    removeOrphanedTempFiles(outDir);
-    return await work();
-  } finally {
-    rmSync(lock, { force: true });
-  }
-}
-
-/** Removes a lock whose process is gone; refuses (exit 5) when it is live or on another host. */
-function clearStaleLock(lock: string, outDir: string): void {
-  const holder = readLock(lock);
-  if (!holder) return; // gone meanwhile: try again
-  if (holder.host !== hostname()) throw new SafetyGuardError(`${lock} is held by host ${holder.host}; remove it if no sync runs there`);
-  if (isAlive(holder.pid)) throw new SafetyGuardError(`another sync (process ${holder.pid}, started ${holder.started}) is writing ${outDir}`);
-  // Move it aside atomically, then check that what moved is the stale lock and not one just taken.
-  const aside = `${lock}.stale.${process.pid}`;
-  try {
-    renameSync(lock, aside);
-  } catch {
-    return;
-  }
-  const moved = readLock(aside);
-  if (moved && (moved.pid !== holder.pid || moved.started !== holder.started)) {
-    try {
-      linkSync(aside, lock);
-    } finally {
-      rmSync(aside, { force: true });
-    }
-    throw new SafetyGuardError(`another sync (process ${moved.pid}) has just taken the lock of ${outDir}`);
-  }
-  rmSync(aside, { force: true });
-}
-
-function lockError(error: unknown, lock: string): UserFacingError {
-  if (error instanceof UserFacingError) return error;
-  return new UserFacingError(`cannot take the lock ${lock}: ${(error as Error).message}`, ExitCode.unexpected);
-}
-
-function readLock(lock: string): { pid: number; host: string; started: string } | undefined {
-  try {
-    return JSON.parse(readFileSync(lock, "utf8")) as { pid: number; host: string; started: string };
-  } catch {
-    return undefined;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
-/** Temp files of killed runs: only ever ours, only when their process is gone. */
-function removeOrphanedTempFiles(outDir: string): void {
-  for (const name of readdirSync(outDir)) {
-    const match = TEMP_SUFFIX.exec(name);
-    if (match && !isAlive(Number(match[1]))) rmSync(path.join(outDir, name), { force: true });
-  }
-}
-
 /** Number of records (header excluded) of an existing users CSV; undefined when there is none; NaN when unreadable. */
 export function countRecords(file: string): number | undefined {
   if (!existsSync(file)) return undefined;
@@ -136,7 +40,7 @@ export function countRecords(file: string): number | undefined {
 /**
  * Replaces both files safely: guards first, then temp files in the same folder (rendered piece by
  * piece, flushed, read back and checked), a backup of the previous pair, and renames. Any failure
- * leaves the previous files as they were. Call inside `withOutputLock`.
+ * leaves the previous files as they were. Call inside `withOutputLock` (lock.ts).
  */
 export function replaceFiles(files: NewFiles, options: ReplaceOptions): ReplaceResult {
   const usersPath = path.join(options.outDir, USERS_FILE);

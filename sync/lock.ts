@@ -1,0 +1,95 @@
+import { linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
+import path from "node:path";
+import { ExitCode, UserFacingError } from "../core/errors";
+import { SafetyGuardError } from "./safety-guard";
+
+export const LOCK_FILE = ".retain-m365-sync.lock";
+// Temp files of the CSVs (replace.ts) and of the lock owner, each named after the process that wrote it.
+const TEMP_SUFFIX = /^(?:\.(?:exchangeuser|exchangegroups)\.csv|\.retain-m365-sync\.lock)\.(\d+)\.tmp$/;
+
+/**
+ * Holds the folder's lock while `work` runs. A lock left by a process that no longer runs on this
+ * host (killed, crashed) is cleared; a live one refuses with exit 5.
+ */
+export async function withOutputLock<T>(outDir: string, work: () => Promise<T>): Promise<T> {
+  mkdirSync(outDir, { recursive: true });
+  const lock = path.join(outDir, LOCK_FILE);
+  // The owner is written first and linked into place, so a lock file is never seen half-written.
+  const mine = `${lock}.${process.pid}.tmp`;
+  writeFileSync(mine, JSON.stringify({ pid: process.pid, host: hostname(), started: new Date().toISOString() }), { mode: 0o600 });
+  try {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        linkSync(mine, lock);
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "EEXIST" || attempt >= 5) throw lockError(error, lock);
+        clearStaleLock(lock, outDir);
+      }
+    }
+  } finally {
+    rmSync(mine, { force: true });
+  }
+  try {
+    removeOrphanedTempFiles(outDir);
+    return await work();
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
+/** Removes a lock whose process is gone; refuses (exit 5) when it is live or on another host. */
+function clearStaleLock(lock: string, outDir: string): void {
+  const holder = readLock(lock);
+  if (!holder) return; // gone meanwhile: try again
+  if (holder.host !== hostname()) throw new SafetyGuardError(`${lock} is held by host ${holder.host}; remove it if no sync runs there`);
+  if (isAlive(holder.pid)) throw new SafetyGuardError(`another sync (process ${holder.pid}, started ${holder.started}) is writing ${outDir}`);
+  // Move it aside atomically, then check that what moved is the stale lock and not one just taken.
+  const aside = `${lock}.stale.${process.pid}`;
+  try {
+    renameSync(lock, aside);
+  } catch {
+    return;
+  }
+  const moved = readLock(aside);
+  if (moved && (moved.pid !== holder.pid || moved.started !== holder.started)) {
+    try {
+      linkSync(aside, lock);
+    } finally {
+      rmSync(aside, { force: true });
+    }
+    throw new SafetyGuardError(`another sync (process ${moved.pid}) has just taken the lock of ${outDir}`);
+  }
+  rmSync(aside, { force: true });
+}
+
+function lockError(error: unknown, lock: string): UserFacingError {
+  if (error instanceof UserFacingError) return error;
+  return new UserFacingError(`cannot take the lock ${lock}: ${(error as Error).message}`, ExitCode.unexpected);
+}
+
+function readLock(lock: string): { pid: number; host: string; started: string } | undefined {
+  try {
+    return JSON.parse(readFileSync(lock, "utf8")) as { pid: number; host: string; started: string };
+  } catch {
+    return undefined;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Temp files of killed runs: only ever ours, only when their process is gone. */
+function removeOrphanedTempFiles(outDir: string): void {
+  for (const name of readdirSync(outDir)) {
+    const match = TEMP_SUFFIX.exec(name);
+    if (match && !isAlive(Number(match[1]))) rmSync(path.join(outDir, name), { force: true });
+  }
+}
