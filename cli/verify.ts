@@ -3,6 +3,7 @@ import { loadValidatedStack } from "../config/stack-file";
 import { ExitCode, UserFacingError } from "../core/errors";
 import { checkAutodiscover, checkDomain, resolverFor, type CheckResult } from "./verify-checks";
 import type { Io } from "./io";
+import { AUTODISCOVER_TARGET } from "../m365/autodiscover";
 
 interface VerifyOptions {
   stack?: string;
@@ -18,7 +19,7 @@ export function registerVerifyCommand(program: Command, io: Io): void {
   program
     .command("verify")
     .description(
-      "Check that each domain's autodiscover CNAME and SRV resolve as declared (DNS-only, to autodiscover.outlook.com) and that " +
+      `Check that each domain's autodiscover CNAME and SRV resolve as declared (DNS-only, to ${AUTODISCOVER_TARGET}) and that ` +
         "autodiscover answers with an EWS URL for a mailbox. One line per check; exit 0 only if all pass, 4 if any fails.",
     )
     .option("--stack <name>", "tenant stack: its domains, and its worker as the mailbox")

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { isDnsName, isPemCertificate } from "../core/formats";
 import { GUID } from "../m365/ids";
 import { READ_ONLY_DIRECTORY_ROLES, type DirectoryRoleName } from "../m365/entra";
-import { ARCHIVING_APPLICATION_ROLES } from "../m365/exchange-facts";
+import { ARCHIVING_APPLICATION_ROLES, EWS_ACCESS_ROLE, type ArchivingApplicationRole } from "../m365/exchange-facts";
 
 export { GUID };
 
@@ -116,7 +116,6 @@ export type EwsAllowListConfig = false | { enforce: boolean; alsoAllow: string[]
 /** The configuration key that records the decision to put the EWS allow list in force. */
 export const EWS_ENFORCE_SETTING = `${NAMESPACE}:exchangeAccess.ewsAllowList.enforce`;
 
-type ArchivingApplicationRole = (typeof ARCHIVING_APPLICATION_ROLES)[number];
 
 /**
  * How Retain's app reaches mailboxes. Under application-rbac it holds `roles` (EWS.AccessAsApp
@@ -145,7 +144,7 @@ export const exchangeAccessSchema = z
   })
   .transform((access) => ({
     ...access,
-    roles: access.mode === "application-rbac" ? (access.roles ?? ["Application EWS.AccessAsApp"]) : ([] as ArchivingApplicationRole[]),
+    roles: access.mode === "application-rbac" ? (access.roles ?? [EWS_ACCESS_ROLE]) : ([] as ArchivingApplicationRole[]),
   }));
 
 export const directorySyncSchema = z.strictObject({

@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { ConfigError } from "../core/errors";
+import { LEGACY_IMPERSONATION_ROLE } from "../m365/exchange-facts";
 import { NAMESPACE, keySchemas, type FieldOf, type TenantConfig } from "./schema";
 
 /** One configuration value as Pulumi holds it; `secret` values from a stack file may be unreadable offline. */
@@ -112,7 +113,7 @@ function crossFieldProblems(parsed: Parsed, warnings: string[]): string[] {
   }
   if (access?.mode === "application-impersonation") {
     warnings.push(
-      `${NAMESPACE}:exchangeAccess.mode: application-impersonation assigns the ApplicationImpersonation role, which Exchange Online removed in February 2025; the deployment will be refused there. Use application-rbac.`,
+      `${NAMESPACE}:exchangeAccess.mode: application-impersonation assigns the ${LEGACY_IMPERSONATION_ROLE} role, which Exchange Online removed in February 2025; the deployment will be refused there. Use application-rbac.`,
     );
   }
   return problems;

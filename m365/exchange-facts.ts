@@ -7,12 +7,15 @@ export const EXCHANGE_ONLINE_APP_ID = "00000002-0000-0ff1-ce00-000000000000";
 /** The application permission that lets an app call the Exchange admin API on its own. */
 export const EXCHANGE_MANAGE_AS_APP = "Exchange.ManageAsApp";
 
+/** The role that lets an app reach mailboxes through EWS: all Retain needs to archive. */
+export const EWS_ACCESS_ROLE = "Application EWS.AccessAsApp";
+
 /**
  * Exchange Online "RBAC for Applications" roles an archiver may hold: read access only
  * (docs/exchange.md, "RBAC for Applications"). Write roles such as Mail.ReadWrite or Mail.Send are not needed to archive.
  */
 export const ARCHIVING_APPLICATION_ROLES = [
-  "Application EWS.AccessAsApp",
+  EWS_ACCESS_ROLE,
   "Application Mail.Read",
   "Application Mail.ReadBasic",
   "Application MailboxSettings.Read",

@@ -1,11 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { EWS_ENFORCE_SETTING, type TenantConfig } from "../config/schema";
 import type { ServiceConfigurationRecord } from "../m365/service-records";
-import { RetainAccounts, retainAccountsPermissions } from "../components/identity/accounts";
+import { RetainAccounts, retainAccountsPermissions, type RetainAccountsArgs } from "../components/identity/accounts";
 import { RetainApplication, retainApplicationPermissions } from "../components/identity/application";
 import { DomainDns, domainDnsPermissions } from "../components/dns/domain-dns";
 import { firstSyncHook } from "./first-sync-hook";
-import { EXCHANGE_ADMIN_API_PERMISSION, ExchangeAccess, exchangeAccessPermissions } from "../components/exchange/exchange-access";
+import { EXCHANGE_ADMIN_API_PERMISSION, ExchangeAccess, exchangeAccessPermissions, type ExchangeAccessArgs } from "../components/exchange/exchange-access";
 import { combinePermissions, permissions } from "../components/permissions";
 
 export interface RetainTenantArgs {
@@ -57,17 +57,7 @@ export class RetainTenant extends pulumi.ComponentResource {
       );
     });
 
-    this.accounts = new RetainAccounts(
-      `${name}-accounts`,
-      {
-        tenantId: config.tenantId,
-        admin: config.adminUser,
-        worker: config.workerUser,
-        passwordRotation: config.passwordRotation,
-        protect: config.protectUsers,
-      },
-      { parent: this },
-    );
+    this.accounts = new RetainAccounts(`${name}-accounts`, accountsArgs(config), { parent: this });
     const sync = config.directorySync;
     const firstSync = sync.runAfterFirstDeploy && config.application.credential.type === "secret";
     if (sync.runAfterFirstDeploy && !firstSync) {
@@ -81,23 +71,9 @@ export class RetainTenant extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    const access = config.exchangeAccess;
     this.exchangeAccess = new ExchangeAccess(
       `${name}-exchange`,
-      {
-        tenantId: config.tenantId,
-        mode: access.mode,
-        roles: access.roles,
-        scopeGroup: access.scopeGroup,
-        ewsAllowList: access.ewsAllowList === false ? undefined : access.ewsAllowList,
-        app: {
-          clientId: this.application.clientId,
-          servicePrincipalObjectId: this.application.servicePrincipal.objectId,
-          displayName: config.application.displayName,
-        },
-        workerUserPrincipalName: this.accounts.worker.userPrincipalName,
-        ewsEnforceSetting: EWS_ENFORCE_SETTING,
-      },
+      exchangeAccessArgs(config, this.application, this.accounts.worker.userPrincipalName),
       { parent: this },
     );
 
@@ -106,4 +82,34 @@ export class RetainTenant extends pulumi.ComponentResource {
       applicationClientId: this.application.clientId,
     });
   }
+}
+
+/** The two users as the configuration describes them. */
+function accountsArgs(config: TenantConfig): RetainAccountsArgs {
+  return {
+    tenantId: config.tenantId,
+    admin: config.adminUser,
+    worker: config.workerUser,
+    passwordRotation: config.passwordRotation,
+    protect: config.protectUsers,
+  };
+}
+
+/** Exchange access for Retain's app, as the configuration decides it. */
+function exchangeAccessArgs(config: TenantConfig, application: RetainApplication, workerUserPrincipalName: pulumi.Input<string>): ExchangeAccessArgs {
+  const access = config.exchangeAccess;
+  return {
+    tenantId: config.tenantId,
+    mode: access.mode,
+    roles: access.roles,
+    scopeGroup: access.scopeGroup,
+    ewsAllowList: access.ewsAllowList === false ? undefined : access.ewsAllowList,
+    app: {
+      clientId: application.clientId,
+      servicePrincipalObjectId: application.servicePrincipal.objectId,
+      displayName: config.application.displayName,
+    },
+    workerUserPrincipalName,
+    ewsEnforceSetting: EWS_ENFORCE_SETTING,
+  };
 }

@@ -2,7 +2,7 @@ import { ExitCode, UserFacingError } from "../core/errors";
 import { CLOUDS } from "../m365/clouds";
 import { appCredential, authorityFor } from "../m365/credentials";
 import { createGraphClient } from "../m365/graph-client";
-import { DEFAULT_RETRY } from "../m365/retry";
+import { DEFAULT_READ } from "./directory-reader";
 import { runSync, type SyncSummary } from "./run";
 
 export interface FirstSyncParams {
@@ -43,9 +43,7 @@ export async function runFirstSync(params: FirstSyncParams, timing: FirstSyncTim
         maxShrinkPercent: params.maxShrinkPercent,
         force: false,
         full: true,
-        transitive: false,
-        concurrency: 4,
-        retry: DEFAULT_RETRY,
+        ...DEFAULT_READ,
       });
     } catch (error) {
       const refused = error instanceof UserFacingError && error.exitCode === ExitCode.auth;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { after, before, beforeEach, describe, it } from "node:test";
+import { beforeEach, describe, it } from "node:test";
 import { ewsAllowListProvider, parseAppIdList, type EwsAllowListInputs } from "../../components/exchange/ews-allow-list";
 import { managementScopeProvider, memberOfGroupFilter, securityGroupProvider } from "../../components/exchange/management-scope";
 import { roleAssignmentProvider, type RoleAssignmentInputs } from "../../components/exchange/role-assignment";
@@ -7,8 +7,9 @@ import { exchangeServicePrincipalProvider, type ExchangeServicePrincipalInputs }
 import { describeCommand, invokeCommand, type ExchangeTarget } from "../../m365/exchange-admin-api";
 import { LEGACY_IMPERSONATION_ROLE, TEAMS_APP_ID } from "../../m365/exchange-facts";
 import { startMockRuntime } from "../../program/mock-runtime";
-import { rejection, runSerializedProviders, startDeployerEmulator, TENANT_ID as TENANT } from "../support/deployer";
-import { exchangeError, exchangeRoutes, exchangeState, servicePrincipalReference, type ExchangeState } from "../../emulators/exchange";
+import { rejection, runSerializedProviders, TENANT_ID as TENANT } from "../support/deployer";
+import { useExchangeEmulator } from "../support/exchange-admin";
+import { exchangeError, servicePrincipalReference, type ExchangeState } from "../../emulators/exchange";
 import type { GraphEmulator } from "../../emulators/graph";
 
 const APP_ID = "aaaaaaaa-0000-4000-8000-000000000001";
@@ -21,13 +22,9 @@ let state: ExchangeState;
 const target = (): ExchangeTarget => ({ tenantId: TENANT, exchangeEndpoint: emulator.url });
 const cmdlets = () => state.commands.map((c) => c.cmdlet);
 
-before(async () => {
-  emulator = await startDeployerEmulator({ token: "exchange-token", routes: [], adminApi: (request, e) => exchangeRoutes(state)(request, e) });
-});
-after(() => emulator.close());
-beforeEach(() => {
-  state = exchangeState(TENANT);
-  emulator.injected.length = 0;
+useExchangeEmulator(TENANT, (e, s) => {
+  emulator = e;
+  state = s;
 });
 
 describe("Exchange admin API client", () => {

@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
-import { after, before, beforeEach, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { validateConfig } from "../../config/validate";
 import { mailboxEwsWarning } from "../../m365/mailbox-ews";
 import { OfflineServiceConfigurationRecordSource } from "../../m365/offline-records";
 import { startMockRuntime } from "../../program/mock-runtime";
 import { toRaw, validRawValues } from "../support/configs";
-import { startDeployerEmulator, TENANT_ID } from "../support/deployer";
-import { exchangeError, exchangeRoutes, exchangeState, type ExchangeState } from "../../emulators/exchange";
+import { TENANT_ID } from "../support/deployer";
+import { useExchangeEmulator } from "../support/exchange-admin";
+import { exchangeError, type ExchangeState } from "../../emulators/exchange";
 import type { GraphEmulator } from "../../emulators/graph";
 
 const WORKER = "RetainWorker@example.com";
@@ -14,13 +15,9 @@ let emulator: GraphEmulator;
 let state: ExchangeState;
 const target = () => ({ tenantId: TENANT_ID, exchangeEndpoint: emulator.url });
 
-before(async () => {
-  emulator = await startDeployerEmulator({ token: "exchange-token", routes: [], adminApi: (request, e) => exchangeRoutes(state)(request, e) });
-});
-after(() => emulator.close());
-beforeEach(() => {
-  state = exchangeState(TENANT_ID);
-  emulator.injected.length = 0;
+useExchangeEmulator(TENANT_ID, (e, s) => {
+  emulator = e;
+  state = s;
 });
 
 describe("the worker mailbox's own EWS setting", () => {

@@ -1,0 +1,131 @@
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, it } from "node:test";
+import ts from "typescript";
+import { REPO_ROOT } from "./support/cli";
+
+// The layering README's "Layout" section describes, held against the imports of every file.
+
+/** What each top-level part may import (besides itself), type imports included: the layers, bottom first. */
+const MAY_IMPORT: Record<string, readonly string[]> = {
+  core: [],
+  m365: ["core"],
+  config: ["core", "m365"],
+  components: ["core", "m365"],
+  sync: ["core", "m365"],
+  program: ["core", "m365", "config", "components", "sync"],
+  cli: ["core", "m365", "config", "components", "sync", "program"],
+  "index.ts": ["m365", "program"],
+  bin: ["cli"],
+  policy: ["m365"],
+  emulators: [],
+  bench: ["core", "m365", "sync", "emulators", "bin"],
+};
+const PRODUCT_PARTS = ["core", "m365", "config", "components", "sync", "program", "cli", "index.ts", "bin", "policy"];
+const MAX_PRODUCT_FILE_LINES = 300;
+
+interface Import {
+  target: string;
+  /** Erased at compile time (`import type`, or only type names imported). */
+  typeOnly: boolean;
+}
+
+const sourceFiles = execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard", "*.ts", "*.js"], { cwd: REPO_ROOT, encoding: "utf8" })
+  .split("\n")
+  .filter((file) => file && !file.startsWith("test/") && existsSync(path.join(REPO_ROOT, file)));
+
+const partOf = (file: string) => (file.includes("/") ? file.slice(0, file.indexOf("/")) : file);
+
+function resolveImport(from: string, specifier: string): string | undefined {
+  const base = path.posix.normalize(path.posix.join(path.posix.dirname(from), specifier));
+  return ["", ".ts", ".js", "/index.ts"].map((ending) => base + ending).find((candidate) => sourceFiles.includes(candidate));
+}
+
+function importsOf(file: string): Import[] {
+  const text = readFileSync(path.join(REPO_ROOT, file), "utf8");
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+  const found: Import[] = [];
+  const add = (specifier: ts.Node | undefined, typeOnly: boolean) => {
+    if (!specifier || !ts.isStringLiteralLike(specifier) || !specifier.text.startsWith(".")) return;
+    const target = resolveImport(file, specifier.text);
+    assert.ok(target, `${file}: cannot resolve "${specifier.text}"`);
+    found.push({ target, typeOnly });
+  };
+  const visit = (node: ts.Node): void => {
+    if (ts.isImportDeclaration(node)) {
+      const clause = node.importClause;
+      const named = clause?.namedBindings && ts.isNamedImports(clause.namedBindings) ? clause.namedBindings.elements : undefined;
+      const onlyTypes = !!clause && (clause.isTypeOnly || (!clause.name && !!named && named.length > 0 && named.every((element) => element.isTypeOnly)));
+      add(node.moduleSpecifier, onlyTypes);
+    } else if (ts.isExportDeclaration(node)) {
+      add(node.moduleSpecifier, node.isTypeOnly);
+    } else if (ts.isCallExpression(node) && (node.expression.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(node.expression) && node.expression.text === "require"))) {
+      add(node.arguments[0], false);
+    } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument)) {
+      add(node.argument.literal, true);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return found;
+}
+
+const graph = new Map(sourceFiles.map((file) => [file, importsOf(file)]));
+
+describe("layout: the folders are layers", () => {
+  it("every part imports only the parts below it, type imports included", () => {
+    const wrong: string[] = [];
+    for (const [file, imports] of graph) {
+      const from = partOf(file);
+      const allowed = MAY_IMPORT[from];
+      if (!allowed) continue;
+      for (const { target } of imports) {
+        const to = partOf(target);
+        if (to !== from && !allowed.includes(to)) wrong.push(`${file} imports ${target}`);
+      }
+    }
+    assert.deepEqual(wrong, []);
+  });
+
+  it("knows every top-level part that has code", () => {
+    const unknown = [...new Set(sourceFiles.map(partOf))].filter((part) => !(part in MAY_IMPORT) && !part.endsWith(".mjs"));
+    assert.deepEqual(unknown, []);
+  });
+
+  it("no file imports itself back at run time (no import cycle)", () => {
+    const state = new Map<string, "visiting" | "done">();
+    const cycles: string[] = [];
+    const walk = (file: string, trail: string[]): void => {
+      if (state.get(file) === "done") return;
+      if (state.get(file) === "visiting") {
+        cycles.push([...trail.slice(trail.indexOf(file)), file].join(" -> "));
+        return;
+      }
+      state.set(file, "visiting");
+      for (const { target, typeOnly } of graph.get(file) ?? []) if (!typeOnly) walk(target, [...trail, file]);
+      state.set(file, "done");
+    };
+    for (const file of graph.keys()) walk(file, []);
+    assert.deepEqual(cycles, []);
+  });
+
+  it(`no product file is longer than ${MAX_PRODUCT_FILE_LINES} lines`, () => {
+    const long = sourceFiles
+      .filter((file) => PRODUCT_PARTS.includes(partOf(file)))
+      .map((file) => ({ file, lines: readFileSync(path.join(REPO_ROOT, file), "utf8").split("\n").length - 1 }))
+      .filter(({ lines }) => lines > MAX_PRODUCT_FILE_LINES)
+      .map(({ file, lines }) => `${file}: ${lines} lines`);
+    assert.deepEqual(long, []);
+  });
+
+  it("README's Layout section names every top-level folder, and only folders that exist", () => {
+    const readme = readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
+    const section = readme.slice(readme.indexOf("## Layout"));
+    const block = section.slice(section.indexOf("```") + 3, section.indexOf("```", section.indexOf("```") + 3));
+    const named = new Set(block.split("\n").flatMap((line) => (line.match(/^(\S.*?)(?:\s{2,}|$)/)?.[1] ?? "").split(",").map((name) => name.trim().replace(/\/$/, ""))).filter(Boolean));
+    for (const name of named) assert.ok(existsSync(path.join(REPO_ROOT, name)), `README names ${name}, which does not exist`);
+    for (const part of Object.keys(MAY_IMPORT)) assert.ok(named.has(part), `README's Layout does not name ${part}`);
+  });
+});
