@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Option, type Command } from "commander";
-import { DEFAULT_OUTPUT_DIR, isWindowsFolder } from "../config/schema";
+import { DEFAULT_OUTPUT_DIR, DIRECTORY_SYNC_DEFAULTS, isWindowsFolder } from "../config/schema";
 import { ExitCode, UserFacingError } from "../core/errors";
 import type { Io } from "./io";
 import { resolveSyncTarget, type SyncTarget, type SyncTargetOptions } from "./sync-target";
@@ -44,7 +44,7 @@ export function registerScheduleCommand(program: Command, io: Io): void {
     )
     .addOption(new Option("--systemd", "systemd service + timer").conflicts("windows"))
     .addOption(new Option("--windows", "Task Scheduler XML"))
-    .addOption(new Option("--stack <name>", "tenant stack: tenant id and output folder (directorySync.outputDir) from the stack file, client id from `pulumi stack output` (or --client-id)").conflicts("tenantId"))
+    .addOption(new Option("--stack <name>", "tenant stack: tenant id, output folder and guards (directorySync) from the stack file, client id from `pulumi stack output` (or --client-id)").conflicts("tenantId"))
     .option("--stacks-dir <dir>", "folder of the stack files (with --stack)", "stacks")
     .option("--tenant-id <id>", "the tenant's id (GUID)")
     .option("--client-id <id>", "Retain's application (client) id (GUID)")
@@ -82,6 +82,8 @@ interface JobTarget {
   tenantId: string;
   clientId: string;
   outDir: string;
+  backups: number;
+  maxShrinkPercent: number;
 }
 
 /** The job's output folder: `--out`, else the stack's, else Retain's default folder on the job's system. */
@@ -94,11 +96,16 @@ function jobTarget(options: ScheduleOptions, target: SyncTarget): JobTarget {
       ExitCode.invalidInput,
     );
   }
-  return { tenantId: target.tenantId, clientId: target.clientId, outDir };
+  return { tenantId: target.tenantId, clientId: target.clientId, outDir, backups: target.backups, maxShrinkPercent: target.maxShrinkPercent };
 }
 
 function syncArguments(options: ScheduleOptions, target: JobTarget, secretArgument: string[]): string[] {
-  return ["sync", "--tenant-id", target.tenantId, "--client-id", target.clientId, "--out", target.outDir, ...secretArgument, ...(options.transitive ? ["--transitive"] : [])];
+  // The stack's guards travel with the job; the defaults need no flag.
+  const guards = [
+    ...(target.backups === DIRECTORY_SYNC_DEFAULTS.backups ? [] : ["--backups", String(target.backups)]),
+    ...(target.maxShrinkPercent === DIRECTORY_SYNC_DEFAULTS.maxShrinkPercent ? [] : ["--max-shrink-percent", String(target.maxShrinkPercent)]),
+  ];
+  return ["sync", "--tenant-id", target.tenantId, "--client-id", target.clientId, "--out", target.outDir, ...guards, ...secretArgument, ...(options.transitive ? ["--transitive"] : [])];
 }
 
 /** One ExecStart word: quoted when needed; `%` and `$` escaped so systemd passes them through as they are. */

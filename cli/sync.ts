@@ -37,6 +37,13 @@ const wholeNumber = (name: string, min: number, max: number) => (value: string) 
   return n;
 };
 
+/** A percentage as the stack file allows it: 0 to 100, fractions included. */
+const percentage = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || n > 100) throw new UserFacingError(`${name} must be a number from 0 to 100 (got "${value}")`, ExitCode.invalidInput);
+  return n;
+};
+
 export function registerSyncCommand(program: Command, io: Io): void {
   program
     .command("sync")
@@ -64,7 +71,7 @@ export function registerSyncCommand(program: Command, io: Io): void {
     .option(
       "--max-shrink-percent <p>",
       `refuse to replace when the user count drops more than this (default: the stack's directorySync.maxShrinkPercent, else ${DIRECTORY_SYNC_DEFAULTS.maxShrinkPercent})`,
-      wholeNumber("--max-shrink-percent", 0, 100),
+      percentage("--max-shrink-percent"),
     )
     .option("--force", "replace even when the result is empty or shrank more than allowed")
     .option("--transitive", "list members of nested groups too (always reads everything)")

@@ -138,6 +138,16 @@ describe("schedule --stack: the output folder is the stack's directorySync.outpu
     assert.match(result.stdout, / --out \/srv\/retain\/cfg /);
   });
 
+  it("passes the stack's backups and shrink limit to the nightly sync, fractions included", () => {
+    writeFileSync(
+      path.join(stacksDir, "Pulumi.guarded.yaml"),
+      stringify({ config: { ...validRawValues(), "azuread:tenantId": TENANT, "retain-m365:directorySync": { outputDir: "/srv/retain/cfg", backups: 30, maxShrinkPercent: 12.5 } } }),
+    );
+    const result = runCli(["schedule", "--systemd", "--stack", "guarded", "--stacks-dir", stacksDir, "--client-id", APP]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, / --out \/srv\/retain\/cfg --backups 30 --max-shrink-percent 12\.5 /);
+  });
+
   it("refuses a stack folder of the other system (exit 2), which the job could not write to", () => {
     stackWithOutput("linux-only", "/srv/retain/cfg");
     const result = runCli(["schedule", "--windows", "--stack", "linux-only", "--stacks-dir", stacksDir, "--client-id", APP]);
