@@ -8,7 +8,7 @@ import { ExitCode, UserFacingError } from "../core/errors";
 import { CLOUD_NAMES, CLOUDS, type Cloud } from "../m365/clouds";
 import { appCredential, authorityFor } from "../m365/credentials";
 import { createGraphClient } from "../m365/graph-client";
-import { DEFAULT_RETRY } from "../m365/retry";
+import { DEFAULT_RETRY } from "../core/retry";
 import { runSync, type SyncSummary } from "../sync/run";
 import { DEFAULT_READ, type ReadProgress } from "../sync/directory-reader";
 import type { Io } from "./io";

@@ -2,7 +2,7 @@ import type * as AzureIdentity from "@azure/identity";
 import type * as AsyncHooks from "node:async_hooks";
 import type * as Crypto from "node:crypto";
 import { CLOUDS, type Cloud } from "./clouds";
-import { DEFAULT_RETRY, isTransientStatus, pauseBeforeRetry } from "./retry";
+import { DEFAULT_RETRY, isTransientStatus, pauseBeforeRetry } from "../core/retry";
 
 // How Retain's app and the deploying identity sign in to Entra ID. Used inside dynamic providers,
 // which Pulumi serializes: these functions use only globals, constants, each other and npm

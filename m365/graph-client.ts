@@ -3,7 +3,7 @@ import { AuthenticationHandler, Client, HTTPMessageHandler, type Context, type M
 import { TokenCredentialAuthenticationProvider } from "@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials";
 import { ExitCode, UserFacingError } from "../core/errors";
 import { CLOUDS } from "./clouds";
-import { DEFAULT_RETRY, isNetworkFailure, isTransientStatus, pauseBeforeRetry, type RetryPolicy } from "./retry";
+import { DEFAULT_RETRY, isNetworkFailure, isTransientStatus, pauseBeforeRetry, type RetryPolicy } from "../core/retry";
 
 export interface GraphConnectionOptions {
   credential: TokenCredential;

@@ -1,5 +1,5 @@
 import { sharedCredentialFromEnvironment } from "./credentials";
-import { DEFAULT_RETRY, isNetworkFailure, isTransientStatus, pauseBeforeRetry, type RetryPolicy } from "./retry";
+import { DEFAULT_RETRY, isNetworkFailure, isTransientStatus, pauseBeforeRetry, type RetryPolicy } from "../core/retry";
 
 // Used inside dynamic providers, which Pulumi serializes: these functions use only globals,
 // constants, each other and npm packages `require`d where they run.
@@ -19,7 +19,7 @@ export interface RestResponse {
 }
 
 /**
- * One JSON call with the deploying identity's app-only token. Retries what `m365/retry.ts` calls
+ * One JSON call with the deploying identity's app-only token. Retries what `core/retry.ts` calls
  * transient and, once, a 401 with a freshly acquired token.
  */
 export async function sendWithRetry(request: RestRequest, policy: RetryPolicy = DEFAULT_RETRY): Promise<RestResponse> {

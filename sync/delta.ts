@@ -1,6 +1,6 @@
 import type { Client } from "@microsoft/microsoft-graph-client";
 import { withGraphRetry } from "../m365/graph-client";
-import type { RetryPolicy } from "../m365/retry";
+import type { RetryPolicy } from "../core/retry";
 import { loadDeltaState, type DeltaLinks } from "./delta-state";
 import { readMembers, type ReadOptions } from "./directory-reader";
 import { GROUP_FIELDS, USER_FIELDS, type DirectoryGroup, type DirectorySnapshot, type DirectoryUser } from "./model";

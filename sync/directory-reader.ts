@@ -1,6 +1,6 @@
 import type { Client } from "@microsoft/microsoft-graph-client";
 import { describeGraphFailure, getAllPages, isTransient, withGraphRetry } from "../m365/graph-client";
-import { DEFAULT_RETRY, retryDelayMs, type RetryPolicy } from "../m365/retry";
+import { DEFAULT_RETRY, retryDelayMs, type RetryPolicy } from "../core/retry";
 import { runLimited } from "../core/run-limited";
 import { GROUP_FIELDS, USER_FIELDS, type DirectoryGroup, type DirectorySnapshot, type DirectoryUser } from "./model";
 

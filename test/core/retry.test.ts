@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { sendWithRetry } from "../../m365/rest";
-import { DEFAULT_RETRY, retryDelayMs, type RetryPolicy } from "../../m365/retry";
+import { DEFAULT_RETRY, retryDelayMs, type RetryPolicy } from "../../core/retry";
 import { startDeployerEmulator, TENANT_ID } from "../support/deployer";
 import { graphError, type GraphEmulator } from "../../emulators/graph";
 

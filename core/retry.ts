@@ -1,6 +1,6 @@
 // Used inside dynamic providers, which Pulumi serializes: functions and constants only.
 
-/** How often and how long a call to a Microsoft (or GitHub) service is tried again. */
+/** How often and how long a call to a remote service (Microsoft, Cloudflare, GitHub) is tried again. */
 export interface RetryPolicy {
   /** Tries in all, the first included. */
   maxAttempts: number;
