@@ -60,11 +60,34 @@ const absoluteFolder = z.string().superRefine((value, ctx) => {
   }
 });
 
-export const domainSchema = z.strictObject({
-  name: dnsName,
-  zoneId: z.string().regex(ZONE_ID, "must be a Cloudflare zone id: 32 lower-case hex characters"),
-  microsoft365Records: z.boolean().default(false),
+/**
+ * The admin's decisions about records a zone already has where the stack declares one (what
+ * `retain-m365 adopt` reports as a conflict). Unset, such a record stops the deploy.
+ */
+const onExistingSchema = z.strictObject({
+  /** An autodiscover CNAME pointing elsewhere or proxied, or an SRV with other values. */
+  autodiscover: z.enum(["replace", "leave"], { error: "must be replace or leave" }).optional(),
+  /** MX records to another host, such as a mail-filtering gateway. */
+  mx: z.enum(["keep", "replace"], { error: "must be keep or replace" }).optional(),
+  /** The domain's one SPF record: our include is merged into it, or the record is left alone. */
+  spf: z.enum(["merge", "leave"], { error: "must be merge or leave" }).default("merge"),
+  /** Microsoft's other records (Teams, Intune) with other values. */
+  microsoft365: z.enum(["replace", "leave"], { error: "must be replace or leave" }).optional(),
 });
+
+export const domainSchema = z
+  .strictObject({
+    name: dnsName,
+    zoneId: z.string().regex(ZONE_ID, "must be a Cloudflare zone id: 32 lower-case hex characters"),
+    microsoft365Records: z.boolean().default(false),
+    onExisting: onExistingSchema.prefault({}),
+  })
+  .superRefine((domain, ctx) => {
+    if (domain.microsoft365Records) return;
+    for (const key of ["mx", "microsoft365"] as const) {
+      if (domain.onExisting[key]) ctx.addIssue({ code: "custom", path: ["onExisting", key], message: "applies only with microsoft365Records: true" });
+    }
+  });
 
 export const adminUserSchema = z.strictObject({
   userPrincipalName,

@@ -55,6 +55,18 @@ describe("config validation: a valid stack", () => {
     assert.match(result.warnings.join("\n"), /cloudflare:apiToken: not set.*CLOUDFLARE_API_TOKEN/);
   });
 
+  it("reads the decisions about records a zone already has: none needed by default, SPF merged", () => {
+    const withDecisions = (onExisting: unknown) => {
+      const values = clone();
+      (values["retain-m365:domains"] as Record<string, unknown>[])[0]!.onExisting = onExisting;
+      const result = validateConfig(toRaw(values));
+      assert.ok(result.ok, JSON.stringify(result));
+      return result.config.domains[0]?.onExisting;
+    };
+    assert.deepEqual(withDecisions(undefined), { spf: "merge" });
+    assert.deepEqual(withDecisions({ autodiscover: "leave", mx: "keep", spf: "leave", microsoft365: "replace" }), { autodiscover: "leave", mx: "keep", spf: "leave", microsoft365: "replace" });
+  });
+
   it("reads the EWS allow list decision: off, add where in force, or put in force with other apps to keep", () => {
     const withList = (ewsAllowList: unknown) => {
       const values = clone();
@@ -92,6 +104,8 @@ const invalid: [string, () => Values, RegExp][] = [
   ["upper-case zone id", domainsEdit((d) => (d[1]!.zoneId = "FEDCBA9876543210FEDCBA9876543210")), /^retain-m365:domains\[1\]\.zoneId: must be a Cloudflare zone id/],
   ["microsoft365Records not a boolean", domainsEdit((d) => (d[0]!.microsoft365Records = "yes")), /^retain-m365:domains\[0\]\.microsoft365Records: must be a boolean \(got a string\)$/],
   ["duplicate domain", domainsEdit((d) => (d[1]!.name = "example.com")), /^retain-m365:domains\[1\]\.name: "example\.com" is already listed as domains\[0\]$/],
+  ["unknown MX decision", domainsEdit((d) => (d[0]!.onExisting = { mx: "delete" })), /^retain-m365:domains\[0\]\.onExisting\.mx: must be keep or replace$/],
+  ["MX decision without Microsoft's records", domainsEdit((d) => (d[1]!.onExisting = { mx: "keep" })), /^retain-m365:domains\[1\]\.onExisting\.mx: applies only with microsoft365Records: true$/],
   ["unknown key inside a domain", domainsEdit((d) => (d[0]!.zone = "x")), /^retain-m365:domains\[0\]\.zone: unknown key$/],
   ["admin UPN without @", edit("retain-m365:adminUser", (u) => (u.userPrincipalName = "retain-sync")), /^retain-m365:adminUser\.userPrincipalName: "retain-sync" is not a user principal name/],
   ["admin UPN outside the domains", edit("retain-m365:adminUser", (u) => (u.userPrincipalName = "retain-sync@contoso.com")), /^retain-m365:adminUser\.userPrincipalName: domain "contoso\.com" is not one of the configured domains \(example\.com, example\.net\)$/],

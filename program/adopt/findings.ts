@@ -1,0 +1,39 @@
+/** What `pulumi up` will do with one declared resource, given what the tenant and its zones already hold. */
+export type FindingAction = "create" | "adopt" | "merge" | "conflict";
+
+/** One resource of the plan that stands for something real (the shape `retain-m365 adopt --json` prints). */
+export interface Finding {
+  /** The urn `retain-m365 plan --json` shows for the resource. */
+  urn: string;
+  action: FindingAction;
+  /** The provider's import id (with `adopt`, for resources Pulumi imports). */
+  importId?: string;
+  /** One sentence: what exists and what the deploy will do. Never a secret. */
+  detail: string;
+  /** The configuration key whose value settles a conflict (with `conflict`). */
+  decide?: string;
+}
+
+export interface AdoptReport {
+  stack: string;
+  findings: Finding[];
+  /** One sentence each: found, not managed by the stack, worth knowing. */
+  notices: string[];
+  summary: Record<FindingAction, number>;
+}
+
+/** The urn of a resource of the plan by its name; fails loudly when the plan has no such resource. */
+export type UrnOf = (resourceName: string) => string;
+
+/** What one part of the tenant (zones, directory, Exchange) contributes to the report. */
+export interface Discovery {
+  findings: Finding[];
+  notices: string[];
+}
+
+export function adoptReport(stack: string, parts: readonly Discovery[]): AdoptReport {
+  const findings = parts.flatMap((part) => part.findings);
+  const summary: Record<FindingAction, number> = { create: 0, adopt: 0, merge: 0, conflict: 0 };
+  for (const finding of findings) summary[finding.action] += 1;
+  return { stack, findings, notices: parts.flatMap((part) => part.notices), summary };
+}
