@@ -66,8 +66,8 @@ export async function listDnsRecords(
   for (let page = 1; ; page++) {
     const query = new URLSearchParams();
     if (filter.type) query.set("type", filter.type.toUpperCase());
-    // DNS names are case-insensitive; Cloudflare stores them in lower case without the root dot.
-    if (filter.name) query.set("name", filter.name.toLowerCase().replace(/\.$/, ""));
+    // DNS names are case-insensitive; Cloudflare stores them in lower case, in Punycode, without the root dot.
+    if (filter.name) query.set("name", asciiName(filter.name).toLowerCase().replace(/\.$/, ""));
     // 100 is the documented default page size and within every documented maximum.
     query.set("per_page", "100");
     query.set("page", String(page));
@@ -80,7 +80,7 @@ export async function listDnsRecords(
 }
 
 export async function createDnsRecord(target: CloudflareTarget, zoneId: string, record: DnsRecordInput, policy: RetryPolicy = DEFAULT_RETRY): Promise<LiveDnsRecord> {
-  const answer = await callCloudflare(target, "POST", `/zones/${encodeURIComponent(zoneId)}/dns_records`, record, policy);
+  const answer = await callCloudflare(target, "POST", `/zones/${encodeURIComponent(zoneId)}/dns_records`, { ...record, name: asciiName(record.name) }, policy);
   return liveRecord(answer.result as Record<string, unknown>);
 }
 
@@ -92,7 +92,8 @@ export async function updateDnsRecord(
   patch: Partial<DnsRecordInput>,
   policy: RetryPolicy = DEFAULT_RETRY,
 ): Promise<LiveDnsRecord> {
-  const answer = await callCloudflare(target, "PATCH", `/zones/${encodeURIComponent(zoneId)}/dns_records/${encodeURIComponent(id)}`, patch, policy);
+  const body = patch.name === undefined ? patch : { ...patch, name: asciiName(patch.name) };
+  const answer = await callCloudflare(target, "PATCH", `/zones/${encodeURIComponent(zoneId)}/dns_records/${encodeURIComponent(id)}`, body, policy);
   return liveRecord(answer.result as Record<string, unknown>);
 }
 
@@ -147,7 +148,9 @@ export async function callCloudflare(target: CloudflareTarget, method: string, p
       envelope = undefined;
     }
     if (status >= 200 && status < 300 && envelope && envelope.success !== false) return envelope;
-    if (!isTransientStatus(status) || attempt >= policy.maxAttempts) throw cloudflareError(target, method, path, status, envelope, attempt);
+    // A success whose body is cut short or not JSON is a transport fault, worth another try.
+    const transient = isTransientStatus(status) || (status >= 200 && status < 300 && envelope === undefined);
+    if (!transient || attempt >= policy.maxAttempts) throw cloudflareError(target, method, path, status, envelope, attempt);
     await pauseBeforeRetry(retryAfter, attempt, policy);
   }
 }
@@ -165,7 +168,8 @@ export function cloudflareError(target: CloudflareTarget, method: string, path: 
   const refused = status === 401 || status === 403 || codes.some((code) => CLOUDFLARE_AUTH_ERROR_CODES.includes(code));
   const details = flat.map((item) => `${oneLine(item.message ?? "no message").replace(/\.$/, "")}${item.code === undefined ? "" : ` (${item.code})`}`).join("; ");
   const tries = attempts > 1 ? ` after ${attempts} attempts` : "";
-  const sentence = `Cloudflare ${refused ? "refused" : "failed"} ${method} ${path} with HTTP ${status}${tries}: ${details || "no error details"}.`;
+  const verb = refused ? "refused" : status >= 400 && status < 500 && status !== 429 ? "rejected" : "failed";
+  const sentence = `Cloudflare ${verb} ${method} ${path} with HTTP ${status}${tries}: ${details || "no error details"}.`;
   return Object.assign(new Error(withoutToken(sentence, target.token)), { method, path, status, codes, refused });
 }
 
@@ -174,6 +178,12 @@ function unreachableError(target: CloudflareTarget, method: string, path: string
   const reason = [message, cause?.code ?? cause?.message].filter(Boolean).join(": ");
   const sentence = `Cloudflare could not be reached for ${method} ${path} after ${attempts} attempt${attempts === 1 ? "" : "s"}: ${oneLine(reason || "network failure")}.`;
   return Object.assign(new Error(withoutToken(sentence, target.token)), { method, path, status: 0, codes: [], refused: false });
+}
+
+/** An internationalised name in Punycode, as Cloudflare takes names (cloudflare-go converts them the same way). */
+function asciiName(name: string): string {
+  // eslint-disable-next-line no-control-regex
+  return /[^\x00-\x7f]/.test(name) ? new URL(`http://${name}`).hostname : name;
 }
 
 function oneLine(text: string): string {

@@ -51,10 +51,12 @@ describe("Cloudflare DNS records API client (loopback HTTPS)", () => {
     cloudflare.seed(ZONE, { type: "TXT", name: "www", content: "hello" });
     cloudflare.seed(ZONE, { type: "TXT", name: "@", content: "v=spf1 include:spf.protection.outlook.com -all" });
     cloudflare.seed(ZONE, { type: "TXT", name: "wwww", content: "near miss" });
+    cloudflare.seed(ZONE, { type: "TXT", name: "xn--bcher-kva", content: "internationalised" });
     const names = async (filter: { type?: string; name?: string }) => (await listDnsRecords(target(), ZONE, filter, FAST)).map((r) => `${r.type} ${r.name}`);
     assert.deepEqual(await names({ name: "WWW.Example.com." }), ["A www.example.com", "TXT www.example.com"]);
     assert.deepEqual(await names({ type: "txt", name: "example.com" }), ["TXT example.com"]);
-    assert.deepEqual(await names({ type: "TXT" }), ["TXT www.example.com", "TXT example.com", "TXT wwww.example.com"]);
+    assert.deepEqual(await names({ type: "TXT" }), ["TXT www.example.com", "TXT example.com", "TXT wwww.example.com", "TXT xn--bcher-kva.example.com"]);
+    assert.deepEqual(await names({ name: "Bücher.example.com" }), ["TXT xn--bcher-kva.example.com"], "names are sent in Punycode");
   });
 
   it("creates, changes and deletes records in Cloudflare's shapes", async () => {
@@ -76,15 +78,20 @@ describe("Cloudflare DNS records API client (loopback HTTPS)", () => {
     assert.deepEqual([gone.status, gone.codes, gone.refused], [404, [81044], false]);
   });
 
-  it("reports a CNAME beside another record (81053) and an identical record (81058) as one sentence naming the call", async () => {
+  it("reports a CNAME beside another record (81053), an identical record (81058) and a record beside a CNAME (81054) as one sentence naming the call", async () => {
     cloudflare.seed(ZONE, { type: "A", name: "autodiscover", content: "192.0.2.1" });
     const cname = await failureOf(createDnsRecord(target(), ZONE, { type: "CNAME", name: "autodiscover", content: "autodiscover.outlook.com" }, FAST));
     assert.deepEqual([cname.status, cname.codes, cname.refused], [400, [81053], false]);
-    assert.match(cname.message, new RegExp(`^Cloudflare failed POST /zones/${ZONE}/dns_records with HTTP 400: An A, AAAA, or CNAME record with that host already exists\\. .*\\(81053\\)\\.$`));
+    assert.match(cname.message, new RegExp(`^Cloudflare rejected POST /zones/${ZONE}/dns_records with HTTP 400: An A, AAAA, or CNAME record with that host already exists\\. .*\\(81053\\)\\.$`));
     assert.doesNotMatch(cname.message, /\n/);
 
     const identical = await failureOf(createDnsRecord(target(), ZONE, { type: "A", name: "autodiscover.example.com", content: "192.0.2.1" }, FAST));
-    assert.deepEqual([identical.codes, identical.message], [[81058], `Cloudflare failed POST /zones/${ZONE}/dns_records with HTTP 400: An identical record already exists (81058).`]);
+    assert.deepEqual([identical.codes, identical.message], [[81058], `Cloudflare rejected POST /zones/${ZONE}/dns_records with HTTP 400: An identical record already exists (81058).`]);
+
+    cloudflare.seed(ZONE, { type: "CNAME", name: "lyncdiscover", content: "webdir.online.lync.com" });
+    const besideCname = await failureOf(createDnsRecord(target(), ZONE, { type: "TXT", name: "lyncdiscover", content: "x" }, FAST));
+    assert.deepEqual([besideCname.codes, besideCname.refused], [[81054], false]);
+    assert.equal(cloudflare.state.records.length, 2, "nothing was created");
   });
 
   it("marks an unknown or malformed token as refused without ever showing it", async () => {
