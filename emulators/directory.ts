@@ -65,6 +65,8 @@ function get(tenant: DirectoryTenant, emulator: GraphEmulator, path: string, que
   }
 
   if (path === "/users/delta" || path === "/groups/delta") return delta(tenant, emulator, path, query);
+  const single = /^\/users\/([^/]+)$/.exec(path);
+  if (single) return oneUser(tenant, decodeURIComponent(single[1]!), query);
   const top = Number(query.get("$top") ?? "100");
   if (!Number.isInteger(top) || top < 1 || top > 999) return graphError(400, "Request_UnsupportedQuery", "Invalid page size specified: '" + query.get("$top") + "'. Must be between 1 and 999 inclusive.");
   // Each page's objects are selected once the page is cut, so a page costs the same whatever the tenant's size.
@@ -99,6 +101,13 @@ function get(tenant: DirectoryTenant, emulator: GraphEmulator, path: string, que
     next = `${emulator.url}/v1.0${path}?${nextQuery.toString()}`;
   }
   return { status: 200, body: { "@odata.context": `${emulator.url}/v1.0/$metadata#${path.slice(1)}`, value: page, ...(next ? { "@odata.nextLink": next } : {}) } };
+}
+
+/** `GET /users/{id | userPrincipalName}` (Graph's "Get user"); a user principal name matches in any letter case. */
+function oneUser(tenant: DirectoryTenant, key: string, query: URLSearchParams): EmulatorResponse {
+  const user = tenant.users.find((u) => u.id === key || String(u.userPrincipalName ?? "").toLowerCase() === key.toLowerCase());
+  if (!user) return graphError(404, "Request_ResourceNotFound", `Resource '${key}' does not exist or one of its queried reference-property objects are not present.`);
+  return { status: 200, body: select(user, query) };
 }
 
 /**

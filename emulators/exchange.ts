@@ -43,6 +43,11 @@ export function exchangeState(tenantId: string): ExchangeState {
   };
 }
 
+/** Commands that could have changed Exchange: every cmdlet but a `Get-`. */
+export function exchangeWrites(state: ExchangeState): ExchangeState["commands"] {
+  return state.commands.filter((command) => !/^Get-/i.test(command.cmdlet));
+}
+
 /** A service principal reference as `New-ServicePrincipal` makes one (see runCmdlet for its ids). */
 export function servicePrincipalReference(appId: string, objectId: string, displayName: string): Obj {
   return { AppId: appId, ObjectId: objectId, ServiceId: objectId, DisplayName: displayName, Identity: randomUUID() };
@@ -185,6 +190,10 @@ function runCmdlet(state: ExchangeState, cmdlet: string, raw: Obj): Obj[] | Emul
         return exchangeError(400, "Microsoft.Exchange.Management.Tasks.CannotRemoveScopeInUseException", `The management scope "${String(identity)}" is in use by role assignments.`);
       }
       return remove(state.scopes, ["Name", "Identity"]);
+    case "Get-ManagementRole":
+      // A role the organization does not have is an unknown identity, as for every Get- cmdlet here.
+      if (identity === undefined) return state.roles.map((role) => ({ Name: role, Identity: role }));
+      return state.roles.some((role) => same(role, identity)) ? [{ Name: identity, Identity: identity }] : notFound(identity);
     case "Get-ManagementRoleAssignment":
       return getOne(state.assignments, ["Name", "Identity"]);
     case "New-ManagementRoleAssignment": {
@@ -207,6 +216,8 @@ function runCmdlet(state: ExchangeState, cmdlet: string, raw: Obj): Obj[] | Emul
         RoleAssignee: servicePrincipal ? servicePrincipal.Identity : p.User,
         RoleAssigneeName: servicePrincipal ? servicePrincipal.DisplayName : p.User,
         CustomResourceScope: p.CustomResourceScope ?? "",
+        // Regular, Delegating or DelegatingOrgWide (Exchange's RoleAssignmentDelegationType); a delegating one only lets its holder hand the role on.
+        RoleAssignmentDelegationType: "Regular",
       };
       state.assignments.push(assignment);
       return [assignment];

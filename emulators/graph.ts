@@ -208,6 +208,11 @@ function assertionRefusal(form: URLSearchParams, credential: FederatedCredential
   return undefined;
 }
 
+/** Requests that could have changed Graph's data: any method but GET (a `$batch` included); Exchange admin API calls are not Graph's. */
+export function graphWrites(emulator: GraphEmulator): EmulatorRequest[] {
+  return emulator.requests.filter((request) => request.method !== "GET" && !request.path.startsWith("/adminapi/"));
+}
+
 /** Serves `items` in pages of `pageSize`, linking pages with an absolute `@odata.nextLink`. */
 export function pagedCollection(emulator: GraphEmulator, path: string, query: URLSearchParams, items: unknown[], pageSize: number): EmulatorResponse {
   const skip = Number(query.get("$skiptoken") ?? "0");

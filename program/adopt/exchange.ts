@@ -1,0 +1,239 @@
+import { ExitCode, UserFacingError } from "../../core/errors";
+import { isNetworkFailure } from "../../core/retry";
+import { NAMESPACE } from "../../config/schema";
+import { describeCommand, invokeCommand, type ExchangeCommandError, type ExchangeObject, type ExchangeTarget } from "../../m365/exchange-admin-api";
+import { LEGACY_IMPERSONATION_ROLE, TEAMS_APP_ID } from "../../m365/exchange-facts";
+import { isAuthenticationFailure } from "../../m365/graph-client";
+import { listed, notEnforcedRefusal, readOrganizationEws, type OrganizationEws } from "../../components/exchange/ews-allow-list";
+import { EXCHANGE_ADMIN_API_PERMISSION } from "../../components/exchange/exchange-access";
+import { memberOfGroupFilter } from "../../components/exchange/management-scope";
+import { differences, getOptional } from "../../components/exchange/objects";
+import type { Discovery, Finding, UrnOf } from "./findings";
+
+/** A resource of the plan, by its name. */
+interface Planned {
+  resourceName: string;
+}
+
+/** The plan's Exchange resources, with the inputs discovery compares (`retain-m365 plan --json`). */
+export interface ExchangeDiscoveryInputs {
+  /** Retain's app as Exchange will know it (application-rbac). */
+  servicePrincipal?: Planned & { displayName: string };
+  /** The security group of `scopeGroup` and the management scope limited to its members. */
+  scope?: { group: Planned & { name: string }; scope: Planned & { name: string } };
+  /** To Retain's app, or (application-impersonation) to the worker `user`. */
+  roleAssignments: (Planned & { name: string; role: string; user?: string })[];
+  /** Absent when the configuration leaves the organization's EWS allow list alone. */
+  ewsAllowList?: Planned & { enforce: boolean; alsoAllow: string[]; enforceSetting: string };
+}
+
+const setting = (path: string) => `${NAMESPACE}:exchangeAccess.${path}`;
+
+/** What reading Exchange needs, named when Exchange refuses. */
+export const EXCHANGE_READ_ACCESS = `${EXCHANGE_ADMIN_API_PERMISSION}, and the Entra role Global Reader or Exchange Administrator, for the identity running adopt`;
+
+/** Exchange's refusals as exit 3, its outages as exit 4; anything else is a bug and stays as it is. */
+function exchangeFailure(error: unknown, command: string): unknown {
+  const { status, exceptionType } = error as Partial<ExchangeCommandError>;
+  const message = error instanceof Error ? error.message : String(error);
+  // A cmdlet outside the caller's Exchange roles is not in its session at all: "not recognized".
+  if (status === 401 || status === 403 || exceptionType === "CommandNotFoundException" || isAuthenticationFailure(error)) {
+    return new UserFacingError(`Exchange Online refused ${command} (${message}). Reading Exchange needs ${EXCHANGE_READ_ACCESS}.`, ExitCode.auth);
+  }
+  if (status !== undefined || isNetworkFailure(error)) return new UserFacingError(`Exchange Online did not answer ${command}: ${message}`, ExitCode.remoteService);
+  return error;
+}
+
+/** Get- cmdlets only: discovery never changes the tenant. */
+type GetCmdlet = `Get-${string}`;
+
+function exchangeReader(target: ExchangeTarget) {
+  const guarded = async <T>(command: string, call: () => Promise<T>): Promise<T> => {
+    try {
+      return await call();
+    } catch (error) {
+      throw exchangeFailure(error, command);
+    }
+  };
+  return {
+    all: (cmdlet: GetCmdlet) => guarded(cmdlet, () => invokeCommand(target, cmdlet)),
+    one: (cmdlet: GetCmdlet, identity: string) => guarded(describeCommand(cmdlet, { Identity: identity }), () => getOptional(target, cmdlet, identity)),
+    organizationEws: () => guarded("Get-OrganizationConfig -RetrieveEwsOperationAccessPolicy", () => readOrganizationEws(target)),
+  };
+}
+type ExchangeReader = ReturnType<typeof exchangeReader>;
+
+const same = (a: unknown, b: unknown) => String(a ?? "").toLowerCase() === String(b ?? "").toLowerCase();
+const isRegular = (assignment: ExchangeObject) => !/^Delegating/i.test(String(assignment.RoleAssignmentDelegationType ?? "Regular"));
+const assigneeOf = (assignment: ExchangeObject) => String(assignment.RoleAssigneeName ?? assignment.RoleAssignee ?? "");
+
+/**
+ * What the deploy will do with each Exchange object the plan declares, and what Exchange holds
+ * beside them that is worth knowing. Our dynamic providers take an existing object over on create,
+ * so nothing is imported: `adopt` findings carry no import id.
+ */
+export async function discoverExchange(target: ExchangeTarget, inputs: ExchangeDiscoveryInputs, urnOf: UrnOf): Promise<Discovery> {
+  const exchange = exchangeReader(target);
+  const findings: Finding[] = [];
+  const notices: string[] = [];
+  const assignments = await exchange.all("Get-ManagementRoleAssignment");
+
+  if (inputs.servicePrincipal) {
+    const { resourceName, displayName } = inputs.servicePrincipal;
+    findings.push({
+      urn: urnOf(resourceName),
+      action: "create",
+      detail: `The deploy registers Retain's app in Entra, so Exchange cannot know it yet: the deploy makes its Exchange service principal "${displayName}" (New-ServicePrincipal).`,
+    });
+    notices.push(...namesakeNotices(await exchange.all("Get-ServicePrincipal"), displayName, assignments));
+  }
+  if (inputs.scope) findings.push(...(await scopeFindings(exchange, inputs.scope, urnOf)));
+  for (const planned of inputs.roleAssignments) findings.push(await roleAssignmentFinding(exchange, planned, assignments, urnOf));
+
+  const ours = new Set(inputs.roleAssignments.map((planned) => planned.name.toLowerCase()));
+  for (const leftover of assignments.filter((a) => same(a.Role, LEGACY_IMPERSONATION_ROLE) && isRegular(a) && !ours.has(String(a.Name).toLowerCase()))) {
+    notices.push(
+      `Exchange still has the ${LEGACY_IMPERSONATION_ROLE} role assignment "${String(leftover.Name)}" to ${assigneeOf(leftover)}. Exchange Online removed that role in February 2025; ` +
+        `the assignment can be removed by hand (Remove-ManagementRoleAssignment -Identity "${String(leftover.Name)}"). The stack leaves it alone.`,
+    );
+  }
+
+  const ews = await exchange.organizationEws();
+  if (inputs.ewsAllowList) {
+    const { finding, notice } = ewsAllowListFinding(ews, inputs.ewsAllowList, urnOf);
+    findings.push(finding);
+    if (notice) notices.push(notice);
+  } else if (ews.enabled !== null) {
+    notices.push(
+      ews.enabled
+        ? `The organization's EWS allow list is in force (EwsEnabled true) and the configuration leaves it alone, so EWS will refuse Retain's app: set ${setting("ewsAllowList")} to true to have the deploy add it.`
+        : `EWS is turned off for the whole organization (EwsEnabled false), so Retain cannot reach mailboxes: set ${setting("ewsAllowList")} to {enforce: true, alsoAllow: [...]} to put an allow list with Retain's app in force.`,
+    );
+  }
+  return { findings, notices };
+}
+
+/** Service principals that carry Retain's app's display name but belong to another application (Retain's does not exist yet). */
+function namesakeNotices(servicePrincipals: ExchangeObject[], displayName: string, assignments: ExchangeObject[]): string[] {
+  return servicePrincipals
+    .filter((sp) => same(sp.DisplayName, displayName))
+    .map((sp) => {
+      const ids = ["Identity", "ObjectId", "ServiceId", "AppId", "Name"].map((key) => sp[key]).filter((id) => typeof id === "string" && id !== "");
+      const held = assignments.filter((a) => ids.some((id) => same(id, a.RoleAssignee))).map((a) => `"${String(a.Name)}" (${String(a.Role)})`);
+      return (
+        `Exchange already has a service principal named "${displayName}" for another application (AppId ${String(sp.AppId)})` +
+        (held.length > 0 ? `, holding the role assignments ${held.join(", ")}` : "") +
+        `: it is not the app the deploy registers, and the stack leaves it alone.`
+      );
+    });
+}
+
+async function scopeFindings(exchange: ExchangeReader, planned: NonNullable<ExchangeDiscoveryInputs["scope"]>, urnOf: UrnOf): Promise<Finding[]> {
+  const decide = setting("scopeGroup");
+  const { group, scope } = planned;
+  const existingGroup = await exchange.one("Get-DistributionGroup", group.name);
+  const existingScope = await exchange.one("Get-ManagementScope", scope.name);
+  const securityGroup = existingGroup && /SecurityEnabled/i.test(String(existingGroup.GroupType ?? "")) ? existingGroup : undefined;
+
+  let groupFinding: Finding;
+  if (!existingGroup) {
+    groupFinding = { urn: urnOf(group.resourceName), action: "create", detail: `No group "${group.name}" exists: the deploy creates it as a mail-enabled security group, whose members are the mailboxes Retain may reach.` };
+  } else if (!securityGroup) {
+    groupFinding = {
+      urn: urnOf(group.resourceName),
+      action: "conflict",
+      decide,
+      detail: `Exchange has a group "${group.name}" that is not security-enabled (GroupType ${String(existingGroup.GroupType)}); a management scope needs a mail-enabled security group, so the deploy would stop there. Name another group in ${decide}, or replace this one by hand.`,
+    };
+  } else {
+    groupFinding = {
+      urn: urnOf(group.resourceName),
+      action: "adopt",
+      detail: `The mail-enabled security group "${group.name}" exists: the deploy takes it over as it is (its provider adopts an existing group on create), so its members now are the mailboxes Retain may reach; a destroy leaves it in place.`,
+    };
+  }
+
+  let scopeFinding: Finding;
+  if (!existingScope) {
+    scopeFinding = { urn: urnOf(scope.resourceName), action: "create", detail: `The deploy creates the management scope "${scope.name}", limiting Retain's roles to the members of "${group.name}".` };
+  } else {
+    const filter = String(existingScope.RecipientFilter ?? "");
+    const differs = securityGroup ? differences(existingScope, { RecipientFilter: memberOfGroupFilter(String(securityGroup.DistinguishedName ?? "")) }) : [];
+    scopeFinding =
+      securityGroup && differs.length === 0
+        ? {
+            urn: urnOf(scope.resourceName),
+            action: "adopt",
+            detail: `The management scope "${scope.name}" exists with the filter the deploy would give it (members of "${group.name}"): the deploy takes it over as it is (its provider adopts an existing scope on create); a destroy removes it.`,
+          }
+        : {
+            urn: urnOf(scope.resourceName),
+            action: "conflict",
+            decide,
+            detail:
+              `The management scope "${scope.name}" exists with the filter "${filter}", which ` +
+              (securityGroup ? `is not the members of "${group.name}"` : `cannot name the group "${group.name}" the deploy would create`) +
+              `, so the deploy would stop there. Name another group in ${decide}, or remove the scope by hand (Remove-ManagementScope -Identity "${scope.name}").`,
+          };
+  }
+  return [groupFinding, scopeFinding];
+}
+
+async function roleAssignmentFinding(exchange: ExchangeReader, planned: ExchangeDiscoveryInputs["roleAssignments"][number], assignments: ExchangeObject[], urnOf: UrnOf): Promise<Finding> {
+  const urn = urnOf(planned.resourceName);
+  const decide = planned.user ? setting("mode") : setting("roles");
+  const assignee = planned.user ?? "Retain's app";
+  const existing = assignments.find((a) => same(a.Name, planned.name));
+  if (!existing) {
+    if (await exchange.one("Get-ManagementRole", planned.role)) {
+      return { urn, action: "create", detail: `The deploy assigns the role "${planned.role}" to ${assignee} as "${planned.name}".` };
+    }
+    const detail =
+      planned.role === LEGACY_IMPERSONATION_ROLE
+        ? `Exchange Online has no ${LEGACY_IMPERSONATION_ROLE} role any more (Microsoft removed it in February 2025), so the deploy cannot assign it to ${assignee}: set ${decide} to application-rbac.`
+        : `Exchange has no role "${planned.role}" in this organization, so the deploy cannot assign it: leave it out of ${decide}.`;
+    return { urn, action: "conflict", decide, detail };
+  }
+  const removeByHand = `Remove-ManagementRoleAssignment -Identity "${planned.name}"`;
+  if (!planned.user) {
+    // The assignee would have to be Retain's app, which the deploy has not registered yet: no setting renames the assignment.
+    return {
+      urn,
+      action: "conflict",
+      detail: `The role assignment "${planned.name}" exists, giving "${String(existing.Role)}" to ${assigneeOf(existing)}, not to Retain's app (which the deploy registers), so the deploy would stop there. Remove it by hand (${removeByHand}) if it is left from an earlier setup.`,
+    };
+  }
+  const differs = [
+    ...differences(existing, { Role: planned.role, RoleAssigneeType: "User", CustomResourceScope: undefined }),
+    ...(same(existing.RoleAssignee, planned.user) ? [] : [`RoleAssignee is "${String(existing.RoleAssignee ?? "")}" there, "${planned.user}" here`]),
+  ];
+  return differs.length === 0
+    ? { urn, action: "adopt", detail: `The role assignment "${planned.name}" (${planned.role} to ${planned.user}) exists: the deploy takes it over as it is (its provider adopts an existing assignment on create); a destroy removes it.` }
+    : { urn, action: "conflict", decide, detail: `The role assignment "${planned.name}" exists with other settings (${differs.join("; ")}), so the deploy would stop there. Remove it by hand (${removeByHand}), or set ${decide} to application-rbac.` };
+}
+
+function ewsAllowListFinding(ews: OrganizationEws, planned: NonNullable<ExchangeDiscoveryInputs["ewsAllowList"]>, urnOf: UrnOf): { finding: Finding; notice?: string } {
+  const urn = urnOf(planned.resourceName);
+  const missing = planned.alsoAllow.filter((id) => !listed(ews.allowed, id));
+  const others = `${ews.allowed.length} application id${ews.allowed.length === 1 ? "" : "s"} listed now`;
+  const added = `Retain's app id${missing.length > 0 ? ` and ${missing.join(", ")}` : ""}`;
+  const { enabled } = ews;
+  if (enabled === true) {
+    const already = planned.alsoAllow.length - missing.length;
+    return {
+      finding: { urn, action: "merge", detail: `The organization's EWS allow list is in force (EwsEnabled true): the deploy adds ${added} and keeps the ${others}${already > 0 ? ` (${already} of alsoAllow among them)` : ""}.` },
+    };
+  }
+  if (!planned.enforce) return { finding: { urn, action: "conflict", decide: planned.enforceSetting, detail: notEnforcedRefusal(enabled, planned.enforceSetting) } };
+  const teamsKept = listed([...ews.allowed, ...planned.alsoAllow], TEAMS_APP_ID);
+  return {
+    finding: {
+      urn,
+      action: "merge",
+      detail:
+        `The organization's EWS allow list is not in force (EwsEnabled ${enabled === null ? "unset" : "false"}); as ${planned.enforceSetting} decides, the deploy puts it in force ` +
+        `with ${added}${ews.allowed.length > 0 ? ` besides the ${others}` : ""}: from then on only these applications reach EWS, tenant-wide.`,
+    },
+    notice: teamsKept ? undefined : `Microsoft Teams' calendar integration (app id ${TEAMS_APP_ID}) is not on the EWS allow list the deploy puts in force, so it loses EWS; add it to ${setting("ewsAllowList.alsoAllow")} if the organization uses it.`,
+  };
+}
