@@ -28,13 +28,17 @@ export interface DomainDnsArgs {
   cloudflareEndpoint?: string;
 }
 
-/** Needed for a `DomainDns`. */
+/**
+ * Needed for a `DomainDns`. Read: listing a zone's records (what exists at the declared names, the
+ * SPF record that SpfInclude reads and refreshes). Write: creating and adopting records, and
+ * editing the shared SPF record.
+ */
 export const domainDnsPermissions = permissions({
   read: {
-    cloudflare: ["Zone › DNS › Read, on the tenant's zones (reads the records there, the SPF record among them)"],
+    cloudflare: ["Zone › DNS › Read, on the tenant's zones"],
     graph: ["Domain.Read.All (only when microsoft365Records is on: reads serviceConfigurationRecords)"],
   },
-  write: { cloudflare: ["Zone › DNS › Edit, on the tenant's zones (creates and adopts records, edits the SPF record)"] },
+  write: { cloudflare: ["Zone › DNS › Edit, on the tenant's zones"] },
 });
 
 const SPF_KEY = /^m365-txt/;

@@ -1,3 +1,4 @@
+import type { LiveDnsRecord } from "../../cloudflare/dns-api";
 import { MICROSOFT_SPF_INCLUDE } from "../../m365/spf";
 import { hasMicrosoftInclude, isSpfRecord, twoSpfRecords } from "./spf";
 
@@ -29,17 +30,7 @@ export interface DeclaredRecord {
 }
 
 /** A record in the zone as Cloudflare lists it. */
-export interface ExistingRecord {
-  id: string;
-  type: string;
-  name: string;
-  content: string;
-  proxied: boolean;
-  ttl: number;
-  priority?: number;
-  data?: Partial<SrvData>;
-  comment?: string;
-}
+export type ExistingRecord = LiveDnsRecord;
 
 /** The admin's answers; a group without one stays a conflict wherever something else is there. */
 export interface DnsDecisions {
@@ -74,9 +65,10 @@ export type ExistingRecordAction = { import: string } | "leave";
 const host = (name: string | undefined) => (name ?? "").toLowerCase().replace(/\.$/, "");
 
 function srvOf(record: ExistingRecord): Partial<SrvData> {
-  if (record.data) return record.data;
   const [weight, port, target] = record.content.split(/\s+/);
-  return { priority: record.priority, weight: Number(weight), port: Number(port), target };
+  const data = record.data ?? { priority: record.priority, weight: Number(weight), port: Number(port), target };
+  const number = (value: unknown) => (typeof value === "number" ? value : undefined);
+  return { priority: number(data.priority), weight: number(data.weight), port: number(data.port), target: typeof data.target === "string" ? data.target : undefined };
 }
 
 /** Where a record points: a CNAME's and an MX's host, an SRV's target and port. */
