@@ -108,10 +108,10 @@ async function removeIncluded(state: SpfIncludeState): Promise<void> {
 
 function inputFailures(news: SpfIncludeInputs): InputFailure[] {
   const failures = requiredInputFailures(news, ["zoneId", "name", "content", "endpoint"], ["endpoint"]);
-  if (typeof news.content === "string" && news.content && !isSpfRecord(news.content)) failures.push({ property: "content", reason: "must be an SPF record (v=spf1 …)" });
-  if (typeof news.content === "string" && isSpfRecord(news.content) && !hasMicrosoftInclude(news.content)) {
-    failures.push({ property: "content", reason: `must include ${MICROSOFT_SPF_INCLUDE}` });
-  }
+  // A preview may not know Graph's value yet: the engine then passes its "unknown" marker.
+  const content = news.content === pulumi.runtime.unknownValue ? undefined : news.content;
+  if (typeof content === "string" && content && !isSpfRecord(content)) failures.push({ property: "content", reason: "must be an SPF record (v=spf1 …)" });
+  if (typeof content === "string" && isSpfRecord(content) && !hasMicrosoftInclude(content)) failures.push({ property: "content", reason: `must include ${MICROSOFT_SPF_INCLUDE}` });
   return failures;
 }
 
