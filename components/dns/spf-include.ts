@@ -46,7 +46,7 @@ const COMMENT = "Managed by retain-m365 (SPF include)";
 function targetOf(inputs: Pick<SpfIncludeInputs, "endpoint" | "apiToken">, preferEnvironment = false): CloudflareTarget {
   const fromEnvironment = process.env.CLOUDFLARE_API_TOKEN;
   const token = (preferEnvironment ? fromEnvironment || inputs.apiToken : inputs.apiToken || fromEnvironment) ?? "";
-  if (!token) throw new Error("no Cloudflare API token: set cloudflare:apiToken (as a secret) or CLOUDFLARE_API_TOKEN; the SPF record was not changed");
+  if (!token) throw new Error("no Cloudflare API token for the SPF record: the deployment passed none and CLOUDFLARE_API_TOKEN is not set; the SPF record was not changed");
   return { endpoint: inputs.endpoint, token };
 }
 
@@ -155,7 +155,7 @@ export interface SpfIncludeArgs {
   endpoint?: pulumi.Input<string>;
 }
 
-/** Microsoft's include merged into a domain's one SPF record (`retain-m365:dns:SpfInclude`, a dynamic resource). */
+/** Microsoft's include merged into a domain's one SPF record: a dynamic resource, type `pulumi-nodejs:dynamic/dns:SpfInclude`. */
 export class SpfInclude extends pulumi.dynamic.Resource {
   constructor(name: string, args: SpfIncludeArgs, opts?: pulumi.CustomResourceOptions) {
     super(
