@@ -1,10 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AUTODISCOVER_TARGET, RECOMMENDED_TTL } from "../../m365/autodiscover";
 import type { ServiceConfigurationRecord } from "../../m365/service-records";
+import type { RecordGroup } from "./existing";
 
 /** One Cloudflare record the DNS component declares: `role` names the child resource. */
 export interface DnsRecordSpec {
   role: string;
+  /** Whose decision settles a conflict over it (components/dns/existing.ts). */
+  group: RecordGroup;
   name: string;
   type: "CNAME" | "SRV" | "MX" | "TXT";
   ttl: pulumi.Input<number>;
@@ -23,6 +26,7 @@ export function autodiscoverRecordSpecs(domain: string): DnsRecordSpec[] {
   return [
     {
       role: "autodiscover-cname",
+      group: "autodiscover",
       name: `autodiscover.${domain}`,
       type: "CNAME",
       content: AUTODISCOVER_TARGET,
@@ -30,6 +34,7 @@ export function autodiscoverRecordSpecs(domain: string): DnsRecordSpec[] {
     },
     {
       role: "autodiscover-srv",
+      group: "autodiscover",
       name: `_autodiscover._tcp.${domain}`,
       type: "SRV",
       priority: 0,
@@ -66,14 +71,17 @@ function toSpec(domain: string, record: ServiceConfigurationRecord): DnsRecordSp
   const ttl = record.ttl;
   switch (record.recordType) {
     case "Mx":
-      return { role: `m365-mx${relative}`, name, type: "MX", content: record.mailExchange, priority: record.preference, ttl };
-    case "Txt":
-      return { role: `m365-txt${relative}`, name, type: "TXT", content: pulumi.output(record.text).apply(txtContent), ttl };
+      return { role: `m365-mx${relative}`, group: "mx", name, type: "MX", content: record.mailExchange, priority: record.preference, ttl };
+    case "Txt": {
+      const content = typeof record.text === "string" ? txtContent(record.text) : pulumi.output(record.text).apply(txtContent);
+      return { role: `m365-txt${relative}`, group: "spf", name, type: "TXT", content, ttl };
+    }
     case "CName":
-      return { role: `m365-cname${relative}`, name, type: "CNAME", content: record.canonicalName, ttl };
+      return { role: `m365-cname${relative}`, group: "microsoft365", name, type: "CNAME", content: record.canonicalName, ttl };
     case "Srv":
       return {
         role: `m365-srv${relative}`,
+        group: "microsoft365",
         name,
         type: "SRV",
         priority: record.priority,

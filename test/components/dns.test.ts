@@ -2,17 +2,22 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { checkDomainDnsArgs, type DomainDns } from "../../components/dns/domain-dns";
+import type * as pulumi from "@pulumi/pulumi";
+import { checkDomainDnsArgs, declaredDomainRecords, type DomainDns } from "../../components/dns/domain-dns";
+import { classifyExisting, existingRecordActions, type ExistingRecord } from "../../components/dns/existing";
+import { OfflineServiceConfigurationRecordSource } from "../../m365/offline-records";
 import { microsoft365RecordSpecs, txtContent } from "../../components/dns/records";
 import type { RetainTenant } from "../../program/tenant";
 import { validateConfig } from "../../config/validate";
 import { parseServiceConfigurationRecords } from "../../m365/service-records";
-import { startMockRuntime, type MockRuntime } from "../../program/mock-runtime";
+import { isSecretValue, startMockRuntime, type MockRuntime } from "../../program/mock-runtime";
 import { toRaw, validRawValues } from "../support/configs";
 import { childrenOf as children, resourceNamed } from "../support/resources";
 import { fakeCall, fakeOutputs } from "../support/fake-tenant";
 
 const DNS_RECORD = "cloudflare:index/dnsRecord:DnsRecord";
+const SPF_INCLUDE = "pulumi-nodejs:dynamic/dns:SpfInclude";
+const ZONE = "0123456789abcdef0123456789abcdef";
 const graphAnswer = JSON.parse(
   readFileSync(path.join(__dirname, "..", "fixtures", "service-configuration-records.json"), "utf8"),
 ) as { value: unknown[] };
@@ -130,6 +135,105 @@ describe("DomainDns: Microsoft's record set from serviceConfigurationRecords", (
     assert.equal(byName("m365-m365-cname-lyncdiscover").inputs.content, "webdir.online.lync.com");
     assert.equal(byName("m365-m365-cname-enterpriseregistration").inputs.content, "enterpriseregistration.windows.net");
     assert.equal(byName("m365-m365-cname-enterpriseenrollment").inputs.content, "enterpriseenrollment.manage.microsoft.com");
+  });
+});
+
+describe("DomainDns: a zone that already serves the organisation's mail", () => {
+  /** Resource options as the component passed them, by child name. */
+  const options = new Map<string, pulumi.CustomResourceOptions>();
+  const capture: pulumi.ResourceTransformation = (args) => {
+    options.set(args.name, args.opts as pulumi.CustomResourceOptions);
+    return undefined;
+  };
+  const importId = `${ZONE}/${"ab".repeat(16)}`;
+
+  before(async () => {
+    new components.DomainDns(
+      "adopting",
+      {
+        domain: "example.com",
+        zoneId: ZONE,
+        microsoft365Records: cannedRecords(),
+        existingRecords: { "autodiscover-cname": { import: importId }, "m365-mx": "leave" },
+        cloudflareApiToken: "token-value",
+      },
+      { transformations: [capture] },
+    );
+    new components.DomainDns("no-spf", { domain: "example.org", zoneId: ZONE, microsoft365Records: cannedRecords().map((r) => ({ ...r, label: r.label.replace(/example\.com$/, "example.org") })), existingRecords: { "m365-txt": "leave" } });
+    await runtime.settle();
+  });
+
+  it("merges into the zone's SPF record through an SpfInclude, named as the TXT record was, the token a secret", () => {
+    const spf = byName("adopting-m365-txt");
+    assert.equal(spf.type, SPF_INCLUDE);
+    assert.equal(spf.parent, byName("adopting").urn);
+    assert.equal(spf.inputs.name, "example.com");
+    assert.equal(spf.inputs.content, "v=spf1 include:spf.protection.outlook.com -all");
+    assert.ok(isSecretValue(spf.inputs.apiToken), "the Cloudflare token must reach the engine as a secret");
+    assert.ok(!childrenOf(byName("adopting").urn).some((c) => c.type === DNS_RECORD && c.inputs.type === "TXT"), "no second SPF TXT record");
+  });
+
+  it("adopts a record by its import id, leaves out a record the admin keeps, and leaves every record in the zone on destroy", () => {
+    assert.equal(options.get("adopting-autodiscover-cname")?.import, importId);
+    assert.equal(options.get("adopting-autodiscover-srv")?.import, undefined);
+    const names = childrenOf(byName("adopting").urn).map((c) => c.name);
+    assert.ok(!names.includes("adopting-m365-mx"), "the gateway's MX is kept: Microsoft's is not declared");
+    assert.equal(names.length, 9);
+    const records = [...options.entries()].filter(([name]) => name !== "adopting" && name !== "adopting-m365-txt");
+    assert.equal(records.length, 8);
+    assert.ok(records.every(([, opts]) => opts.retainOnDelete === true), "autodiscover, MX and Microsoft's records stay on destroy");
+  });
+
+  it("with SPF left to the organisation declares no SPF resource at all", () => {
+    assert.ok(!childrenOf(byName("no-spf").urn).some((c) => c.name.endsWith("-m365-txt")));
+  });
+
+  it("refuses existingRecords that name no declared record, import ids of another form or zone, and an imported SPF record", () => {
+    const args = { domain: "example.com", zoneId: ZONE, microsoft365Records: cannedRecords() };
+    assert.deepEqual(checkDomainDnsArgs({ ...args, existingRecords: { "m365-mx": { import: importId }, "m365-txt": "leave", "autodiscover-srv": "leave" } }), []);
+    assert.deepEqual(checkDomainDnsArgs({ ...args, existingRecords: { "m365-cname-www": "leave" } }), [
+      'existingRecords["m365-cname-www"] of example.com: example.com declares no such record (it declares autodiscover-cname, autodiscover-srv, m365-mx, m365-txt, m365-cname-sip, m365-cname-lyncdiscover, m365-srv-_sip._tls, m365-srv-_sipfederationtls._tcp, m365-cname-enterpriseregistration, m365-cname-enterpriseenrollment)',
+    ]);
+    const otherZone = `${"f".repeat(32)}/${"ab".repeat(16)}`;
+    assert.deepEqual(checkDomainDnsArgs({ ...args, existingRecords: { "m365-mx": { import: otherZone } } }), [
+      `existingRecords["m365-mx"] of example.com: import id "${otherZone}" is not "<zoneId>/<recordId>" in zone ${ZONE}`,
+    ]);
+    assert.match(checkDomainDnsArgs({ ...args, existingRecords: { "m365-txt": { import: importId } } }).join(), /the SPF record is merged into, never imported/);
+    assert.match(checkDomainDnsArgs({ ...args, existingRecords: { "m365-mx": "keep" as never } }).join(), /must be "leave" or \{ import/);
+    assert.throws(() => new components.DomainDns("bad-import", { ...args, existingRecords: { "autodiscover-cname": { import: "42" } } }), /DomainDns bad-import: existingRecords\["autodiscover-cname"\]/);
+  });
+
+  it("lists the records it declares for classification, each classified against the zone", () => {
+    const declared = declaredDomainRecords({ domain: "example.com", zoneId: ZONE, microsoft365Records: cannedRecords() });
+    assert.deepEqual(
+      declared.map((r) => [r.key, r.group, r.type, r.name]),
+      [
+        ["autodiscover-cname", "autodiscover", "CNAME", "autodiscover.example.com"],
+        ["autodiscover-srv", "autodiscover", "SRV", "_autodiscover._tcp.example.com"],
+        ["m365-mx", "mx", "MX", "example.com"],
+        ["m365-txt", "spf", "TXT", "example.com"],
+        ["m365-cname-sip", "microsoft365", "CNAME", "sip.example.com"],
+        ["m365-cname-lyncdiscover", "microsoft365", "CNAME", "lyncdiscover.example.com"],
+        ["m365-srv-_sip._tls", "microsoft365", "SRV", "_sip._tls.example.com"],
+        ["m365-srv-_sipfederationtls._tcp", "microsoft365", "SRV", "_sipfederationtls._tcp.example.com"],
+        ["m365-cname-enterpriseregistration", "microsoft365", "CNAME", "enterpriseregistration.example.com"],
+        ["m365-cname-enterpriseenrollment", "microsoft365", "CNAME", "enterpriseenrollment.example.com"],
+      ],
+    );
+    const zone: ExistingRecord[] = [
+      { id: "a".repeat(32), type: "CNAME", name: "autodiscover.example.com", content: "autodiscover.outlook.com", proxied: false, ttl: 1 },
+      { id: "b".repeat(32), type: "MX", name: "example.com", content: "mx.gateway.example", priority: 10, proxied: false, ttl: 1 },
+      { id: "c".repeat(32), type: "TXT", name: "example.com", content: '"v=spf1 include:gateway.example ~all"', proxied: false, ttl: 1 },
+    ];
+    const findings = classifyExisting(declared, zone, ZONE, { mx: "keep" });
+    assert.deepEqual(findings.map((f) => f.action), ["adopt", "create", "leave", "merge", "create", "create", "create", "create", "create", "create"]);
+    const actions = existingRecordActions(findings);
+    assert.deepEqual(checkDomainDnsArgs({ domain: "example.com", zoneId: ZONE, microsoft365Records: cannedRecords(), existingRecords: actions }), []);
+  });
+
+  it("cannot list Microsoft's records from the offline set, whose values only Graph knows", async () => {
+    const offline = await new OfflineServiceConfigurationRecordSource().recordsFor("example.com");
+    assert.throws(() => declaredDomainRecords({ domain: "example.com", zoneId: ZONE, microsoft365Records: offline }), /MX example\.com is known only at deploy time/);
   });
 });
 

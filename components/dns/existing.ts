@@ -1,0 +1,179 @@
+import type { LiveDnsRecord } from "../../cloudflare/dns-api";
+import { MICROSOFT_SPF_INCLUDE } from "../../m365/spf";
+import { hasMicrosoftInclude, isSpfRecord, twoSpfRecords } from "./spf";
+
+// What a zone that already serves the organisation's mail holds at the names a domain declares,
+// and what the deployment does with each: own what is ours, adopt what exists as we would declare
+// it, merge into the shared SPF record, and leave anything else to the admin's decision. Pure: the
+// program and `retain-m365 adopt` give it the records they listed.
+
+/** Whose decision settles a conflict: the admin decides per group, not per record. */
+export type RecordGroup = "autodiscover" | "mx" | "spf" | "microsoft365";
+
+export interface SrvData {
+  priority: number;
+  weight: number;
+  port: number;
+  target: string;
+}
+
+/** A record as the domain declares it, with the role that names its child resource as `key`. */
+export interface DeclaredRecord {
+  key: string;
+  group: RecordGroup;
+  type: "CNAME" | "SRV" | "MX" | "TXT";
+  name: string;
+  content?: string;
+  priority?: number;
+  data?: SrvData;
+  proxied: boolean;
+}
+
+/** A record in the zone as Cloudflare lists it. */
+export type ExistingRecord = LiveDnsRecord;
+
+/** The admin's answers; a group without one stays a conflict wherever something else is there. */
+export interface DnsDecisions {
+  autodiscover?: "replace" | "leave";
+  /** `keep`: the MX there (a mail gateway, typically) stays and Microsoft's is not declared. */
+  mx?: "keep" | "replace";
+  /** `merge` (the default) adds Microsoft's include to the SPF record; `leave` never touches SPF. */
+  spf?: "merge" | "leave";
+  microsoft365?: "replace" | "leave";
+}
+
+interface FindingBase {
+  key: string;
+  group: RecordGroup;
+  type: DeclaredRecord["type"];
+  name: string;
+  /** One sentence naming the record and what is there. */
+  detail: string;
+}
+export type Finding = FindingBase &
+  (
+    | { action: "create" }
+    | { action: "adopt"; importId: string }
+    | { action: "merge" }
+    | { action: "conflict"; decidedBy: RecordGroup }
+    | { action: "leave" }
+  );
+
+/** What a domain's component does with a record that exists: adopt it by import id, or not declare it. */
+export type ExistingRecordAction = { import: string } | "leave";
+
+const host = (name: string | undefined) => (name ?? "").toLowerCase().replace(/\.$/, "");
+
+function srvOf(record: ExistingRecord): Partial<SrvData> {
+  const [weight, port, target] = record.content.split(/\s+/);
+  const data = record.data ?? { priority: record.priority, weight: Number(weight), port: Number(port), target };
+  const number = (value: unknown) => (typeof value === "number" ? value : undefined);
+  return { priority: number(data.priority), weight: number(data.weight), port: number(data.port), target: typeof data.target === "string" ? data.target : undefined };
+}
+
+/** Where a record points: a CNAME's and an MX's host, an SRV's target and port. */
+function pointsAsDeclared(declared: DeclaredRecord, record: ExistingRecord): boolean {
+  if (declared.type !== "SRV") return host(record.content) === host(declared.content);
+  const srv = srvOf(record);
+  return host(srv.target) === host(declared.data?.target) && Number(srv.port) === declared.data?.port;
+}
+
+/** Differences an adoption overwrites; the comment and the TTL do not matter. */
+function smallDifferences(declared: DeclaredRecord, record: ExistingRecord): string[] {
+  const differences: string[] = [];
+  if (declared.type === "MX" && record.priority !== declared.priority) differences.push(`its preference ${String(record.priority)} becomes ${String(declared.priority)}`);
+  if (declared.type === "SRV") {
+    const srv = srvOf(record);
+    if (srv.priority !== declared.data?.priority || srv.weight !== declared.data?.weight) {
+      differences.push(`its priority/weight ${String(srv.priority)} ${String(srv.weight)} become ${String(declared.data?.priority)} ${String(declared.data?.weight)}`);
+    }
+  }
+  return differences;
+}
+
+export function describeDeclared(record: DeclaredRecord): string {
+  if (record.type === "SRV" && record.data) return `SRV ${record.name} → ${record.data.priority} ${record.data.weight} ${record.data.port} ${record.data.target}`;
+  if (record.type === "MX") return `MX ${record.name} → ${String(record.priority)} ${String(record.content)}`;
+  return `${record.type} ${record.name} → ${String(record.content)}`;
+}
+
+/** A record that is there, without TXT values: those may hold tokens that are none of our business. */
+function describeExisting(record: ExistingRecord): string {
+  const proxied = record.proxied ? " (proxied)" : "";
+  if (record.type === "TXT") return `a TXT record`;
+  if (record.type === "SRV") {
+    const srv = srvOf(record);
+    return `SRV → ${String(srv.priority)} ${String(srv.weight)} ${String(srv.port)} ${String(srv.target)}`;
+  }
+  if (record.type === "MX") return `MX → ${String(record.priority)} ${record.content}`;
+  return `${record.type} → ${record.content}${proxied}`;
+}
+
+const listed = (records: readonly ExistingRecord[]) => records.map(describeExisting).join(", ");
+
+/**
+ * One finding per declared record, in the order declared. `existing` holds the zone's records at
+ * the declared names (others are ignored); `zoneId` makes the import ids.
+ */
+export function classifyExisting(declared: readonly DeclaredRecord[], existing: readonly ExistingRecord[], zoneId: string, decisions: DnsDecisions = {}): Finding[] {
+  return declared.map((record) => {
+    const atName = existing.filter((live) => host(live.name) === host(record.name));
+    const base = { key: record.key, group: record.group, type: record.type, name: record.name };
+    return { ...base, ...(record.type === "TXT" ? classifySpf(record, atName, decisions) : classifyRecord(record, atName, zoneId, decisions)) } as Finding;
+  });
+}
+
+type Outcome = { detail: string } & ({ action: "create" } | { action: "adopt"; importId: string } | { action: "merge" } | { action: "conflict"; decidedBy: RecordGroup } | { action: "leave" });
+
+function classifySpf(record: DeclaredRecord, atName: readonly ExistingRecord[], decisions: DnsDecisions): Outcome {
+  const spf = atName.filter((live) => live.type === "TXT" && isSpfRecord(live.content));
+  if (decisions.spf === "leave") {
+    const stays = spf.length === 0 ? "no SPF record is created" : `its ${spf.length === 1 ? "SPF record stays" : `${spf.length} SPF records stay`} as they are`;
+    return { action: "leave", detail: `${record.name}: SPF is left to the organisation, ${stays}.` };
+  }
+  const [only] = spf;
+  if (spf.length > 1) return { action: "conflict", decidedBy: "spf", detail: twoSpfRecords(record.name, spf.length) };
+  if (!only) return { action: "create", detail: `${record.name} has no SPF record: the deployment creates TXT ${String(record.content)}.` };
+  if (hasMicrosoftInclude(only.content)) {
+    return { action: "merge", detail: `${record.name}'s SPF record already includes ${MICROSOFT_SPF_INCLUDE}: nothing to add, and the deployment never removes an include it did not add.` };
+  }
+  return { action: "merge", detail: `${record.name}'s SPF record gets ${MICROSOFT_SPF_INCLUDE} added before its final term; every other term stays as it is.` };
+}
+
+function classifyRecord(record: DeclaredRecord, atName: readonly ExistingRecord[], zoneId: string, decisions: DnsDecisions): Outcome {
+  const declared = describeDeclared(record);
+  const same = atName.filter((live) => live.type === record.type);
+  // Nothing may share a name with a CNAME: another type at a CNAME's name, or a CNAME at another's.
+  const blocking = atName.filter((live) => (record.type === "CNAME") !== (live.type === "CNAME"));
+  const [only] = same;
+  if (!only && blocking.length === 0) return { action: "create", detail: `${declared}: nothing is there, the deployment creates it.` };
+  if (only && same.length === 1 && blocking.length === 0 && !only.proxied && pointsAsDeclared(record, only)) {
+    const changes = smallDifferences(record, only);
+    const also = changes.length > 0 ? ` (${changes.join("; ")})` : "";
+    return { action: "adopt", importId: `${zoneId}/${only.id}`, detail: `${declared} exists as declared: the deployment takes it over${also}.` };
+  }
+
+  const there = listed([...same, ...blocking]);
+  const decision = decisions[record.group as Exclude<RecordGroup, "spf">];
+  if (decision === "leave" || decision === "keep") {
+    return { action: "leave", detail: `${declared} is not declared: what is at ${record.name} (${there}) stays as it is.` };
+  }
+  if (decision === "replace" && only && same.length === 1 && blocking.length === 0) {
+    return { action: "adopt", importId: `${zoneId}/${only.id}`, detail: `${record.name} has ${there}: the deployment takes it over and replaces it with ${declared}.` };
+  }
+  const unsettled =
+    decision === "replace"
+      ? `; replacing does not settle it, because the deployment changes one ${record.type} record at most and never deletes others — remove the others by hand`
+      : "";
+  return { action: "conflict", decidedBy: record.group, detail: `${record.name} has ${there} where ${declared} is declared${unsettled}.` };
+}
+
+/** The component's per-record actions from the findings; conflicts and new records have none. */
+export function existingRecordActions(findings: readonly Finding[]): Record<string, ExistingRecordAction> {
+  const actions: Record<string, ExistingRecordAction> = {};
+  for (const finding of findings) {
+    if (finding.action === "adopt") actions[finding.key] = { import: finding.importId };
+    if (finding.action === "leave") actions[finding.key] = "leave";
+  }
+  return actions;
+}
