@@ -1,16 +1,34 @@
+import * as pulumi from "@pulumi/pulumi";
+import { CLOUDFLARE_API_BASE } from "./cloudflare/dns-api";
+import type { TenantConfig } from "./config/schema";
+import { ExitCode, UserFacingError } from "./core/errors";
+import { CLOUDS } from "./m365/clouds";
 import { credentialFromEnvironment } from "./m365/credentials";
 import { createGraphClient } from "./m365/graph-client";
 import { GraphServiceConfigurationRecordSource } from "./m365/graph-records";
+import type { AdoptSources } from "./program/adopt/adopt";
+import { discoverForDeploy } from "./program/adopt/parts";
 import { deployTenant, tenantWarnings } from "./program/program";
 
-// One tenant per stack. Graph is read with the deployer's credentials from the environment, as the
-// dynamic providers sign in (client secret or certificate, GitHub Actions OIDC, else
-// DefaultAzureCredential): the same identity the azuread provider uses.
+// One tenant per stack. Graph and Exchange are read with the deployer's credentials from the
+// environment, as the dynamic providers sign in (client secret or certificate, GitHub Actions OIDC,
+// else DefaultAzureCredential): the same identity the azuread provider uses. The zones are read
+// with the Cloudflare provider's token.
+const sourcesFor = (config: TenantConfig): AdoptSources => ({
+  cloudflare: { endpoint: CLOUDFLARE_API_BASE, token: cloudflareToken() },
+  graph: createGraphClient({ credential: credentialFromEnvironment(config.tenantId) }),
+  exchange: { tenantId: config.tenantId, exchangeEndpoint: CLOUDS.global.exchange },
+});
+
+function cloudflareToken(): string {
+  const token = pulumi.runtime.getConfig("cloudflare:apiToken") ?? process.env.CLOUDFLARE_API_TOKEN;
+  if (!token) throw new UserFacingError("the zones are read before anything is declared: set cloudflare:apiToken (as a secret) or CLOUDFLARE_API_TOKEN", ExitCode.invalidInput);
+  return token;
+}
+
 export = async () =>
   deployTenant({
-    recordSource: (config) =>
-      new GraphServiceConfigurationRecordSource(
-        createGraphClient({ credential: credentialFromEnvironment(config.tenantId) }),
-      ),
+    recordSource: (config) => new GraphServiceConfigurationRecordSource(sourcesFor(config).graph),
     tenantWarnings,
+    discover: (config, stack) => discoverForDeploy(stack, config, sourcesFor(config)),
   });

@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from "commander";
 import { ExitCode, UserFacingError } from "../core/errors";
+import { registerAdoptCommand } from "./adopt";
 import { registerPlanCommand } from "./plan";
 import { registerScheduleCommand } from "./schedule";
 import { registerStacksCommand } from "./stacks";
@@ -17,6 +18,7 @@ export function buildCli(io: Io): Command {
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   registerPlanCommand(program, io);
+  registerAdoptCommand(program, io);
   registerSyncCommand(program, io);
   registerScheduleCommand(program, io);
   registerVerifyCommand(program, io);

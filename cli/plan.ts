@@ -45,7 +45,8 @@ export function registerPlanCommand(program: Command, io: Io): void {
     });
 }
 
-function loadPlanInput(options: PlanOptions) {
+/** The stack file a command names: `--config-file`, else `--stack` in `--stacks-dir`. */
+export function loadPlanInput(options: Pick<PlanOptions, "configFile" | "stack" | "stacksDir">) {
   if (options.configFile) {
     return { stack: stackNameOf(options.configFile), config: loadConfigFile(options.configFile) };
   }

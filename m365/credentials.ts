@@ -43,14 +43,14 @@ export function appCredential(tenantId: string, clientId: string, secret: AppSec
  * Azure CLI). The login host follows `authorityFor` (`DefaultAzureCredential` reads
  * `AZURE_AUTHORITY_HOST` itself).
  */
-export function credentialFromEnvironment(tenantId: string): AzureIdentity.TokenCredential {
+export function credentialFromEnvironment(tenantId: string, authority: Authority = authorityFor()): AzureIdentity.TokenCredential {
   const env = process.env;
   const clientId = env.AZURE_CLIENT_ID;
-  if (clientId && env.AZURE_CLIENT_SECRET) return appCredential(tenantId, clientId, { clientSecret: env.AZURE_CLIENT_SECRET }, authorityFor());
-  if (clientId && env.AZURE_CLIENT_CERTIFICATE_PATH) return appCredential(tenantId, clientId, { certificatePath: env.AZURE_CLIENT_CERTIFICATE_PATH }, authorityFor());
+  if (clientId && env.AZURE_CLIENT_SECRET) return appCredential(tenantId, clientId, { clientSecret: env.AZURE_CLIENT_SECRET }, authority);
+  if (clientId && env.AZURE_CLIENT_CERTIFICATE_PATH) return appCredential(tenantId, clientId, { certificatePath: env.AZURE_CLIENT_CERTIFICATE_PATH }, authority);
   const requestUrl = env.ACTIONS_ID_TOKEN_REQUEST_URL;
   const requestToken = env.ACTIONS_ID_TOKEN_REQUEST_TOKEN;
-  if (clientId && requestUrl && requestToken) return gitHubFederatedCredential(tenantId, clientId, requestUrl, requestToken);
+  if (clientId && requestUrl && requestToken) return gitHubFederatedCredential(tenantId, clientId, requestUrl, requestToken, authority);
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded where the serialized provider runs
   const identity = require("@azure/identity") as typeof AzureIdentity;
   return new identity.DefaultAzureCredential({ tenantId });
@@ -89,7 +89,7 @@ export function sharedCredentialFromEnvironment(tenantId: string, renew = false)
  * deployment asks for its first Exchange token late, when replaying the first GitHub token is
  * refused (AADSTS700024, the Azure CLI's limit: Azure/azure-cli#28708).
  */
-function gitHubFederatedCredential(tenantId: string, clientId: string, requestUrl: string, requestToken: string): AzureIdentity.TokenCredential {
+function gitHubFederatedCredential(tenantId: string, clientId: string, requestUrl: string, requestToken: string, authority: Authority): AzureIdentity.TokenCredential {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded where the serialized provider runs
   const identity = require("@azure/identity") as typeof AzureIdentity;
   const getAssertion = () => gitHubIdToken(clientId, requestUrl, requestToken);
@@ -104,7 +104,7 @@ function gitHubFederatedCredential(tenantId: string, clientId: string, requestUr
     const current = request.getStore();
     return current ? (current.assertion ??= getAssertion()) : getAssertion();
   };
-  const federated = new identity.ClientAssertionCredential(tenantId, clientId, getOnce, authorityFor());
+  const federated = new identity.ClientAssertionCredential(tenantId, clientId, getOnce, authority);
   const tokens = new Map<string, AzureIdentity.AccessToken>();
   return {
     async getToken(scopes, getTokenOptions) {

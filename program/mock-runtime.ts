@@ -9,6 +9,10 @@ export interface RegisteredResource {
   parent?: string;
   /** Whether `pulumi destroy` and removal are refused for this resource. */
   protect: boolean;
+  /** Whether `pulumi destroy` and removal leave the real object in place. */
+  retainOnDelete: boolean;
+  /** The id of an existing object the deploy imports (the `import` option), if any. */
+  importId?: string;
   /** Resource hooks bound to it, by event. */
   hooks: { afterCreate: string[] };
   /** Deserialized inputs: secrets keep Pulumi's secret wrapper, unknowns are `pulumi.unknown`. */
@@ -30,6 +34,8 @@ interface RegisterRequest {
   getCustom(): boolean;
   getParent(): string;
   getProtect(): boolean;
+  getRetainondelete(): boolean | undefined;
+  getImportid(): string;
   getHooks(): { getAfterCreateList(): string[] } | undefined;
   getObject(): Parameters<typeof pulumi.runtime.deserializeProperties>[0];
 }
@@ -89,6 +95,8 @@ export async function startMockRuntime(options: MockRuntimeOptions): Promise<Moc
           custom: request.getCustom(),
           parent: request.getParent() || undefined,
           protect: request.getProtect(),
+          retainOnDelete: request.getRetainondelete() ?? false,
+          importId: request.getImportid() || undefined,
           hooks: { afterCreate: request.getHooks()?.getAfterCreateList() ?? [] },
           inputs: pulumi.runtime.deserializeProperties(request.getObject()) as Record<string, unknown>,
         });

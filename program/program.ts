@@ -7,6 +7,8 @@ import { CLOUDS } from "../m365/clouds";
 import { mailboxEwsWarning } from "../m365/mailbox-ews";
 import type { ServiceConfigurationRecord, ServiceConfigurationRecordSource } from "../m365/service-records";
 import { requirePulumiCli } from "./pulumi-cli";
+import { existingResources, type Discovery } from "./adopt/findings";
+import { ExitCode, UserFacingError } from "../core/errors";
 
 export interface ProgramDependencies {
   /** Where Microsoft's DNS record set comes from; asked only when a domain has `microsoft365Records` on. */
@@ -15,6 +17,11 @@ export interface ProgramDependencies {
   config?: TenantConfig;
   /** Checks of the live tenant whose findings are warnings, never failures (none in the offline plan). */
   tenantWarnings?: (config: TenantConfig) => Promise<string[]>;
+  /**
+   * What the tenant and its zones already hold, read as `retain-m365 adopt` reads it, with resource
+   * names as urns (none in the offline plan, which plans a tenant where nothing exists yet).
+   */
+  discover?: (config: TenantConfig, stack: string) => Promise<Discovery>;
 }
 
 /** What a deployment checks in the tenant and reports as warnings: today the worker mailbox's own EWS setting. */
@@ -33,9 +40,15 @@ export async function deployTenant(deps: ProgramDependencies): Promise<Record<st
   await requirePulumiCli();
   const config = deps.config ?? validatedOrThrow(readRuntimeConfig(), `stack ${pulumi.getStack()}`, (warning) => void pulumi.log.warn(warning)).config;
 
-  const [microsoft365Records, warnings] = await Promise.all([readMicrosoft365Records(config, deps), deps.tenantWarnings?.(config) ?? []]);
-  for (const warning of warnings) void pulumi.log.warn(warning);
-  const tenant = new RetainTenant(pulumi.getStack(), { config, microsoft365Records });
+  const stack = pulumi.getStack();
+  const [microsoft365Records, warnings, discovered] = await Promise.all([
+    readMicrosoft365Records(config, deps),
+    deps.tenantWarnings?.(config) ?? [],
+    deps.discover?.(config, stack) ?? { findings: [], notices: [] },
+  ]);
+  for (const warning of [...warnings, ...discovered.notices]) void pulumi.log.warn(warning);
+  refuseConflicts(discovered);
+  const tenant = new RetainTenant(stack, { config, microsoft365Records, existing: existingResources(discovered) });
 
   const { accounts, application } = tenant;
   return {
@@ -54,6 +67,18 @@ export async function deployTenant(deps: ProgramDependencies): Promise<Record<st
     // What a Retain admin runs on the Retain server (as root) to install the nightly sync.
     nightlySyncInstallCommand: pulumi.interpolate`npx retain-m365 schedule --systemd --tenant-id ${config.tenantId} --client-id ${application.clientId} --out ${config.directorySync.outputDir} --write-to /etc/systemd/system && systemctl enable --now retain-m365-sync.timer`,
   };
+}
+
+/** A conflict stops the deploy before anything is declared, with the sentence and key `adopt` shows. */
+function refuseConflicts(discovered: Discovery): void {
+  const conflicts = discovered.findings.filter((finding) => finding.action === "conflict");
+  if (conflicts.length === 0) return;
+  throw new UserFacingError(
+    `the tenant holds ${conflicts.length === 1 ? "something" : `${conflicts.length} things`} the stack would have to change, and nothing changes until a decision is made:\n` +
+      conflicts.map((c) => `  - ${c.detail}${c.decide ? ` Decide with ${c.decide}.` : ""}`).join("\n"),
+    ExitCode.safetyGuard,
+    conflicts.map((c) => c.detail),
+  );
 }
 
 async function readMicrosoft365Records(

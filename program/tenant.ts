@@ -1,10 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
-import { EWS_ENFORCE_SETTING, type TenantConfig } from "../config/schema";
+import { EWS_ENFORCE_SETTING, type DomainConfig, type TenantConfig } from "../config/schema";
 import type { ServiceConfigurationRecord } from "../m365/service-records";
 import { RetainAccounts, retainAccountsPermissions, type RetainAccountsArgs } from "../components/identity/accounts";
 import { RetainApplication, retainApplicationPermissions } from "../components/identity/application";
-import { DomainDns, domainDnsPermissions } from "../components/dns/domain-dns";
+import { DomainDns, domainDnsPermissions, type DomainDnsArgs } from "../components/dns/domain-dns";
 import { firstSyncHook } from "./first-sync-hook";
+import type { ExistingResources } from "./adopt/findings";
+import type { ExistingRecordAction } from "../components/dns/existing";
 import { EXCHANGE_ADMIN_API_PERMISSION, ExchangeAccess, exchangeAccessPermissions, type ExchangeAccessArgs } from "../components/exchange/exchange-access";
 import { combinePermissions, permissions } from "../components/permissions";
 
@@ -13,6 +15,8 @@ export interface RetainTenantArgs {
   config: TenantConfig;
   /** Microsoft's record set per domain, for the domains with `microsoft365Records` on. */
   microsoft365Records: Readonly<Record<string, readonly ServiceConfigurationRecord[]>>;
+  /** What exists already, by resource name: imported, or left undeclared (none: everything is created). */
+  existing?: ExistingResources;
 }
 
 /** The program's own check of the tenant on every preview: the worker mailbox's EWS setting (`Get-CASMailbox`). */
@@ -50,14 +54,13 @@ export class RetainTenant extends pulumi.ComponentResource {
       if (domain.microsoft365Records && records === undefined) {
         throw new Error(`RetainTenant ${name}: microsoft365Records is on for ${domain.name} but no record set was read`);
       }
-      return new DomainDns(
-        `${name}-dns-${domain.name}`,
-        { domain: domain.name, zoneId: domain.zoneId, microsoft365Records: domain.microsoft365Records ? records : undefined },
-        { parent: this },
-      );
+      const dnsName = `${name}-dns-${domain.name}`;
+      const existingRecords = existingByRole(`${dnsName}-`, args.existing);
+      const cloudflareApiToken = new pulumi.Config("cloudflare").getSecret("apiToken");
+      return new DomainDns(dnsName, { ...domainDnsArgs(domain, records), existingRecords, cloudflareApiToken }, { parent: this });
     });
 
-    this.accounts = new RetainAccounts(`${name}-accounts`, accountsArgs(config), { parent: this });
+    this.accounts = new RetainAccounts(`${name}-accounts`, accountsArgs(config, `${name}-accounts`, args.existing), { parent: this });
     const sync = config.directorySync;
     const firstSync = sync.runAfterFirstDeploy && config.application.credential.type === "secret";
     if (sync.runAfterFirstDeploy && !firstSync) {
@@ -84,12 +87,12 @@ export class RetainTenant extends pulumi.ComponentResource {
   }
 }
 
-/** The two users as the configuration describes them. */
-function accountsArgs(config: TenantConfig): RetainAccountsArgs {
+/** The two users as the configuration describes them, each taken over where it exists. */
+function accountsArgs(config: TenantConfig, name: string, existing: ExistingResources | undefined): RetainAccountsArgs {
   return {
     tenantId: config.tenantId,
-    admin: config.adminUser,
-    worker: config.workerUser,
+    admin: { ...config.adminUser, importId: existing?.imports[`${name}-admin`] },
+    worker: { ...config.workerUser, importId: existing?.imports[`${name}-worker`] },
     passwordRotation: config.passwordRotation,
     protect: config.protectUsers,
   };
@@ -112,4 +115,17 @@ function exchangeAccessArgs(config: TenantConfig, application: RetainApplication
     workerUserPrincipalName,
     ewsEnforceSetting: EWS_ENFORCE_SETTING,
   };
+}
+
+/** A component's per-role actions from what exists, for the resources named `<prefix><role>`. */
+function existingByRole(prefix: string, existing: ExistingResources | undefined): Record<string, ExistingRecordAction> {
+  const actions: Record<string, ExistingRecordAction> = {};
+  for (const [resource, importId] of Object.entries(existing?.imports ?? {})) if (resource.startsWith(prefix)) actions[resource.slice(prefix.length)] = { import: importId };
+  for (const resource of existing?.left ?? []) if (resource.startsWith(prefix)) actions[resource.slice(prefix.length)] = "leave";
+  return actions;
+}
+
+/** The domain's component arguments, as the tenant declares them (one mapping for the deploy and for `adopt`). */
+export function domainDnsArgs(domain: DomainConfig, records: readonly ServiceConfigurationRecord[] | undefined): DomainDnsArgs {
+  return { domain: domain.name, zoneId: domain.zoneId, microsoft365Records: domain.microsoft365Records ? records : undefined };
 }

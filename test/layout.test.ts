@@ -18,7 +18,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   sync: ["core", "m365"],
   program: ["core", "m365", "cloudflare", "config", "components", "sync"],
   cli: ["core", "m365", "cloudflare", "config", "components", "sync", "program"],
-  "index.ts": ["m365", "cloudflare", "program"],
+  "index.ts": ["core", "m365", "cloudflare", "config", "program"],
   bin: ["cli"],
   policy: ["m365"],
   emulators: [],

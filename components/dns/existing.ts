@@ -1,5 +1,6 @@
 import type { LiveDnsRecord } from "../../cloudflare/dns-api";
 import { MICROSOFT_SPF_INCLUDE } from "../../m365/spf";
+import type { RecordGroup } from "./records";
 import { hasMicrosoftInclude, isSpfRecord, twoSpfRecords } from "./spf";
 
 // What a zone that already serves the organisation's mail holds at the names a domain declares,
@@ -8,7 +9,7 @@ import { hasMicrosoftInclude, isSpfRecord, twoSpfRecords } from "./spf";
 // program and `retain-m365 adopt` give it the records they listed.
 
 /** Whose decision settles a conflict: the admin decides per group, not per record. */
-export type RecordGroup = "autodiscover" | "mx" | "spf" | "microsoft365";
+export type { RecordGroup };
 
 export interface SrvData {
   priority: number;

@@ -1,9 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AUTODISCOVER_TARGET, RECOMMENDED_TTL } from "../../m365/autodiscover";
 import type { ServiceConfigurationRecord } from "../../m365/service-records";
-import type { RecordGroup } from "./existing";
 
 /** One Cloudflare record the DNS component declares: `role` names the child resource. */
+/** Which decision (`onExisting`) settles a conflict over a record: the records are grouped by what they are for. */
+export type RecordGroup = "autodiscover" | "mx" | "spf" | "microsoft365";
+
 export interface DnsRecordSpec {
   role: string;
   /** Whose decision settles a conflict over it (components/dns/existing.ts). */

@@ -8,6 +8,8 @@ import { combinePermissions, permissions } from "../permissions";
 export interface AccountSpec {
   userPrincipalName: string;
   displayName: string;
+  /** An existing user to take over, by azuread's import id `/users/<object id>`: Pulumi imports it, then sets what is declared, the password included. */
+  importId?: string;
 }
 
 export interface RetainAccountsArgs {
@@ -95,7 +97,7 @@ export class RetainAccounts extends pulumi.ComponentResource {
           accountEnabled: true,
           usageLocation,
         },
-        { parent: this, protect: args.protect ?? true, additionalSecretOutputs: ["password"] },
+        { parent: this, protect: args.protect ?? true, additionalSecretOutputs: ["password"], ...(spec.importId ? { import: spec.importId } : {}) },
       );
       return { user, password: secretPassword };
     };

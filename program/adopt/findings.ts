@@ -29,6 +29,22 @@ export type UrnOf = (resourceName: string) => string;
 export interface Discovery {
   findings: Finding[];
   notices: string[];
+  /** Urns of resources the deploy does not declare: the admin decided to leave what is there. */
+  left?: string[];
+}
+
+/**
+ * What the deploy does with what exists, by resource name: the resources to import, and those it
+ * leaves undeclared. (Discovered with the resource name as urn.)
+ */
+export interface ExistingResources {
+  imports: Readonly<Record<string, string>>;
+  left: readonly string[];
+}
+
+export function existingResources(discovery: Discovery): ExistingResources {
+  const imports = Object.fromEntries(discovery.findings.flatMap((f) => (f.action === "adopt" && f.importId ? [[f.urn, f.importId]] : [])));
+  return { imports, left: discovery.left ?? [] };
 }
 
 export function adoptReport(stack: string, parts: readonly Discovery[]): AdoptReport {

@@ -1,0 +1,84 @@
+import { Option, type Command } from "commander";
+import { CLOUDFLARE_API_BASE } from "../cloudflare/dns-api";
+import { validatedOrThrow } from "../config/validate";
+import { ExitCode, UserFacingError } from "../core/errors";
+import { CLOUDS } from "../m365/clouds";
+import { authorityFor, credentialFromEnvironment } from "../m365/credentials";
+import { createGraphClient } from "../m365/graph-client";
+import type * as AdoptModule from "../program/adopt/adopt";
+import type * as DiscoveryModule from "../program/adopt/parts";
+import type { AdoptReport } from "../program/adopt/findings";
+import type { Io } from "./io";
+import { loadPlanInput } from "./plan";
+
+/** Where the Cloudflare token comes from, as the deploy's provider reads it: never a flag, never printed. */
+export const CLOUDFLARE_TOKEN_VARIABLE = "CLOUDFLARE_API_TOKEN";
+
+interface AdoptOptions {
+  stack?: string;
+  configFile?: string;
+  stacksDir: string;
+  json?: boolean;
+  cloudflareEndpoint: string;
+  exchangeEndpoint: string;
+  graphEndpoint: string;
+  authorityHost?: string;
+}
+
+export function registerAdoptCommand(program: Command, io: Io): void {
+  program
+    .command("adopt")
+    .description(
+      "Before the first deploy into a tenant that already runs Microsoft 365: read (never write) the zones, the directory and " +
+        "Exchange, and say for each resource of the plan whether the deploy creates it, adopts what exists, merges into a shared " +
+        "record, or meets a conflict that a configuration key must settle. Exit 5 with any conflict. Signs in as the deploying " +
+        `identity (AZURE_CLIENT_ID with AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH) and with the Cloudflare token in ${CLOUDFLARE_TOKEN_VARIABLE}.`,
+    )
+    .addOption(new Option("--stack <name>", "tenant stack: reads <stacks-dir>/Pulumi.<name>.yaml").conflicts("configFile"))
+    .addOption(new Option("--config-file <path>", "a stack file instead of a named stack"))
+    .option("--stacks-dir <dir>", "folder of the stack files", "stacks")
+    .option("--json", "print one JSON object: {stack, findings, notices, summary}")
+    .option("--cloudflare-endpoint <url>", "base of Cloudflare's v4 API", CLOUDFLARE_API_BASE)
+    .option("--exchange-endpoint <url>", "Exchange Online's base URL", CLOUDS.global.exchange)
+    .option("--graph-endpoint <url>", "Graph base URL without /v1.0", CLOUDS.global.graph)
+    .option("--authority-host <url>", "Entra login host (also read from AZURE_AUTHORITY_HOST); turns instance discovery off")
+    .action(async (options: AdoptOptions) => {
+      if (!options.stack && !options.configFile) throw new UserFacingError("adopt needs --stack <name> or --config-file <path>", ExitCode.invalidInput);
+      const { stack, config: raw } = loadPlanInput(options);
+      const { tenantId } = validatedOrThrow(raw, `stack ${stack}`).config;
+      const token = process.env[CLOUDFLARE_TOKEN_VARIABLE];
+      if (!token) {
+        throw new UserFacingError(`adopt reads the zones with a Cloudflare API token: set ${CLOUDFLARE_TOKEN_VARIABLE} (Zone:Read and DNS:Read are enough)`, ExitCode.invalidInput);
+      }
+      const credential = credentialFromEnvironment(tenantId, authorityFor("global", options.authorityHost));
+      // Loaded on use: the plan behind adopt needs the Pulumi SDKs, which the other subcommands do not.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { adoptStack } = require("../program/adopt/adopt") as typeof AdoptModule;
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { DISCOVERY_PARTS } = require("../program/adopt/parts") as typeof DiscoveryModule;
+      const report = await adoptStack(
+        stack,
+        raw,
+        {
+          cloudflare: { endpoint: options.cloudflareEndpoint, token },
+          graph: createGraphClient({ credential, endpoint: options.graphEndpoint }),
+          exchange: { tenantId, exchangeEndpoint: options.exchangeEndpoint },
+        },
+        DISCOVERY_PARTS,
+      );
+      io.stdout(options.json ? `${JSON.stringify(report)}\n` : reportText(report));
+      if (report.summary.conflict > 0) {
+        throw new UserFacingError(
+          `${report.summary.conflict} conflict${report.summary.conflict === 1 ? "" : "s"} need a decision before the first deploy: set the key${report.summary.conflict === 1 ? "" : "s"} named above`,
+          ExitCode.safetyGuard,
+        );
+      }
+    });
+}
+
+function reportText(report: AdoptReport): string {
+  const lines = report.findings.map((f) => `${f.action.padEnd(8)} ${f.urn.slice(f.urn.lastIndexOf("::") + 2)}: ${f.detail}${f.decide ? ` (decide with ${f.decide})` : ""}`);
+  const notices = report.notices.map((n) => `notice   ${n}`);
+  const { create, adopt, merge, conflict } = report.summary;
+  return [...lines, ...notices, `${create} to create, ${adopt} to adopt, ${merge} to merge, ${conflict} in conflict`].join("\n") + "\n";
+}

@@ -1,0 +1,68 @@
+import { listDnsRecords, type CloudflareTarget, type LiveDnsRecord } from "../../cloudflare/dns-api";
+import type { DomainConfig } from "../../config/schema";
+import { ExitCode, UserFacingError } from "../../core/errors";
+import { classifyExisting, type DnsDecisions, type Finding as RecordFinding } from "../../components/dns/existing";
+import { declaredDomainRecords } from "../../components/dns/domain-dns";
+import { GraphServiceConfigurationRecordSource } from "../../m365/graph-records";
+import { domainDnsArgs } from "../tenant";
+import type { DiscoveryContext } from "./adopt";
+import type { Discovery, Finding } from "./findings";
+
+/** The configuration key that holds the decision about one group of a domain's records. */
+export function decisionKey(domainIndex: number, group: string): string {
+  return `retain-m365:domains[${domainIndex}].onExisting.${group}`;
+}
+
+/**
+ * The zones: for every record a domain declares, what is already at its name in Cloudflare.
+ * Reads only (GET); Microsoft's values come from Graph, as at deploy time.
+ */
+export async function discoverDns({ config, sources, urnOf, stack }: DiscoveryContext): Promise<Discovery> {
+  const graphRecords = new GraphServiceConfigurationRecordSource(sources.graph);
+  const findings: Finding[] = [];
+  const notices: string[] = [];
+  const left: string[] = [];
+  for (const [index, domain] of config.domains.entries()) {
+    const records = domain.microsoft365Records ? await graphRecords.recordsFor(domain.name) : undefined;
+    const declared = declaredDomainRecords(domainDnsArgs(domain, records));
+    const live = await recordsAtNames(sources.cloudflare, domain, [...new Set(declared.map((record) => record.name))]);
+    const decisions: DnsDecisions = domain.onExisting;
+    for (const finding of classifyExisting(declared, live, domain.zoneId, decisions)) {
+      const urn = urnOf(`${stack}-dns-${domain.name}-${finding.key}`);
+      const entry = toFinding(urn, finding, index);
+      if (entry) findings.push(entry);
+      else {
+        notices.push(finding.detail);
+        left.push(urn);
+      }
+    }
+  }
+  return { findings, notices, left };
+}
+
+function toFinding(urn: string, finding: RecordFinding, domainIndex: number): Finding | undefined {
+  switch (finding.action) {
+    case "adopt":
+      return { urn, action: "adopt", importId: finding.importId, detail: finding.detail };
+    case "conflict":
+      return { urn, action: "conflict", detail: finding.detail, decide: decisionKey(domainIndex, finding.decidedBy) };
+    case "leave":
+      return undefined;
+    default:
+      return { urn, action: finding.action, detail: finding.detail };
+  }
+}
+
+async function recordsAtNames(cloudflare: CloudflareTarget, domain: DomainConfig, names: readonly string[]): Promise<LiveDnsRecord[]> {
+  try {
+    return (await Promise.all(names.map((name) => listDnsRecords(cloudflare, domain.zoneId, { name })))).flat();
+  } catch (error) {
+    const { refused, message } = error as { refused?: boolean; message?: string };
+    throw new UserFacingError(
+      refused
+        ? `Cloudflare refused reading the records of ${domain.name} (zone ${domain.zoneId}): ${message ?? ""} — the token needs Zone › DNS › Read on that zone`
+        : `reading the records of ${domain.name} from Cloudflare failed: ${message ?? String(error)}`,
+      refused ? ExitCode.auth : ExitCode.remoteService,
+    );
+  }
+}

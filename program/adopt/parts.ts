@@ -1,0 +1,61 @@
+import { NAMESPACE } from "../../config/schema";
+import type { TenantConfig } from "../../config/schema";
+import type { PlanStep } from "../plan";
+import type { AdoptSources, DiscoveryContext, DiscoveryPart } from "./adopt";
+import { discoverDns } from "./dns";
+import { discoverExchange, type ExchangeDiscoveryInputs } from "./exchange";
+import type { Discovery } from "./findings";
+import { discoverUsers } from "./users";
+
+const discoverAccounts: DiscoveryPart = ({ config, sources, urnOf, stack }) =>
+  discoverUsers(
+    sources.graph,
+    {
+      admin: { resourceName: `${stack}-accounts-admin`, userPrincipalName: config.adminUser.userPrincipalName, displayName: config.adminUser.displayName },
+      worker: { resourceName: `${stack}-accounts-worker`, userPrincipalName: config.workerUser.userPrincipalName, displayName: config.workerUser.displayName },
+    },
+    urnOf,
+    { admin: `${NAMESPACE}:adminUser.userPrincipalName`, worker: `${NAMESPACE}:workerUser.userPrincipalName` },
+  );
+
+const discoverExchangeAccess: DiscoveryPart = ({ sources, urnOf, steps }) => discoverExchange(sources.exchange, exchangeInputs(steps), urnOf);
+
+/** What `retain-m365 adopt` reads: the zones, the directory, Exchange. */
+export const DISCOVERY_PARTS: readonly DiscoveryPart[] = [discoverDns, discoverAccounts, discoverExchangeAccess];
+
+/**
+ * What `pulumi up` reads before declaring anything: what it imports or leaves (records, users).
+ * Exchange's objects are taken over by their providers on create, the EWS list merged by its own.
+ */
+export async function discoverForDeploy(stack: string, config: TenantConfig, sources: AdoptSources): Promise<Discovery> {
+  const context: DiscoveryContext = { stack, config, sources, urnOf: (name) => name, steps: [] };
+  const parts = await Promise.all([discoverDns(context), discoverAccounts(context)]);
+  return { findings: parts.flatMap((p) => p.findings), notices: parts.flatMap((p) => p.notices), left: parts.flatMap((p) => p.left ?? []) };
+}
+
+/** The plan's Exchange resources with the inputs the discovery compares. */
+function exchangeInputs(steps: readonly PlanStep[]): ExchangeDiscoveryInputs {
+  const ofType = (type: string) => steps.filter((step) => step.newState.type === `pulumi-nodejs:dynamic/exchange:${type}`);
+  const nameOf = (step: PlanStep) => step.urn.slice(step.urn.lastIndexOf("::") + 2);
+  const text = (step: PlanStep, input: string) => String(step.newState.inputs[input] ?? "");
+  const [servicePrincipal] = ofType("ServicePrincipal");
+  const [group] = ofType("SecurityGroup");
+  const [scope] = ofType("ManagementScope");
+  const [allowList] = ofType("EwsAllowListEntry");
+  return {
+    servicePrincipal: servicePrincipal && { resourceName: nameOf(servicePrincipal), displayName: text(servicePrincipal, "displayName") },
+    scope: group && scope ? { group: { resourceName: nameOf(group), name: text(group, "name") }, scope: { resourceName: nameOf(scope), name: text(scope, "name") } } : undefined,
+    roleAssignments: ofType("RoleAssignment").map((step) => ({
+      resourceName: nameOf(step),
+      name: text(step, "name"),
+      role: text(step, "role"),
+      ...(step.newState.inputs.user ? { user: text(step, "user") } : {}),
+    })),
+    ewsAllowList: allowList && {
+      resourceName: nameOf(allowList),
+      enforce: allowList.newState.inputs.enforce === true,
+      alsoAllow: (allowList.newState.inputs.alsoAllow as string[] | undefined) ?? [],
+      enforceSetting: text(allowList, "enforceSetting"),
+    },
+  };
+}

@@ -1,0 +1,64 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { describe, it } from "node:test";
+import type { Discovery } from "../../program/adopt/findings";
+import { REPO_ROOT } from "../support/cli";
+
+// `pulumi up` does what `retain-m365 adopt` said: the whole program under Pulumi's mock runtime,
+// given what the tenant holds (as the deploy discovers it: resource names as urns).
+
+type Registered = { name: string; type: string; importId?: string; retainOnDelete: boolean; inputs: Record<string, unknown> };
+const ZONE = "0123456789abcdef0123456789abcdef";
+const RECORD = "a".repeat(32);
+const WORKER_IMPORT = "/users/99999999-0000-4000-8000-000000000001";
+
+function deploy(discovery: Discovery): { code: number | null; resources: Registered[]; stderr: string } {
+  const dir = mkdtempSync(path.join(tmpdir(), "retain-adoption-"));
+  const stackFile = path.join(dir, "Pulumi.run.yaml");
+  writeFileSync(stackFile, readFileSync(path.join(REPO_ROOT, "stacks", "Pulumi.example.yaml"), "utf8"));
+  const discoveryFile = path.join(dir, "discovery.json");
+  writeFileSync(discoveryFile, JSON.stringify(discovery));
+  const run = spawnSync(process.execPath, ["--import", "tsx", path.join(REPO_ROOT, "test", "support", "run-program.ts"), stackFile, discoveryFile], { encoding: "utf8" });
+  return { code: run.status, resources: run.status === 0 ? (JSON.parse(run.stdout) as Registered[]) : [], stderr: run.stderr };
+}
+
+const named = (resources: Registered[], name: string) => resources.find((r) => r.name === name);
+
+describe("the program does what adopt said", () => {
+  it("imports what exists as declared, leaves what the admin left, keeps the organisation's records at destroy", () => {
+    const { code, resources, stderr } = deploy({
+      findings: [
+        { urn: "run-dns-example.com-autodiscover-cname", action: "adopt", importId: `${ZONE}/${RECORD}`, detail: "there as declared." },
+        { urn: "run-accounts-worker", action: "adopt", importId: WORKER_IMPORT, detail: "there as declared." },
+        { urn: "run-dns-example.com-m365-txt", action: "merge", detail: "one SPF record." },
+      ],
+      notices: ["The MX stays as it is."],
+      left: ["run-dns-example.com-m365-mx"],
+    });
+    assert.equal(code, 0, stderr);
+    assert.equal(named(resources, "run-dns-example.com-autodiscover-cname")?.importId, `${ZONE}/${RECORD}`);
+    assert.equal(named(resources, "run-accounts-worker")?.importId, WORKER_IMPORT);
+    assert.equal(named(resources, "run-accounts-admin")?.importId, undefined, "what does not exist is created");
+    assert.equal(named(resources, "run-dns-example.com-m365-mx"), undefined, "a record left to the gateway is not declared");
+    const spf = named(resources, "run-dns-example.com-m365-txt");
+    assert.ok(spf && !spf.type.startsWith("cloudflare:"), "SPF is merged into the zone's record, never a second TXT");
+    for (const name of ["run-dns-example.com-autodiscover-cname", "run-dns-example.com-autodiscover-srv", "run-dns-example.net-autodiscover-cname", "run-dns-example.com-m365-cname-lyncdiscover"]) {
+      assert.equal(named(resources, name)?.retainOnDelete, true, `${name} outlives a destroy`);
+    }
+  });
+
+  it("stops on a conflict before declaring anything, with the sentence and the key that decides (exit 5)", () => {
+    const { code, resources, stderr } = deploy({
+      findings: [
+        { urn: "run-dns-example.com-m365-mx", action: "conflict", detail: "example.com has MX mx.gateway.example where Microsoft's MX is declared.", decide: "retain-m365:domains[0].onExisting.mx" },
+      ],
+      notices: [],
+    });
+    assert.equal(code, 5);
+    assert.deepEqual(resources, []);
+    assert.match(stderr, /example\.com has MX mx\.gateway\.example where Microsoft's MX is declared\. Decide with retain-m365:domains\[0\]\.onExisting\.mx\./);
+  });
+});
