@@ -41,6 +41,12 @@ export const domainDnsPermissions = permissions({
   write: { cloudflare: ["Zone › DNS › Edit, on the tenant's zones"] },
 });
 
+/**
+ * The comment on every record the stack declares. A record that carries it is the stack's own
+ * (created, or adopted and updated, by an earlier deploy): it is in the state already.
+ */
+export const MANAGED_COMMENT = "Managed by retain-m365";
+
 const SPF_KEY = /^m365-txt/;
 const HEX32 = /^[0-9a-f]{32}$/;
 
@@ -153,7 +159,7 @@ export class DomainDns extends pulumi.ComponentResource {
           content: spec.content,
           priority: spec.priority,
           data: spec.data,
-          comment: "Managed by retain-m365",
+          comment: MANAGED_COMMENT,
         },
         { parent: this, retainOnDelete: true, ...(typeof action === "object" ? { import: action.import } : {}) },
       );

@@ -2,7 +2,7 @@ import { listDnsRecords, type CloudflareTarget, type LiveDnsRecord } from "../..
 import type { DomainConfig } from "../../config/schema";
 import { ExitCode, UserFacingError } from "../../core/errors";
 import { classifyExisting, type DnsDecisions, type Finding as RecordFinding } from "../../components/dns/existing";
-import { declaredDomainRecords } from "../../components/dns/domain-dns";
+import { declaredDomainRecords, MANAGED_COMMENT } from "../../components/dns/domain-dns";
 import { GraphServiceConfigurationRecordSource } from "../../m365/graph-records";
 import { domainDnsArgs } from "../tenant";
 import type { DiscoveryContext } from "./adopt";
@@ -27,9 +27,10 @@ export async function discoverDns({ config, sources, urnOf, stack }: DiscoveryCo
     const declared = declaredDomainRecords(domainDnsArgs(domain, records));
     const live = await recordsAtNames(sources.cloudflare, domain, [...new Set(declared.map((record) => record.name))]);
     const decisions: DnsDecisions = domain.onExisting;
+    const managed = new Set(live.filter((record) => record.comment === MANAGED_COMMENT).map((record) => `${domain.zoneId}/${record.id}`));
     for (const finding of classifyExisting(declared, live, domain.zoneId, decisions)) {
       const urn = urnOf(`${stack}-dns-${domain.name}-${finding.key}`);
-      const entry = toFinding(urn, finding, index);
+      const entry = finding.action === "adopt" && managed.has(finding.importId) ? alreadyManaged(urn, finding) : toFinding(urn, finding, index);
       if (entry) findings.push(entry);
       else {
         notices.push(finding.detail);
@@ -38,6 +39,15 @@ export async function discoverDns({ config, sources, urnOf, stack }: DiscoveryCo
     }
   }
   return { findings, notices, left };
+}
+
+/**
+ * A record an earlier deploy created or adopted: in the state already, so nothing to import. (An
+ * import id that differs from the id in the state would make Pulumi replace the resource by
+ * importing it again: a Cloudflare record's id is not its `<zone>/<record>` import id.)
+ */
+function alreadyManaged(urn: string, finding: RecordFinding): Finding {
+  return { urn, action: "adopt", detail: `${finding.type} ${finding.name} carries retain-m365's comment: the stack manages it already, nothing to import.` };
 }
 
 function toFinding(urn: string, finding: RecordFinding, domainIndex: number): Finding | undefined {

@@ -134,6 +134,14 @@ describe("retain-m365 adopt", () => {
     assertNothingWritten();
   });
 
+  it("records an earlier deploy made carry its comment: adopted without an import id, so Pulumi does not import them again", async () => {
+    cloudflare.seed(NET_ZONE, { type: "CNAME", name: "autodiscover.example.net", content: "autodiscover.outlook.com", proxied: false, ttl: 3600, comment: "Managed by retain-m365" });
+    const { report } = await adopt();
+    const cname = byName(report, "dns-example.net-autodiscover-cname");
+    assert.deepEqual([cname.action, cname.importId], ["adopt", undefined]);
+    assert.match(cname.detail, /manages it already/);
+  });
+
   it("names only urns that `plan --json` shows for the same stack", async () => {
     const plan = await runCliAsync(["plan", "--config-file", stackFile, "--json"]);
     const urns = new Set((JSON.parse(plan.stdout) as { steps: { urn: string }[] }).steps.map((step) => step.urn));
