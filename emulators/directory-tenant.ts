@@ -25,6 +25,8 @@ export interface DirectoryTenant {
   latencyMs: number;
   /** Id → object and its @odata.type; rebuilt after a change. */
   index?: Map<string, { object: DirectoryObject; type: string }>;
+  /** Directory role assignments (`unifiedRoleAssignment`): built-in roles by their template id. */
+  roleAssignments: { id: string; principalId: string; roleDefinitionId: string; directoryScopeId: string }[];
   /** Faults for the next `$batch` sub-requests, in order. */
   subRequestFaults: EmulatorResponse[];
   counters: { requests: number; subRequests: number; resourceUnits: number };
@@ -49,6 +51,7 @@ export function directoryTenant(parts: Partial<Pick<DirectoryTenant, "users" | "
     slowMs: 0,
     latencyMs: 0,
     subRequestFaults: [],
+    roleAssignments: [],
     counters: { requests: 0, subRequests: 0, resourceUnits: 0 },
     window: { start: Date.now(), spent: 0 },
     changes: [],

@@ -65,6 +65,7 @@ function get(tenant: DirectoryTenant, emulator: GraphEmulator, path: string, que
   }
 
   if (path === "/users/delta" || path === "/groups/delta") return delta(tenant, emulator, path, query);
+  if (path === "/roleManagement/directory/roleAssignments") return roleAssignments(tenant, query);
   const single = /^\/users\/([^/]+)$/.exec(path);
   if (single) return oneUser(tenant, decodeURIComponent(single[1]!), query);
   const top = Number(query.get("$top") ?? "100");
@@ -104,6 +105,23 @@ function get(tenant: DirectoryTenant, emulator: GraphEmulator, path: string, que
 }
 
 /** `GET /users/{id | userPrincipalName}` (Graph's "Get user"); a user principal name matches in any letter case. */
+/**
+ * `GET /roleManagement/directory/roleAssignments`: `$filter` with `eq` on principalId and
+ * roleDefinitionId, joined by `and` (Microsoft's "List unifiedRoleAssignments" documents these
+ * filters; a built-in role's roleDefinitionId is its template id). Other filters are refused here.
+ */
+function roleAssignments(tenant: DirectoryTenant, query: URLSearchParams): EmulatorResponse {
+  const conditions = (query.get("$filter") ?? "").split(/\s+and\s+/i).filter(Boolean);
+  const wanted: Record<string, string> = {};
+  for (const condition of conditions) {
+    const match = /^(principalId|roleDefinitionId)\s+eq\s+'([^']*)'$/.exec(condition.trim());
+    if (!match) return graphError(400, "BadRequest", `Invalid filter clause: ${condition}`);
+    wanted[match[1]!] = match[2]!;
+  }
+  const value = tenant.roleAssignments.filter((a) => Object.entries(wanted).every(([key, v]) => a[key as "principalId" | "roleDefinitionId"] === v));
+  return { status: 200, body: { value } };
+}
+
 function oneUser(tenant: DirectoryTenant, key: string, query: URLSearchParams): EmulatorResponse {
   const user = tenant.users.find((u) => u.id === key || String(u.userPrincipalName ?? "").toLowerCase() === key.toLowerCase());
   if (!user) return graphError(404, "Request_ResourceNotFound", `Resource '${key}' does not exist or one of its queried reference-property objects are not present.`);

@@ -91,7 +91,7 @@ export class RetainTenant extends pulumi.ComponentResource {
 function accountsArgs(config: TenantConfig, name: string, existing: ExistingResources | undefined): RetainAccountsArgs {
   return {
     tenantId: config.tenantId,
-    admin: { ...config.adminUser, importId: existing?.imports[`${name}-admin`] },
+    admin: { ...config.adminUser, importId: existing?.imports[`${name}-admin`], roleImportId: existing?.imports[`${name}-admin-role`] },
     worker: { ...config.workerUser, importId: existing?.imports[`${name}-worker`] },
     passwordRotation: config.passwordRotation,
     protect: config.protectUsers,

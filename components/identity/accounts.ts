@@ -15,7 +15,7 @@ export interface AccountSpec {
 export interface RetainAccountsArgs {
   tenantId: pulumi.Input<string>;
   /** The directory-sync admin and the read-only role it gets. */
-  admin: AccountSpec & { directoryRole: DirectoryRoleName };
+  admin: AccountSpec & { directoryRole: DirectoryRoleName; /** An assignment of that role to an adopted admin, by its id: imported. */ roleImportId?: string };
   /** The mailbox-enabled worker; its licence gives it the mailbox. */
   worker: AccountSpec & { usageLocation: string; licenseSku: string };
   /** Changing this value generates new passwords for both users, and changes nothing else. */
@@ -112,7 +112,7 @@ export class RetainAccounts extends pulumi.ComponentResource {
     this.adminRole = new azuread.DirectoryRoleAssignment(
       `${name}-admin-role`,
       { roleId: READ_ONLY_DIRECTORY_ROLES[args.admin.directoryRole], principalObjectId: this.admin.objectId },
-      { parent: this },
+      { parent: this, ...(args.admin.roleImportId ? { import: args.admin.roleImportId } : {}) },
     );
     this.workerLicense = new MailboxLicense(
       `${name}-worker-license`,

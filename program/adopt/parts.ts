@@ -1,4 +1,5 @@
 import { NAMESPACE } from "../../config/schema";
+import { READ_ONLY_DIRECTORY_ROLES } from "../../m365/entra";
 import type { TenantConfig } from "../../config/schema";
 import type { PlanStep } from "../plan";
 import type { AdoptSources, DiscoveryContext, DiscoveryPart } from "./adopt";
@@ -11,7 +12,12 @@ const discoverAccounts: DiscoveryPart = ({ config, sources, urnOf, stack }) =>
   discoverUsers(
     sources.graph,
     {
-      admin: { resourceName: `${stack}-accounts-admin`, userPrincipalName: config.adminUser.userPrincipalName, displayName: config.adminUser.displayName },
+      admin: {
+        resourceName: `${stack}-accounts-admin`,
+        userPrincipalName: config.adminUser.userPrincipalName,
+        displayName: config.adminUser.displayName,
+        directoryRole: { resourceName: `${stack}-accounts-admin-role`, roleTemplateId: READ_ONLY_DIRECTORY_ROLES[config.adminUser.directoryRole] },
+      },
       worker: { resourceName: `${stack}-accounts-worker`, userPrincipalName: config.workerUser.userPrincipalName, displayName: config.workerUser.displayName },
     },
     urnOf,

@@ -8,6 +8,8 @@ export interface DeclaredUser {
   resourceName: string;
   userPrincipalName: string;
   displayName: string;
+  /** The directory role the user is given (the admin's read-only role), by its resource and template id. */
+  directoryRole?: { resourceName: string; roleTemplateId: string };
 }
 
 export type AccountRole = "admin" | "worker";
@@ -54,6 +56,7 @@ export async function discoverUsers(graph: Client, users: Record<AccountRole, De
       });
     } else {
       findings.push({ urn, action: "adopt", importId: `/users/${existing.id}`, detail: `${found}: ${takeOver(existing, declared)}` });
+      if (declared.directoryRole) findings.push(await roleFinding(graph, existing, declared.directoryRole, urnOf));
     }
     if (role === "worker" && existing.accountEnabled === false) {
       notices.push(
@@ -63,6 +66,18 @@ export async function discoverUsers(graph: Client, users: Record<AccountRole, De
     }
   }
   return { findings, notices };
+}
+
+/** An adopted user's directory role: assigned already (adopted by its assignment id; a second one would be refused) or not. */
+async function roleFinding(graph: Client, user: ExistingUser, role: NonNullable<DeclaredUser["directoryRole"]>, urnOf: UrnOf): Promise<Finding> {
+  const urn = urnOf(role.resourceName);
+  const filter = `principalId eq '${user.id}' and roleDefinitionId eq '${role.roleTemplateId}'`;
+  const path = "/roleManagement/directory/roleAssignments";
+  const assignments = await withGraphRetry(`Microsoft Graph GET ${path}`, async () => ((await graph.api(path).filter(filter).get()) as { value?: { id: string }[] }).value ?? []);
+  const [assignment] = assignments;
+  return assignment
+    ? { urn, action: "adopt", importId: assignment.id, detail: `${user.userPrincipalName} holds the directory role ${role.roleTemplateId} already (assignment ${assignment.id}): the deploy takes the assignment over.` }
+    : { urn, action: "create", detail: `${user.userPrincipalName} does not hold the directory role ${role.roleTemplateId} yet: the deploy assigns it.` };
 }
 
 function takeOver(existing: ExistingUser, declared: DeclaredUser): string {

@@ -94,6 +94,8 @@ describe("retain-m365 adopt", () => {
     cloudflare.seed(COM_ZONE, { type: "MX", name: "example.com", content: "mx.gateway.example", priority: 10, ttl: 1 });
     cloudflare.seed(NET_ZONE, { type: "CNAME", name: "autodiscover.example.net", content: "autodiscover.outlook.com", proxied: true, ttl: 1 });
     putUser(directory, { id: "99999999-0000-4000-8000-000000000001", userPrincipalName: "RetainWorker@example.com", displayName: "RetainWorker", accountEnabled: true, userType: "Member", mail: "RetainWorker@example.com" });
+    putUser(directory, { id: "99999999-0000-4000-8000-000000000002", userPrincipalName: "retain-sync@example.com", displayName: "Retain Directory Sync", accountEnabled: true, userType: "Member", mail: "retain-sync@example.com" });
+    directory.roleAssignments.push({ id: "role-assignment-of-the-old-admin", principalId: "99999999-0000-4000-8000-000000000002", roleDefinitionId: "f2ef992c-3afb-46b9-b7cf-a126ee74c451", directoryScopeId: "/" });
     exchange.organization = { EwsEnabled: true, EwsAllowedAppIDs: OTHER_APPS.join(",") };
     exchange.roles.push(LEGACY_IMPERSONATION_ROLE);
     exchange.assignments.push({ Name: "Retain impersonation", Role: LEGACY_IMPERSONATION_ROLE, RoleAssignee: "RetainWorker", RoleAssigneeName: "RetainWorker", RoleAssignmentDelegationType: "Regular" });
@@ -111,12 +113,14 @@ describe("retain-m365 adopt", () => {
     assert.deepEqual([proxied.action, proxied.decide], ["conflict", "retain-m365:domains[1].onExisting.autodiscover"]);
     const worker = byName(report, "accounts-worker");
     assert.deepEqual([worker.action, worker.importId], ["adopt", "/users/99999999-0000-4000-8000-000000000001"]);
-    assert.equal(byName(report, "accounts-admin").action, "create");
+    assert.deepEqual([byName(report, "accounts-admin").action, byName(report, "accounts-admin").importId], ["adopt", "/users/99999999-0000-4000-8000-000000000002"]);
+    const role = byName(report, "accounts-admin-role");
+    assert.deepEqual([role.action, role.importId], ["adopt", "role-assignment-of-the-old-admin"], "a second assignment of the same role would be refused");
     assert.equal(byName(report, "exchange-ews-allow-list").action, "merge");
     assert.ok(report.notices.some((notice) => notice.includes("ApplicationImpersonation") && notice.includes("RetainWorker")), report.notices.join("\n"));
     assert.deepEqual(report.summary, {
       create: report.findings.filter((f) => f.action === "create").length,
-      adopt: 2,
+      adopt: 4,
       merge: 2,
       conflict: 2,
     });

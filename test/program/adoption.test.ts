@@ -33,6 +33,7 @@ describe("the program does what adopt said", () => {
       findings: [
         { urn: "run-dns-example.com-autodiscover-cname", action: "adopt", importId: `${ZONE}/${RECORD}`, detail: "there as declared." },
         { urn: "run-accounts-worker", action: "adopt", importId: WORKER_IMPORT, detail: "there as declared." },
+        { urn: "run-accounts-admin-role", action: "adopt", importId: "existing-assignment-id", detail: "holds the role already." },
         { urn: "run-dns-example.com-m365-txt", action: "merge", detail: "one SPF record." },
       ],
       notices: ["The MX stays as it is."],
@@ -42,6 +43,7 @@ describe("the program does what adopt said", () => {
     assert.equal(named(resources, "run-dns-example.com-autodiscover-cname")?.importId, `${ZONE}/${RECORD}`);
     assert.equal(named(resources, "run-accounts-worker")?.importId, WORKER_IMPORT);
     assert.equal(named(resources, "run-accounts-admin")?.importId, undefined, "what does not exist is created");
+    assert.equal(named(resources, "run-accounts-admin-role")?.importId, "existing-assignment-id");
     assert.equal(named(resources, "run-dns-example.com-m365-mx"), undefined, "a record left to the gateway is not declared");
     const spf = named(resources, "run-dns-example.com-m365-txt");
     assert.ok(spf && !spf.type.startsWith("cloudflare:"), "SPF is merged into the zone's record, never a second TXT");
