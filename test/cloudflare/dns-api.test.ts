@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { after, before, beforeEach, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { createDnsRecord, deleteDnsRecord, listDnsRecords, updateDnsRecord, type CloudflareApiError, type CloudflareTarget } from "../../cloudflare/dns-api";
 import { cloudflareFailure, rateLimited, startCloudflareEmulator, type CloudflareEmulator } from "../../emulators/cloudflare";
-import { trustTestCa } from "../../emulators/tls";
+import { useCloudflareEmulator } from "../support/cloudflare";
 import type { RetryPolicy } from "../../core/retry";
 
 const TOKEN = "EditToken_0123456789abcdefghijklmnopqrst";
@@ -11,21 +11,7 @@ const ZONE = "023e105f4ecef8ad9ca31a8372d0c353";
 const FAST: RetryPolicy = { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2000 };
 
 let cloudflare: CloudflareEmulator;
-let restoreCas: () => void;
-before(async () => {
-  restoreCas = trustTestCa();
-  cloudflare = await startCloudflareEmulator({ token: TOKEN, readOnlyToken: READ_ONLY_TOKEN, zones: { [ZONE]: "example.com" } });
-});
-after(async () => {
-  await cloudflare.close();
-  restoreCas();
-});
-beforeEach(() => {
-  cloudflare.state.records.length = 0;
-  cloudflare.state.maxPerPage = 5000;
-  cloudflare.requests.length = 0;
-  cloudflare.injected.length = 0;
-});
+useCloudflareEmulator({ token: TOKEN, readOnlyToken: READ_ONLY_TOKEN, zones: { [ZONE]: "example.com" } }, (emulator) => (cloudflare = emulator));
 
 const target = (token = TOKEN): CloudflareTarget => ({ endpoint: cloudflare.url, token });
 const failureOf = async (promise: Promise<unknown>): Promise<CloudflareApiError> => {

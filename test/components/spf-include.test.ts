@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { after, before, beforeEach, describe, it } from "node:test";
+import { beforeEach, describe, it } from "node:test";
 import { spfIncludeProvider, type SpfIncludeInputs, type SpfIncludeState } from "../../components/dns/spf-include";
-import { startCloudflareEmulator, type CloudflareEmulator, type CloudflareRequest } from "../../emulators/cloudflare";
-import { trustTestCa } from "../../emulators/tls";
+import type { CloudflareEmulator, CloudflareRequest } from "../../emulators/cloudflare";
+import { useCloudflareEmulator } from "../support/cloudflare";
 
 const TOKEN = "EditToken_0123456789abcdefghijklmnopqrst";
 const OTHER_TOKEN = "OtherTokn_0123456789abcdefghijklmnopqrst";
@@ -10,12 +10,10 @@ const ZONE = "023e105f4ecef8ad9ca31a8372d0c353";
 const OURS = "include:spf.protection.outlook.com";
 
 let cloudflare: CloudflareEmulator;
-let restoreCas: () => void;
 let onRequest: ((request: CloudflareRequest, index: number) => void) | undefined;
 
-before(async () => {
-  restoreCas = trustTestCa();
-  cloudflare = await startCloudflareEmulator({ token: TOKEN, zones: { [ZONE]: "contoso.com" } });
+useCloudflareEmulator({ token: TOKEN, zones: { [ZONE]: "contoso.com" } }, (emulator) => {
+  cloudflare = emulator;
   // Another admin's edits at a chosen moment: run just before the emulator answers a request.
   const push = cloudflare.requests.push.bind(cloudflare.requests);
   cloudflare.requests.push = (...requests: CloudflareRequest[]) => {
@@ -23,13 +21,7 @@ before(async () => {
     return push(...requests);
   };
 });
-after(async () => {
-  await cloudflare.close();
-  restoreCas();
-});
 beforeEach(() => {
-  cloudflare.state.records.length = 0;
-  cloudflare.requests.length = 0;
   onRequest = undefined;
 });
 
