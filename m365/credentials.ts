@@ -57,6 +57,24 @@ export function credentialFromEnvironment(tenantId: string, authority: Authority
 }
 
 /**
+ * Why signing in failed, in one clause. `DefaultAzureCredential` fails with every credential of
+ * its chain explained over many lines; what the user needs is the one thing to set.
+ */
+export function signInFailureReason(error: unknown): string {
+  const text = (error as { message?: string }).message ?? String(error);
+  return isMissingCredential(error) ? MISSING_CREDENTIAL : (text.split("\n")[0] ?? text);
+}
+
+const MISSING_CREDENTIAL =
+  "no credential for the deploying identity in this environment: set AZURE_CLIENT_ID with AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH, or sign in with az login";
+
+/** `DefaultAzureCredential` found nothing to sign in with (rather than a credential being refused). */
+export function isMissingCredential(error: unknown): boolean {
+  const { name, message } = error as { name?: string; message?: string };
+  return name === "AggregateAuthenticationError" || name === "CredentialUnavailableError" || /ChainedTokenCredential authentication failed/.test(message ?? "");
+}
+
+/**
  * `credentialFromEnvironment`, one per tenant and environment for the life of the process, so its
  * token cache is used; `renew` replaces it (a new credential starts with an empty token cache).
  */

@@ -3,6 +3,7 @@ import { AuthenticationHandler, Client, HTTPMessageHandler, type Context, type M
 import { TokenCredentialAuthenticationProvider } from "@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials";
 import { ExitCode, UserFacingError } from "../core/errors";
 import { CLOUDS } from "./clouds";
+import { isMissingCredential, signInFailureReason } from "./credentials";
 import { DEFAULT_RETRY, isNetworkFailure, isTransientStatus, pauseBeforeRetry, type RetryPolicy } from "../core/retry";
 
 export interface GraphConnectionOptions {
@@ -95,7 +96,7 @@ export async function getAllPages<T>(client: Client, path: string, what = `GET $
 export function describeGraphFailure(error: unknown, what: string): UserFacingError {
   if (error instanceof UserFacingError) return error;
   const e = error as { statusCode?: number; code?: string; message?: string; name?: string };
-  const reason = [e.code, e.message?.split("\n")[0]].filter(Boolean).join(": ") || String(error);
+  const reason = isMissingCredential(error) ? signInFailureReason(error) : [e.code, e.message?.split("\n")[0]].filter(Boolean).join(": ") || String(error);
   if (isAuthenticationFailure(error) || e.statusCode === 401 || e.statusCode === 403) {
     return new UserFacingError(`${what} was refused (authentication or permission): ${reason}`, ExitCode.auth);
   }

@@ -3,6 +3,7 @@ import { isNetworkFailure } from "../../core/retry";
 import { NAMESPACE } from "../../config/schema";
 import { describeCommand, invokeCommand, type ExchangeCommandError, type ExchangeObject, type ExchangeTarget } from "../../m365/exchange-admin-api";
 import { LEGACY_IMPERSONATION_ROLE, TEAMS_APP_ID } from "../../m365/exchange-facts";
+import { signInFailureReason } from "../../m365/credentials";
 import { isAuthenticationFailure } from "../../m365/graph-client";
 import { listed, notEnforcedRefusal, readOrganizationEws, type OrganizationEws } from "../../components/exchange/ews-allow-list";
 import { EXCHANGE_ADMIN_API_PERMISSION } from "../../components/exchange/exchange-access";
@@ -35,7 +36,7 @@ export const EXCHANGE_READ_ACCESS = `${EXCHANGE_ADMIN_API_PERMISSION}, and the E
 /** Exchange's refusals as exit 3, its outages as exit 4; anything else is a bug and stays as it is. */
 function exchangeFailure(error: unknown, command: string): unknown {
   const { status, exceptionType } = error as Partial<ExchangeCommandError>;
-  const message = error instanceof Error ? error.message : String(error);
+  const message = signInFailureReason(error);
   // A cmdlet outside the caller's Exchange roles is not in its session at all: "not recognized".
   if (status === 401 || status === 403 || exceptionType === "CommandNotFoundException" || isAuthenticationFailure(error)) {
     return new UserFacingError(`Exchange Online refused ${command} (${message}). Reading Exchange needs ${EXCHANGE_READ_ACCESS}.`, ExitCode.auth);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, it } from "node:test";
-import { appCredential, authorityFor } from "../../m365/credentials";
+import { appCredential, authorityFor, signInFailureReason } from "../../m365/credentials";
 import { CLOUDS } from "../../m365/clouds";
 import { sendWithRetry } from "../../m365/rest";
 import { DEPLOYER_CLIENT_ID, DEPLOYER_SECRET, rejection, startDeployerEmulator, TENANT_ID } from "../support/deployer";
@@ -58,5 +58,23 @@ describe("the deploying identity's credential, shared by the providers' calls", 
     const issued = graph.issuedTokens.length;
     assert.equal((await getOrganization()).status, 200);
     assert.equal(graph.issuedTokens.length, issued, "the first credential, with its cached token, is used again");
+  });
+});
+
+describe("why signing in failed, in one clause", () => {
+  it("with no credential anywhere (DefaultAzureCredential's many-line chain), names what to set", async () => {
+    const { AggregateAuthenticationError, CredentialUnavailableError } = await import("@azure/identity");
+    const chain = new AggregateAuthenticationError(
+      [new CredentialUnavailableError("EnvironmentCredential is unavailable."), new CredentialUnavailableError("Azure CLI could not be found.")],
+      "ChainedTokenCredential authentication failed.",
+    );
+    const reason = signInFailureReason(chain);
+    assert.equal(reason.includes("\n"), false);
+    assert.match(reason, /^no credential for the deploying identity in this environment: set AZURE_CLIENT_ID with AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH/);
+  });
+
+  it("a refused credential keeps Entra's own first line (its AADSTS code)", () => {
+    const refused = Object.assign(new Error("AADSTS7000215: Invalid client secret provided.\nTrace ID: 1"), { name: "AuthenticationError" });
+    assert.equal(signInFailureReason(refused), "AADSTS7000215: Invalid client secret provided.");
   });
 });
