@@ -1,7 +1,7 @@
 import { listDnsRecords, type CloudflareTarget, type LiveDnsRecord } from "../../cloudflare/dns-api";
 import type { DomainConfig } from "../../config/schema";
 import { ExitCode, UserFacingError } from "../../core/errors";
-import { classifyExisting, type DnsDecisions, type Finding as RecordFinding } from "../../components/dns/existing";
+import { classifyExisting, type DeclaredRecord, type DnsDecisions, type Finding as RecordFinding } from "../../components/dns/existing";
 import { declaredDomainRecords, MANAGED_COMMENT } from "../../components/dns/domain-dns";
 import { GraphServiceConfigurationRecordSource } from "../../m365/graph-records";
 import { domainDnsArgs } from "../tenant";
@@ -27,10 +27,20 @@ export async function discoverDns({ config, sources, urnOf, stack }: DiscoveryCo
     const declared = declaredDomainRecords(domainDnsArgs(domain, records));
     const live = await recordsAtNames(sources.cloudflare, domain, [...new Set(declared.map((record) => record.name))]);
     const decisions: DnsDecisions = domain.onExisting;
-    const managed = new Set(live.filter((record) => record.comment === MANAGED_COMMENT).map((record) => `${domain.zoneId}/${record.id}`));
-    for (const finding of classifyExisting(declared, live, domain.zoneId, decisions)) {
+    // The stack's own records (its comment) are its own whatever they hold now: an earlier deploy
+    // made them, and this one updates them (Microsoft's MX target changes, say) — never a conflict.
+    const ours = new Map<string, LiveDnsRecord>();
+    for (const record of declared) {
+      const own = record.group === "spf" ? undefined : live.find((r) => r.comment === MANAGED_COMMENT && r.type === record.type && sameName(r.name, record.name));
+      if (own) ours.set(record.key, own);
+    }
+    for (const record of declared.filter((r) => ours.has(r.key))) {
+      findings.push(alreadyManaged(urnOf(`${stack}-dns-${domain.name}-${record.key}`), record));
+    }
+    const others = live.filter((r) => ![...ours.values()].includes(r));
+    for (const finding of classifyExisting(declared.filter((r) => !ours.has(r.key)), others, domain.zoneId, decisions)) {
       const urn = urnOf(`${stack}-dns-${domain.name}-${finding.key}`);
-      const entry = finding.action === "adopt" && managed.has(finding.importId) ? alreadyManaged(urn, finding) : toFinding(urn, finding, index);
+      const entry = toFinding(urn, finding, index);
       if (entry) findings.push(entry);
       else {
         notices.push(finding.detail);
@@ -46,8 +56,8 @@ export async function discoverDns({ config, sources, urnOf, stack }: DiscoveryCo
  * import id that differs from the id in the state would make Pulumi replace the resource by
  * importing it again: a Cloudflare record's id is not its `<zone>/<record>` import id.)
  */
-function alreadyManaged(urn: string, finding: RecordFinding): Finding {
-  return { urn, action: "adopt", detail: `${finding.type} ${finding.name} carries retain-m365's comment: the stack manages it already, nothing to import.` };
+function alreadyManaged(urn: string, record: DeclaredRecord): Finding {
+  return { urn, action: "adopt", detail: `${record.type} ${record.name} carries retain-m365's comment: the stack manages it already (an earlier deploy made it), nothing to import; the deploy sets what is declared.` };
 }
 
 function toFinding(urn: string, finding: RecordFinding, domainIndex: number): Finding | undefined {
@@ -76,3 +86,5 @@ async function recordsAtNames(cloudflare: CloudflareTarget, domain: DomainConfig
     );
   }
 }
+
+const sameName = (a: string, b: string) => a.toLowerCase().replace(/\.$/, "") === b.toLowerCase().replace(/\.$/, "");

@@ -138,12 +138,16 @@ describe("retain-m365 adopt", () => {
     assertNothingWritten();
   });
 
-  it("records an earlier deploy made carry its comment: adopted without an import id, so Pulumi does not import them again", async () => {
+  it("records an earlier deploy made carry its comment: the stack's own whatever they hold now, adopted without an import id (Pulumi would import them again)", async () => {
     cloudflare.seed(NET_ZONE, { type: "CNAME", name: "autodiscover.example.net", content: "autodiscover.outlook.com", proxied: false, ttl: 3600, comment: "Managed by retain-m365" });
+    // Its own MX, made when Microsoft's target was another: the deploy updates it, no decision needed.
+    cloudflare.seed(COM_ZONE, { type: "MX", name: "example.com", content: "example-com.mail.protection.outlook.com", priority: 0, ttl: 3600, comment: "Managed by retain-m365" });
     const { report } = await adopt();
-    const cname = byName(report, "dns-example.net-autodiscover-cname");
-    assert.deepEqual([cname.action, cname.importId], ["adopt", undefined]);
-    assert.match(cname.detail, /manages it already/);
+    for (const name of ["dns-example.net-autodiscover-cname", "dns-example.com-m365-mx"]) {
+      const own = byName(report, name);
+      assert.deepEqual([own.action, own.importId], ["adopt", undefined], name);
+      assert.match(own.detail, /manages it already/);
+    }
   });
 
   it("names only urns that `plan --json` shows for the same stack", async () => {
