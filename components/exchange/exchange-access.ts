@@ -63,6 +63,11 @@ export function checkExchangeAccessArgs(args: ExchangeAccessArgs): string[] {
   return problems;
 }
 
+/** The management scope limited to a group's members, named after the group. */
+export function scopeName(group: string): string {
+  return `${group} (Retain)`.slice(0, 64);
+}
+
 /** Role assignment names: one per role, readable in the Exchange admin center. */
 export function assignmentName(role: string): string {
   return `Retain ${role}`.slice(0, 64);
@@ -96,7 +101,7 @@ export class ExchangeAccess extends pulumi.ComponentResource {
         const group = new SecurityGroup(`${name}-scope-group`, { ...target, name: scopeGroup }, child);
         scope = new ManagementScope(
           `${name}-scope`,
-          { ...target, name: `${scopeGroup} (Retain)`.slice(0, 64), recipientRestrictionFilter: group.distinguishedName.apply(memberOfGroupFilter) },
+          { ...target, name: scopeName(scopeGroup), recipientRestrictionFilter: group.distinguishedName.apply(memberOfGroupFilter) },
           child,
         );
       }

@@ -1,4 +1,5 @@
-import { NAMESPACE } from "../../config/schema";
+import { EWS_ENFORCE_SETTING, NAMESPACE } from "../../config/schema";
+import { scopeName } from "../../components/exchange/exchange-access";
 import { READ_ONLY_DIRECTORY_ROLES } from "../../m365/entra";
 import type { TenantConfig } from "../../config/schema";
 import type { PlanStep } from "../plan";
@@ -26,16 +27,37 @@ const discoverAccounts: DiscoveryPart = ({ config, sources, urnOf, stack }) =>
 
 const discoverExchangeAccess: DiscoveryPart = ({ sources, urnOf, steps }) => discoverExchange(sources.exchange, exchangeInputs(steps), urnOf);
 
+/**
+ * Exchange as the deploy reads it before declaring anything: the scope, its group and the EWS
+ * allow list, whose conflicts stay conflicts after a first deploy. Role assignments are left to
+ * their provider: once deployed, ours is held by an app the discovery cannot name beforehand.
+ */
+const discoverExchangeBeforeDeploy: DiscoveryPart = ({ config, sources, urnOf, stack }) => {
+  const access = config.exchangeAccess;
+  const name = `${stack}-exchange`;
+  const scopeGroup = access.mode === "application-rbac" ? access.scopeGroup : undefined;
+  return discoverExchange(
+    sources.exchange,
+    {
+      roleAssignments: [],
+      scope: scopeGroup ? { group: { resourceName: `${name}-scope-group`, name: scopeGroup }, scope: { resourceName: `${name}-scope`, name: scopeName(scopeGroup) } } : undefined,
+      ewsAllowList: access.ewsAllowList ? { resourceName: `${name}-ews-allow-list`, ...access.ewsAllowList, enforceSetting: EWS_ENFORCE_SETTING } : undefined,
+    },
+    urnOf,
+  );
+};
+
 /** What `retain-m365 adopt` reads: the zones, the directory, Exchange. */
 export const DISCOVERY_PARTS: readonly DiscoveryPart[] = [discoverDns, discoverAccounts, discoverExchangeAccess];
 
 /**
- * What `pulumi up` reads before declaring anything: what it imports or leaves (records, users).
- * Exchange's objects are taken over by their providers on create, the EWS list merged by its own.
+ * What `pulumi up` reads before declaring anything: what it imports or leaves (records, users),
+ * and the conflicts that must stop it (those of Exchange too; Exchange's objects themselves are
+ * taken over by their providers on create, the EWS list merged by its own).
  */
 export async function discoverForDeploy(stack: string, config: TenantConfig, sources: AdoptSources): Promise<Discovery> {
   const context: DiscoveryContext = { stack, config, sources, urnOf: (name) => name, steps: [] };
-  const parts = await Promise.all([discoverDns(context), discoverAccounts(context)]);
+  const parts = await Promise.all([discoverDns(context), discoverAccounts(context), discoverExchangeBeforeDeploy(context)]);
   return { findings: parts.flatMap((p) => p.findings), notices: parts.flatMap((p) => p.notices), left: parts.flatMap((p) => p.left ?? []) };
 }
 
