@@ -167,6 +167,16 @@ describe("retain-m365 adopt", () => {
     assert.equal(result.stderr.includes("wrong-token"), false);
   });
 
+  it("an invalid stack: exit 2 with every problem, before any request", async () => {
+    const bad = path.join(stacksDir, "Pulumi.bad.yaml");
+    writeFileSync(bad, stringify({ config: { ...validRawValues(), "azuread:tenantId": "not-a-guid", "retain-m365:domains": [{ name: "Example.com", zoneId: COM_ZONE }] } }));
+    const result = await runCliAsync(["adopt", "--config-file", bad, "--cloudflare-endpoint", cloudflare.url], { env: { CLOUDFLARE_API_TOKEN: CLOUDFLARE_TOKEN } });
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /azuread:tenantId: must be the tenant id, a GUID/);
+    assert.match(result.stderr, /retain-m365:domains\[0\]\.name: must be lower-case/);
+    assert.equal(cloudflare.requests.length, 0);
+  });
+
   it("without a Cloudflare token: exit 2 naming the variable, before any request", async () => {
     const result = await runCliAsync(["adopt", "--config-file", stackFile], { env: { CLOUDFLARE_API_TOKEN: "" } });
     assert.equal(result.code, 2);
