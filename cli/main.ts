@@ -4,6 +4,7 @@ import { registerAdoptCommand } from "./adopt";
 import { registerPlanCommand } from "./plan";
 import { registerScheduleCommand } from "./schedule";
 import { registerStacksCommand } from "./stacks";
+import { registerStatusCommand } from "./status";
 import { registerSyncCommand } from "./sync";
 import { registerVerifyCommand } from "./verify";
 import { defaultIo, type Io } from "./io";
@@ -20,6 +21,7 @@ export function buildCli(io: Io): Command {
   registerPlanCommand(program, io);
   registerAdoptCommand(program, io);
   registerSyncCommand(program, io);
+  registerStatusCommand(program, io);
   registerScheduleCommand(program, io);
   registerVerifyCommand(program, io);
   registerStacksCommand(program, io);

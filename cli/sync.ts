@@ -10,6 +10,7 @@ import { appCredential, authorityFor } from "../m365/credentials";
 import { createGraphClient } from "../m365/graph-client";
 import { DEFAULT_RETRY } from "../core/retry";
 import { runSync, type SyncSummary } from "../sync/run";
+import { recordedRun } from "../sync/run-record";
 import { DEFAULT_READ, type ReadProgress } from "../sync/directory-reader";
 import type { Io } from "./io";
 import { resolveSyncTarget, type SyncTargetOptions } from "./sync-target";
@@ -29,9 +30,10 @@ interface SyncCliOptions extends SyncTargetOptions {
   concurrency: number;
   timeout: number;
   json?: boolean;
+  metricsFile?: string;
 }
 
-const wholeNumber = (name: string, min: number, max: number) => (value: string) => {
+export const wholeNumber = (name: string, min: number, max: number) => (value: string) => {
   const n = Number(value);
   if (!/^\d+$/.test(value) || n < min || n > max) throw new UserFacingError(`${name} must be a whole number from ${min} to ${max} (got "${value}")`, ExitCode.invalidInput);
   return n;
@@ -79,6 +81,7 @@ export function registerSyncCommand(program: Command, io: Io): void {
     .option("--concurrency <n>", "Graph $batch requests in flight at once", wholeNumber("--concurrency", 1, 16), DEFAULT_READ.concurrency)
     .option("--timeout <seconds>", "timeout of one Graph request", wholeNumber("--timeout", 1, 600), 100)
     .option("--json", "print the summary as JSON on stdout")
+    .option("--metrics-file <path>", "after every run, success or not, replace this file with the run's metrics in node_exporter's textfile format (e.g. <textfile dir>/retain-m365.prom)")
     .action(async (options: SyncCliOptions) => {
       favourMemoryOverSpeed();
       const { tenantId, clientId, ...target } = resolveSyncTarget(options);
@@ -90,7 +93,9 @@ export function registerSyncCommand(program: Command, io: Io): void {
         timeoutMs: options.timeout * 1000,
       });
       const progress = io.progress ? (p: ReadProgress) => io.progress?.(progressLine(p)) : undefined;
-      const summary = await runSync(client, {
+      const warn = (message: string) => io.stderr(`warning: ${message}\n`);
+      // From here on every run records itself (backup/state/last-run.json, and --metrics-file).
+      const summary = await recordedRun(outDir, { metricsFile: options.metricsFile, warn }, () => runSync(client, {
         outDir,
         backups: target.backups,
         maxShrinkPercent: target.maxShrinkPercent,
@@ -100,7 +105,7 @@ export function registerSyncCommand(program: Command, io: Io): void {
         concurrency: options.concurrency,
         retry: DEFAULT_RETRY,
         onProgress: progress,
-      }).finally(() => io.progress?.(""));
+      }).finally(() => io.progress?.("")));
       if (summary.warning) io.stderr(`warning: ${summary.warning}\n`);
       io.stdout(options.json ? `${JSON.stringify(summary)}\n` : `${summaryLine(summary)}\n`);
     });

@@ -6,6 +6,8 @@ export const ExitCode = {
   auth: 3,
   remoteService: 4,
   safetyGuard: 5,
+  /** `status`: the nightly sync is unhealthy. */
+  unhealthy: 6,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 

@@ -92,7 +92,7 @@ export function replaceFiles(files: NewFiles, options: ReplaceOptions): ReplaceR
   }
 }
 
-function tempPath(file: string): string {
+export function tempPath(file: string): string {
   return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
 }
 
@@ -101,13 +101,13 @@ interface Written {
   sha256: string;
 }
 
-/** Writes the text's pieces as UTF-8 with mode 0640 and flushes them; only one piece is in memory at a time. */
-function writeDurably(file: string, pieces: Iterable<string>): Written {
+/** Writes the text's pieces as UTF-8 with the mode (0640 unless told) and flushes them; only one piece is in memory at a time. */
+export function writeDurably(file: string, pieces: Iterable<string>, mode = FILE_MODE): Written {
   const hash = createHash("sha256");
   let bytes = 0;
-  const fd = openSync(file, constants.O_CREAT | constants.O_TRUNC | constants.O_WRONLY, FILE_MODE);
+  const fd = openSync(file, constants.O_CREAT | constants.O_TRUNC | constants.O_WRONLY, mode);
   try {
-    fchmodSync(fd, FILE_MODE); // the mode the contract asks for, whatever the umask
+    fchmodSync(fd, mode); // the mode asked for, whatever the umask
     for (const piece of pieces) {
       const chunk = Buffer.from(piece, "utf8");
       hash.update(chunk);
