@@ -27,6 +27,8 @@ interface ScheduleOptions extends SyncTargetOptions {
   node?: string;
   cli?: string;
   transitive?: boolean;
+  metricsFile?: string;
+  onFailure?: string;
   writeTo?: string;
 }
 
@@ -57,10 +59,13 @@ export function registerScheduleCommand(program: Command, io: Io): void {
     .option("--node <path>", "Node.js (22 or later) the job runs (default: this one on Linux)")
     .option("--cli <path>", "retain-m365's bin/retain-m365.js (default: this installation on Linux)")
     .option("--transitive", "list members of nested groups too")
+    .option("--metrics-file <path>", "the job passes --metrics-file <path> to sync (node_exporter's textfile format); systemd: the service may write its folder")
+    .option("--on-failure <unit>", "systemd: start this unit (OnFailure=) when the sync fails, e.g. a mail or chat notifier")
     .option("--write-to <dir>", "write the files into this folder (e.g. /etc/systemd/system) instead of printing them")
     .action((options: ScheduleOptions) => {
       if (!options.systemd && !options.windows) throw new UserFacingError("schedule needs --systemd or --windows", ExitCode.invalidInput);
       if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(options.at)) throw new UserFacingError(`--at must be a time as HH:MM (got "${options.at}")`, ExitCode.invalidInput);
+      checkMonitoringOptions(options);
       const target = jobTarget(options, resolveSyncTarget(options));
       const job = options.systemd ? systemdJob(options, target) : windowsJob(options, target);
       if (options.writeTo) {
@@ -76,6 +81,14 @@ export function registerScheduleCommand(program: Command, io: Io): void {
 function wholeMinutes(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) > 720) throw new UserFacingError(`--random-delay must be whole minutes from 0 to 720 (got "${value}")`, ExitCode.invalidInput);
   return Number(value);
+}
+
+function checkMonitoringOptions(options: ScheduleOptions): void {
+  if (options.onFailure !== undefined && !options.systemd) throw new UserFacingError("--on-failure is for --systemd; the Windows task shows a failed run as its last result", ExitCode.invalidInput);
+  if (options.onFailure !== undefined && !/^[\w@.:%\\-]+$/.test(options.onFailure)) throw new UserFacingError(`--on-failure must be one unit name (got "${options.onFailure}")`, ExitCode.invalidInput);
+  if (options.systemd && options.metricsFile !== undefined && !path.posix.isAbsolute(options.metricsFile)) {
+    throw new UserFacingError(`--metrics-file must be an absolute path for systemd (got "${options.metricsFile}")`, ExitCode.invalidInput);
+  }
 }
 
 interface JobTarget {
@@ -105,7 +118,14 @@ function syncArguments(options: ScheduleOptions, target: JobTarget, secretArgume
     ...(target.backups === DIRECTORY_SYNC_DEFAULTS.backups ? [] : ["--backups", String(target.backups)]),
     ...(target.maxShrinkPercent === DIRECTORY_SYNC_DEFAULTS.maxShrinkPercent ? [] : ["--max-shrink-percent", String(target.maxShrinkPercent)]),
   ];
-  return ["sync", "--tenant-id", target.tenantId, "--client-id", target.clientId, "--out", target.outDir, ...guards, ...secretArgument, ...(options.transitive ? ["--transitive"] : [])];
+  return [
+    "sync",
+    ...["--tenant-id", target.tenantId, "--client-id", target.clientId, "--out", target.outDir],
+    ...guards,
+    ...secretArgument,
+    ...(options.transitive ? ["--transitive"] : []),
+    ...(options.metricsFile ? ["--metrics-file", options.metricsFile] : []),
+  ];
 }
 
 /** One ExecStart word: quoted when needed; `%` and `$` escaped so systemd passes them through as they are. */
@@ -126,7 +146,7 @@ export function systemdJob(options: ScheduleOptions, target: JobTarget): JobDefi
 Description=Retain address book sync from Microsoft 365 (retain-m365)
 Wants=network-online.target
 After=network-online.target
-
+${options.onFailure ? `OnFailure=${options.onFailure}\n` : ""}
 [Service]
 Type=oneshot
 User=${options.user ?? LINUX_DEFAULTS.user}
@@ -136,7 +156,7 @@ ${credential.load}
 UMask=0027
 ProtectSystem=strict
 ReadWritePaths=${systemdWord(target.outDir)}
-ProtectHome=yes
+${options.metricsFile ? `ReadWritePaths=${systemdWord(path.posix.dirname(options.metricsFile))}\n` : ""}ProtectHome=yes
 PrivateTmp=yes
 PrivateDevices=yes
 NoNewPrivileges=yes

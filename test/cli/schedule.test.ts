@@ -89,6 +89,43 @@ describe("schedule --systemd", () => {
   });
 });
 
+describe("schedule --systemd: monitoring (--metrics-file, --on-failure)", () => {
+  const unitDir = mkdtempSync(path.join(tmpdir(), "retain-units-"));
+  const textfileDir = path.join(mkdtempSync(path.join(tmpdir(), "retain-node-exporter-")), "textfile 1");
+  const metrics = path.join(textfileDir, "retain-m365.prom");
+  let service: string;
+
+  before(() => {
+    const result = runCli(["schedule", "--systemd", ...ids, "--out", "/srv/retain/cfg", "--metrics-file", metrics, "--on-failure", "notify-failure@%n.service", "--write-to", unitDir]);
+    assert.equal(result.code, 0, result.stderr);
+    service = readFileSync(path.join(unitDir, "retain-m365-sync.service"), "utf8");
+  });
+
+  it("passes --metrics-file to the sync, lets the service write that folder, and starts the OnFailure= unit", async () => {
+    assert.match(service, /^OnFailure=notify-failure@%n\.service$/m);
+    assert.match(service, /^ReadWritePaths=\/srv\/retain\/cfg$/m);
+    assert.equal(/^ReadWritePaths="(.*)"$/m.exec(service)?.[1], textfileDir);
+    const line = /^ExecStart=(.*)$/m.exec(service)?.[1] ?? "";
+    const words = execStartWords(line);
+    assert.equal(words[words.indexOf("--metrics-file") + 1], metrics);
+    const verify = await promisify(execFile)("systemd-analyze", ["verify", path.join(unitDir, "retain-m365-sync.service"), path.join(unitDir, "retain-m365-sync.timer")], { encoding: "utf8" });
+    assert.equal(verify.stdout + verify.stderr, "");
+  });
+
+  it("adds nothing without the flags; refuses a relative metrics path, a unit list, and --on-failure for Windows (exit 2)", () => {
+    const plain = runCli(["schedule", "--systemd", ...ids, "--out", "/srv/retain/cfg"]);
+    assert.ok(!plain.stdout.includes("OnFailure=") && !plain.stdout.includes("--metrics-file"));
+    assert.equal(plain.stdout.match(/^ReadWritePaths=/gm)?.length, 1);
+    for (const bad of [["--systemd", "--metrics-file", "retain.prom"], ["--systemd", "--on-failure", "a.service b.service"], ["--windows", "--on-failure", "a.service"]]) {
+      assert.equal(runCli(["schedule", ...bad, ...ids]).code, 2, bad.join(" "));
+    }
+    const windows = runCli(["schedule", "--windows", ...ids, "--metrics-file", "C:\\metrics\\retain-m365.prom"]);
+    const help = runCli(["schedule", "--help"]).stdout;
+    assert.ok(help.includes("--metrics-file") && help.includes("--on-failure"));
+    assert.match(windows.stdout, / --metrics-file C:\\metrics\\retain-m365\.prom<\/Arguments>/);
+  });
+});
+
 describe("schedule --windows", () => {
   it("prints well-formed Task Scheduler XML with the sync command and a daily trigger", () => {
     const result = runCli(["schedule", "--windows", ...ids, "--at", "01:05", "--random-delay", "45"]);
