@@ -162,7 +162,7 @@ export async function recordedRun<T extends { users: number; groups: number; cre
     outcome = { startedAt, endedAt: Date.now(), exitCode: 0, users: summary.users, groups: summary.groups, credential: summary.credential ?? options.credential };
   } catch (error) {
     result = { ok: false, error };
-    const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    const message = (error instanceof Error ? (error.message.split("\n")[0] ?? "") : String(error)).slice(0, 500);
     outcome = { startedAt, endedAt: Date.now(), exitCode: error instanceof UserFacingError ? error.exitCode : ExitCode.unexpected, message, credential: options.credential };
   }
   let previous: RunRecord | undefined;
