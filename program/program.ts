@@ -51,6 +51,7 @@ export async function deployTenant(deps: ProgramDependencies): Promise<Record<st
   const tenant = new RetainTenant(stack, { config, microsoft365Records, existing: existingResources(discovered) });
 
   const { accounts, application } = tenant;
+  const secretExpiresFlag = application.clientSecretEndDate ? pulumi.interpolate` --secret-expires ${application.clientSecretEndDate}` : "";
   return {
     tenantId: config.tenantId,
     domains: config.domains.map((d) => d.name),
@@ -66,7 +67,7 @@ export async function deployTenant(deps: ProgramDependencies): Promise<Record<st
     ...(application.clientSecret ? { applicationClientSecret: application.clientSecret } : {}),
     ...credentialExpiryOutputs(application),
     // What a Retain admin runs on the Retain server (as root) to install the nightly sync.
-    nightlySyncInstallCommand: pulumi.interpolate`npx retain-m365 schedule --systemd --tenant-id ${config.tenantId} --client-id ${application.clientId} --out ${config.directorySync.outputDir} --write-to /etc/systemd/system && systemctl enable --now retain-m365-sync.timer`,
+    nightlySyncInstallCommand: pulumi.interpolate`npx retain-m365 schedule --systemd --tenant-id ${config.tenantId} --client-id ${application.clientId} --out ${config.directorySync.outputDir}${secretExpiresFlag} --write-to /etc/systemd/system && systemctl enable --now retain-m365-sync.timer`,
   };
 }
 
@@ -74,7 +75,7 @@ export async function deployTenant(deps: ProgramDependencies): Promise<Record<st
  * When Retain's app credential expires, for the nightly drift workflow and `schedule --stack`:
  * the secret's end date, or each certificate's notAfter; `applicationCredentialExpires` is the earliest.
  */
-function credentialExpiryOutputs(application: RetainTenant["application"]): Record<string, unknown> {
+export function credentialExpiryOutputs(application: RetainTenant["application"]): Record<string, unknown> {
   if (application.clientSecretEndDate) {
     return { applicationSecretExpires: application.clientSecretEndDate, applicationCredentialExpires: application.clientSecretEndDate };
   }
