@@ -24,6 +24,7 @@ interface ScheduleOptions extends SyncTargetOptions {
   user?: string;
   secretFile?: string;
   certificate?: string;
+  secretExpires?: string;
   node?: string;
   cli?: string;
   transitive?: boolean;
@@ -56,6 +57,7 @@ export function registerScheduleCommand(program: Command, io: Io): void {
     .option("--user <name>", `account the job runs as (systemd default ${LINUX_DEFAULTS.user}, Windows default NETWORK SERVICE)`)
     .option("--secret-file <path>", `file holding the client secret (systemd default ${LINUX_DEFAULTS.secretFile})`)
     .option("--certificate <pem>", "use this certificate + key file instead of a client secret")
+    .option("--secret-expires <ISO date>", "when the client secret expires, passed to the job's sync for its expiry warning (default with --stack: the stack output applicationSecretExpires)")
     .option("--node <path>", "Node.js (22 or later) the job runs (default: this one on Linux)")
     .option("--cli <path>", "retain-m365's bin/retain-m365.js (default: this installation on Linux)")
     .option("--transitive", "list members of nested groups too")
@@ -97,6 +99,8 @@ interface JobTarget {
   outDir: string;
   backups: number;
   maxShrinkPercent: number;
+  /** With a client secret only: when it expires. */
+  secretExpires?: string;
 }
 
 /** The job's output folder: `--out`, else the stack's, else Retain's default folder on the job's system. */
@@ -109,7 +113,16 @@ function jobTarget(options: ScheduleOptions, target: SyncTarget): JobTarget {
       ExitCode.invalidInput,
     );
   }
-  return { tenantId: target.tenantId, clientId: target.clientId, outDir, backups: target.backups, maxShrinkPercent: target.maxShrinkPercent };
+  const secretExpires = options.certificate ? undefined : (options.secretExpires ?? target.secretExpires);
+  if (secretExpires !== undefined && !isIsoDate(secretExpires)) {
+    const from = options.secretExpires === undefined ? `the stack output applicationSecretExpires of ${options.stack}` : "--secret-expires";
+    throw new UserFacingError(`${from} must be an ISO date such as 2027-05-31 or 2027-05-31T12:00:00Z (got "${secretExpires}")`, ExitCode.invalidInput);
+  }
+  return { tenantId: target.tenantId, clientId: target.clientId, outDir, backups: target.backups, maxShrinkPercent: target.maxShrinkPercent, ...(secretExpires ? { secretExpires } : {}) };
+}
+
+function isIsoDate(text: string): boolean {
+  return /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/.test(text) && !Number.isNaN(Date.parse(text));
 }
 
 function syncArguments(options: ScheduleOptions, target: JobTarget, secretArgument: string[]): string[] {
@@ -118,10 +131,12 @@ function syncArguments(options: ScheduleOptions, target: JobTarget, secretArgume
     ...(target.backups === DIRECTORY_SYNC_DEFAULTS.backups ? [] : ["--backups", String(target.backups)]),
     ...(target.maxShrinkPercent === DIRECTORY_SYNC_DEFAULTS.maxShrinkPercent ? [] : ["--max-shrink-percent", String(target.maxShrinkPercent)]),
   ];
+  const expiry = target.secretExpires ? ["--secret-expires", target.secretExpires] : [];
   return [
     "sync",
     ...["--tenant-id", target.tenantId, "--client-id", target.clientId, "--out", target.outDir],
     ...guards,
+    ...expiry,
     ...secretArgument,
     ...(options.transitive ? ["--transitive"] : []),
     ...(options.metricsFile ? ["--metrics-file", options.metricsFile] : []),

@@ -22,6 +22,8 @@ export interface SyncTarget {
   outDir?: string;
   /** True when `outDir` is the stack's directorySync.outputDir. */
   outDirFromStack: boolean;
+  /** When the client secret expires: the stack output applicationSecretExpires, when the outputs were read and have it. */
+  secretExpires?: string;
   backups: number;
   maxShrinkPercent: number;
 }
@@ -29,7 +31,9 @@ export interface SyncTarget {
 export function resolveSyncTarget(options: SyncTargetOptions): SyncTarget {
   const stack = options.stack === undefined ? undefined : loadValidatedStack(options.stacksDir, options.stack);
   const tenantId = stack?.config.tenantId ?? options.tenantId;
-  const clientId = options.clientId ?? (stack ? stackOutput(stack.stack, "applicationClientId") : undefined);
+  const outputs = options.clientId === undefined && stack ? stackOutputs(stack.stack, "applicationClientId") : undefined;
+  const clientId = options.clientId ?? (outputs ? requiredOutput(outputs, stack!.stack, "applicationClientId") : undefined);
+  const secretExpires = outputs?.applicationSecretExpires;
   const directorySync = stack?.config.directorySync ?? DIRECTORY_SYNC_DEFAULTS;
   return {
     ...requireIds(tenantId, clientId),
@@ -37,11 +41,12 @@ export function resolveSyncTarget(options: SyncTargetOptions): SyncTarget {
     outDirFromStack: options.out === undefined && stack !== undefined,
     backups: options.backups ?? directorySync.backups,
     maxShrinkPercent: options.maxShrinkPercent ?? directorySync.maxShrinkPercent,
+    ...(typeof secretExpires === "string" && secretExpires ? { secretExpires } : {}),
   };
 }
 
-/** A stack output, read with the Pulumi CLI (logged in to the stack's backend). */
-function stackOutput(stack: string, name: string): string {
+/** The stack's outputs, read with the Pulumi CLI (logged in to the stack's backend) for the output `name`. */
+function stackOutputs(stack: string, name: string): Record<string, unknown> {
   let text: string;
   try {
     text = execFileSync("pulumi", ["stack", "output", "--json", "--stack", stack], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 120_000 });
@@ -50,12 +55,14 @@ function stackOutput(stack: string, name: string): string {
     const why = e.code === "ENOENT" ? "the Pulumi CLI is not on PATH" : (e.stderr?.trim().split("\n")[0] ?? e.message);
     throw new UserFacingError(`--stack ${stack}: cannot read the output ${name} (${why}); pass --client-id instead`, ExitCode.invalidInput);
   }
-  let outputs: Record<string, unknown>;
   try {
-    outputs = JSON.parse(text) as Record<string, unknown>;
+    return JSON.parse(text) as Record<string, unknown>;
   } catch {
     throw new UserFacingError(`--stack ${stack}: \`pulumi stack output --json\` did not answer JSON; pass --client-id instead`, ExitCode.invalidInput);
   }
+}
+
+function requiredOutput(outputs: Record<string, unknown>, stack: string, name: string): string {
   const value = outputs[name];
   if (typeof value !== "string" || !value) throw new UserFacingError(`--stack ${stack}: the stack has no output ${name} yet (deploy it first, or pass --client-id)`, ExitCode.invalidInput);
   return value;

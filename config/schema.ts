@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { isDnsName, isPemCertificate } from "../core/formats";
+import { isDnsName, isPemCertificate, pemCertificateFacts } from "../core/formats";
 import { GUID } from "../m365/ids";
 import { READ_ONLY_DIRECTORY_ROLES, type DirectoryRoleName } from "../m365/entra";
 import { ARCHIVING_APPLICATION_ROLES, EWS_ACCESS_ROLE, type ArchivingApplicationRole } from "../m365/exchange-facts";
@@ -184,6 +184,35 @@ const rotationKey = z
   .refine((value) => value.trim().length > 0, "must not be empty")
   .default("initial");
 
+const PEM_CERTIFICATE_ONLY = "must be a PEM certificate (-----BEGIN CERTIFICATE----- …), the public part only";
+
+/**
+ * Certificates registered on Retain's app: `certificates` (each named by its thumbprint, so adding one
+ * and later removing another never replaces a certificate in use); `certificate`, the single one of
+ * earlier stacks, stays registered as it was until it is removed.
+ */
+const certificateCredentialSchema = z
+  .strictObject({
+    type: z.literal("certificate"),
+    certificate: z.string(PEM_CERTIFICATE_ONLY).refine(isPemCertificate, PEM_CERTIFICATE_ONLY).optional(),
+    certificates: z
+      .array(z.string(PEM_CERTIFICATE_ONLY).refine((pem) => pemCertificateFacts(pem) !== undefined, `${PEM_CERTIFICATE_ONLY}, readable as X.509`), "must be a list of PEM certificates")
+      .optional(),
+  })
+  .superRefine((credential, ctx) => {
+    const all = [...(credential.certificate === undefined ? [] : [credential.certificate]), ...(credential.certificates ?? [])];
+    if (all.length === 0) ctx.addIssue({ code: "custom", path: ["certificates"], message: "must list at least one certificate" });
+    const seen = new Map<string, string>();
+    if (credential.certificate !== undefined) seen.set(pemCertificateFacts(credential.certificate)?.thumbprint ?? credential.certificate.trim(), "certificate");
+    (credential.certificates ?? []).forEach((pem, index) => {
+      const key = pemCertificateFacts(pem)?.thumbprint;
+      if (key === undefined) return;
+      const earlier = seen.get(key);
+      if (earlier) ctx.addIssue({ code: "custom", path: ["certificates", index], message: `is the same certificate as ${earlier}; list each certificate once` });
+      else seen.set(key, `certificates[${index}]`);
+    });
+  });
+
 export const applicationSchema = z.strictObject({
   displayName: displayName.default("Retain Archiving"),
   credential: z
@@ -194,10 +223,7 @@ export const applicationSchema = z.strictObject({
           type: z.literal("secret"),
           lifetimeDays: z.int("must be a whole number").min(1, "must be at least 1").max(730, "must be at most 730 (two years)").default(180),
         }),
-        z.strictObject({
-          type: z.literal("certificate"),
-          certificate: z.string().refine(isPemCertificate, "must be a PEM certificate (-----BEGIN CERTIFICATE----- …), the public part only"),
-        }),
+        certificateCredentialSchema,
       ],
       { error: (issue) => (issue.input === undefined ? "is required" : "must be secret or certificate") },
     )

@@ -51,6 +51,7 @@ export async function deployTenant(deps: ProgramDependencies): Promise<Record<st
   const tenant = new RetainTenant(stack, { config, microsoft365Records, existing: existingResources(discovered) });
 
   const { accounts, application } = tenant;
+  const secretExpiresFlag = application.clientSecretEndDate ? pulumi.interpolate` --secret-expires ${application.clientSecretEndDate}` : "";
   return {
     tenantId: config.tenantId,
     domains: config.domains.map((d) => d.name),
@@ -64,9 +65,23 @@ export async function deployTenant(deps: ProgramDependencies): Promise<Record<st
     adminPassword: accounts.adminPassword,
     workerPassword: accounts.workerPassword,
     ...(application.clientSecret ? { applicationClientSecret: application.clientSecret } : {}),
+    ...credentialExpiryOutputs(application),
     // What a Retain admin runs on the Retain server (as root) to install the nightly sync.
-    nightlySyncInstallCommand: pulumi.interpolate`npx retain-m365 schedule --systemd --tenant-id ${config.tenantId} --client-id ${application.clientId} --out ${config.directorySync.outputDir} --write-to /etc/systemd/system && systemctl enable --now retain-m365-sync.timer`,
+    nightlySyncInstallCommand: pulumi.interpolate`npx retain-m365 schedule --systemd --tenant-id ${config.tenantId} --client-id ${application.clientId} --out ${config.directorySync.outputDir}${secretExpiresFlag} --write-to /etc/systemd/system && systemctl enable --now retain-m365-sync.timer`,
   };
+}
+
+/**
+ * When Retain's app credential expires, for the nightly drift workflow and `schedule --stack`:
+ * the secret's end date, or each certificate's notAfter; `applicationCredentialExpires` is the earliest.
+ */
+export function credentialExpiryOutputs(application: RetainTenant["application"]): Record<string, unknown> {
+  if (application.clientSecretEndDate) {
+    return { applicationSecretExpires: application.clientSecretEndDate, applicationCredentialExpires: application.clientSecretEndDate };
+  }
+  const certificates = application.certificates.map((c) => ({ thumbprint: c.thumbprint ?? null, expires: c.notAfter?.toISOString() ?? null }));
+  const earliest = certificates.map((c) => c.expires).filter((expires) => expires !== null).sort()[0];
+  return { applicationCertificates: certificates, ...(earliest ? { applicationCredentialExpires: earliest } : {}) };
 }
 
 /** A conflict stops the deploy before anything is declared, with the sentence and key `adopt` shows. */

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
@@ -149,6 +150,50 @@ describe("GitHub workflows: what each does", () => {
     const open = job.steps.find((step) => step.if === "failure()")!;
     assert.match(open.run ?? "", /title="Drift: tenant stack \$STACK"/);
     assert.match(open.run ?? "", /gh issue comment[\s\S]*gh issue create/);
+  });
+
+  describe("nightly: one issue per stack whose app credential expires within 30 days, from its stack outputs", () => {
+    const step = () => workflow("drift.yml").jobs.drift!.steps.find((s) => /applicationCredentialExpires/.test(s.run ?? ""))!;
+    /** Runs the step's script with a stub `pulumi` answering `outputs` and a stub `gh` that logs its arguments and answers `openIssue`. */
+    const runStep = (outputs: Record<string, unknown>, openIssue: string): string[] => {
+      const bin = mkdtempSync(path.join(tmpdir(), "retain-drift-bin-"));
+      writeFileSync(path.join(bin, "pulumi"), `#!/bin/sh
+[ "$1" = login ] && exit 0
+echo '${JSON.stringify(outputs)}'
+`, { mode: 0o755 });
+      writeFileSync(path.join(bin, "gh"), `#!/bin/sh
+echo "$*" >> "${bin}/calls"
+[ "$2" = list ] && echo "${openIssue}"
+exit 0
+`, { mode: 0o755 });
+      const result = spawnSync("bash", ["-eo", "pipefail", "-c", step().run!], {
+        env: { PATH: `${bin}:${process.env.PATH}`, REPO: "o/r", STACK: "contoso", RUN_URL: "https://run", WITHIN_DAYS: step().env?.WITHIN_DAYS, BACKEND_URL: "file://x" },
+        encoding: "utf8",
+      });
+      assert.equal(result.status, 0, result.stderr);
+      return existsSync(path.join(bin, "calls")) ? readFileSync(path.join(bin, "calls"), "utf8").trim().split("\n") : [];
+    };
+    const inDays = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString();
+
+    it("runs whatever the drift check found and reads the stack output applicationCredentialExpires", () => {
+      assert.equal(step().if, "${{ !cancelled() }}");
+      assert.equal(step().env?.WITHIN_DAYS, "30");
+      assert.match(step().run!, /pulumi stack output --json --stack "\$STACK"/);
+    });
+
+    it("opens an issue when the credential expires within 30 days, comments on the open one after that", () => {
+      const opened = runStep({ applicationCredentialExpires: inDays(10) }, "");
+      assert.ok(opened.some((call) => /^issue create --repo o\/r --title Credential expiring: tenant stack contoso --label credential-expiry --body .*expires on /.test(call)), opened.join("\n"));
+      const updated = runStep({ applicationCredentialExpires: inDays(10) }, "42");
+      assert.ok(updated.some((call) => call.startsWith("issue comment 42 ")), updated.join("\n"));
+      assert.ok(!updated.some((call) => call.startsWith("issue create")));
+    });
+
+    it("closes the open issue once the credential is renewed, and opens none for a distant expiry", () => {
+      const renewed = runStep({ applicationCredentialExpires: inDays(200) }, "42");
+      assert.ok(renewed.some((call) => call.startsWith("issue close 42 ")), renewed.join("\n"));
+      assert.ok(!runStep({ applicationCredentialExpires: inDays(31) }, "").some((call) => /^issue (create|comment)/.test(call)));
+    });
   });
 
   it("Pulumi signs in with the job's GitHub OIDC token: the deployer's ids in its step, id-token: write on every job using it, no Azure CLI login", () => {

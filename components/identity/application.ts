@@ -1,10 +1,20 @@
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
-import { isPemCertificate } from "../../core/formats";
+import { isPemCertificate, pemCertificateFacts } from "../../core/formats";
 import { GRAPH_APP_ROLES, MICROSOFT_GRAPH_APP_ID } from "../../m365/entra";
 import { permissions } from "../permissions";
 
-export type ApplicationCredentialSpec = { type: "secret"; lifetimeDays: number } | { type: "certificate"; certificate: string };
+/**
+ * A client secret, or certificates (public parts, PEM): each of `certificates` is registered under its
+ * thumbprint; `certificate` (the single certificate of earlier stacks) keeps the name it always had.
+ */
+export type ApplicationCredentialSpec = { type: "secret"; lifetimeDays: number } | { type: "certificate"; certificate?: string; certificates?: string[] };
+
+/** One certificate registered on the app, and when it expires (unknown when its PEM cannot be read as X.509). */
+export interface RegisteredCertificate {
+  thumbprint?: string;
+  notAfter?: Date;
+}
 
 export interface RetainApplicationArgs {
   displayName: string;
@@ -34,9 +44,19 @@ export function checkRetainApplicationArgs(args: RetainApplicationArgs): string[
   if (args.credential.type === "secret" && !(args.credential.lifetimeDays >= 1 && args.credential.lifetimeDays <= 730)) {
     problems.push("a secret's lifetimeDays must be 1 to 730");
   }
-  if (args.credential.type === "certificate" && !isPemCertificate(args.credential.certificate)) {
-    problems.push("certificate must be a PEM certificate");
-  }
+  if (args.credential.type === "certificate") problems.push(...certificateProblems(args.credential));
+  return problems;
+}
+
+function certificateProblems(credential: { certificate?: string; certificates?: string[] }): string[] {
+  const problems: string[] = [];
+  if (credential.certificate !== undefined && !isPemCertificate(credential.certificate)) problems.push("certificate must be a PEM certificate");
+  const thumbprints = (credential.certificates ?? []).map(pemCertificateFacts);
+  thumbprints.forEach((facts, index) => {
+    if (!facts) problems.push(`certificates[${index}] must be a PEM certificate readable as X.509`);
+    else if (thumbprints.findIndex((other) => other?.thumbprint === facts.thumbprint) < index) problems.push(`certificates[${index}] is listed twice`);
+  });
+  if (credential.certificate === undefined && thumbprints.length === 0) problems.push("a certificate credential needs at least one certificate");
   return problems;
 }
 
@@ -51,6 +71,10 @@ export class RetainApplication extends pulumi.ComponentResource {
   readonly graphPermissions: azuread.AppRoleAssignment[];
   /** The client secret, as a Pulumi secret; undefined with a certificate credential. */
   readonly clientSecret?: pulumi.Output<string>;
+  /** When the client secret expires (RFC 3339); undefined with a certificate credential. */
+  readonly clientSecretEndDate?: pulumi.Output<string>;
+  /** The registered certificates; empty with a client secret. */
+  readonly certificates: RegisteredCertificate[] = [];
   readonly clientId: pulumi.Output<string>;
 
   constructor(name: string, args: RetainApplicationArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -107,12 +131,18 @@ export class RetainApplication extends pulumi.ComponentResource {
         },
       );
       this.clientSecret = pulumi.secret(password.value);
+      this.clientSecretEndDate = password.endDate;
     } else {
-      new azuread.ApplicationCertificate(
-        `${name}-certificate`,
-        { applicationId: this.application.id, type: "AsymmetricX509Cert", encoding: "pem", value: args.credential.certificate },
-        { parent: this },
-      );
+      const { certificate, certificates = [] } = args.credential;
+      const named = [
+        ...(certificate === undefined ? [] : [{ resource: `${name}-certificate`, pem: certificate }]),
+        ...certificates.map((pem) => ({ resource: `${name}-certificate-${pemCertificateFacts(pem)?.thumbprint ?? ""}`, pem })),
+      ];
+      for (const { resource, pem } of named) {
+        new azuread.ApplicationCertificate(resource, { applicationId: this.application.id, type: "AsymmetricX509Cert", encoding: "pem", value: pem }, { parent: this });
+        const facts = pemCertificateFacts(pem);
+        this.certificates.push({ thumbprint: facts?.thumbprint, notAfter: facts?.notAfter });
+      }
     }
 
     this.registerOutputs({ clientId: this.clientId, servicePrincipalObjectId: this.servicePrincipal.objectId });

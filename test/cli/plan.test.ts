@@ -148,6 +148,25 @@ describe("plan: the first-sync hook only where it can run", () => {
   });
 });
 
+describe("plan: certificates", () => {
+  it("renders one key credential per listed certificate, the public part only, and no client secret", () => {
+    const pems = [1, 2].map((n) => readFileSync(path.join(REPO_ROOT, "test", "fixtures", "certificates", `app-${n}.pem`), "utf8"));
+    const config = (parse(readFileSync(exampleFile, "utf8")) as { config: Record<string, unknown> }).config;
+    config["retain-m365:application"] = { credential: { type: "certificate", certificates: pems } };
+    const result = runCli(["plan", "--config-file", writeStackFile("Pulumi.certificates.yaml", config), "--json"]);
+    assert.equal(result.code, 0, result.stderr);
+    const plan = JSON.parse(result.stdout) as Plan;
+    const keys = plan.steps.filter((s) => s.newState.type === "azuread:index/applicationCertificate:ApplicationCertificate");
+    assert.deepEqual(keys.map((k) => k.urn.split("::").pop()), [
+      "certificates-app-certificate-6c2a3cfe0460c64a6d803d5285116b2cfd4ba025",
+      "certificates-app-certificate-b9076686776c1f78a2d54c6bdd740764d10d77de",
+    ]);
+    for (const key of keys) assert.deepEqual([key.newState.inputs.type, key.newState.inputs.encoding], ["AsymmetricX509Cert", "pem"]);
+    assert.ok(!plan.steps.some((s) => s.newState.type === "azuread:index/applicationPassword:ApplicationPassword"));
+    assert.doesNotMatch(result.stdout, /PRIVATE KEY/);
+  });
+});
+
 describe("plan: readable table", () => {
   it("prints a Markdown table of every resource for a pull request", () => {
     const result = runCli(["plan", "--stack", "example"]);

@@ -193,6 +193,38 @@ describe("schedule --stack: the output folder is the stack's directorySync.outpu
   });
 });
 
+describe("schedule --stack: the client secret's end date from the stack output applicationSecretExpires", () => {
+  const stacksDir = mkdtempSync(path.join(tmpdir(), "retain-stacks-"));
+  writeFileSync(path.join(stacksDir, "Pulumi.dated.yaml"), stringify({ config: { ...validRawValues(), "azuread:tenantId": TENANT, "retain-m365:directorySync": { outputDir: "/srv/retain/cfg" } } }));
+  /** A `pulumi` on PATH that answers `stack output --json` with these outputs. */
+  const withOutputs = (outputs: Record<string, unknown>) => {
+    const bin = mkdtempSync(path.join(tmpdir(), "retain-pulumi-"));
+    writeFileSync(path.join(bin, "pulumi"), `#!/bin/sh\necho '${JSON.stringify({ applicationClientId: APP, ...outputs })}'\n`, { mode: 0o755 });
+    return { PATH: `${bin}:${process.env.PATH}` };
+  };
+  const schedule = (outputs: Record<string, unknown>, ...extra: string[]) => {
+    const result = runCli(["schedule", "--systemd", "--stack", "dated", "--stacks-dir", stacksDir, ...extra], { env: withOutputs(outputs) });
+    assert.equal(result.code, 0, result.stderr);
+    return /^ExecStart=(.*)$/m.exec(result.stdout)?.[1] ?? "";
+  };
+
+  it("fills --secret-expires into the nightly job when the stack has the output", () => {
+    assert.match(schedule({ applicationSecretExpires: "2027-05-31T04:00:00Z" }), / --out \/srv\/retain\/cfg --secret-expires 2027-05-31T04:00:00Z --client-secret-file %d\/client-secret$/);
+  });
+
+  it("writes no --secret-expires without the output, or when the job signs in with a certificate", () => {
+    assert.doesNotMatch(schedule({}), /--secret-expires/);
+    assert.doesNotMatch(schedule({ applicationSecretExpires: "2027-05-31T04:00:00Z" }, "--certificate", "/etc/retain-m365/app.pem"), /--secret-expires/);
+  });
+
+  it("takes --secret-expires over the output, and refuses a value that is not an ISO date (exit 2)", () => {
+    assert.match(schedule({ applicationSecretExpires: "2027-05-31T04:00:00Z" }, "--secret-expires", "2027-06-01"), / --secret-expires 2027-06-01 /);
+    const bad = runCli(["schedule", "--systemd", ...ids, "--secret-expires", "31.05.2027"]);
+    assert.equal(bad.code, 2);
+    assert.equal(bad.stderr, 'retain-m365: --secret-expires must be an ISO date such as 2027-05-31 or 2027-05-31T12:00:00Z (got "31.05.2027")\n');
+  });
+});
+
 describe("schedule: input", () => {
   it("exits 2 without --systemd or --windows, with both, or with a bad time", () => {
     assert.match(runCli(["schedule", ...ids]).stderr, /schedule needs --systemd or --windows/);

@@ -1,10 +1,14 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { validateConfig } from "../../config/validate";
 import { toRaw, validRawValues } from "../support/configs";
 
 type Values = Record<string, unknown>;
 const clone = (): Values => structuredClone(validRawValues());
+const certificateFixture = (n: number) => readFileSync(path.join(__dirname, "..", "fixtures", "certificates", `app-${n}.pem`), "utf8");
+const [PEM_1, PEM_2] = [certificateFixture(1), certificateFixture(2)];
 const edit = (key: string, change: (value: Record<string, unknown>) => void) => () => {
   const values = clone();
   change(values[key] as Record<string, unknown>);
@@ -23,6 +27,14 @@ function errorsOf(values: Values, secrets?: Record<string, unknown>): string[] {
 }
 
 describe("config validation: a valid stack", () => {
+  it("accepts a list of certificates beside the single certificate of earlier stacks (rotation)", () => {
+    const values = clone();
+    values["retain-m365:application"] = { credential: { type: "certificate", certificate: PEM_1, certificates: [PEM_2] } };
+    const result = validateConfig(toRaw(values));
+    assert.ok(result.ok, JSON.stringify(result));
+    assert.deepEqual(result.config.application.credential, { type: "certificate", certificate: PEM_1, certificates: [PEM_2] });
+  });
+
   it("accepts the example configuration and fills in documented defaults", () => {
     const result = validateConfig(toRaw(validRawValues()));
     assert.ok(result.ok, JSON.stringify(result));
@@ -143,6 +155,9 @@ const invalid: [string, () => Values, RegExp][] = [
   ["unknown app credential type", edit("retain-m365:application", (a) => (a.credential = { type: "password" })), /^retain-m365:application\.credential\.type: must be secret or certificate$/],
   ["secret lifetime of zero days", edit("retain-m365:application", (a) => (a.credential = { type: "secret", lifetimeDays: 0 })), /^retain-m365:application\.credential\.lifetimeDays: must be at least 1$/],
   ["certificate that is not PEM", edit("retain-m365:application", (a) => (a.credential = { type: "certificate", certificate: "MIIB..." })), /^retain-m365:application\.credential\.certificate: must be a PEM certificate/],
+  ["certificate list entry that is not X.509", edit("retain-m365:application", (a) => (a.credential = { type: "certificate", certificates: [PEM_1, PEM_1.replace(/MII/, "XXX")] })), /^retain-m365:application\.credential\.certificates\[1\]: must be a PEM certificate .*readable as X\.509$/],
+  ["certificate listed twice", edit("retain-m365:application", (a) => (a.credential = { type: "certificate", certificates: [PEM_1, PEM_2, PEM_1] })), /^retain-m365:application\.credential\.certificates\[2\]: is the same certificate as certificates\[0\]; list each certificate once$/],
+  ["no certificate at all", edit("retain-m365:application", (a) => (a.credential = { type: "certificate", certificates: [] })), /^retain-m365:application\.credential\.certificates: must list at least one certificate$/],
   ["protectUsers as a word", () => ({ ...clone(), "retain-m365:protectUsers": "yes" }), /^retain-m365:protectUsers: must be true or false$/],
   ["adminUser not a mapping", () => ({ ...clone(), "retain-m365:adminUser": "retain-sync@example.com" }), /^retain-m365:adminUser: must be a mapping of keys \(got a string\)$/],
 ];
