@@ -117,8 +117,8 @@ export function appCertificatesAt(fileOrDir: string): AppCertificate[] {
 
 /** Entra refused the credential itself (an unknown, expired or wrongly signed certificate), not the network or Graph. */
 export function isCredentialRefusal(error: unknown): boolean {
-  const { name, message, errorResponse } = error as { name?: string; message?: string; errorResponse?: { error?: string } };
-  return name === "AuthenticationError" && (errorResponse?.error === "invalid_client" || /AADSTS700027\b/.test(message ?? ""));
+  const { message, errorResponse } = error as { message?: string; errorResponse?: { error?: string } };
+  return errorResponse?.error === "invalid_client" || /\binvalid_client\b|AADSTS700027\b/.test(message ?? "");
 }
 
 /**
@@ -154,7 +154,8 @@ export class CertificateFallbackCredential implements TokenCredential {
         // Another request may have moved on already.
         if (this.index === index) {
           this.index = index + 1;
-          this.onRefused(this.certificates[index]!, next, (error as Error).message.split("\n")[0] ?? "");
+          const message = (error as Error).message ?? "";
+          this.onRefused(this.certificates[index]!, next, (/AADSTS\d+: [^.[]*/.exec(message)?.[0] ?? message.split("\n")[0] ?? "").trim());
         }
       }
     }
