@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { ExitCode, UserFacingError } from "../core/errors";
 import { registerAdoptCommand } from "./adopt";
+import { registerCredentialCommand } from "./credential";
 import { registerPlanCommand } from "./plan";
 import { registerScheduleCommand } from "./schedule";
 import { registerStacksCommand } from "./stacks";
@@ -25,6 +26,7 @@ export function buildCli(io: Io): Command {
   registerScheduleCommand(program, io);
   registerVerifyCommand(program, io);
   registerStacksCommand(program, io);
+  registerCredentialCommand(program, io);
   return program;
 }
 

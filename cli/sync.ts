@@ -1,26 +1,25 @@
-import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { setFlagsFromString } from "node:v8";
-import type { TokenCredential } from "@azure/identity";
 import { Option, type Command } from "commander";
 import { DIRECTORY_SYNC_DEFAULTS } from "../config/schema";
 import { ExitCode, UserFacingError } from "../core/errors";
 import { CLOUD_NAMES, CLOUDS, type Cloud } from "../m365/clouds";
-import { appCredential, authorityFor } from "../m365/credentials";
 import { createGraphClient } from "../m365/graph-client";
 import { DEFAULT_RETRY } from "../core/retry";
 import { runSync, type SyncSummary } from "../sync/run";
 import { recordedRun } from "../sync/run-record";
 import { DEFAULT_READ, type ReadProgress } from "../sync/directory-reader";
 import type { Io } from "./io";
+import { chooseSyncCredential, expiryWarning, isoDate, SECRET_ENVIRONMENT_VARIABLE } from "./sync-credential";
 import { resolveSyncTarget, type SyncTargetOptions } from "./sync-target";
 
-/** The one place the client secret is read from: never a flag, so it never shows in argv. */
-export const SECRET_ENVIRONMENT_VARIABLE = "RETAIN_SYNC_CLIENT_SECRET";
+export { SECRET_ENVIRONMENT_VARIABLE };
 
 interface SyncCliOptions extends SyncTargetOptions {
   certificate?: string;
   clientSecretFile?: string;
+  secretExpires?: Date;
+  warnExpiryDays: number;
   cloud: Cloud;
   graphEndpoint?: string;
   authorityHost?: string;
@@ -64,8 +63,13 @@ export function registerSyncCommand(program: Command, io: Io): void {
     .option("--stacks-dir <dir>", "folder of the stack files (with --stack)", "stacks")
     .option("--tenant-id <id>", "the tenant's id (GUID)")
     .option("--client-id <id>", "Retain's application (client) id (GUID)")
-    .option("--certificate <pem>", `PEM file with the app's certificate and private key (else the secret in ${SECRET_ENVIRONMENT_VARIABLE})`)
+    .option(
+      "--certificate <file|dir>",
+      `PEM file with the app's certificate and private key, or a folder of them (every *.pem, newest first, the next when Entra ID refuses one); else the secret in ${SECRET_ENVIRONMENT_VARIABLE}`,
+    )
     .option("--client-secret-file <path>", `file holding the client secret (e.g. a systemd credential), instead of ${SECRET_ENVIRONMENT_VARIABLE}`)
+    .option("--secret-expires <date>", "when the client secret expires (ISO date), for the expiry warning and the summary", isoDate)
+    .option("--warn-expiry-days <n>", "warn when the credential expires within this many days", wholeNumber("--warn-expiry-days", 0, 3650), 30)
     .addOption(new Option("--cloud <name>", "national cloud").choices(CLOUD_NAMES).default("global"))
     .option("--graph-endpoint <url>", "Graph base URL without /v1.0 (overrides --cloud)")
     .option("--authority-host <url>", "Entra login host (overrides --cloud; also read from AZURE_AUTHORITY_HOST)")
@@ -87,15 +91,16 @@ export function registerSyncCommand(program: Command, io: Io): void {
       const { tenantId, clientId, ...target } = resolveSyncTarget(options);
       if (target.outDir === undefined) throw new UserFacingError("sync needs --out <dir> or --stack <name>", ExitCode.invalidInput);
       const outDir = path.resolve(target.outDir);
+      const chosen = chooseSyncCredential(tenantId, clientId, options, (line) => io.stderr(`warning: ${line}\n`));
       const client = createGraphClient({
-        credential: credentialFor(tenantId, clientId, options),
+        credential: chosen.credential,
         endpoint: options.graphEndpoint ?? CLOUDS[options.cloud].graph,
         timeoutMs: options.timeout * 1000,
       });
       const progress = io.progress ? (p: ReadProgress) => io.progress?.(progressLine(p)) : undefined;
       const warn = (message: string) => io.stderr(`warning: ${message}\n`);
       // From here on every run records itself (backup/state/last-run.json, and --metrics-file).
-      const summary = await recordedRun(outDir, { metricsFile: options.metricsFile, warn }, () => runSync(client, {
+      const summary = await recordedRun(outDir, { metricsFile: options.metricsFile, warn, credential: chosen.describe() }, () => runSync(client, {
         outDir,
         backups: target.backups,
         maxShrinkPercent: target.maxShrinkPercent,
@@ -105,7 +110,14 @@ export function registerSyncCommand(program: Command, io: Io): void {
         concurrency: options.concurrency,
         retry: DEFAULT_RETRY,
         onProgress: progress,
-      }).finally(() => io.progress?.("")));
+      })
+        .then((result) => ({ ...result, credential: chosen.describe() }))
+        .finally(() => {
+          io.progress?.("");
+          // Also when the run failed: an expired credential is the likeliest reason.
+          const expiring = expiryWarning(chosen.describe(), options.warnExpiryDays);
+          if (expiring) io.stderr(`warning: ${expiring}\n`);
+        }));
       if (summary.warning) io.stderr(`warning: ${summary.warning}\n`);
       io.stdout(options.json ? `${JSON.stringify(summary)}\n` : `${summaryLine(summary)}\n`);
     });
@@ -119,30 +131,6 @@ export function registerSyncCommand(program: Command, io: Io): void {
  */
 function favourMemoryOverSpeed(): void {
   setFlagsFromString("--optimize-for-size");
-}
-
-function credentialFor(tenantId: string, clientId: string, options: SyncCliOptions): TokenCredential {
-  const authority = authorityFor(options.cloud, options.authorityHost);
-  if (options.certificate) {
-    if (!existsSync(options.certificate)) throw new UserFacingError(`--certificate: no file ${options.certificate}`, ExitCode.invalidInput);
-    return appCredential(tenantId, clientId, { certificatePath: options.certificate }, authority);
-  }
-  const secret = options.clientSecretFile ? readSecretFile(options.clientSecretFile) : process.env[SECRET_ENVIRONMENT_VARIABLE];
-  if (!secret) {
-    throw new UserFacingError(`no credential: give --certificate <pem> or set the client secret in ${SECRET_ENVIRONMENT_VARIABLE}`, ExitCode.invalidInput);
-  }
-  return appCredential(tenantId, clientId, { clientSecret: secret }, authority);
-}
-
-function readSecretFile(file: string): string {
-  try {
-    const secret = readFileSync(file, "utf8").trim();
-    if (!secret) throw new UserFacingError(`--client-secret-file ${file} is empty`, ExitCode.invalidInput);
-    return secret;
-  } catch (error) {
-    if (error instanceof UserFacingError) throw error;
-    throw new UserFacingError(`--client-secret-file: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? "error"})`, ExitCode.invalidInput);
-  }
 }
 
 function progressLine(p: ReadProgress): string {

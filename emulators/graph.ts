@@ -1,4 +1,4 @@
-import { randomUUID, verify, type KeyObject } from "node:crypto";
+import { constants, createHash, randomUUID, verify, X509Certificate, type KeyObject } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
@@ -52,6 +52,8 @@ export interface GraphEmulatorOptions {
   clients?: Record<string, string>;
   /** Client id → its federated identity credential: the token endpoint accepts a `client_assertion` JWT matching it. */
   federatedCredentials?: Record<string, FederatedCredential>;
+  /** Client id → the PEM certificates registered on the app (its key credentials); read at each request, so a test may add and remove. */
+  certificates?: Record<string, string[]>;
   /** `expires_in` of issued access tokens (default 3599, as Entra's app-only tokens). */
   tokenLifetimeSeconds?: number;
   /** Answers paths under /adminapi/ (the Exchange admin API), after the token check. */
@@ -153,7 +155,9 @@ function tokenEndpoint(emulator: GraphEmulator, tenant: string, what: string, fo
   const clientId = form.get("client_id") ?? "";
   const expected = options.clients?.[clientId];
   if (form.get("grant_type") === "client_credentials" && form.has("client_assertion")) {
-    const refused = assertionRefusal(form, options.federatedCredentials?.[clientId]);
+    const refused = isSelfSigned(form, clientId)
+      ? certificateAssertionRefusal(form, clientId, `${authority}/oauth2/v2.0/token`, options.certificates?.[clientId] ?? [])
+      : assertionRefusal(form, options.federatedCredentials?.[clientId]);
     if (refused) return refused;
   } else if (form.get("grant_type") !== "client_credentials" || expected === undefined || form.get("client_secret") !== expected) {
     return {
@@ -167,6 +171,64 @@ function tokenEndpoint(emulator: GraphEmulator, tenant: string, what: string, fo
   return { status: 200, body: { token_type: "Bearer", expires_in: lifetime, ext_expires_in: lifetime, access_token: token } };
 }
 
+function refuse(code: number, message: string): EmulatorResponse {
+  return {
+    status: 401,
+    body: { error: "invalid_client", error_description: `AADSTS${code}: ${message}`, error_codes: [code], timestamp: new Date().toISOString(), trace_id: randomUUID(), correlation_id: randomUUID() },
+  };
+}
+
+function jwtParts(form: URLSearchParams): { header: Record<string, unknown>; claims: Record<string, unknown>; signed: string; signature: string } | undefined {
+  const [header, payload, signature] = (form.get("client_assertion") ?? "").split(".");
+  try {
+    const decode = (part: string | undefined) => JSON.parse(Buffer.from(part ?? "", "base64url").toString("utf8")) as Record<string, unknown>;
+    return { header: decode(header), claims: decode(payload), signed: `${header}.${payload}`, signature: signature ?? "" };
+  } catch {
+    return undefined;
+  }
+}
+
+/** An app's own assertion (iss and sub its client id), checked against its key credentials; any other is a federated one. */
+function isSelfSigned(form: URLSearchParams, clientId: string): boolean {
+  const claims = jwtParts(form)?.claims;
+  return claims !== undefined && claims.iss === clientId && claims.sub === clientId;
+}
+
+/**
+ * Entra's checks of a client assertion signed with the app's certificate (Microsoft identity
+ * platform "certificate credentials"): RS256 with the SHA-1 thumbprint in `x5t`, or PS256 with the
+ * SHA-256 one in `x5t#S256`; the thumbprint names a certificate registered on the app and valid
+ * now (AADSTS700027 otherwise, as Entra refuses it), whose key made the signature; `aud` is the
+ * token endpoint, `iss` and `sub` the client id, `exp` not passed.
+ */
+function certificateAssertionRefusal(form: URLSearchParams, clientId: string, tokenEndpointUrl: string, registered: readonly string[]): EmulatorResponse | undefined {
+  const jwt = jwtParts(form);
+  if (form.get("client_assertion_type") !== "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" || !jwt) return refuse(50027, "JWT token is invalid or malformed.");
+  const { header, claims } = jwt;
+  const sha256 = header.alg === "PS256" && typeof header["x5t#S256"] === "string";
+  if (!sha256 && !(header.alg === "RS256" && typeof header.x5t === "string")) return refuse(50027, "JWT token is invalid or malformed.");
+  const presented = Buffer.from((sha256 ? header["x5t#S256"] : header.x5t) as string, "base64url").toString("hex").toUpperCase();
+  const certificate = registered.map((pem) => new X509Certificate(pem)).find((c) => createHash(sha256 ? "sha256" : "sha1").update(c.raw).digest("hex").toUpperCase() === presented);
+  if (!certificate) {
+    return refuse(
+      700027,
+      `The certificate with identifier used to sign the client assertion is not registered on application. [Reason - The key was not found., Thumbprint of key used by client: '${presented}', Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '${clientId}'.]`,
+    );
+  }
+  const now = Date.now();
+  if (now < certificate.validFromDate.getTime() || now >= certificate.validToDate.getTime()) {
+    return refuse(700027, `Client assertion failed signature validation. [Reason - The key used is expired., Thumbprint of key used by client: '${presented}']`);
+  }
+  const padding = sha256 ? { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 } : {};
+  if (!verify("sha256", Buffer.from(jwt.signed), { key: certificate.publicKey, ...padding }, Buffer.from(jwt.signature, "base64url"))) {
+    return refuse(700027, "Client assertion contains an invalid signature.");
+  }
+  if (claims.aud !== tokenEndpointUrl || typeof claims.exp !== "number" || now >= claims.exp * 1000) {
+    return refuse(50027, "JWT token is invalid or malformed.");
+  }
+  return undefined;
+}
+
 /**
  * Entra's checks of a client assertion presented with workload identity federation: a JWT whose
  * issuer, subject and audience match the app's federated credential, signed by the issuer, and
@@ -174,10 +236,6 @@ function tokenEndpoint(emulator: GraphEmulator, tenant: string, what: string, fo
  * Every refusal is `invalid_client`.
  */
 function assertionRefusal(form: URLSearchParams, credential: FederatedCredential | undefined): EmulatorResponse | undefined {
-  const refuse = (code: number, message: string): EmulatorResponse => ({
-    status: 401,
-    body: { error: "invalid_client", error_description: `AADSTS${code}: ${message}`, error_codes: [code], timestamp: new Date().toISOString(), trace_id: randomUUID(), correlation_id: randomUUID() },
-  });
   const [header, payload, signature] = (form.get("client_assertion") ?? "").split(".");
   let claims: { iss?: string; sub?: string; aud?: string | string[]; nbf?: number; exp?: number };
   try {

@@ -12,6 +12,14 @@ export interface SyncOptions extends Omit<ReplaceOptions, "now">, ReadOptions {
   full: boolean;
 }
 
+/** Retain's app credential a sync signed in with, and when it expires (null: not known, e.g. a secret without `--secret-expires`). */
+export interface SyncCredential {
+  type: "secret" | "certificate";
+  /** SHA-1 thumbprint, upper-case hex; certificates only. */
+  thumbprint?: string;
+  expiresAt: string | null;
+}
+
 export interface SyncSummary {
   outDir: string;
   /** `delta`: only the changes since the last run were read. */
@@ -26,6 +34,8 @@ export interface SyncSummary {
   /** Something the admin should know that did not make the run fail. */
   warning?: string;
   durationMs: number;
+  /** Added by the CLI, which chose the credential. */
+  credential?: SyncCredential;
 }
 
 /**

@@ -24,8 +24,11 @@ export function problemWith(command: readonly string[]): string | undefined {
   }
   if (tool === "bash") return first && existsSync(path.join(REPO_ROOT, first)) ? undefined : `bash ${first ?? ""}: no such file`;
   const program = buildCli({ stdout: () => undefined, stderr: () => undefined });
-  const subcommand = program.commands.find((c) => c.name() === first);
-  if (!subcommand) return `retain-m365 ${first ?? ""}: no such subcommand`;
+  const parent = program.commands.find((c) => c.name() === first);
+  if (!parent) return `retain-m365 ${first ?? ""}: no such subcommand`;
+  // A command with subcommands of its own (`credential new`): the second word names one.
+  const subcommand = parent.commands.length > 0 ? parent.commands.find((c) => c.name() === rest[0]) : parent;
+  if (!subcommand) return `retain-m365 ${first} ${rest[0] ?? ""}: no such subcommand`;
   const known = new Set(["--help", ...program.options.map((o) => o.long), ...subcommand.options.map((o) => o.long)]);
   const unknown = [first, ...rest].filter((word) => word?.startsWith("--")).map((word) => word!.split("=")[0]!).filter((option) => !known.has(option));
   return unknown.length > 0 ? `retain-m365 ${first}: unknown option ${unknown.join(", ")}` : undefined;

@@ -1,0 +1,177 @@
+import assert from "node:assert/strict";
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { runCliAsync, type CliResult } from "../support/cli";
+import { directoryRoutes } from "../../emulators/directory";
+import { directoryTenant } from "../../emulators/directory-tenant";
+import { startGraphEmulator, type GraphEmulator } from "../../emulators/graph";
+
+const TENANT = "00000000-0000-4000-8000-0000000000aa";
+const APP = "00000000-0000-4000-8000-0000000000cc";
+const SECRET = "certificate-test-secret-never-shown";
+
+let emulator: GraphEmulator;
+const registered: string[] = [];
+const tenant = directoryTenant({
+  users: [{ id: "u-1", displayName: "Jo", mail: "jo@contoso.com", mailNickname: "jo", userPrincipalName: "jo@contoso.com", proxyAddresses: ["SMTP:jo@contoso.com"], userType: "Member", accountEnabled: true }],
+});
+
+before(async () => {
+  emulator = await startGraphEmulator({ token: "cert-token", clients: { [APP]: SECRET }, certificates: { [APP]: registered }, routes: [(request, e) => directoryRoutes(tenant)(request, e)] });
+});
+after(() => emulator.close());
+
+const newDir = () => mkdtempSync(path.join(tmpdir(), "retain-cert-"));
+interface Made {
+  file: string;
+  certificate: string;
+  thumbprint: string;
+}
+async function credentialNew(dir: string, days: number): Promise<Made> {
+  const result = await runCliAsync(["credential", "new", "--out", dir, "--days", String(days)]);
+  assert.equal(result.code, 0, result.stderr);
+  const file = /wrote (\S+\.pem)/.exec(result.stderr)![1]!;
+  return { file, certificate: result.stdout, thumbprint: /retain-m365-([0-9A-F]{40})\.pem$/.exec(file)![1]! };
+}
+function sync(extra: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return runCliAsync(["sync", "--tenant-id", TENANT, "--client-id", APP, "--out", newDir(), "--graph-endpoint", emulator.url, "--authority-host", emulator.url, "--json", ...extra], {
+    env: { RETAIN_SYNC_CLIENT_SECRET: "", ...env },
+  });
+}
+const summaryOf = (result: CliResult) => JSON.parse(result.stdout) as { users: number; credential: { type: string; thumbprint?: string; expiresAt: string | null } };
+function assertNoKey(results: CliResult[], made: Made[]): void {
+  const keyLines = made.flatMap((m) => readFileSync(m.file, "utf8").split("-----BEGIN PRIVATE KEY-----")[1]!.split("\n").filter((line) => line.length > 40));
+  for (const result of results) {
+    for (const text of [result.stdout, result.stderr]) {
+      assert.doesNotMatch(text, /PRIVATE KEY/);
+      for (const line of keyLines) assert.ok(!text.includes(line), "a line of the private key was printed");
+    }
+  }
+}
+
+describe("sync with Retain's app certificate", () => {
+  it("signs in with a certificate file registered on the app; the summary names it and its expiry", async () => {
+    const made = await credentialNew(newDir(), 365);
+    registered.splice(0, registered.length, made.certificate);
+    const result = await sync(["--certificate", made.file]);
+    assert.equal(result.code, 0, result.stderr);
+    const summary = summaryOf(result);
+    assert.equal(summary.users, 1);
+    assert.equal(summary.credential.type, "certificate");
+    assert.equal(summary.credential.thumbprint, made.thumbprint);
+    const days = (Date.parse(summary.credential.expiresAt!) - Date.now()) / 86_400_000;
+    assert.ok(days > 364 && days <= 365);
+    assert.doesNotMatch(result.stderr, /warning/);
+    assertNoKey([result], [made]);
+  });
+
+  it("a folder: the newest certificate not yet registered falls back to the older; once the old one is removed, the newest signs in alone", async () => {
+    const dir = newDir();
+    const old = await credentialNew(dir, 200);
+    const newest = await credentialNew(dir, 365);
+    registered.splice(0, registered.length, old.certificate);
+
+    const before = await sync(["--certificate", dir]);
+    assert.equal(before.code, 0, before.stderr);
+    assert.equal(summaryOf(before).credential.thumbprint, old.thumbprint);
+    assert.match(before.stderr, new RegExp(`refused the certificate ${newest.thumbprint} \\(AADSTS700027: .*\\); trying the next newest, ${old.thumbprint}`));
+
+    registered.push(newest.certificate);
+    const both = await sync(["--certificate", dir]);
+    assert.equal(both.code, 0, both.stderr);
+    assert.equal(summaryOf(both).credential.thumbprint, newest.thumbprint);
+    assert.doesNotMatch(both.stderr, /refused/);
+
+    registered.splice(0, registered.length, newest.certificate);
+    const after = await sync(["--certificate", dir]);
+    assert.equal(after.code, 0, after.stderr);
+    assert.equal(summaryOf(after).credential.thumbprint, newest.thumbprint);
+
+    const oldAlone = await sync(["--certificate", old.file]);
+    assert.equal(oldAlone.code, 3, "a certificate Entra does not know is an authentication failure");
+    assert.match(oldAlone.stderr, /AADSTS700027/);
+    assertNoKey([before, both, after, oldAlone], [old, newest]);
+  });
+
+  it("every certificate of the folder refused: exit 3 with Entra's reason", async () => {
+    const dir = newDir();
+    await credentialNew(dir, 30);
+    await credentialNew(dir, 60);
+    registered.splice(0, registered.length);
+    const result = await sync(["--certificate", dir]);
+    assert.equal(result.code, 3);
+    assert.match(result.stderr, /AADSTS700027: The certificate with identifier used to sign the client assertion is not registered on application/);
+  });
+
+  it("warns when the certificate expires within --warn-expiry-days, naming the date and what to do", async () => {
+    const made = await credentialNew(newDir(), 10);
+    registered.splice(0, registered.length, made.certificate);
+    const warned = await sync(["--certificate", made.file]);
+    assert.equal(warned.code, 0, warned.stderr);
+    const expiresAt = summaryOf(warned).credential.expiresAt!;
+    assert.match(warned.stderr, new RegExp(`warning: Retain's app certificate ${made.thumbprint} expires on ${expiresAt.replace(/\./g, "\\.")} \\(in 9 days\\): run \`retain-m365 credential new\``));
+    const quiet = await sync(["--certificate", made.file, "--warn-expiry-days", "5"]);
+    assert.equal(quiet.code, 0, quiet.stderr);
+    assert.doesNotMatch(quiet.stderr, /warning/);
+  });
+
+  it("bad certificate input is exit 2 in one sentence before any request", async () => {
+    const made = await credentialNew(newDir(), 30);
+    const [certificate, key] = readFileSync(made.file, "utf8").split(/(?=-----BEGIN PRIVATE KEY-----)/);
+    const dir = newDir();
+    const file = (name: string, text: string) => {
+      writeFileSync(path.join(dir, name), text);
+      return path.join(dir, name);
+    };
+    const other = await credentialNew(newDir(), 30);
+    const cases: [string, RegExp][] = [
+      [file("key-only.pem", key!), /holds a private key but no certificate/],
+      [file("cert-only.pem", certificate!), /holds a certificate but no private key/],
+      [file("garbled.pem", "-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n" + key!), /the certificate is garbled/],
+      [file("notes.txt", "hello"), /is not a PEM certificate with its private key/],
+      [file("mismatch.pem", certificate! + readFileSync(other.file, "utf8").split(/(?=-----BEGIN PRIVATE KEY-----)/)[1]!), /the private key does not belong to the certificate/],
+      [newDir(), /has no \*\.pem file/],
+      [path.join(dir, "missing.pem"), /no file or folder/],
+    ];
+    const requests = emulator.requests.length;
+    const tokens = emulator.issuedTokens.length;
+    for (const [target, message] of cases) {
+      const result = await sync(["--certificate", target]);
+      assert.equal(result.code, 2, `${target}: ${result.stderr}`);
+      assert.match(result.stderr, message);
+      assert.equal(result.stderr.trim().split("\n").length, 1, result.stderr);
+      assert.doesNotMatch(result.stderr, /PRIVATE KEY| {4}at /);
+    }
+    const mixed = newDir();
+    copyFileSync(made.file, path.join(mixed, "good.pem"));
+    writeFileSync(path.join(mixed, "bad.pem"), certificate!);
+    assert.equal((await sync(["--certificate", mixed])).code, 2, "one bad file in the folder stops the run before signing in");
+    assert.equal(emulator.requests.length, requests);
+    assert.equal(emulator.issuedTokens.length, tokens);
+  });
+});
+
+describe("sync with a client secret: its expiry", () => {
+  it("--secret-expires puts the date in the summary and warns within the window; without it the expiry is null", async () => {
+    const soon = new Date(Date.now() + 5 * 86_400_000 + 3_600_000).toISOString();
+    const warned = await sync(["--secret-expires", soon], { RETAIN_SYNC_CLIENT_SECRET: SECRET });
+    assert.equal(warned.code, 0, warned.stderr);
+    assert.deepEqual(summaryOf(warned).credential, { type: "secret", expiresAt: soon });
+    assert.match(warned.stderr, new RegExp(`warning: Retain's app client secret expires on ${soon.replace(/\./g, "\\.")} \\(in 5 days\\): change retain-m365:application.credentialRotation`));
+
+    const expired = await sync(["--secret-expires", "2020-01-31"], { RETAIN_SYNC_CLIENT_SECRET: SECRET });
+    assert.match(expired.stderr, /warning: Retain's app client secret expired on 2020-01-31T00:00:00\.000Z/);
+
+    const unknown = await sync([], { RETAIN_SYNC_CLIENT_SECRET: SECRET });
+    assert.equal(unknown.code, 0, unknown.stderr);
+    assert.deepEqual(summaryOf(unknown).credential, { type: "secret", expiresAt: null });
+    assert.doesNotMatch(unknown.stderr, /warning/);
+    for (const result of [warned, expired, unknown]) for (const text of [result.stdout, result.stderr]) assert.ok(!text.includes(SECRET));
+
+    const bad = await sync(["--secret-expires", "next tuesday"], { RETAIN_SYNC_CLIENT_SECRET: SECRET });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--secret-expires must be an ISO date such as 2027-06-30 \(got "next tuesday"\)/);
+  });
+});
