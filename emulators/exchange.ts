@@ -191,7 +191,8 @@ function runCmdlet(state: ExchangeState, cmdlet: string, raw: Obj): Obj[] | Emul
       }
       return remove(state.scopes, ["Name", "Identity"]);
     case "Get-ManagementRole":
-      // A role the organization does not have is an unknown identity, as for every Get- cmdlet here.
+      // Assumed (docs/exchange.md, "What the tests assume where Microsoft is silent"): a role the organization does not have
+      // is an unknown identity, as for every Get- cmdlet here.
       if (identity === undefined) return state.roles.map((role) => ({ Name: role, Identity: role }));
       return state.roles.some((role) => same(role, identity)) ? [{ Name: identity, Identity: identity }] : notFound(identity);
     case "Get-ManagementRoleAssignment":
@@ -251,6 +252,7 @@ function runCmdlet(state: ExchangeState, cmdlet: string, raw: Obj): Obj[] | Emul
       return [{ Identity: upn, PrimarySmtpAddress: upn, EwsEnabled: state.mailboxes[upn]!.EwsEnabled }];
     }
     default:
+      // Assumed (docs/exchange.md): a cmdlet outside the caller's roles is not in its session at all.
       return exchangeError(400, "System.Management.Automation.CommandNotFoundException", `The term '${cmdlet}' is not recognized as a name of a cmdlet.`);
   }
 }
