@@ -14,11 +14,14 @@ import { deployTenant, tenantWarnings } from "./program/program";
 // environment, as the dynamic providers sign in (client secret or certificate, GitHub Actions OIDC,
 // else DefaultAzureCredential): the same identity the azuread provider uses. The zones are read
 // with the Cloudflare provider's token.
-const sourcesFor = (config: TenantConfig): AdoptSources => ({
-  cloudflare: { endpoint: CLOUDFLARE_API_BASE, token: cloudflareToken() },
-  graph: createGraphClient({ credential: credentialFromEnvironment(config.tenantId) }),
-  exchange: { tenantId: config.tenantId, exchangeEndpoint: CLOUDS.global.exchange },
-});
+// One set of clients per run: the Graph records and the discovery share one credential (and token).
+let sources: AdoptSources | undefined;
+const sourcesFor = (config: TenantConfig): AdoptSources =>
+  (sources ??= {
+    cloudflare: { endpoint: CLOUDFLARE_API_BASE, token: cloudflareToken() },
+    graph: createGraphClient({ credential: credentialFromEnvironment(config.tenantId) }),
+    exchange: { tenantId: config.tenantId, exchangeEndpoint: CLOUDS.global.exchange },
+  });
 
 function cloudflareToken(): string {
   const token = pulumi.runtime.getConfig("cloudflare:apiToken") ?? process.env.CLOUDFLARE_API_TOKEN;
