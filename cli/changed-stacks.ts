@@ -1,8 +1,8 @@
 import path from "node:path";
 import { stackNameOf } from "../config/stack-file";
 
-/** Changes that never alter what a stack deploys: docs, tests, benchmarks, CI definitions. */
-const NOT_DEPLOYED = [/^docs\//, /\.md$/i, /^test\//, /^bench\//, /^\.github\//, /^\.ci\//, /^LICENSE$/];
+/** Changes that never alter what a stack deploys: docs, tests, benchmarks, the demo, CI definitions. */
+const NOT_DEPLOYED = [/^docs\//, /\.md$/i, /^test\//, /^bench\//, /^demo\//, /^\.github\//, /^\.ci\//, /^LICENSE$/];
 
 /**
  * The stacks a change touches: a changed stack file is that stack; a change to anything the

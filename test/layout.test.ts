@@ -23,6 +23,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   policy: ["m365"],
   emulators: [],
   bench: ["core", "m365", "sync", "emulators", "bin"],
+  demo: ["emulators"],
 };
 const PRODUCT_PARTS = ["core", "m365", "cloudflare", "config", "components", "sync", "program", "cli", "index.ts", "bin", "policy"];
 const MAX_PRODUCT_FILE_LINES = 300;

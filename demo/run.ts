@@ -1,0 +1,188 @@
+// `npm run demo [-- --out <dir>]`: the real `retain-m365` CLI, run as an admin runs it, against
+// loopback emulators of a tenant that already runs Microsoft 365. Same code as production; only the
+// endpoints differ (the --graph-endpoint, --authority-host, --exchange-endpoint and
+// --cloudflare-endpoint options every real command also takes) and the TLS CA the CLI trusts.
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdirSync, rmSync } from "node:fs";
+import { constants } from "node:os";
+import path from "node:path";
+import { testTls } from "../emulators/tls";
+import { aDayOfChanges, RETAIN_APP_ID, startSampleTenant, type SampleTenant } from "./sample-tenant";
+
+const ROOT = path.resolve(__dirname, "..");
+const CLI = path.join(ROOT, "bin", "retain-m365.js");
+const STACK = ["--stack", "contoso", "--stacks-dir", path.relative(process.cwd(), __dirname) || "."];
+const CHILD_TIMEOUT_MS = 60_000;
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+const say = (text: string) => process.stdout.write(`${text}\n`);
+const indent = (lines: string[]) => lines.map((line) => `    ${line}`).join("\n");
+
+function outDirFromArguments(argv: string[]): string {
+  const at = argv.indexOf("--out");
+  return path.resolve(at >= 0 && argv[at + 1] ? argv[at + 1]! : "demo-out");
+}
+
+/** The admin's environment: nothing from this shell's Azure, Cloudflare or Retain settings leaks in. */
+function adminEnvironment(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(AZURE|ARM|CLOUDFLARE|RETAIN)_/.test(key)));
+  return { ...clean, ...extra };
+}
+
+const running = new Set<ChildProcess>();
+/**
+ * However the demo ends (Ctrl-C, a kill, a closed pipe, a crash), no CLI it started outlives it; on
+ * a signal or a closed pipe it also waits until they are gone, so none is left even as a zombie.
+ */
+function stopChildrenWhenStopped(): void {
+  const stopChildren = () => running.forEach((child) => child.kill("SIGKILL"));
+  const stopThenExit = async (code: number) => {
+    const alive = [...running].filter((child) => child.exitCode === null && child.signalCode === null);
+    const gone = alive.map((child) => new Promise((resolve) => child.once("exit", resolve)));
+    stopChildren();
+    await Promise.all(gone);
+    process.exit(code);
+  };
+  process.on("exit", stopChildren);
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(signal, () => void stopThenExit(128 + constants.signals[signal]));
+  // EPIPE: whoever read the output went away.
+  process.stdout.on("error", () => void stopThenExit(1));
+}
+
+/** Runs `retain-m365 <args>` in a child process; its progress line reaches a terminal directly. */
+function retainM365(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const terminal = process.stderr.isTTY === true;
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: process.cwd(), env, stdio: ["ignore", "pipe", terminal ? "inherit" : "pipe"] });
+    running.add(child);
+    const timer = setTimeout(() => child.kill("SIGKILL"), CHILD_TIMEOUT_MS);
+    let stdout = "";
+    let stderr = "";
+    child.stdout?.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+    child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      running.delete(child);
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+class StepFailed extends Error {}
+
+interface Step {
+  /** What the step shows, in one line. */
+  title: string;
+  args: string[];
+  /** Loopback endpoints, left out of the echoed command. */
+  endpoints?: string[];
+  expectExit?: number;
+  /** The part of stdout worth showing. */
+  show?: (stdout: string) => string[];
+}
+
+async function step(env: NodeJS.ProcessEnv, { title, args, endpoints = [], expectExit = 0, show = (out) => out.trimEnd().split("\n") }: Step): Promise<Run> {
+  say(`\n▶ ${title}`);
+  say(`  $ retain-m365 ${args.join(" ")}${endpoints.length > 0 ? "   (+ the emulators' endpoints)" : ""}`);
+  const run = await retainM365([...args, ...endpoints], env);
+  if (run.stdout.trim()) say(indent(show(run.stdout)));
+  if (run.stderr.trim()) say(indent(run.stderr.trimEnd().split("\n")));
+  if (run.code !== expectExit) throw new StepFailed(`retain-m365 ${args[0]} exited ${String(run.code)}, expected ${expectExit}`);
+  return run;
+}
+
+const clip = (line: string) => (line.length > 150 ? `${line.slice(0, 149)}…` : line);
+/** The plan's table cut to its first rows, then its summary. */
+function planExcerpt(stdout: string): string[] {
+  const lines = stdout.trimEnd().split("\n");
+  const table = lines.filter((line) => line.startsWith("|"));
+  const summary = lines.slice(lines.lastIndexOf(table.at(-1)!) + 1).filter((line) => line.trim());
+  return [...table.slice(0, 8).map(clip), `… (${table.length - 8} more rows)`, ...summary.slice(0, 2)];
+}
+
+async function withTenant(out: string, tenant: SampleTenant): Promise<void> {
+  const { graph, cloudflare, directory, secrets } = tenant;
+  const env = adminEnvironment({
+    NODE_EXTRA_CA_CERTS: testTls().caFile,
+    CLOUDFLARE_API_TOKEN: secrets.cloudflareToken,
+    AZURE_CLIENT_ID: secrets.deployerId,
+    AZURE_CLIENT_SECRET: secrets.deployerSecret,
+    AZURE_AUTHORITY_HOST: graph.url,
+    RETAIN_SYNC_CLIENT_SECRET: secrets.retainAppSecret,
+  });
+  const mail = directory.users.filter((user) => user.mail).length;
+  const nested = [...directory.members.values()].flat().filter((id) => directory.groups.some((group) => group.id === id)).length;
+  say(`Tenant contoso.com on loopback: ${directory.users.length} users (${mail} with mail), ${directory.groups.length} groups (${nested} nested in others),`);
+  say(`  MX to a mail gateway, and the manual procedure's RetainWorker, admin and ApplicationImpersonation left behind.`);
+  say(`  Entra ID + Graph + Exchange admin API: ${graph.url}   Cloudflare: ${cloudflare.url}`);
+
+  const microsoft = ["--graph-endpoint", graph.url, "--authority-host", graph.url];
+  await step(env, {
+    title: "adopt: reads (never writes) the zone, the directory and Exchange, and says what the first deploy will do; exit 5 = a decision is needed",
+    args: ["adopt", ...STACK],
+    endpoints: ["--cloudflare-endpoint", cloudflare.url, "--exchange-endpoint", graph.url, ...microsoft],
+    expectExit: 5,
+  });
+
+  const sync = ["sync", ...STACK, "--client-id", RETAIN_APP_ID, "--out", out];
+  const full = graph.requests.length;
+  await step(env, { title: `sync: the first run reads the whole directory and writes Retain's two CSVs into ${out}`, args: sync, endpoints: microsoft });
+  const fullRequests = graph.requests.length - full;
+
+  say(`\n▶ a day passes in the tenant: ${aDayOfChanges(directory)}`);
+  const delta = graph.requests.length;
+  await step(env, { title: "sync again (the nightly job): reads only the changes since the last run", args: sync, endpoints: microsoft });
+  say(`    Graph requests: ${fullRequests} for the first sync, ${graph.requests.length - delta} for the nightly delta (counted at the emulator)`);
+
+  await step(env, { title: "status: is the nightly sync healthy? (reads the run record; no network)", args: ["status", "--out", out] });
+}
+
+async function main(): Promise<number> {
+  const out = outDirFromArguments(process.argv.slice(2));
+  const started = performance.now();
+  mkdirSync(out, { recursive: true });
+  for (const name of ["exchangeuser.csv", "exchangegroups.csv", "backup"]) rmSync(path.join(out, name), { recursive: true, force: true });
+  say("Demo: the real retain-m365 CLI (bin/retain-m365.js), the same code path as production; only the endpoints differ:");
+  say("loopback emulators of Entra ID, Microsoft Graph, Exchange Online's admin API and Cloudflare, in this process.");
+
+  const env = adminEnvironment({});
+  await step(env, {
+    title: "plan: the stack demo/Pulumi.contoso.yaml, validated and planned offline (Pulumi's mock runtime: no credentials, no network)",
+    args: ["plan", ...STACK],
+    show: planExcerpt,
+  });
+
+  if (spawnSync("openssl", ["version"], { stdio: "ignore" }).status !== 0) {
+    say("\n▶ skipped adopt, sync, the delta sync and status: openssl is missing (it makes the emulators' throwaway TLS certificate; `bash .ci/run` installs it)");
+  } else {
+    const tenant = await startSampleTenant();
+    try {
+      await withTenant(out, tenant);
+    } finally {
+      await tenant.close();
+    }
+  }
+
+  await step(env, {
+    title: "schedule --systemd: the nightly job for the Retain server, as the package installs it (printed, not installed)",
+    args: ["schedule", "--systemd", ...STACK, "--client-id", RETAIN_APP_ID],
+  });
+  say(`\nDone in ${((performance.now() - started) / 1000).toFixed(1)} s; nothing left running. The CSVs are in ${out}.`);
+  say("On a real tenant: the same commands without the endpoints, after `pulumi up --stack <tenant>` (README, docs/runbook.md).");
+  return 0;
+}
+
+stopChildrenWhenStopped();
+main().then(
+  (code) => (process.exitCode = code),
+  (error: unknown) => {
+    process.stderr.write(`demo: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,119 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { before, describe, it } from "node:test";
+import { parseContractCsv } from "../sync/csv";
+import { REPO_ROOT } from "./support/cli";
+
+// `npm run demo` as CI (and a newcomer) runs it, with a temporary output folder instead of ./demo-out.
+
+interface DemoRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** The demo's process group, its own: every process it started is in it. */
+  group: number;
+}
+
+const out = mkdtempSync(path.join(tmpdir(), "retain-demo-"));
+let run: DemoRun;
+
+function runDemo(): Promise<DemoRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("npm", ["run", "--silent", "demo", "--", "--out", out], { cwd: REPO_ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr, group: child.pid! }));
+  });
+}
+
+/** Stopped as a CI job's timeout or an admin's `kill` stops it, while a CLI child is running. */
+function stopDemoMidway(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(REPO_ROOT, "demo", "run.ts"), "--out", mkdtempSync(path.join(tmpdir(), "retain-demo-"))], {
+      cwd: REPO_ROOT,
+      detached: true,
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    child.stdout.on("data", (chunk: Buffer) => {
+      if (chunk.toString("utf8").includes("$ retain-m365 adopt")) child.kill("SIGTERM");
+    });
+    child.on("error", reject);
+    child.on("close", () => resolve(child.pid!));
+  });
+}
+
+async function groupEmptiesWithin(group: number, ms: number): Promise<boolean> {
+  for (const deadline = Date.now() + ms; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 100))) if (groupIsEmpty(group)) return true;
+  return groupIsEmpty(group);
+}
+
+function groupIsEmpty(group: number): boolean {
+  try {
+    process.kill(-group, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "ESRCH";
+  }
+}
+
+const refusesConnections = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once("error", () => resolve(true));
+  });
+
+describe("npm run demo", () => {
+  before(async () => {
+    run = await runDemo();
+  });
+
+  it("exits 0 after every step: plan, adopt's decision, sync, the delta sync, status, the systemd unit", () => {
+    assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
+    for (const command of ["plan", "adopt", "sync", "status", "schedule --systemd"]) assert.match(run.stdout, new RegExp(`\\$ retain-m365 ${command} `), command);
+    assert.match(run.stdout, /decide with retain-m365:domains\[0\]\.onExisting\.mx/);
+    assert.match(run.stdout, /\(full read\)/);
+    assert.match(run.stdout, /\(changes only\)/);
+    assert.match(run.stdout, /^ {4}healthy: /m);
+    assert.match(run.stdout, /^ {4}ExecStart=/m);
+  });
+
+  it("writes both CSVs into the given folder, the day's changes included", () => {
+    const users = parseContractCsv(readFileSync(path.join(out, "exchangeuser.csv"), "utf8"));
+    const groups = parseContractCsv(readFileSync(path.join(out, "exchangegroups.csv"), "utf8"));
+    assert.ok(users.length > 300, `${users.length} rows`);
+    assert.ok(groups.length > 20, `${groups.length} rows`);
+    assert.ok(users.some((row) => row[2] === "new.hire@contoso.com"), "the hire of the day is in the users' file");
+    const leaver = /, (\S+@contoso\.com) leaves/.exec(run.stdout)?.[1];
+    assert.ok(leaver, "the demo names the leaver");
+    assert.equal(users.some((row) => row[2] === leaver), false, "the leaver is gone from the users' file");
+  });
+
+  it("the nightly delta sync made only a few Graph requests, counted at the emulator", () => {
+    const counted = /Graph requests: (\d+) for the first sync, (\d+) for the nightly delta/.exec(run.stdout);
+    assert.ok(counted, run.stdout);
+    assert.ok(Number(counted[2]) <= 5, `the delta sync made ${counted[2]} requests`);
+  });
+
+  it("leaves no process and no listening emulator behind", async () => {
+    assert.ok(groupIsEmpty(run.group), "a process of the demo still runs");
+    const ports = [...run.stdout.matchAll(/https:\/\/127\.0\.0\.1:(\d+)/g)].map((match) => Number(match[1]));
+    assert.ok(ports.length >= 2, "the demo names its emulators' addresses");
+    for (const port of new Set(ports)) assert.ok(await refusesConnections(port), `port ${port} still listens`);
+  });
+
+  it("stopped half-way, it takes the CLI it was running down with it", async () => {
+    const group = await stopDemoMidway();
+    assert.ok(await groupEmptiesWithin(group, 1000), "the CLI the demo started outlived it");
+  });
+});
