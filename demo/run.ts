@@ -23,6 +23,9 @@ interface Run {
 const say = (text: string) => process.stdout.write(`${text}\n`);
 const indent = (lines: string[]) => lines.map((line) => `    ${line}`).join("\n");
 
+/** A folder as the admin would type it: relative when under the current one. */
+const shown = (dir: string) => (path.relative(process.cwd(), dir).startsWith("..") ? dir : path.relative(process.cwd(), dir) || ".");
+
 function outDirFromArguments(argv: string[]): string {
   const at = argv.indexOf("--out");
   return path.resolve(at >= 0 && argv[at + 1] ? argv[at + 1]! : "demo-out");
@@ -123,16 +126,18 @@ async function withTenant(out: string, tenant: SampleTenant): Promise<void> {
   say(`  Entra ID + Graph + Exchange admin API: ${graph.url}   Cloudflare: ${cloudflare.url}`);
 
   const microsoft = ["--graph-endpoint", graph.url, "--authority-host", graph.url];
-  await step(env, {
+  const adopt = await step(env, {
     title: "adopt: reads (never writes) the zone, the directory and Exchange, and says what the first deploy will do; exit 5 = a decision is needed",
     args: ["adopt", ...STACK],
     endpoints: ["--cloudflare-endpoint", cloudflare.url, "--exchange-endpoint", graph.url, ...microsoft],
     expectExit: 5,
   });
+  const decision = /decide with (\S+?)\)/.exec(adopt.stdout)?.[1];
+  if (decision) say(`    the decision it asks for: set ${decision} in the stack (keep: mail stays on the gateway; replace: Microsoft's MX), then pulumi up`);
 
-  const sync = ["sync", ...STACK, "--client-id", RETAIN_APP_ID, "--out", out];
+  const sync = ["sync", ...STACK, "--client-id", RETAIN_APP_ID, "--out", shown(out)];
   const full = graph.requests.length;
-  await step(env, { title: `sync: the first run reads the whole directory and writes Retain's two CSVs into ${out}`, args: sync, endpoints: microsoft });
+  await step(env, { title: `sync: the first run reads the whole directory and writes Retain's two CSVs into ${shown(out)}`, args: sync, endpoints: microsoft });
   const fullRequests = graph.requests.length - full;
 
   say(`\n▶ a day passes in the tenant: ${aDayOfChanges(directory)}`);
@@ -140,7 +145,7 @@ async function withTenant(out: string, tenant: SampleTenant): Promise<void> {
   await step(env, { title: "sync again (the nightly job): reads only the changes since the last run", args: sync, endpoints: microsoft });
   say(`    Graph requests: ${fullRequests} for the first sync, ${graph.requests.length - delta} for the nightly delta (counted at the emulator)`);
 
-  await step(env, { title: "status: is the nightly sync healthy? (reads the run record; no network)", args: ["status", "--out", out] });
+  await step(env, { title: "status: is the nightly sync healthy? (reads the run record; no network)", args: ["status", "--out", shown(out)] });
 }
 
 async function main(): Promise<number> {
@@ -173,7 +178,7 @@ async function main(): Promise<number> {
     title: "schedule --systemd: the nightly job for the Retain server, as the package installs it (printed, not installed)",
     args: ["schedule", "--systemd", ...STACK, "--client-id", RETAIN_APP_ID],
   });
-  say(`\nDone in ${((performance.now() - started) / 1000).toFixed(1)} s; nothing left running. The CSVs are in ${out}.`);
+  say(`\nDone in ${((performance.now() - started) / 1000).toFixed(1)} s; nothing left running. The CSVs are in ${shown(out)}.`);
   say("On a real tenant: the same commands without the endpoints, after `pulumi up --stack <tenant>` (README, docs/runbook.md).");
   return 0;
 }

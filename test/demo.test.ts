@@ -88,6 +88,13 @@ describe("npm run demo", () => {
     assert.match(run.stdout, /^ {4}ExecStart=/m);
   });
 
+  it("prints each step README's sample shows, as README shows it", () => {
+    const sample = /```text\n([\s\S]*?)```/.exec(readFileSync(path.join(REPO_ROOT, "README.md"), "utf8"))?.[1] ?? "";
+    const steps = sample.split("\n").filter((line) => line.startsWith("▶"));
+    assert.ok(steps.length >= 7, "README shows the demo's steps");
+    for (const line of steps) assert.ok(run.stdout.includes(line.replace(/demo-out/g, out)), `the demo no longer prints: ${line}`);
+  });
+
   it("writes both CSVs into the given folder, the day's changes included", () => {
     const users = parseContractCsv(readFileSync(path.join(out, "exchangeuser.csv"), "utf8"));
     const groups = parseContractCsv(readFileSync(path.join(out, "exchangegroups.csv"), "utf8"));

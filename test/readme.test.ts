@@ -12,10 +12,12 @@ const readme = readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
 const packageJson = JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
 
 describe("README agrees with the code", () => {
-  it("starts with the install and test commands, and the test command is the one CI runs", () => {
+  it("starts with the install, test and demo commands, and the test command is the one CI runs", () => {
     const firstBlock = /```sh\n([\s\S]*?)```/.exec(readme)?.[1] ?? "";
     assert.match(firstBlock, /^npm ci\b/m);
     assert.match(firstBlock, /^npm test\b/m);
+    assert.match(firstBlock, /^npm run demo\b/m);
+    assert.ok(readme.indexOf("npm run demo") < readme.indexOf("pulumi up --stack <tenant>"), "the demo comes before the real-tenant path");
     assert.match(readFileSync(path.join(REPO_ROOT, ".ci", "run"), "utf8"), /^npm test$/m);
     assert.match(packageJson.scripts.test ?? "", /lint.*typecheck.*test:unit/);
   });
