@@ -12,6 +12,8 @@ import { aDayOfChanges, RETAIN_APP_ID, startSampleTenant, type SampleTenant } fr
 const ROOT = path.resolve(__dirname, "..");
 const CLI = path.join(ROOT, "bin", "retain-m365.js");
 const STACK = ["--stack", "contoso", "--stacks-dir", path.relative(process.cwd(), __dirname) || "."];
+/** Where README's installation puts the Retain-server package's launcher; the unit is printed as it would be installed. */
+const PACKAGED_LAUNCHER = "/opt/retain-m365-sync/bin/retain-m365";
 const CHILD_TIMEOUT_MS = 60_000;
 
 interface Run {
@@ -177,7 +179,7 @@ async function main(): Promise<number> {
 
   await step(env, {
     title: "schedule --systemd: the nightly job for the Retain server, as the package installs it (printed, not installed)",
-    args: ["schedule", "--systemd", ...STACK, "--client-id", RETAIN_APP_ID],
+    args: ["schedule", "--systemd", ...STACK, "--client-id", RETAIN_APP_ID, "--launcher", PACKAGED_LAUNCHER],
   });
   const csvs = haveOpenssl ? ` The CSVs are in ${shown(out)}.` : "";
   say(`\nDone in ${((performance.now() - started) / 1000).toFixed(1)} s; nothing left running.${csvs}`);
