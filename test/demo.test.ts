@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { before, describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import { parseContractCsv } from "../sync/csv";
 import { REPO_ROOT } from "./support/cli";
 
@@ -18,7 +18,12 @@ interface DemoRun {
   group: number;
 }
 
-const out = mkdtempSync(path.join(tmpdir(), "retain-demo-"));
+const folders: string[] = [];
+const newFolder = (prefix: string) => {
+  folders.push(mkdtempSync(path.join(tmpdir(), prefix)));
+  return folders.at(-1)!;
+};
+const out = newFolder("retain-demo-");
 let run: DemoRun;
 
 function runDemo(): Promise<DemoRun> {
@@ -36,7 +41,7 @@ function runDemo(): Promise<DemoRun> {
 /** Stopped as a CI job's timeout or an admin's `kill` stops it, while a CLI child is running. */
 function stopDemoMidway(): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(REPO_ROOT, "demo", "run.ts"), "--out", mkdtempSync(path.join(tmpdir(), "retain-demo-"))], {
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(REPO_ROOT, "demo", "run.ts"), "--out", newFolder("retain-demo-")], {
       cwd: REPO_ROOT,
       detached: true,
       stdio: ["ignore", "pipe", "ignore"],
@@ -84,6 +89,7 @@ describe("npm run demo", () => {
   before(async () => {
     run = await runDemo();
   });
+  after(() => folders.forEach((folder) => rmSync(folder, { recursive: true, force: true })));
 
   it("exits 0 after every step: plan, adopt's decision, sync, the delta sync, status, the systemd unit", () => {
     assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
@@ -127,7 +133,7 @@ describe("npm run demo", () => {
   });
 
   it("without openssl it runs the offline steps, skips the others saying why, and exits 0", () => {
-    const noTools = mkdtempSync(path.join(tmpdir(), "retain-demo-path-"));
+    const noTools = newFolder("retain-demo-path-");
     const result = spawnSync(process.execPath, ["--import", "tsx", path.join(REPO_ROOT, "demo", "run.ts"), "--out", noTools], {
       cwd: REPO_ROOT,
       env: { ...process.env, PATH: noTools },
