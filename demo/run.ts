@@ -79,8 +79,6 @@ function retainM365(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
   });
 }
 
-class StepFailed extends Error {}
-
 interface Step {
   /** What the step shows, in one line. */
   title: string;
@@ -98,7 +96,7 @@ async function step(env: NodeJS.ProcessEnv, { title, args, endpoints = [], expec
   const run = await retainM365([...args, ...endpoints], env);
   if (run.stdout.trim()) say(indent(show(run.stdout)));
   if (run.stderr.trim()) say(indent(run.stderr.trimEnd().split("\n")));
-  if (run.code !== expectExit) throw new StepFailed(`retain-m365 ${args[0]} exited ${String(run.code)}, expected ${expectExit}`);
+  if (run.code !== expectExit) throw new Error(`retain-m365 ${args[0]} exited ${String(run.code)}, expected ${expectExit}`);
   return run;
 }
 
