@@ -34,6 +34,7 @@ export function buildCli(io: Io): Command {
 export async function main(argv: readonly string[], io: Io = defaultIo): Promise<number> {
   const debug = argv.includes("--debug");
   try {
+    refuseNulCharacters(argv);
     await buildCli(io).parseAsync([...argv]);
     return ExitCode.ok;
   } catch (error) {
@@ -46,9 +47,29 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       if (debug && error.stack) io.stderr(`${error.stack}\n`);
       return error.exitCode;
     }
+    const pathError = fileSystemRefusal(error);
+    if (pathError) {
+      io.stderr(`retain-m365: ${pathError}\n`);
+      return ExitCode.invalidInput;
+    }
     const message = error instanceof Error ? error.message : String(error);
     io.stderr(`retain-m365: unexpected failure: ${message.split("\n")[0]}${debug ? "" : " (run with --debug for details)"}\n`);
     if (debug && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);
     return ExitCode.unexpected;
   }
+}
+
+/** No operating system passes a NUL inside an argument; one given in-process is refused, not passed to a file call. */
+function refuseNulCharacters(argv: readonly string[]): void {
+  const index = argv.findIndex((argument) => argument.includes("\0"));
+  if (index >= 0) throw new UserFacingError(`argument ${index + 1} contains a NUL character`, ExitCode.invalidInput);
+}
+
+/** A file or folder the user named that cannot be used as it is: invalid input, whichever command met it. */
+const PATH_ERROR_CODES = new Set(["ENOENT", "ENOTDIR", "EISDIR", "EEXIST", "EACCES", "EPERM", "ENAMETOOLONG", "ELOOP", "EROFS"]);
+
+function fileSystemRefusal(error: unknown): string | undefined {
+  const { code, path, syscall } = (error ?? {}) as NodeJS.ErrnoException;
+  if (code === undefined || path === undefined || !PATH_ERROR_CODES.has(code)) return undefined;
+  return `cannot ${syscall ?? "use"} ${JSON.stringify(path)} (${code})`;
 }
