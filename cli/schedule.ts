@@ -3,13 +3,14 @@ import path from "node:path";
 import { Option, type Command } from "commander";
 import { DEFAULT_OUTPUT_DIR, DIRECTORY_SYNC_DEFAULTS, isWindowsFolder } from "../config/schema";
 import { ExitCode, UserFacingError } from "../core/errors";
+import { INSTALLED_LAUNCHER } from "../core/server-package";
+import { REPOSITORY_INSTALLATION, type Installation } from "./installation";
+import { checkVisibleToSystemdJob, jobCommand, type JobCommand } from "./job-command";
 import type { Io } from "./io";
 import { resolveSyncTarget, type SyncTarget, type SyncTargetOptions } from "./sync-target";
 
 export const UNIT_NAME = "retain-m365-sync";
 const WINDOWS_DEFAULTS = {
-  node: "C:\\Program Files\\nodejs\\node.exe",
-  cli: "C:\\Program Files\\retain-m365\\bin\\retain-m365.js",
   secretFile: "C:\\ProgramData\\retain-m365\\client-secret",
   out: "C:\\Program Files\\Beginfinite\\Retain\\RetainServer\\WEB-INF\\cfg",
   user: "S-1-5-20", // NETWORK SERVICE
@@ -25,6 +26,7 @@ interface ScheduleOptions extends SyncTargetOptions {
   secretFile?: string;
   certificate?: string;
   secretExpires?: string;
+  launcher?: string;
   node?: string;
   cli?: string;
   transitive?: boolean;
@@ -38,7 +40,7 @@ export interface JobDefinition {
   files: Record<string, string>;
 }
 
-export function registerScheduleCommand(program: Command, io: Io): void {
+export function registerScheduleCommand(program: Command, io: Io, installation: Installation = REPOSITORY_INSTALLATION): void {
   program
     .command("schedule")
     .description(
@@ -58,8 +60,14 @@ export function registerScheduleCommand(program: Command, io: Io): void {
     .option("--secret-file <path>", `file holding the client secret (systemd default ${LINUX_DEFAULTS.secretFile})`)
     .option("--certificate <pem>", "use this certificate + key file instead of a client secret")
     .option("--secret-expires <ISO date>", "when the client secret expires, passed to the job's sync for its expiry warning (default with --stack: the stack output applicationSecretExpires)")
-    .option("--node <path>", "Node.js (22 or later) the job runs (default: this one on Linux)")
-    .option("--cli <path>", "retain-m365's bin/retain-m365.js (default: this installation on Linux)")
+    .addOption(
+      new Option(
+        "--launcher <path>",
+        `the Retain-server package's launcher the job runs (default: this package's own when run from it, else ${INSTALLED_LAUNCHER.linux} or ${INSTALLED_LAUNCHER.windows})`,
+      ).conflicts(["node", "cli"]),
+    )
+    .option("--node <path>", "instead of the package: the Node.js (22 or later) that runs a repository checkout (default: this one on Linux)")
+    .option("--cli <path>", "instead of the package: the checkout's bin/retain-m365.js (default: this checkout on Linux)")
     .option("--transitive", "list members of nested groups too")
     .option("--metrics-file <path>", "the job passes --metrics-file <path> to sync (node_exporter's textfile format); systemd: the service may write its folder")
     .option("--on-failure <unit>", "systemd: start this unit (OnFailure=) when the sync fails, e.g. a mail or chat notifier")
@@ -69,7 +77,8 @@ export function registerScheduleCommand(program: Command, io: Io): void {
       if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(options.at)) throw new UserFacingError(`--at must be a time as HH:MM (got "${options.at}")`, ExitCode.invalidInput);
       checkMonitoringOptions(options);
       const target = jobTarget(options, resolveSyncTarget(options));
-      const job = options.systemd ? systemdJob(options, target) : windowsJob(options, target);
+      const command = jobCommand(options, installation);
+      const job = options.systemd ? systemdJob(options, target, command) : windowsJob(options, target, command);
       if (options.writeTo) {
         mkdirSync(options.writeTo, { recursive: true });
         for (const [name, content] of Object.entries(job.files)) writeFileSync(path.join(options.writeTo, name), content, { mode: 0o644 });
@@ -149,14 +158,13 @@ function systemdWord(word: string): string {
   return /[\s"'\\;]/.test(escaped) || escaped === "" ? `"${escaped.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"` : escaped;
 }
 
-export function systemdJob(options: ScheduleOptions, target: JobTarget): JobDefinition {
-  const node = options.node ?? process.execPath;
-  const cli = options.cli ?? path.resolve(__dirname, "..", "bin", "retain-m365.js");
+export function systemdJob(options: ScheduleOptions, target: JobTarget, command: JobCommand): JobDefinition {
+  checkVisibleToSystemdJob(command);
   const credential = options.certificate
     ? { load: `LoadCredential=app.pem:${options.certificate}`, argument: ["--certificate", "%d/app.pem"] }
     : { load: `LoadCredential=client-secret:${options.secretFile ?? LINUX_DEFAULTS.secretFile}`, argument: ["--client-secret-file", "%d/client-secret"] };
   // %d (the credentials directory) must reach systemd unescaped: the only specifier the job uses.
-  const words = [node, cli, ...syncArguments(options, target, [])].map(systemdWord).concat(credential.argument);
+  const words = [...command.words, ...syncArguments(options, target, [])].map(systemdWord).concat(credential.argument);
   const service = `[Unit]
 Description=Retain address book sync from Microsoft 365 (retain-m365)
 Wants=network-online.target
@@ -209,9 +217,10 @@ function windowsWord(word: string): string {
   return /\s/.test(word) || word === "" ? `"${word}"` : word;
 }
 
-export function windowsJob(options: ScheduleOptions, target: JobTarget): JobDefinition {
+export function windowsJob(options: ScheduleOptions, target: JobTarget, command: JobCommand): JobDefinition {
   const secret = options.certificate ? ["--certificate", options.certificate] : ["--client-secret-file", options.secretFile ?? WINDOWS_DEFAULTS.secretFile];
-  const args = [options.cli ?? WINDOWS_DEFAULTS.cli, ...syncArguments(options, target, secret)].map(windowsWord).join(" ");
+  const [program, ...leading] = command.words as [string, ...string[]];
+  const args = [...leading, ...syncArguments(options, target, secret)].map(windowsWord).join(" ");
   const task = `<?xml version="1.0" encoding="UTF-8"?>
 <Task version="1.2" xmlns="http://schemas.microsoft.com/windows/2004/02/mit/task">
   <RegistrationInfo>
@@ -243,7 +252,7 @@ export function windowsJob(options: ScheduleOptions, target: JobTarget): JobDefi
   </Settings>
   <Actions Context="Author">
     <Exec>
-      <Command>${xml(options.node ?? WINDOWS_DEFAULTS.node)}</Command>
+      <Command>${xml(program)}</Command>
       <Arguments>${xml(args)}</Arguments>
     </Exec>
   </Actions>

@@ -9,6 +9,7 @@ import type { ServiceConfigurationRecord, ServiceConfigurationRecordSource } fro
 import { requirePulumiCli } from "./pulumi-cli";
 import { existingResources, type Discovery } from "./adopt/findings";
 import { ExitCode, UserFacingError } from "../core/errors";
+import { INSTALLED_LAUNCHER } from "../core/server-package";
 
 export interface ProgramDependencies {
   /** Where Microsoft's DNS record set comes from; asked only when a domain has `microsoft365Records` on. */
@@ -66,8 +67,8 @@ export async function deployTenant(deps: ProgramDependencies): Promise<Record<st
     workerPassword: accounts.workerPassword,
     ...(application.clientSecret ? { applicationClientSecret: application.clientSecret } : {}),
     ...credentialExpiryOutputs(application),
-    // What a Retain admin runs on the Retain server (as root) to install the nightly sync.
-    nightlySyncInstallCommand: pulumi.interpolate`npx retain-m365 schedule --systemd --tenant-id ${config.tenantId} --client-id ${application.clientId} --out ${config.directorySync.outputDir}${secretExpiresFlag} --write-to /etc/systemd/system && systemctl enable --now retain-m365-sync.timer`,
+    // What a Retain admin runs on the Retain server (as root), with the Retain-server package unpacked where README says.
+    nightlySyncInstallCommand: pulumi.interpolate`${INSTALLED_LAUNCHER.linux} schedule --systemd --tenant-id ${config.tenantId} --client-id ${application.clientId} --out ${config.directorySync.outputDir}${secretExpiresFlag} --write-to /etc/systemd/system && systemctl enable --now retain-m365-sync.timer`,
   };
 }
 

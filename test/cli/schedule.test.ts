@@ -7,8 +7,10 @@ import { promisify } from "node:util";
 import { after, before, describe, it } from "node:test";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { stringify } from "yaml";
-import { runCli } from "../support/cli";
+import { REPO_ROOT, runCli } from "../support/cli";
 import { validRawValues } from "../support/configs";
+import { packageInstallation, REPOSITORY_INSTALLATION } from "../../cli/installation";
+import { jobCommand } from "../../cli/job-command";
 import { directoryRoutes } from "../../emulators/directory";
 import { directoryTenant } from "../../emulators/directory-tenant";
 import { startGraphEmulator, type GraphEmulator } from "../../emulators/graph";
@@ -18,6 +20,10 @@ const TENANT = "00000000-0000-4000-8000-0000000000aa";
 const APP = "00000000-0000-4000-8000-0000000000bb";
 const SECRET = "scheduled-secret-value";
 const ids = ["--tenant-id", TENANT, "--client-id", APP];
+/** A launcher outside /root and /home (where this checkout may live), as the Retain-server package's is. */
+const LAUNCHER = path.join(mkdtempSync(path.join(tmpdir(), "retain-package-")), "retain-m365");
+writeFileSync(LAUNCHER, `#!/bin/sh\nexec '${process.execPath}' '${path.join(REPO_ROOT, "bin", "retain-m365.js")}' "$@"\n`, { mode: 0o755 });
+const launcher = ["--launcher", LAUNCHER];
 
 /** Splits an ExecStart= line as systemd does for what this generator writes: words, double quotes, backslash escapes. */
 function execStartWords(line: string): string[] {
@@ -36,7 +42,7 @@ describe("schedule --systemd", () => {
   let timer: string;
 
   before(() => {
-    const result = runCli(["schedule", "--systemd", ...ids, "--out", out, "--at", "03:15", "--write-to", unitDir]);
+    const result = runCli(["schedule", "--systemd", ...launcher, ...ids, "--out", out, "--at", "03:15", "--write-to", unitDir]);
     assert.equal(result.code, 0, result.stderr);
     service = readFileSync(path.join(unitDir, "retain-m365-sync.service"), "utf8");
     timer = readFileSync(path.join(unitDir, "retain-m365-sync.timer"), "utf8");
@@ -96,7 +102,7 @@ describe("schedule --systemd: monitoring (--metrics-file, --on-failure)", () => 
   let service: string;
 
   before(() => {
-    const result = runCli(["schedule", "--systemd", ...ids, "--out", "/srv/retain/cfg", "--metrics-file", metrics, "--on-failure", "notify-failure@%n.service", "--write-to", unitDir]);
+    const result = runCli(["schedule", "--systemd", ...launcher, ...ids, "--out", "/srv/retain/cfg", "--metrics-file", metrics, "--on-failure", "notify-failure@%n.service", "--write-to", unitDir]);
     assert.equal(result.code, 0, result.stderr);
     service = readFileSync(path.join(unitDir, "retain-m365-sync.service"), "utf8");
   });
@@ -113,7 +119,7 @@ describe("schedule --systemd: monitoring (--metrics-file, --on-failure)", () => 
   });
 
   it("adds nothing without the flags; refuses a relative metrics path, a unit list, and --on-failure for Windows (exit 2)", () => {
-    const plain = runCli(["schedule", "--systemd", ...ids, "--out", "/srv/retain/cfg"]);
+    const plain = runCli(["schedule", "--systemd", ...launcher, ...ids, "--out", "/srv/retain/cfg"]);
     assert.ok(!plain.stdout.includes("OnFailure=") && !plain.stdout.includes("--metrics-file"));
     assert.equal(plain.stdout.match(/^ReadWritePaths=/gm)?.length, 1);
     for (const bad of [["--systemd", "--metrics-file", "retain.prom"], ["--systemd", "--on-failure", "a.service b.service"], ["--windows", "--on-failure", "a.service"]]) {
@@ -138,10 +144,10 @@ describe("schedule --windows", () => {
     assert.equal(trigger.RandomDelay, "PT45M");
     assert.deepEqual(trigger.ScheduleByDay, { DaysInterval: 1 });
     const exec = (task.Actions as { Exec: { Command: string; Arguments: string } }).Exec;
-    assert.equal(exec.Command, "C:\\Program Files\\nodejs\\node.exe");
+    assert.equal(exec.Command, "C:\\Program Files\\retain-m365-sync\\retain-m365.cmd");
     assert.equal(
       exec.Arguments,
-      `"C:\\Program Files\\retain-m365\\bin\\retain-m365.js" sync --tenant-id ${TENANT} --client-id ${APP} --out "C:\\Program Files\\Beginfinite\\Retain\\RetainServer\\WEB-INF\\cfg" --client-secret-file C:\\ProgramData\\retain-m365\\client-secret`,
+      `sync --tenant-id ${TENANT} --client-id ${APP} --out "C:\\Program Files\\Beginfinite\\Retain\\RetainServer\\WEB-INF\\cfg" --client-secret-file C:\\ProgramData\\retain-m365\\client-secret`,
     );
     assert.equal((task.Settings as Record<string, unknown>).MultipleInstancesPolicy, "IgnoreNew");
   });
@@ -160,7 +166,7 @@ describe("schedule --stack: the output folder is the stack's directorySync.outpu
     assert.equal(fromStack.code, 0, fromStack.stderr);
     assert.equal(
       taskArguments(fromStack.stdout),
-      `"C:\\Program Files\\retain-m365\\bin\\retain-m365.js" sync --tenant-id ${TENANT} --client-id ${APP} --out D:\\Retain\\RetainServer\\WEB-INF\\cfg --client-secret-file C:\\ProgramData\\retain-m365\\client-secret`,
+      `sync --tenant-id ${TENANT} --client-id ${APP} --out D:\\Retain\\RetainServer\\WEB-INF\\cfg --client-secret-file C:\\ProgramData\\retain-m365\\client-secret`,
     );
     const overridden = runCli(["schedule", "--windows", "--stack", "windows", "--stacks-dir", stacksDir, "--client-id", APP, "--out", "E:\\cfg"]);
     assert.equal(overridden.code, 0, overridden.stderr);
@@ -169,7 +175,7 @@ describe("schedule --stack: the output folder is the stack's directorySync.outpu
 
   it("--systemd writes into the stack's folder", () => {
     stackWithOutput("linux", "/srv/retain/cfg");
-    const result = runCli(["schedule", "--systemd", "--stack", "linux", "--stacks-dir", stacksDir, "--client-id", APP]);
+    const result = runCli(["schedule", "--systemd", ...launcher, "--stack", "linux", "--stacks-dir", stacksDir, "--client-id", APP]);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /^ReadWritePaths=\/srv\/retain\/cfg$/m);
     assert.match(result.stdout, / --out \/srv\/retain\/cfg /);
@@ -180,7 +186,7 @@ describe("schedule --stack: the output folder is the stack's directorySync.outpu
       path.join(stacksDir, "Pulumi.guarded.yaml"),
       stringify({ config: { ...validRawValues(), "azuread:tenantId": TENANT, "retain-m365:directorySync": { outputDir: "/srv/retain/cfg", backups: 30, maxShrinkPercent: 12.5 } } }),
     );
-    const result = runCli(["schedule", "--systemd", "--stack", "guarded", "--stacks-dir", stacksDir, "--client-id", APP]);
+    const result = runCli(["schedule", "--systemd", ...launcher, "--stack", "guarded", "--stacks-dir", stacksDir, "--client-id", APP]);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, / --out \/srv\/retain\/cfg --backups 30 --max-shrink-percent 12\.5 /);
   });
@@ -203,7 +209,7 @@ describe("schedule --stack: the client secret's end date from the stack output a
     return { PATH: `${bin}:${process.env.PATH}` };
   };
   const schedule = (outputs: Record<string, unknown>, ...extra: string[]) => {
-    const result = runCli(["schedule", "--systemd", "--stack", "dated", "--stacks-dir", stacksDir, ...extra], { env: withOutputs(outputs) });
+    const result = runCli(["schedule", "--systemd", ...launcher, "--stack", "dated", "--stacks-dir", stacksDir, ...extra], { env: withOutputs(outputs) });
     assert.equal(result.code, 0, result.stderr);
     return /^ExecStart=(.*)$/m.exec(result.stdout)?.[1] ?? "";
   };
@@ -219,7 +225,7 @@ describe("schedule --stack: the client secret's end date from the stack output a
 
   it("takes --secret-expires over the output, and refuses a value that is not an ISO date (exit 2)", () => {
     assert.match(schedule({ applicationSecretExpires: "2027-05-31T04:00:00Z" }, "--secret-expires", "2027-06-01"), / --secret-expires 2027-06-01 /);
-    const bad = runCli(["schedule", "--systemd", ...ids, "--secret-expires", "31.05.2027"]);
+    const bad = runCli(["schedule", "--systemd", ...launcher, ...ids, "--secret-expires", "31.05.2027"]);
     assert.equal(bad.code, 2);
     assert.equal(bad.stderr, 'retain-m365: --secret-expires must be an ISO date such as 2027-05-31 or 2027-05-31T12:00:00Z (got "31.05.2027")\n');
   });
@@ -229,7 +235,7 @@ describe("schedule: input", () => {
   it("exits 2 without --systemd or --windows, with both, or with a bad time", () => {
     assert.match(runCli(["schedule", ...ids]).stderr, /schedule needs --systemd or --windows/);
     assert.equal(runCli(["schedule", "--systemd", "--windows", ...ids]).code, 2);
-    const bad = runCli(["schedule", "--systemd", ...ids, "--at", "25:00"]);
+    const bad = runCli(["schedule", "--systemd", ...launcher, ...ids, "--at", "25:00"]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--at must be a time as HH:MM \(got "25:00"\)/);
   });
@@ -239,5 +245,38 @@ describe("schedule: input", () => {
     for (const option of ["--systemd", "--windows", "--stack", "--tenant-id", "--client-id", "--out", "--at", "--random-delay", "--user", "--secret-file", "--certificate", "--write-to"]) {
       assert.ok(help.stdout.includes(option), `--help lacks ${option}`);
     }
+  });
+});
+
+describe("schedule: what the job starts", () => {
+  it("from a checkout: this Node with this checkout's bin/retain-m365.js; from the package: the package's own launcher", () => {
+    assert.deepEqual(jobCommand({}, REPOSITORY_INSTALLATION).words, [process.execPath, path.join(REPO_ROOT, "bin", "retain-m365.js")]);
+    const unpacked = packageInstallation("/opt/retain-m365-sync/lib/retain-m365-sync.cjs", "linux");
+    assert.deepEqual(jobCommand({}, unpacked).words, ["/opt/retain-m365-sync/bin/retain-m365"]);
+    assert.deepEqual(packageInstallation("D:\\Tools\\retain-m365-sync\\lib\\retain-m365-sync.cjs", "win32"), { packageLauncher: "D:\\Tools\\retain-m365-sync\\retain-m365.cmd" });
+    // A Windows job made on a Linux machine runs the package where README installs it.
+    assert.deepEqual(jobCommand({ windows: true }, unpacked).words, ["C:\\Program Files\\retain-m365-sync\\retain-m365.cmd"]);
+  });
+
+  it("--windows with --node/--cli runs a checkout: Node as the command, the script as the first argument", () => {
+    const result = runCli(["schedule", "--windows", ...ids, "--node", "C:\\Node 22\\node.exe", "--cli", "D:\\retain-m365\\bin\\retain-m365.js"]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /<Command>C:\\Node 22\\node\.exe<\/Command>/);
+    assert.match(result.stdout, /<Arguments>D:\\retain-m365\\bin\\retain-m365\.js sync --tenant-id /);
+  });
+
+  it("refuses (exit 2) a systemd job that would start something under /root or /home, which ProtectHome=yes hides", () => {
+    const underRoot = runCli(["schedule", "--systemd", ...ids, "--launcher", "/root/retain-m365-sync/bin/retain-m365"]);
+    assert.equal(underRoot.code, 2);
+    assert.equal(
+      underRoot.stderr,
+      "retain-m365: --launcher: the job would start /root/retain-m365-sync/bin/retain-m365, which lies under /root, and the unit's ProtectHome=yes hides that folder from the job " +
+        "(it would fail with 203/EXEC); unpack the Retain-server package to /opt/retain-m365-sync and give --launcher, or put the checkout outside /root and /home\n",
+    );
+    const checkout = runCli(["schedule", "--systemd", ...ids, "--node", "/usr/bin/node", "--cli", "/home/alice/retain-m365/bin/retain-m365.js"]);
+    assert.equal(checkout.code, 2);
+    assert.match(checkout.stderr, /^retain-m365: --node\/--cli: the job would start \/home\/alice\/retain-m365\/bin\/retain-m365\.js, which lies under \/home,/);
+    assert.match(runCli(["schedule", "--systemd", ...ids, "--launcher", "retain-m365-sync/bin/retain-m365"]).stderr, /systemd needs an absolute path/);
+    assert.equal(runCli(["schedule", "--systemd", ...ids, ...launcher, "--node", "/usr/bin/node"]).code, 2);
   });
 });
