@@ -77,3 +77,11 @@ export function checkWritableFolder(folder: string, named: string): void {
   }
   if (!isDirectory) throw refuse(`${named} ${folder} is a file, not a folder`);
 }
+
+/** `--changed-since`: a commit or ref as git names it; never an option (a leading "-"), never a range. */
+export function gitRevision(value: string): string {
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_./@{}~^-]*$/.test(value) || value.includes("..") || value.length > 256) {
+    throw refuse(`--changed-since must be a commit or ref such as main, origin/main or a commit id (got ${shown(value)})`);
+  }
+  return value;
+}

@@ -59,10 +59,14 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
   }
 }
 
-/** No operating system passes a NUL inside an argument; one given in-process is refused, not passed to a file call. */
+/** No operating system passes a NUL inside an argument; one given in-process is refused, naming its flag, not passed to a file call. */
 function refuseNulCharacters(argv: readonly string[]): void {
   const index = argv.findIndex((argument) => argument.includes("\0"));
-  if (index >= 0) throw new UserFacingError(`argument ${index + 1} contains a NUL character`, ExitCode.invalidInput);
+  if (index < 0) return;
+  const argument = argv[index]!;
+  const previous = argv[index - 1] ?? "";
+  const flag = /^--[\w-]+=/.test(argument) ? argument.slice(0, argument.indexOf("=")) : previous.startsWith("-") ? previous : `argument ${index - 1}`;
+  throw new UserFacingError(`${flag} must not contain control characters such as line breaks, tabs or NUL (got ${JSON.stringify(argument)})`, ExitCode.invalidInput);
 }
 
 /** A file or folder the user named that cannot be used as it is: invalid input, whichever command met it. */

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { isDnsName, isPemCertificate, pemCertificateFacts } from "../core/formats";
+import { isWritable } from "../core/job-quoting";
 import { GUID } from "../m365/ids";
 import { READ_ONLY_DIRECTORY_ROLES, type DirectoryRoleName } from "../m365/entra";
 import { ARCHIVING_APPLICATION_ROLES, EWS_ACCESS_ROLE, type ArchivingApplicationRole } from "../m365/exchange-facts";
@@ -46,6 +47,10 @@ const displayName = z.string().trim().min(1, "must not be empty").max(256, "must
 export const isWindowsFolder = (folder: string): boolean => /^[A-Za-z]:\\/.test(folder);
 
 const absoluteFolder = z.string().superRefine((value, ctx) => {
+  if (!isWritable(value)) {
+    ctx.addIssue({ code: "custom", message: `must not contain control characters such as line breaks, tabs or NUL (got ${JSON.stringify(value)})` });
+    return;
+  }
   const posix = value.startsWith("/");
   const windows = isWindowsFolder(value);
   if (!posix && !windows) {
