@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from "commander";
-import { ExitCode, UserFacingError } from "../core/errors";
+import { ExitCode, fileSystemRefusal, UserFacingError } from "../core/errors";
 import { registerAdoptCommand } from "./adopt";
 import { registerCredentialCommand } from "./credential";
 import { registerPlanCommand } from "./plan";
@@ -37,7 +37,8 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     refuseNulCharacters(argv);
     await buildCli(io).parseAsync([...argv]);
     return ExitCode.ok;
-  } catch (error) {
+  } catch (thrown) {
+    const error = fileSystemRefusal(thrown) ?? thrown;
     if (error instanceof CommanderError) {
       // Help and version exit 0; any usage mistake is invalid input.
       return error.exitCode === 0 ? ExitCode.ok : ExitCode.invalidInput;
@@ -46,11 +47,6 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       io.stderr(`retain-m365: ${error.message}\n`);
       if (debug && error.stack) io.stderr(`${error.stack}\n`);
       return error.exitCode;
-    }
-    const pathError = fileSystemRefusal(error);
-    if (pathError) {
-      io.stderr(`retain-m365: ${pathError}\n`);
-      return ExitCode.invalidInput;
     }
     const message = error instanceof Error ? error.message : String(error);
     io.stderr(`retain-m365: unexpected failure: ${message.split("\n")[0]}${debug ? "" : " (run with --debug for details)"}\n`);
@@ -67,13 +63,4 @@ function refuseNulCharacters(argv: readonly string[]): void {
   const previous = argv[index - 1] ?? "";
   const flag = /^--[\w-]+=/.test(argument) ? argument.slice(0, argument.indexOf("=")) : previous.startsWith("-") ? previous : `argument ${index - 1}`;
   throw new UserFacingError(`${flag} must not contain control characters such as line breaks, tabs or NUL (got ${JSON.stringify(argument)})`, ExitCode.invalidInput);
-}
-
-/** A file or folder the user named that cannot be used as it is: invalid input, whichever command met it. */
-const PATH_ERROR_CODES = new Set(["ENOENT", "ENOTDIR", "EISDIR", "EEXIST", "EACCES", "EPERM", "ENAMETOOLONG", "ELOOP", "EROFS"]);
-
-function fileSystemRefusal(error: unknown): string | undefined {
-  const { code, path, syscall } = (error ?? {}) as NodeJS.ErrnoException;
-  if (code === undefined || path === undefined || !PATH_ERROR_CODES.has(code)) return undefined;
-  return `cannot ${syscall ?? "use"} ${JSON.stringify(path)} (${code})`;
 }

@@ -98,7 +98,7 @@ describe("any arguments: an exit code of the contract, never 1, no stack trace, 
         const result = await runMain([...args, ...offline]);
         assertContract(command.name, result, [SECRET], args);
       }),
-      { numRuns: Number(process.env.PROPERTY_RUNS ?? 300), interruptAfterTimeLimit: 10_000, markInterruptAsFailure: false },
+      { numRuns: Number(process.env.PROPERTY_RUNS ?? 300), interruptAfterTimeLimit: Number(process.env.PROPERTY_TIME_MS ?? 10_000), markInterruptAsFailure: false },
     );
   });
 

@@ -11,7 +11,7 @@ import { assertContract, runMain } from "../support/contract";
 
 const SECRET = "cf-token-MARKER-never-printed-0123456789";
 const CLIENT = "00000000-0000-4000-8000-0000000000bb";
-const RUNS = { numRuns: Number(process.env.PROPERTY_RUNS ?? 150), interruptAfterTimeLimit: 8000, markInterruptAsFailure: false };
+const RUNS = { numRuns: Number(process.env.PROPERTY_RUNS ?? 150), interruptAfterTimeLimit: Number(process.env.PROPERTY_TIME_MS ?? 8000), markInterruptAsFailure: false };
 
 const hostileScalar = fc.oneof(
   fc.constantFrom("", "\n", "a\nb", "x\0y", "%n", "$X", "<a>", "&", '"', "'", ";", "/srv/cfg\nExecStartPre=+/bin/sh", "C:\\Retain\\100%", "/srv/a b/c", "/", "//x", "/x/../y", 0, -1, 1e308, Number.NaN, true, null, [], {}, { secure: "AAAA" }),
