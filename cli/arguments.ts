@@ -8,7 +8,7 @@ import { ExitCode, UserFacingError } from "../core/errors";
 const refuse = (message: string) => new UserFacingError(message, ExitCode.invalidInput);
 
 /** A value as it can be shown in a one-line message: control characters written as escapes. */
-export function shown(value: string): string {
+function shown(value: string): string {
   return JSON.stringify(value);
 }
 

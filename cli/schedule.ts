@@ -3,7 +3,7 @@ import path from "node:path";
 import { Option, type Command } from "commander";
 import { DEFAULT_OUTPUT_DIR, DIRECTORY_SYNC_DEFAULTS, isWindowsFolder } from "../config/schema";
 import { ExitCode, UserFacingError } from "../core/errors";
-import { systemdCredentialSource, systemdExecWord, systemdPath, systemdUser, windowsUser, windowsVerbatim, windowsWord, xmlText } from "../core/job-quoting";
+import { systemdCredentialSource, systemdExecWord, systemdPath, systemdProgram, systemdUser, windowsUser, windowsVerbatim, windowsWord, xmlText } from "../core/job-quoting";
 import { INSTALLED_LAUNCHER } from "../core/server-package";
 import { REPOSITORY_INSTALLATION, type Installation } from "./installation";
 import { checkVisibleToSystemdJob, jobCommand, type JobCommand } from "./job-command";
@@ -168,8 +168,9 @@ export function systemdJob(options: ScheduleOptions, target: JobTarget, command:
     ? { load: `LoadCredential=app.pem:${systemdCredentialSource(options.certificate, "--certificate")}`, argument: ["--certificate", "%d/app.pem"] }
     : { load: `LoadCredential=client-secret:${systemdCredentialSource(options.secretFile ?? LINUX_DEFAULTS.secretFile, "--secret-file")}`, argument: ["--client-secret-file", "%d/client-secret"] };
   // %d (the credentials directory) must reach systemd unescaped: the only specifier the job uses.
-  const words = [...command.words.map((word): Word => [word, command.from]), ...syncArguments(options, target, [])]
-    .map(([word, from]) => systemdExecWord(word, from))
+  const [program, ...leading] = command.words as [string, ...string[]];
+  const words = [systemdProgram(program, command.from)]
+    .concat([...leading.map((word): Word => [word, command.from]), ...syncArguments(options, target, [])].map(([word, from]) => systemdExecWord(word, from)))
     .concat(credential.argument);
   const service = `[Unit]
 Description=Retain address book sync from Microsoft 365 (retain-m365)

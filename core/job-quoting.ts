@@ -31,6 +31,12 @@ export function systemdExecWord(value: string, named: string): string {
   return needsSystemdQuotes(escaped) ? systemdQuoted(escaped) : escaped;
 }
 
+/** The program of ExecStart=: systemd expands variables in its arguments only, so a `$` in the program's path cannot be written. */
+export function systemdProgram(value: string, named: string): string {
+  if (value.includes("$")) throw refuse(named, value, "must not contain $ in the program a systemd job starts");
+  return systemdExecWord(value, named);
+}
+
 function checkNormalizedAbsolute(value: string, named: string): void {
   checkWritable(value, named);
   if (!value.startsWith("/")) throw refuse(named, value, "must be an absolute path for systemd");

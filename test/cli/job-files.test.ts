@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { execFile, execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -15,7 +15,7 @@ import { runMain } from "../support/contract";
 const TENANT = "00000000-0000-4000-8000-0000000000aa";
 const APP = "00000000-0000-4000-8000-0000000000bb";
 const ids = ["--tenant-id", TENANT, "--client-id", APP];
-const RUNS = { numRuns: 120, interruptAfterTimeLimit: 6000, markInterruptAsFailure: false };
+const RUNS = { numRuns: Number(process.env.PROPERTY_RUNS ?? 120), interruptAfterTimeLimit: Number(process.env.PROPERTY_TIME_MS ?? 6000), markInterruptAsFailure: false };
 
 /** What an attacker would write into a value: line breaks, quotes, specifiers, variables, separators, markup, NUL. */
 const NASTY = ["\n", "\r", "\0", "\t", '"', "'", "%", "%n", "$", "${X}", ";", "&", "<", ">", "\\", " ", "\nExecStartPre=+/bin/sh -c id", "</Arguments><Exec>", "&&", "|", "^", "!", "\u2028"];
@@ -68,14 +68,18 @@ const SERVICE_KEYS = ["Unit.Description", "Unit.Wants", "Unit.After", "Service.T
 
 describe("schedule --systemd writes only the intended directives, whatever the values", () => {
   it("a value with a line break, quote, %, $, ;, &, < or NUL is written so systemd reads it back as itself, or refused naming its flag", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "retain-generated-units-"));
+    const launcher = path.join(dir, "retain-m365");
+    writeFileSync(launcher, "#!/bin/sh\n", { mode: 0o755 });
+    const accepted: string[] = [];
     await fc.assert(
-      fc.asyncProperty(fc.record({ user: fc.option(nastyText, { nil: undefined }), out: nastyPosixPath, metrics: fc.option(nastyPosixPath, { nil: undefined }), secretFile: nastyPosixPath }), async (values) => {
-        const args = ["schedule", "--systemd", ...ids, "--launcher", INSTALLED_LAUNCHER.linux, "--out", values.out, "--secret-file", values.secretFile];
+      fc.asyncProperty(fc.record({ user: fc.option(nastyText, { nil: undefined }), out: nastyPosixPath, metrics: fc.option(nastyPosixPath, { nil: undefined }), secretFile: nastyPosixPath, launcher: fc.option(nastyPosixPath, { nil: undefined }) }), async (values) => {
+        const args = ["schedule", "--systemd", ...ids, "--launcher", values.launcher ?? launcher, "--out", values.out, "--secret-file", values.secretFile];
         if (values.user !== undefined) args.push("--user", values.user);
         if (values.metrics !== undefined) args.push("--metrics-file", values.metrics);
         const result = await runMain(args);
         if (result.code === 2) {
-          assert.match(result.stderr, /^retain-m365: (--user|--out|--secret-file|--metrics-file) /, result.stderr);
+          assert.match(result.stderr, /^retain-m365: (--user|--out|--secret-file|--metrics-file|--launcher):? /, result.stderr);
           return;
         }
         assert.equal(result.code, 0, result.stderr);
@@ -87,14 +91,25 @@ describe("schedule --systemd writes only the intended directives, whatever the v
         assert.ok(!directives.has("Service.ExecStartPre") && !directives.has("Service.ExecStartPost"));
         // User= is the whole value, specifiers expanded.
         assert.equal(directives.get("Service.User")![0]!.replace(/%%/g, "%"), values.user ?? "retain");
-        const expected = [INSTALLED_LAUNCHER.linux, "sync", ...ids, "--out", values.out, ...(values.metrics ? ["--metrics-file", values.metrics] : []), "--client-secret-file", "%d/client-secret"];
+        const expected = [values.launcher ?? launcher, "sync", ...ids, "--out", values.out, ...(values.metrics ? ["--metrics-file", values.metrics] : []), "--client-secret-file", "%d/client-secret"];
         assert.deepEqual(systemdWords(directives.get("Service.ExecStart")![0]!, true), expected);
         const writable = directives.get("Service.ReadWritePaths")!.flatMap((line) => systemdWords(line, false));
         assert.deepEqual(writable, [values.out, ...(values.metrics ? [path.posix.dirname(values.metrics)] : [])]);
         assert.equal(directives.get("Service.LoadCredential")![0]!.replace(/%%/g, "%"), `client-secret:${values.secretFile}`);
+        if (accepted.length < 4 && values.launcher === undefined) accepted.push(service);
       }),
       RUNS,
     );
+    assert.ok(accepted.length > 0, "some generated values are accepted");
+    for (const [index, service] of accepted.entries()) {
+      const unitDir = path.join(dir, String(index));
+      mkdirSync(unitDir);
+      writeFileSync(path.join(unitDir, "retain-m365-sync.service"), service);
+      const verify = await promisify(execFile)("systemd-analyze", ["verify", path.join(unitDir, "retain-m365-sync.service")], { encoding: "utf8" });
+      // A user name outside systemd's strict rules is accepted with this notice; nothing else may be remarked.
+      const remarks = (verify.stdout + verify.stderr).split("\n").filter((line) => line !== "" && !/^Accepting user\/group name .*, which does not match strict user\/group name rules\.$/.test(line));
+      assert.deepEqual(remarks, [], service);
+    }
   });
 
   it("refuses each of the issue's examples with exit 2 naming the flag", async () => {
