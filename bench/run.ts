@@ -8,6 +8,7 @@ import { directoryRoutes, resourceUnitLimit } from "../emulators/directory";
 import { putUser, syntheticTenant, type DirectoryTenant } from "../emulators/directory-tenant";
 import { startGraphEmulator, type GraphEmulator } from "../emulators/graph";
 import { testTls } from "../emulators/tls";
+import { benchPackage } from "./package";
 
 const TENANT = "00000000-0000-4000-8000-0000000000aa";
 const APP = "00000000-0000-4000-8000-0000000000bb";
@@ -112,6 +113,7 @@ async function main(): Promise<void> {
   } finally {
     await emulator.close();
   }
+  if (only.length === 0 || only.includes("package")) await benchPackage();
 }
 
 main().catch((error: unknown) => {

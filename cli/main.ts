@@ -1,5 +1,4 @@
-import { Command, CommanderError, Option } from "commander";
-import { ExitCode, fileSystemRefusal, UserFacingError } from "../core/errors";
+import type { Command } from "commander";
 import { registerAdoptCommand } from "./adopt";
 import { registerCredentialCommand } from "./credential";
 import { registerPlanCommand } from "./plan";
@@ -9,16 +8,11 @@ import { registerStatusCommand } from "./status";
 import { registerSyncCommand } from "./sync";
 import { registerVerifyCommand } from "./verify";
 import { defaultIo, type Io } from "./io";
+import { runCommand, topLevelCommand } from "./run";
 
-
-/** Builds the command tree; each subcommand lives in a module of its own. */
+/** The repository's command tree; each subcommand lives in a module of its own. */
 export function buildCli(io: Io): Command {
-  const program = new Command("retain-m365")
-    .description("Prepare a Microsoft 365 tenant for archiving with Retain and keep Retain's address book in sync.")
-    .addOption(new Option("--debug", "show stack traces of unexpected errors"))
-    .showHelpAfterError("(add --help for usage)")
-    .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  const program = topLevelCommand(io);
   registerPlanCommand(program, io);
   registerAdoptCommand(program, io);
   registerSyncCommand(program, io);
@@ -31,36 +25,6 @@ export function buildCli(io: Io): Command {
 }
 
 /** Runs the CLI and returns the process exit code (docs/cli.md, "Exit codes"). */
-export async function main(argv: readonly string[], io: Io = defaultIo): Promise<number> {
-  const debug = argv.includes("--debug");
-  try {
-    refuseNulCharacters(argv);
-    await buildCli(io).parseAsync([...argv]);
-    return ExitCode.ok;
-  } catch (thrown) {
-    const error = fileSystemRefusal(thrown) ?? thrown;
-    if (error instanceof CommanderError) {
-      // Help and version exit 0; any usage mistake is invalid input.
-      return error.exitCode === 0 ? ExitCode.ok : ExitCode.invalidInput;
-    }
-    if (error instanceof UserFacingError) {
-      io.stderr(`retain-m365: ${error.message}\n`);
-      if (debug && error.stack) io.stderr(`${error.stack}\n`);
-      return error.exitCode;
-    }
-    const message = error instanceof Error ? error.message : String(error);
-    io.stderr(`retain-m365: unexpected failure: ${message.split("\n")[0]}${debug ? "" : " (run with --debug for details)"}\n`);
-    if (debug && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);
-    return ExitCode.unexpected;
-  }
-}
-
-/** No operating system passes a NUL inside an argument; one given in-process is refused, naming its flag, not passed to a file call. */
-function refuseNulCharacters(argv: readonly string[]): void {
-  const index = argv.findIndex((argument) => argument.includes("\0"));
-  if (index < 0) return;
-  const argument = argv[index]!;
-  const previous = argv[index - 1] ?? "";
-  const flag = /^--[\w-]+=/.test(argument) ? argument.slice(0, argument.indexOf("=")) : previous.startsWith("-") ? previous : `argument ${index - 1}`;
-  throw new UserFacingError(`${flag} must not contain control characters such as line breaks, tabs or NUL (got ${JSON.stringify(argument)})`, ExitCode.invalidInput);
+export function main(argv: readonly string[], io: Io = defaultIo): Promise<number> {
+  return runCommand(buildCli(io), argv, io);
 }

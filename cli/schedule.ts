@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Option, type Command } from "commander";
-import { DEFAULT_OUTPUT_DIR, DIRECTORY_SYNC_DEFAULTS, isWindowsFolder } from "../config/schema";
+import { DEFAULT_OUTPUT_DIR, DIRECTORY_SYNC_DEFAULTS, isWindowsFolder } from "../config/defaults";
 import { ExitCode, UserFacingError } from "../core/errors";
 import { systemdCredentialSource, systemdExecWord, systemdPath, systemdProgram, systemdUser, windowsUser, windowsVerbatim, windowsWord, xmlText } from "../core/job-quoting";
 import { INSTALLED_LAUNCHER } from "../core/server-package";

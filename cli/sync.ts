@@ -1,7 +1,7 @@
 import path from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { Option, type Command } from "commander";
-import { DIRECTORY_SYNC_DEFAULTS } from "../config/schema";
+import { DIRECTORY_SYNC_DEFAULTS } from "../config/defaults";
 import { ExitCode, UserFacingError } from "../core/errors";
 import { CLOUD_NAMES, CLOUDS, type Cloud } from "../m365/clouds";
 import { createGraphClient } from "../m365/graph-client";

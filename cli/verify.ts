@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { loadValidatedStack } from "../config/stack-file";
+import type * as StackFileModule from "../config/stack-file";
 import { ExitCode, UserFacingError } from "../core/errors";
 import { dnsDomain, httpUrl, mailboxAddress, resolverAddress, stackName } from "./arguments";
 import { checkAutodiscover, checkDomain, resolverFor, type CheckResult } from "./verify-checks";
@@ -34,7 +34,8 @@ export function registerVerifyCommand(program: Command, io: Io): void {
       let domains = options.domain ?? [];
       let mailbox = options.mailbox;
       if (options.stack) {
-        const { config } = loadValidatedStack(options.stacksDir, options.stack);
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { config } = (require("../config/stack-file") as typeof StackFileModule).loadValidatedStack(options.stacksDir, options.stack);
         domains = [...domains, ...config.domains.map((d) => d.name)];
         mailbox ??= config.workerUser.userPrincipalName;
       }

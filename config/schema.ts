@@ -2,17 +2,17 @@ import { z } from "zod";
 import { isDnsName, isPemCertificate, pemCertificateFacts } from "../core/formats";
 import { isWritable } from "../core/job-quoting";
 import { GUID } from "../m365/ids";
+import { DEFAULT_OUTPUT_DIR, DIRECTORY_SYNC_DEFAULTS, isWindowsFolder } from "./defaults";
 import { READ_ONLY_DIRECTORY_ROLES, type DirectoryRoleName } from "../m365/entra";
 import { ARCHIVING_APPLICATION_ROLES, EWS_ACCESS_ROLE, type ArchivingApplicationRole } from "../m365/exchange-facts";
 
-export { GUID };
+export { DEFAULT_OUTPUT_DIR, DIRECTORY_SYNC_DEFAULTS, GUID, isWindowsFolder };
 
 /** Config namespace of this project (Pulumi.yaml `name`). */
 export const NAMESPACE = "retain-m365";
 
 export const EXCHANGE_ACCESS_MODES = ["application-rbac", "application-impersonation"] as const;
 
-export const DEFAULT_OUTPUT_DIR = "/opt/beginfinite/retain/RetainServer/WEB-INF/cfg";
 
 const UPN_LOCAL_PART = /^[A-Za-z0-9'._!#^~-]{1,64}$/;
 const ZONE_ID = /^[0-9a-f]{32}$/;
@@ -44,8 +44,6 @@ const userPrincipalName = z.string().superRefine((value, ctx) => {
 const displayName = z.string().trim().min(1, "must not be empty").max(256, "must be at most 256 characters");
 
 /** An absolute Windows folder (`C:\…`); the other absolute folders the configuration takes start with "/". */
-export const isWindowsFolder = (folder: string): boolean => /^[A-Za-z]:\\/.test(folder);
-
 const absoluteFolder = z.string().superRefine((value, ctx) => {
   if (!isWritable(value)) {
     ctx.addIssue({ code: "custom", message: `must not contain control characters such as line breaks, tabs or NUL (got ${JSON.stringify(value)})` });
@@ -176,10 +174,10 @@ export const exchangeAccessSchema = z
   }));
 
 export const directorySyncSchema = z.strictObject({
-  outputDir: absoluteFolder.default(DEFAULT_OUTPUT_DIR),
-  runAfterFirstDeploy: z.boolean().default(true),
-  backups: z.int("must be a whole number").min(0, "must be 0 or more").max(365, "must be at most 365").default(7),
-  maxShrinkPercent: z.number("must be a number").min(0, "must be between 0 and 100").max(100, "must be between 0 and 100").default(20),
+  outputDir: absoluteFolder.default(DIRECTORY_SYNC_DEFAULTS.outputDir),
+  runAfterFirstDeploy: z.boolean().default(DIRECTORY_SYNC_DEFAULTS.runAfterFirstDeploy),
+  backups: z.int("must be a whole number").min(0, "must be 0 or more").max(365, "must be at most 365").default(DIRECTORY_SYNC_DEFAULTS.backups),
+  maxShrinkPercent: z.number("must be a number").min(0, "must be between 0 and 100").max(100, "must be between 0 and 100").default(DIRECTORY_SYNC_DEFAULTS.maxShrinkPercent),
 });
 
 /** A free-form value whose change rotates a credential. */
@@ -263,5 +261,3 @@ export type FieldOf<K extends string> = K extends `${string}:${infer Field}` ? F
 export type TenantConfig = { [K in KeyName as FieldOf<K>]: z.output<(typeof keySchemas)[K]> };
 export type DomainConfig = TenantConfig["domains"][number];
 
-/** directorySync as a stack that leaves it out has it: what `sync` uses without `--stack`. */
-export const DIRECTORY_SYNC_DEFAULTS: TenantConfig["directorySync"] = directorySyncSchema.parse({});

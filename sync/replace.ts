@@ -1,11 +1,35 @@
 import { createHash } from "node:crypto";
 import { chmodSync, closeSync, constants, copyFileSync, existsSync, fchmodSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import path from "node:path";
+import { ExitCode, UserFacingError } from "../core/errors";
+import { pauseBeforeRetry, type RetryPolicy } from "../core/retry";
 import { ContractCsvWalker, countLegacyCsvRecords, csvText, GROUPS_FILE, USERS_FILE, type CsvTable } from "./csv";
 import { SafetyGuardError } from "./safety-guard";
 
 export const BACKUP_DIR = "backup";
 const FILE_MODE = 0o640;
+
+/**
+ * On Windows a file another program holds open (Retain, a Java process, reading the CSVs) cannot
+ * be renamed over: MoveFileEx fails, which Node reports as EPERM, EBUSY or EACCES. Eight tries
+ * with doubling pauses from a quarter second (capped at 8 s, jittered) wait about 12–24 s.
+ */
+export const FILE_IN_USE_RETRY: RetryPolicy = { maxAttempts: 8, baseDelayMs: 250, maxDelayMs: 8000 };
+const IN_USE_CODES = new Set(["EPERM", "EBUSY", "EACCES"]);
+
+/** The calls whose behaviour differs on Windows; tests replace them. */
+export interface FileSystemPlatform {
+  windows: boolean;
+  rename: (from: string, to: string) => void;
+  /** Waits before try `attempt + 1` of a rename. */
+  pause: (attempt: number) => Promise<void>;
+}
+
+export const THIS_PLATFORM: FileSystemPlatform = {
+  windows: process.platform === "win32",
+  rename: renameSync,
+  pause: (attempt) => pauseBeforeRetry(undefined, attempt, FILE_IN_USE_RETRY),
+};
 
 export interface ReplaceOptions {
   outDir: string;
@@ -16,6 +40,7 @@ export interface ReplaceOptions {
   /** Replace even when empty or shrunk too much. */
   force: boolean;
   now?: Date;
+  platform?: FileSystemPlatform;
 }
 
 export interface NewFiles {
@@ -42,7 +67,8 @@ export function countRecords(file: string): number | undefined {
  * piece, flushed, read back and checked), a backup of the previous pair, and renames. Any failure
  * leaves the previous files as they were. Call inside `withOutputLock` (lock.ts).
  */
-export function replaceFiles(files: NewFiles, options: ReplaceOptions): ReplaceResult {
+export async function replaceFiles(files: NewFiles, options: ReplaceOptions): Promise<ReplaceResult> {
+  const platform = options.platform ?? THIS_PLATFORM;
   const usersPath = path.join(options.outDir, USERS_FILE);
   const groupsPath = path.join(options.outDir, GROUPS_FILE);
   const counted = countRecords(usersPath);
@@ -68,27 +94,52 @@ export function replaceFiles(files: NewFiles, options: ReplaceOptions): ReplaceR
     { path: usersPath, temp: tempPath(usersPath), table: files.users },
     { path: groupsPath, temp: tempPath(groupsPath), table: files.groups },
   ];
+  // The previous users file, kept aside whatever --backups says, to put back if the groups file cannot be replaced.
+  const previousUsersCopy = `${tempPath(usersPath)}.previous`;
   try {
     for (const file of temps) {
       const written = writeDurably(file.temp, csvText(file.table.columns, file.table.rows()));
-      checkWritten(file.temp, written, file.table);
+      checkWritten(file.temp, written, file.table, platform);
     }
     if (temps.every((file) => sameBytes(file.temp, file.path))) return { unchanged: true, previousUsers };
     const backup = backupPrevious([usersPath, groupsPath], options);
     const [users, groups] = temps as [(typeof temps)[number], (typeof temps)[number]];
-    renameSync(users.temp, users.path);
+    const hadUsers = existsSync(usersPath);
+    if (hadUsers) copyFileSync(usersPath, previousUsersCopy);
+    await renameWhenFree(users.temp, users.path, platform);
     try {
-      renameSync(groups.temp, groups.path);
+      await renameWhenFree(groups.temp, groups.path, platform);
     } catch (error) {
-      // Put the previous users file back, so the pair stays of one generation.
-      const previous = backup && path.join(backup, USERS_FILE);
-      if (previous && existsSync(previous)) copyFileSync(previous, users.path);
+      // The pair stays of one generation: the previous users file back, or none if there was none.
+      try {
+        if (hadUsers) await renameWhenFree(previousUsersCopy, users.path, platform);
+        else rmSync(users.path, { force: true });
+      } catch {
+        throw new UserFacingError(`${groups.path} could not be replaced, nor ${users.path} put back: the two files are of different runs until the next sync`, ExitCode.safetyGuard);
+      }
       throw error;
     }
-    syncFolder(options.outDir);
+    if (!platform.windows) syncFolder(options.outDir); // Windows cannot open a folder as a file; NTFS journals the renames
     return { unchanged: false, previousUsers, backup };
   } finally {
-    for (const file of temps) rmSync(file.temp, { force: true });
+    for (const file of [...temps.map((temp) => temp.temp), previousUsersCopy]) rmSync(file, { force: true });
+  }
+}
+
+/** A rename that waits while another program holds the target open (Windows); then refuses, keeping the previous files. */
+async function renameWhenFree(from: string, to: string, platform: FileSystemPlatform): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      platform.rename(from, to);
+      return;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? "";
+      if (!platform.windows || !IN_USE_CODES.has(code)) throw error;
+      if (attempt >= FILE_IN_USE_RETRY.maxAttempts) {
+        throw new SafetyGuardError(`${to} could not be replaced after ${attempt} tries (${code}): another program, such as Retain, holds it open`);
+      }
+      await platform.pause(attempt);
+    }
   }
 }
 
@@ -121,9 +172,9 @@ export function writeDurably(file: string, pieces: Iterable<string>, mode = FILE
   return { bytes, sha256: hash.digest("hex") };
 }
 
-/** Reads a temp file back: the bytes written, mode 0640, the contract's shape and the expected number of records. */
-function checkWritten(file: string, written: Written, table: CsvTable): void {
-  if ((statSync(file).mode & 0o777) !== FILE_MODE) throw new Error(`${file} does not have mode 0640`);
+/** Reads a temp file back: the bytes written, mode 0640 (not on Windows, where the folder's permissions apply), the contract's shape and the expected number of records. */
+function checkWritten(file: string, written: Written, table: CsvTable, platform: FileSystemPlatform): void {
+  if (!platform.windows && (statSync(file).mode & 0o777) !== FILE_MODE) throw new Error(`${file} does not have mode 0640`);
   const hash = createHash("sha256");
   const walker = new ContractCsvWalker(table.columns.length);
   let bytes = 0;

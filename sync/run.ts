@@ -56,7 +56,7 @@ export async function runSync(client: Client, options: SyncOptions): Promise<Syn
       read = { snapshot: await readDirectory(client, options), links };
     }
     const book = buildAddressBook(read.snapshot);
-    const result = replaceFiles(book, options);
+    const result = await replaceFiles(book, options);
     let warning: string | undefined;
     try {
       if (read.links) saveDeltaState(options.outDir, { ...read.links, snapshot: read.snapshot });

@@ -23,6 +23,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   policy: ["m365"],
   emulators: [],
   bench: ["core", "m365", "sync", "emulators", "bin"],
+  packaging: ["core"],
 };
 const PRODUCT_PARTS = ["core", "m365", "cloudflare", "config", "components", "sync", "program", "cli", "index.ts", "bin", "policy"];
 const MAX_PRODUCT_FILE_LINES = 300;
@@ -33,7 +34,7 @@ interface Import {
   typeOnly: boolean;
 }
 
-const sourceFiles = execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard", "*.ts", "*.js"], { cwd: REPO_ROOT, encoding: "utf8" })
+const sourceFiles = execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard", "*.ts", "*.js", "*.cjs"], { cwd: REPO_ROOT, encoding: "utf8" })
   .split("\n")
   .filter((file) => file && !file.startsWith("test/") && existsSync(path.join(REPO_ROOT, file)));
 

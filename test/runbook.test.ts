@@ -46,6 +46,7 @@ describe("runbook: its commands are the ones the code and workflows use", () => 
   it("describes the schedule command the stack outputs for the Retain server", () => {
     const program = readFileSync(path.join(REPO_ROOT, "program", "program.ts"), "utf8");
     assert.match(program, /\$\{INSTALLED_LAUNCHER\.linux\} schedule --systemd .*--write-to \/etc\/systemd\/system/);
-    assert.match(runbook, /npx retain-m365 schedule --systemd --stack contoso --write-to \/etc\/systemd\/system/);
+    assert.match(runbook, /\/opt\/retain-m365-sync\/bin\/retain-m365 schedule --systemd --tenant-id <tenant> --client-id <app> .*--write-to \/etc\/systemd\/system/);
+    assert.match(runbook, /npx retain-m365 schedule --systemd --stack contoso --launcher \/opt\/retain-m365-sync\/bin\/retain-m365 --write-to \/etc\/systemd\/system/);
   });
 });

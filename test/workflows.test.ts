@@ -113,6 +113,15 @@ describe("GitHub workflows: valid", () => {
 });
 
 describe("GitHub workflows: what each does", () => {
+  it("CI builds the Retain-server package and keeps both archives and their checksums as an artifact", () => {
+    const job = workflow("ci.yml").jobs.package!;
+    const build = job.steps.findIndex((step) => step.run === "npm run package");
+    const upload = job.steps.findIndex((step) => step.uses?.startsWith("actions/upload-artifact@"));
+    assert.ok(build >= 0 && upload > build, "npm run package, then the upload");
+    assert.equal(job.steps[upload]?.with?.path, "dist/");
+    assert.equal(job.steps[upload]?.with?.["if-no-files-found"], "error");
+  });
+
   it("pull requests: a preview per changed stack with its diff as a comment; forks get the offline plan instead", () => {
     const preview = workflow("preview.yml");
     assert.ok("pull_request" in preview.on);

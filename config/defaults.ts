@@ -1,0 +1,15 @@
+// Plain values, without the schema: `sync`, `status` and `schedule` start without loading zod,
+// which only a stack file needs. The schema's `.default()`s take their values from here.
+
+/** Retain's `WEB-INF/cfg` folder in a Linux installation. */
+export const DEFAULT_OUTPUT_DIR = "/opt/beginfinite/retain/RetainServer/WEB-INF/cfg";
+
+/** directorySync as a stack that leaves it out has it: what `sync` uses without `--stack`. */
+export const DIRECTORY_SYNC_DEFAULTS = {
+  outputDir: DEFAULT_OUTPUT_DIR,
+  runAfterFirstDeploy: true,
+  backups: 7,
+  maxShrinkPercent: 20,
+} as const;
+
+export const isWindowsFolder = (folder: string): boolean => /^[A-Za-z]:\\/.test(folder);

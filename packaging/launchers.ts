@@ -1,0 +1,27 @@
+import { SERVER_PACKAGE } from "../core/server-package";
+
+const windowsPath = (relative: string) => relative.replace(/\//g, "\\");
+
+/**
+ * Linux: a POSIX shell script that finds the package folder through its own (symlink-resolved)
+ * path, so `ln -s /opt/retain-m365-sync/bin/retain-m365 /usr/local/bin/` works; `exec` hands the
+ * exit code through unchanged.
+ */
+export const LINUX_LAUNCHER = `#!/bin/sh
+# retain-m365 from the Retain-server package: the package's own Node runs the bundled CLI.
+package=$(dirname "$(dirname "$(readlink -f "$0")")")
+exec "$package/${SERVER_PACKAGE.linuxNode}" "$package/${SERVER_PACKAGE.bundle}" "$@"
+`;
+
+/**
+ * Windows: %~dp0 is the folder of the .cmd itself (with a trailing backslash), %* every argument
+ * as given, and `exit /b %ERRORLEVEL%` returns node's exit code to the caller (Task Scheduler's
+ * "Last Run Result"). CRLF line ends, as cmd.exe expects.
+ */
+export const WINDOWS_LAUNCHER = [
+  "@echo off",
+  "rem retain-m365 from the Retain-server package: the package's own Node runs the bundled CLI.",
+  `"%~dp0${windowsPath(SERVER_PACKAGE.windowsNode)}" "%~dp0${windowsPath(SERVER_PACKAGE.bundle)}" %*`,
+  "exit /b %ERRORLEVEL%",
+  "",
+].join("\r\n");

@@ -1,0 +1,132 @@
+import assert from "node:assert/strict";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { SERVER_PACKAGE } from "../../core/server-package";
+import { directoryRoutes } from "../../emulators/directory";
+import { syntheticTenant } from "../../emulators/directory-tenant";
+import { startGraphEmulator, type GraphEmulator } from "../../emulators/graph";
+import { testTls } from "../../emulators/tls";
+import { REPO_ROOT, runCliAsync, type CliResult } from "../support/cli";
+
+const TENANT = "00000000-0000-4000-8000-0000000000aa";
+const APP = "00000000-0000-4000-8000-0000000000bb";
+const SECRET = "package-sync-secret-value";
+const VERSION = (JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { version: string }).version;
+
+/** Every file and folder under `dir`, relative, with `/`. */
+function listing(dir: string, prefix = ""): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const relative = `${prefix}${name}`;
+    return statSync(path.join(dir, name)).isDirectory() ? [`${relative}/`, ...listing(path.join(dir, name), `${relative}/`)] : [relative];
+  });
+}
+
+/** Runs a program with nothing of this machine's set-up: PATH=/usr/bin:/bin, no Node on it, the test CA trusted. */
+function runBare(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: tmpdir(), env: { PATH: "/usr/bin:/bin", NODE_EXTRA_CA_CERTS: testTls().caFile, ...env } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe("npm run package: the Retain-server package", () => {
+  const dist = mkdtempSync(path.join(tmpdir(), "retain-dist-"));
+  const unpacked = mkdtempSync(path.join(tmpdir(), "retain-server-"));
+  const root = path.join(unpacked, SERVER_PACKAGE.name);
+  const launcher = path.join(root, SERVER_PACKAGE.linuxLauncher);
+  const archive = (platform: string) => path.join(dist, `${SERVER_PACKAGE.name}-${VERSION}-${platform}`);
+  let emulator: GraphEmulator;
+
+  before(async () => {
+    execFileSync("npm", ["run", "--silent", "package", "--", "--out", dist], { cwd: REPO_ROOT, stdio: ["ignore", "ignore", "pipe"] });
+    execFileSync("tar", ["-xzf", `${archive("linux-x64")}.tar.gz`, "-C", unpacked]);
+    const tenant = syntheticTenant(15, { users: 400, groups: 40, memberships: 900 });
+    emulator = await startGraphEmulator({ token: "package-token", clients: { [APP]: SECRET }, routes: [(request, e) => directoryRoutes(tenant)(request, e)] });
+  });
+  after(() => emulator?.close());
+
+  it("writes both archives and a sha256sum file that checks them", () => {
+    const sums = execFileSync("sha256sum", ["-c", `${SERVER_PACKAGE.name}-${VERSION}.sha256`], { cwd: dist, encoding: "utf8" });
+    assert.equal(sums, `${path.basename(archive("linux-x64"))}.tar.gz: OK\n${path.basename(archive("win-x64"))}.zip: OK\n`);
+  });
+
+  it("Linux: one folder with Node 22 or later, the bundle and the launcher; no node_modules, no TypeScript, no Pulumi", async () => {
+    const files = listing(unpacked);
+    assert.deepEqual(files.filter((file) => !file.endsWith("/")).sort(), [
+      "retain-m365-sync/THIRD-PARTY-LICENSES.txt",
+      "retain-m365-sync/VERSION",
+      "retain-m365-sync/bin/retain-m365",
+      "retain-m365-sync/lib/retain-m365-sync.cjs",
+      "retain-m365-sync/node/LICENSE",
+      "retain-m365-sync/node/bin/node",
+    ]);
+    assert.ok(files.every((file) => !file.includes("node_modules") && !file.endsWith(".ts")));
+    assert.doesNotMatch(readFileSync(path.join(root, SERVER_PACKAGE.bundle), "utf8"), /@pulumi|require\("tsx|typescript/);
+    const node = await runBare(path.join(root, SERVER_PACKAGE.linuxNode), ["--version"]);
+    assert.ok(Number(/^v(\d+)\./.exec(node.stdout)?.[1]) >= 22, node.stdout);
+  });
+
+  it("runs --help with only /usr/bin:/bin on PATH: the server's subcommands, not the repository's", async () => {
+    const help = await runBare(launcher, ["--help"]);
+    assert.equal(help.code, 0, help.stderr);
+    for (const subcommand of SERVER_PACKAGE.subcommands) assert.match(help.stdout, new RegExp(`^  ${subcommand} `, "m"));
+    assert.doesNotMatch(help.stdout, /^ {2}(plan|adopt|stacks) /m);
+    const unknown = await runBare(launcher, ["plan"]);
+    assert.equal(unknown.code, 2);
+  });
+
+  it("syncs from the loopback Graph emulator into the same bytes as the repository's CLI", async () => {
+    const sync = ["sync", "--tenant-id", TENANT, "--client-id", APP, "--graph-endpoint", emulator.url, "--authority-host", emulator.url];
+    const fromPackage = mkdtempSync(path.join(tmpdir(), "retain-package-out-"));
+    const fromRepository = mkdtempSync(path.join(tmpdir(), "retain-repository-out-"));
+    const packaged = await runBare(launcher, [...sync, "--out", fromPackage], { RETAIN_SYNC_CLIENT_SECRET: SECRET });
+    assert.equal(packaged.code, 0, packaged.stderr);
+    assert.ok(!packaged.stdout.includes(SECRET) && !packaged.stderr.includes(SECRET));
+    const repository = await runCliAsync([...sync, "--out", fromRepository], { env: { RETAIN_SYNC_CLIENT_SECRET: SECRET } });
+    assert.equal(repository.code, 0, repository.stderr);
+    for (const file of ["exchangeuser.csv", "exchangegroups.csv"]) assert.ok(readFileSync(path.join(fromPackage, file)).equals(readFileSync(path.join(fromRepository, file))), file);
+    const status = await runBare(launcher, ["status", "--out", fromPackage]);
+    assert.equal(status.code, 0, status.stdout + status.stderr);
+  });
+
+  it("schedule from the package starts the package's launcher", async () => {
+    const result = await runBare(launcher, ["schedule", "--systemd", "--tenant-id", TENANT, "--client-id", APP]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, new RegExp(`^ExecStart=${launcher.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} sync --tenant-id ${TENANT} `, "m"));
+  });
+
+  it("Windows: the zip holds node.exe, the bundle and retain-m365.cmd, no node_modules; the .cmd passes arguments and the exit code through", () => {
+    const zip = `${archive("win-x64")}.zip`;
+    const entries = execFileSync("unzip", ["-Z1", zip], { encoding: "utf8" }).trim().split("\n");
+    assert.deepEqual(entries.filter((entry) => !entry.endsWith("/")).sort(), [
+      "retain-m365-sync/THIRD-PARTY-LICENSES.txt",
+      "retain-m365-sync/VERSION",
+      "retain-m365-sync/lib/retain-m365-sync.cjs",
+      "retain-m365-sync/node/LICENSE",
+      "retain-m365-sync/node/node.exe",
+      "retain-m365-sync/retain-m365.cmd",
+    ]);
+    const cmd = execFileSync("unzip", ["-p", zip, "retain-m365-sync/retain-m365.cmd"], { encoding: "utf8" });
+    const lines = cmd.split("\r\n");
+    assert.equal(lines.at(-1), "", "CRLF line ends throughout");
+    assert.ok(lines.slice(0, -1).every((line) => !line.includes("\n")));
+    // %~dp0 is the .cmd's own folder, %* every argument as given; exit /b hands node's exit code back.
+    assert.ok(lines.includes('"%~dp0node\\node.exe" "%~dp0lib\\retain-m365-sync.cjs" %*'), cmd);
+    assert.equal(lines.at(-2), "exit /b %ERRORLEVEL%");
+  });
+
+  it("is reproducible: the same inputs give the same bytes", () => {
+    const again = mkdtempSync(path.join(tmpdir(), "retain-dist-"));
+    execFileSync("npm", ["run", "--silent", "package", "--", "--out", again], { cwd: REPO_ROOT, stdio: ["ignore", "ignore", "pipe"] });
+    const name = `${SERVER_PACKAGE.name}-${VERSION}.sha256`;
+    assert.equal(readFileSync(path.join(again, name), "utf8"), readFileSync(path.join(dist, name), "utf8"));
+  });
+});
