@@ -9,6 +9,7 @@ import type * as AdoptModule from "../program/adopt/adopt";
 import type * as DiscoveryModule from "../program/adopt/parts";
 import type { AdoptReport } from "../program/adopt/findings";
 import type { Io } from "./io";
+import { httpUrl, stackName } from "./arguments";
 import { loadPlanInput } from "./plan";
 
 /** Where the Cloudflare token comes from, as the deploy's provider reads it: never a flag, never printed. */
@@ -34,14 +35,14 @@ export function registerAdoptCommand(program: Command, io: Io): void {
         "record, or meets a conflict that a configuration key must settle. Exit 5 with any conflict. Signs in as the deploying " +
         `identity (AZURE_CLIENT_ID with AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH) and with the Cloudflare token in ${CLOUDFLARE_TOKEN_VARIABLE}.`,
     )
-    .addOption(new Option("--stack <name>", "tenant stack: reads <stacks-dir>/Pulumi.<name>.yaml").conflicts("configFile"))
+    .addOption(new Option("--stack <name>", "tenant stack: reads <stacks-dir>/Pulumi.<name>.yaml").argParser(stackName).conflicts("configFile"))
     .addOption(new Option("--config-file <path>", "a stack file instead of a named stack"))
     .option("--stacks-dir <dir>", "folder of the stack files", "stacks")
     .option("--json", "print one JSON object: {stack, findings, notices, summary}")
-    .option("--cloudflare-endpoint <url>", "base of Cloudflare's v4 API", CLOUDFLARE_API_BASE)
-    .option("--exchange-endpoint <url>", "Exchange Online's base URL", CLOUDS.global.exchange)
-    .option("--graph-endpoint <url>", "Graph base URL without /v1.0", CLOUDS.global.graph)
-    .option("--authority-host <url>", "Entra login host (also read from AZURE_AUTHORITY_HOST); turns instance discovery off")
+    .option("--cloudflare-endpoint <url>", "base of Cloudflare's v4 API", httpUrl("--cloudflare-endpoint"), CLOUDFLARE_API_BASE)
+    .option("--exchange-endpoint <url>", "Exchange Online's base URL", httpUrl("--exchange-endpoint"), CLOUDS.global.exchange)
+    .option("--graph-endpoint <url>", "Graph base URL without /v1.0", httpUrl("--graph-endpoint"), CLOUDS.global.graph)
+    .option("--authority-host <url>", "Entra login host (also read from AZURE_AUTHORITY_HOST); turns instance discovery off", httpUrl("--authority-host"))
     .action(async (options: AdoptOptions) => {
       if (!options.stack && !options.configFile) throw new UserFacingError("adopt needs --stack <name> or --config-file <path>", ExitCode.invalidInput);
       const { stack, config: raw } = loadPlanInput(options);

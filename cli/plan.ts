@@ -7,6 +7,7 @@ import { validatedOrThrow } from "../config/validate";
 import { ConfigError, ExitCode, UserFacingError } from "../core/errors";
 import type * as PlanModule from "../program/plan";
 import type { Plan } from "../program/plan";
+import { stackName } from "./arguments";
 import { renderPlanTable } from "./plan-render";
 import { runLimited } from "../core/run-limited";
 import type { Io } from "./io";
@@ -28,7 +29,7 @@ export function registerPlanCommand(program: Command, io: Io): void {
       "Validate a tenant stack's configuration and show every resource `pulumi up` would create, offline " +
         "(Pulumi's mock runtime: no credentials, no network). Exit 2 lists every configuration problem.",
     )
-    .addOption(new Option("--stack <name>", "tenant stack: reads <stacks-dir>/Pulumi.<name>.yaml").conflicts("configFile"))
+    .addOption(new Option("--stack <name>", "tenant stack: reads <stacks-dir>/Pulumi.<name>.yaml").argParser(stackName).conflicts("configFile"))
     .addOption(new Option("--config-file <path>", "a stack file to plan instead of a named stack"))
     .addOption(new Option("--all", "every stack in <stacks-dir>; all are validated before any is planned").conflicts(["stack", "configFile"]))
     .option("--stacks-dir <dir>", "folder of the stack files", "stacks")

@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from "commander";
-import { ExitCode, UserFacingError } from "../core/errors";
+import { ExitCode, fileSystemRefusal, UserFacingError } from "../core/errors";
 import type { Io } from "./io";
 
 /** The top-level command, without subcommands: the repository's CLI and the Retain-server package add theirs. */
@@ -16,9 +16,11 @@ export function topLevelCommand(io: Io): Command {
 export async function runCommand(program: Command, argv: readonly string[], io: Io): Promise<number> {
   const debug = argv.includes("--debug");
   try {
+    refuseNulCharacters(argv);
     await program.parseAsync([...argv]);
     return ExitCode.ok;
-  } catch (error) {
+  } catch (thrown) {
+    const error = fileSystemRefusal(thrown) ?? thrown;
     if (error instanceof CommanderError) {
       // Help and version exit 0; any usage mistake is invalid input.
       return error.exitCode === 0 ? ExitCode.ok : ExitCode.invalidInput;
@@ -33,4 +35,14 @@ export async function runCommand(program: Command, argv: readonly string[], io: 
     if (debug && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);
     return ExitCode.unexpected;
   }
+}
+
+/** No operating system passes a NUL inside an argument; one given in-process is refused, naming its flag, not passed to a file call. */
+function refuseNulCharacters(argv: readonly string[]): void {
+  const index = argv.findIndex((argument) => argument.includes("\0"));
+  if (index < 0) return;
+  const argument = argv[index]!;
+  const previous = argv[index - 1] ?? "";
+  const flag = /^--[\w-]+=/.test(argument) ? argument.slice(0, argument.indexOf("=")) : previous.startsWith("-") ? previous : `argument ${index - 1}`;
+  throw new UserFacingError(`${flag} must not contain control characters such as line breaks, tabs or NUL (got ${JSON.stringify(argument)})`, ExitCode.invalidInput);
 }

@@ -3,9 +3,11 @@ import path from "node:path";
 import { Option, type Command } from "commander";
 import { DEFAULT_OUTPUT_DIR, DIRECTORY_SYNC_DEFAULTS, isWindowsFolder } from "../config/defaults";
 import { ExitCode, UserFacingError } from "../core/errors";
+import { systemdCredentialSource, systemdExecWord, systemdPath, systemdProgram, systemdUser, windowsUser, windowsVerbatim, windowsWord, xmlText } from "../core/job-quoting";
 import { INSTALLED_LAUNCHER } from "../core/server-package";
 import { REPOSITORY_INSTALLATION, type Installation } from "./installation";
 import { checkVisibleToSystemdJob, jobCommand, type JobCommand } from "./job-command";
+import { checkWritableFolder, stackName } from "./arguments";
 import type { Io } from "./io";
 import { resolveSyncTarget, type SyncTarget, type SyncTargetOptions } from "./sync-target";
 
@@ -49,7 +51,7 @@ export function registerScheduleCommand(program: Command, io: Io, installation: 
     )
     .addOption(new Option("--systemd", "systemd service + timer").conflicts("windows"))
     .addOption(new Option("--windows", "Task Scheduler XML"))
-    .addOption(new Option("--stack <name>", "tenant stack: tenant id, output folder and guards (directorySync) from the stack file, client id from `pulumi stack output` (or --client-id)").conflicts("tenantId"))
+    .addOption(new Option("--stack <name>", "tenant stack: tenant id, output folder and guards (directorySync) from the stack file, client id from `pulumi stack output` (or --client-id)").argParser(stackName).conflicts("tenantId"))
     .option("--stacks-dir <dir>", "folder of the stack files (with --stack)", "stacks")
     .option("--tenant-id <id>", "the tenant's id (GUID)")
     .option("--client-id <id>", "Retain's application (client) id (GUID)")
@@ -80,6 +82,7 @@ export function registerScheduleCommand(program: Command, io: Io, installation: 
       const command = jobCommand(options, installation);
       const job = options.systemd ? systemdJob(options, target, command) : windowsJob(options, target, command);
       if (options.writeTo) {
+        checkWritableFolder(options.writeTo, "--write-to");
         mkdirSync(options.writeTo, { recursive: true });
         for (const [name, content] of Object.entries(job.files)) writeFileSync(path.join(options.writeTo, name), content, { mode: 0o644 });
         io.stdout(`wrote ${Object.keys(job.files).map((name) => path.join(options.writeTo as string, name)).join(", ")}\n`);
@@ -96,7 +99,7 @@ function wholeMinutes(value: string): number {
 
 function checkMonitoringOptions(options: ScheduleOptions): void {
   if (options.onFailure !== undefined && !options.systemd) throw new UserFacingError("--on-failure is for --systemd; the Windows task shows a failed run as its last result", ExitCode.invalidInput);
-  if (options.onFailure !== undefined && !/^[\w@.:%\\-]+$/.test(options.onFailure)) throw new UserFacingError(`--on-failure must be one unit name (got "${options.onFailure}")`, ExitCode.invalidInput);
+  if (options.onFailure !== undefined && !/^[\w@.:%\\-]*[\w@.:%-]$/.test(options.onFailure)) throw new UserFacingError(`--on-failure must be one unit name (got "${options.onFailure}")`, ExitCode.invalidInput);
   if (options.systemd && options.metricsFile !== undefined && !path.posix.isAbsolute(options.metricsFile)) {
     throw new UserFacingError(`--metrics-file must be an absolute path for systemd (got "${options.metricsFile}")`, ExitCode.invalidInput);
   }
@@ -106,6 +109,8 @@ interface JobTarget {
   tenantId: string;
   clientId: string;
   outDir: string;
+  /** The flag or key the output folder came from, for a refusal. */
+  outDirFrom: string;
   backups: number;
   maxShrinkPercent: number;
   /** With a client secret only: when it expires. */
@@ -127,44 +132,46 @@ function jobTarget(options: ScheduleOptions, target: SyncTarget): JobTarget {
     const from = options.secretExpires === undefined ? `the stack output applicationSecretExpires of ${options.stack}` : "--secret-expires";
     throw new UserFacingError(`${from} must be an ISO date such as 2027-05-31 or 2027-05-31T12:00:00Z (got "${secretExpires}")`, ExitCode.invalidInput);
   }
-  return { tenantId: target.tenantId, clientId: target.clientId, outDir, backups: target.backups, maxShrinkPercent: target.maxShrinkPercent, ...(secretExpires ? { secretExpires } : {}) };
+  const outDirFrom = options.out !== undefined ? "--out" : options.stack !== undefined ? `the stack ${options.stack}'s retain-m365:directorySync.outputDir` : "the default output folder";
+  return { tenantId: target.tenantId, clientId: target.clientId, outDir, outDirFrom, backups: target.backups, maxShrinkPercent: target.maxShrinkPercent, ...(secretExpires ? { secretExpires } : {}) };
 }
 
 function isIsoDate(text: string): boolean {
   return /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/.test(text) && !Number.isNaN(Date.parse(text));
 }
 
-function syncArguments(options: ScheduleOptions, target: JobTarget, secretArgument: string[]): string[] {
+/** A word of the job's command line and the flag or key it came from. */
+type Word = [word: string, from: string];
+const fixed = (...words: string[]): Word[] => words.map((word) => [word, "the job"]);
+
+function syncArguments(options: ScheduleOptions, target: JobTarget, secretArgument: Word[]): Word[] {
   // The stack's guards travel with the job; the defaults need no flag.
   const guards = [
-    ...(target.backups === DIRECTORY_SYNC_DEFAULTS.backups ? [] : ["--backups", String(target.backups)]),
-    ...(target.maxShrinkPercent === DIRECTORY_SYNC_DEFAULTS.maxShrinkPercent ? [] : ["--max-shrink-percent", String(target.maxShrinkPercent)]),
+    ...(target.backups === DIRECTORY_SYNC_DEFAULTS.backups ? [] : fixed("--backups", String(target.backups))),
+    ...(target.maxShrinkPercent === DIRECTORY_SYNC_DEFAULTS.maxShrinkPercent ? [] : fixed("--max-shrink-percent", String(target.maxShrinkPercent))),
   ];
-  const expiry = target.secretExpires ? ["--secret-expires", target.secretExpires] : [];
+  const expiry = target.secretExpires ? fixed("--secret-expires", target.secretExpires) : [];
   return [
-    "sync",
-    ...["--tenant-id", target.tenantId, "--client-id", target.clientId, "--out", target.outDir],
+    ...fixed("sync", "--tenant-id", target.tenantId, "--client-id", target.clientId, "--out"),
+    [target.outDir, target.outDirFrom],
     ...guards,
     ...expiry,
     ...secretArgument,
-    ...(options.transitive ? ["--transitive"] : []),
-    ...(options.metricsFile ? ["--metrics-file", options.metricsFile] : []),
+    ...(options.transitive ? fixed("--transitive") : []),
+    ...(options.metricsFile ? [...fixed("--metrics-file"), [options.metricsFile, "--metrics-file"] as Word] : []),
   ];
-}
-
-/** One ExecStart word: quoted when needed; `%` and `$` escaped so systemd passes them through as they are. */
-function systemdWord(word: string): string {
-  const escaped = word.replace(/%/g, "%%").replace(/\$/g, "$$$$");
-  return /[\s"'\\;]/.test(escaped) || escaped === "" ? `"${escaped.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"` : escaped;
 }
 
 export function systemdJob(options: ScheduleOptions, target: JobTarget, command: JobCommand): JobDefinition {
   checkVisibleToSystemdJob(command);
   const credential = options.certificate
-    ? { load: `LoadCredential=app.pem:${options.certificate}`, argument: ["--certificate", "%d/app.pem"] }
-    : { load: `LoadCredential=client-secret:${options.secretFile ?? LINUX_DEFAULTS.secretFile}`, argument: ["--client-secret-file", "%d/client-secret"] };
+    ? { load: `LoadCredential=app.pem:${systemdCredentialSource(options.certificate, "--certificate")}`, argument: ["--certificate", "%d/app.pem"] }
+    : { load: `LoadCredential=client-secret:${systemdCredentialSource(options.secretFile ?? LINUX_DEFAULTS.secretFile, "--secret-file")}`, argument: ["--client-secret-file", "%d/client-secret"] };
   // %d (the credentials directory) must reach systemd unescaped: the only specifier the job uses.
-  const words = [...command.words, ...syncArguments(options, target, [])].map(systemdWord).concat(credential.argument);
+  const [program, ...leading] = command.words as [string, ...string[]];
+  const words = [systemdProgram(program, command.from)]
+    .concat([...leading.map((word): Word => [word, command.from]), ...syncArguments(options, target, [])].map(([word, from]) => systemdExecWord(word, from)))
+    .concat(credential.argument);
   const service = `[Unit]
 Description=Retain address book sync from Microsoft 365 (retain-m365)
 Wants=network-online.target
@@ -172,14 +179,14 @@ After=network-online.target
 ${options.onFailure ? `OnFailure=${options.onFailure}\n` : ""}
 [Service]
 Type=oneshot
-User=${options.user ?? LINUX_DEFAULTS.user}
+User=${systemdUser(options.user ?? LINUX_DEFAULTS.user, "--user")}
 ExecStart=${words.join(" ")}
 ${credential.load}
 # Exit 5 means a safety guard kept the previous files: the unit fails, so it is seen.
 UMask=0027
 ProtectSystem=strict
-ReadWritePaths=${systemdWord(target.outDir)}
-${options.metricsFile ? `ReadWritePaths=${systemdWord(path.posix.dirname(options.metricsFile))}\n` : ""}ProtectHome=yes
+ReadWritePaths=${systemdPath(target.outDir, target.outDirFrom)}
+${options.metricsFile ? `ReadWritePaths=${systemdPath(path.posix.dirname(options.metricsFile), "--metrics-file")}\n` : ""}ProtectHome=yes
 PrivateTmp=yes
 PrivateDevices=yes
 NoNewPrivileges=yes
@@ -210,17 +217,14 @@ WantedBy=timers.target
   return { files: { [`${UNIT_NAME}.service`]: service, [`${UNIT_NAME}.timer`]: timer } };
 }
 
-const xml = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
-/** One word of a Windows command line: quoted when it has spaces (paths here never hold quotes). */
-function windowsWord(word: string): string {
-  if (word.includes('"')) throw new UserFacingError(`a value for the Windows task contains a double quote: ${word}`, ExitCode.invalidInput);
-  return /\s/.test(word) || word === "" ? `"${word}"` : word;
-}
-
 export function windowsJob(options: ScheduleOptions, target: JobTarget, command: JobCommand): JobDefinition {
-  const secret = options.certificate ? ["--certificate", options.certificate] : ["--client-secret-file", options.secretFile ?? WINDOWS_DEFAULTS.secretFile];
+  const secret: Word[] = options.certificate
+    ? [...fixed("--certificate"), [options.certificate, "--certificate"]]
+    : [...fixed("--client-secret-file"), [options.secretFile ?? WINDOWS_DEFAULTS.secretFile, "--secret-file"]];
   const [program, ...leading] = command.words as [string, ...string[]];
-  const args = [...leading, ...syncArguments(options, target, secret)].map(windowsWord).join(" ");
+  const args = [...leading.map((word): Word => [word, command.from]), ...syncArguments(options, target, secret)]
+    .map(([word, from]) => windowsWord(word, from))
+    .join(" ");
   const task = `<?xml version="1.0" encoding="UTF-8"?>
 <Task version="1.2" xmlns="http://schemas.microsoft.com/windows/2004/02/mit/task">
   <RegistrationInfo>
@@ -239,7 +243,7 @@ export function windowsJob(options: ScheduleOptions, target: JobTarget, command:
   </Triggers>
   <Principals>
     <Principal id="Author">
-      <UserId>${xml(options.user ?? WINDOWS_DEFAULTS.user)}</UserId>
+      <UserId>${xmlText(windowsUser(options.user ?? WINDOWS_DEFAULTS.user, "--user"), "--user")}</UserId>
       <RunLevel>LeastPrivilege</RunLevel>
     </Principal>
   </Principals>
@@ -252,8 +256,8 @@ export function windowsJob(options: ScheduleOptions, target: JobTarget, command:
   </Settings>
   <Actions Context="Author">
     <Exec>
-      <Command>${xml(program)}</Command>
-      <Arguments>${xml(args)}</Arguments>
+      <Command>${xmlText(windowsVerbatim(program, command.from), command.from)}</Command>
+      <Arguments>${xmlText(args, "the job")}</Arguments>
     </Exec>
   </Actions>
 </Task>

@@ -4,6 +4,7 @@ import type { Command } from "commander";
 import { stacksTouchedBy } from "./changed-stacks";
 import { listStacks } from "../config/stack-file";
 import { ExitCode, UserFacingError } from "../core/errors";
+import { gitRevision } from "./arguments";
 import type { Io } from "./io";
 
 interface StacksOptions {
@@ -22,7 +23,7 @@ export function registerStacksCommand(program: Command, io: Io): void {
         "the stacks a change touches: its changed stack files, or every stack when the program itself changed.",
     )
     .option("--stacks-dir <dir>", "folder of the stack files", "stacks")
-    .option("--changed-since <git-ref>", "compare HEAD with this commit (a pull request's base, or the commit before a push)")
+    .option("--changed-since <git-ref>", "compare HEAD with this commit (a pull request's base, or the commit before a push)", gitRevision)
     .option("--json", "print a JSON array")
     .action((options: StacksOptions) => {
       const all = listStacks(options.stacksDir);

@@ -11,6 +11,7 @@ import { recordedRun } from "../sync/run-record";
 import { DEFAULT_READ, type ReadProgress } from "../sync/directory-reader";
 import type { Io } from "./io";
 import { chooseSyncCredential, expiryWarning, isoDate, SECRET_ENVIRONMENT_VARIABLE } from "./sync-credential";
+import { checkWritableFolder, httpUrl, stackName } from "./arguments";
 import { resolveSyncTarget, type SyncTargetOptions } from "./sync-target";
 
 export { SECRET_ENVIRONMENT_VARIABLE };
@@ -58,7 +59,9 @@ export function registerSyncCommand(program: Command, io: Io): void {
       new Option(
         "--stack <name>",
         "tenant stack: tenant id, output folder, --backups and --max-shrink-percent from <stacks-dir>/Pulumi.<name>.yaml, the app's client id from `pulumi stack output` (or --client-id)",
-      ).conflicts("tenantId"),
+      )
+        .argParser(stackName)
+        .conflicts("tenantId"),
     )
     .option("--stacks-dir <dir>", "folder of the stack files (with --stack)", "stacks")
     .option("--tenant-id <id>", "the tenant's id (GUID)")
@@ -71,8 +74,8 @@ export function registerSyncCommand(program: Command, io: Io): void {
     .option("--secret-expires <date>", "when the client secret expires (ISO date), for the expiry warning and the summary", isoDate)
     .option("--warn-expiry-days <n>", "warn when the credential expires within this many days", wholeNumber("--warn-expiry-days", 0, 3650), 30)
     .addOption(new Option("--cloud <name>", "national cloud").choices(CLOUD_NAMES).default("global"))
-    .option("--graph-endpoint <url>", "Graph base URL without /v1.0 (overrides --cloud)")
-    .option("--authority-host <url>", "Entra login host (overrides --cloud; also read from AZURE_AUTHORITY_HOST)")
+    .option("--graph-endpoint <url>", "Graph base URL without /v1.0 (overrides --cloud)", httpUrl("--graph-endpoint"))
+    .option("--authority-host <url>", "Entra login host (overrides --cloud; also read from AZURE_AUTHORITY_HOST)", httpUrl("--authority-host"))
     .option("--backups <n>", `previous CSV generations kept in <out>/backup (default: the stack's directorySync.backups, else ${DIRECTORY_SYNC_DEFAULTS.backups})`, wholeNumber("--backups", 0, 365))
     .option(
       "--max-shrink-percent <p>",
@@ -91,6 +94,7 @@ export function registerSyncCommand(program: Command, io: Io): void {
       const { tenantId, clientId, ...target } = resolveSyncTarget(options);
       if (target.outDir === undefined) throw new UserFacingError("sync needs --out <dir> or --stack <name>", ExitCode.invalidInput);
       const outDir = path.resolve(target.outDir);
+      checkWritableFolder(outDir, target.outDirFromStack ? `the stack ${options.stack}'s directorySync.outputDir` : "--out");
       const chosen = chooseSyncCredential(tenantId, clientId, options, (line) => io.stderr(`warning: ${line}\n`));
       const client = createGraphClient({
         credential: chosen.credential,

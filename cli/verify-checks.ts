@@ -43,7 +43,7 @@ export async function checkDomain(resolver: dns.Resolver, domain: string): Promi
       ? { check: `CNAME ${cnameName}`, ok: true, detail: `→ ${AUTODISCOVER_TARGET}` }
       : { check: `CNAME ${cnameName}`, ok: false, detail: `points to ${targets.join(", ")}, not ${AUTODISCOVER_TARGET}` };
   } catch (error) {
-    if (!missing(error)) throw error;
+    if (!missing(error)) return [unanswered(`CNAME ${cnameName}`, error), unanswered(`SRV _autodiscover._tcp.${domain}`, error)];
     const addresses = await resolver.resolve4(cnameName).catch(() => [] as string[]);
     const detail = addresses.some(isCloudflareAddress)
       ? `is proxied by Cloudflare (answers ${addresses.join(", ")} instead of a CNAME); make it DNS-only`
@@ -62,10 +62,15 @@ export async function checkDomain(resolver: dns.Resolver, domain: string): Promi
       ? { check: `SRV ${srvName}`, ok: true, detail: `→ 0 0 443 ${AUTODISCOVER_TARGET}` }
       : { check: `SRV ${srvName}`, ok: false, detail: `is ${records.map((r) => `${r.priority} ${r.weight} ${r.port} ${r.name}`).join(", ")}, not 0 0 443 ${AUTODISCOVER_TARGET}` };
   } catch (error) {
-    if (!missing(error)) throw error;
+    if (!missing(error)) return [cname, unanswered(`SRV ${srvName}`, error)];
     srv = { check: `SRV ${srvName}`, ok: false, detail: "is missing" };
   }
   return [cname, srv];
+}
+
+/** The resolver failed (timed out, refused the connection): a failed check, like a wrong record. */
+function unanswered(check: string, error: unknown): CheckResult {
+  return { check, ok: false, detail: `could not be resolved (${(error as { code?: string }).code ?? "error"})` };
 }
 
 /** Autodiscover v2 answers with an EWS URL for the mailbox. */

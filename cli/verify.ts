@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type * as StackFileModule from "../config/stack-file";
 import { ExitCode, UserFacingError } from "../core/errors";
+import { dnsDomain, httpUrl, mailboxAddress, resolverAddress, stackName } from "./arguments";
 import { checkAutodiscover, checkDomain, resolverFor, type CheckResult } from "./verify-checks";
 import type { Io } from "./io";
 import { AUTODISCOVER_TARGET } from "../m365/autodiscover";
@@ -22,12 +23,12 @@ export function registerVerifyCommand(program: Command, io: Io): void {
       `Check that each domain's autodiscover CNAME and SRV resolve as declared (DNS-only, to ${AUTODISCOVER_TARGET}) and that ` +
         "autodiscover answers with an EWS URL for a mailbox. One line per check; exit 0 only if all pass, 4 if any fails.",
     )
-    .option("--stack <name>", "tenant stack: its domains, and its worker as the mailbox")
+    .option("--stack <name>", "tenant stack: its domains, and its worker as the mailbox", stackName)
     .option("--stacks-dir <dir>", "folder of the stack files (with --stack)", "stacks")
-    .option("--domain <domain...>", "domains to check (instead of --stack)")
-    .option("--resolver <ip[:port]>", "DNS server to ask (default: the system's resolver)")
-    .option("--autodiscover-url <url>", "autodiscover service to ask", "https://autodiscover-s.outlook.com")
-    .option("--mailbox <address>", "mailbox for the autodiscover check (default: the stack's worker, else postmaster@<first domain>)")
+    .option("--domain <domain...>", "domains to check (instead of --stack)", dnsDomain)
+    .option("--resolver <ip[:port]>", "DNS server to ask (default: the system's resolver)", resolverAddress)
+    .option("--autodiscover-url <url>", "autodiscover service to ask", httpUrl("--autodiscover-url"), "https://autodiscover-s.outlook.com")
+    .option("--mailbox <address>", "mailbox for the autodiscover check (default: the stack's worker, else postmaster@<first domain>)", mailboxAddress)
     .option("--json", "print the results as JSON")
     .action(async (options: VerifyOptions) => {
       let domains = options.domain ?? [];

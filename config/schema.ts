@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { isDnsName, isPemCertificate, pemCertificateFacts } from "../core/formats";
+import { isWritable } from "../core/job-quoting";
 import { GUID } from "../m365/ids";
 import { DEFAULT_OUTPUT_DIR, DIRECTORY_SYNC_DEFAULTS, isWindowsFolder } from "./defaults";
 import { READ_ONLY_DIRECTORY_ROLES, type DirectoryRoleName } from "../m365/entra";
@@ -44,6 +45,10 @@ const displayName = z.string().trim().min(1, "must not be empty").max(256, "must
 
 /** An absolute Windows folder (`C:\…`); the other absolute folders the configuration takes start with "/". */
 const absoluteFolder = z.string().superRefine((value, ctx) => {
+  if (!isWritable(value)) {
+    ctx.addIssue({ code: "custom", message: `must not contain control characters such as line breaks, tabs or NUL (got ${JSON.stringify(value)})` });
+    return;
+  }
   const posix = value.startsWith("/");
   const windows = isWindowsFolder(value);
   if (!posix && !windows) {

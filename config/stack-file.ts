@@ -27,7 +27,13 @@ export function stackFilePath(stacksDir: string, stack: string): string {
 /** Stack names that have a `Pulumi.<stack>.yaml` in `stacksDir`, sorted. */
 export function listStacks(stacksDir: string): string[] {
   if (!existsSync(stacksDir)) return [];
-  return readdirSync(stacksDir)
+  let names: string[];
+  try {
+    names = readdirSync(stacksDir);
+  } catch (error) {
+    throw new UserFacingError(`cannot read the stack folder ${stacksDir} (${(error as NodeJS.ErrnoException).code ?? "error"})`, ExitCode.invalidInput);
+  }
+  return names
     .map((name) => STACK_FILE_NAME.exec(name)?.[1])
     .filter((name): name is string => name !== undefined)
     .sort();
@@ -69,7 +75,13 @@ export function loadConfigFile(file: string): RawConfig {
       `${file} is not valid YAML and`,
     );
   }
-  const root: unknown = document.toJS();
+  let root: unknown;
+  try {
+    root = document.toJS();
+  } catch (error) {
+    // The parser's own guards (an alias expanding past its limit, a "billion laughs" file) are bad input.
+    throw new ConfigError([(error as Error).message.split("\n")[0] ?? "cannot be read"], `${file} is not valid YAML and`);
+  }
   if (root === null || typeof root !== "object" || Array.isArray(root)) {
     throw new ConfigError(["the file must be a mapping with a config: block"], file);
   }

@@ -40,3 +40,12 @@ export class ConfigError extends UserFacingError {
     );
   }
 }
+
+const PATH_ERROR_CODES = new Set(["ENOENT", "ENOTDIR", "EISDIR", "EEXIST", "EACCES", "EPERM", "ENAMETOOLONG", "ELOOP", "EROFS"]);
+
+/** A file or folder the user named that cannot be used as it is (Node's error with its path): invalid input, whichever command met it. */
+export function fileSystemRefusal(error: unknown): UserFacingError | undefined {
+  const { code, path, syscall } = (error ?? {}) as NodeJS.ErrnoException;
+  if (code === undefined || path === undefined || !PATH_ERROR_CODES.has(code)) return undefined;
+  return new UserFacingError(`cannot ${syscall ?? "use"} ${JSON.stringify(path)} (${code})`, ExitCode.invalidInput);
+}

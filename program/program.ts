@@ -9,7 +9,7 @@ import type { ServiceConfigurationRecord, ServiceConfigurationRecordSource } fro
 import { requirePulumiCli } from "./pulumi-cli";
 import { existingResources, type Discovery } from "./adopt/findings";
 import { ExitCode, UserFacingError } from "../core/errors";
-import { INSTALLED_LAUNCHER } from "../core/server-package";
+import { nightlySyncInstallCommand } from "./install-command";
 
 export interface ProgramDependencies {
   /** Where Microsoft's DNS record set comes from; asked only when a domain has `microsoft365Records` on. */
@@ -52,7 +52,6 @@ export async function deployTenant(deps: ProgramDependencies): Promise<Record<st
   const tenant = new RetainTenant(stack, { config, microsoft365Records, existing: existingResources(discovered) });
 
   const { accounts, application } = tenant;
-  const secretExpiresFlag = application.clientSecretEndDate ? pulumi.interpolate` --secret-expires ${application.clientSecretEndDate}` : "";
   return {
     tenantId: config.tenantId,
     domains: config.domains.map((d) => d.name),
@@ -68,7 +67,9 @@ export async function deployTenant(deps: ProgramDependencies): Promise<Record<st
     ...(application.clientSecret ? { applicationClientSecret: application.clientSecret } : {}),
     ...credentialExpiryOutputs(application),
     // What a Retain admin runs on the Retain server (as root), with the Retain-server package unpacked where README says.
-    nightlySyncInstallCommand: pulumi.interpolate`${INSTALLED_LAUNCHER.linux} schedule --systemd --tenant-id ${config.tenantId} --client-id ${application.clientId} --out ${config.directorySync.outputDir}${secretExpiresFlag} --write-to /etc/systemd/system && systemctl enable --now retain-m365-sync.timer`,
+    nightlySyncInstallCommand: pulumi
+      .all([application.clientId, application.clientSecretEndDate])
+      .apply(([clientId, secretExpires]) => nightlySyncInstallCommand({ tenantId: config.tenantId, clientId, outputDir: config.directorySync.outputDir, secretExpires })),
   };
 }
 

@@ -69,12 +69,27 @@ function lockError(error: unknown, lock: string): UserFacingError {
   return new UserFacingError(`cannot take the lock ${lock}: ${(error as Error).message}`, ExitCode.unexpected);
 }
 
+/** The lock's holder; undefined when the lock is gone. A file there that is not a lock this sync wrote is refused, exit 2. */
 function readLock(lock: string): { pid: number; host: string; started: string } | undefined {
+  let text: string;
   try {
-    return JSON.parse(readFileSync(lock, "utf8")) as { pid: number; host: string; started: string };
-  } catch {
-    return undefined;
+    text = readFileSync(lock, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return undefined;
+    throw new UserFacingError(`cannot read the lock ${lock} (${code ?? "error"}); remove it if no sync is running`, ExitCode.invalidInput);
   }
+  let holder: unknown;
+  try {
+    holder = JSON.parse(text);
+  } catch {
+    holder = undefined;
+  }
+  const { pid, host, started } = (holder ?? {}) as Record<string, unknown>;
+  if (!Number.isSafeInteger(pid) || typeof host !== "string" || typeof started !== "string") {
+    throw new UserFacingError(`${lock} is not a lock this sync wrote; remove it if no sync is running`, ExitCode.invalidInput);
+  }
+  return { pid: pid as number, host, started };
 }
 
 function isAlive(pid: number): boolean {

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import path from "node:path";
-import { ExitCode, UserFacingError } from "../core/errors";
+import { ExitCode, fileSystemRefusal, UserFacingError } from "../core/errors";
 import { GROUPS_FILE, USERS_FILE } from "./csv";
 import { BACKUP_DIR, countRecords, tempPath, writeDurably } from "./replace";
 
@@ -163,7 +163,8 @@ export async function recordedRun<T extends { users: number; groups: number; cre
   } catch (error) {
     result = { ok: false, error };
     const message = (error instanceof Error ? (error.message.split("\n")[0] ?? "") : String(error)).slice(0, 500);
-    outcome = { startedAt, endedAt: Date.now(), exitCode: error instanceof UserFacingError ? error.exitCode : ExitCode.unexpected, message, credential: options.credential };
+    const known = error instanceof UserFacingError ? error : fileSystemRefusal(error);
+    outcome = { startedAt, endedAt: Date.now(), exitCode: known?.exitCode ?? ExitCode.unexpected, message, credential: options.credential };
   }
   let previous: RunRecord | undefined;
   try {

@@ -5,7 +5,10 @@ import { describe, it } from "node:test";
 import { retainTenantPermissions } from "../program/tenant";
 import { READ_ONLY_DIRECTORY_ROLES } from "../m365/entra";
 import { MINIMUM_PULUMI_CLI, PULUMI_CLI_INSTALL_URL } from "../program/pulumi-cli";
+import { buildCli } from "../cli/main";
+import { ExitCode } from "../core/errors";
 import { REPO_ROOT } from "./support/cli";
+import { exitCodeTable } from "./support/contract";
 import { commandsIn, problemWith } from "./support/commands";
 
 const readme = readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
@@ -39,6 +42,14 @@ describe("README agrees with the code", () => {
     const text = readme.replace(/\s+/g, " ");
     assert.ok(text.includes(`[Pulumi CLI](${PULUMI_CLI_INSTALL_URL}) ${MINIMUM_PULUMI_CLI} or later`), "README states the minimum CLI");
     assert.ok(text.includes(`the workflows pin ${pinned}`), `README states the pinned CLI ${pinned}`);
+  });
+
+  it("has the exit-code table of docs/cli.md, one row per subcommand", () => {
+    const table = exitCodeTable(readme);
+    assert.deepEqual([...table].sort(), [...exitCodeTable(readFileSync(path.join(REPO_ROOT, "docs", "cli.md"), "utf8"))].sort());
+    const subcommands = buildCli({ stdout: () => undefined, stderr: () => undefined }).commands.map((command) => command.name());
+    assert.deepEqual([...table.keys()].sort(), [...subcommands].sort());
+    for (const codes of table.values()) assert.ok(codes.includes(ExitCode.ok) && codes.includes(ExitCode.invalidInput));
   });
 
   it("names the read-only directory roles the config accepts", () => {

@@ -3,6 +3,8 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { keySchemas } from "../config/schema";
+import { INSTALLED_LAUNCHER } from "../core/server-package";
+import { nightlySyncInstallCommand } from "../program/install-command";
 import { REPO_ROOT } from "./support/cli";
 import { commandsIn, problemWith } from "./support/commands";
 
@@ -44,8 +46,8 @@ describe("runbook: its commands are the ones the code and workflows use", () => 
   });
 
   it("describes the schedule command the stack outputs for the Retain server", () => {
-    const program = readFileSync(path.join(REPO_ROOT, "program", "program.ts"), "utf8");
-    assert.match(program, /\$\{INSTALLED_LAUNCHER\.linux\} schedule --systemd .*--write-to \/etc\/systemd\/system/);
+    const command = nightlySyncInstallCommand({ tenantId: "<tenant>", clientId: "<app>", outputDir: "/srv/cfg" });
+    assert.match(command, new RegExp(`^${INSTALLED_LAUNCHER.linux} schedule --systemd .*--write-to /etc/systemd/system `));
     assert.match(runbook, /\/opt\/retain-m365-sync\/bin\/retain-m365 schedule --systemd --tenant-id <tenant> --client-id <app> .*--write-to \/etc\/systemd\/system/);
     assert.match(runbook, /npx retain-m365 schedule --systemd --stack contoso --launcher \/opt\/retain-m365-sync\/bin\/retain-m365 --write-to \/etc\/systemd\/system/);
   });

@@ -101,6 +101,10 @@ describe("npm run package: the Retain-server package", () => {
     const result = await runBare(launcher, ["schedule", "--systemd", "--tenant-id", TENANT, "--client-id", APP]);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, new RegExp(`^ExecStart=${launcher.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} sync --tenant-id ${TENANT} `, "m"));
+    // A stack file: its schema and YAML parser, loaded only then, are in the bundle too.
+    const fromStack = await runBare(launcher, ["schedule", "--systemd", "--stack", "example", "--stacks-dir", path.join(REPO_ROOT, "stacks"), "--client-id", APP]);
+    assert.equal(fromStack.code, 0, fromStack.stderr);
+    assert.match(fromStack.stdout, /^ExecStart=\S+ sync --tenant-id \S+ --client-id /m);
   });
 
   it("Windows: the zip holds node.exe, the bundle and retain-m365.cmd, no node_modules; the .cmd passes arguments and the exit code through", () => {
