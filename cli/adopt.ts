@@ -70,7 +70,7 @@ export function registerAdoptCommand(program: Command, io: Io): void {
       io.stdout(options.json ? `${JSON.stringify(report)}\n` : reportText(report));
       if (report.summary.conflict > 0) {
         throw new UserFacingError(
-          `${report.summary.conflict} conflict${report.summary.conflict === 1 ? "" : "s"} need a decision before the first deploy: set the key${report.summary.conflict === 1 ? "" : "s"} named above`,
+          `${report.summary.conflict} ${report.summary.conflict === 1 ? "conflict needs" : "conflicts need"} a decision before the first deploy: set the key${report.summary.conflict === 1 ? "" : "s"} named above`,
           ExitCode.safetyGuard,
         );
       }
