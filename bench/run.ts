@@ -43,7 +43,7 @@ function child(args: string[]): Promise<{ code: number | null; stdout: string; s
 
 async function measure(args: string[]): Promise<Run> {
   const before = { ...tenant.counters };
-  tenant.window = { start: Date.now(), spent: 0 };
+  tenant.window = [];
   const started = performance.now();
   const result = await child(args);
   const seconds = (performance.now() - started) / 1000;

@@ -30,7 +30,8 @@ export interface DirectoryTenant {
   /** Faults for the next `$batch` sub-requests, in order. */
   subRequestFaults: EmulatorResponse[];
   counters: { requests: number; subRequests: number; resourceUnits: number };
-  window: { start: number; spent: number };
+  /** Resource units spent in the throttle's sliding window, oldest first. */
+  window: { at: number; cost: number }[];
   /** Every change since the tenant was made, for delta queries; `seq` is the newest change's number. */
   changes: Change[];
   seq: number;
@@ -53,7 +54,7 @@ export function directoryTenant(parts: Partial<Pick<DirectoryTenant, "users" | "
     subRequestFaults: [],
     roleAssignments: [],
     counters: { requests: 0, subRequests: 0, resourceUnits: 0 },
-    window: { start: Date.now(), spent: 0 },
+    window: [],
     changes: [],
     seq: 0,
     oldestValidToken: 0,
