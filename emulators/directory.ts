@@ -84,8 +84,12 @@ function get(tenant: DirectoryTenant, emulator: GraphEmulator, path: string, que
   if (tenant.forbiddenUntil !== undefined && Date.now() < tenant.forbiddenUntil) {
     return graphError(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.");
   }
+  tenant.counters.operations++;
   const spent = spend(tenant, resourceUnitCost(path, query));
-  if ("status" in spent) return spent as EmulatorResponse;
+  if ("status" in spent) {
+    tenant.counters.throttled++;
+    return spent as EmulatorResponse;
+  }
   const answer = serve(tenant, emulator, path, query);
   return answer.status < 400 ? { ...answer, headers: { ...answer.headers, ...spent } } : answer;
 }
