@@ -9,6 +9,7 @@ import { directoryRoutes, resourceUnitLimit } from "../emulators/directory";
 import { putUser, syntheticTenant, type DirectoryTenant } from "../emulators/directory-tenant";
 import { startGraphEmulator, type GraphEmulator } from "../emulators/graph";
 import { testTls } from "../emulators/tls";
+import { benchPlans } from "./plan";
 import { buildAddressBook, csvText, GROUPS_FILE, USERS_FILE } from "../sync/csv";
 import type { DirectoryGroup, DirectoryUser } from "../sync/model";
 
@@ -136,6 +137,7 @@ async function main(): Promise<void> {
       console.log(`\nrequests: ${unchanged.requests} unchanged (target ≤ 4), ${changed.requests} after 100 changes (target ≤ 12); unchanged wall ${unchanged.seconds.toFixed(1)} s (target ≤ 5 s)`);
       console.log(`output after the changes: ${writtenDigest(out) === expectedDigest() ? "byte-identical to the contract's rendering of the tenant" : "DIFFERS from the contract's rendering of the tenant"}`);
     }
+    if (only.length === 0 || only.includes("d")) await benchPlans();
   } finally {
     await emulator.close();
   }
