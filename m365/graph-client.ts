@@ -103,8 +103,8 @@ export async function withGraphRetry<T>(what: string, call: () => Promise<T>, po
   }
 }
 
-/** Every item of a Graph collection, following `@odata.nextLink` exactly as given. */
-export async function getAllPages<T>(client: Client, path: string, what = `GET ${path}`, policy: RetryPolicy = DEFAULT_RETRY): Promise<T[]> {
+/** Every item of a Graph collection, following `@odata.nextLink` exactly as given; `onPage` sees each page as it arrives. */
+export async function getAllPages<T>(client: Client, path: string, what = `GET ${path}`, policy: RetryPolicy = DEFAULT_RETRY, onPage?: (items: T[]) => void): Promise<T[]> {
   const items: T[] = [];
   let next: string | undefined = path;
   while (next) {
@@ -112,6 +112,7 @@ export async function getAllPages<T>(client: Client, path: string, what = `GET $
     const page = await withGraphRetry(what, () => client.api(url).get() as Promise<{ value?: T[]; "@odata.nextLink"?: string }>, policy);
     if (!Array.isArray(page.value)) throw new UserFacingError(`Graph answered ${path} without a value list`, ExitCode.remoteService);
     items.push(...page.value);
+    onPage?.(page.value);
     next = page["@odata.nextLink"];
   }
   return items;

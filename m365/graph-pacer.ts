@@ -15,10 +15,11 @@ const MIN_LEARNED_BUDGET = 100;
 /** The documented cost of a request: GET users 2, group members 3, transitiveMembers 5, anything else 1; `$select` takes 1 off. */
 export function documentedResourceUnits(method: string, url: string): number {
   if (method.toUpperCase() !== "GET") return 1;
-  const parsed = new URL(url, "https://graph.invalid/");
-  const path = parsed.pathname.replace(/^\/(v1\.0|beta)\//, "/").replace(/^(?!\/)/, "/");
+  // Called for every `$batch` sub-request: plain string work rather than a URL parse.
+  const [beforeQuery = "", query = ""] = url.split("?", 2);
+  const path = `/${beforeQuery.replace(/^https?:\/\/[^/]+/, "").replace(/^\/+/, "").replace(/^(v1\.0|beta)\//, "")}`;
   const base = path.endsWith("/transitiveMembers") ? 5 : path.endsWith("/members") ? 3 : /^\/users(\/|$)/.test(path) ? 2 : 1;
-  return Math.max(1, base - (parsed.searchParams.has("$select") ? 1 : 0));
+  return Math.max(1, base - (/(^|&)(%24|\$)select=/.test(query) ? 1 : 0));
 }
 
 /** What an answer (or one `$batch` sub-answer) said about the throttle. */

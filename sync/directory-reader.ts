@@ -45,12 +45,24 @@ export async function readDirectory(client: Client, options: ReadOptions = DEFAU
     report();
     return u;
   });
-  const groupsAndMembers = getAllPages<DirectoryGroup>(client, `/groups?$filter=mailEnabled eq true&$select=${GROUP_FIELDS.join(",")}&$top=999`, "reading groups from Graph", options.retry).then(async (groups) => {
-    progress.groups = groups.length;
+  // Each page of groups has its members read as soon as it arrives, one page after another.
+  const members = new Map<string, string[]>();
+  let membersRead = Promise.resolve();
+  const readMembersOf = (page: DirectoryGroup[]) => {
+    membersRead = membersRead.then(async () => {
+      for (const [id, ids] of await readMembers(client, page.map((g) => g.id), options, { progress })) members.set(id, ids);
+    });
+    membersRead.catch(() => undefined); // awaited below; until then a failure must not count as unhandled
+  };
+  const groupsAndMembers = getAllPages<DirectoryGroup>(client, `/groups?$filter=mailEnabled eq true&$select=${GROUP_FIELDS.join(",")}&$top=999`, "reading groups from Graph", options.retry, (page) => {
+    progress.groups += page.length;
+    readMembersOf(page);
+  }).then(async (groups) => {
     report();
-    return { groups, members: await readMembers(client, groups.map((g) => g.id), options, { progress }) };
+    await membersRead;
+    return groups;
   });
-  const [users, { groups, members }] = await Promise.all([reading, groupsAndMembers]);
+  const [users, groups] = await Promise.all([reading, groupsAndMembers]);
 
   // Memberships repeat ids the users and groups hold already: share those strings instead of 400,000 copies.
   const knownIds = new Map<string, string>([...users, ...groups].map((o) => [o.id, o.id]));
