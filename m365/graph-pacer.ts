@@ -6,7 +6,7 @@ import type { Context, Middleware } from "@microsoft/microsoft-graph-client";
 
 export const THROTTLE_WINDOW_MS = 10_000;
 /** Units spent this long ago are taken as gone from Graph's window too (Graph counts a request a little after it is sent). */
-const EXPIRY_MARGIN_MS = 200;
+const EXPIRY_MARGIN_MS = 100;
 /** The share of the learned budget the pacer spends per window. */
 const HEADROOM = 0.97;
 /** A 429 with less than this spent is not the RU limit (another limit, or a fault): it teaches no budget. */
