@@ -4,9 +4,6 @@ import Module from "node:module";
 // program under the mock runtime and needs less of the SDK than a deployment. Measured with
 // `node --cpu-prof` (2026-12-01), `plan --stack` spent about half of its time on the three parts below.
 
-const sdkRoot = require.resolve("@pulumi/pulumi");
-const sdkFile = (relative: string) => require.resolve(relative, { paths: [sdkRoot] });
-
 /**
  * Serializing dynamic providers (the TypeScript compiler to parse their code, and the V8
  * inspector to find what each function captures) is for the engine, which runs them at deploy
@@ -51,6 +48,16 @@ function preload(file: string, exports: object): void {
   require.cache[file] = stub;
 }
 
-preload(sdkFile("@pulumi/pulumi/runtime/closure/serializeClosure"), offlineSerializer);
-preload(sdkFile("@pulumi/pulumi/automation"), loadedOnUse(sdkFile("@pulumi/pulumi/automation")));
-preload(require.resolve("@npmcli/arborist", { paths: [sdkRoot] }), loadedOnUse(require.resolve("@npmcli/arborist", { paths: [sdkRoot] })));
+function trimSdk(): void {
+  const sdkRoot = require.resolve("@pulumi/pulumi");
+  const sdkFile = (id: string) => require.resolve(id, { paths: [sdkRoot] });
+  preload(sdkFile("@pulumi/pulumi/runtime/closure/serializeClosure"), offlineSerializer);
+  preload(sdkFile("@pulumi/pulumi/automation"), loadedOnUse(sdkFile("@pulumi/pulumi/automation")));
+  preload(sdkFile("@npmcli/arborist"), loadedOnUse(sdkFile("@npmcli/arborist")));
+}
+
+try {
+  trimSdk();
+} catch {
+  // A layout where these files cannot be found (a bundle): the SDK loads whole, which is only slower.
+}
