@@ -6,6 +6,7 @@ import type { DirectoryGroup, DirectorySnapshot, DirectoryUser } from "./model";
 import { BACKUP_DIR, fileChunks } from "./replace";
 
 export const STATE_FILE = path.join(BACKUP_DIR, "state", "delta.json");
+// Bump it when the CSVs would be rendered differently: a run that finds no change trusts the files last written.
 const VERSION = 2;
 
 export interface DeltaLinks {

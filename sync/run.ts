@@ -51,17 +51,18 @@ export async function runSync(client: Client, options: SyncOptions): Promise<Syn
     const incremental = !options.transitive;
     const saved = incremental && !options.full ? loadDeltaHeader(options.outDir) : undefined;
     const rounds = saved && (await readDeltaRounds(client, saved, options.retry));
-    if (saved && rounds && rounds.users.length === 0 && rounds.groups.length === 0 && saved.written && filesAsWritten(options.outDir, saved.written)) {
+    const last = saved?.written;
+    if (saved && last && rounds && rounds.users.length === 0 && rounds.groups.length === 0 && filesAsWritten(options.outDir, last)) {
       // Nothing changed and the files are the ones last written: nothing to render, compare or back up.
       const moved = rounds.links.usersDeltaLink !== saved.usersDeltaLink || rounds.links.groupsDeltaLink !== saved.groupsDeltaLink;
       return withSavedState(options.outDir, moved ? { ...saved, ...rounds.links } : undefined, undefined, () => ({
         outDir: options.outDir,
-        mode: "delta" as const,
-        users: saved.written!.users,
-        groups: saved.written!.groups,
-        memberships: saved.written!.memberships,
+        mode: "delta",
+        users: last.users,
+        groups: last.groups,
+        memberships: last.memberships,
         unchanged: true,
-        previousUsers: saved.written!.users,
+        previousUsers: last.users,
         durationMs: Date.now() - started,
       }));
     }
@@ -75,14 +76,12 @@ export async function runSync(client: Client, options: SyncOptions): Promise<Syn
     }
     const book = buildAddressBook(read.snapshot);
     const result = replaceFiles(book, options);
-    const summary = { outDir: options.outDir, mode, users: book.users.records, groups: book.groups.records, memberships: book.memberships, ...result };
-    const written = { ...summary, usersSha256: fileSha256(path.join(options.outDir, USERS_FILE)) ?? "", groupsSha256: fileSha256(path.join(options.outDir, GROUPS_FILE)) ?? "" };
+    const counts = { users: book.users.records, groups: book.groups.records, memberships: book.memberships };
+    const written: WrittenFiles = { usersSha256: fileSha256(path.join(options.outDir, USERS_FILE)) ?? "", groupsSha256: fileSha256(path.join(options.outDir, GROUPS_FILE)) ?? "", ...counts };
     const links = read.links;
-    return withSavedState(options.outDir, links && { ...links, written: pick(written) }, read.snapshot, () => ({ ...summary, durationMs: Date.now() - started }));
+    return withSavedState(options.outDir, links && { ...links, written }, read.snapshot, () => ({ outDir: options.outDir, mode, ...counts, ...result, durationMs: Date.now() - started }));
   });
 }
-
-const pick = ({ usersSha256, groupsSha256, users, groups, memberships }: WrittenFiles): WrittenFiles => ({ usersSha256, groupsSha256, users, groups, memberships });
 
 function filesAsWritten(outDir: string, written: WrittenFiles): boolean {
   return fileSha256(path.join(outDir, USERS_FILE)) === written.usersSha256 && fileSha256(path.join(outDir, GROUPS_FILE)) === written.groupsSha256;
