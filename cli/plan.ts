@@ -1,6 +1,4 @@
-import { spawn } from "node:child_process";
 import { availableParallelism } from "node:os";
-import path from "node:path";
 import { Option, type Command } from "commander";
 import { listStacks, loadConfigFile, loadStack, stackFilePath, stackNameOf } from "../config/stack-file";
 import { validatedOrThrow } from "../config/validate";
@@ -9,7 +7,7 @@ import type * as PlanModule from "../program/plan";
 import type { Plan } from "../program/plan";
 import { stackName } from "./arguments";
 import { renderPlanTable } from "./plan-render";
-import { runLimited } from "../core/run-limited";
+import { planInWorkers, PLAN_WORKER_ENV, servePlans } from "./plan-workers";
 import type { Io } from "./io";
 
 interface PlanOptions {
@@ -19,8 +17,6 @@ interface PlanOptions {
   stacksDir: string;
   json?: boolean;
 }
-
-const CLI = path.join(__dirname, "..", "bin", "retain-m365.js");
 
 export function registerPlanCommand(program: Command, io: Io): void {
   program
@@ -57,10 +53,11 @@ export function loadPlanInput(options: Pick<PlanOptions, "configFile" | "stack" 
 
 /**
  * Every stack of the folder: all are validated first (exit 2 names each file and key at fault,
- * nothing is planned), then each is planned in a process of its own — Pulumi's runtime is global
- * to a process — and the plans are printed in stack order.
+ * nothing is planned), then planned in a few warm processes (one per core; Pulumi's runtime is
+ * global to a process, so not in this one), and the plans are printed in stack order.
  */
 async function planAll(options: PlanOptions, io: Io): Promise<void> {
+  if (process.env[PLAN_WORKER_ENV] && process.send) return servePlans(options.stacksDir);
   const stacks = listStacks(options.stacksDir);
   if (stacks.length === 0) throw new UserFacingError(`no stack files (Pulumi.<stack>.yaml) in ${options.stacksDir}`, ExitCode.invalidInput);
   const problems = stacks.flatMap((stack) => stackProblems(stackFilePath(options.stacksDir, stack)));
@@ -68,11 +65,10 @@ async function planAll(options: PlanOptions, io: Io): Promise<void> {
 
   const plans = new Map<string, Plan>();
   const failures: { stack: string; code: number; stderr: string }[] = [];
-  await runLimited(stacks, availableParallelism(), async (stack) => {
-    const result = await runOwnCli(["plan", "--stack", stack, "--stacks-dir", options.stacksDir, "--json"]);
-    if (result.code !== ExitCode.ok) failures.push({ stack, ...result });
-    else plans.set(stack, JSON.parse(result.stdout) as Plan);
-  });
+  for (const result of await planInWorkers(stacks, options.stacksDir, availableParallelism())) {
+    if ("failure" in result) failures.push({ stack: result.stack, ...result.failure });
+    else plans.set(result.stack, result.plan);
+  }
   if (failures.length > 0) {
     const first = failures.sort((a, b) => a.stack.localeCompare(b.stack))[0]!;
     const reasons = failures.map((f) => `  - ${f.stack}: ${f.stderr.trim().replace(/^retain-m365: /, "") || `exit ${f.code}`}`);
@@ -93,16 +89,4 @@ function stackProblems(file: string): string[] {
     if (error instanceof UserFacingError) return [error.message];
     throw error;
   }
-}
-
-function runOwnCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? ExitCode.unexpected, stdout, stderr }));
-  });
 }

@@ -29,8 +29,10 @@ export interface DirectoryTenant {
   roleAssignments: { id: string; principalId: string; roleDefinitionId: string; directoryScopeId: string }[];
   /** Faults for the next `$batch` sub-requests, in order. */
   subRequestFaults: EmulatorResponse[];
-  counters: { requests: number; subRequests: number; resourceUnits: number };
-  window: { start: number; spent: number };
+  /** `operations`: GETs and `$batch` sub-requests; `throttled`: those answered 429. */
+  counters: { requests: number; subRequests: number; resourceUnits: number; operations: number; throttled: number };
+  /** Resource units spent in the throttle's sliding window, oldest first. */
+  window: { at: number; cost: number }[];
   /** Every change since the tenant was made, for delta queries; `seq` is the newest change's number. */
   changes: Change[];
   seq: number;
@@ -52,8 +54,8 @@ export function directoryTenant(parts: Partial<Pick<DirectoryTenant, "users" | "
     latencyMs: 0,
     subRequestFaults: [],
     roleAssignments: [],
-    counters: { requests: 0, subRequests: 0, resourceUnits: 0 },
-    window: { start: Date.now(), spent: 0 },
+    counters: { requests: 0, subRequests: 0, resourceUnits: 0, operations: 0, throttled: 0 },
+    window: [],
     changes: [],
     seq: 0,
     oldestValidToken: 0,

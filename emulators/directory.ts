@@ -45,25 +45,56 @@ function transitive(tenant: DirectoryTenant, groupId: string): string[] {
   return [...seen];
 }
 
+/**
+ * Microsoft's identity throttle ("Microsoft Graph service-specific throttling limits", identity
+ * and access): resource units per app and tenant over a window of 10 seconds. Microsoft does not
+ * say the window tumbles, so it slides here: a request is refused while the units spent in the 10
+ * seconds before it, plus its own, exceed the limit. Every answer carries its cost in
+ * `x-ms-resource-unit`; past 80 % of the limit Graph adds `x-ms-throttle-limit-percentage` (a
+ * fraction, 0.8 to 1.8); a 429 carries `Retry-After` in whole seconds (rounded up: the units
+ * spent longest ago must have left the window) and `x-ms-throttle-scope`.
+ */
+function spend(tenant: DirectoryTenant, cost: number): EmulatorResponse | Record<string, string> {
+  const now = Date.now();
+  const limit = resourceUnitLimit(tenant.users.length);
+  if (!tenant.throttle) {
+    tenant.counters.resourceUnits += cost;
+    return { "x-ms-resource-unit": String(cost) };
+  }
+  while (tenant.window.length > 0 && tenant.window[0]!.at <= now - 10_000) tenant.window.shift();
+  let spent = tenant.window.reduce((sum, entry) => sum + entry.cost, 0);
+  if (spent + cost > limit) {
+    let freedAt = now;
+    for (const entry of tenant.window) {
+      if (spent + cost <= limit) break;
+      spent -= entry.cost;
+      freedAt = entry.at + 10_000;
+    }
+    const headers = { "retry-after": String(Math.max(1, Math.ceil((freedAt - now) / 1000))), "x-ms-throttle-scope": "Tenant_Application/ReadWrite", "x-ms-throttle-information": "ResourceUnitLimitExceeded" };
+    return { ...graphError(429, "TooManyRequests", "Too many requests."), headers };
+  }
+  tenant.window.push({ at: now, cost });
+  tenant.counters.resourceUnits += cost;
+  const used = (spent + cost) / limit;
+  return { "x-ms-resource-unit": String(cost), ...(used > 0.8 ? { "x-ms-throttle-limit-percentage": used.toFixed(2) } : {}) };
+}
+
 /** One GET against the directory: collections, `$select`, `$top`, `$filter`, paging, throttling. */
 function get(tenant: DirectoryTenant, emulator: GraphEmulator, path: string, query: URLSearchParams): EmulatorResponse {
   if (tenant.forbiddenUntil !== undefined && Date.now() < tenant.forbiddenUntil) {
     return graphError(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.");
   }
-  if (tenant.throttle) {
-    const now = Date.now();
-    if (now - tenant.window.start >= 10_000) tenant.window = { start: now, spent: 0 };
-    const cost = resourceUnitCost(path, query);
-    if (tenant.window.spent + cost > resourceUnitLimit(tenant.users.length)) {
-      const wait = Math.max(1, Math.ceil((tenant.window.start + 10_000 - now) / 1000));
-      return { ...graphError(429, "TooManyRequests", "Too many requests."), headers: { "retry-after": String(wait) } };
-    }
-    tenant.window.spent += cost;
-    tenant.counters.resourceUnits += cost;
-  } else {
-    tenant.counters.resourceUnits += resourceUnitCost(path, query);
+  tenant.counters.operations++;
+  const spent = spend(tenant, resourceUnitCost(path, query));
+  if ("status" in spent) {
+    tenant.counters.throttled++;
+    return spent as EmulatorResponse;
   }
+  const answer = serve(tenant, emulator, path, query);
+  return answer.status < 400 ? { ...answer, headers: { ...answer.headers, ...spent } } : answer;
+}
 
+function serve(tenant: DirectoryTenant, emulator: GraphEmulator, path: string, query: URLSearchParams): EmulatorResponse {
   if (path === "/users/delta" || path === "/groups/delta") return delta(tenant, emulator, path, query);
   if (path === "/roleManagement/directory/roleAssignments") return roleAssignments(tenant, query);
   const single = /^\/users\/([^/]+)$/.exec(path);

@@ -37,6 +37,8 @@ export interface GraphEmulator {
   requests: EmulatorRequest[];
   /** Access tokens the token endpoint issued, oldest first. */
   issuedTokens: string[];
+  /** Requests the token service answered (OpenID discovery and token requests alike). */
+  tokenServiceRequests: number;
   /** Tokens refused from now on, as an expired or revoked token is. */
   revokedTokens: Set<string>;
   /** Responses served, in order, before any route is asked (fault injection). */
@@ -76,7 +78,7 @@ export interface FederatedCredential {
  */
 export async function startGraphEmulator(options: GraphEmulatorOptions): Promise<GraphEmulator> {
   const { key, cert } = testTls();
-  const emulator: GraphEmulator = { url: "", requests: [], issuedTokens: [], revokedTokens: new Set(), injected: [], close: async () => undefined };
+  const emulator: GraphEmulator = { url: "", requests: [], issuedTokens: [], tokenServiceRequests: 0, revokedTokens: new Set(), injected: [], close: async () => undefined };
   const server = https.createServer({ key, cert }, (req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -104,6 +106,7 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
       res.end(text);
     };
     const authority = /^\/([^/]+)\/(v2\.0\/\.well-known\/openid-configuration|oauth2\/v2\.0\/token)$/.exec(url.pathname);
+    if (authority) emulator.tokenServiceRequests++;
     if (authority) return reply(tokenEndpoint(emulator, authority[1]!, authority[2]!, new URLSearchParams(text), options));
     if (text) {
       try {

@@ -1,9 +1,10 @@
-import type { TokenCredential } from "@azure/identity";
+import type { AccessToken, TokenCredential } from "@azure/identity";
 import { AuthenticationHandler, Client, HTTPMessageHandler, type Context, type Middleware } from "@microsoft/microsoft-graph-client";
 import { TokenCredentialAuthenticationProvider } from "@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials";
 import { ExitCode, UserFacingError } from "../core/errors";
 import { CLOUDS } from "./clouds";
 import { isMissingCredential, signInFailureReason } from "./credentials";
+import { GraphPacer, PacingHandler } from "./graph-pacer";
 import { DEFAULT_RETRY, isNetworkFailure, isTransientStatus, pauseBeforeRetry, type RetryPolicy } from "../core/retry";
 
 export interface GraphConnectionOptions {
@@ -39,13 +40,37 @@ export function createGraphClient(options: GraphConnectionOptions): Client {
   if (endpoint.protocol !== "https:") {
     throw new UserFacingError(`the Graph endpoint must be an https:// URL (got ${endpoint.origin})`, ExitCode.invalidInput);
   }
-  const authProvider = new TokenCredentialAuthenticationProvider(options.credential, { scopes: [`${endpoint.origin}/.default`] });
+  const authProvider = new TokenCredentialAuthenticationProvider(oneTokenAtATime(options.credential), { scopes: [`${endpoint.origin}/.default`] });
+  // The pacer's wait comes before the timeout's clock starts.
+  const pacing = new PacingHandler(new GraphPacer());
   return Client.initWithMiddleware({
-    middleware: [new AuthenticationHandler(authProvider), new TimeoutHandler(options.timeoutMs ?? 100_000), new HTTPMessageHandler()],
+    middleware: [new AuthenticationHandler(authProvider), pacing, new TimeoutHandler(options.timeoutMs ?? 100_000), new HTTPMessageHandler()],
     baseUrl: `${endpoint.origin}/`,
     defaultVersion: "v1.0",
     customHosts: new Set([endpoint.hostname]),
   });
+}
+
+/**
+ * The SDK asks for a token before every request; requests started together would each sign in
+ * before the credential's own cache fills. This shares one sign-in and reuses its token until five
+ * minutes before it expires (or when the identity library says to refresh it).
+ */
+export function oneTokenAtATime(credential: TokenCredential): TokenCredential {
+  const tokens = new Map<string, Promise<AccessToken | null>>();
+  const fresh = (token: AccessToken | null) => token !== null && Date.now() < (token.refreshAfterTimestamp ?? token.expiresOnTimestamp - 300_000);
+  return {
+    async getToken(scopes, options) {
+      if (options?.claims || options?.tenantId) return credential.getToken(scopes, options);
+      const key = [scopes].flat().join(" ");
+      const pending = tokens.get(key);
+      if (pending && fresh(await pending.catch(() => null))) return pending;
+      const request = credential.getToken(scopes, options);
+      tokens.set(key, request);
+      request.catch(() => tokens.delete(key));
+      return request;
+    },
+  };
 }
 
 /** A failure to get a token (the SDK wraps @azure/identity's errors as code AuthenticationRequiredError). */
@@ -78,8 +103,8 @@ export async function withGraphRetry<T>(what: string, call: () => Promise<T>, po
   }
 }
 
-/** Every item of a Graph collection, following `@odata.nextLink` exactly as given. */
-export async function getAllPages<T>(client: Client, path: string, what = `GET ${path}`, policy: RetryPolicy = DEFAULT_RETRY): Promise<T[]> {
+/** Every item of a Graph collection, following `@odata.nextLink` exactly as given; `onPage` sees each page as it arrives. */
+export async function getAllPages<T>(client: Client, path: string, what = `GET ${path}`, policy: RetryPolicy = DEFAULT_RETRY, onPage?: (items: T[]) => void): Promise<T[]> {
   const items: T[] = [];
   let next: string | undefined = path;
   while (next) {
@@ -87,6 +112,7 @@ export async function getAllPages<T>(client: Client, path: string, what = `GET $
     const page = await withGraphRetry(what, () => client.api(url).get() as Promise<{ value?: T[]; "@odata.nextLink"?: string }>, policy);
     if (!Array.isArray(page.value)) throw new UserFacingError(`Graph answered ${path} without a value list`, ExitCode.remoteService);
     items.push(...page.value);
+    onPage?.(page.value);
     next = page["@odata.nextLink"];
   }
   return items;

@@ -1,3 +1,4 @@
+import "./offline-sdk";
 import * as pulumi from "@pulumi/pulumi";
 import { validatedOrThrow, type RawConfig } from "../config/validate";
 import { OfflineServiceConfigurationRecordSource } from "../m365/offline-records";

@@ -33,7 +33,27 @@ export function isMailGroup(group: DirectoryGroup): boolean {
   return Boolean(group.mail) && group.mailEnabled !== false;
 }
 
-const joined = (values: readonly string[]) => [...values].sort(compareContract).join(";");
+/** The contract's order with each string lower-cased once rather than at every comparison. */
+function sortedForContract<T>(items: readonly T[], keys: (item: T) => readonly string[]): T[] {
+  const decorated = items.map((item) => {
+    const original = keys(item);
+    return { item, keys: original, lower: original.map((key) => key.toLowerCase()) };
+  });
+  decorated.sort((a, b) => {
+    for (let i = 0; i < a.keys.length; i++) {
+      const la = a.lower[i]!;
+      const lb = b.lower[i]!;
+      if (la !== lb) return la < lb ? -1 : 1;
+      const oa = a.keys[i]!;
+      const ob = b.keys[i]!;
+      if (oa !== ob) return oa < ob ? -1 : 1;
+    }
+    return 0;
+  });
+  return decorated.map(({ item }) => item);
+}
+
+const joined = (values: readonly string[]) => (values.length < 2 ? values.join(";") : sortedForContract(values, (value) => [value]).join(";"));
 
 /** One file's records: how many, and the records themselves in the contract's order, made one at a time when iterated. */
 export interface CsvTable {
@@ -55,7 +75,7 @@ interface Entry<T> {
   object: T;
 }
 
-const byAddress = (a: Entry<unknown>, b: Entry<unknown>) => compareContract(a.address, b.address) || compareContract(a.id, b.id);
+const byAddress = <T>(entries: Entry<T>[]) => sortedForContract(entries, (e) => [e.address, e.id]);
 
 /**
  * Both files of the address book, sorted, from what the sync read. Only the order is kept here;
@@ -68,8 +88,8 @@ export function buildAddressBook(snapshot: DirectorySnapshot): AddressBook {
     addressOf.set(object.id, address);
     return { address, id: object.id, object };
   };
-  const users = snapshot.users.filter(isMailUser).map(entry).sort(byAddress);
-  const groups = snapshot.groups.filter(isMailGroup).map(entry).sort(byAddress);
+  const users = byAddress(snapshot.users.filter(isMailUser).map(entry));
+  const groups = byAddress(snapshot.groups.filter(isMailGroup).map(entry));
   const memberIds = (group: DirectoryGroup) => [...new Set(snapshot.members.get(group.id))].filter((id) => id !== group.id && addressOf.has(id));
   const memberships = groups.reduce((sum, { object }) => sum + memberIds(object).length, 0);
   return {

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { closeSync, constants, existsSync, fchmodSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import path from "node:path";
 import { StringDecoder } from "node:string_decoder";
@@ -5,6 +6,7 @@ import type { DirectoryGroup, DirectorySnapshot, DirectoryUser } from "./model";
 import { BACKUP_DIR, fileChunks } from "./replace";
 
 export const STATE_FILE = path.join(BACKUP_DIR, "state", "delta.json");
+// Bump it when the CSVs would be rendered differently: a run that finds no change trusts the files last written.
 const VERSION = 2;
 
 export interface DeltaLinks {
@@ -12,17 +14,72 @@ export interface DeltaLinks {
   groupsDeltaLink: string;
 }
 
+/** What the last run left in the output folder: both files' SHA-256 and the summary's counts. */
+export interface WrittenFiles {
+  usersSha256: string;
+  groupsSha256: string;
+  users: number;
+  groups: number;
+  memberships: number;
+}
+
+/** The state's first line: where to resume, and (since this field was added) the files last written. */
+export interface DeltaHeader extends DeltaLinks {
+  written?: WrittenFiles;
+}
+
 /** Kept beside the backups after each successful run: where to resume, and what the directory looked like. */
-export interface DeltaState extends DeltaLinks {
+export interface DeltaState extends DeltaHeader {
   snapshot: DirectorySnapshot;
 }
 
 // One JSON value per line — the links first, then a line per user, group and member list — so that
 // neither writing nor reading a large tenant's state ever holds the whole text in memory.
-type Line = ["links", DeltaLinks & { version: number }] | ["user", DirectoryUser] | ["group", DirectoryGroup] | ["members", string, string[]];
+type Line = ["links", DeltaHeader & { version: number }] | ["user", DirectoryUser] | ["group", DirectoryGroup] | ["members", string, string[]];
 
 /** Written like the CSVs: a temp file, flushed, renamed. */
 export function saveDeltaState(outDir: string, state: DeltaState): void {
+  writeStateFile(outDir, (fd) => {
+    let piece: string[] = [];
+    const write = (line: Line) => {
+      piece.push(JSON.stringify(line));
+      if (piece.length === 1000) flush();
+    };
+    const flush = () => {
+      if (piece.length > 0) writeSync(fd, `${piece.join("\n")}\n`);
+      piece = [];
+    };
+    const { snapshot, ...header } = state;
+    write(headerLine(header));
+    for (const user of snapshot.users) write(["user", user]);
+    for (const group of snapshot.groups) write(["group", group]);
+    for (const [id, members] of snapshot.members) write(["members", id, members]);
+    flush();
+  });
+}
+
+/** Replaces only the first line (new delta links, after a round that changed nothing); the snapshot's lines are copied as they are. */
+export function saveDeltaHeader(outDir: string, header: DeltaHeader): void {
+  const file = path.join(outDir, STATE_FILE);
+  writeStateFile(outDir, (fd) => {
+    writeSync(fd, `${JSON.stringify(headerLine(header))}\n`);
+    let firstLine = true;
+    for (const chunk of fileChunks(file)) {
+      let rest = chunk;
+      if (firstLine) {
+        const end = chunk.indexOf(10);
+        if (end < 0) continue;
+        rest = chunk.subarray(end + 1);
+        firstLine = false;
+      }
+      for (let done = 0; done < rest.length; ) done += writeSync(fd, rest, done);
+    }
+  });
+}
+
+const headerLine = ({ usersDeltaLink, groupsDeltaLink, written }: DeltaHeader): Line => ["links", { version: VERSION, usersDeltaLink, groupsDeltaLink, ...(written ? { written } : {}) }];
+
+function writeStateFile(outDir: string, write: (fd: number) => void): void {
   const file = path.join(outDir, STATE_FILE);
   mkdirSync(path.dirname(file), { recursive: true, mode: 0o750 });
   const temp = `${file}.${process.pid}.tmp`;
@@ -30,21 +87,7 @@ export function saveDeltaState(outDir: string, state: DeltaState): void {
     const fd = openSync(temp, constants.O_CREAT | constants.O_TRUNC | constants.O_WRONLY, 0o640);
     try {
       fchmodSync(fd, 0o640);
-      let piece: string[] = [];
-      const write = (line: Line) => {
-        piece.push(JSON.stringify(line));
-        if (piece.length === 1000) flush();
-      };
-      const flush = () => {
-        if (piece.length > 0) writeSync(fd, `${piece.join("\n")}\n`);
-        piece = [];
-      };
-      const { snapshot, usersDeltaLink, groupsDeltaLink } = state;
-      write(["links", { version: VERSION, usersDeltaLink, groupsDeltaLink }]);
-      for (const user of snapshot.users) write(["user", user]);
-      for (const group of snapshot.groups) write(["group", group]);
-      for (const [id, members] of snapshot.members) write(["members", id, members]);
-      flush();
+      write(fd);
       fsyncSync(fd);
     } finally {
       closeSync(fd);
@@ -53,6 +96,31 @@ export function saveDeltaState(outDir: string, state: DeltaState): void {
   } finally {
     rmSync(temp, { force: true });
   }
+}
+
+/** The first line of the last run's state, without reading the snapshot; undefined when there is none or it cannot be used. */
+export function loadDeltaHeader(outDir: string): DeltaHeader | undefined {
+  const file = path.join(outDir, STATE_FILE);
+  if (!existsSync(file)) return undefined;
+  try {
+    for (const text of lines(file)) {
+      const line = JSON.parse(text) as Line;
+      if (line[0] !== "links" || line[1].version !== VERSION) return undefined;
+      const { usersDeltaLink, groupsDeltaLink, written } = line[1];
+      return { usersDeltaLink, groupsDeltaLink, ...(written ? { written } : {}) };
+    }
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}
+
+/** A file's SHA-256 (hex), read 1 MiB at a time; undefined when it is missing. */
+export function fileSha256(file: string): string | undefined {
+  if (!existsSync(file)) return undefined;
+  const hash = createHash("sha256");
+  for (const chunk of fileChunks(file)) hash.update(chunk);
+  return hash.digest("hex");
 }
 
 /**
@@ -64,14 +132,15 @@ export function loadDeltaState(outDir: string): DeltaState | undefined {
   const file = path.join(outDir, STATE_FILE);
   if (!existsSync(file)) return undefined;
   try {
-    let links: DeltaLinks | undefined;
+    let links: DeltaHeader | undefined;
     const snapshot: DirectorySnapshot = { users: [], groups: [], members: new Map() };
     const ids = new Map<string, string>();
     for (const text of lines(file)) {
       const line = JSON.parse(text) as Line;
       if (!links) {
         if (line[0] !== "links" || line[1].version !== VERSION) return undefined;
-        links = { usersDeltaLink: line[1].usersDeltaLink, groupsDeltaLink: line[1].groupsDeltaLink };
+        const { usersDeltaLink, groupsDeltaLink, written } = line[1];
+        links = { usersDeltaLink, groupsDeltaLink, ...(written ? { written } : {}) };
       } else if (line[0] === "user") {
         snapshot.users.push(line[1]);
         ids.set(line[1].id, line[1].id);

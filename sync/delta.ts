@@ -1,7 +1,7 @@
 import type { Client } from "@microsoft/microsoft-graph-client";
 import { withGraphRetry } from "../m365/graph-client";
 import type { RetryPolicy } from "../core/retry";
-import { loadDeltaState, type DeltaLinks } from "./delta-state";
+import type { DeltaLinks } from "./delta-state";
 import { readMembers, type ReadOptions } from "./directory-reader";
 import { GROUP_FIELDS, USER_FIELDS, type DirectoryGroup, type DirectorySnapshot, type DirectoryUser } from "./model";
 
@@ -51,23 +51,31 @@ async function followDelta(client: Client, link: string, what: string, retry: Re
 
 const fieldsOf = (entry: DeltaEntry) => Object.fromEntries(Object.entries(entry).filter(([key]) => !key.startsWith("@") && !key.includes("@")));
 
+/** What changed since the saved links: both delta rounds, and the links of the next. */
+export interface DeltaRounds {
+  users: DeltaEntry[];
+  groups: DeltaEntry[];
+  links: DeltaLinks;
+}
+
+/** Follows both delta rounds from the saved links; undefined when Graph lost the state (a full read follows). */
+export async function readDeltaRounds(client: Client, saved: DeltaLinks, retry: RetryPolicy): Promise<DeltaRounds | undefined> {
+  const [userRound, groupRound] = await Promise.all([
+    followDelta(client, saved.usersDeltaLink, "reading user changes from Graph", retry),
+    followDelta(client, saved.groupsDeltaLink, "reading group changes from Graph", retry),
+  ]);
+  if (userRound === EXPIRED || groupRound === EXPIRED) return undefined;
+  return { users: userRound.entries, groups: groupRound.entries, links: { usersDeltaLink: userRound.deltaLink, groupsDeltaLink: groupRound.deltaLink } };
+}
+
 /**
  * Applies what changed since the saved state: users replaced or removed by id, groups merged by
  * id (one group may come in several entries), membership edits applied; a group that is new or
- * became mail-enabled has its members read in full. Undefined when the delta state has expired.
+ * became mail-enabled has its members read in full.
  */
-export async function applyDelta(client: Client, outDir: string, options: ReadOptions): Promise<{ snapshot: DirectorySnapshot; links: DeltaLinks } | undefined> {
-  const state = loadDeltaState(outDir);
-  if (!state) return undefined;
-  const [userRound, groupRound] = await Promise.all([
-    followDelta(client, state.usersDeltaLink, "reading user changes from Graph", options.retry),
-    followDelta(client, state.groupsDeltaLink, "reading group changes from Graph", options.retry),
-  ]);
-  if (userRound === EXPIRED || groupRound === EXPIRED) return undefined;
-
-  const { snapshot } = state;
+export async function applyDelta(client: Client, { snapshot }: { snapshot: DirectorySnapshot }, rounds: DeltaRounds, options: ReadOptions): Promise<{ snapshot: DirectorySnapshot; links: DeltaLinks }> {
   const users = new Map(snapshot.users.map((u) => [u.id, u]));
-  for (const entry of userRound.entries) {
+  for (const entry of rounds.users) {
     if (entry["@removed"]) users.delete(entry.id);
     else users.set(entry.id, { ...users.get(entry.id), ...fieldsOf(entry) } as DirectoryUser);
   }
@@ -75,7 +83,7 @@ export async function applyDelta(client: Client, outDir: string, options: ReadOp
   const groups = new Map(snapshot.groups.map((g) => [g.id, g]));
   const members = snapshot.members;
   const readInFull = new Set<string>();
-  for (const entry of groupRound.entries) {
+  for (const entry of rounds.groups) {
     if (entry["@removed"]) {
       groups.delete(entry.id);
       members.delete(entry.id);
@@ -105,6 +113,6 @@ export async function applyDelta(client: Client, outDir: string, options: ReadOp
   }
   return {
     snapshot: { users: [...users.values()], groups: [...groups.values()], members },
-    links: { usersDeltaLink: userRound.deltaLink, groupsDeltaLink: groupRound.deltaLink },
+    links: rounds.links,
   };
 }

@@ -39,35 +39,44 @@ export async function readDirectory(client: Client, options: ReadOptions = DEFAU
   const progress: ReadProgress = { users: 0, groups: 0, groupsWithMembers: 0, memberships: 0 };
   const report = () => options.onProgress?.({ ...progress });
 
-  const [users, groups] = await Promise.all([
-    getAllPages<DirectoryUser>(client, `/users?$select=${USER_FIELDS.join(",")}&$top=999`, "reading users from Graph", options.retry).then((u) => {
-      progress.users = u.length;
-      report();
-      return u;
-    }),
-    getAllPages<DirectoryGroup>(client, `/groups?$filter=mailEnabled eq true&$select=${GROUP_FIELDS.join(",")}&$top=999`, "reading groups from Graph", options.retry).then((g) => {
-      progress.groups = g.length;
-      report();
-      return g;
-    }),
-  ]);
+  // Members are read as soon as the groups are known; the users' pages, which cost little, come in meanwhile.
+  const reading = getAllPages<DirectoryUser>(client, `/users?$select=${USER_FIELDS.join(",")}&$top=999`, "reading users from Graph", options.retry).then((u) => {
+    progress.users = u.length;
+    report();
+    return u;
+  });
+  // Each page of groups has its members read as soon as it arrives, one page after another.
+  const members = new Map<string, string[]>();
+  let membersRead = Promise.resolve();
+  const readMembersOf = (page: DirectoryGroup[]) => {
+    membersRead = membersRead.then(async () => {
+      for (const [id, ids] of await readMembers(client, page.map((g) => g.id), options, { progress })) members.set(id, ids);
+    });
+    membersRead.catch(() => undefined); // awaited below; until then a failure must not count as unhandled
+  };
+  const groupsAndMembers = getAllPages<DirectoryGroup>(client, `/groups?$filter=mailEnabled eq true&$select=${GROUP_FIELDS.join(",")}&$top=999`, "reading groups from Graph", options.retry, (page) => {
+    progress.groups += page.length;
+    readMembersOf(page);
+  }).then(async (groups) => {
+    report();
+    await membersRead;
+    return groups;
+  });
+  const [users, groups] = await Promise.all([reading, groupsAndMembers]);
 
   // Memberships repeat ids the users and groups hold already: share those strings instead of 400,000 copies.
   const knownIds = new Map<string, string>([...users, ...groups].map((o) => [o.id, o.id]));
-  const members = await readMembers(client, groups.map((g) => g.id), options, { progress, knownIds });
+  for (const ids of members.values()) for (let i = 0; i < ids.length; i++) ids[i] = knownIds.get(ids[i]!) ?? ids[i]!;
   return { users, groups, members };
 }
 
 export interface MemberReading {
   progress?: ReadProgress;
-  /** Ids already held elsewhere: a member id equal to one of them is stored as that string. */
-  knownIds?: ReadonlyMap<string, string>;
 }
 
 /** The members (direct or transitive) of the given groups, through `$batch` requests of 20. */
 export async function readMembers(client: Client, groupIds: readonly string[], options: ReadOptions, reading: MemberReading = {}): Promise<Map<string, string[]>> {
   const progress = reading.progress ?? { users: 0, groups: groupIds.length, groupsWithMembers: 0, memberships: 0 };
-  const known = reading.knownIds;
   const report = () => options.onProgress?.({ ...progress });
   const members = new Map<string, string[]>(groupIds.map((id) => [id, []]));
   const relation = options.transitive ? "transitiveMembers" : "members";
@@ -92,7 +101,7 @@ export async function readMembers(client: Client, groupIds: readonly string[], o
         const request = batch[Number(response.id)];
         if (!request) continue;
         if (response.status >= 200 && response.status < 300) {
-          const ids = (response.body?.value ?? []).map((member) => known?.get(member.id) ?? member.id);
+          const ids = (response.body?.value ?? []).map((member) => member.id);
           members.get(request.groupId)?.push(...ids);
           progress.memberships += ids.length;
           const link = response.body?.["@odata.nextLink"];

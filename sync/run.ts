@@ -1,7 +1,8 @@
 import type { Client } from "@microsoft/microsoft-graph-client";
-import { buildAddressBook } from "./csv";
-import { applyDelta, latestDeltaLinks } from "./delta";
-import { saveDeltaState, type DeltaLinks } from "./delta-state";
+import path from "node:path";
+import { buildAddressBook, GROUPS_FILE, USERS_FILE } from "./csv";
+import { applyDelta, latestDeltaLinks, readDeltaRounds } from "./delta";
+import { fileSha256, loadDeltaHeader, loadDeltaState, saveDeltaHeader, saveDeltaState, type DeltaHeader, type DeltaLinks, type WrittenFiles } from "./delta-state";
 import { readDirectory, type ReadOptions } from "./directory-reader";
 import type { DirectorySnapshot } from "./model";
 import { withOutputLock } from "./lock";
@@ -48,8 +49,26 @@ export async function runSync(client: Client, options: SyncOptions): Promise<Syn
   return withOutputLock(options.outDir, async () => {
     // Transitive membership cannot be followed through groups/delta (it reports direct members only).
     const incremental = !options.transitive;
+    const saved = incremental && !options.full ? loadDeltaHeader(options.outDir) : undefined;
+    const rounds = saved && (await readDeltaRounds(client, saved, options.retry));
+    const last = saved?.written;
+    if (saved && last && rounds && rounds.users.length === 0 && rounds.groups.length === 0 && filesAsWritten(options.outDir, last)) {
+      // Nothing changed and the files are the ones last written: nothing to render, compare or back up.
+      const moved = rounds.links.usersDeltaLink !== saved.usersDeltaLink || rounds.links.groupsDeltaLink !== saved.groupsDeltaLink;
+      return withSavedState(options.outDir, moved ? { ...saved, ...rounds.links } : undefined, undefined, () => ({
+        outDir: options.outDir,
+        mode: "delta",
+        users: last.users,
+        groups: last.groups,
+        memberships: last.memberships,
+        unchanged: true,
+        previousUsers: last.users,
+        durationMs: Date.now() - started,
+      }));
+    }
+    const state = rounds && loadDeltaState(options.outDir);
     let mode: SyncSummary["mode"] = "delta";
-    let read: { snapshot: DirectorySnapshot; links?: DeltaLinks } | undefined = incremental && !options.full ? await applyDelta(client, options.outDir, options) : undefined;
+    let read: { snapshot: DirectorySnapshot; links?: DeltaLinks } | undefined = state && rounds ? await applyDelta(client, state, rounds, options) : undefined;
     if (!read) {
       mode = "full";
       const links = incremental ? await latestDeltaLinks(client, options.retry) : undefined;
@@ -57,22 +76,26 @@ export async function runSync(client: Client, options: SyncOptions): Promise<Syn
     }
     const book = buildAddressBook(read.snapshot);
     const result = await replaceFiles(book, options);
-    let warning: string | undefined;
-    try {
-      if (read.links) saveDeltaState(options.outDir, { ...read.links, snapshot: read.snapshot });
-    } catch (error) {
-      // The files are already right; only the next run's shortcut is lost.
-      warning = `the delta state could not be saved (${(error as Error).message}); the next run reads everything`;
-    }
-    return {
-      outDir: options.outDir,
-      mode,
-      users: book.users.records,
-      groups: book.groups.records,
-      memberships: book.memberships,
-      ...result,
-      ...(warning ? { warning } : {}),
-      durationMs: Date.now() - started,
-    };
+    const counts = { users: book.users.records, groups: book.groups.records, memberships: book.memberships };
+    const written: WrittenFiles = { usersSha256: fileSha256(path.join(options.outDir, USERS_FILE)) ?? "", groupsSha256: fileSha256(path.join(options.outDir, GROUPS_FILE)) ?? "", ...counts };
+    const links = read.links;
+    return withSavedState(options.outDir, links && { ...links, written }, read.snapshot, () => ({ outDir: options.outDir, mode, ...counts, ...result, durationMs: Date.now() - started }));
   });
+}
+
+function filesAsWritten(outDir: string, written: WrittenFiles): boolean {
+  return fileSha256(path.join(outDir, USERS_FILE)) === written.usersSha256 && fileSha256(path.join(outDir, GROUPS_FILE)) === written.groupsSha256;
+}
+
+/** Keeps the delta state for the next run (the whole snapshot, or only new links when `snapshot` is undefined); a failure there is a warning. */
+function withSavedState(outDir: string, header: DeltaHeader | undefined, snapshot: DirectorySnapshot | undefined, summary: () => SyncSummary): SyncSummary {
+  let warning: string | undefined;
+  try {
+    if (header && snapshot) saveDeltaState(outDir, { ...header, snapshot });
+    else if (header) saveDeltaHeader(outDir, header);
+  } catch (error) {
+    // The files are already right; only the next run's shortcut is lost.
+    warning = `the delta state could not be saved (${(error as Error).message}); the next run reads everything`;
+  }
+  return { ...summary(), ...(warning ? { warning } : {}) };
 }

@@ -269,6 +269,26 @@ describe("plan --all", () => {
     assert.match(table.stdout, /Plan for stack `contoso`[\s\S]*Plan for stack `fabrikam`/);
   });
 
+  it("plans a folder of differing stacks in a few warm processes, each plan the same as the stack's own `plan --stack`", () => {
+    const dir = stackFolder({
+      alpha: tenant(2, "alpha.example"),
+      bravo: { ...tenant(3, "bravo.example"), "retain-m365:exchangeAccess": { mode: "application-impersonation" } },
+      charlie: { ...tenant(4, "charlie.example"), "retain-m365:domains": [{ name: "charlie.example", zoneId: "0123456789abcdef0123456789abcdef", microsoft365Records: true }] },
+      delta: tenant(5, "delta.example"),
+      echo: { ...tenant(6, "echo.example"), "retain-m365:directorySync": { outputDir: "/srv/retain/cfg", backups: 3 } },
+    });
+    const result = runCli(["plan", "--all", "--stacks-dir", dir, "--json"]);
+    assert.equal(result.code, 0, result.stderr);
+    const { stacks } = JSON.parse(result.stdout) as { stacks: Plan[] };
+    assert.deepEqual(stacks.map((plan) => plan.stack), ["alpha", "bravo", "charlie", "delta", "echo"]);
+    assert.notDeepEqual(stacks[1]!.steps.map((step) => step.newState.type), stacks[0]!.steps.map((step) => step.newState.type), "the stacks differ");
+    for (const plan of stacks) {
+      const own = runCli(["plan", "--stack", plan.stack, "--stacks-dir", dir, "--json"]);
+      assert.equal(own.code, 0, own.stderr);
+      assert.deepEqual(plan, JSON.parse(own.stdout), `stack ${plan.stack}`);
+    }
+  });
+
   it("exits 2 when any stack is invalid, naming each stack file and key, and plans none", () => {
     const dir = stackFolder({
       good: tenant(2, "fabrikam.com"),
