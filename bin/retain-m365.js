@@ -2,30 +2,52 @@
 "use strict";
 // Runs the CLI from one bundle of this checkout's TypeScript (build/retain-m365.cjs: esbuild, npm
 // packages left in node_modules), so no TypeScript loader runs at start. `npm ci` builds it (the
-// `prepare` script runs this file); it is built again here whenever one of its source files changed since, so
-// `npx retain-m365` always runs the code as it is. The bundle lies one folder below the checkout,
-// as cli/*.ts do, so their paths relative to __dirname hold in it too.
-const { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } = require("node:fs");
+// `prepare` script runs this file); it is built again whenever a source file differs from when it
+// was built. The bundle lies one folder below the checkout, as cli/*.ts do, so their paths relative
+// to __dirname hold in it too.
+const { closeSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, writeFileSync } = require("node:fs");
+const { Buffer } = require("node:buffer");
+const Module = require("node:module");
 const path = require("node:path");
 
 const root = path.resolve(__dirname, "..");
 const bundle = path.join(root, "build", "retain-m365.cjs");
-const inputsFile = path.join(root, "build", "retain-m365.inputs.json");
+// The bundle's first line records what it was built from, so bundle and record never disagree.
+const HEADER = "// retain-m365 bundle of ";
 
-function isFresh() {
-  if (!existsSync(bundle) || !existsSync(inputsFile)) return false;
-  const built = statSync(bundle).mtimeMs;
+const stampOf = (input) => {
+  const stat = statSync(path.join(root, input));
+  return `${stat.size}:${stat.mtimeMs}`;
+};
+
+function recorded() {
+  let fd;
   try {
-    return JSON.parse(readFileSync(inputsFile, "utf8")).every((input) => statSync(path.join(root, input)).mtimeMs <= built);
+    fd = openSync(bundle, "r");
+    const buffer = Buffer.alloc(256 * 1024);
+    const line = buffer.toString("utf8", 0, readSync(fd, buffer, 0, buffer.length, 0)).split("\n", 1)[0];
+    return line.startsWith(HEADER) ? JSON.parse(line.slice(HEADER.length)) : undefined;
   } catch {
-    return false; // an input is gone, or the list is unreadable
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** Fresh: built by this esbuild, every input as it was then, and none changed while it was being built. */
+function isFresh() {
+  const record = recorded();
+  if (!record || record.esbuild !== require("esbuild/package.json").version) return false;
+  try {
+    return Object.entries(record.inputs).every(([input, stamp]) => stampOf(input) === stamp && Number(stamp.split(":")[1]) < record.started);
+  } catch {
+    return false; // an input is gone
   }
 }
 
 function build() {
-  const { buildSync } = require("esbuild");
-  const temp = `${bundle}.${process.pid}.tmp`;
-  const result = buildSync({
+  const started = Date.now();
+  const result = require("esbuild").buildSync({
     entryPoints: [path.join(root, "cli", "main.ts")],
     absWorkingDir: root,
     bundle: true,
@@ -33,34 +55,48 @@ function build() {
     platform: "node",
     target: "node22",
     format: "cjs",
-    outfile: temp,
+    outfile: bundle,
+    write: false,
     metafile: true,
     logLevel: "error",
   });
-  const inputs = Object.keys(result.metafile.inputs).filter((input) => !input.includes("node_modules"));
-  writeFileSync(`${inputsFile}.${process.pid}.tmp`, JSON.stringify(inputs));
-  // Renames, so a CLI starting at the same moment reads the old bundle or the new one, never a part.
-  renameSync(temp, bundle);
-  renameSync(`${inputsFile}.${process.pid}.tmp`, inputsFile);
+  const inputs = Object.keys(result.metafile.inputs).filter((input) => !input.includes("node_modules")).concat("tsconfig.json");
+  const record = { esbuild: require("esbuild/package.json").version, started, inputs: Object.fromEntries(inputs.map((input) => [input, stampOf(input)])) };
+  return `${HEADER}${JSON.stringify(record)}\n${result.outputFiles[0].text}`;
+}
+
+/** Writes the bundle (a rename: a CLI starting meanwhile reads the old one or the new one); false when this checkout cannot be written. */
+function save(code) {
+  const temp = `${bundle}.${process.pid}.tmp`;
+  try {
+    mkdirSync(path.dirname(bundle), { recursive: true });
+    writeFileSync(temp, code);
+    renameSync(temp, bundle);
+    return true;
+  } catch {
+    try {
+      rmSync(temp, { force: true });
+    } catch {
+      // no temp file was made
+    }
+    return false;
+  }
 }
 
 function load() {
   if (isFresh()) return require(bundle);
-  try {
-    mkdirSync(path.dirname(bundle), { recursive: true });
-    build();
-    return require(bundle);
-  } catch (error) {
-    for (const temp of [`${bundle}.${process.pid}.tmp`, `${inputsFile}.${process.pid}.tmp`]) rmSync(temp, { force: true });
-    if (error && error.errors) throw error; // the TypeScript does not compile: say so
-    // A checkout this user may not write to: run the TypeScript through tsx instead.
-    require("tsx/cjs/api").register();
-    return require("../cli/main.ts");
-  }
+  const code = build(); // a compile error stops here, with esbuild's message
+  if (save(code)) return require(bundle);
+  // A checkout this user may not write to: the same bundle, run from memory.
+  const compiled = new Module(bundle, module);
+  compiled.filename = bundle;
+  compiled.paths = Module._nodeModulePaths(path.dirname(bundle));
+  compiled._compile(code, bundle);
+  return compiled.exports;
 }
 
 if (process.env.npm_lifecycle_event === "prepare") {
-  if (!isFresh()) build(); // `npm ci`: build once, run nothing
+  if (!isFresh()) save(build()); // `npm ci`: build once, run nothing
 } else {
   load()
     .main(process.argv)

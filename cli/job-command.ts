@@ -36,12 +36,20 @@ export function jobCommand(options: JobCommandOptions, installation: Installatio
 }
 
 const HIDDEN_BY_PROTECT_HOME = ["/root", "/home", "/run/user"];
+const REPLACED_BY_PRIVATE_TMP = ["/tmp", "/var/tmp"];
+const folderHolding = (file: string, folders: string[]) => folders.find((folder) => file === folder || file.startsWith(`${folder}/`));
 
-/** systemd starts the job inside its sandbox, where ProtectHome=yes makes these folders empty: the start would fail with 203/EXEC. */
-export function checkVisibleToSystemdJob(command: JobCommand): void {
+/**
+ * systemd starts the job inside its sandbox, where ProtectHome=yes makes /root, /home and
+ * /run/user empty: a program there fails to start (203/EXEC), a folder to write there fails the
+ * set-up (226/NAMESPACE); both are refused. PrivateTmp=yes gives the job an empty /tmp and
+ * /var/tmp of its own: that is a warning, returned.
+ */
+export function checkVisibleToSystemdJob(command: JobCommand, writes: { folder: string; from: string }[] = []): string[] {
+  const warnings: string[] = [];
   for (const word of command.words) {
     if (!path.posix.isAbsolute(word)) throw new UserFacingError(`${command.from}: systemd needs an absolute path (got "${word}")`, ExitCode.invalidInput);
-    const hidden = HIDDEN_BY_PROTECT_HOME.find((folder) => word === folder || word.startsWith(`${folder}/`));
+    const hidden = folderHolding(word, HIDDEN_BY_PROTECT_HOME);
     if (hidden) {
       throw new UserFacingError(
         `${command.from}: the job would start ${word}, which lies under ${hidden}, and the unit's ProtectHome=yes hides that folder from the job (it would fail with 203/EXEC); ` +
@@ -50,4 +58,13 @@ export function checkVisibleToSystemdJob(command: JobCommand): void {
       );
     }
   }
+  for (const { folder, from } of writes) {
+    const hidden = folderHolding(folder, HIDDEN_BY_PROTECT_HOME);
+    if (hidden) throw new UserFacingError(`${from}: the job would write to ${folder}, which lies under ${hidden}, and the unit's ProtectHome=yes hides that folder from the job; choose a folder elsewhere`, ExitCode.invalidInput);
+  }
+  for (const { file, from } of [...command.words.map((word) => ({ file: word, from: command.from })), ...writes.map(({ folder, from }) => ({ file: folder, from }))]) {
+    const replaced = folderHolding(file, REPLACED_BY_PRIVATE_TMP);
+    if (replaced) warnings.push(`${from}: ${file} lies under ${replaced}, which the unit's PrivateTmp=yes replaces with an empty folder for the job: the job will not see what is there now`);
+  }
+  return warnings;
 }

@@ -40,6 +40,8 @@ interface ScheduleOptions extends SyncTargetOptions {
 /** The nightly job, as files: name → content. */
 export interface JobDefinition {
   files: Record<string, string>;
+  /** What will likely go wrong with the job as asked for, without making it impossible. */
+  warnings?: string[];
 }
 
 export function registerScheduleCommand(program: Command, io: Io, installation: Installation = REPOSITORY_INSTALLATION): void {
@@ -81,6 +83,7 @@ export function registerScheduleCommand(program: Command, io: Io, installation: 
       const target = jobTarget(options, resolveSyncTarget(options));
       const command = jobCommand(options, installation);
       const job = options.systemd ? systemdJob(options, target, command) : windowsJob(options, target, command);
+      for (const warning of job.warnings ?? []) io.stderr(`warning: ${warning}\n`);
       if (options.writeTo) {
         checkWritableFolder(options.writeTo, "--write-to");
         mkdirSync(options.writeTo, { recursive: true });
@@ -163,7 +166,10 @@ function syncArguments(options: ScheduleOptions, target: JobTarget, secretArgume
 }
 
 export function systemdJob(options: ScheduleOptions, target: JobTarget, command: JobCommand): JobDefinition {
-  checkVisibleToSystemdJob(command);
+  const warnings = checkVisibleToSystemdJob(command, [
+    { folder: target.outDir, from: target.outDirFrom },
+    ...(options.metricsFile ? [{ folder: path.posix.dirname(options.metricsFile), from: "--metrics-file" }] : []),
+  ]);
   const credential = options.certificate
     ? { load: `LoadCredential=app.pem:${systemdCredentialSource(options.certificate, "--certificate")}`, argument: ["--certificate", "%d/app.pem"] }
     : { load: `LoadCredential=client-secret:${systemdCredentialSource(options.secretFile ?? LINUX_DEFAULTS.secretFile, "--secret-file")}`, argument: ["--client-secret-file", "%d/client-secret"] };
@@ -214,7 +220,7 @@ Unit=${UNIT_NAME}.service
 [Install]
 WantedBy=timers.target
 `;
-  return { files: { [`${UNIT_NAME}.service`]: service, [`${UNIT_NAME}.timer`]: timer } };
+  return { files: { [`${UNIT_NAME}.service`]: service, [`${UNIT_NAME}.timer`]: timer }, warnings };
 }
 
 export function windowsJob(options: ScheduleOptions, target: JobTarget, command: JobCommand): JobDefinition {

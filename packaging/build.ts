@@ -70,6 +70,8 @@ function stage(platform: Platform, runtime: Required<Runtime>, bundle: Bundle, v
     else writeFileSync(target, file.text ?? "");
     chmodSync(target, file.executable ? 0o755 : 0o644);
   }
+  // Folders too: made with the umask of whoever builds, they would otherwise shut the job's user out.
+  for (const entry of entriesOf(staging, SERVER_PACKAGE.name)) if (entry.endsWith("/")) chmodSync(path.join(staging, entry), 0o755);
   return staging;
 }
 

@@ -44,7 +44,14 @@ describe("any arguments: an exit code of the contract, never 1, no stack trace, 
     missing: path.join(work, "missing", "deeper"),
     underFile: path.join(work, "garbage.pem", "child"),
   };
-  const savedSecret = process.env[SECRET_ENVIRONMENT_VARIABLE];
+  const saved = { secret: process.env[SECRET_ENVIRONMENT_VARIABLE], cloudflare: process.env.CLOUDFLARE_API_TOKEN, authority: process.env.AZURE_AUTHORITY_HOST };
+  // Whatever the arguments, every service is a closed loopback port: nothing generated here leaves this machine.
+  const CLOSED = "https://127.0.0.1:9";
+  const offlineFor: Record<string, string[]> = {
+    verify: ["--resolver", "127.0.0.1:9", "--autodiscover-url", "http://127.0.0.1:9"],
+    sync: ["--graph-endpoint", CLOSED, "--authority-host", CLOSED],
+    adopt: ["--cloudflare-endpoint", CLOSED, "--exchange-endpoint", CLOSED, "--graph-endpoint", CLOSED, "--authority-host", CLOSED],
+  };
 
   before(() => {
     writeFileSync(fixtures.garbage, "not a certificate\n");
@@ -56,13 +63,16 @@ describe("any arguments: an exit code of the contract, never 1, no stack trace, 
     writeFileSync(path.join(fixtures.stacks, "Pulumi.bomb.yaml"), "config:\n  a: &a [x, x, x, x, x, x, x, x, x]\n  b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n  c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n  d: [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n");
     // Relative paths land here; the repository's own stacks stay out of reach, so nothing is planned or deployed.
     process.chdir(work);
-    // No credential ever reaches the network: without a secret, sync stops at its checks.
     delete process.env[SECRET_ENVIRONMENT_VARIABLE];
     process.env.CLOUDFLARE_API_TOKEN = SECRET;
+    process.env.AZURE_AUTHORITY_HOST = CLOSED;
   });
   after(() => {
     process.chdir(cwd);
-    if (savedSecret !== undefined) process.env[SECRET_ENVIRONMENT_VARIABLE] = savedSecret;
+    const restore = (name: string, value: string | undefined) => (value === undefined ? delete process.env[name] : (process.env[name] = value));
+    restore(SECRET_ENVIRONMENT_VARIABLE, saved.secret);
+    restore("CLOUDFLARE_API_TOKEN", saved.cloudflare);
+    restore("AZURE_AUTHORITY_HOST", saved.authority);
   });
 
   const hostile = fc.constantFrom(
@@ -93,9 +103,7 @@ describe("any arguments: an exit code of the contract, never 1, no stack trace, 
     );
     await fc.assert(
       fc.asyncProperty(argv, async ({ command, args }) => {
-        // verify asks DNS and HTTP: only a closed loopback port, whatever else was generated.
-        const offline = command.name === "verify" ? ["--resolver", "127.0.0.1:9", "--autodiscover-url", "http://127.0.0.1:9"] : [];
-        const result = await runMain([...args, ...offline]);
+        const result = await runMain([...args, ...(offlineFor[command.name] ?? [])]);
         assertContract(command.name, result, [SECRET], args);
       }),
       { numRuns: Number(process.env.PROPERTY_RUNS ?? 300), interruptAfterTimeLimit: Number(process.env.PROPERTY_TIME_MS ?? 10_000), markInterruptAsFailure: false },

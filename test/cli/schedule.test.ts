@@ -279,4 +279,15 @@ describe("schedule: what the job starts", () => {
     assert.match(runCli(["schedule", "--systemd", ...ids, "--launcher", "retain-m365-sync/bin/retain-m365"]).stderr, /systemd needs an absolute path/);
     assert.equal(runCli(["schedule", "--systemd", ...ids, ...launcher, "--node", "/usr/bin/node"]).code, 2);
   });
+
+  it("refuses (exit 2) a folder to write under /home; warns when something lies under /tmp, which PrivateTmp=yes replaces", () => {
+    const home = runCli(["schedule", "--systemd", ...ids, ...launcher, "--out", "/home/retain/cfg"]);
+    assert.equal(home.code, 2);
+    assert.equal(home.stderr, "retain-m365: --out: the job would write to /home/retain/cfg, which lies under /home, and the unit's ProtectHome=yes hides that folder from the job; choose a folder elsewhere\n");
+    assert.equal(runCli(["schedule", "--systemd", ...ids, ...launcher, "--out", "/srv/cfg", "--metrics-file", "/root/metrics/retain.prom"]).code, 2);
+    const tmp = runCli(["schedule", "--systemd", ...ids, "--launcher", "/opt/retain-m365-sync/bin/retain-m365", "--out", "/var/tmp/cfg"]);
+    assert.equal(tmp.code, 0, tmp.stderr);
+    assert.equal(tmp.stderr, "warning: --out: /var/tmp/cfg lies under /var/tmp, which the unit's PrivateTmp=yes replaces with an empty folder for the job: the job will not see what is there now\n");
+    assert.equal(runCli(["schedule", "--systemd", ...ids, "--launcher", "/opt/retain-m365-sync/bin/retain-m365", "--out", "/srv/cfg"]).stderr, "");
+  });
 });

@@ -46,7 +46,8 @@ describe("npm run package: the Retain-server package", () => {
   let emulator: GraphEmulator;
 
   before(async () => {
-    execFileSync("npm", ["run", "--silent", "package", "--", "--out", dist], { cwd: REPO_ROOT, stdio: ["ignore", "ignore", "pipe"] });
+    // Under the strictest umask: the archive's modes must not depend on who builds it.
+    execFileSync("sh", ["-c", 'umask 077 && exec npm run --silent package -- --out "$0"', dist], { cwd: REPO_ROOT, stdio: ["ignore", "ignore", "pipe"] });
     execFileSync("tar", ["-xzf", `${archive("linux-x64")}.tar.gz`, "-C", unpacked]);
     const tenant = syntheticTenant(15, { users: 400, groups: 40, memberships: 900 });
     emulator = await startGraphEmulator({ token: "package-token", clients: { [APP]: SECRET }, routes: [(request, e) => directoryRoutes(tenant)(request, e)] });
@@ -69,6 +70,12 @@ describe("npm run package: the Retain-server package", () => {
       "retain-m365-sync/node/bin/node",
     ]);
     assert.ok(files.every((file) => !file.includes("node_modules") && !file.endsWith(".ts")));
+    // Readable by the job's own user (root unpacks it): folders and programs 0755, the rest 0644.
+    const modes = execFileSync("tar", ["-tvzf", `${archive("linux-x64")}.tar.gz`], { encoding: "utf8" }).trim().split("\n").map((line) => line.split(/\s+/));
+    for (const [mode, , , , , name] of modes) {
+      const executable = name?.endsWith("/") || name?.endsWith("/bin/node") || name?.endsWith("/bin/retain-m365");
+      assert.equal(mode, executable ? `${name?.endsWith("/") ? "d" : "-"}rwxr-xr-x` : "-rw-r--r--", name);
+    }
     assert.doesNotMatch(readFileSync(path.join(root, SERVER_PACKAGE.bundle), "utf8"), /@pulumi|require\("tsx|typescript/);
     const node = await runBare(path.join(root, SERVER_PACKAGE.linuxNode), ["--version"]);
     assert.ok(Number(/^v(\d+)\./.exec(node.stdout)?.[1]) >= 22, node.stdout);
