@@ -11,6 +11,12 @@ const EXPIRY_MARGIN_MS = 100;
 const HEADROOM = 0.97;
 /** A 429 with less than this spent is not the RU limit (another limit, or a fault): it teaches no budget. */
 const MIN_LEARNED_BUDGET = 100;
+/**
+ * A budget learned from a 429 grows by this factor after each full window without another: that
+ * 429 may have come from another limit or a passing fault, and must not slow the rest of the run
+ * for good. The percentage header, when Graph sends it, sets the budget exactly instead.
+ */
+const RECOVERY_PER_CALM_WINDOW = 1.1;
 
 /** The documented cost of a request: GET users 2, group members 3, transitiveMembers 5, anything else 1; `$select` takes 1 off. */
 export function documentedResourceUnits(method: string, url: string): number {
@@ -54,6 +60,8 @@ export class GraphPacer {
   private readonly spends: Spend[] = [];
   private readonly queue: Waiter[] = [];
   private budget?: number;
+  private budgetFromThrottling = false;
+  private calmSince = 0;
   private pausedUntil = 0;
   private inFlight = 0;
   private latencyMs = 0;
@@ -84,9 +92,20 @@ export class GraphPacer {
     spend.units = observations.length === 0 ? spend.units : observations.reduce((sum, o) => sum + (o.status === 429 ? 0 : (o.resourceUnits ?? estimate)), 0);
     const spentByThen = this.spentUpTo(spend);
     const fraction = Math.max(0, ...observations.map((o) => o.limitFraction ?? 0));
-    if (fraction > 0 && spentByThen >= MIN_LEARNED_BUDGET) this.budget = spentByThen / fraction;
+    if (fraction > 0 && spentByThen >= MIN_LEARNED_BUDGET) {
+      this.budget = spentByThen / fraction;
+      this.budgetFromThrottling = false;
+    }
+    if (throttled.length === 0 && this.budget !== undefined && this.budgetFromThrottling && this.now() - this.calmSince >= THROTTLE_WINDOW_MS) {
+      this.budget *= RECOVERY_PER_CALM_WINDOW;
+      this.calmSince = this.now();
+    }
     if (throttled.length > 0) {
-      if (spentByThen >= MIN_LEARNED_BUDGET) this.budget = Math.min(this.budget ?? Infinity, spentByThen);
+      this.calmSince = this.now();
+      if (spentByThen >= MIN_LEARNED_BUDGET && spentByThen < (this.budget ?? Infinity)) {
+        this.budget = spentByThen;
+        this.budgetFromThrottling = fraction === 0;
+      }
       const seconds = Math.max(0, ...throttled.map((o) => o.retryAfterSeconds ?? 1));
       this.pausedUntil = Math.max(this.pausedUntil, this.now() + seconds * 1000);
     }

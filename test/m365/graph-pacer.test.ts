@@ -62,6 +62,31 @@ describe("Graph pacer", () => {
     assert.equal((await admitted(pacer, 40)).done, true, "once the window has room again");
   });
 
+  it("a budget learned from a 429 grows back by a tenth per calm window, so one stray 429 does not slow the whole run", async () => {
+    const time = clock();
+    const pacer = new GraphPacer(time.now);
+    const spends = await Promise.all(Array.from({ length: 6 }, () => pacer.admit(40)));
+    spends.slice(0, 5).forEach((spend) => pacer.settle(spend, [{ status: 200, resourceUnits: 40 }]));
+    pacer.settle(spends[5]!, [{ status: 429, retryAfterSeconds: 1 }]);
+    assert.equal(pacer.learnedBudget, 200);
+    const answer = async () => pacer.settle(await pacer.admit(10), [{ status: 200, resourceUnits: 10 }]);
+    time.advance(10_500);
+    await answer();
+    const near = (expected: number) => Math.abs(pacer.learnedBudget! - expected) < 1e-9;
+    assert.ok(near(220), "a window without a 429");
+    await answer();
+    assert.ok(near(220), "once per window");
+    time.advance(10_500);
+    await answer();
+    assert.ok(near(242));
+    // Graph's own figure, when it sends one, is taken as it is and not grown.
+    for (let i = 0; i < 4; i++) pacer.settle(await pacer.admit(50), [{ status: 200, resourceUnits: 50, ...(i === 3 ? { limitFraction: 0.85 } : {}) }]);
+    const fromHeader = pacer.learnedBudget!;
+    time.advance(10_500);
+    await answer();
+    assert.equal(pacer.learnedBudget, fromHeader);
+  });
+
   it("after a 429 no request goes out until its Retry-After has passed", async () => {
     const time = clock();
     const pacer = new GraphPacer(time.now);
