@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { closeSync, constants, existsSync, fchmodSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import path from "node:path";
 import { StringDecoder } from "node:string_decoder";
-import type { DirectoryGroup, DirectorySnapshot, DirectoryUser } from "./model";
+import { isDirectoryGroup, isDirectoryUser, type DirectoryGroup, type DirectorySnapshot, type DirectoryUser } from "./model";
 import { BACKUP_DIR, fileChunks } from "./replace";
 
 export const STATE_FILE = path.join(BACKUP_DIR, "state", "delta.json");
@@ -98,17 +98,23 @@ function writeStateFile(outDir: string, write: (fd: number) => void): void {
   }
 }
 
+/** The first line's fields, when they have the types this version writes (a damaged file gives undefined: a full read). */
+function headerOf(line: unknown): DeltaHeader | undefined {
+  if (!Array.isArray(line) || line[0] !== "links" || typeof line[1] !== "object" || line[1] === null) return undefined;
+  const { version, usersDeltaLink, groupsDeltaLink, written } = line[1] as Record<string, unknown>;
+  if (version !== VERSION || typeof usersDeltaLink !== "string" || typeof groupsDeltaLink !== "string") return undefined;
+  if (written === undefined) return { usersDeltaLink, groupsDeltaLink };
+  const files = written as Record<string, unknown> | null;
+  const complete = typeof files === "object" && files !== null && typeof files.usersSha256 === "string" && typeof files.groupsSha256 === "string" && ["users", "groups", "memberships"].every((count) => typeof files[count] === "number");
+  return complete ? { usersDeltaLink, groupsDeltaLink, written: files as unknown as WrittenFiles } : undefined;
+}
+
 /** The first line of the last run's state, without reading the snapshot; undefined when there is none or it cannot be used. */
 export function loadDeltaHeader(outDir: string): DeltaHeader | undefined {
   const file = path.join(outDir, STATE_FILE);
   if (!existsSync(file)) return undefined;
   try {
-    for (const text of lines(file)) {
-      const line = JSON.parse(text) as Line;
-      if (line[0] !== "links" || line[1].version !== VERSION) return undefined;
-      const { usersDeltaLink, groupsDeltaLink, written } = line[1];
-      return { usersDeltaLink, groupsDeltaLink, ...(written ? { written } : {}) };
-    }
+    for (const text of lines(file)) return headerOf(JSON.parse(text));
   } catch {
     return undefined;
   }
@@ -138,17 +144,18 @@ export function loadDeltaState(outDir: string): DeltaState | undefined {
     for (const text of lines(file)) {
       const line = JSON.parse(text) as Line;
       if (!links) {
-        if (line[0] !== "links" || line[1].version !== VERSION) return undefined;
-        const { usersDeltaLink, groupsDeltaLink, written } = line[1];
-        links = { usersDeltaLink, groupsDeltaLink, ...(written ? { written } : {}) };
-      } else if (line[0] === "user") {
+        links = headerOf(line);
+        if (!links) return undefined;
+      } else if (line[0] === "user" && isDirectoryUser(line[1])) {
         snapshot.users.push(line[1]);
         ids.set(line[1].id, line[1].id);
-      } else if (line[0] === "group") {
+      } else if (line[0] === "group" && isDirectoryGroup(line[1])) {
         snapshot.groups.push(line[1]);
         ids.set(line[1].id, line[1].id);
-      } else if (line[0] === "members") {
+      } else if (line[0] === "members" && typeof line[1] === "string" && Array.isArray(line[2]) && line[2].every((id) => typeof id === "string")) {
         snapshot.members.set(ids.get(line[1]) ?? line[1], line[2].map((id) => ids.get(id) ?? id));
+      } else {
+        return undefined; // a damaged line: read everything again
       }
     }
     return links && { ...links, snapshot };
