@@ -66,6 +66,7 @@ function lastRunOf(record: RunRecord): HealthReport["lastRun"] {
 /** A file Retain reads that is missing or empty (sync365.ps1's failure mode); the users file also when it holds no user. */
 function csvProblem(file: string, mustHoldRecords: boolean): string | undefined {
   if (!existsSync(file)) return `${file} is missing`;
+  if (!statSync(file).isFile()) return `${file} is not a file`;
   if (statSync(file).size === 0) return `${file} is empty`;
   if (mustHoldRecords && countRecords(file) === 0) return `${file} holds no users`;
   return undefined;

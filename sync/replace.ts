@@ -71,6 +71,9 @@ export async function replaceFiles(files: NewFiles, options: ReplaceOptions): Pr
   const platform = options.platform ?? THIS_PLATFORM;
   const usersPath = path.join(options.outDir, USERS_FILE);
   const groupsPath = path.join(options.outDir, GROUPS_FILE);
+  for (const file of [usersPath, groupsPath]) {
+    if (existsSync(file) && !statSync(file).isFile()) throw new UserFacingError(`${file} is not a file; move it away so the sync can write the CSV there`, ExitCode.invalidInput);
+  }
   const counted = countRecords(usersPath);
   const previousUsers = counted === undefined || Number.isNaN(counted) ? undefined : counted;
 
