@@ -5,7 +5,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { SERVER_PACKAGE } from "../core/server-package";
+import { packageFileNames, SERVER_PACKAGE } from "../core/server-package";
 import { directoryRoutes } from "../emulators/directory";
 import { syntheticTenant } from "../emulators/directory-tenant";
 import { startGraphEmulator } from "../emulators/graph";
@@ -35,7 +35,7 @@ async function medianMs(command: string, args: string[], times = 5): Promise<num
 
 export async function benchPackage(): Promise<void> {
   const version = (JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { version: string }).version;
-  const archive = path.join(ROOT, "dist", `${SERVER_PACKAGE.name}-${version}-linux-x64.tar.gz`);
+  const archive = path.join(ROOT, "dist", packageFileNames(version).archive("linux-x64"));
   if (!existsSync(archive)) execFileSync("npm", ["run", "--silent", "package"], { cwd: ROOT, stdio: "inherit" });
   const unpacked = mkdtempSync(path.join(tmpdir(), "bench-package-"));
   execFileSync("tar", ["-xzf", archive, "-C", unpacked]);

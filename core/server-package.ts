@@ -21,3 +21,12 @@ export const INSTALLED_LAUNCHER = {
   linux: `${SERVER_PACKAGE.linuxInstallDir}/${SERVER_PACKAGE.linuxLauncher}`,
   windows: `${SERVER_PACKAGE.windowsInstallDir}\\${SERVER_PACKAGE.windowsLauncher}`,
 } as const;
+
+export type PackagePlatform = "linux-x64" | "win-x64";
+
+/** The archives `npm run package` writes into dist/: a zip for Windows, a gzip'd tar for Linux. */
+export const packageFileNames = (version: string) => ({
+  archive: (platform: PackagePlatform) => `${SERVER_PACKAGE.name}-${version}-${platform}.${platform === "win-x64" ? "zip" : "tar.gz"}`,
+  /** sha256sum's format, both archives. */
+  checksums: `${SERVER_PACKAGE.name}-${version}.sha256`,
+});

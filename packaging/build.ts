@@ -3,7 +3,7 @@ import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, 
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { SERVER_PACKAGE } from "../core/server-package";
+import { packageFileNames, SERVER_PACKAGE } from "../core/server-package";
 import { entriesOf, sha256Line, writeTarGz, writeZip } from "./archives";
 import { bundleServerCli, type Bundle } from "./bundle";
 import { LINUX_LAUNCHER, WINDOWS_LAUNCHER } from "./launchers";
@@ -36,14 +36,13 @@ async function main(): Promise<void> {
     const archives: string[] = [];
     for (const [platform, runtime] of runtimes) {
       const staging = stage(platform, { ...runtime, license }, bundle, version, work);
-      const name = `${SERVER_PACKAGE.name}-${version}-${platform}`;
-      const archive = path.join(outDir, platform.startsWith("win") ? `${name}.zip` : `${name}.tar.gz`);
+      const archive = path.join(outDir, packageFileNames(version).archive(platform));
       step(`${platform}: writing ${path.relative(process.cwd(), archive)}`);
       const entries = entriesOf(staging, SERVER_PACKAGE.name);
       await (platform.startsWith("win") ? writeZip : writeTarGz)(staging, entries, mtime, archive);
       archives.push(archive);
     }
-    const sums = path.join(outDir, `${SERVER_PACKAGE.name}-${version}.sha256`);
+    const sums = path.join(outDir, packageFileNames(version).checksums);
     writeFileSync(sums, (await Promise.all(archives.map(sha256Line))).join(""));
     process.stdout.write(`${[...archives, sums].map((file) => path.relative(process.cwd(), file)).join("\n")}\n`);
   } finally {

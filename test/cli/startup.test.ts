@@ -2,17 +2,16 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { REPO_ROOT } from "../support/cli";
+import { loadedPackages, REPO_ROOT, REPORT_PACKAGES } from "../support/cli";
 
 /** The npm packages the Retain-server package's CLI (cli/server-main.ts, run from source) loads for `args`. */
 function packagesLoadedByServerCli(args: string[]): string[] {
-  const result = spawnSync(process.execPath, ["--require", path.join(REPO_ROOT, "test", "support", "report-packages.cjs"), "--import", "tsx", path.join(REPO_ROOT, "cli", "server-main.ts"), ...args], {
+  const result = spawnSync(process.execPath, ["--require", REPORT_PACKAGES, "--import", "tsx", path.join(REPO_ROOT, "cli", "server-main.ts"), ...args], {
     cwd: REPO_ROOT,
     encoding: "utf8",
   });
-  const line = /LOADED PACKAGES (.*)/.exec(result.stderr)?.[1];
   assert.equal(result.status, 0, result.stderr);
-  return (JSON.parse(line ?? "[]") as string[]).filter((name) => name !== "tsx" && name !== "get-tsconfig" && name !== "esbuild" && name !== "resolve-pkg-maps");
+  return loadedPackages(result.stderr).filter((name) => name !== "tsx" && name !== "get-tsconfig" && name !== "esbuild" && name !== "resolve-pkg-maps");
 }
 
 describe("what the Retain-server package's CLI loads before it works (its cold start)", () => {

@@ -1,15 +1,15 @@
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { SERVER_PACKAGE } from "../../core/server-package";
+import { packageFileNames, SERVER_PACKAGE, type PackagePlatform } from "../../core/server-package";
 import { directoryRoutes } from "../../emulators/directory";
 import { syntheticTenant } from "../../emulators/directory-tenant";
 import { startGraphEmulator, type GraphEmulator } from "../../emulators/graph";
 import { testTls } from "../../emulators/tls";
-import { REPO_ROOT, runCliAsync, type CliResult } from "../support/cli";
+import { REPO_ROOT, runCliAsync, runProgramAsync, type CliResult } from "../support/cli";
 
 const TENANT = "00000000-0000-4000-8000-0000000000aa";
 const APP = "00000000-0000-4000-8000-0000000000bb";
@@ -25,38 +25,30 @@ function listing(dir: string, prefix = ""): string[] {
 }
 
 /** Runs a program with nothing of this machine's set-up: PATH=/usr/bin:/bin, no Node on it, the test CA trusted. */
-function runBare(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: tmpdir(), env: { PATH: "/usr/bin:/bin", NODE_EXTRA_CA_CERTS: testTls().caFile, ...env } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const runBare = (command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> =>
+  runProgramAsync(command, args, { cwd: tmpdir(), env: { PATH: "/usr/bin:/bin", NODE_EXTRA_CA_CERTS: testTls().caFile, ...env } });
 
 describe("npm run package: the Retain-server package", () => {
   const dist = mkdtempSync(path.join(tmpdir(), "retain-dist-"));
   const unpacked = mkdtempSync(path.join(tmpdir(), "retain-server-"));
   const root = path.join(unpacked, SERVER_PACKAGE.name);
   const launcher = path.join(root, SERVER_PACKAGE.linuxLauncher);
-  const archive = (platform: string) => path.join(dist, `${SERVER_PACKAGE.name}-${VERSION}-${platform}`);
+  const names = packageFileNames(VERSION);
+  const archive = (platform: PackagePlatform) => path.join(dist, names.archive(platform));
   let emulator: GraphEmulator;
 
   before(async () => {
     // Under the strictest umask: the archive's modes must not depend on who builds it.
     execFileSync("sh", ["-c", 'umask 077 && exec npm run --silent package -- --out "$0"', dist], { cwd: REPO_ROOT, stdio: ["ignore", "ignore", "pipe"] });
-    execFileSync("tar", ["-xzf", `${archive("linux-x64")}.tar.gz`, "-C", unpacked]);
+    execFileSync("tar", ["-xzf", archive("linux-x64"), "-C", unpacked]);
     const tenant = syntheticTenant(15, { users: 400, groups: 40, memberships: 900 });
     emulator = await startGraphEmulator({ token: "package-token", clients: { [APP]: SECRET }, routes: [(request, e) => directoryRoutes(tenant)(request, e)] });
   });
   after(() => emulator?.close());
 
   it("writes both archives and a sha256sum file that checks them", () => {
-    const sums = execFileSync("sha256sum", ["-c", `${SERVER_PACKAGE.name}-${VERSION}.sha256`], { cwd: dist, encoding: "utf8" });
-    assert.equal(sums, `${path.basename(archive("linux-x64"))}.tar.gz: OK\n${path.basename(archive("win-x64"))}.zip: OK\n`);
+    const sums = execFileSync("sha256sum", ["-c", names.checksums], { cwd: dist, encoding: "utf8" });
+    assert.equal(sums, `${SERVER_PACKAGE.name}-${VERSION}-linux-x64.tar.gz: OK\n${SERVER_PACKAGE.name}-${VERSION}-win-x64.zip: OK\n`);
   });
 
   it("Linux: one folder with Node 22 or later, the bundle and the launcher; no node_modules, no TypeScript, no Pulumi", async () => {
@@ -71,7 +63,7 @@ describe("npm run package: the Retain-server package", () => {
     ]);
     assert.ok(files.every((file) => !file.includes("node_modules") && !file.endsWith(".ts")));
     // Readable by the job's own user (root unpacks it): folders and programs 0755, the rest 0644.
-    const modes = execFileSync("tar", ["-tvzf", `${archive("linux-x64")}.tar.gz`], { encoding: "utf8" }).trim().split("\n").map((line) => line.split(/\s+/));
+    const modes = execFileSync("tar", ["-tvzf", archive("linux-x64")], { encoding: "utf8" }).trim().split("\n").map((line) => line.split(/\s+/));
     for (const [mode, , , , , name] of modes) {
       const executable = name?.endsWith("/") || name?.endsWith("/bin/node") || name?.endsWith("/bin/retain-m365");
       assert.equal(mode, executable ? `${name?.endsWith("/") ? "d" : "-"}rwxr-xr-x` : "-rw-r--r--", name);
@@ -115,7 +107,7 @@ describe("npm run package: the Retain-server package", () => {
   });
 
   it("Windows: the zip holds node.exe, the bundle and retain-m365.cmd, no node_modules; the .cmd passes arguments and the exit code through", () => {
-    const zip = `${archive("win-x64")}.zip`;
+    const zip = archive("win-x64");
     const entries = execFileSync("unzip", ["-Z1", zip], { encoding: "utf8" }).trim().split("\n");
     assert.deepEqual(entries.filter((entry) => !entry.endsWith("/")).sort(), [
       "retain-m365-sync/THIRD-PARTY-LICENSES.txt",
@@ -137,7 +129,6 @@ describe("npm run package: the Retain-server package", () => {
   it("is reproducible: the same inputs give the same bytes", () => {
     const again = mkdtempSync(path.join(tmpdir(), "retain-dist-"));
     execFileSync("npm", ["run", "--silent", "package", "--", "--out", again], { cwd: REPO_ROOT, stdio: ["ignore", "ignore", "pipe"] });
-    const name = `${SERVER_PACKAGE.name}-${VERSION}.sha256`;
-    assert.equal(readFileSync(path.join(again, name), "utf8"), readFileSync(path.join(dist, name), "utf8"));
+    assert.equal(readFileSync(path.join(again, names.checksums), "utf8"), readFileSync(path.join(dist, names.checksums), "utf8"));
   });
 });
