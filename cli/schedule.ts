@@ -67,7 +67,7 @@ export function registerScheduleCommand(program: Command, io: Io, installation: 
     .addOption(
       new Option(
         "--launcher <path>",
-        `the Retain-server package's launcher the job runs (default: this package's own when run from it, else ${INSTALLED_LAUNCHER.linux} or ${INSTALLED_LAUNCHER.windows})`,
+        `the Retain-server package's launcher the job runs (default: run from the package, its own; a --windows job made elsewhere, ${INSTALLED_LAUNCHER.windows}; a --systemd job made from a checkout, this checkout, as --node/--cli say)`,
       ).conflicts(["node", "cli"]),
     )
     .option("--node <path>", "instead of the package: the Node.js (22 or later) that runs a repository checkout (default: this one on Linux)")
