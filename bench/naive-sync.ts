@@ -5,6 +5,7 @@ import path from "node:path";
 import { ClientSecretCredential } from "@azure/identity";
 import { createGraphClient, getAllPages } from "../m365/graph-client";
 import { buildAddressBook, GROUPS_FILE, renderCsv, USERS_FILE } from "../sync/csv";
+import { Directory } from "../sync/directory";
 import type { DirectoryGroup, DirectoryUser } from "../sync/model";
 
 async function naiveSync(tenantId: string, clientId: string, endpoint: string, out: string): Promise<void> {
@@ -17,7 +18,7 @@ async function naiveSync(tenantId: string, clientId: string, endpoint: string, o
     const list = await getAllPages<{ id: string }>(client, `/groups/${group.id}/members`);
     members.set(group.id, list.map((m) => m.id));
   }
-  const book = buildAddressBook({ users, groups, members });
+  const book = buildAddressBook(Directory.of({ users, groups, members }));
   writeFileSync(path.join(out, USERS_FILE), renderCsv(book.users.columns, book.users.rows()));
   writeFileSync(path.join(out, GROUPS_FILE), renderCsv(book.groups.columns, book.groups.rows()));
 }

@@ -12,6 +12,7 @@ import { testTls } from "../emulators/tls";
 import { benchPackage } from "./package";
 import { benchPlans } from "./plan";
 import { buildAddressBook, csvText, GROUPS_FILE, USERS_FILE } from "../sync/csv";
+import { Directory } from "../sync/directory";
 import type { DirectoryGroup, DirectoryUser } from "../sync/model";
 
 const TENANT = "00000000-0000-4000-8000-0000000000aa";
@@ -92,7 +93,7 @@ const HEADER = "| run | wall time | HTTP requests (token service included) | Gra
 /** SHA-256 of both files as the contract renders the emulated tenant (what any correct sync writes). */
 function expectedDigest(): string {
   const groups = tenant.groups.filter((g) => g.mailEnabled === true) as unknown as DirectoryGroup[];
-  const book = buildAddressBook({ users: tenant.users as unknown as DirectoryUser[], groups, members: new Map(groups.map((g) => [g.id, tenant.members.get(g.id) ?? []])) });
+  const book = buildAddressBook(Directory.of({ users: tenant.users as unknown as DirectoryUser[], groups, members: new Map(groups.map((g) => [g.id, tenant.members.get(g.id) ?? []])) }));
   const hash = createHash("sha256");
   for (const table of [book.users, book.groups]) for (const piece of csvText(table.columns, table.rows())) hash.update(piece, "utf8");
   return hash.digest("hex");

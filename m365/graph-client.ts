@@ -103,19 +103,26 @@ export async function withGraphRetry<T>(what: string, call: () => Promise<T>, po
   }
 }
 
-/** Every item of a Graph collection, following `@odata.nextLink` exactly as given; `onPage` sees each page as it arrives. */
-export async function getAllPages<T>(client: Client, path: string, what = `GET ${path}`, policy: RetryPolicy = DEFAULT_RETRY, onPage?: (items: T[]) => void): Promise<T[]> {
+/** Every item of a Graph collection, following `@odata.nextLink` exactly as given. */
+export async function getAllPages<T>(client: Client, path: string, what = `GET ${path}`, policy: RetryPolicy = DEFAULT_RETRY): Promise<T[]> {
   const items: T[] = [];
+  await forEachPage<T>(client, path, what, policy, (page) => items.push(...page));
+  return items;
+}
+
+/** Follows `@odata.nextLink` from `path`, handing each page's items to `onPage` as it arrives (none are kept); returns how many there were. */
+export async function forEachPage<T>(client: Client, path: string, what: string, policy: RetryPolicy, onPage: (items: T[]) => void): Promise<number> {
+  let count = 0;
   let next: string | undefined = path;
   while (next) {
     const url: string = next;
     const page = await withGraphRetry(what, () => client.api(url).get() as Promise<{ value?: T[]; "@odata.nextLink"?: string }>, policy);
     if (!Array.isArray(page.value)) throw new UserFacingError(`Graph answered ${path} without a value list`, ExitCode.remoteService);
-    items.push(...page.value);
-    onPage?.(page.value);
+    count += page.value.length;
+    onPage(page.value);
     next = page["@odata.nextLink"];
   }
-  return items;
+  return count;
 }
 
 /** A failed Graph call as one sentence with the exit code of its failure class. */

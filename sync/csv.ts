@@ -1,4 +1,5 @@
-import type { DirectoryGroup, DirectorySnapshot, DirectoryUser } from "./model";
+import type { Directory } from "./directory";
+import type { DirectoryGroup, DirectoryUser } from "./model";
 
 // The CSV contract (docs/csv-format.md): the only module that knows Retain's file layout.
 
@@ -12,11 +13,11 @@ export const GROUP_COLUMNS = ["DisplayName", "Alias", "PrimarySmtpAddress", "Ext
  * code units. Not locale-aware, so every machine sorts alike.
  */
 export function compareContract(a: string, b: string): number {
-  const la = a.toLowerCase();
-  const lb = b.toLowerCase();
-  if (la !== lb) return la < lb ? -1 : 1;
-  return a === b ? 0 : a < b ? -1 : 1;
+  return byContract(a.toLowerCase(), b.toLowerCase(), a, b);
 }
+
+/** The same order, given each string lower-cased once rather than at every comparison. */
+const byContract = (lowerA: string, lowerB: string, a: string, b: string) => (lowerA !== lowerB ? (lowerA < lowerB ? -1 : 1) : a === b ? 0 : a < b ? -1 : 1);
 
 /** The address of the primary `SMTP:` proxy address (upper-case prefix), else `mail`. */
 export function primarySmtpAddress(proxyAddresses: readonly string[] | null | undefined, mail: string | null | undefined): string {
@@ -33,27 +34,14 @@ export function isMailGroup(group: DirectoryGroup): boolean {
   return Boolean(group.mail) && group.mailEnabled !== false;
 }
 
-/** The contract's order with each string lower-cased once rather than at every comparison. */
-function sortedForContract<T>(items: readonly T[], keys: (item: T) => readonly string[]): T[] {
-  const decorated = items.map((item) => {
-    const original = keys(item);
-    return { item, keys: original, lower: original.map((key) => key.toLowerCase()) };
-  });
-  decorated.sort((a, b) => {
-    for (let i = 0; i < a.keys.length; i++) {
-      const la = a.lower[i]!;
-      const lb = b.lower[i]!;
-      if (la !== lb) return la < lb ? -1 : 1;
-      const oa = a.keys[i]!;
-      const ob = b.keys[i]!;
-      if (oa !== ob) return oa < ob ? -1 : 1;
-    }
-    return 0;
-  });
-  return decorated.map(({ item }) => item);
-}
-
-const joined = (values: readonly string[]) => (values.length < 2 ? values.join(";") : sortedForContract(values, (value) => [value]).join(";"));
+const joined = (values: readonly string[]) => {
+  if (values.length < 2) return values.join(";");
+  const lower = values.map((value) => value.toLowerCase());
+  return Array.from(values.keys())
+    .sort((a, b) => byContract(lower[a]!, lower[b]!, values[a]!, values[b]!))
+    .map((i) => values[i]!)
+    .join(";");
+};
 
 /** One file's records: how many, and the records themselves in the contract's order, made one at a time when iterated. */
 export interface CsvTable {
@@ -69,36 +57,45 @@ export interface AddressBook {
   memberships: number;
 }
 
-interface Entry<T> {
-  address: string;
-  id: string;
-  object: T;
+type Addressed = { id: string; proxyAddresses?: string[] | null; mail?: string | null };
+const addressOf = (object: Addressed) => primarySmtpAddress(object.proxyAddresses, object.mail);
+
+/** The ids of the objects that are rows of a file, sorted by (address, id) in the contract's order, each also added to `rows`. */
+function rowOrder<T extends Addressed>(objects: Iterable<T>, isRow: (object: T) => boolean, rows: Set<string>): string[] {
+  const ids: string[] = [];
+  const addresses: string[] = [];
+  for (const object of objects) {
+    if (!isRow(object)) continue;
+    ids.push(object.id);
+    addresses.push(addressOf(object));
+    rows.add(object.id);
+  }
+  const lowerAddresses = addresses.map((address) => address.toLowerCase());
+  const lowerIds = ids.map((id) => id.toLowerCase());
+  return Array.from(ids.keys())
+    .sort((a, b) => byContract(lowerAddresses[a]!, lowerAddresses[b]!, addresses[a]!, addresses[b]!) || byContract(lowerIds[a]!, lowerIds[b]!, ids[a]!, ids[b]!))
+    .map((i) => ids[i]!);
 }
 
-const byAddress = <T>(entries: Entry<T>[]) => sortedForContract(entries, (e) => [e.address, e.id]);
-
 /**
- * Both files of the address book, sorted, from what the sync read. Only the order is kept here;
- * each record is made when the file is written, so a large tenant's rows never sit in memory at once.
+ * Both files of the address book, sorted, from what the sync read. Only the order (the rows' ids)
+ * is kept here; each record, and each member's address, is made from the directory when the file
+ * is written, so a large tenant's rows never sit in memory at once.
  */
-export function buildAddressBook(snapshot: DirectorySnapshot): AddressBook {
-  const addressOf = new Map<string, string>();
-  const entry = <T extends { id: string; proxyAddresses?: string[] | null; mail?: string | null }>(object: T): Entry<T> => {
-    const address = primarySmtpAddress(object.proxyAddresses, object.mail);
-    addressOf.set(object.id, address);
-    return { address, id: object.id, object };
-  };
-  const users = byAddress(snapshot.users.filter(isMailUser).map(entry));
-  const groups = byAddress(snapshot.groups.filter(isMailGroup).map(entry));
-  const memberIds = (group: DirectoryGroup) => [...new Set(snapshot.members.get(group.id))].filter((id) => id !== group.id && addressOf.has(id));
-  const memberships = groups.reduce((sum, { object }) => sum + memberIds(object).length, 0);
+export function buildAddressBook(directory: Directory): AddressBook {
+  const rows = new Set<string>();
+  const users = rowOrder(directory.users(), isMailUser, rows);
+  const groups = rowOrder(directory.groups(), isMailGroup, rows);
+  const memberIds = (group: string) => [...new Set(directory.memberIds(group))].filter((id) => id !== group && rows.has(id));
+  const memberships = groups.reduce((sum, group) => sum + memberIds(group).length, 0);
   return {
     users: {
       columns: USER_COLUMNS,
       records: users.length,
       *rows() {
-        for (const { address, id, object: user } of users) {
-          yield [user.displayName ?? "", user.mailNickname ?? "", address, user.userPrincipalName ?? "", joined(user.proxyAddresses ?? []), id];
+        for (const id of users) {
+          const user = directory.user(id)!;
+          yield [user.displayName ?? "", user.mailNickname ?? "", addressOf(user), user.userPrincipalName ?? "", joined(user.proxyAddresses ?? []), id];
         }
       },
     },
@@ -106,8 +103,10 @@ export function buildAddressBook(snapshot: DirectorySnapshot): AddressBook {
       columns: GROUP_COLUMNS,
       records: groups.length,
       *rows() {
-        for (const { address, id, object: group } of groups) {
-          yield [group.displayName ?? "", group.mailNickname ?? "", address, id, joined(memberIds(group).map((member) => addressOf.get(member) ?? ""))];
+        for (const id of groups) {
+          const group = directory.group(id)!;
+          const members = memberIds(id).map((member) => addressOf((directory.user(member) ?? directory.group(member))!));
+          yield [group.displayName ?? "", group.mailNickname ?? "", addressOf(group), id, joined(members)];
         }
       },
     },

@@ -2,12 +2,14 @@ import { createHash } from "node:crypto";
 import { closeSync, constants, existsSync, fchmodSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import path from "node:path";
 import { StringDecoder } from "node:string_decoder";
-import { isDirectoryGroup, isDirectoryUser, type DirectoryGroup, type DirectorySnapshot, type DirectoryUser } from "./model";
+import { Directory } from "./directory";
+import { GROUP, isFieldList, USER } from "./model";
 import { BACKUP_DIR, fileChunks } from "./replace";
 
 export const STATE_FILE = path.join(BACKUP_DIR, "state", "delta.json");
-// Bump it when the CSVs would be rendered differently: a run that finds no change trusts the files last written.
-const VERSION = 2;
+// Bump it when the CSVs would be rendered differently (a run that finds no change trusts the files
+// last written) or the lines change. 3: an object's fields after its id as one array.
+const VERSION = 3;
 
 export interface DeltaLinks {
   usersDeltaLink: string;
@@ -30,30 +32,32 @@ export interface DeltaHeader extends DeltaLinks {
 
 /** Kept beside the backups after each successful run: where to resume, and what the directory looked like. */
 export interface DeltaState extends DeltaHeader {
-  snapshot: DirectorySnapshot;
+  directory: Directory;
 }
 
 // One JSON value per line — the links first, then a line per user, group and member list — so that
-// neither writing nor reading a large tenant's state ever holds the whole text in memory.
-type Line = ["links", DeltaHeader & { version: number }] | ["user", DirectoryUser] | ["group", DirectoryGroup] | ["members", string, string[]];
+// neither writing nor reading a large tenant's state ever holds the whole text in memory. An
+// object's line holds its fields after the id in the order of USER_FIELDS or GROUP_FIELDS:
+// ["user", id, [displayName, mail, …]], ["group", id, […]], ["members", groupId, [memberId, …]].
+type Line = ["links", DeltaHeader & { version: number }] | ["user" | "group", string, unknown[]] | ["members", string, string[]];
 
 /** Written like the CSVs: a temp file, flushed, renamed. */
 export function saveDeltaState(outDir: string, state: DeltaState): void {
   writeStateFile(outDir, (fd) => {
     let piece: string[] = [];
-    const write = (line: Line) => {
-      piece.push(JSON.stringify(line));
+    const write = (line: string) => {
+      piece.push(line);
       if (piece.length === 1000) flush();
     };
     const flush = () => {
       if (piece.length > 0) writeSync(fd, `${piece.join("\n")}\n`);
       piece = [];
     };
-    const { snapshot, ...header } = state;
-    write(headerLine(header));
-    for (const user of snapshot.users) write(["user", user]);
-    for (const group of snapshot.groups) write(["group", group]);
-    for (const [id, members] of snapshot.members) write(["members", id, members]);
+    const { directory, ...header } = state;
+    write(JSON.stringify(headerLine(header)));
+    // The directory holds each object's fields as the JSON text of this line's array already.
+    for (const [kind, id, fields] of directory.fieldLists()) write(`[${JSON.stringify(kind.name)},${JSON.stringify(id)},${fields}]`);
+    for (const [id, members] of directory.memberEntries()) write(JSON.stringify(["members", id, members] satisfies Line));
     flush();
   });
 }
@@ -131,34 +135,29 @@ export function fileSha256(file: string): string | undefined {
 
 /**
  * The state of the last run; undefined when there is none or it cannot be used (unreadable, of
- * another version), which makes the next run a full one. Member ids share the users' and groups'
- * id strings, as they do after a full read.
+ * another version), which makes the next run a full one.
  */
 export function loadDeltaState(outDir: string): DeltaState | undefined {
   const file = path.join(outDir, STATE_FILE);
   if (!existsSync(file)) return undefined;
   try {
     let links: DeltaHeader | undefined;
-    const snapshot: DirectorySnapshot = { users: [], groups: [], members: new Map() };
-    const ids = new Map<string, string>();
+    const directory = new Directory();
     for (const text of lines(file)) {
       const line = JSON.parse(text) as Line;
+      const kind = line[0] === "user" ? USER : line[0] === "group" ? GROUP : undefined;
       if (!links) {
         links = headerOf(line);
         if (!links) return undefined;
-      } else if (line[0] === "user" && isDirectoryUser(line[1])) {
-        snapshot.users.push(line[1]);
-        ids.set(line[1].id, line[1].id);
-      } else if (line[0] === "group" && isDirectoryGroup(line[1])) {
-        snapshot.groups.push(line[1]);
-        ids.set(line[1].id, line[1].id);
+      } else if (kind && typeof line[1] === "string" && isFieldList(kind, line[2])) {
+        directory.putFieldList(kind, line[1], line[2]);
       } else if (line[0] === "members" && typeof line[1] === "string" && Array.isArray(line[2]) && line[2].every((id) => typeof id === "string")) {
-        snapshot.members.set(ids.get(line[1]) ?? line[1], line[2].map((id) => ids.get(id) ?? id));
+        directory.setMembers(line[1], line[2]);
       } else {
         return undefined; // a damaged line: read everything again
       }
     }
-    return links && { ...links, snapshot };
+    return links && { ...links, directory };
   } catch {
     return undefined;
   }

@@ -3,7 +3,8 @@ import { withGraphRetry } from "../m365/graph-client";
 import type { RetryPolicy } from "../core/retry";
 import type { DeltaLinks } from "./delta-state";
 import { readMembers, type ReadOptions } from "./directory-reader";
-import { GROUP_FIELDS, USER_FIELDS, type DirectoryGroup, type DirectorySnapshot, type DirectoryUser } from "./model";
+import type { Directory } from "./directory";
+import { GROUP_FIELDS, USER_FIELDS, type DirectoryGroup, type DirectoryUser } from "./model";
 
 type DeltaEntry = Record<string, unknown> & { id: string };
 const EXPIRED = Symbol("delta state expired");
@@ -69,50 +70,35 @@ export async function readDeltaRounds(client: Client, saved: DeltaLinks, retry: 
 }
 
 /**
- * Applies what changed since the saved state: users replaced or removed by id, groups merged by
- * id (one group may come in several entries), membership edits applied; a group that is new or
- * became mail-enabled has its members read in full.
+ * Applies what changed since the saved state to its directory: users replaced or removed by id,
+ * groups merged by id (one group may come in several entries), membership edits applied; a group
+ * that is new or became mail-enabled has its members read in full.
  */
-export async function applyDelta(client: Client, { snapshot }: { snapshot: DirectorySnapshot }, rounds: DeltaRounds, options: ReadOptions): Promise<{ snapshot: DirectorySnapshot; links: DeltaLinks }> {
-  const users = new Map(snapshot.users.map((u) => [u.id, u]));
+export async function applyDelta(client: Client, directory: Directory, rounds: DeltaRounds, options: ReadOptions): Promise<void> {
   for (const entry of rounds.users) {
-    if (entry["@removed"]) users.delete(entry.id);
-    else users.set(entry.id, { ...users.get(entry.id), ...fieldsOf(entry) } as DirectoryUser);
+    if (entry["@removed"]) directory.remove(entry.id);
+    else directory.putUser({ ...directory.user(entry.id), ...fieldsOf(entry) } as DirectoryUser);
   }
 
-  const groups = new Map(snapshot.groups.map((g) => [g.id, g]));
-  const members = snapshot.members;
   const readInFull = new Set<string>();
   for (const entry of rounds.groups) {
-    if (entry["@removed"]) {
-      groups.delete(entry.id);
-      members.delete(entry.id);
+    const tracked = directory.group(entry.id);
+    const merged = entry["@removed"] ? undefined : ({ ...tracked, ...fieldsOf(entry) } as DirectoryGroup);
+    if (merged?.mailEnabled !== true) {
+      // Deleted, or no longer mail-enabled: not in the groups file.
+      directory.remove(entry.id);
       readInFull.delete(entry.id);
       continue;
     }
-    const tracked = groups.get(entry.id);
-    const merged = { ...tracked, ...fieldsOf(entry) } as DirectoryGroup;
-    if (!tracked && merged.mailEnabled === true) readInFull.add(entry.id);
-    if (merged.mailEnabled !== true) {
-      groups.delete(entry.id);
-      members.delete(entry.id);
-      readInFull.delete(entry.id);
-      continue;
-    }
-    groups.set(entry.id, merged);
+    if (!tracked) readInFull.add(entry.id);
+    directory.putGroup(merged);
     if (readInFull.has(entry.id)) continue;
-    const list = new Set(members.get(entry.id) ?? []);
+    const list = new Set(directory.memberIds(entry.id));
     for (const change of (entry["members@delta"] as DeltaEntry[] | undefined) ?? []) {
       if (change["@removed"]) list.delete(change.id);
       else list.add(change.id);
     }
-    members.set(entry.id, [...list]);
+    directory.setMembers(entry.id, list);
   }
-  if (readInFull.size > 0) {
-    for (const [id, ids] of await readMembers(client, [...readInFull], options)) members.set(id, ids);
-  }
-  return {
-    snapshot: { users: [...users.values()], groups: [...groups.values()], members },
-    links: rounds.links,
-  };
+  if (readInFull.size > 0) await readMembers(client, directory, [...readInFull], options);
 }

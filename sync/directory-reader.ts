@@ -1,8 +1,9 @@
 import type { Client } from "@microsoft/microsoft-graph-client";
-import { describeGraphFailure, getAllPages, isTransient, withGraphRetry } from "../m365/graph-client";
+import { describeGraphFailure, forEachPage, isTransient, withGraphRetry } from "../m365/graph-client";
 import { DEFAULT_RETRY, retryDelayMs, type RetryPolicy } from "../core/retry";
 import { runLimited } from "../core/run-limited";
-import { GROUP_FIELDS, USER_FIELDS, type DirectoryGroup, type DirectorySnapshot, type DirectoryUser } from "./model";
+import { Directory } from "./directory";
+import { GROUP_FIELDS, USER_FIELDS, type DirectoryGroup, type DirectoryUser } from "./model";
 
 export interface ReadOptions {
   /** Members of nested groups too (`/transitiveMembers`). */
@@ -35,53 +36,46 @@ interface BatchResponse {
 export const DEFAULT_READ: ReadOptions = { transitive: false, concurrency: 4, retry: DEFAULT_RETRY };
 
 /** Reads the users, the mail-enabled groups and their members. */
-export async function readDirectory(client: Client, options: ReadOptions = DEFAULT_READ): Promise<DirectorySnapshot> {
+export async function readDirectory(client: Client, options: ReadOptions = DEFAULT_READ): Promise<Directory> {
+  const directory = new Directory();
   const progress: ReadProgress = { users: 0, groups: 0, groupsWithMembers: 0, memberships: 0 };
   const report = () => options.onProgress?.({ ...progress });
 
   // Members are read as soon as the groups are known; the users' pages, which cost little, come in meanwhile.
-  const reading = getAllPages<DirectoryUser>(client, `/users?$select=${USER_FIELDS.join(",")}&$top=999`, "reading users from Graph", options.retry).then((u) => {
-    progress.users = u.length;
+  // Each page is packed into the directory as it arrives, so Graph's objects never pile up.
+  const users = forEachPage<DirectoryUser>(client, `/users?$select=${USER_FIELDS.join(",")}&$top=999`, "reading users from Graph", options.retry, (page) => {
+    for (const user of page) directory.putUser(user);
+  }).then((count) => {
+    progress.users = count;
     report();
-    return u;
   });
   // Each page of groups has its members read as soon as it arrives, one page after another.
-  const members = new Map<string, string[]>();
   let membersRead = Promise.resolve();
-  const readMembersOf = (page: DirectoryGroup[]) => {
-    membersRead = membersRead.then(async () => {
-      for (const [id, ids] of await readMembers(client, page.map((g) => g.id), options, { progress })) members.set(id, ids);
-    });
-    membersRead.catch(() => undefined); // awaited below; until then a failure must not count as unhandled
-  };
-  const groupsAndMembers = getAllPages<DirectoryGroup>(client, `/groups?$filter=mailEnabled eq true&$select=${GROUP_FIELDS.join(",")}&$top=999`, "reading groups from Graph", options.retry, (page) => {
+  const groups = forEachPage<DirectoryGroup>(client, `/groups?$filter=mailEnabled eq true&$select=${GROUP_FIELDS.join(",")}&$top=999`, "reading groups from Graph", options.retry, (page) => {
     progress.groups += page.length;
-    readMembersOf(page);
-  }).then(async (groups) => {
+    for (const group of page) directory.putGroup(group);
+    const ids = page.map((group) => group.id);
+    membersRead = membersRead.then(() => readMembers(client, directory, ids, options, { progress }));
+    membersRead.catch(() => undefined); // awaited below; until then a failure must not count as unhandled
+  }).then(async () => {
     report();
     await membersRead;
-    return groups;
   });
-  const [users, groups] = await Promise.all([reading, groupsAndMembers]);
-
-  // Memberships repeat ids the users and groups hold already: share those strings instead of 400,000 copies.
-  const knownIds = new Map<string, string>([...users, ...groups].map((o) => [o.id, o.id]));
-  for (const ids of members.values()) for (let i = 0; i < ids.length; i++) ids[i] = knownIds.get(ids[i]!) ?? ids[i]!;
-  return { users, groups, members };
+  await Promise.all([users, groups]);
+  return directory;
 }
 
 export interface MemberReading {
   progress?: ReadProgress;
 }
 
-/** The members (direct or transitive) of the given groups, through `$batch` requests of 20. */
-export async function readMembers(client: Client, groupIds: readonly string[], options: ReadOptions, reading: MemberReading = {}): Promise<Map<string, string[]>> {
+/** Reads the members (direct or transitive) of the given groups into the directory, replacing what it held, through `$batch` requests of 20. */
+export async function readMembers(client: Client, directory: Directory, groupIds: readonly string[], options: ReadOptions, reading: MemberReading = {}): Promise<void> {
   const progress = reading.progress ?? { users: 0, groups: groupIds.length, groupsWithMembers: 0, memberships: 0 };
   const report = () => options.onProgress?.({ ...progress });
-  const members = new Map<string, string[]>(groupIds.map((id) => [id, []]));
+  for (const id of groupIds) directory.setMembers(id, []);
   const relation = options.transitive ? "transitiveMembers" : "members";
   let pending: MemberRequest[] = groupIds.map((id) => ({ groupId: id, url: `groups/${id}/${relation}?$select=id&$top=999`, attempts: 0 }));
-
   while (pending.length > 0) {
     const next: MemberRequest[] = [];
     let waitMs = 0;
@@ -102,7 +96,7 @@ export async function readMembers(client: Client, groupIds: readonly string[], o
         if (!request) continue;
         if (response.status >= 200 && response.status < 300) {
           const ids = (response.body?.value ?? []).map((member) => member.id);
-          members.get(request.groupId)?.push(...ids);
+          directory.addMembers(request.groupId, ids);
           progress.memberships += ids.length;
           const link = response.body?.["@odata.nextLink"];
           if (link) next.push({ groupId: request.groupId, url: relativeGraphUrl(link), attempts: 0 });
@@ -125,7 +119,6 @@ export async function readMembers(client: Client, groupIds: readonly string[], o
     if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
     pending = next;
   }
-  return members;
 }
 
 /** `https://graph…/v1.0/groups/x/members?$skiptoken=…` → `groups/x/members?$skiptoken=…` for use inside a batch. */

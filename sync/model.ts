@@ -19,14 +19,6 @@ export interface DirectoryGroup {
   mailEnabled?: boolean | null;
 }
 
-/** The directory as one sync saw it: users, mail-enabled groups and, per group, its members' ids. */
-export interface DirectorySnapshot {
-  users: DirectoryUser[];
-  groups: DirectoryGroup[];
-  /** Group id → member object ids (direct, or transitive with --transitive). */
-  members: Map<string, string[]>;
-}
-
 export const USER_FIELDS = ["id", "displayName", "mail", "mailNickname", "userPrincipalName", "proxyAddresses", "userType", "accountEnabled"] as const;
 export const GROUP_FIELDS = ["id", "displayName", "mail", "mailNickname", "proxyAddresses", "mailEnabled"] as const;
 
@@ -38,15 +30,19 @@ const GROUP_FIELD_TYPES: Record<(typeof GROUP_FIELDS)[number], FieldType> = {
   id: "string", displayName: "string", mail: "string", mailNickname: "string", proxyAddresses: "strings", mailEnabled: "boolean",
 };
 
-function hasFieldsOfTypes(value: unknown, types: Record<string, FieldType>): boolean {
-  if (typeof value !== "object" || value === null || typeof (value as { id?: unknown }).id !== "string") return false;
-  return Object.entries(types).every(([field, type]) => {
-    const v = (value as Record<string, unknown>)[field];
-    if (v === undefined || v === null) return true;
-    return type === "strings" ? Array.isArray(v) && v.every((item) => typeof item === "string") : typeof v === type;
-  });
+/** A kind of directory object: the fields the sync keeps of it (`id` first) and their types. */
+export interface ObjectKind<T extends { id: string }> {
+  name: "user" | "group";
+  fields: readonly (keyof T & string)[];
+  types: Readonly<Record<string, FieldType>>;
 }
+export const USER: ObjectKind<DirectoryUser> = { name: "user", fields: USER_FIELDS, types: USER_FIELD_TYPES };
+export const GROUP: ObjectKind<DirectoryGroup> = { name: "group", fields: GROUP_FIELDS, types: GROUP_FIELD_TYPES };
 
-/** A user as the sync keeps it: an id, and each other field of its type or absent (for state read back from disk). */
-export const isDirectoryUser = (value: unknown): value is DirectoryUser => hasFieldsOfTypes(value, USER_FIELD_TYPES);
-export const isDirectoryGroup = (value: unknown): value is DirectoryGroup => hasFieldsOfTypes(value, GROUP_FIELD_TYPES);
+const hasType = (value: unknown, type: FieldType) =>
+  value === undefined || value === null || (type === "strings" ? Array.isArray(value) && value.every((item) => typeof item === "string") : typeof value === type);
+
+/** The fields after the id, in the kind's order, each of its type or null (a record of the state file). */
+export function isFieldList(kind: ObjectKind<{ id: string }>, value: unknown): value is unknown[] {
+  return Array.isArray(value) && value.length === kind.fields.length - 1 && value.every((v, i) => hasType(v, kind.types[kind.fields[i + 1]!]!));
+}

@@ -4,7 +4,7 @@ import { buildAddressBook, GROUPS_FILE, USERS_FILE } from "./csv";
 import { applyDelta, latestDeltaLinks, readDeltaRounds } from "./delta";
 import { fileSha256, loadDeltaHeader, loadDeltaState, saveDeltaHeader, saveDeltaState, type DeltaHeader, type DeltaLinks, type WrittenFiles } from "./delta-state";
 import { readDirectory, type ReadOptions } from "./directory-reader";
-import type { DirectorySnapshot } from "./model";
+import type { Directory } from "./directory";
 import { withOutputLock } from "./lock";
 import { replaceFiles, type ReplaceOptions } from "./replace";
 
@@ -68,18 +68,21 @@ export async function runSync(client: Client, options: SyncOptions): Promise<Syn
     }
     const state = rounds && loadDeltaState(options.outDir);
     let mode: SyncSummary["mode"] = "delta";
-    let read: { snapshot: DirectorySnapshot; links?: DeltaLinks } | undefined = state && rounds ? await applyDelta(client, state, rounds, options) : undefined;
-    if (!read) {
+    let read: { directory: Directory; links?: DeltaLinks } | undefined;
+    if (state && rounds) {
+      await applyDelta(client, state.directory, rounds, options);
+      read = { directory: state.directory, links: rounds.links };
+    } else {
       mode = "full";
       const links = incremental ? await latestDeltaLinks(client, options.retry) : undefined;
-      read = { snapshot: await readDirectory(client, options), links };
+      read = { directory: await readDirectory(client, options), links };
     }
-    const book = buildAddressBook(read.snapshot);
+    const book = buildAddressBook(read.directory);
     const result = await replaceFiles(book, options);
     const counts = { users: book.users.records, groups: book.groups.records, memberships: book.memberships };
     const written: WrittenFiles = { usersSha256: fileSha256(path.join(options.outDir, USERS_FILE)) ?? "", groupsSha256: fileSha256(path.join(options.outDir, GROUPS_FILE)) ?? "", ...counts };
     const links = read.links;
-    return withSavedState(options.outDir, links && { ...links, written }, read.snapshot, () => ({ outDir: options.outDir, mode, ...counts, ...result, durationMs: Date.now() - started }));
+    return withSavedState(options.outDir, links && { ...links, written }, read.directory, () => ({ outDir: options.outDir, mode, ...counts, ...result, durationMs: Date.now() - started }));
   });
 }
 
@@ -87,11 +90,11 @@ function filesAsWritten(outDir: string, written: WrittenFiles): boolean {
   return fileSha256(path.join(outDir, USERS_FILE)) === written.usersSha256 && fileSha256(path.join(outDir, GROUPS_FILE)) === written.groupsSha256;
 }
 
-/** Keeps the delta state for the next run (the whole snapshot, or only new links when `snapshot` is undefined); a failure there is a warning. */
-function withSavedState(outDir: string, header: DeltaHeader | undefined, snapshot: DirectorySnapshot | undefined, summary: () => SyncSummary): SyncSummary {
+/** Keeps the delta state for the next run (the whole directory, or only new links when `directory` is undefined); a failure there is a warning. */
+function withSavedState(outDir: string, header: DeltaHeader | undefined, directory: Directory | undefined, summary: () => SyncSummary): SyncSummary {
   let warning: string | undefined;
   try {
-    if (header && snapshot) saveDeltaState(outDir, { ...header, snapshot });
+    if (header && directory) saveDeltaState(outDir, { ...header, directory });
     else if (header) saveDeltaHeader(outDir, header);
   } catch (error) {
     // The files are already right; only the next run's shortcut is lost.

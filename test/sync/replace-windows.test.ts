@@ -5,6 +5,7 @@ import path from "node:path";
 import { describe, it } from "node:test";
 import { ExitCode, UserFacingError } from "../../core/errors";
 import { buildAddressBook } from "../../sync/csv";
+import { Directory } from "../../sync/directory";
 import type { DirectoryUser } from "../../sync/model";
 import { FILE_IN_USE_RETRY, replaceFiles, type FileSystemPlatform } from "../../sync/replace";
 
@@ -20,7 +21,7 @@ const user = (n: number): DirectoryUser => ({
   userType: "Member",
   accountEnabled: true,
 });
-const book = (count: number) => buildAddressBook({ users: Array.from({ length: count }, (_, n) => user(n)), groups: [], members: new Map() });
+const book = (count: number) => buildAddressBook(Directory.of({ users: Array.from({ length: count }, (_, n) => user(n)), groups: [], members: new Map() }));
 
 /** A Windows platform whose rename fails with `code` while `held(target)` says the target is open. */
 function windows(held: (target: string, attempt: number) => boolean, code = "EBUSY"): FileSystemPlatform & { pauses: number[] } {

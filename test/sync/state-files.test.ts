@@ -16,7 +16,7 @@ const SECRET = "state-files-secret-never-shown";
 /** The files a sync reads back from its folder, as a crash, a full disk or a hand edit may leave them. */
 const STATE_FILES = ["backup/state/last-run.json", "backup/state/delta.json", ".retain-m365-sync.lock", "exchangeuser.csv", "exchangegroups.csv"];
 const damaged = fc.oneof(
-  fc.constantFrom("", "{", "null", "5", "[]", "{}", '"x"', '{"pid":"x","host":5}', `["links",{"version":2,"usersDeltaLink":5,"groupsDeltaLink":null}]\n["user",5]\n["members",null,7]\n`, "\0\0\0", "\uFEFF,,,\n\"\n"),
+  fc.constantFrom("", "{", "null", "5", "[]", "{}", '"x"', '{"pid":"x","host":5}', `["links",{"version":3,"usersDeltaLink":5,"groupsDeltaLink":null}]\n["user",5]\n["members",null,7]\n`, `["links",{"version":3,"usersDeltaLink":"GRAPH/v1.0/users/delta?$deltatoken=latest","groupsDeltaLink":"GRAPH/v1.0/groups/delta?$deltatoken=latest"}]\n["user","u-1",[5,null]]\n["group","g-1",{"mail":7}]\n["members","g-1",[null]]\n`, "\0\0\0", "\uFEFF,,,\n\"\n"),
   fc.string({ maxLength: 40 }),
   fc.jsonValue({ maxDepth: 2 }).map((value) => JSON.stringify(value)),
 );
@@ -36,7 +36,7 @@ describe("damaged state files: sync and status answer with a code of the contrac
         const file = path.join(out, name);
         mkdirSync(path.dirname(file), { recursive: true });
         if (content === undefined) mkdirSync(file);
-        else writeFileSync(file, content);
+        else writeFileSync(file, content.replaceAll("GRAPH", emulator.url)); // delta links the emulator answers
         const input = { name, content };
         const status = await runMain(["status", "--out", out]);
         assertContract("status", status, [SECRET], input);
