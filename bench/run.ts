@@ -9,6 +9,7 @@ import { directoryRoutes, resourceUnitLimit } from "../emulators/directory";
 import { putUser, syntheticTenant, type DirectoryTenant } from "../emulators/directory-tenant";
 import { startGraphEmulator, type GraphEmulator } from "../emulators/graph";
 import { testTls } from "../emulators/tls";
+import { SYNC_RUNTIME } from "../core/server-package";
 import { benchPackage } from "./package";
 import { benchPlans } from "./plan";
 import { buildAddressBook, csvText, GROUPS_FILE, USERS_FILE } from "../sync/csv";
@@ -35,11 +36,11 @@ interface Run {
 let tenant: DirectoryTenant;
 let emulator: GraphEmulator;
 
-function child(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function child(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const process_ = spawn(process.execPath, args, {
       cwd: ROOT,
-      env: { ...process.env, NODE_EXTRA_CA_CERTS: testTls().caFile, RETAIN_SYNC_CLIENT_SECRET: SECRET },
+      env: { ...process.env, NODE_EXTRA_CA_CERTS: testTls().caFile, RETAIN_SYNC_CLIENT_SECRET: SECRET, ...env },
     });
     let stdout = "";
     let stderr = "";
@@ -50,11 +51,11 @@ function child(args: string[]): Promise<{ code: number | null; stdout: string; s
   });
 }
 
-async function measure(args: string[]): Promise<Run> {
+async function measure(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
   const before = { ...tenant.counters, tokenService: emulator.tokenServiceRequests };
   tenant.window = [];
   const started = performance.now();
-  const result = await child(args);
+  const result = await child(args, env);
   const seconds = (performance.now() - started) / 1000;
   if (result.code !== 0) throw new Error(`${args.join(" ")} exited ${String(result.code)}: ${result.stderr}`);
   const rss = /BENCH maxRssKiB=(\d+)/.exec(result.stderr)?.[1];
@@ -69,8 +70,10 @@ async function measure(args: string[]): Promise<Run> {
   };
 }
 
+// The sync runs as the nightly job starts it: with the memory settings its systemd unit and the package's launcher give.
+const AS_SCHEDULED = { NODE_OPTIONS: SYNC_RUNTIME.nodeOptions, ...SYNC_RUNTIME.glibcEnvironment };
 const sync = (out: string, extra: string[] = []) =>
-  measure([path.join(ROOT, "bench", "measure-sync.js"), "sync", "--tenant-id", TENANT, "--client-id", APP, "--out", out, "--graph-endpoint", emulator.url, "--authority-host", emulator.url, ...extra]);
+  measure([path.join(ROOT, "bench", "measure-sync.js"), "sync", "--tenant-id", TENANT, "--client-id", APP, "--out", out, "--graph-endpoint", emulator.url, "--authority-host", emulator.url, ...extra], AS_SCHEDULED);
 
 function useTenant(seed: number, size: { users: number; groups: number; memberships: number }): void {
   tenant = syntheticTenant(seed, size);

@@ -4,7 +4,7 @@ import { Option, type Command } from "commander";
 import { DEFAULT_OUTPUT_DIR, DIRECTORY_SYNC_DEFAULTS, isWindowsFolder } from "../config/defaults";
 import { ExitCode, UserFacingError } from "../core/errors";
 import { systemdCredentialSource, systemdExecWord, systemdPath, systemdProgram, systemdUser, windowsUser, windowsVerbatim, windowsWord, xmlText } from "../core/job-quoting";
-import { INSTALLED_LAUNCHER } from "../core/server-package";
+import { INSTALLED_LAUNCHER, SYNC_RUNTIME } from "../core/server-package";
 import { REPOSITORY_INSTALLATION, type Installation } from "./installation";
 import { checkVisibleToSystemdJob, jobCommand, type JobCommand } from "./job-command";
 import { checkWritableFolder, stackName } from "./arguments";
@@ -187,6 +187,7 @@ ${options.onFailure ? `OnFailure=${options.onFailure}\n` : ""}
 Type=oneshot
 User=${systemdUser(options.user ?? LINUX_DEFAULTS.user, "--user")}
 ExecStart=${words.join(" ")}
+Environment=${systemdRuntimeEnvironment()}
 ${credential.load}
 # Exit 5 means a safety guard kept the previous files: the unit fails, so it is seen.
 UMask=0027
@@ -269,4 +270,11 @@ export function windowsJob(options: ScheduleOptions, target: JobTarget, command:
 </Task>
 `;
   return { files: { [`${UNIT_NAME}.xml`]: task } };
+}
+
+/** The sync's memory settings (SYNC_RUNTIME) for a unit's Environment=: a checkout's bin/retain-m365.js gets them as the package's launcher does. */
+function systemdRuntimeEnvironment(): string {
+  return Object.entries({ NODE_OPTIONS: SYNC_RUNTIME.nodeOptions, ...SYNC_RUNTIME.glibcEnvironment })
+    .map(([name, value]) => `${name}=${value}`)
+    .join(" ");
 }

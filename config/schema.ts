@@ -17,7 +17,9 @@ export const EXCHANGE_ACCESS_MODES = ["application-rbac", "application-impersona
 const UPN_LOCAL_PART = /^[A-Za-z0-9'._!#^~-]{1,64}$/;
 const ZONE_ID = /^[0-9a-f]{32}$/;
 const SKU_PART_NUMBER = /^[A-Za-z0-9_.()+-]{2,64}$/;
-const regionNames = new Intl.DisplayNames(["en"], { type: "region", fallback: "none" });
+// Made on first use: Intl's region data is paged in from ICU only when a stack names a usageLocation.
+let regionNames: Intl.DisplayNames | undefined;
+const regionName = (code: string) => (regionNames ??= new Intl.DisplayNames(["en"], { type: "region", fallback: "none" })).of(code);
 
 const dnsName = z.string().superRefine((value, ctx) => {
   if (value !== value.toLowerCase()) {
@@ -109,7 +111,7 @@ export const workerUserSchema = z
     displayName: displayName.optional(),
     usageLocation: z
       .string()
-      .refine((code) => /^[A-Z]{2}$/.test(code) && regionNames.of(code) !== undefined, {
+      .refine((code) => /^[A-Z]{2}$/.test(code) && regionName(code) !== undefined, {
         error: "must be an ISO 3166 alpha-2 country code in upper case, such as US or DE",
       }),
     licenseSku: z

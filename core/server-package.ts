@@ -30,3 +30,16 @@ export const packageFileNames = (version: string) => ({
   /** sha256sum's format, both archives. */
   checksums: `${SERVER_PACKAGE.name}-${version}.sha256`,
 });
+
+/**
+ * How a nightly sync's Node runs, set by the package's launchers and by the systemd unit
+ * `schedule` writes, to keep a 100,000-user sync under 150 MB (`npm run bench`): the sync waits on
+ * Graph, so memory matters more than the little CPU these cost. V8 otherwise grows its young
+ * generation to 16 MiB a semi-space while the directory is read and sorted; glibc (Linux) otherwise
+ * keeps freed memory, such as the parser's while the bundle loads, instead of giving it back.
+ */
+export const SYNC_RUNTIME = {
+  nodeOptions: "--max-semi-space-size=2",
+  /** Read by glibc only; other C libraries ignore it. */
+  glibcEnvironment: { MALLOC_TRIM_THRESHOLD_: "131072" },
+} as const;

@@ -1,16 +1,18 @@
-import { SERVER_PACKAGE } from "../core/server-package";
+import { SERVER_PACKAGE, SYNC_RUNTIME } from "../core/server-package";
 
 const windowsPath = (relative: string) => relative.replace(/\//g, "\\");
 
 /**
  * Linux: a POSIX shell script that finds the package folder through its own (symlink-resolved)
  * path, so `ln -s /opt/retain-m365-sync/bin/retain-m365 /usr/local/bin/` works; `exec` hands the
- * exit code through unchanged.
+ * exit code through unchanged. The memory settings (SYNC_RUNTIME) yield to values already set.
  */
 export const LINUX_LAUNCHER = `#!/bin/sh
 # retain-m365 from the Retain-server package: the package's own Node runs the bundled CLI.
 package=$(dirname "$(dirname "$(readlink -f "$0")")")
-exec "$package/${SERVER_PACKAGE.linuxNode}" "$package/${SERVER_PACKAGE.bundle}" "$@"
+${Object.entries(SYNC_RUNTIME.glibcEnvironment)
+  .map(([name, value]) => `export ${name}="\${${name}:-${value}}"\n`)
+  .join("")}exec "$package/${SERVER_PACKAGE.linuxNode}" ${SYNC_RUNTIME.nodeOptions} "$package/${SERVER_PACKAGE.bundle}" "$@"
 `;
 
 /**
@@ -21,7 +23,7 @@ exec "$package/${SERVER_PACKAGE.linuxNode}" "$package/${SERVER_PACKAGE.bundle}" 
 export const WINDOWS_LAUNCHER = [
   "@echo off",
   "rem retain-m365 from the Retain-server package: the package's own Node runs the bundled CLI.",
-  `"%~dp0${windowsPath(SERVER_PACKAGE.windowsNode)}" "%~dp0${windowsPath(SERVER_PACKAGE.bundle)}" %*`,
+  `"%~dp0${windowsPath(SERVER_PACKAGE.windowsNode)}" ${SYNC_RUNTIME.nodeOptions} "%~dp0${windowsPath(SERVER_PACKAGE.bundle)}" %*`,
   "exit /b %ERRORLEVEL%",
   "",
 ].join("\r\n");

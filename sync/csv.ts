@@ -1,5 +1,5 @@
 import type { Directory } from "./directory";
-import type { DirectoryGroup, DirectoryUser } from "./model";
+import { GROUP, USER, type DirectoryGroup, type DirectoryUser } from "./model";
 
 // The CSV contract (docs/csv-format.md): the only module that knows Retain's file layout.
 
@@ -60,42 +60,45 @@ export interface AddressBook {
 type Addressed = { id: string; proxyAddresses?: string[] | null; mail?: string | null };
 const addressOf = (object: Addressed) => primarySmtpAddress(object.proxyAddresses, object.mail);
 
-/** The ids of the objects that are rows of a file, sorted by (address, id) in the contract's order, each also added to `rows`. */
-function rowOrder<T extends Addressed>(objects: Iterable<T>, isRow: (object: T) => boolean, rows: Set<string>): string[] {
-  const ids: string[] = [];
+/** The indices of the objects that are rows of a file, sorted by (address, id) in the contract's order, each also marked in `isRow`. */
+function rowOrder<T extends Addressed>(directory: Directory, objects: Iterable<[number, T]>, isMail: (object: T) => boolean, isRow: Uint8Array): number[] {
+  const indices: number[] = [];
   const addresses: string[] = [];
-  for (const object of objects) {
-    if (!isRow(object)) continue;
-    ids.push(object.id);
-    addresses.push(addressOf(object));
-    rows.add(object.id);
+  for (const [index, object] of objects) {
+    if (!isMail(object)) continue;
+    const address = addressOf(object);
+    indices.push(index);
+    // The usual case, the primary address equal to `mail`: hold `mail` rather than a slice that keeps its proxy address alive.
+    addresses.push(address === object.mail ? object.mail : address);
+    isRow[index] = 1;
   }
   const lowerAddresses = addresses.map((address) => address.toLowerCase());
-  const lowerIds = ids.map((id) => id.toLowerCase());
-  return Array.from(ids.keys())
-    .sort((a, b) => byContract(lowerAddresses[a]!, lowerAddresses[b]!, addresses[a]!, addresses[b]!) || byContract(lowerIds[a]!, lowerIds[b]!, ids[a]!, ids[b]!))
-    .map((i) => ids[i]!);
+  // Ids decide only between equal addresses, so they are fetched then rather than held for every row.
+  const byId = (a: number, b: number) => compareContract(directory.idAt(indices[a]!), directory.idAt(indices[b]!));
+  return Array.from(indices.keys())
+    .sort((a, b) => byContract(lowerAddresses[a]!, lowerAddresses[b]!, addresses[a]!, addresses[b]!) || byId(a, b))
+    .map((i) => indices[i]!);
 }
 
 /**
- * Both files of the address book, sorted, from what the sync read. Only the order (the rows' ids)
- * is kept here; each record, and each member's address, is made from the directory when the file
- * is written, so a large tenant's rows never sit in memory at once.
+ * Both files of the address book, sorted, from what the sync read. Only the order (the rows'
+ * indices in the directory) is kept here; each record, and each member's address, is made from
+ * the directory when the file is written, so a large tenant's rows never sit in memory at once.
  */
 export function buildAddressBook(directory: Directory): AddressBook {
-  const rows = new Set<string>();
-  const users = rowOrder(directory.users(), isMailUser, rows);
-  const groups = rowOrder(directory.groups(), isMailGroup, rows);
-  const memberIds = (group: string) => [...new Set(directory.memberIds(group))].filter((id) => id !== group && rows.has(id));
-  const memberships = groups.reduce((sum, group) => sum + memberIds(group).length, 0);
+  const isRow = new Uint8Array(directory.size);
+  const users = rowOrder(directory, directory.objects(USER), isMailUser, isRow);
+  const groups = rowOrder(directory, directory.objects(GROUP), isMailGroup, isRow);
+  const membersOf = (group: number) => [...new Set(directory.memberIndices(group))].filter((member) => member !== group && isRow[member] === 1);
+  const memberships = groups.reduce((sum, group) => sum + membersOf(group).length, 0);
   return {
     users: {
       columns: USER_COLUMNS,
       records: users.length,
       *rows() {
-        for (const id of users) {
-          const user = directory.user(id)!;
-          yield [user.displayName ?? "", user.mailNickname ?? "", addressOf(user), user.userPrincipalName ?? "", joined(user.proxyAddresses ?? []), id];
+        for (const index of users) {
+          const user = directory.objectAt(index) as DirectoryUser;
+          yield [user.displayName ?? "", user.mailNickname ?? "", addressOf(user), user.userPrincipalName ?? "", joined(user.proxyAddresses ?? []), user.id];
         }
       },
     },
@@ -103,10 +106,10 @@ export function buildAddressBook(directory: Directory): AddressBook {
       columns: GROUP_COLUMNS,
       records: groups.length,
       *rows() {
-        for (const id of groups) {
-          const group = directory.group(id)!;
-          const members = memberIds(id).map((member) => addressOf((directory.user(member) ?? directory.group(member))!));
-          yield [group.displayName ?? "", group.mailNickname ?? "", addressOf(group), id, joined(members)];
+        for (const index of groups) {
+          const group = directory.objectAt(index) as DirectoryGroup;
+          const members = membersOf(index).map((member) => addressOf(directory.objectAt(member)!));
+          yield [group.displayName ?? "", group.mailNickname ?? "", addressOf(group), group.id, joined(members)];
         }
       },
     },

@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { packageFileNames, SERVER_PACKAGE, type PackagePlatform } from "../../core/server-package";
+import { packageFileNames, SERVER_PACKAGE, SYNC_RUNTIME, type PackagePlatform } from "../../core/server-package";
 import { directoryRoutes } from "../../emulators/directory";
 import { syntheticTenant } from "../../emulators/directory-tenant";
 import { startGraphEmulator, type GraphEmulator } from "../../emulators/graph";
@@ -122,7 +122,7 @@ describe("npm run package: the Retain-server package", () => {
     assert.equal(lines.at(-1), "", "CRLF line ends throughout");
     assert.ok(lines.slice(0, -1).every((line) => !line.includes("\n")));
     // %~dp0 is the .cmd's own folder, %* every argument as given; exit /b hands node's exit code back.
-    assert.ok(lines.includes('"%~dp0node\\node.exe" "%~dp0lib\\retain-m365-sync.cjs" %*'), cmd);
+    assert.ok(lines.includes(`"%~dp0node\\node.exe" ${SYNC_RUNTIME.nodeOptions} "%~dp0lib\\retain-m365-sync.cjs" %*`), cmd);
     assert.equal(lines.at(-2), "exit /b %ERRORLEVEL%");
   });
 
