@@ -1,6 +1,9 @@
 // Plain values, without the schema: `sync`, `status` and `schedule` start without loading zod,
 // which only a stack file needs. The schema's `.default()`s take their values from here.
 
+/** Config namespace of this project (Pulumi.yaml `name`). */
+export const NAMESPACE = "retain-m365";
+
 /** Retain's `WEB-INF/cfg` folder in a Linux installation. */
 export const DEFAULT_OUTPUT_DIR = "/opt/beginfinite/retain/RetainServer/WEB-INF/cfg";
 

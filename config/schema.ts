@@ -2,14 +2,11 @@ import { z } from "zod";
 import { isDnsName, isPemCertificate, pemCertificateFacts } from "../core/formats";
 import { isWritable } from "../core/job-quoting";
 import { GUID } from "../m365/ids";
-import { DEFAULT_OUTPUT_DIR, DIRECTORY_SYNC_DEFAULTS, isWindowsFolder } from "./defaults";
+import { DEFAULT_OUTPUT_DIR, DIRECTORY_SYNC_DEFAULTS, isWindowsFolder, NAMESPACE } from "./defaults";
 import { READ_ONLY_DIRECTORY_ROLES, type DirectoryRoleName } from "../m365/entra";
 import { ARCHIVING_APPLICATION_ROLES, EWS_ACCESS_ROLE, type ArchivingApplicationRole } from "../m365/exchange-facts";
 
-export { DEFAULT_OUTPUT_DIR, DIRECTORY_SYNC_DEFAULTS, GUID, isWindowsFolder };
-
-/** Config namespace of this project (Pulumi.yaml `name`). */
-export const NAMESPACE = "retain-m365";
+export { DEFAULT_OUTPUT_DIR, DIRECTORY_SYNC_DEFAULTS, GUID, isWindowsFolder, NAMESPACE };
 
 export const EXCHANGE_ACCESS_MODES = ["application-rbac", "application-impersonation"] as const;
 

@@ -1,8 +1,9 @@
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
-import { parseDocument } from "yaml";
+import type * as Yaml from "yaml";
 import { ConfigError, ExitCode, UserFacingError } from "../core/errors";
-import { NAMESPACE, type TenantConfig } from "./schema";
+import { NAMESPACE } from "./defaults";
+import type { TenantConfig } from "./schema";
 import { validatedOrThrow, type RawConfig } from "./validate";
 
 export interface StackFile {
@@ -68,7 +69,8 @@ export function loadConfigFile(file: string): RawConfig {
   } catch (error) {
     throw new UserFacingError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, ExitCode.invalidInput);
   }
-  const document = parseDocument(text);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const document = (require("yaml") as typeof Yaml).parseDocument(text); // loaded only to read a stack file
   if (document.errors.length > 0) {
     throw new ConfigError(
       document.errors.map((e) => `line ${e.linePos?.[0].line ?? "?"}: ${e.message.split("\n")[0]}`),

@@ -1,7 +1,13 @@
 import type { z } from "zod";
 import { ConfigError } from "../core/errors";
 import { LEGACY_IMPERSONATION_ROLE } from "../m365/exchange-facts";
-import { NAMESPACE, keySchemas, type FieldOf, type TenantConfig } from "./schema";
+import { NAMESPACE } from "./defaults";
+import type * as SchemaModule from "./schema";
+import type { FieldOf, TenantConfig } from "./schema";
+
+// The schemas (zod) load on first use, so commands that never validate a stack, the nightly sync above all, do not pay for them.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const schemas = () => (require("./schema") as typeof SchemaModule).keySchemas;
 
 /** One configuration value as Pulumi holds it; `secret` values from a stack file may be unreadable offline. */
 export interface RawConfigValue {
@@ -15,8 +21,8 @@ export type ValidationResult =
   | { ok: true; config: TenantConfig; warnings: string[] }
   | { ok: false; errors: string[]; warnings: string[] };
 
-type KeyName = keyof typeof keySchemas;
-type Parsed = { [K in KeyName]?: z.output<(typeof keySchemas)[K]> };
+type KeyName = keyof typeof SchemaModule.keySchemas;
+type Parsed = { [K in KeyName]?: z.output<(typeof SchemaModule.keySchemas)[K]> };
 
 const CLOUDFLARE_TOKEN_KEY = "cloudflare:apiToken";
 
@@ -30,18 +36,18 @@ export function validateConfig(raw: RawConfig): ValidationResult {
   const parsed: Parsed = {};
 
   for (const key of Object.keys(raw)) {
-    if (key.startsWith(`${NAMESPACE}:`) && !(key in keySchemas)) {
+    if (key.startsWith(`${NAMESPACE}:`) && !(key in schemas())) {
       errors.push(`${key}: unknown key${suggestKey(key)}`);
     }
   }
 
-  for (const key of Object.keys(keySchemas) as KeyName[]) {
+  for (const key of Object.keys(schemas()) as KeyName[]) {
     const entry = raw[key];
     if (entry?.secret && entry.value === undefined) {
       errors.push(`${key}: is stored as a secret, but it is not sensitive and must be readable offline; store it in plain text`);
       continue;
     }
-    const result = keySchemas[key].safeParse(entry?.value, { error: describeIssue });
+    const result = schemas()[key].safeParse(entry?.value, { error: describeIssue });
     if (result.success) {
       (parsed as Record<string, unknown>)[key] = result.data;
     } else {
@@ -124,7 +130,7 @@ const fieldOf = <K extends KeyName>(key: K) => key.slice(key.indexOf(":") + 1) a
 /** Each key's value under its field name; the schemas have filled in every default. */
 function assemble(parsed: Parsed): TenantConfig {
   const config: Record<string, unknown> = {};
-  for (const key of Object.keys(keySchemas) as KeyName[]) {
+  for (const key of Object.keys(schemas()) as KeyName[]) {
     if (parsed[key] === undefined) throw new Error(`internal: ${key} missing after successful validation`);
     config[fieldOf(key)] = parsed[key];
   }
@@ -171,9 +177,9 @@ function formatIssue(key: string, issue: z.core.$ZodIssue): string[] {
 
 function suggestKey(key: string): string {
   const wanted = key.toLowerCase().replace(/[^a-z0-9:]/g, "");
-  const match = Object.keys(keySchemas).find(
+  const match = Object.keys(schemas()).find(
     (known) => known.startsWith(`${NAMESPACE}:`) && known.toLowerCase().replace(/[^a-z0-9:]/g, "") === wanted,
   );
-  const known = Object.keys(keySchemas).filter((k) => k.startsWith(`${NAMESPACE}:`));
+  const known = Object.keys(schemas()).filter((k) => k.startsWith(`${NAMESPACE}:`));
   return match ? ` (did you mean ${match}?)` : ` (known keys: ${known.join(", ")})`;
 }
