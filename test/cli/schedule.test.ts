@@ -11,6 +11,7 @@ import { REPO_ROOT, runCli } from "../support/cli";
 import { validRawValues } from "../support/configs";
 import { packageInstallation, REPOSITORY_INSTALLATION } from "../../cli/installation";
 import { jobCommand } from "../../cli/job-command";
+import { SYNC_RUNTIME } from "../../core/server-package";
 import { directoryRoutes } from "../../emulators/directory";
 import { directoryTenant } from "../../emulators/directory-tenant";
 import { startGraphEmulator, type GraphEmulator } from "../../emulators/graph";
@@ -24,6 +25,10 @@ const ids = ["--tenant-id", TENANT, "--client-id", APP];
 const LAUNCHER = path.join(mkdtempSync(path.join(tmpdir(), "retain-package-")), "retain-m365");
 writeFileSync(LAUNCHER, `#!/bin/sh\nexec '${process.execPath}' '${path.join(REPO_ROOT, "bin", "retain-m365.js")}' "$@"\n`, { mode: 0o755 });
 const launcher = ["--launcher", LAUNCHER];
+
+/** The unit's Environment= assignments (this generator writes one line of NAME=value words without spaces). */
+const unitEnvironment = (unit: string) =>
+  Object.fromEntries((/^Environment=(.*)$/m.exec(unit)?.[1] ?? "").split(" ").map((assignment) => [assignment.slice(0, assignment.indexOf("=")), assignment.slice(assignment.indexOf("=") + 1)]));
 
 /** Splits an ExecStart= line as systemd does for what this generator writes: words, double quotes, backslash escapes. */
 function execStartWords(line: string): string[] {
@@ -70,6 +75,10 @@ describe("schedule --systemd", () => {
     assert.ok(!service.includes(SECRET));
   });
 
+  it("gives the job the sync's memory settings, as the package's launcher does", () => {
+    assert.deepEqual(unitEnvironment(service), { NODE_OPTIONS: SYNC_RUNTIME.nodeOptions, ...SYNC_RUNTIME.glibcEnvironment });
+  });
+
   describe("the generated command, run as systemd would run it", () => {
     let emulator: GraphEmulator;
     before(async () => {
@@ -86,7 +95,7 @@ describe("schedule --systemd", () => {
       const line = /^ExecStart=(.*)$/m.exec(service)?.[1] ?? "";
       const [command, ...args] = execStartWords(line).map((word) => word.replace(/%d/g, credentials).replace(/%%/g, "%"));
       const run = await promisify(execFile)(command as string, [...args, "--graph-endpoint", emulator.url, "--authority-host", emulator.url], {
-        env: { PATH: process.env.PATH, NODE_EXTRA_CA_CERTS: testTls().caFile },
+        env: { PATH: process.env.PATH, NODE_EXTRA_CA_CERTS: testTls().caFile, ...unitEnvironment(service) },
         encoding: "utf8",
       });
       assert.match(run.stdout, /^synced 1 users and 0 groups/);
