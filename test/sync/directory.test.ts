@@ -22,7 +22,7 @@ const user = (id: string, mail: string | null, extra: Partial<DirectoryUser> = {
 
 describe("the compact directory", () => {
   it("gives back every field as it was put, absent ones as null, for ids of any shape", () => {
-    const ids = ["00000000-0000-4000-8000-000000000001", "Zoë 名前", "lone \ud800 surrogate", "x".repeat(2_000_000)];
+    const ids = ["00000000-0000-4000-8000-000000000001", "", "Zoë 名前", "lone \ud800 surrogate", "x".repeat(2_000_000)];
     const directory = new Directory();
     for (const id of ids) directory.putUser(user(id, `${id.length}@contoso.com`, { displayName: `"quoted"\n${id.slice(0, 20)}`, accountEnabled: undefined }));
     for (const id of ids) {
@@ -30,7 +30,8 @@ describe("the compact directory", () => {
       assert.equal(directory.group(id), undefined, "a user is not a group");
     }
     assert.equal(directory.user("not there"), undefined);
-    assert.equal(directory.userCount, ids.length);
+    for (const id of ids) directory.putUser(user(id, "again@contoso.com"));
+    assert.equal(directory.userCount, ids.length, "putting an id again replaces it");
   });
 
   it("finds each of 50,000 ids again after its table grew, and replaces an object put twice", () => {
