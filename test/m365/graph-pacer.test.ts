@@ -16,6 +16,16 @@ async function admitted(pacer: GraphPacer, units: number): Promise<{ done: boole
   return state;
 }
 
+/** A pacer whose requests of 40 RU each Graph answered `answered` times, then refused with a 429. */
+async function refusedAfter(answered: number): Promise<{ time: ReturnType<typeof clock>; pacer: GraphPacer }> {
+  const time = clock();
+  const pacer = new GraphPacer(time.now);
+  const spends = await Promise.all(Array.from({ length: answered + 1 }, () => pacer.admit(40)));
+  spends.slice(0, answered).forEach((spend) => pacer.settle(spend, [{ status: 200, resourceUnits: 40 }]));
+  pacer.settle(spends[answered]!, [{ status: 429, retryAfterSeconds: 1 }]);
+  return { time, pacer };
+}
+
 describe("Graph pacer", () => {
   it("knows Microsoft's documented costs: users 2, members 3, transitiveMembers 5, others 1, $select one less", () => {
     assert.equal(documentedResourceUnits("GET", "https://graph.microsoft.com/v1.0/users?$top=999"), 2);
@@ -52,22 +62,14 @@ describe("Graph pacer", () => {
   });
 
   it("learns the budget from a 429: what Graph had counted when it refused", async () => {
-    const time = clock();
-    const pacer = new GraphPacer(time.now);
-    const spends = await Promise.all(Array.from({ length: 10 }, () => pacer.admit(40)));
-    spends.slice(0, 9).forEach((spend) => pacer.settle(spend, [{ status: 200, resourceUnits: 40 }]));
-    pacer.settle(spends[9]!, [{ status: 429, retryAfterSeconds: 1 }]);
+    const { time, pacer } = await refusedAfter(9);
     assert.equal(pacer.learnedBudget, 360, "what Graph had counted when it refused");
     time.advance(10_300);
     assert.equal((await admitted(pacer, 40)).done, true, "once the window has room again");
   });
 
   it("a budget learned from a 429 grows back by a tenth per calm window, so one stray 429 does not slow the whole run", async () => {
-    const time = clock();
-    const pacer = new GraphPacer(time.now);
-    const spends = await Promise.all(Array.from({ length: 6 }, () => pacer.admit(40)));
-    spends.slice(0, 5).forEach((spend) => pacer.settle(spend, [{ status: 200, resourceUnits: 40 }]));
-    pacer.settle(spends[5]!, [{ status: 429, retryAfterSeconds: 1 }]);
+    const { time, pacer } = await refusedAfter(5);
     assert.equal(pacer.learnedBudget, 200);
     const answer = async () => pacer.settle(await pacer.admit(10), [{ status: 200, resourceUnits: 10 }]);
     time.advance(10_500);
