@@ -21,7 +21,6 @@ export class Directory {
   private kinds = new Uint8Array(1024);
   /** Group index → member indices (direct, or transitive with --transitive). */
   private readonly memberLists = new Map<number, number[]>();
-  private readonly counts = { users: 0, groups: 0 };
 
   /** A directory holding exactly these objects and member lists (for tests and benchmarks). */
   static of(contents: { users: readonly DirectoryUser[]; groups: readonly DirectoryGroup[]; members: ReadonlyMap<string, readonly string[]> }): Directory {
@@ -30,14 +29,6 @@ export class Directory {
     for (const group of contents.groups) directory.putGroup(group);
     for (const [id, members] of contents.members) directory.setMembers(id, members);
     return directory;
-  }
-
-  get userCount(): number {
-    return this.counts.users;
-  }
-
-  get groupCount(): number {
-    return this.counts.groups;
   }
 
   /** One more than the highest index in use: the length an array indexed like the directory needs. */
@@ -56,7 +47,7 @@ export class Directory {
 
   /** Adds an object from its fields after the id, in its kind's order (the state file's records). */
   putFieldList(kind: ObjectKind<{ id: string }>, id: string, fields: readonly unknown[]): void {
-    this.put(kind === USER ? IS_USER : IS_GROUP, id, JSON.stringify(fields));
+    this.put(codeOf(kind), id, JSON.stringify(fields));
   }
 
   user(id: string): DirectoryUser | undefined {
@@ -108,21 +99,14 @@ export class Directory {
 
   /** The index and fields of every user (or group), unpacked one at a time. */
   *objects<T extends { id: string }>(kind: ObjectKind<T>): Generator<[number, T]> {
-    const code = kind === USER ? IS_USER : IS_GROUP;
+    const code = codeOf(kind);
     for (let index = 0; index < this.ids.size; index++) if (this.kinds[index] === code) yield [index, this.unpack(kind, index)];
-  }
-
-  *users(): Generator<DirectoryUser> {
-    for (const [, user] of this.objects(USER)) yield user;
-  }
-
-  *groups(): Generator<DirectoryGroup> {
-    for (const [, group] of this.objects(GROUP)) yield group;
   }
 
   /** Every user, then every group, as kind, id and the JSON text of its fields after the id, without unpacking them. */
   *fieldLists(): Generator<[ObjectKind<{ id: string }>, string, string]> {
-    for (const [kind, code] of [[USER, IS_USER], [GROUP, IS_GROUP]] as const) {
+    for (const kind of [USER, GROUP]) {
+      const code = codeOf(kind);
       for (let index = 0; index < this.ids.size; index++) if (this.kinds[index] === code) yield [kind, this.ids.idAt(index), this.texts.text(this.fieldsAt[index]!)];
     }
   }
@@ -149,10 +133,6 @@ export class Directory {
   private setKind(index: number, code: Code): void {
     const was = this.kinds[index];
     if (was === code) return;
-    if (was === IS_USER) this.counts.users--;
-    if (was === IS_GROUP) this.counts.groups--;
-    if (code === IS_USER) this.counts.users++;
-    if (code === IS_GROUP) this.counts.groups++;
     if (was !== NONE) this.memberLists.delete(index);
     this.kinds[index] = code;
   }
@@ -164,6 +144,8 @@ export class Directory {
     return object as T;
   }
 }
+
+const codeOf = (kind: { name: "user" | "group" }): Code => (kind.name === "user" ? IS_USER : IS_GROUP);
 
 /** The fields after the id, absent ones as null, as one JSON array. */
 function packFields<T extends { id: string }>(kind: ObjectKind<T>, object: T): string {
