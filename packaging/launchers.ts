@@ -3,13 +3,17 @@ import { SERVER_PACKAGE, SYNC_RUNTIME } from "../core/server-package";
 const windowsPath = (relative: string) => relative.replace(/\//g, "\\");
 
 /**
- * Linux: a POSIX shell script that finds the package folder through its own (symlink-resolved)
- * path, so `ln -s /opt/retain-m365-sync/bin/retain-m365 /usr/local/bin/` works; `exec` hands the
- * exit code through unchanged. The memory settings (SYNC_RUNTIME) yield to values already set.
+ * Linux: a POSIX shell script that finds the package folder through its own path, resolved only
+ * when it is a symlink (`ln -s /opt/retain-m365-sync/bin/retain-m365 /usr/local/bin/`): each
+ * program it starts costs the start several milliseconds. `exec` hands the exit code through
+ * unchanged. The memory settings (SYNC_RUNTIME) yield to values already set.
  */
 export const LINUX_LAUNCHER = `#!/bin/sh
 # retain-m365 from the Retain-server package: the package's own Node runs the bundled CLI.
-package=$(dirname "$(dirname "$(readlink -f "$0")")")
+launcher=$0
+if [ -L "$launcher" ]; then launcher=$(readlink -f -- "$launcher"); fi
+case $launcher in */*) ;; *) launcher=./$launcher ;; esac
+package=\${launcher%/*}/..
 ${Object.entries(SYNC_RUNTIME.glibcEnvironment)
   .map(([name, value]) => `export ${name}="\${${name}:-${value}}"\n`)
   .join("")}exec "$package/${SERVER_PACKAGE.linuxNode}" ${SYNC_RUNTIME.nodeOptions} "$package/${SERVER_PACKAGE.bundle}" "$@"

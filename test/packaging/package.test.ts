@@ -1,9 +1,12 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { X509Certificate } from "node:crypto";
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
+import { brotliDecompressSync } from "node:zlib";
+import { LAZY_GROUPS } from "../../packaging/bundle";
 import { packageFileNames, SERVER_PACKAGE, SYNC_RUNTIME, type PackagePlatform } from "../../core/server-package";
 import { directoryRoutes } from "../../emulators/directory";
 import { syntheticTenant } from "../../emulators/directory-tenant";
@@ -23,6 +26,18 @@ function listing(dir: string, prefix = ""): string[] {
     return statSync(path.join(dir, name)).isDirectory() ? [`${relative}/`, ...listing(path.join(dir, name), `${relative}/`)] : [relative];
   });
 }
+
+/** The code of the bundle's lazily compiled groups (packaging/lazy-require.ts), decompressed. */
+const embeddedGroups = (bundle: string): string[] => [...bundle.matchAll(/brotliBase64:"([A-Za-z0-9+/=]+)"/g)].map((match) => brotliDecompressSync(Buffer.from(match[1] as string, "base64")).toString("utf8"));
+
+/**
+ * A script for node's --require that prints, at exit, which embedded groups were compiled (by the
+ * name lazy-require.ts gives each) and which of Node's own modules were loaded.
+ */
+const TRACE_LOADS = `const vm = require("node:vm"), compile = vm.compileFunction, groups = [];
+vm.compileFunction = function (code, params, options) { groups.push(String(options && options.filename).split("#")[1]); return compile.apply(this, arguments); };
+process.on("exit", () => process.stderr.write("LOADS " + JSON.stringify({ groups, node: process.moduleLoadList.filter((m) => m.startsWith("NativeModule ")).map((m) => m.slice(13)) }) + "\\n"));
+`;
 
 /** Runs a program with nothing of this machine's set-up: PATH=/usr/bin:/bin, no Node on it, the test CA trusted. */
 const runBare = (command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> =>
@@ -68,7 +83,10 @@ describe("npm run package: the Retain-server package", () => {
       const executable = name?.endsWith("/") || name?.endsWith("/bin/node") || name?.endsWith("/bin/retain-m365");
       assert.equal(mode, executable ? `${name?.endsWith("/") ? "d" : "-"}rwxr-xr-x` : "-rw-r--r--", name);
     }
-    assert.doesNotMatch(readFileSync(path.join(root, SERVER_PACKAGE.bundle), "utf8"), /@pulumi|require\("tsx|typescript/);
+    const bundle = readFileSync(path.join(root, SERVER_PACKAGE.bundle), "utf8");
+    const groups = embeddedGroups(bundle);
+    assert.equal(groups.length, LAZY_GROUPS.length);
+    for (const code of [bundle, ...groups]) assert.doesNotMatch(code, /@pulumi|require\("tsx|typescript/);
     const node = await runBare(path.join(root, SERVER_PACKAGE.linuxNode), ["--version"]);
     assert.ok(Number(/^v(\d+)\./.exec(node.stdout)?.[1]) >= 22, node.stdout);
   });
@@ -104,6 +122,42 @@ describe("npm run package: the Retain-server package", () => {
     const fromStack = await runBare(launcher, ["schedule", "--systemd", "--stack", "example", "--stacks-dir", path.join(REPO_ROOT, "stacks"), "--client-id", APP]);
     assert.equal(fromStack.code, 0, fromStack.stderr);
     assert.match(fromStack.stdout, /^ExecStart=\S+ sync --tenant-id \S+ --client-id /m);
+  });
+
+  it("starts only what a command uses: Node's crypto, https, zlib and the embedded packages wait for sync", async () => {
+    const trace = path.join(mkdtempSync(path.join(tmpdir(), "retain-trace-")), "trace.cjs");
+    writeFileSync(trace, TRACE_LOADS);
+    const loads = async (args: string[], env: NodeJS.ProcessEnv = {}) => {
+      const run = await runBare(path.join(root, SERVER_PACKAGE.linuxNode), ["--require", trace, path.join(root, SERVER_PACKAGE.bundle), ...args], env);
+      const line = /^LOADS (.*)$/m.exec(run.stderr)?.[1];
+      assert.ok(line, run.stderr);
+      return { code: run.code, ...(JSON.parse(line) as { groups: string[]; node: string[] }) };
+    };
+    const out = mkdtempSync(path.join(tmpdir(), "retain-package-out-"));
+    for (const args of [["--help"], ["status", "--out", out], ["schedule", "--systemd", "--tenant-id", TENANT, "--client-id", APP]]) {
+      const run = await loads(args);
+      assert.deepEqual(run.groups, [], args.join(" "));
+      for (const heavy of ["crypto", "https", "zlib", "child_process"]) assert.ok(!run.node.includes(heavy), `${args.join(" ")} loaded node:${heavy}`);
+    }
+    const sync = await loads(["sync", "--tenant-id", TENANT, "--client-id", APP, "--graph-endpoint", emulator.url, "--authority-host", emulator.url, "--out", out], { RETAIN_SYNC_CLIENT_SECRET: SECRET });
+    assert.equal(sync.code, 0);
+    assert.deepEqual(sync.groups.sort(), ["@azure/identity", "@microsoft/microsoft-graph-client"]);
+  });
+
+  it("credential new from the package makes the key and certificate (node-forge, compiled on first use)", async () => {
+    const keys = path.join(mkdtempSync(path.join(tmpdir(), "retain-package-keys-")), "keys");
+    const made = await runBare(launcher, ["credential", "new", "--out", keys, "--days", "30"]);
+    assert.equal(made.code, 0, made.stderr);
+    assert.match(made.stdout, /^-----BEGIN CERTIFICATE-----$/m);
+    assert.doesNotMatch(made.stdout + made.stderr, /PRIVATE KEY/);
+    const [file, ...others] = readdirSync(keys);
+    assert.equal(others.length, 0);
+    const pem = readFileSync(path.join(keys, file as string), "utf8");
+    assert.match(pem, /-----BEGIN PRIVATE KEY-----/);
+    // A certificate Node's own X.509 parser reads, named after its SHA-1 thumbprint.
+    const certificate = new X509Certificate(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(pem)?.[0] ?? "");
+    assert.equal(file, `retain-m365-${certificate.fingerprint.replace(/:/g, "")}.pem`);
+    assert.equal(statSync(path.join(keys, file as string)).mode & 0o777, 0o600);
   });
 
   it("Windows: the zip holds node.exe, the bundle and retain-m365.cmd, no node_modules; the .cmd passes arguments and the exit code through", () => {
