@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
-import { createRequire, isBuiltin } from "node:module";
+import { createRequire } from "node:module";
 import path from "node:path";
 import { brotliCompressSync } from "node:zlib";
 import { build, type BuildOptions, type Metafile, type Plugin } from "esbuild";
@@ -30,8 +30,14 @@ export const LAZY_GROUPS: readonly (readonly string[])[] = [
 const LAZY_SPECIFIERS = new Set(LAZY_GROUPS.flat());
 const LAZY_SPECIFIER = new RegExp(`^(${[...LAZY_SPECIFIERS].map((specifier) => specifier.replace(/[/.]/g, "\\$&")).join("|")})$`);
 const SOURCES_MODULE = "retain-m365:lazy-sources";
-/** Node's modules that Node 22 has loaded before it runs a script (`process.moduleLoadList`): a stand-in would only cost time. */
-const LOADED_BY_NODE = new Set(["async_hooks", "buffer", "diagnostics_channel", "events", "fs", "path", "process", "querystring", "timers", "url", "util"]);
+/**
+ * Node's modules that the CLI imports at its top and that cost its start milliseconds (node:crypto
+ * alone took 14 ms), none of which Node loads before a script runs. Each exports a plain object of
+ * functions and classes, which a stand-in can mirror; the rest of Node's modules are required as
+ * they are. Their export names come from the Node that builds (the lockfile's), so a build with
+ * another Node version gives other bytes.
+ */
+const DEFERRED_NODE_MODULES = new Set(["child_process", "crypto", "dns", "net", "os"]);
 
 /** One esbuild run, as every build here makes it: one minified CommonJS file for Node 22, in memory. */
 async function bundleOnce(options: BuildOptions): Promise<{ code: Uint8Array; metafile: Metafile }> {
@@ -43,8 +49,8 @@ async function bundleOnce(options: BuildOptions): Promise<{ code: Uint8Array; me
 /**
  * The server-side CLI (cli/server-main.ts) and everything it imports, in one CommonJS file for
  * Node 22: no loader and no node_modules at run time. Minified, which halves the time Node needs
- * to start it. The LAZY_GROUPS are inside as brotli-compressed text and Node's own modules are
- * required where first used (packaging/lazy-require.ts), so a start compiles only what runs.
+ * to start it. The LAZY_GROUPS are inside as brotli-compressed text and the DEFERRED_NODE_MODULES
+ * are required where first used (packaging/lazy-require.ts), so a start compiles only what runs.
  */
 export async function bundleServerCli(repoRoot: string): Promise<Bundle> {
   const sources: LazySources = { groups: [], groupOf: {} };
@@ -72,7 +78,7 @@ export async function bundleServerCli(repoRoot: string): Promise<Bundle> {
   return { code: cli.code, packages, thirdPartyLicenses: licenseTexts(packages, dirs) };
 }
 
-/** In the CLI's build: a lazily loading stand-in (lazyExports) for each lazy package and each of Node's modules, and the groups' text. */
+/** In the CLI's build: a lazily loading stand-in (lazyExports) for each lazy package and each of the DEFERRED_NODE_MODULES, and the groups' text. */
 function standIns(repoRoot: string, sources: LazySources): Plugin {
   const runtime = path.join(repoRoot, "packaging", "lazy-require.ts");
   const requireFromRepo = createRequire(path.join(repoRoot, "package.json"));
@@ -80,13 +86,11 @@ function standIns(repoRoot: string, sources: LazySources): Plugin {
     name: "lazy-stand-ins",
     setup(pluginBuild) {
       pluginBuild.onResolve({ filter: LAZY_SPECIFIER }, (args) => ({ path: args.path, namespace: "stand-in" }));
-      // Node's own modules too (node:crypto alone took 14 ms of a start), but not lazy-require.ts's own.
-      pluginBuild.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (args) =>
-        isBuiltin(args.path) && !LOADED_BY_NODE.has(args.path.replace(/^node:/, "")) && args.importer !== runtime ? { path: args.path, namespace: "stand-in" } : undefined,
-      );
+      pluginBuild.onResolve({ filter: /^(node:)?[a-z_]+$/ }, (args) => (DEFERRED_NODE_MODULES.has(args.path.replace(/^node:/, "")) ? { path: args.path, namespace: "stand-in" } : undefined));
       pluginBuild.onResolve({ filter: new RegExp(`^${SOURCES_MODULE}$`) }, (args) => ({ path: args.path, namespace: "lazy-sources" }));
       pluginBuild.onLoad({ filter: /.*/, namespace: "stand-in" }, (args) => {
         const exports = requireFromRepo(args.path) as Record<string, unknown>;
+        if (typeof exports !== "object") throw new Error(`${args.path} exports a ${typeof exports}, which a stand-in cannot mirror`);
         return { contents: `module.exports = require(${JSON.stringify(runtime)}).lazyExports(${JSON.stringify(args.path)}, ${JSON.stringify(Object.keys(exports))}, ${exports.__esModule === true});`, loader: "js", resolveDir: repoRoot };
       });
       pluginBuild.onLoad({ filter: /.*/, namespace: "lazy-sources" }, () => ({ contents: `module.exports = ${JSON.stringify(sources)};`, loader: "js" }));
