@@ -30,6 +30,7 @@ export const LAZY_GROUPS: readonly (readonly string[])[] = [
 const LAZY_SPECIFIERS = new Set(LAZY_GROUPS.flat());
 const LAZY_SPECIFIER = new RegExp(`^(${[...LAZY_SPECIFIERS].map((specifier) => specifier.replace(/[/.]/g, "\\$&")).join("|")})$`);
 const SOURCES_MODULE = "retain-m365:lazy-sources";
+
 /**
  * Node's modules that the CLI imports at its top and that cost its start milliseconds (node:crypto
  * alone took 14 ms), none of which Node loads before a script runs. Each exports a plain object of
