@@ -9,7 +9,7 @@ import { directoryRoutes, resourceUnitLimit } from "../emulators/directory";
 import { putUser, syntheticTenant, type DirectoryTenant } from "../emulators/directory-tenant";
 import { startGraphEmulator, type GraphEmulator } from "../emulators/graph";
 import { testTls } from "../emulators/tls";
-import { SYNC_RUNTIME } from "../core/server-package";
+import { syncRuntimeEnvironment } from "../core/server-package";
 import { benchPackage } from "./package";
 import { benchPlans } from "./plan";
 import { buildAddressBook, csvText, GROUPS_FILE, USERS_FILE } from "../sync/csv";
@@ -71,7 +71,7 @@ async function measure(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run
 }
 
 // The sync runs as the nightly job starts it: with the memory settings its systemd unit and the package's launcher give.
-const AS_SCHEDULED = { NODE_OPTIONS: SYNC_RUNTIME.nodeOptions, ...SYNC_RUNTIME.glibcEnvironment };
+const AS_SCHEDULED = syncRuntimeEnvironment();
 const sync = (out: string, extra: string[] = []) =>
   measure([path.join(ROOT, "bench", "measure-sync.js"), "sync", "--tenant-id", TENANT, "--client-id", APP, "--out", out, "--graph-endpoint", emulator.url, "--authority-host", emulator.url, ...extra], AS_SCHEDULED);
 

@@ -4,7 +4,7 @@ import { Option, type Command } from "commander";
 import { DEFAULT_OUTPUT_DIR, DIRECTORY_SYNC_DEFAULTS, isWindowsFolder } from "../config/defaults";
 import { ExitCode, UserFacingError } from "../core/errors";
 import { systemdCredentialSource, systemdExecWord, systemdPath, systemdProgram, systemdUser, windowsUser, windowsVerbatim, windowsWord, xmlText } from "../core/job-quoting";
-import { INSTALLED_LAUNCHER, SYNC_RUNTIME } from "../core/server-package";
+import { INSTALLED_LAUNCHER, syncRuntimeEnvironment } from "../core/server-package";
 import { REPOSITORY_INSTALLATION, type Installation } from "./installation";
 import { checkVisibleToSystemdJob, jobCommand, type JobCommand } from "./job-command";
 import { checkWritableFolder, stackName } from "./arguments";
@@ -274,7 +274,7 @@ export function windowsJob(options: ScheduleOptions, target: JobTarget, command:
 
 /** The sync's memory settings (SYNC_RUNTIME) for a unit's Environment=: a checkout's bin/retain-m365.js gets them as the package's launcher does. */
 function systemdRuntimeEnvironment(): string {
-  return Object.entries({ NODE_OPTIONS: SYNC_RUNTIME.nodeOptions, ...SYNC_RUNTIME.glibcEnvironment })
+  return Object.entries(syncRuntimeEnvironment())
     .map(([name, value]) => `${name}=${value}`)
     .join(" ");
 }

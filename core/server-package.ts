@@ -43,3 +43,6 @@ export const SYNC_RUNTIME = {
   /** Read by glibc only; other C libraries ignore it. */
   glibcEnvironment: { MALLOC_TRIM_THRESHOLD_: "131072" },
 } as const;
+
+/** SYNC_RUNTIME as environment variables, for what starts a checkout's Node itself (the systemd unit, the bench). */
+export const syncRuntimeEnvironment = (): Record<string, string> => ({ NODE_OPTIONS: SYNC_RUNTIME.nodeOptions, ...SYNC_RUNTIME.glibcEnvironment });
