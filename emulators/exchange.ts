@@ -8,6 +8,7 @@ export interface ExchangeState {
   tenantId: string;
   servicePrincipals: Obj[];
   scopes: Obj[];
+  /** Mail-enabled groups; `Members`, where set, lists the direct members' addresses (mailboxes or `recipients`). */
   groups: Obj[];
   assignments: Obj[];
   /**
@@ -15,8 +16,10 @@ export interface ExchangeState {
    * `EwsAllowedAppIDs` is ONE comma-joined string (null = empty), per Set-OrganizationConfig's docs.
    */
   organization: { EwsEnabled: boolean | null; EwsAllowedAppIDs: string | null };
-  /** Per-mailbox CAS settings by user principal name (`Get-CASMailbox`). */
-  mailboxes: Record<string, { EwsEnabled: boolean | null }>;
+  /** The organization's mailboxes by primary SMTP address / user principal name (`Get-Mailbox`, `Get-CASMailbox`). */
+  mailboxes: Record<string, ExchangeMailbox>;
+  /** Mail-enabled recipients without an Exchange Online mailbox (MailUser, GuestMailUser, MailContact), by address. */
+  recipients: Record<string, { RecipientTypeDetails: string; ExternalDirectoryObjectId?: string }>;
   users: string[];
   /** Roles that exist (ApplicationImpersonation is gone from Exchange Online). */
   roles: string[];
@@ -25,6 +28,22 @@ export interface ExchangeState {
   /** Called once a command's answer is computed, before the client has it: another admin at work. */
   afterCommand?: (cmdlet: string) => void;
   commands: { cmdlet: string; parameters: Obj }[];
+}
+
+/**
+ * A mailbox as Exchange knows it. `EwsEnabled` is the mailbox's own CAS setting
+ * (`Set-CASMailbox -EwsEnabled`, null = never set, which lets EWS through); `exchangePlans` are the
+ * Exchange service plan ids its licences give (Graph's `assignedPlans` with service "exchange"),
+ * which decide what Exchange lets the mailbox use (a Kiosk/F-SKU-only mailbox has no EWS since
+ * 2026-10-01, MC1191578).
+ */
+export interface ExchangeMailbox {
+  EwsEnabled: boolean | null;
+  /** The Entra object id of the mailbox's user (default: derived from the address). */
+  ExternalDirectoryObjectId?: string;
+  /** UserMailbox (default), SharedMailbox, RoomMailbox, … */
+  RecipientTypeDetails?: string;
+  exchangePlans?: string[];
 }
 
 export function exchangeState(tenantId: string): ExchangeState {
@@ -36,6 +55,7 @@ export function exchangeState(tenantId: string): ExchangeState {
     assignments: [],
     organization: { EwsEnabled: null, EwsAllowedAppIDs: null },
     mailboxes: {},
+    recipients: {},
     users: ["RetainWorker@example.com"],
     roles: ["Application EWS.AccessAsApp", "Application Mail.Read", "Application Mail.ReadBasic", "Application MailboxSettings.Read", "Application Calendars.Read", "Application Contacts.Read"],
     pageSize: 100,
