@@ -29,3 +29,10 @@ export const LEGACY_IMPERSONATION_ROLE = "ApplicationImpersonation";
 
 /** Microsoft Teams' application id: its calendar integration reaches mailboxes through EWS. */
 export const TEAMS_APP_ID = "cc15fd57-2c6c-4117-a88c-83b1d56b4bbe";
+
+/**
+ * Exchange Online's Kiosk plan (EXCHANGE_S_DESKLESS), the only Exchange plan of the F1/F3 and
+ * Exchange Online Kiosk licences ("Product names and service plan identifiers for licensing").
+ * A mailbox whose only Exchange plan is a frontline one has had no EWS since 2026-10-01 (MC1191578).
+ */
+export const FRONTLINE_EXCHANGE_PLANS = ["4a82b400-a79f-41a4-b4e2-e94f5787b113"] as const;

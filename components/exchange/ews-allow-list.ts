@@ -68,35 +68,75 @@ export function notEnforcedRefusal(enabled: false | null, enforceSetting: string
 }
 
 /**
+ * Why a deployment without the admin's decision leaves an EMPTY list in force alone: Microsoft's
+ * cmdlet reference and the worldwide cloud since 2026-10-10 give it opposite meanings (docs/exchange.md).
+ */
+export function emptyListRefusal(enforceSetting: string): string {
+  return (
+    "The organization's EWS app-id allow list is in force (EwsEnabled true) but empty, which Microsoft's Set-OrganizationConfig reference " +
+    "reads as \"no application restricted\" while the worldwide cloud has blocked ALL EWS that way since 2026-10-10, so which one this " +
+    "tenant lives with is the organization's call, not the deployment's. Nothing was changed. If only the listed applications should " +
+    `reach EWS, set ${enforceSetting} to true, listing every other application that must keep EWS beside Retain's; otherwise fill the list by hand first.`
+  );
+}
+
+/** Said wherever the deployment will write the list: Exchange takes its time to apply it. */
+export const ALLOW_LIST_DELAY =
+  "Exchange applies a change of the EWS allow list within up to 24 hours (of EwsEnabled within about an hour): where the deploy changes it, EWS may refuse Retain's app until then.";
+
+/**
+ * The whole list, written as one string. Never an empty one: "EwsEnabled true with no list"
+ * means opposite things in Microsoft's reference and in the worldwide cloud.
+ */
+async function writeAllowList(target: ExchangeTarget, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) throw new Error("internal: the EWS allow list is never written empty");
+  await invokeCommand(target, "Set-OrganizationConfig", { EwsAllowedAppIDs: ids.join(",") });
+}
+
+/**
  * Reads the list, merges `wanted` into it (every other id kept, in order), writes the whole string
- * and reads it back. Exchange has no conditional write, so the list is read again just before the
- * write: a change made since the first read starts the merge over instead of being overwritten.
+ * and reads it back; only then, where the admin decided so, turns `EwsEnabled` on: the list must
+ * be in place before it takes effect (Microsoft: set the list before turning EWS on). Exchange has
+ * no conditional write, so the list is read again just before the write: a change made since the
+ * first read starts the merge over instead of being overwritten.
  */
 async function ensureListed(inputs: EwsAllowListInputs): Promise<void> {
   const wanted = [inputs.appId, ...inputs.alsoAllow];
   for (let attempt = 1; attempt <= WRITE_ATTEMPTS; attempt++) {
     const before = await readOrganizationEws(inputs);
     if (before.enabled !== true && !inputs.enforce) throw new Error(notEnforcedRefusal(before.enabled, inputs.enforceSetting));
+    if (before.enabled === true && before.allowed.length === 0 && !inputs.enforce) throw new Error(emptyListRefusal(inputs.enforceSetting));
     const missing = wanted.filter((id) => !listed(before.allowed, id));
     if (before.enabled === true && missing.length === 0) return;
     if (!sameState(before, await readOrganizationEws(inputs))) continue;
-    const merged = [...before.allowed, ...missing];
-    await invokeCommand(inputs, "Set-OrganizationConfig", { EwsAllowedAppIDs: merged.join(","), ...(before.enabled === true ? {} : { EwsEnabled: true }) });
-    const after = await readOrganizationEws(inputs);
-    throwIfOthersLost(before.allowed.filter((id) => !listed(wanted, id)), after, "added");
-    if (after.enabled === true && wanted.every((id) => listed(after.allowed, id))) return;
+    let now = before;
+    if (missing.length > 0) {
+      await writeAllowList(inputs, [...before.allowed, ...missing]);
+      now = await readOrganizationEws(inputs);
+      throwIfOthersLost(before.allowed.filter((id) => !listed(wanted, id)), now, "added");
+      if (!wanted.every((id) => listed(now.allowed, id))) continue;
+    }
+    if (now.enabled !== true) {
+      await invokeCommand(inputs, "Set-OrganizationConfig", { EwsEnabled: true });
+      now = await readOrganizationEws(inputs);
+    }
+    if (now.enabled === true && wanted.every((id) => listed(now.allowed, id))) return;
   }
   throw new Error(`the EWS allow list changed on every one of ${WRITE_ATTEMPTS} attempts to add ${wanted.join(", ")}; someone else is editing it — try again later`);
 }
 
-/** Removes Retain's id only; `EwsEnabled` and every other id stay as they are. */
+/**
+ * Removes Retain's id only; `EwsEnabled` and every other id stay as they are. Where Retain's is
+ * the only id, the list stays as it is: it is never written empty, and the id of an app that is
+ * gone lets nothing through.
+ */
 async function removeOurs(inputs: EwsAllowListInputs): Promise<void> {
   for (let attempt = 1; attempt <= WRITE_ATTEMPTS; attempt++) {
     const before = await readOrganizationEws(inputs);
-    if (!listed(before.allowed, inputs.appId)) return;
-    if (!sameState(before, await readOrganizationEws(inputs))) continue;
     const remaining = before.allowed.filter((id) => id.toLowerCase() !== inputs.appId.toLowerCase());
-    await invokeCommand(inputs, "Set-OrganizationConfig", { EwsAllowedAppIDs: remaining.length > 0 ? remaining.join(",") : null });
+    if (remaining.length === before.allowed.length || remaining.length === 0) return;
+    if (!sameState(before, await readOrganizationEws(inputs))) continue;
+    await writeAllowList(inputs, remaining);
     const after = await readOrganizationEws(inputs);
     throwIfOthersLost(remaining, after, "removed");
     if (!listed(after.allowed, inputs.appId)) return;

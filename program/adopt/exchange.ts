@@ -5,7 +5,7 @@ import { describeCommand, invokeCommand, type ExchangeCommandError, type Exchang
 import { LEGACY_IMPERSONATION_ROLE, TEAMS_APP_ID } from "../../m365/exchange-facts";
 import { signInFailureReason } from "../../m365/credentials";
 import { isAuthenticationFailure } from "../../m365/graph-client";
-import { listed, notEnforcedRefusal, readOrganizationEws, type OrganizationEws } from "../../components/exchange/ews-allow-list";
+import { ALLOW_LIST_DELAY, emptyListRefusal, listed, notEnforcedRefusal, readOrganizationEws, type OrganizationEws } from "../../components/exchange/ews-allow-list";
 import { EXCHANGE_ADMIN_API_PERMISSION } from "../../components/exchange/exchange-access";
 import { memberOfGroupFilter } from "../../components/exchange/management-scope";
 import { differences, getOptional } from "../../components/exchange/objects";
@@ -101,9 +101,14 @@ export async function discoverExchange(target: ExchangeTarget, inputs: ExchangeD
 
   const ews = await exchange.organizationEws();
   if (inputs.ewsAllowList) {
-    const { finding, notice } = ewsAllowListFinding(ews, inputs.ewsAllowList, urnOf);
+    const { finding, notices: found } = ewsAllowListFinding(ews, inputs.ewsAllowList, urnOf);
     findings.push(finding);
-    if (notice) notices.push(notice);
+    notices.push(...found);
+  } else if (ews.enabled === true && ews.allowed.length === 0) {
+    notices.push(
+      `The organization's EWS allow list is in force (EwsEnabled true) but empty, and the configuration leaves it alone: Microsoft's reference reads that as "no application restricted", ` +
+        `the worldwide cloud since 2026-10-10 as "all EWS blocked", Retain's app included. Set ${setting("ewsAllowList")} to {enforce: true, alsoAllow: [...]} to have the deploy put a list with Retain's app in force.`,
+    );
   } else if (ews.enabled !== null) {
     notices.push(
       ews.enabled
@@ -213,28 +218,37 @@ async function roleAssignmentFinding(exchange: ExchangeReader, planned: Exchange
     : { urn, action: "conflict", decide, detail: `The role assignment "${planned.name}" exists with other settings (${differs.join("; ")}), so the deploy would stop there. Remove it by hand (${removeByHand}), or set ${decide} to application-rbac.` };
 }
 
-function ewsAllowListFinding(ews: OrganizationEws, planned: NonNullable<ExchangeDiscoveryInputs["ewsAllowList"]>, urnOf: UrnOf): { finding: Finding; notice?: string } {
+function ewsAllowListFinding(ews: OrganizationEws, planned: NonNullable<ExchangeDiscoveryInputs["ewsAllowList"]>, urnOf: UrnOf): { finding: Finding; notices: string[] } {
   const urn = urnOf(planned.resourceName);
   const missing = planned.alsoAllow.filter((id) => !listed(ews.allowed, id));
   const others = `${ews.allowed.length} application id${ews.allowed.length === 1 ? "" : "s"} listed now`;
   const added = `Retain's app id${missing.length > 0 ? ` and ${missing.join(", ")}` : ""}`;
   const { enabled } = ews;
-  if (enabled === true) {
+  const delay = [ALLOW_LIST_DELAY];
+  if (enabled === true && ews.allowed.length === 0 && !planned.enforce) {
+    return { finding: { urn, action: "conflict", decide: planned.enforceSetting, detail: emptyListRefusal(planned.enforceSetting) }, notices: [] };
+  }
+  if (enabled === true && ews.allowed.length > 0) {
     const already = planned.alsoAllow.length - missing.length;
     return {
       finding: { urn, action: "merge", detail: `The organization's EWS allow list is in force (EwsEnabled true): the deploy adds ${added} and keeps the ${others}${already > 0 ? ` (${already} of alsoAllow among them)` : ""}.` },
+      notices: delay,
     };
   }
-  if (!planned.enforce) return { finding: { urn, action: "conflict", decide: planned.enforceSetting, detail: notEnforcedRefusal(enabled, planned.enforceSetting) } };
+  if (enabled !== true && !planned.enforce) return { finding: { urn, action: "conflict", decide: planned.enforceSetting, detail: notEnforcedRefusal(enabled, planned.enforceSetting) }, notices: [] };
   const teamsKept = listed([...ews.allowed, ...planned.alsoAllow], TEAMS_APP_ID);
+  const state = enabled === true ? "in force (EwsEnabled true) but empty" : `not in force (EwsEnabled ${enabled === null ? "unset" : "false"})`;
   return {
     finding: {
       urn,
       action: "merge",
       detail:
-        `The organization's EWS allow list is not in force (EwsEnabled ${enabled === null ? "unset" : "false"}); as ${planned.enforceSetting} decides, the deploy puts it in force ` +
-        `with ${added}${ews.allowed.length > 0 ? ` besides the ${others}` : ""}: from then on only these applications reach EWS, tenant-wide.`,
+        `The organization's EWS allow list is ${state}; as ${planned.enforceSetting} decides, the deploy puts it in force ` +
+        `with ${added}${ews.allowed.length > 0 ? ` besides the ${others}` : ""}, the list first and EwsEnabled second: from then on only these applications reach EWS, tenant-wide.`,
     },
-    notice: teamsKept ? undefined : `Microsoft Teams' calendar integration (app id ${TEAMS_APP_ID}) is not on the EWS allow list the deploy puts in force, so it loses EWS; add it to ${setting("ewsAllowList.alsoAllow")} if the organization uses it.`,
+    notices: [
+      ...delay,
+      ...(teamsKept ? [] : [`Microsoft Teams' calendar integration (app id ${TEAMS_APP_ID}) is not on the EWS allow list the deploy puts in force, so it loses EWS; add it to ${setting("ewsAllowList.alsoAllow")} if the organization uses it.`]),
+    ],
   };
 }

@@ -1,6 +1,7 @@
 import { EWS_ENFORCE_SETTING, NAMESPACE } from "../../config/schema";
 import { scopeName } from "../../components/exchange/exchange-access";
 import { READ_ONLY_DIRECTORY_ROLES } from "../../m365/entra";
+import { ewsShutdown, reliesOnEws } from "../../m365/ews-retirement";
 import type { TenantConfig } from "../../config/schema";
 import type { PlanStep } from "../plan";
 import type { AdoptSources, DiscoveryContext, DiscoveryPart } from "./adopt";
@@ -47,17 +48,20 @@ const discoverExchangeBeforeDeploy: DiscoveryPart = ({ config, sources, urnOf, s
   );
 };
 
-/** What `retain-m365 adopt` reads: the zones, the directory, Exchange. */
-export const DISCOVERY_PARTS: readonly DiscoveryPart[] = [discoverDns, discoverAccounts, discoverExchangeAccess];
+/** EWS's end, for a stack whose Retain reaches mailboxes through EWS: a dated notice with the days left. */
+const ewsEnd: DiscoveryPart = async ({ config }) => ({ findings: [], notices: reliesOnEws(config.exchangeAccess) ? [ewsShutdown("global").notice] : [] });
+
+/** What `retain-m365 adopt` reads: the zones, the directory, Exchange; and what it says of EWS's end. */
+export const DISCOVERY_PARTS: readonly DiscoveryPart[] = [discoverDns, discoverAccounts, discoverExchangeAccess, ewsEnd];
 
 /**
  * What `pulumi up` reads before declaring anything: what it imports or leaves (records, users),
- * and the conflicts that must stop it (those of Exchange too; Exchange's objects themselves are
+ * the notices it warns with (EWS's end among them), and the conflicts that must stop it (those of Exchange too; Exchange's objects themselves are
  * taken over by their providers on create, the EWS list merged by its own).
  */
 export async function discoverForDeploy(stack: string, config: TenantConfig, sources: AdoptSources): Promise<Discovery> {
   const context: DiscoveryContext = { stack, config, sources, urnOf: (name) => name, steps: [] };
-  const parts = await Promise.all([discoverDns(context), discoverAccounts(context), discoverExchangeBeforeDeploy(context)]);
+  const parts = await Promise.all([discoverDns(context), discoverAccounts(context), discoverExchangeBeforeDeploy(context), ewsEnd(context)]);
   return { findings: parts.flatMap((p) => p.findings), notices: parts.flatMap((p) => p.notices), left: parts.flatMap((p) => p.left ?? []) };
 }
 

@@ -5,6 +5,7 @@ import path from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { stringify } from "yaml";
 import { LEGACY_IMPERSONATION_ROLE } from "../../m365/exchange-facts";
+import { ewsShutdown } from "../../m365/ews-retirement";
 import { runCliAsync } from "../support/cli";
 import { validRawValues } from "../support/configs";
 import { startDeployerEmulator, TENANT_ID } from "../support/deployer";
@@ -135,6 +136,18 @@ describe("retain-m365 adopt", () => {
       [["contoso-exchange-ews-allow-list", "conflict", "retain-m365:exchangeAccess.ewsAllowList.enforce"]],
     );
     assert.equal(code, 5);
+    assertNothingWritten();
+  });
+
+  it("EwsEnabled true with an empty list: a conflict naming the enforce decision (exit 5); EWS's end as a dated notice", async () => {
+    exchange.organization = { EwsEnabled: true, EwsAllowedAppIDs: null };
+    const { code, report } = await adopt();
+    const list = byName(report, "exchange-ews-allow-list");
+    assert.deepEqual([list.action, list.decide], ["conflict", "retain-m365:exchangeAccess.ewsAllowList.enforce"]);
+    assert.match(list.detail, /in force \(EwsEnabled true\) but empty/);
+    assert.equal(code, 5);
+    const { shutdown, daysLeft } = ewsShutdown("global");
+    assert.ok(report.notices.some((n) => n.includes(`ends for good on ${shutdown} in the worldwide cloud, in ${daysLeft} day`)), report.notices.join("\n"));
     assertNothingWritten();
   });
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { beforeEach, describe, it } from "node:test";
-import { ewsAllowListProvider, parseAppIdList, type EwsAllowListInputs } from "../../components/exchange/ews-allow-list";
+import { emptyListRefusal, ewsAllowListProvider, parseAppIdList, type EwsAllowListInputs } from "../../components/exchange/ews-allow-list";
 import { managementScopeProvider, memberOfGroupFilter, securityGroupProvider } from "../../components/exchange/management-scope";
 import { roleAssignmentProvider, type RoleAssignmentInputs } from "../../components/exchange/role-assignment";
 import { exchangeServicePrincipalProvider, type ExchangeServicePrincipalInputs } from "../../components/exchange/service-principal";
@@ -303,10 +303,41 @@ describe("EWS allow list provider", () => {
     assert.deepEqual(writes(), []);
   });
 
-  it("with the enforce decision, puts the list in force with Retain's app and the other ids to keep", async () => {
+  it("with the enforce decision, puts the list in force with Retain's app and the other ids to keep: the list first, EwsEnabled second", async () => {
     await ewsAllowListProvider.create(entry({ enforce: true, alsoAllow: [TEAMS_APP_ID] }));
     assert.deepEqual(state.organization, { EwsEnabled: true, EwsAllowedAppIDs: `${APP_ID},${TEAMS_APP_ID}` });
-    assert.deepEqual(writes(), [{ cmdlet: "Set-OrganizationConfig", parameters: { EwsAllowedAppIDs: `${APP_ID},${TEAMS_APP_ID}`, EwsEnabled: true } }]);
+    assert.deepEqual(writes(), [
+      { cmdlet: "Set-OrganizationConfig", parameters: { EwsAllowedAppIDs: `${APP_ID},${TEAMS_APP_ID}` } },
+      { cmdlet: "Set-OrganizationConfig", parameters: { EwsEnabled: true } },
+    ]);
+  });
+
+  it("turns EwsEnabled on only once the list reads back complete", async () => {
+    state.organization = { EwsEnabled: false, EwsAllowedAppIDs: OTHER_APP };
+    let clobbered = false;
+    state.afterCommand = (cmdlet) => {
+      if (cmdlet === "Set-OrganizationConfig" && !clobbered) {
+        clobbered = true;
+        state.organization.EwsAllowedAppIDs = OTHER_APP;
+      }
+    };
+    await ewsAllowListProvider.create(entry({ enforce: true }));
+    assert.deepEqual(
+      writes().map((c) => Object.keys(c.parameters)),
+      [["EwsAllowedAppIDs"], ["EwsAllowedAppIDs"], ["EwsEnabled"]],
+      "the switch waits for a list that holds Retain's id",
+    );
+    assert.deepEqual(state.organization, { EwsEnabled: true, EwsAllowedAppIDs: `${OTHER_APP},${APP_ID}` });
+  });
+
+  it("refuses a list in force but empty without the decision, naming both of Microsoft's meanings, and writes nothing", async () => {
+    state.organization = { EwsEnabled: true, EwsAllowedAppIDs: null };
+    const error = await rejection(ewsAllowListProvider.create(entry()));
+    assert.equal(error.message, emptyListRefusal("retain-m365:exchangeAccess.ewsAllowList.enforce"));
+    assert.match(error.message, /in force \(EwsEnabled true\) but empty.*"no application restricted".*blocked ALL EWS that way since 2026-10-10.*Nothing was changed\. .*set retain-m365:exchangeAccess\.ewsAllowList\.enforce to true/);
+    assert.deepEqual(writes(), []);
+    await ewsAllowListProvider.create(entry({ enforce: true, alsoAllow: [TEAMS_APP_ID] }));
+    assert.deepEqual(writes(), [{ cmdlet: "Set-OrganizationConfig", parameters: { EwsAllowedAppIDs: `${APP_ID},${TEAMS_APP_ID}` } }], "with the decision: the list alone, EwsEnabled is on already");
   });
 
   it("where the list is in force, adds Retain's id to the others in one write, keeping them and their order", async () => {
@@ -380,9 +411,10 @@ describe("EWS allow list provider", () => {
 
     state.organization = { EwsEnabled: true, EwsAllowedAppIDs: APP_ID };
     await ewsAllowListProvider.delete!(APP_ID, entry());
-    assert.deepEqual(state.organization, { EwsEnabled: true, EwsAllowedAppIDs: null });
+    assert.deepEqual(state.organization, { EwsEnabled: true, EwsAllowedAppIDs: APP_ID }, "never written empty: Retain's id stays where it is the only one");
+    state.organization = { EwsEnabled: true, EwsAllowedAppIDs: OTHER_APP };
     await ewsAllowListProvider.delete!(APP_ID, entry());
-    assert.equal(writes().length, 2, "nothing to remove: no write");
+    assert.equal(writes().length, 1, "nothing to remove, or only Retain's id listed: no write");
   });
 
   it("diff: another app id replaces the entry (adding the new one first); other ids or the decision update it in place", async () => {

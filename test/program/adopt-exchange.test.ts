@@ -4,7 +4,7 @@ import { ExitCode, UserFacingError } from "../../core/errors";
 import { EWS_ENFORCE_SETTING } from "../../config/schema";
 import type { ExchangeTarget } from "../../m365/exchange-admin-api";
 import { LEGACY_IMPERSONATION_ROLE, TEAMS_APP_ID } from "../../m365/exchange-facts";
-import { notEnforcedRefusal } from "../../components/exchange/ews-allow-list";
+import { ALLOW_LIST_DELAY, emptyListRefusal, notEnforcedRefusal } from "../../components/exchange/ews-allow-list";
 import { managementScopeProvider, memberOfGroupFilter, securityGroupProvider } from "../../components/exchange/management-scope";
 import { roleAssignmentProvider } from "../../components/exchange/role-assignment";
 import { exchangeServicePrincipalProvider } from "../../components/exchange/service-principal";
@@ -174,9 +174,26 @@ describe("adopt: Exchange", () => {
 
     it("merges into a list in force, keeping every other application", async () => {
       state.organization = { EwsEnabled: true, EwsAllowedAppIDs: `${OTHER_APP},${THIRD_APP}` };
-      const { finding: entry } = await ews(allowList(false, [THIRD_APP, TEAMS_APP_ID]));
+      const { finding: entry, notices } = await ews(allowList(false, [THIRD_APP, TEAMS_APP_ID]));
       assert.equal(entry?.action, "merge");
       assert.equal(entry?.detail, `The organization's EWS allow list is in force (EwsEnabled true): the deploy adds Retain's app id and ${TEAMS_APP_ID} and keeps the 2 application ids listed now (1 of alsoAllow among them).`);
+      assert.deepEqual(notices, [ALLOW_LIST_DELAY], "says the change can take 24 hours");
+      assert.match(ALLOW_LIST_DELAY, /within up to 24 hours/);
+    });
+
+    it("calls a list in force but empty a conflict on the enforce setting, and puts a list in force only with that decision", async () => {
+      state.organization = { EwsEnabled: true, EwsAllowedAppIDs: null };
+      assert.deepEqual((await ews(allowList(false))).finding, {
+        urn: urnOf("example-exchange-ews-allow-list"),
+        action: "conflict",
+        decide: EWS_ENFORCE_SETTING,
+        detail: emptyListRefusal(EWS_ENFORCE_SETTING),
+      });
+      const decided = await ews(allowList(true, [TEAMS_APP_ID]));
+      assert.equal(decided.finding?.action, "merge");
+      assert.match(decided.finding!.detail, /is in force \(EwsEnabled true\) but empty; as retain-m365:exchangeAccess\.ewsAllowList\.enforce decides, the deploy puts it in force with Retain's app id and cc15fd57-.*, the list first and EwsEnabled second/);
+      assert.deepEqual(decided.notices, [ALLOW_LIST_DELAY]);
+      assert.match((await ews(undefined)).notices.join(), /in force \(EwsEnabled true\) but empty, and the configuration leaves it alone: .*"no application restricted".*"all EWS blocked"/);
     });
 
     it("calls a list not in force a conflict on the enforce setting, in the provider's own words", async () => {
@@ -194,15 +211,16 @@ describe("adopt: Exchange", () => {
       state.organization = { EwsEnabled: false, EwsAllowedAppIDs: OTHER_APP };
       const { finding: entry, notices } = await ews(allowList(true, [THIRD_APP]));
       assert.equal(entry?.action, "merge");
-      assert.match(entry!.detail, /not in force \(EwsEnabled false\); as retain-m365:exchangeAccess\.ewsAllowList\.enforce decides, the deploy puts it in force with Retain's app id and eeeeeeee-0000-4000-8000-000000000001 besides the 1 application id listed now:/);
-      assert.equal(notices.length, 1);
-      assert.match(notices[0]!, /Teams' calendar integration .* loses EWS/);
-      assert.deepEqual((await ews(allowList(true, [TEAMS_APP_ID]))).notices, []);
+      assert.match(entry!.detail, /not in force \(EwsEnabled false\); as retain-m365:exchangeAccess\.ewsAllowList\.enforce decides, the deploy puts it in force with Retain's app id and eeeeeeee-0000-4000-8000-000000000001 besides the 1 application id listed now, the list first and EwsEnabled second:/);
+      assert.deepEqual(notices.length, 2);
+      assert.equal(notices[0], ALLOW_LIST_DELAY);
+      assert.match(notices[1]!, /Teams' calendar integration .* loses EWS/);
+      assert.deepEqual((await ews(allowList(true, [TEAMS_APP_ID]))).notices, [ALLOW_LIST_DELAY]);
     });
 
     it("left alone by the configuration, is worth a notice when it would keep Retain out", async () => {
       assert.deepEqual((await ews(undefined)).notices, [], "never set: EWS is open to every app");
-      state.organization.EwsEnabled = true;
+      state.organization = { EwsEnabled: true, EwsAllowedAppIDs: OTHER_APP };
       assert.match((await ews(undefined)).notices.join(), /in force \(EwsEnabled true\) .* EWS will refuse Retain's app/);
       state.organization.EwsEnabled = false;
       assert.match((await ews(undefined)).notices.join(), /turned off for the whole organization/);

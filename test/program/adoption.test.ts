@@ -4,6 +4,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
+import { EWS_ENFORCE_SETTING } from "../../config/schema";
+import { emptyListRefusal } from "../../components/exchange/ews-allow-list";
 import type { Discovery } from "../../program/adopt/findings";
 import { REPO_ROOT } from "../support/cli";
 
@@ -40,6 +42,7 @@ describe("the program does what adopt said", () => {
       left: ["run-dns-example.com-m365-mx"],
     });
     assert.equal(code, 0, stderr);
+    assert.match(stderr, /warning: .*The MX stays as it is\./, "the discovery's notices are the deployment's warnings");
     assert.equal(named(resources, "run-dns-example.com-autodiscover-cname")?.importId, `${ZONE}/${RECORD}`);
     assert.equal(named(resources, "run-accounts-worker")?.importId, WORKER_IMPORT);
     assert.equal(named(resources, "run-accounts-admin")?.importId, undefined, "what does not exist is created");
@@ -63,4 +66,16 @@ describe("the program does what adopt said", () => {
     assert.deepEqual(resources, []);
     assert.match(stderr, /example\.com has MX mx\.gateway\.example where Microsoft's MX is declared\. Decide with retain-m365:domains\[0\]\.onExisting\.mx\./);
   });
+
+  it("refuses an EWS allow list in force but empty without the admin's decision, in adopt's words (exit 5)", () => {
+    // The finding as discoverForDeploy makes it for EwsEnabled true with no list (test/program/discover-for-deploy.test.ts).
+    const { code, resources, stderr } = deploy({
+      findings: [{ urn: "run-exchange-ews-allow-list", action: "conflict", detail: emptyListRefusal(EWS_ENFORCE_SETTING), decide: EWS_ENFORCE_SETTING }],
+      notices: [],
+    });
+    assert.equal(code, 5);
+    assert.deepEqual(resources, []);
+    assert.ok(stderr.includes(`${emptyListRefusal(EWS_ENFORCE_SETTING)} Decide with ${EWS_ENFORCE_SETTING}.`), stderr);
+  });
+
 });

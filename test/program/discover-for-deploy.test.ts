@@ -2,6 +2,9 @@ import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { managementScopeProvider, memberOfGroupFilter, securityGroupProvider } from "../../components/exchange/management-scope";
 import { validateConfig } from "../../config/validate";
+import { EWS_ENFORCE_SETTING } from "../../config/schema";
+import { emptyListRefusal } from "../../components/exchange/ews-allow-list";
+import { ewsShutdown } from "../../m365/ews-retirement";
 import { credentialFromEnvironment } from "../../m365/credentials";
 import { createGraphClient } from "../../m365/graph-client";
 import { discoverForDeploy } from "../../program/adopt/parts";
@@ -74,8 +77,23 @@ describe("what the deploy reads before declaring anything", () => {
     assert.ok(findings.every((f) => f.action === "create" || f.action === "conflict"), JSON.stringify(findings));
   });
 
-  it("a scope of the same name with another filter stops the deploy too (it would fail at the scope otherwise)", async () => {
+  it("warns of EWS's end with its date and the days left, as adopt does", async () => {
+    exchange.organization = { EwsEnabled: true, EwsAllowedAppIDs: "aaaaaaaa-0000-4000-8000-0000000000a1" };
+    const { notices } = await discover();
+    const { shutdown, daysLeft, notice } = ewsShutdown("global");
+    assert.ok(notices.includes(notice), notices.join("\n"));
+    assert.match(notice, new RegExp(`ends for good on ${shutdown} in the worldwide cloud, in ${daysLeft} days?:`));
+  });
+
+  it("a list in force but empty: stopped with the sentence adopt shows, naming the enforce decision", async () => {
     exchange.organization = { EwsEnabled: true, EwsAllowedAppIDs: null };
+    const { findings } = await discover();
+    const list = findings.find((f) => f.urn === "contoso-exchange-ews-allow-list");
+    assert.deepEqual(list, { urn: "contoso-exchange-ews-allow-list", action: "conflict", decide: EWS_ENFORCE_SETTING, detail: emptyListRefusal(EWS_ENFORCE_SETTING) });
+  });
+
+  it("a scope of the same name with another filter stops the deploy too (it would fail at the scope otherwise)", async () => {
+    exchange.organization = { EwsEnabled: true, EwsAllowedAppIDs: "aaaaaaaa-0000-4000-8000-0000000000a1" };
     await managementScopeProvider.create({ tenantId: TENANT_ID, exchangeEndpoint: graph.url, name: `${GROUP} (Retain)`, recipientRestrictionFilter: "Department -eq 'Sales'" });
     exchange.commands.length = 0;
     const { findings } = await discover();
