@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
+import { ewsShutdown } from "../m365/ews-retirement";
 import { MINIMUM_PULUMI_CLI } from "../program/pulumi-cli";
 import { REPO_ROOT } from "./support/cli";
 import { commandsIn, problemWith } from "./support/commands";
@@ -202,6 +203,69 @@ exit 0
       const renewed = runStep({ applicationCredentialExpires: inDays(200) }, "42");
       assert.ok(renewed.some((call) => call.startsWith("issue close 42 ")), renewed.join("\n"));
       assert.ok(!runStep({ applicationCredentialExpires: inDays(31) }, "").some((call) => /^issue (create|comment)/.test(call)));
+    });
+  });
+
+  describe("nightly: ONE issue for the repository listing the stacks still relying on EWS, from 60 days before it ends", () => {
+    const job = () => workflow("drift.yml").jobs.stacks!;
+    const step = () => job().steps.find((s) => /--relying-on-ews/.test(s.run ?? ""))!;
+    const exampleStack = readFileSync(path.join(REPO_ROOT, "stacks", "Pulumi.example.yaml"), "utf8");
+    /**
+     * Runs the step's script in a checkout whose stacks/ holds `relying` stacks on EWS and one on
+     * Graph roles only, with the real CLI behind a stub `npx`, and a stub `gh` that logs its
+     * arguments and answers `openIssue` to a list.
+     */
+    const runStep = (relying: number, openIssue: string, withinDays: string): { calls: string; created: number } => {
+      const checkout = mkdtempSync(path.join(tmpdir(), "retain-ews-issue-"));
+      mkdirSync(path.join(checkout, "stacks"));
+      for (let i = 0; i < relying; i++) writeFileSync(path.join(checkout, "stacks", `Pulumi.tenant-${String(i).padStart(3, "0")}.yaml`), exampleStack);
+      writeFileSync(path.join(checkout, "stacks", "Pulumi.graph-only.yaml"), exampleStack.replace("      - Application EWS.AccessAsApp", "      - Application Mail.Read"));
+      const bin = path.join(checkout, "bin");
+      mkdirSync(bin);
+      writeFileSync(path.join(bin, "npx"), `#!/bin/sh\n[ "$1" = retain-m365 ] && shift\nexec "${process.execPath}" "${path.join(REPO_ROOT, "bin", "retain-m365.js")}" "$@"\n`, { mode: 0o755 });
+      writeFileSync(path.join(bin, "gh"), `#!/bin/sh\nprintf '%s\\n' "$*" >> "${bin}/calls"\n[ "$2" = list ] && echo "${openIssue}"\nexit 0\n`, { mode: 0o755 });
+      const result = spawnSync("bash", ["-eo", "pipefail", "-c", step().run!], {
+        cwd: checkout,
+        env: { PATH: `${bin}:${process.env.PATH}`, REPO: "o/r", RUN_URL: "https://run", WITHIN_DAYS: withinDays, HOME: process.env.HOME },
+        encoding: "utf8",
+      });
+      assert.equal(result.status, 0, result.stderr);
+      const calls = existsSync(path.join(bin, "calls")) ? readFileSync(path.join(bin, "calls"), "utf8") : "";
+      return { calls, created: calls.split("\n").filter((line) => line.startsWith("issue create")).length };
+    };
+    const { shutdown, daysLeft } = ewsShutdown("global");
+    const always = "100000";
+
+    it("runs once for the repository, in the job that lists the stacks, 60 days ahead", () => {
+      assert.equal(job().strategy, undefined, "not once per stack");
+      assert.equal(job().permissions?.issues, "write");
+      assert.equal(step().env?.WITHIN_DAYS, "60");
+      assert.equal(step().if, undefined);
+    });
+
+    it("opens one issue naming the one stack on EWS with the date and the days left; none before the window", () => {
+      const { calls, created } = runStep(1, "", always);
+      assert.equal(created, 1, calls);
+      assert.match(calls, new RegExp(`^issue create --repo o/r --title EWS ends on ${shutdown}: tenant stacks still relying on it --label ews-shutdown --body EWS in Exchange Online ends for good on ${shutdown}, in ${daysLeft} days`, "m"));
+      assert.match(calls, /^- `tenant-000`$/m);
+      assert.doesNotMatch(calls, /graph-only/, "a stack on Graph roles only does not rely on EWS");
+      assert.doesNotMatch(runStep(1, "", String(daysLeft - 1)).calls, /issue (create|edit|comment)/, "more than WITHIN_DAYS away: no issue");
+    });
+
+    it("300 stacks make one issue listing all of them, and the next night rewrites that issue instead of opening another", () => {
+      const first = runStep(300, "", always);
+      assert.equal(first.created, 1);
+      assert.equal(first.calls.match(/^- `tenant-\d{3}`$/gm)?.length, 300);
+      const next = runStep(300, "17", always);
+      assert.equal(next.created, 0);
+      assert.match(next.calls, /^issue edit 17 --repo o\/r --body EWS in Exchange Online ends/m);
+      assert.equal(next.calls.match(/^- `tenant-\d{3}`$/gm)?.length, 300);
+    });
+
+    it("closes the issue once no stack relies on EWS", () => {
+      const { calls } = runStep(0, "17", always);
+      assert.match(calls, /^issue close 17 --repo o\/r --comment No tenant stack relies on EWS any more/m);
+      assert.doesNotMatch(calls, /issue (create|edit)/);
     });
   });
 
