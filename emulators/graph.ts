@@ -11,11 +11,15 @@ export interface EmulatorRequest {
   headers: Record<string, string | string[] | undefined>;
   /** Parsed JSON body, if any. */
   body?: unknown;
+  /** The body as sent, on routes that take other than JSON (EWS's SOAP). */
+  text?: string;
 }
 export interface EmulatorResponse {
   status: number;
   headers?: Record<string, string>;
   body?: unknown;
+  /** A body sent as it is, as `text/xml; charset=utf-8` (a SOAP envelope), instead of `body` as JSON. */
+  xml?: string;
   /** Transport faults: wait first; cut the connection half-way through the body; send only half the body. */
   delayMs?: number;
   fault?: "reset" | "truncate";
@@ -37,6 +41,8 @@ export interface GraphEmulator {
   requests: EmulatorRequest[];
   /** Access tokens the token endpoint issued, oldest first. */
   issuedTokens: string[];
+  /** What each issued token stands for, as its claims would say: the app it was issued to and the scope it was asked for. */
+  tokenClaims: Map<string, { appId: string; scope: string }>;
   /** Requests the token service answered (OpenID discovery and token requests alike). */
   tokenServiceRequests: number;
   /** Tokens refused from now on, as an expired or revoked token is. */
@@ -60,7 +66,12 @@ export interface GraphEmulatorOptions {
   tokenLifetimeSeconds?: number;
   /** Answers paths under /adminapi/ (the Exchange admin API), after the token check. */
   adminApi?: Route;
+  /** Answers `EWS_PATH` (SOAP over text/xml); it checks the bearer token itself, as EWS refuses one in its own way. */
+  ews?: Route;
 }
+
+/** Where EWS answers on the emulator's host, as under `https://outlook.office365.com`. */
+export const EWS_PATH = "/EWS/Exchange.asmx";
 
 /** A federated identity credential on an app registration, as Entra matches an external token against it. */
 export interface FederatedCredential {
@@ -78,7 +89,7 @@ export interface FederatedCredential {
  */
 export async function startGraphEmulator(options: GraphEmulatorOptions): Promise<GraphEmulator> {
   const { key, cert } = testTls();
-  const emulator: GraphEmulator = { url: "", requests: [], issuedTokens: [], tokenServiceRequests: 0, revokedTokens: new Set(), injected: [], close: async () => undefined };
+  const emulator: GraphEmulator = { url: "", requests: [], issuedTokens: [], tokenClaims: new Map(), tokenServiceRequests: 0, revokedTokens: new Set(), injected: [], close: async () => undefined };
   const server = https.createServer({ key, cert }, (req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -92,22 +103,28 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
         setTimeout(() => reply({ ...response, delayMs: undefined }), response.delayMs);
         return;
       }
-      const text = response.body === undefined ? "" : JSON.stringify(response.body);
+      const text = response.xml ?? (response.body === undefined ? "" : JSON.stringify(response.body));
+      const contentType = response.xml === undefined ? "application/json" : "text/xml; charset=utf-8";
       if (response.fault) {
         const half = Buffer.from(text).subarray(0, Math.floor(Buffer.byteLength(text) / 2));
         const length = response.fault === "reset" ? Buffer.byteLength(text) : half.length;
-        res.writeHead(response.status, { "content-type": "application/json", "content-length": String(length), ...response.headers });
+        res.writeHead(response.status, { "content-type": contentType, "content-length": String(length), ...response.headers });
         res.write(half);
         if (response.fault === "reset") setImmediate(() => res.socket?.destroy());
         else res.end();
         return;
       }
-      res.writeHead(response.status, { "content-type": "application/json", ...response.headers });
+      res.writeHead(response.status, { "content-type": contentType, ...response.headers });
       res.end(text);
     };
     const authority = /^\/([^/]+)\/(v2\.0\/\.well-known\/openid-configuration|oauth2\/v2\.0\/token)$/.exec(url.pathname);
     if (authority) emulator.tokenServiceRequests++;
     if (authority) return reply(tokenEndpoint(emulator, authority[1]!, authority[2]!, new URLSearchParams(text), options));
+    if (url.pathname === EWS_PATH && options.ews) {
+      const soapRequest = { ...request, text };
+      emulator.requests.push(soapRequest);
+      return reply(emulator.injected.shift() ?? options.ews(soapRequest, emulator) ?? graphError(404, "NotFound", `No such endpoint ${url.pathname}`));
+    }
     if (text) {
       try {
         request.body = JSON.parse(text);
@@ -170,6 +187,7 @@ function tokenEndpoint(emulator: GraphEmulator, tenant: string, what: string, fo
   }
   const token = `${options.token}.${emulator.issuedTokens.length + 1}`;
   emulator.issuedTokens.push(token);
+  emulator.tokenClaims.set(token, { appId: clientId, scope: form.get("scope") ?? "" });
   const lifetime = options.tokenLifetimeSeconds ?? 3599;
   return { status: 200, body: { token_type: "Bearer", expires_in: lifetime, ext_expires_in: lifetime, access_token: token } };
 }

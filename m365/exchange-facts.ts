@@ -36,3 +36,17 @@ export const TEAMS_APP_ID = "cc15fd57-2c6c-4117-a88c-83b1d56b4bbe";
  * A mailbox whose only Exchange plan is a frontline one has had no EWS since 2026-10-01 (MC1191578).
  */
 export const FRONTLINE_EXCHANGE_PLANS = ["4a82b400-a79f-41a4-b4e2-e94f5787b113"] as const;
+
+/** Where EWS answers under an Exchange base URL (`https://outlook.office365.com` + this). */
+export const EWS_SERVICE_PATH = "/EWS/Exchange.asmx";
+
+/**
+ * The two values of the `X-EWS-Policy-Reason` header of Exchange Online's HTTP 403 when its EWS
+ * access controls block a request (Microsoft's "Control access to EWS in Exchange"): EWS off for
+ * the organization or the mailbox, or an application policy (the app-id allow list, or a
+ * user-agent list) leaving the caller out.
+ */
+export const EWS_POLICY_REASON = {
+  disabled: "EWS is disabled for this user or tenant",
+  blockedByPolicy: "EWS is blocked by policy for this user or tenant",
+} as const;

@@ -9,10 +9,12 @@ import { brotliDecompressSync } from "node:zlib";
 import { LAZY_GROUPS } from "../../packaging/bundle";
 import { packageFileNames, SERVER_PACKAGE, SYNC_RUNTIME, type PackagePlatform } from "../../core/server-package";
 import { directoryRoutes } from "../../emulators/directory";
+import { ewsRoute } from "../../emulators/ews";
 import { syntheticTenant } from "../../emulators/directory-tenant";
 import { startGraphEmulator, type GraphEmulator } from "../../emulators/graph";
 import { testTls } from "../../emulators/tls";
 import { REPO_ROOT, runCliAsync, runProgramAsync, type CliResult } from "../support/cli";
+import { deployedEwsTenant, EWS_TENANT } from "../support/ews-tenant";
 
 const TENANT = "00000000-0000-4000-8000-0000000000aa";
 const APP = "00000000-0000-4000-8000-0000000000bb";
@@ -62,7 +64,10 @@ describe("npm run package: the Retain-server package", () => {
     execFileSync("sh", ["-c", 'umask 077 && exec npm run --silent package -- --out "$0"', dist], { cwd: REPO_ROOT, stdio: ["ignore", "ignore", "pipe"] });
     execFileSync("tar", ["-xzf", archive("linux-x64"), "-C", unpacked]);
     const tenant = syntheticTenant(15, { users: 400, groups: 40, memberships: 900 });
-    emulator = await startGraphEmulator({ token: "package-token", clients: { [APP]: SECRET }, routes: [(request, e) => directoryRoutes(tenant)(request, e)] });
+    // Its Exchange too: Retain's app (APP) with EWS.AccessAsApp scoped to a group, for verify --access.
+    const exchange = deployedEwsTenant();
+    assert.deepEqual([EWS_TENANT.tenantId, EWS_TENANT.appId], [TENANT, APP]);
+    emulator = await startGraphEmulator({ token: "package-token", clients: { [APP]: SECRET }, routes: [(request, e) => directoryRoutes(tenant)(request, e)], ews: ewsRoute(exchange) });
   });
   after(() => emulator?.close());
 
@@ -117,6 +122,13 @@ describe("npm run package: the Retain-server package", () => {
     for (const file of ["exchangeuser.csv", "exchangegroups.csv"]) assert.ok(readFileSync(path.join(fromPackage, file)).equals(readFileSync(path.join(fromRepository, file))), file);
     const status = await runBare(launcher, ["status", "--out", fromPackage]);
     assert.equal(status.code, 0, status.stdout + status.stderr);
+  });
+
+  it("verify --access from the package reaches EWS as Retain's app, and is refused outside the scope", async () => {
+    const access = ["verify", "--access", "--tenant-id", TENANT, "--client-id", APP, "--ews-endpoint", emulator.url, "--authority-host", emulator.url];
+    const run = await runBare(launcher, [...access, "--mailbox", EWS_TENANT.inside, "--outside", EWS_TENANT.outside], { RETAIN_SYNC_CLIENT_SECRET: SECRET });
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    assert.match(run.stdout, new RegExp(`^✓ EWS for ${EWS_TENANT.inside} is reached as Retain's app[^]*^✓ EWS for ${EWS_TENANT.outside} \\(outside the scope\\) is refused`, "m"));
   });
 
   it("schedule from the package starts the package's launcher", async () => {
