@@ -12,6 +12,7 @@ import { testTls } from "../emulators/tls";
 import { syncRuntimeEnvironment } from "../core/server-package";
 import { benchPackage } from "./package";
 import { benchPlans } from "./plan";
+import { benchReadiness } from "./readiness";
 import { buildAddressBook, csvText, GROUPS_FILE, USERS_FILE } from "../sync/csv";
 import { Directory } from "../sync/directory";
 import type { DirectoryGroup, DirectoryUser } from "../sync/model";
@@ -147,6 +148,7 @@ async function main(): Promise<void> {
     await emulator.close();
   }
   if (only.length === 0 || only.includes("package")) await benchPackage();
+  if (only.length === 0 || only.includes("readiness")) await benchReadiness();
 }
 
 main().catch((error: unknown) => {

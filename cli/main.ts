@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { registerAdoptCommand } from "./adopt";
 import { registerCredentialCommand } from "./credential";
 import { registerPlanCommand } from "./plan";
+import { registerReadinessCommand } from "./readiness";
 import { registerScheduleCommand } from "./schedule";
 import { registerStacksCommand } from "./stacks";
 import { registerStatusCommand } from "./status";
@@ -15,6 +16,7 @@ export function buildCli(io: Io): Command {
   const program = topLevelCommand(io);
   registerPlanCommand(program, io);
   registerAdoptCommand(program, io);
+  registerReadinessCommand(program, io);
   registerSyncCommand(program, io);
   registerStatusCommand(program, io);
   registerScheduleCommand(program, io);

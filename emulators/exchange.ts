@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
 import type { EmulatorResponse, Route } from "./graph";
 
 type Obj = Record<string, unknown>;
@@ -23,8 +23,10 @@ export interface ExchangeState {
   users: string[];
   /** Roles that exist (ApplicationImpersonation is gone from Exchange Online). */
   roles: string[];
-  /** Results per page of list answers. */
+  /** Results per page of list answers when the request states no preference. */
   pageSize: number;
+  /** The most results a page holds when the request asks for more with `Prefer: odata.maxpagesize` (default 1000). */
+  maxPageSize?: number;
   /** Called once a command's answer is computed, before the client has it: another admin at work. */
   afterCommand?: (cmdlet: string) => void;
   commands: { cmdlet: string; parameters: Obj }[];
@@ -61,6 +63,16 @@ export function exchangeState(tenantId: string): ExchangeState {
     pageSize: 100,
     commands: [],
   };
+}
+
+/**
+ * The Entra object id Exchange shows as a recipient's `ExternalDirectoryObjectId`: the one the
+ * state gives, else a GUID derived from the address (the same on every read, and in Graph's users).
+ */
+export function directoryObjectIdOf(address: string, recipient: { ExternalDirectoryObjectId?: string } = {}): string {
+  if (recipient.ExternalDirectoryObjectId) return recipient.ExternalDirectoryObjectId;
+  const hex = createHash("sha1").update(address.toLowerCase()).digest("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 /** Commands that could have changed Exchange: every cmdlet but a `Get-`. */
@@ -108,15 +120,53 @@ export function exchangeRoutes(state: ExchangeState): Route {
     if (!input?.CmdletName) return exchangeError(400, "System.ArgumentException", "CmdletInput.CmdletName is required.");
     const parameters = input.Parameters ?? {};
     state.commands.push({ cmdlet: input.CmdletName, parameters });
-    const result = runCmdlet(state, input.CmdletName, parameters);
+    const token = /^(\d+)-(\d+)$/.exec(request.query.get("$skiptoken") ?? "");
+    const listings = openListings(state);
+    const result = (token && listings.get(token[1]!)) || runCmdlet(state, input.CmdletName, parameters);
     state.afterCommand?.(input.CmdletName);
     if (!Array.isArray(result)) return result;
-    const skip = Number(request.query.get("$skiptoken") ?? "0");
-    const page = result.slice(skip, skip + state.pageSize);
-    const next = skip + state.pageSize < result.length ? `${emulator.url}${request.path}?$skiptoken=${skip + state.pageSize}` : undefined;
+    const skip = token ? Number(token[2]) : 0;
+    const size = pageSizeOf(state, request.headers.prefer);
+    const page = selected(result.slice(skip, skip + size), request.query.get("$select"));
+    let next: string | undefined;
+    if (skip + size < result.length) {
+      // A listing is read once and paged from that snapshot, as a server-side cursor would.
+      const id = token?.[1] ?? String(nextListingId++);
+      listings.set(id, result);
+      const query = new URLSearchParams(request.query);
+      query.set("$skiptoken", `${id}-${skip + size}`);
+      next = `${emulator.url}${request.path}?${query.toString()}`;
+    } else if (token) {
+      listings.delete(token[1]!);
+    }
     const body = { "@odata.context": `${emulator.url}/adminapi/beta/${state.tenantId}/$metadata#Collection(Exchange.GenericHashTable)`, value: page, ...(next ? { "@odata.nextLink": next } : {}) };
     return { status: 200, body };
   };
+}
+
+/** Listings being paged, by the id their `$skiptoken` carries. */
+const listingsOf = new WeakMap<ExchangeState, Map<string, Obj[]>>();
+let nextListingId = 1;
+function openListings(state: ExchangeState): Map<string, Obj[]> {
+  let listings = listingsOf.get(state);
+  if (!listings) listingsOf.set(state, (listings = new Map()));
+  return listings;
+}
+
+/**
+ * `Prefer: odata.maxpagesize=<n>` as CIPP's New-ExoRequest sends it (n = 1000), honoured up to the
+ * page limit; without it the state's default page size. Microsoft documents neither for this API.
+ */
+function pageSizeOf(state: ExchangeState, prefer: string | string[] | undefined): number {
+  const asked = /odata\.maxpagesize=(\d+)/i.exec([prefer ?? []].flat().join(","))?.[1];
+  return asked ? Math.max(1, Math.min(Number(asked), state.maxPageSize ?? 1000)) : state.pageSize;
+}
+
+/** `?$select=A,B` on InvokeCommand (as CIPP's New-ExoRequest sends it): only those properties of each object. */
+function selected(objects: Obj[], select: string | null): Obj[] {
+  if (!select) return objects;
+  const names = select.split(",").map((name) => name.trim());
+  return objects.map((o) => Object.fromEntries(names.filter((name) => name in o).map((name) => [name, o[name]])));
 }
 
 /**
@@ -267,12 +317,116 @@ function runCmdlet(state: ExchangeState, cmdlet: string, raw: Obj): Obj[] | Emul
       return [];
     }
     case "Get-CASMailbox": {
-      const upn = Object.keys(state.mailboxes).find((m) => same(m, identity));
-      if (!upn) return notFound(String(identity));
-      return [{ Identity: upn, PrimarySmtpAddress: upn, EwsEnabled: state.mailboxes[upn]!.EwsEnabled }];
+      if (identity !== undefined) {
+        const upn = Object.keys(state.mailboxes).find((m) => same(m, identity));
+        if (!upn) return notFound(String(identity));
+        return [casMailboxObject(upn, state.mailboxes[upn]!)];
+      }
+      const ews = ewsEnabledFilter(p.Filter);
+      if (ews === "unsupported") return unsupportedFilter(p.Filter);
+      const matching = Object.entries(state.mailboxes).filter(([, m]) => ews === undefined || m.EwsEnabled === ews);
+      return limited(matching.map(([address, m]) => casMailboxObject(address, m)), p.ResultSize);
+    }
+    case "Get-Mailbox": {
+      const types = p.RecipientTypeDetails === undefined ? undefined : [p.RecipientTypeDetails].flat().flatMap((t) => String(t).split(",")).map((t) => t.trim().toLowerCase());
+      const all = Object.entries(state.mailboxes).filter(([, m]) => types === undefined || types.includes(recipientTypeOf(m).toLowerCase()));
+      if (identity !== undefined) {
+        const found = all.find(([address, m]) => same(address, identity) || same(directoryObjectIdOf(address, m), identity));
+        return found ? [mailboxObject(...found)] : notFound(identity);
+      }
+      return limited(all.map(([address, m]) => mailboxObject(address, m)), p.ResultSize);
+    }
+    case "Get-DistributionGroupMember": {
+      const group = identity === undefined ? undefined : find(state.groups, ["Name", "Identity", "PrimarySmtpAddress", "DistinguishedName"]);
+      if (!group) return notFound(String(identity));
+      const members: Obj[] = [];
+      const addresses = { mailboxes: byLowerCase(state.mailboxes), recipients: byLowerCase(state.recipients) };
+      for (const address of (group.Members as string[] | undefined) ?? []) {
+        const member = memberObject(state, addresses, address);
+        if (!member) return exchangeError(500, "System.InvalidOperationException", `emulator: the member ${address} of ${String(group.Name)} is neither a mailbox, a recipient nor a group of the state`);
+        members.push(member);
+      }
+      return limited(members, p.ResultSize);
     }
     default:
       // Assumed (docs/exchange.md): a cmdlet outside the caller's roles is not in its session at all.
       return exchangeError(400, "System.Management.Automation.CommandNotFoundException", `The term '${cmdlet}' is not recognized as a name of a cmdlet.`);
   }
 }
+
+/** How Exchange shows a mailbox (Get-Mailbox): the properties readers of it use, with Exchange's names. */
+function mailboxObject(address: string, mailbox: ExchangeMailbox): Obj {
+  const name = address.slice(0, address.indexOf("@"));
+  return {
+    Name: name,
+    Alias: name,
+    Identity: name,
+    DisplayName: name,
+    PrimarySmtpAddress: address,
+    UserPrincipalName: address,
+    ExternalDirectoryObjectId: directoryObjectIdOf(address, mailbox),
+    RecipientType: "UserMailbox",
+    RecipientTypeDetails: recipientTypeOf(mailbox),
+  };
+}
+
+/** How Exchange shows a mailbox's client access settings (Get-CASMailbox): no UserPrincipalName there. */
+function casMailboxObject(address: string, mailbox: ExchangeMailbox): Obj {
+  const name = address.slice(0, address.indexOf("@"));
+  return { Name: name, Identity: address, PrimarySmtpAddress: address, ExternalDirectoryObjectId: directoryObjectIdOf(address, mailbox), EwsEnabled: mailbox.EwsEnabled };
+}
+
+const recipientTypeOf = (mailbox: ExchangeMailbox) => mailbox.RecipientTypeDetails ?? "UserMailbox";
+
+/** Lower-cased address → the state's key: addresses match in any letter case. */
+const byLowerCase = (records: Record<string, unknown>) => new Map(Object.keys(records).map((key) => [key.toLowerCase(), key]));
+
+/**
+ * A group member as Get-DistributionGroupMember shows it (a reduced recipient: no
+ * UserPrincipalName): a mailbox, a recipient without one, or a nested group; undefined when the
+ * state has no such address.
+ */
+function memberObject(state: ExchangeState, addresses: Record<"mailboxes" | "recipients", Map<string, string>>, address: string): Obj | undefined {
+  const name = address.includes("@") ? address.slice(0, address.indexOf("@")) : address;
+  const mailboxAddress = addresses.mailboxes.get(address.toLowerCase());
+  if (mailboxAddress) {
+    const mailbox = state.mailboxes[mailboxAddress]!;
+    return { Name: name, Identity: name, PrimarySmtpAddress: mailboxAddress, ExternalDirectoryObjectId: directoryObjectIdOf(mailboxAddress, mailbox), RecipientType: "UserMailbox", RecipientTypeDetails: recipientTypeOf(mailbox) };
+  }
+  const recipientAddress = addresses.recipients.get(address.toLowerCase());
+  if (recipientAddress) {
+    const recipient = state.recipients[recipientAddress]!;
+    return { Name: name, Identity: name, PrimarySmtpAddress: recipientAddress, ExternalDirectoryObjectId: directoryObjectIdOf(recipientAddress, recipient), RecipientType: recipient.RecipientTypeDetails, RecipientTypeDetails: recipient.RecipientTypeDetails };
+  }
+  const group = state.groups.find((g) => same(g.Name, address) || same(g.PrimarySmtpAddress, address));
+  if (!group) return undefined;
+  const security = /SecurityEnabled/i.test(String(group.GroupType ?? ""));
+  const type = security ? "MailUniversalSecurityGroup" : "MailUniversalDistributionGroup";
+  return { Name: group.Name, Identity: group.Name, PrimarySmtpAddress: group.PrimarySmtpAddress ?? "", ExternalDirectoryObjectId: group.ExternalDirectoryObjectId ?? "", RecipientType: type, RecipientTypeDetails: type };
+}
+
+/**
+ * `-ResultSize`: "Unlimited", a number, or (absent) the documented default of 1000 (Get-Mailbox,
+ * Get-CASMailbox and Get-DistributionGroupMember docs). The warning PowerShell prints when more
+ * results exist is not emulated: a reader that forgets -ResultSize Unlimited simply gets 1000.
+ */
+function limited(objects: Obj[], resultSize: unknown): Obj[] {
+  if (typeof resultSize === "string" && /^unlimited$/i.test(resultSize)) return objects;
+  const size = resultSize === undefined ? 1000 : Number(resultSize);
+  return objects.slice(0, Number.isInteger(size) && size > 0 ? size : 1000);
+}
+
+/**
+ * The one `Get-CASMailbox -Filter` form emulated: `EwsEnabled -eq 0|1|$null` (Microsoft's
+ * "Filterable properties for the Filter parameter": EwsEnabled is 0, 1 or $null). Anything else
+ * is refused loudly rather than answered wrongly.
+ */
+function ewsEnabledFilter(filter: unknown): boolean | null | undefined | "unsupported" {
+  if (filter === undefined) return undefined;
+  const match = typeof filter === "string" ? /^\s*EwsEnabled\s+-eq\s+(0|1|\$null)\s*$/i.exec(filter) : null;
+  if (!match) return "unsupported";
+  return match[1] === "0" ? false : match[1] === "1" ? true : null;
+}
+
+const unsupportedFilter = (filter: unknown) =>
+  exchangeError(400, "Microsoft.Exchange.Management.Tasks.InvalidFilterException", `emulator: the filter ${JSON.stringify(filter)} is not one the emulator implements (only "EwsEnabled -eq 0|1|$null").`);

@@ -14,22 +14,34 @@ export type ExchangeObject = Record<string, unknown>;
 /** An Exchange refusal, with the .NET exception type Exchange named (e.g. ManagementObjectNotFoundException). */
 export type ExchangeCommandError = Error & { cmdlet: string; status: number; exceptionType?: string; exchangeMessage: string };
 
+/** How a long listing comes back: fewer requests and smaller pages where the caller says so. */
+export interface ListingOptions {
+  /** Only these properties of each object (`?$select=`, as CIPP's New-ExoRequest sends it). */
+  select?: readonly string[];
+  /** Objects per page asked for with `Prefer: odata.maxpagesize=<n>` (CIPP sends 1000); Exchange's own default otherwise. */
+  maxPageSize?: number;
+}
+
 /**
  * Runs one cmdlet through `POST {endpoint}/adminapi/beta/{tenant}/InvokeCommand` and returns every
  * result object, following `@odata.nextLink` (each page is the same command posted to the link).
  */
-export async function invokeCommand(target: ExchangeTarget, cmdlet: string, parameters: CmdletParameters = {}): Promise<ExchangeObject[]> {
+export async function invokeCommand(target: ExchangeTarget, cmdlet: string, parameters: CmdletParameters = {}, listing: ListingOptions = {}): Promise<ExchangeObject[]> {
   const base = target.exchangeEndpoint.replace(/\/+$/, "");
   const body = { CmdletInput: { CmdletName: cmdlet, Parameters: parameters } };
   const results: ExchangeObject[] = [];
-  let url: string | undefined = `${base}/adminapi/beta/${encodeURIComponent(target.tenantId)}/InvokeCommand`;
+  const select = listing.select?.length ? `?$select=${listing.select.join(",")}` : "";
+  let url: string | undefined = `${base}/adminapi/beta/${encodeURIComponent(target.tenantId)}/InvokeCommand${select}`;
   while (url) {
     const { status, json } = await sendWithRetry({
       tenantId: target.tenantId,
       method: "POST",
       url,
       scope: `${new URL(base).origin}/.default`,
-      headers: { "X-AnchorMailbox": `APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@${target.tenantId}` },
+      headers: {
+        "X-AnchorMailbox": `APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@${target.tenantId}`,
+        ...(listing.maxPageSize ? { Prefer: `odata.maxpagesize=${listing.maxPageSize}` } : {}),
+      },
       body,
     });
     if (status < 200 || status >= 300) throw exchangeCommandError(cmdlet, parameters, status, json);

@@ -33,13 +33,13 @@ const setting = (path: string) => `${NAMESPACE}:exchangeAccess.${path}`;
 /** What reading Exchange needs, named when Exchange refuses. */
 export const EXCHANGE_READ_ACCESS = `${EXCHANGE_ADMIN_API_PERMISSION}, and the Entra role Global Reader or Exchange Administrator, for the identity running adopt`;
 
-/** Exchange's refusals as exit 3, its outages as exit 4; anything else is a bug and stays as it is. */
-function exchangeFailure(error: unknown, command: string): unknown {
+/** Exchange's refusals as exit 3 (naming what reading Exchange `needs`), its outages as exit 4; anything else is a bug and stays as it is. */
+export function exchangeFailure(error: unknown, command: string, needs: string = EXCHANGE_READ_ACCESS): unknown {
   const { status, exceptionType } = error as Partial<ExchangeCommandError>;
   const message = signInFailureReason(error);
   // A cmdlet outside the caller's Exchange roles is not in its session at all: "not recognized".
   if (status === 401 || status === 403 || exceptionType === "CommandNotFoundException" || isAuthenticationFailure(error)) {
-    return new UserFacingError(`Exchange Online refused ${command} (${message}). Reading Exchange needs ${EXCHANGE_READ_ACCESS}.`, ExitCode.auth);
+    return new UserFacingError(`Exchange Online refused ${command} (${message}). Reading Exchange needs ${needs}.`, ExitCode.auth);
   }
   if (status !== undefined || isNetworkFailure(error)) return new UserFacingError(`Exchange Online did not answer ${command}: ${message}`, ExitCode.remoteService);
   return error;

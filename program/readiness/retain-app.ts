@@ -1,0 +1,86 @@
+import type { Client } from "@microsoft/microsoft-graph-client";
+import { ExitCode, UserFacingError } from "../../core/errors";
+import { getAllPages, withGraphRetry } from "../../m365/graph-client";
+import { MAILBOX_RESOURCES, reachesEveryMailbox } from "../../m365/mail-access";
+
+/** What reading app registrations, service principals and their granted permissions asks of Graph. */
+export const APPLICATION_READ_PERMISSION = "Application.Read.All";
+
+/** Retain's application in this tenant; `servicePrincipalId` null when it has no service principal (it cannot sign in). */
+export interface RetainApp {
+  appId: string;
+  displayName: string;
+  servicePrincipalId: string | null;
+}
+
+/** An application permission of Retain's app that reaches every mailbox, whatever Exchange's scopes say. */
+export interface UnscopedGrant {
+  permission: string;
+  resource: string;
+}
+
+/** A Graph read; a refusal (exit 3) names the permission it needs. */
+export async function graphRead<T>(what: string, permission: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await withGraphRetry(`Microsoft Graph GET ${what}`, call);
+  } catch (error) {
+    if (error instanceof UserFacingError && error.exitCode === ExitCode.auth) {
+      throw new UserFacingError(`${error.message.replace(/\.$/, "")}. Reading ${what} needs the Graph application permission ${permission}.`, ExitCode.auth);
+    }
+    throw error;
+  }
+}
+
+const quoted = (value: string) => `'${value.replace(/'/g, "''")}'`;
+const valuesOf = async <T>(request: Promise<unknown>) => ((await request) as { value?: T[] }).value ?? [];
+
+/**
+ * Retain's app: by `appId` (the stack output applicationClientId) when given, else the one app
+ * registration carrying the stack's display name. None or several: exit 2, asking for --app-id.
+ */
+export async function findRetainApp(graph: Client, displayName: string, appId?: string): Promise<RetainApp> {
+  let app: { appId: string; displayName: string } | undefined;
+  if (!appId) {
+    const named = await graphRead("/applications", APPLICATION_READ_PERMISSION, () =>
+      valuesOf<{ appId: string; displayName: string }>(graph.api("/applications").filter(`displayName eq ${quoted(displayName)}`).select(["appId", "displayName"]).get()),
+    );
+    if (named.length !== 1) {
+      const found = named.length === 0 ? `no application is registered as "${displayName}"` : `${named.length} applications are registered as "${displayName}" (${named.map((a) => a.appId).join(", ")})`;
+      throw new UserFacingError(`${found} in this tenant: name Retain's with --app-id <guid> (the stack output applicationClientId)`, ExitCode.invalidInput);
+    }
+    app = named[0];
+  }
+  const wanted = appId ?? app!.appId;
+  const [servicePrincipal] = await graphRead("/servicePrincipals", APPLICATION_READ_PERMISSION, () =>
+    valuesOf<{ id: string; appId: string; displayName: string }>(graph.api("/servicePrincipals").filter(`appId eq ${quoted(wanted)}`).select(["id", "appId", "displayName"]).get()),
+  );
+  if (!servicePrincipal && appId) {
+    throw new UserFacingError(`no application with the id ${appId} has a service principal in this tenant: check --app-id (the stack output applicationClientId)`, ExitCode.invalidInput);
+  }
+  return { appId: wanted, displayName: app?.displayName ?? servicePrincipal!.displayName, servicePrincipalId: servicePrincipal?.id ?? null };
+}
+
+/**
+ * The application permissions granted to Retain's service principal that reach every mailbox
+ * (Graph's Mail.Read, Exchange's full_access_as_app, …). Each grant's `appRoleId` is resolved
+ * against its resource's `appRoles`, never against role ids written down here.
+ */
+export async function unscopedGrants(graph: Client, servicePrincipalId: string): Promise<UnscopedGrant[]> {
+  const path = `/servicePrincipals/${encodeURIComponent(servicePrincipalId)}/appRoleAssignments`;
+  const assignments = await graphRead(path, APPLICATION_READ_PERMISSION, () => getAllPages<{ appRoleId: string; resourceId: string }>(graph, path));
+  const grants: UnscopedGrant[] = [];
+  for (const resourceId of [...new Set(assignments.map((a) => a.resourceId))]) {
+    const resourcePath = `/servicePrincipals/${encodeURIComponent(resourceId)}`;
+    const resource = (await graphRead(resourcePath, APPLICATION_READ_PERMISSION, () => graph.api(resourcePath).select(["id", "appId", "appRoles"]).get())) as {
+      appId: string;
+      appRoles?: { id: string; value: string | null }[];
+    };
+    const name = MAILBOX_RESOURCES[resource.appId.toLowerCase()];
+    if (!name) continue;
+    for (const assignment of assignments.filter((a) => a.resourceId === resourceId)) {
+      const permission = resource.appRoles?.find((role) => role.id === assignment.appRoleId)?.value;
+      if (permission && reachesEveryMailbox(resource.appId, permission)) grants.push({ permission, resource: name });
+    }
+  }
+  return grants;
+}
