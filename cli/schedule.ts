@@ -12,12 +12,31 @@ import type { Io } from "./io";
 import { resolveSyncTarget, type SyncTarget, type SyncTargetOptions } from "./sync-target";
 
 export const UNIT_NAME = "retain-m365-sync";
+/** The job's own account: made for it alone (README, "Installing on the Retain server"), never one Retain or the system uses. */
+const JOB_ACCOUNT = "retain-m365";
 const WINDOWS_DEFAULTS = {
   secretFile: "C:\\ProgramData\\retain-m365\\client-secret",
   out: "C:\\Program Files\\Beginfinite\\Retain\\RetainServer\\WEB-INF\\cfg",
-  user: "S-1-5-20", // NETWORK SERVICE
+  user: JOB_ACCOUNT,
 };
-const LINUX_DEFAULTS = { secretFile: "/etc/retain-m365/client-secret", user: "retain" };
+const LINUX_DEFAULTS = { secretFile: "/etc/retain-m365/client-secret", user: JOB_ACCOUNT };
+
+/**
+ * Accounts shared with the whole system: a job running as one of them gives whoever else runs as it
+ * (every service under NETWORK SERVICE, say) Retain's app credential and the CSV folder.
+ */
+const SHARED_WINDOWS_ACCOUNTS = /^(?:S-1-5-(?:18|19|20)|(?:NT AUTHORITY\\)?(?:SYSTEM|LOCAL ?SERVICE|NETWORK ?SERVICE)|LocalSystem)$/i;
+const SHARED_LINUX_ACCOUNTS = /^(?:root|0|nobody|65534)$/;
+
+function dedicatedAccount(user: string, shared: RegExp): string {
+  if (shared.test(user.trim())) {
+    throw new UserFacingError(
+      `--user ${user} is an account the whole system shares: run the job as an account of its own (a dedicated user, or on Windows a group managed service account such as DOMAIN\\retain-m365$), which alone can read Retain's app credential`,
+      ExitCode.invalidInput,
+    );
+  }
+  return user;
+}
 
 interface ScheduleOptions extends SyncTargetOptions {
   systemd?: boolean;
@@ -60,7 +79,7 @@ export function registerScheduleCommand(program: Command, io: Io, installation: 
     .option("--out <dir>", "folder of the CSVs (default: the stack's directorySync.outputDir, else Retain's default folder on Linux or Windows)")
     .option("--at <HH:MM>", "time of day (local time of the server)", "02:30")
     .option("--random-delay <minutes>", "random delay added to the start, so tenants do not all start at once", wholeMinutes, 30)
-    .option("--user <name>", `account the job runs as (systemd default ${LINUX_DEFAULTS.user}, Windows default NETWORK SERVICE)`)
+    .option("--user <name>", `the job's own account (default ${JOB_ACCOUNT}; on Windows a dedicated account or a gMSA, DOMAIN\\name$); never root, SYSTEM, LOCAL SERVICE or NETWORK SERVICE`)
     .option("--secret-file <path>", `file holding the client secret (systemd default ${LINUX_DEFAULTS.secretFile})`)
     .option("--certificate <pem>", "use this certificate + key file instead of a client secret")
     .option("--secret-expires <ISO date>", "when the client secret expires, passed to the job's sync for its expiry warning (default with --stack: the stack output applicationSecretExpires)")
@@ -185,7 +204,7 @@ After=network-online.target
 ${options.onFailure ? `OnFailure=${options.onFailure}\n` : ""}
 [Service]
 Type=oneshot
-User=${systemdUser(options.user ?? LINUX_DEFAULTS.user, "--user")}
+User=${systemdUser(dedicatedAccount(options.user ?? LINUX_DEFAULTS.user, SHARED_LINUX_ACCOUNTS), "--user")}
 ExecStart=${words.join(" ")}
 Environment=${systemdRuntimeEnvironment()}
 ${credential.load}
@@ -208,6 +227,15 @@ RestrictNamespaces=yes
 LockPersonality=yes
 RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX
 CapabilityBoundingSet=
+SystemCallFilter=@system-service
+SystemCallErrorNumber=EPERM
+SystemCallArchitectures=native
+ProtectProc=invisible
+ProcSubset=pid
+ProtectHostname=yes
+RemoveIPC=yes
+PrivateMounts=yes
+LimitCORE=0
 `;
   const timer = `[Unit]
 Description=Nightly Retain address book sync (retain-m365)
@@ -250,7 +278,8 @@ export function windowsJob(options: ScheduleOptions, target: JobTarget, command:
   </Triggers>
   <Principals>
     <Principal id="Author">
-      <UserId>${xmlText(windowsUser(options.user ?? WINDOWS_DEFAULTS.user, "--user"), "--user")}</UserId>
+      <UserId>${xmlText(windowsUser(dedicatedAccount(options.user ?? WINDOWS_DEFAULTS.user, SHARED_WINDOWS_ACCOUNTS), "--user"), "--user")}</UserId>
+      <LogonType>Password</LogonType>
       <RunLevel>LeastPrivilege</RunLevel>
     </Principal>
   </Principals>

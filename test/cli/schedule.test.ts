@@ -66,7 +66,21 @@ describe("schedule --systemd", () => {
   });
 
   it("is hardened: its own user, a read-only system, writes only to the output folder, secret from a credential file", () => {
-    assert.match(service, /^User=retain$/m);
+    assert.match(service, /^User=retain-m365$/m);
+    for (const directive of [
+      "SystemCallFilter=@system-service",
+      // A call outside the set fails instead of killing Node, which falls back (libuv's io_uring, V8's memory protection keys).
+      "SystemCallErrorNumber=EPERM",
+      "SystemCallArchitectures=native",
+      "ProtectProc=invisible",
+      "ProcSubset=pid",
+      "ProtectHostname=yes",
+      "RemoveIPC=yes",
+      "PrivateMounts=yes",
+      "LimitCORE=0",
+    ]) {
+      assert.ok(service.split("\n").includes(directive), `the unit has ${directive}`);
+    }
     assert.match(service, /^ProtectSystem=strict$/m);
     assert.match(service, /^NoNewPrivileges=yes$/m);
     assert.match(service, /^ReadWritePaths="[^"]*100%% cfg"$/m);
@@ -159,7 +173,33 @@ describe("schedule --windows", () => {
       `sync --tenant-id ${TENANT} --client-id ${APP} --out "C:\\Program Files\\Beginfinite\\Retain\\RetainServer\\WEB-INF\\cfg" --client-secret-file C:\\ProgramData\\retain-m365\\client-secret`,
     );
     assert.equal((task.Settings as Record<string, unknown>).MultipleInstancesPolicy, "IgnoreNew");
+    assert.deepEqual(task.Principals, { Principal: { UserId: "retain-m365", LogonType: "Password", RunLevel: "LeastPrivilege" } }, "its own account, which runs whether or not anyone is logged on");
   });
+
+  it("runs as a gMSA when asked to", () => {
+    const result = runCli(["schedule", "--windows", ...ids, "--user", "CONTOSO\\retain-m365$"]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /<UserId>CONTOSO\\retain-m365\$<\/UserId>\s*<LogonType>Password<\/LogonType>/);
+  });
+});
+
+describe("schedule: the job never runs as an account the whole system shares", () => {
+  for (const [flag, user] of [
+    ["--windows", "S-1-5-20"],
+    ["--windows", "NT AUTHORITY\\NETWORK SERVICE"],
+    ["--windows", "SYSTEM"],
+    ["--windows", "S-1-5-19"],
+    ["--systemd", "root"],
+    ["--systemd", "0"],
+    ["--systemd", "nobody"],
+  ] as const) {
+    it(`refuses ${flag} --user ${user} with exit 2`, () => {
+      const result = runCli(["schedule", flag, ...ids, "--user", user]);
+      assert.equal(result.code, 2);
+      assert.equal(result.stdout, "");
+      assert.match(result.stderr, /^retain-m365: --user .* is an account the whole system shares: run the job as an account of its own/);
+    });
+  }
 });
 
 describe("schedule --stack: the output folder is the stack's directorySync.outputDir unless --out is given", () => {
