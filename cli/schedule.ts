@@ -21,23 +21,6 @@ const WINDOWS_DEFAULTS = {
 };
 const LINUX_DEFAULTS = { secretFile: "/etc/retain-m365/client-secret", user: JOB_ACCOUNT };
 
-/**
- * Accounts shared with the whole system: a job running as one of them gives whoever else runs as it
- * (every service under NETWORK SERVICE, say) Retain's app credential and the CSV folder.
- */
-const SHARED_WINDOWS_ACCOUNTS = /^(?:S-1-5-(?:18|19|20)|(?:NT AUTHORITY\\)?(?:SYSTEM|LOCAL ?SERVICE|NETWORK ?SERVICE)|LocalSystem)$/i;
-const SHARED_LINUX_ACCOUNTS = /^(?:root|0|nobody|65534)$/;
-
-function dedicatedAccount(user: string, shared: RegExp): string {
-  if (shared.test(user.trim())) {
-    throw new UserFacingError(
-      `--user ${user} is an account the whole system shares: run the job as an account of its own (a dedicated user, or on Windows a group managed service account such as DOMAIN\\retain-m365$), which alone can read Retain's app credential`,
-      ExitCode.invalidInput,
-    );
-  }
-  return user;
-}
-
 interface ScheduleOptions extends SyncTargetOptions {
   systemd?: boolean;
   windows?: boolean;
@@ -204,7 +187,7 @@ After=network-online.target
 ${options.onFailure ? `OnFailure=${options.onFailure}\n` : ""}
 [Service]
 Type=oneshot
-User=${systemdUser(dedicatedAccount(options.user ?? LINUX_DEFAULTS.user, SHARED_LINUX_ACCOUNTS), "--user")}
+User=${systemdUser(options.user ?? LINUX_DEFAULTS.user, "--user")}
 ExecStart=${words.join(" ")}
 Environment=${systemdRuntimeEnvironment()}
 ${credential.load}
@@ -278,7 +261,7 @@ export function windowsJob(options: ScheduleOptions, target: JobTarget, command:
   </Triggers>
   <Principals>
     <Principal id="Author">
-      <UserId>${xmlText(windowsUser(dedicatedAccount(options.user ?? WINDOWS_DEFAULTS.user, SHARED_WINDOWS_ACCOUNTS), "--user"), "--user")}</UserId>
+      <UserId>${xmlText(windowsUser(options.user ?? WINDOWS_DEFAULTS.user, "--user"), "--user")}</UserId>
       <LogonType>Password</LogonType>
       <RunLevel>LeastPrivilege</RunLevel>
     </Principal>

@@ -58,8 +58,24 @@ export function systemdCredentialSource(value: string, named: string): string {
 }
 
 /** User=: a user name as systemd accepts it (its relaxed rules: no ":" or "/", no surrounding spaces, not "." or ".."), or a numeric id. */
+/**
+ * Accounts the whole system shares: a job running as one of them gives whoever else runs as it
+ * (every service under NETWORK SERVICE, say) Retain's app credential and the CSV folder.
+ */
+const SHARED_LINUX_ACCOUNTS = /^(?:root|0|nobody|65534)$/;
+const SHARED_WINDOWS_ACCOUNTS = /^(?:S-1-5-(?:18|19|20)|(?:NT AUTHORITY\\)?(?:SYSTEM|LOCAL ?SERVICE|NETWORK ?SERVICE)|LocalSystem)$/i;
+
+function refuseSharedAccount(value: string, named: string, shared: RegExp): void {
+  if (!shared.test(value.trim())) return;
+  throw new UserFacingError(
+    `${named} ${value} is an account the whole system shares: run the job as an account of its own (a dedicated user, or on Windows a group managed service account such as DOMAIN\\retain-m365$), which alone can read Retain's app credential`,
+    ExitCode.invalidInput,
+  );
+}
+
 export function systemdUser(value: string, named: string): string {
   checkWritable(value, named);
+  refuseSharedAccount(value, named, SHARED_LINUX_ACCOUNTS);
   if (value === "" || value === "." || value === ".." || /[:/]/.test(value) || /^\s|\s$|\\$/.test(value) || value.length > 256) {
     throw refuse(named, value, "must be a user name systemd accepts (no \":\" or \"/\", no surrounding spaces, no final backslash) or a numeric id");
   }
@@ -92,6 +108,7 @@ export function windowsVerbatim(value: string, named: string): string {
 /** A Windows account: a name, DOMAIN\name, name@domain or a SID, without the characters Windows refuses in names. */
 export function windowsUser(value: string, named: string): string {
   checkWritable(value, named);
+  refuseSharedAccount(value, named, SHARED_WINDOWS_ACCOUNTS);
   if (!/^(?:[^\\"/[\]:;|=,+*?<>]+\\)?[^\\"/[\]:;|=,+*?<>]+$/.test(value) || /^\s|\s$|\.$/.test(value)) {
     throw refuse(named, value, "must be a Windows account (name, DOMAIN\\name, name@domain or a SID)");
   }

@@ -1,13 +1,13 @@
 // `npm run demo [-- --out <dir>]`: the real `retain-m365` CLI, run as an admin runs it, against
 // loopback emulators of a tenant that already runs Microsoft 365. Same code as production; only the
-// endpoints differ (the --graph-endpoint, --authority-host, --exchange-endpoint and
+// endpoints differ (the --graph-endpoint, --authority-host, --exchange-endpoint, --ews-endpoint and
 // --cloudflare-endpoint options every real command also takes) and the TLS CA the CLI trusts.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdirSync, rmSync } from "node:fs";
 import { constants } from "node:os";
 import path from "node:path";
 import { testTls } from "../emulators/tls";
-import { aDayOfChanges, RETAIN_APP_ID, startSampleTenant, type SampleTenant } from "./sample-tenant";
+import { accessCheckMailboxes, aDayOfChanges, deployRetain, RETAIN_APP_ID, startSampleTenant, TENANT_ID, type SampleTenant } from "./sample-tenant";
 
 const ROOT = path.resolve(__dirname, "..");
 const CLI = path.join(ROOT, "bin", "retain-m365.js");
@@ -96,6 +96,7 @@ async function step(env: NodeJS.ProcessEnv, { title, args, endpoints = [], expec
   const run = await retainM365([...args, ...endpoints], env);
   if (run.stdout.trim()) say(indent(show(run.stdout)));
   if (run.stderr.trim()) say(indent(run.stderr.trimEnd().split("\n")));
+  if (expectExit !== 0 && run.code === expectExit) say(`    exit ${expectExit}`);
   if (run.code !== expectExit) throw new Error(`retain-m365 ${args[0]} exited ${String(run.code)}, expected ${expectExit}`);
   return run;
 }
@@ -110,7 +111,7 @@ function planExcerpt(stdout: string): string[] {
 }
 
 async function withTenant(out: string, tenant: SampleTenant): Promise<void> {
-  const { graph, cloudflare, directory, secrets } = tenant;
+  const { graph, cloudflare, directory, exchange, secrets } = tenant;
   const env = adminEnvironment({
     NODE_EXTRA_CA_CERTS: testTls().caFile,
     CLOUDFLARE_API_TOKEN: secrets.cloudflareToken,
@@ -123,7 +124,7 @@ async function withTenant(out: string, tenant: SampleTenant): Promise<void> {
   const nested = [...directory.members.values()].flat().filter((id) => directory.groups.some((group) => group.id === id)).length;
   say(`Tenant contoso.com on loopback: ${directory.users.length} users (${mail} with mail), ${directory.groups.length} groups (${nested} nested in others),`);
   say(`  MX to a mail gateway, and the manual procedure's RetainWorker, admin and ApplicationImpersonation left behind.`);
-  say(`  Entra ID + Graph + Exchange admin API: ${graph.url}   Cloudflare: ${cloudflare.url}`);
+  say(`  Entra ID + Graph + Exchange admin API + EWS: ${graph.url}   Cloudflare: ${cloudflare.url}`);
 
   const microsoft = ["--graph-endpoint", graph.url, "--authority-host", graph.url];
   const adopt = await step(env, {
@@ -134,6 +135,24 @@ async function withTenant(out: string, tenant: SampleTenant): Promise<void> {
   });
   const decision = /decide with (\S+?)\)/.exec(adopt.stdout)?.[1];
   if (decision) say(`    the decision it asks for: set ${decision} in the stack (keep: mail stays on the gateway; replace: Microsoft's MX), then pulumi up`);
+
+  const deployed = deployRetain(tenant);
+  say(
+    `\n▶ pulumi up, replayed at the emulators with the deploy's own cmdlets: Retain's app gets Application EWS.AccessAsApp scoped to "${deployed.scopeGroup}" ` +
+      `and a place on the EWS allow list; the admin puts ${deployed.department}'s ${deployed.inScope.length} mailboxes in the group`,
+  );
+  const commandsBefore = exchange.commands.length;
+  const requestsBefore = graph.requests.length;
+  await step(env, {
+    title: "readiness: as the deploying identity, reads (never writes) whether Retain can reach every mailbox in scope through EWS; exit 6 = a mailbox Retain must archive is not reachable",
+    args: ["readiness", ...STACK],
+    endpoints: ["--exchange-endpoint", graph.url, ...microsoft],
+    expectExit: 6,
+  });
+  const cmdlets = exchange.commands.slice(commandsBefore);
+  const graphRequests = graph.requests.slice(requestsBefore).filter((request) => !request.path.startsWith("/adminapi/"));
+  const writes = cmdlets.filter((command) => !/^Get-/i.test(command.cmdlet)).length + graphRequests.filter((request) => request.method !== "GET").length;
+  say(`    writes to the tenant: ${writes} (${cmdlets.length} Exchange cmdlets, ${graphRequests.length} Graph requests; counted at the emulators)`);
 
   const sync = ["sync", ...STACK, "--client-id", RETAIN_APP_ID, "--out", shown(out)];
   const full = graph.requests.length;
@@ -146,6 +165,15 @@ async function withTenant(out: string, tenant: SampleTenant): Promise<void> {
   say(`    Graph requests: ${fullRequests} for the first sync, ${graph.requests.length - delta} for the nightly delta (counted at the emulator)`);
 
   await step(env, { title: "status: is the nightly sync healthy? (reads the run record; no network)", args: ["status", "--out", shown(out)] });
+
+  const { inside, outside } = accessCheckMailboxes(tenant, deployed);
+  const ewsEndpoint = graph.url;
+  await step(env, {
+    title: "verify --access: on the Retain server, as Retain's app with the sync's credential, EWS must reach a mailbox in scope and refuse one outside; exit 3 = refused, or the scope does not hold",
+    args: ["verify", "--access", "--tenant-id", TENANT_ID, "--client-id", RETAIN_APP_ID, "--mailbox", inside, "--outside", outside],
+    endpoints: ["--ews-endpoint", ewsEndpoint, "--authority-host", graph.url],
+  });
+  say(`    (${ewsEndpoint} is the emulator: on a real tenant the URL is https://outlook.office365.com/EWS/Exchange.asmx, the cloud's default)`);
 }
 
 async function main(): Promise<number> {
@@ -154,7 +182,7 @@ async function main(): Promise<number> {
   mkdirSync(out, { recursive: true });
   for (const name of ["exchangeuser.csv", "exchangegroups.csv", "backup"]) rmSync(path.join(out, name), { recursive: true, force: true });
   say("Demo: the real retain-m365 CLI (bin/retain-m365.js), the same code path as production; only the endpoints differ:");
-  say("loopback emulators of Entra ID, Microsoft Graph, Exchange Online's admin API and Cloudflare, in this process.");
+  say("loopback emulators of Entra ID, Microsoft Graph, Exchange Online's admin API and EWS, and Cloudflare, in this process.");
 
   const env = adminEnvironment({});
   await step(env, {
@@ -165,7 +193,7 @@ async function main(): Promise<number> {
 
   const haveOpenssl = spawnSync("openssl", ["version"], { stdio: "ignore" }).status === 0;
   if (!haveOpenssl) {
-    say("\n▶ skipped adopt, sync, the delta sync and status: openssl is missing (it makes the emulators' throwaway TLS certificate; `bash .ci/run` installs it)");
+    say("\n▶ skipped adopt, readiness, sync, the delta sync, status and verify --access: openssl is missing (it makes the emulators' throwaway TLS certificate; `bash .ci/run` installs it)");
   } else {
     const tenant = await startSampleTenant();
     try {

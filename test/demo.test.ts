@@ -75,6 +75,14 @@ async function runningAfter(group: number, ms: number): Promise<string[]> {
   return runningIn(group);
 }
 
+/** What the demo printed for one step: from its "▶ <name>" line to the next step's. */
+function stepOutput(stdout: string, name: string): string {
+  const start = stdout.indexOf(`\n▶ ${name}`);
+  assert.ok(start >= 0, `the demo has no step ${name}`);
+  const end = stdout.indexOf("\n▶ ", start + 1);
+  return stdout.slice(start, end < 0 ? undefined : end);
+}
+
 const refusesConnections = (port: number) =>
   new Promise<boolean>((resolve) => {
     const socket = connect(port, "127.0.0.1");
@@ -91,9 +99,9 @@ describe("npm run demo", () => {
   });
   after(() => folders.forEach((folder) => rmSync(folder, { recursive: true, force: true })));
 
-  it("exits 0 after every step: plan, adopt's decision, sync, the delta sync, status, the systemd unit", () => {
+  it("exits 0 after every step: plan, adopt's decision, readiness, sync, the delta sync, status, verify --access, the systemd unit", () => {
     assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
-    for (const command of ["plan", "adopt", "sync", "status", "schedule --systemd"]) assert.match(run.stdout, new RegExp(`\\$ retain-m365 ${command} `), command);
+    for (const command of ["plan", "adopt", "readiness", "sync", "status", "verify --access", "schedule --systemd"]) assert.match(run.stdout, new RegExp(`\\$ retain-m365 ${command} `), command);
     assert.match(run.stdout, /decide with retain-m365:domains\[0\]\.onExisting\.mx/);
     assert.match(run.stdout, /\(full read\)/);
     assert.match(run.stdout, /\(changes only\)/);
@@ -106,6 +114,33 @@ describe("npm run demo", () => {
     const steps = sample.split("\n").filter((line) => line.startsWith("▶"));
     assert.ok(steps.length >= 7, "README shows the demo's steps");
     for (const line of steps) assert.ok(run.stdout.includes(line.replace(/demo-out/g, out)), `the demo no longer prints: ${line}`);
+  });
+
+  it("readiness after the deploy: exit 6 naming exactly the mailbox with EWS off and the Kiosk-only one, EWS's end, and nothing written", () => {
+    const readiness = stepOutput(run.stdout, "readiness");
+    assert.match(readiness, /^ {4}exit 6$/m, "readiness exited 6");
+    assert.match(readiness, /^ {4}EWS ends: 2027-04-01, in \d+ days$/m);
+    assert.match(readiness, /^ {4}organization: EwsEnabled True, allow list of 2 \(Retain listed\)$/m);
+    const counts = /^ {4}mailboxes: (\d+) in scope, (\d+) ready, 2 not ready$/m.exec(readiness);
+    assert.ok(counts && Number(counts[1]) >= 24 && Number(counts[2]) === Number(counts[1]) - 2, "a scope group of a few dozen mailboxes, two of them not ready");
+    const problems = [...readiness.matchAll(/^ {4}(mailbox-ews-off|frontline-licence|no-mailbox) +(\S+): /gm)].map((m) => m[1]);
+    assert.deepEqual(problems.sort(), ["frontline-licence", "mailbox-ews-off"]);
+    assert.doesNotMatch(readiness, /^ {4}problem /m, "the organization lets Retain's app through");
+    assert.match(readiness, /^ {4}writes to the tenant: 0 \(\d+ Exchange cmdlets, \d+ Graph requests; counted at the emulators\)$/m);
+  });
+
+  it("verify --access as Retain's app: the mailbox in scope reached, the one outside refused, the EWS URL and the days left", () => {
+    const verify = stepOutput(run.stdout, "verify --access");
+    const command = /\$ retain-m365 verify --access --tenant-id \S+ --client-id \S+ --mailbox (\S+) --outside (\S+) /.exec(verify);
+    assert.ok(command, verify);
+    const [, inside, outside] = command;
+    assert.ok(verify.includes(`\n    ✓ EWS for ${inside!} is reached as Retain's app (folder "Inbox")\n`), verify);
+    assert.ok(verify.includes(`\n    ✓ EWS for ${outside!} (outside the scope) is refused (ErrorImpersonateUserDenied): the management scope holds\n`), verify);
+    assert.match(verify, /^ {4}EWS URL to enter in Retain: https:\/\/127\.0\.0\.1:\d+\/EWS\/Exchange\.asmx$/m);
+    assert.match(verify, /^ {4}EWS in Exchange Online ends for good on 2027-04-01 .* in \d+ days/m);
+    assert.doesNotMatch(verify, /✗|^ {4}exit /m);
+    const notReady = [...stepOutput(run.stdout, "readiness").matchAll(/^ {4}(?:mailbox-ews-off|frontline-licence) +(\S+): /gm)].map((m) => m[1]);
+    assert.ok(!notReady.includes(inside), "verify --access checks a mailbox readiness found ready");
   });
 
   it("writes both CSVs into the given folder, the day's changes included", () => {
@@ -141,7 +176,7 @@ describe("npm run demo", () => {
       timeout: 60_000,
     });
     assert.equal(result.status, 0, result.stderr);
-    assert.match(result.stdout, /skipped adopt, sync, the delta sync and status: openssl is missing/);
+    assert.match(result.stdout, /skipped adopt, readiness, sync, the delta sync, status and verify --access: openssl is missing/);
     assert.match(result.stdout, /\d+ to create\./);
     assert.match(result.stdout, /^ {4}ExecStart=/m);
   });
