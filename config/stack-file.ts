@@ -25,7 +25,20 @@ export function stackFilePath(stacksDir: string, stack: string): string {
   return path.join(stacksDir, `Pulumi.${stack}.yaml`);
 }
 
-/** Stack names that have a `Pulumi.<stack>.yaml` in `stacksDir`, sorted. */
+/**
+ * Pulumi's rule for stack names: 1 to 100 letters, digits, "-", "_" and "." (and not only dots,
+ * which would name a folder). The same rule as `--stack` (cli/arguments.ts). Stack names reach
+ * shells, jq, GitHub environment names and issue titles in the workflows: nothing else gets that far.
+ */
+export function isStackName(name: string): boolean {
+  return /^[A-Za-z0-9_.-]{1,100}$/.test(name) && !/^\.+$/.test(name);
+}
+
+/**
+ * Stack names that have a `Pulumi.<stack>.yaml` in `stacksDir`, sorted. A stack file whose name
+ * is not a stack name Pulumi allows is refused (exit 2, naming the file), not skipped: Pulumi
+ * could not deploy it, and the workflows that list the stacks must not carry the name further.
+ */
 export function listStacks(stacksDir: string): string[] {
   if (!existsSync(stacksDir)) return [];
   let names: string[];
@@ -34,10 +47,15 @@ export function listStacks(stacksDir: string): string[] {
   } catch (error) {
     throw new UserFacingError(`cannot read the stack folder ${stacksDir} (${(error as NodeJS.ErrnoException).code ?? "error"})`, ExitCode.invalidInput);
   }
-  return names
-    .map((name) => STACK_FILE_NAME.exec(name)?.[1])
-    .filter((name): name is string => name !== undefined)
-    .sort();
+  const stacks = names.map((name) => ({ file: name, stack: STACK_FILE_NAME.exec(name)?.[1] })).filter((entry): entry is { file: string; stack: string } => entry.stack !== undefined);
+  const refused = stacks.find(({ stack }) => !isStackName(stack));
+  if (refused) {
+    throw new UserFacingError(
+      `stack file ${JSON.stringify(path.join(stacksDir, refused.file))}: ${JSON.stringify(refused.stack)} is not a stack name Pulumi allows (1 to 100 letters, digits, "-", "_" and "."); rename the file`,
+      ExitCode.invalidInput,
+    );
+  }
+  return stacks.map(({ stack }) => stack).sort();
 }
 
 export function loadStack(stacksDir: string, stack: string): StackFile {

@@ -11,6 +11,7 @@ import { REPO_ROOT } from "./support/cli";
 import { commandsIn, problemWith } from "./support/commands";
 
 interface Step {
+  name?: string;
   uses?: string;
   run?: string;
   with?: Record<string, unknown>;
@@ -47,6 +48,39 @@ const allSteps = (): { where: string; step: Step }[] => [
   ...localActions.flatMap((uses) => action(uses).runs.steps.map((step) => ({ where: uses, step }))),
 ];
 
+/**
+ * A stub `gh` for issue scripts: logs each call's arguments (one line each) to <bin>/calls;
+ * `gh issue list … --json …` prints `issues` as JSON, through the real jq when the call has a
+ * --jq program (as gh would); other calls print nothing.
+ */
+function writeStubGh(bin: string, issues: { number: number; title: string }[]): void {
+  writeFileSync(path.join(bin, "issues.json"), JSON.stringify(issues));
+  writeFileSync(path.join(bin, "gh"), `#!/bin/bash
+printf '%s\\n' "$*" >> "${bin}/calls"
+[ "$2" = list ] || exit 0
+program=""
+while [ $# -gt 0 ]; do [ "$1" = --jq ] && program="$2"; shift; done
+if [ -n "$program" ]; then jq -r "$program" "${bin}/issues.json"; else cat "${bin}/issues.json"; fi
+`, { mode: 0o755 });
+}
+
+/** Each remote action's `uses:` value (owner/repo@ref) with the comment after it on the line, in every workflow and composite action. */
+function pinComments(): Map<string, string> {
+  const pins = new Map<string, string>();
+  for (const { uses, comment } of usesLines()) pins.set(uses, comment);
+  return pins;
+}
+const yamlFiles = (): { file: string; text: string }[] => [
+  ...workflowFiles.map((name) => ({ file: `.github/workflows/${name}`, text: readFileSync(path.join(WORKFLOWS, name), "utf8") })),
+  ...localActions.map((uses) => ({ file: `${uses.slice(2)}/action.yml`, text: readFileSync(path.join(REPO_ROOT, uses, "action.yml"), "utf8") })),
+];
+/** Every `uses:` line of the given YAML texts, with its value and the comment after it. */
+function usesLines(files = yamlFiles()): { file: string; uses: string; comment: string }[] {
+  return files.flatMap(({ file, text }) =>
+    [...text.matchAll(/^\s*(?:-\s+)?uses:\s*["']?([^\s"'#]+)["']?[ \t]*(?:#[ \t]*(.*))?$/gm)].map((match) => ({ file, uses: match[1]!, comment: (match[2] ?? "").trim() })),
+  );
+}
+
 // pulumi/actions v6 inputs (action.yml of pulumi/actions v6): a misspelt input is otherwise ignored silently.
 const PULUMI_ACTION_INPUTS = new Set([
   "command", "stack-name", "work-dir", "comment-on-pr", "comment-on-pr-number", "comment-on-summary", "github-token", "cloud-url",
@@ -79,7 +113,8 @@ describe("GitHub workflows: valid", () => {
     const pulumiSteps = allSteps().filter(({ step }) => step.uses?.startsWith("pulumi/actions@"));
     assert.ok(pulumiSteps.length > 0);
     for (const { where, step } of pulumiSteps) {
-      assert.equal(step.uses, "pulumi/actions@v6", where);
+      assert.match(step.uses!, /^pulumi\/actions@[0-9a-f]{40}$/, where);
+      assert.match(pinComments().get(step.uses!) ?? "", /^v6\./, `${where}: pulumi/actions v6, whose inputs these are`);
       for (const key of Object.keys(step.with ?? {})) assert.ok(PULUMI_ACTION_INPUTS.has(key), `${where}: pulumi/actions has no input ${key}`);
       assert.equal(step.with?.policyPacks, "policy", `${where}: runs the policy pack`);
       assert.ok(existsSync(path.join(REPO_ROOT, "policy", "PulumiPolicy.yaml")), "the policy pack is in policy/");
@@ -171,11 +206,7 @@ describe("GitHub workflows: what each does", () => {
 [ "$1" = login ] && exit 0
 echo '${JSON.stringify(outputs)}'
 `, { mode: 0o755 });
-      writeFileSync(path.join(bin, "gh"), `#!/bin/sh
-echo "$*" >> "${bin}/calls"
-[ "$2" = list ] && echo "${openIssue}"
-exit 0
-`, { mode: 0o755 });
+      writeStubGh(bin, openIssue ? [{ number: Number(openIssue), title: "Credential expiring: tenant stack contoso" }, { number: 7, title: "Credential expiring: tenant stack other" }] : []);
       const result = spawnSync("bash", ["-eo", "pipefail", "-c", step().run!], {
         env: { PATH: `${bin}:${process.env.PATH}`, REPO: "o/r", STACK: "contoso", RUN_URL: "https://run", WITHIN_DAYS: step().env?.WITHIN_DAYS, BACKEND_URL: "file://x" },
         encoding: "utf8",
@@ -270,7 +301,7 @@ exit 0
     });
   });
 
-  it("Pulumi signs in with the job's GitHub OIDC token: the deployer's ids in its step, id-token: write on every job using it, no Azure CLI login", () => {
+  it("Pulumi signs in with the job's GitHub OIDC token: the deployer's ids in its step, id-token: write on every job using it, the tenant never through the Azure CLI", () => {
     const pulumi = action("./.github/actions/pulumi");
     const step = pulumi.runs.steps.find((s) => s.uses?.startsWith("pulumi/actions@"))!;
     // ARM_* for the azuread provider; AZURE_* for the program and the dynamic providers (credentialFromEnvironment).
@@ -278,8 +309,14 @@ exit 0
       assert.equal(step.env?.[name], `\${{ inputs.${input} }}`, `the pulumi step gets ${name}`);
     }
     assert.equal(step.env?.ARM_USE_OIDC, "true");
+    assert.equal(step.env?.ARM_USE_CLI, "false", "the azuread provider never takes the Azure CLI session");
     assert.ok(!step.env?.AZURE_CLIENT_SECRET && !step.env?.ARM_CLIENT_SECRET, "no stored Azure secret");
-    assert.ok(!pulumi.runs.steps.some((s) => s.uses?.startsWith("azure/login@")), "nothing uses an Azure CLI session");
+    assert.ok(!pulumi.runs.steps.some((s) => s.uses?.startsWith("azure/login@")), "no azure/login");
+    // The only Azure CLI session is the state identity's, in the operator's tenant (state container and Key Vault key).
+    const signIn = pulumi.runs.steps.find((s) => s.name === "Sign in to the state backend")!;
+    assert.match(signIn.run ?? "", /az login --service-principal --username "\$STATE_CLIENT_ID" --tenant "\$STATE_TENANT_ID" --federated-token "\$\(oidc_token api:\/\/AzureADTokenExchange\)"/);
+    assert.doesNotMatch(JSON.stringify(signIn), /\$AZURE_CLIENT_ID|\$ARM_CLIENT_ID|inputs\.azure-client-id/, "the tenant's deployer app has no CLI session");
+    for (const removed of ["pulumi-access-token", "pulumi-config-passphrase", "azure-storage-key"]) assert.ok(!(removed in (pulumi.inputs ?? {})), `no ${removed} input: nothing stored decrypts or writes a stack`);
     const users = workflowFiles.flatMap((file) => {
       const w = workflow(file) as Workflow & { permissions?: Record<string, string> };
       return Object.entries(w.jobs)
@@ -295,5 +332,402 @@ exit 0
     assert.deepEqual(ci.jobs.test!.strategy?.matrix?.node, [22, 24]);
     assert.ok(ci.jobs.test!.steps.some((step) => step.run === "bash .ci/run"));
     assert.ok(ci.jobs.stacks!.steps.some((step) => /retain-m365 plan --all/.test(step.run ?? "")));
+  });
+});
+
+/**
+ * What each GitHub environment holds and allows (docs/runbook.md, "GitHub environments and OIDC",
+ * says the same and how to set it up). Deployment branches and required reviewers are repository
+ * settings that no YAML shows: the workflows' side is which environment each job names.
+ */
+const ENVIRONMENTS: Record<string, { reviewers: boolean; mainOnly: boolean; secrets: string[] }> = {
+  preview: { reviewers: true, mainOnly: false, secrets: ["CLOUDFLARE_API_TOKEN"] },
+  drift: { reviewers: false, mainOnly: true, secrets: ["CLOUDFLARE_API_TOKEN"] },
+  deploy: { reviewers: true, mainOnly: true, secrets: ["CLOUDFLARE_API_TOKEN"] },
+};
+type AnyWorkflow = Workflow & { permissions?: Record<string, string>; env?: Record<string, string> };
+const MAIN_ONLY_IF = /^github\.ref == 'refs\/heads\/main'(?: && .+)?$/;
+const environmentKind = (job: Job): string | undefined => /^([a-z]+)-\$\{\{ matrix\.stack \}\}$/.exec(job.environment ?? "")?.[1];
+const triggers = (w: AnyWorkflow): string[] => (typeof w.on === "string" ? [w.on] : Array.isArray(w.on) ? (w.on as string[]) : Object.keys(w.on));
+
+/** A job's steps, with the steps of the repository's composite actions in place of the `uses:` that runs them. */
+function expandedSteps(steps: Step[]): Step[] {
+  return steps.flatMap((step) => (step.uses?.startsWith("./") ? expandedSteps(action(step.uses).runs.steps) : [step]));
+}
+
+/** (a) Remote actions pinned to a full commit, the release tag in a comment, one commit per tag. */
+function pinProblems(lines: { file: string; uses: string; comment: string }[]): string[] {
+  const problems: string[] = [];
+  const commitOf = new Map<string, string>();
+  for (const { file, uses, comment } of lines) {
+    if (uses.startsWith("./")) continue;
+    const pinned = /^([\w.-]+\/[\w.-]+)(?:\/[\w./-]+)?@([0-9a-f]{40})$/.exec(uses);
+    if (!pinned) {
+      problems.push(`${file}: ${uses} is not owner/repo@<40-hex commit>`);
+      continue;
+    }
+    if (!/^v\d+\.\d+\.\d+$/.test(comment)) problems.push(`${file}: ${uses} has no "# vX.Y.Z" comment naming its release (got "${comment}")`);
+    const key = `${pinned[1]} ${comment}`;
+    if (commitOf.has(key) && commitOf.get(key) !== pinned[2]) problems.push(`${file}: ${pinned[1]} ${comment} is pinned to two commits`);
+    commitOf.set(key, pinned[2]!);
+  }
+  return problems;
+}
+
+/** (b) Secrets only through an environment that holds them; in workflows that run pull-request code, only through one with required reviewers. */
+function secretProblems(file: string, w: AnyWorkflow): string[] {
+  const problems: string[] = [];
+  const on = triggers(w);
+  if (on.includes("pull_request_target")) problems.push(`${file}: pull_request_target runs with the base repository's secrets`);
+  const runsPullRequestCode = on.includes("pull_request");
+  if (JSON.stringify(w.env ?? {}).includes("secrets.")) problems.push(`${file}: a workflow-level env reads a secret`);
+  for (const [name, job] of Object.entries(w.jobs)) {
+    const used = [...new Set([...JSON.stringify(job).matchAll(/secrets\.([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]!))].filter((s) => s !== "GITHUB_TOKEN");
+    const oidc = (job.permissions ?? w.permissions)?.["id-token"] === "write";
+    if (used.length === 0 && !(oidc && runsPullRequestCode)) continue;
+    const kind = environmentKind(job);
+    const environment = kind ? ENVIRONMENTS[kind] : undefined;
+    if (!environment) {
+      problems.push(`${file} ${name}: ${used.length ? `reads ${used.join(", ")}` : "can mint OIDC tokens"} without a per-stack environment (${job.environment ?? "none"}): a repository-level secret or an OIDC subject any branch can get`);
+      continue;
+    }
+    for (const secret of used) if (!environment.secrets.includes(secret)) problems.push(`${file} ${name}: ${secret} is not a secret of the ${kind}-<stack> environments`);
+    if (runsPullRequestCode && !environment.reviewers) problems.push(`${file} ${name}: runs pull-request code with ${kind}-<stack>, which has no required reviewers`);
+  }
+  return problems;
+}
+
+/** (c) Deployments from main only: pushes to main, manual runs on main, nothing else. */
+function mainOnlyProblems(file: string, w: AnyWorkflow): string[] {
+  const problems: string[] = [];
+  const on = w.on as Record<string, unknown>;
+  for (const [name, job] of Object.entries(w.jobs)) {
+    const kind = environmentKind(job);
+    if (kind && ENVIRONMENTS[kind]?.mainOnly) {
+      if (!MAIN_ONLY_IF.test(job.if ?? "")) problems.push(`${file} ${name}: uses ${kind}-<stack> without if: github.ref == 'refs/heads/main' && …`);
+      if (file !== `${kind}.yml`) problems.push(`${file} ${name}: ${kind}-<stack> belongs to ${kind}.yml only`);
+    }
+  }
+  if (file !== "deploy.yml") return problems;
+  const extra = Object.keys(on).filter((trigger) => !["push", "workflow_dispatch"].includes(trigger));
+  if (extra.length) problems.push(`deploy.yml: also runs on ${extra.join(", ")}`);
+  const push = (on.push ?? {}) as Record<string, unknown>;
+  if (JSON.stringify(push) !== JSON.stringify({ branches: ["main"] })) problems.push(`deploy.yml: push must be branches: [main] only (got ${JSON.stringify(push)})`);
+  if (on.workflow_dispatch && Object.keys(on.workflow_dispatch as object).length > 0) problems.push("deploy.yml: workflow_dispatch takes no inputs (no ref, no stack)");
+  for (const [name, job] of Object.entries(w.jobs)) {
+    if (!MAIN_ONLY_IF.test(job.if ?? "")) problems.push(`deploy.yml ${name}: runs without if: github.ref == 'refs/heads/main' && …`);
+    for (const step of job.steps) if (step.with && "ref" in step.with) problems.push(`deploy.yml ${name}: checks out another ref (${String(step.with.ref)})`);
+  }
+  if (!Object.values(w.jobs).some((job) => environmentKind(job) === "deploy")) problems.push("deploy.yml: no job deploys through deploy-<stack>");
+  return problems;
+}
+
+/** (d) Jobs that can mint OIDC tokens install with --ignore-scripts, then build the CLI bundle themselves. */
+function oidcInstallProblems(file: string, w: AnyWorkflow): string[] {
+  const problems: string[] = [];
+  if (w.permissions?.["id-token"] === "write") problems.push(`${file}: id-token: write for every job`);
+  for (const [name, job] of Object.entries(w.jobs)) {
+    if ((job.permissions ?? w.permissions)?.["id-token"] !== "write") continue;
+    const runs = expandedSteps(job.steps).map((step) => step.run ?? "");
+    const installs = runs.map((run, index) => ({ run, index })).filter(({ run }) => /\bnpm (?:ci|install|i|rebuild)\b|\bbash \.ci\/run\b|\b(?:yarn|pnpm)\b/.test(run));
+    if (installs.length === 0) problems.push(`${file} ${name}: installs nothing (expected npm ci --ignore-scripts)`);
+    for (const { run } of installs) if (!/^npm ci --ignore-scripts\b/.test(run.trim())) problems.push(`${file} ${name}: "${run.trim()}" can run install scripts in a job that mints OIDC tokens`);
+    const build = runs.findIndex((run) => run.trim() === "npm run prepare");
+    if (installs.length > 0 && build < Math.max(...installs.map(({ index }) => index))) problems.push(`${file} ${name}: does not build the CLI bundle (npm run prepare) after installing`);
+  }
+  return problems;
+}
+
+/** (e) jq programs that the shell expands: a value (a stack name, a title) inside one would be code. */
+function jqProblems(where: string, script: string): string[] {
+  const problems: string[] = [];
+  const value = String.raw`(?:"(?:[^"\\]|\\.)*"|'[^']*'|[^\s'"|;)]+)`;
+  const call = new RegExp(String.raw`(?:\bjq|--jq)((?:\s+(?:--arg(?:json)?\s+\w+\s+${value}|-{1,2}[A-Za-z][\w-]*))*)\s+(${value})`, "g");
+  for (const match of script.matchAll(call)) {
+    const program = match[2]!;
+    if (!program.startsWith("'") && program.includes("$")) problems.push(`${where}: the jq program ${program} is built by the shell; pass values with --arg`);
+  }
+  return problems;
+}
+
+describe("GitHub workflows: no repository-level secret decrypts or writes a tenant (issue 26)", () => {
+  const all = () => workflowFiles.map((file) => ({ file, w: workflow(file) as AnyWorkflow }));
+  const clone = <T>(value: T): T => structuredClone(value);
+
+  it("(a) every remote action is pinned to a full commit with its release tag in a comment", () => {
+    const lines = usesLines();
+    assert.ok(lines.filter(({ uses }) => !uses.startsWith("./")).length >= 10);
+    assert.deepEqual(pinProblems(lines), []);
+    // The check catches a tag, a branch, a short commit, a missing or vague comment, and one tag on two commits.
+    const bad = usesLines([{ file: "bad.yml", text: `steps:\n  - uses: actions/checkout@v4\n  - uses: actions/checkout@main # v4.4.0\n  - uses: actions/setup-node@49933ea # v4.4.0\n  - uses: actions/setup-node@${"a".repeat(40)}\n  - uses: actions/setup-node@${"b".repeat(40)} # v4\n  - uses: pulumi/actions@${"c".repeat(40)} # v6.6.1\n  - uses: pulumi/actions@${"d".repeat(40)} # v6.6.1\n  - uses: docker://alpine:3\n` }]);
+    assert.equal(pinProblems(bad).length, 7, pinProblems(bad).join("\n"));
+  });
+
+  it("(b) secrets only through a per-stack environment that holds them; pull-request code reaches them only through preview-<stack> (required reviewers)", () => {
+    for (const { file, w } of all()) assert.deepEqual(secretProblems(file, w), [], file);
+    const preview = workflow("preview.yml") as AnyWorkflow;
+    assert.ok(JSON.stringify(preview.jobs.preview).includes("secrets.CLOUDFLARE_API_TOKEN"), "the preview job is what the check looks at");
+    // Each of these fails the check: no environment, one without reviewers, a secret no environment holds, a repository-level secret in the job that picks the stacks, pull_request_target.
+    const unprotected = clone(preview);
+    delete unprotected.jobs.preview!.environment;
+    const noReviewers = clone(preview);
+    noReviewers.jobs.preview!.environment = "drift-${{ matrix.stack }}";
+    const foreignSecret = clone(preview);
+    foreignSecret.jobs.preview!.steps.push({ run: "pulumi login", env: { PULUMI_CONFIG_PASSPHRASE: "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}" } });
+    const repositorySecret = clone(preview);
+    repositorySecret.jobs.stacks!.steps.push({ run: "true", env: { TOKEN: "${{ secrets.PULUMI_ACCESS_TOKEN }}" } });
+    const target = clone(preview);
+    target.on = { pull_request_target: null };
+    for (const [label, changed] of Object.entries({ unprotected, noReviewers, foreignSecret, repositorySecret, target })) {
+      assert.ok(secretProblems("preview.yml", changed).length > 0, label);
+    }
+    // The composite actions cannot read secrets: what they get, they get as inputs.
+    for (const uses of localActions) assert.doesNotMatch(readFileSync(path.join(REPO_ROOT, uses, "action.yml"), "utf8"), /secrets\./, uses);
+  });
+
+  it("(c) deployments and nightly drift run from main only; workflow_dispatch cannot deploy another ref", () => {
+    for (const { file, w } of all()) assert.deepEqual(mainOnlyProblems(file, w), [], file);
+    const deploy = workflow("deploy.yml") as AnyWorkflow;
+    const noIf = clone(deploy);
+    noIf.jobs.up!.if = "needs.stacks.outputs.stacks != '[]'";
+    const orIf = clone(deploy);
+    orIf.jobs.up!.if = "github.ref == 'refs/heads/main' || github.event_name == 'workflow_dispatch'";
+    const refInput = clone(deploy);
+    (refInput.on as Record<string, unknown>).workflow_dispatch = { inputs: { ref: { required: true } } };
+    refInput.jobs.up!.steps[0]!.with = { ref: "${{ inputs.ref }}" };
+    const otherBranch = clone(deploy);
+    (otherBranch.on as Record<string, unknown>).push = { branches: ["main", "release/*"] };
+    const tags = clone(deploy);
+    (tags.on as Record<string, unknown>).push = { branches: ["main"], tags: ["v*"] };
+    for (const [label, changed] of Object.entries({ noIf, orIf, refInput, otherBranch, tags })) {
+      assert.ok(mainOnlyProblems("deploy.yml", changed).length > 0, label);
+    }
+    const previewDeploys = clone(workflow("preview.yml") as AnyWorkflow);
+    previewDeploys.jobs.preview!.environment = "deploy-${{ matrix.stack }}";
+    assert.ok(mainOnlyProblems("preview.yml", previewDeploys).length > 0, "deploy-<stack> from a pull request");
+  });
+
+  it("(d) jobs that can mint OIDC tokens run npm ci --ignore-scripts, then build the CLI bundle themselves", () => {
+    const minting = all().flatMap(({ file, w }) => Object.entries(w.jobs).filter(([, job]) => (job.permissions ?? w.permissions)?.["id-token"] === "write").map(([name]) => `${file} ${name}`));
+    assert.deepEqual(minting.sort(), ["deploy.yml up", "drift.yml drift", "preview.yml preview", "release.yml package"]);
+    for (const { file, w } of all()) assert.deepEqual(oidcInstallProblems(file, w), [], file);
+    // "prepare" is what builds the bundle on install, and the bin builds it when it is stale.
+    const scripts = (JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
+    assert.equal(scripts.prepare, "node bin/retain-m365.js");
+    const withScripts = clone(workflow("deploy.yml") as AnyWorkflow);
+    withScripts.jobs.up!.steps.splice(1, 1, { run: "npm ci --no-audit" }, { run: "npm run prepare" });
+    const ciScript = clone(workflow("deploy.yml") as AnyWorkflow);
+    ciScript.jobs.up!.steps.splice(1, 1, { run: "bash .ci/run" });
+    const noBuild = clone(workflow("deploy.yml") as AnyWorkflow);
+    noBuild.jobs.up!.steps.splice(1, 1, { run: "npm ci --ignore-scripts" });
+    const everyJob = clone(workflow("ci.yml") as AnyWorkflow);
+    everyJob.permissions = { contents: "read", "id-token": "write" };
+    for (const [label, changed] of Object.entries({ withScripts, ciScript, noBuild, everyJob })) {
+      assert.ok(oidcInstallProblems(label, changed).length > 0, label);
+    }
+  });
+
+  it("(e) stack names reach jq as --arg values, never inside a jq program", () => {
+    const scripts = all().flatMap(({ file, w }) => Object.entries(w.jobs).flatMap(([name, job]) => expandedSteps(job.steps).map((step) => ({ where: `${file} ${name}`, run: step.run ?? "" }))));
+    const drift = scripts.filter(({ where }) => where.startsWith("drift.yml")).map(({ run }) => run).join("\n");
+    assert.ok((drift.match(/--arg title "\$title"/g) ?? []).length >= 3, "the drift and credential issues find theirs by title with --arg");
+    for (const { where, run } of scripts) assert.deepEqual(jqProblems(where, run), [], where);
+    for (const built of [
+      String.raw`gh issue list --json number,title --jq ".[] | select(.title == \"$title\") | .number"`,
+      String.raw`echo "$x" | jq -r ".[] | select(.name == \"$STACK\")"`,
+      String.raw`jq -r --arg a "$a" ".[\$a] | .[\"$b\"]" file`,
+      "gh api x --jq .$field",
+    ]) {
+      assert.equal(jqProblems("example", built).length, 1, built);
+    }
+    assert.deepEqual(jqProblems("example", `gh issue list --json number,title | jq -r --arg title "$title" '.[] | select(.title == $title) | .number'`), []);
+  });
+
+  it("(e) a stack name full of jq and shell syntax only fails to match: the drift step opens that stack's issue, never comments on another's", () => {
+    const step = workflow("drift.yml").jobs.drift!.steps.find((s) => s.if === "failure()")!;
+    const bin = mkdtempSync(path.join(tmpdir(), "retain-drift-jq-"));
+    writeStubGh(bin, [{ number: 5, title: "Drift: tenant stack other" }]);
+    const stack = 'x" or true or "$(touch pwned)';
+    const result = spawnSync("bash", ["-eo", "pipefail", "-c", step.run!], { cwd: bin, env: { PATH: `${bin}:${process.env.PATH}`, REPO: "o/r", STACK: stack, RUN_URL: "https://run" }, encoding: "utf8" });
+    assert.equal(result.status, 0, result.stderr);
+    const calls = readFileSync(path.join(bin, "calls"), "utf8");
+    assert.doesNotMatch(calls, /^issue comment 5 /m, "another stack's issue");
+    assert.ok(calls.includes(`issue create --repo o/r --title Drift: tenant stack ${stack} `), calls);
+    assert.ok(!existsSync(path.join(bin, "pwned")));
+  });
+
+  it("the runbook's environment table says, per environment, its branches, its reviewers and every variable and secret the workflows read there", () => {
+    const runbook = readFileSync(path.join(REPO_ROOT, "docs", "runbook.md"), "utf8");
+    for (const [kind, environment] of Object.entries(ENVIRONMENTS)) {
+      const row = runbook.split("\n").find((line) => line.startsWith(`| \`${kind}-<stack>\` |`));
+      assert.ok(row, `the runbook has a table row for ${kind}-<stack>`);
+      const [, , branches, reviewers, variables, secrets] = row.split(" | ");
+      assert.equal(/^`main` only/.test(branches ?? ""), environment.mainOnly, `${kind}: deployment branches`);
+      assert.equal(/^required/.test(reviewers ?? ""), environment.reviewers, `${kind}: required reviewers`);
+      const jobs = all().flatMap(({ w }) => Object.values(w.jobs).filter((job) => environmentKind(job) === kind));
+      assert.ok(jobs.length > 0, kind);
+      const read = (what: string) => new Set(jobs.flatMap((job) => [...JSON.stringify(job).matchAll(new RegExp(`${what}\\.([A-Z_]+)`, "g"))].map((m) => m[1]!)));
+      for (const name of read("vars")) assert.ok(variables?.includes(`\`${name}\``), `${kind}-<stack>: the runbook does not list the variable ${name}`);
+      assert.deepEqual([...read("secrets")].sort(), [...environment.secrets].sort());
+      for (const name of environment.secrets) assert.ok(secrets?.includes(`\`${name}\``), `${kind}-<stack>: the runbook does not list the secret ${name}`);
+    }
+  });
+});
+
+describe("fork pull requests: the offline plan is posted as text in a code block it cannot break out of", () => {
+  const step = () => workflow("offline-plan-comment.yml").jobs.comment!.steps.find((s) => s.run?.includes("plans/offline-plan-"))!;
+  const MARKER = "<!-- offline-plan:contoso -->";
+  /** Runs the step on one artifact holding `plan`, with a stub gh; returns the comment body it posted. */
+  const post = (plan: string | Buffer): string => {
+    const work = mkdtempSync(path.join(tmpdir(), "retain-offline-comment-"));
+    const dir = path.join(work, "plans", "offline-plan-contoso");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, "pr-number"), "7\n");
+    writeFileSync(path.join(dir, "stack"), "contoso\n");
+    writeFileSync(path.join(dir, "plan.md"), plan);
+    const bin = path.join(work, "bin");
+    mkdirSync(bin);
+    writeFileSync(path.join(bin, "gh"), `#!/bin/bash
+case "$2" in
+  repos/o/r/pulls/7) echo abc123 ;;
+  repos/o/r/issues/7/comments) echo '[{"id": 9, "user": {"login": "someone"}, "body": "${MARKER} planted"}]' ;;
+esac
+for arg in "$@"; do case "$arg" in body=*) printf '%s' "\${arg#body=}" > "${bin}/body"; printf '%s\\n' "$*" | head -c 60 >> "${bin}/calls"; echo >> "${bin}/calls" ;; esac; done
+`, { mode: 0o755 });
+    const result = spawnSync("bash", ["-eo", "pipefail", "-c", step().run!], { cwd: work, env: { PATH: `${bin}:${process.env.PATH}`, REPO: "o/r", HEAD_SHA: "abc123", GH_TOKEN: "x" }, encoding: "utf8" });
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(readFileSync(path.join(bin, "calls"), "utf8"), /^api -X POST repos\/o\/r\/issues\/7\/comments /, "a new comment: the planted one is not the workflow's");
+    return readFileSync(path.join(bin, "body"), "utf8");
+  };
+  /** The text inside the body's code block, checking that nothing in it can close the block. */
+  const codeBlock = (body: string): { fence: string; text: string } => {
+    const lines = body.split("\n");
+    assert.equal(lines[0], MARKER);
+    const open = lines.findIndex((line) => /^`{3,}$/.test(line));
+    assert.ok(open > 0 && lines.slice(1, open).every((line) => !line.includes("`") || /^Offline plan of stack `contoso`/.test(line)), "only the marker and a line of our own before the block");
+    const fence = lines[open]!;
+    assert.equal(lines.at(-1), fence, "the block ends the comment");
+    const text = lines.slice(open + 1, -1).join("\n");
+    const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length));
+    assert.ok(longest < fence.length, `a run of ${longest} backticks inside a fence of ${fence.length}`);
+    for (const line of text.split("\n")) assert.ok(!new RegExp(`^ {0,3}\`{${fence.length},}\\s*$`).test(line), `closes the block: ${line}`);
+    return { fence, text };
+  };
+
+  it("a plan of markdown is shown as its text, in a plain ``` block", () => {
+    const plan = "| Op | Type |\n|---|---|\n| create | azuread:index/user:User |\n\n@everyone <img src=x onerror=alert(1)> [click](https://example.com) <!-- offline-plan:other -->";
+    assert.deepEqual(codeBlock(post(`${plan}\n`)), { fence: "```", text: plan });
+  });
+
+  it("fences in the plan (```, ~~~, a longer one, indented ones) stay text: the block's fence is longer than any of them", () => {
+    const plan = "before\n```\n</details>\n``````\n   ```````\n~~~\n# heading\n``inline``\nafter";
+    const { fence, text } = codeBlock(post(plan));
+    assert.equal(fence, "`".repeat(8));
+    assert.equal(text, plan);
+  });
+
+  it("what a comment cannot hold is cut: 40,000 bytes, whole characters; a run of more than 10,000 backticks is not shown", () => {
+    const long = codeBlock(post(`a${"é".repeat(30_000)}`)).text;
+    assert.equal(Buffer.byteLength(long), 39_999, "cut at 40,000 bytes, less the half character");
+    assert.ok(!long.includes("\uFFFD"));
+    assert.deepEqual(codeBlock(post(`${"`".repeat(20_000)}\nx`)), { fence: "```", text: "(not shown: the plan has a run of 20000 backticks)" });
+  });
+});
+
+describe("the state backend's sign-in: short-lived, for the environment's stack only, nothing stored", () => {
+  const signIn = () => action("./.github/actions/pulumi").runs.steps.find((s) => s.name === "Sign in to the state backend")!;
+  /** Runs the sign-in step with stub curl and az; returns what they were asked, what went to GITHUB_ENV, and the output. */
+  const run = (env: Record<string, string>) => {
+    const bin = mkdtempSync(path.join(tmpdir(), "retain-state-signin-"));
+    writeFileSync(path.join(bin, "curl"), `#!/bin/bash
+printf 'curl %s\\n' "$*" >> "${bin}/calls"
+data=""; post=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --data-urlencode) printf '{"value": "gh-oidc-for-%s"}' "\${2#audience=}"; exit 0 ;;
+    --data) data="$2"; shift ;;
+    POST) post=1 ;;
+  esac
+  shift
+done
+[ -n "$post" ] && printf '%s' "$data" > "${bin}/exchange.json" && echo '{"access_token": "pul-team-token"}'
+`, { mode: 0o755 });
+    writeFileSync(path.join(bin, "az"), `#!/bin/bash
+printf 'az %s\\n' "$*" >> "${bin}/calls"
+[ "$2" = container ] && echo "se=2030&sp=rl&sig=delegated"
+exit 0
+`, { mode: 0o755 });
+    writeFileSync(path.join(bin, "github_env"), "");
+    const step = signIn();
+    const result = spawnSync("bash", ["-c", step.run!], {
+      env: {
+        PATH: `${bin}:${process.env.PATH}`,
+        GITHUB_ENV: path.join(bin, "github_env"),
+        ACTIONS_ID_TOKEN_REQUEST_URL: "https://token.invalid/issue?api-version=2.0",
+        ACTIONS_ID_TOKEN_REQUEST_TOKEN: "request-token",
+        COMMAND: "preview",
+        PULUMI_CLOUD_ORGANIZATION: "",
+        PULUMI_CLOUD_TEAM: "",
+        STATE_CLIENT_ID: "",
+        STATE_TENANT_ID: "",
+        STATE_STORAGE_ACCOUNT: "",
+        ...env,
+      },
+      encoding: "utf8",
+    });
+    const read = (name: string) => (existsSync(path.join(bin, name)) ? readFileSync(path.join(bin, name), "utf8") : "");
+    return { code: result.status, stdout: result.stdout, calls: read("calls"), githubEnv: read("github_env"), exchange: read("exchange.json") };
+  };
+  const blob = { BACKEND_URL: "azblob://state-contoso", STATE_CLIENT_ID: "state-app", STATE_TENANT_ID: "operator-tenant", STATE_STORAGE_ACCOUNT: "retainstate" };
+
+  it("takes every input from the step's env (no expression inside the script), and only the inputs it needs", () => {
+    assert.doesNotMatch(signIn().run!, /\$\{\{/);
+    assert.deepEqual(Object.keys(signIn().env ?? {}).sort(), ["BACKEND_URL", "COMMAND", "PULUMI_CLOUD_ORGANIZATION", "PULUMI_CLOUD_TEAM", "STATE_CLIENT_ID", "STATE_STORAGE_ACCOUNT", "STATE_TENANT_ID"]);
+  });
+
+  it("Azure Blob: the CLI signs in as the environment's identity with the job's OIDC token; a read-only SAS of the stack's container for a preview", () => {
+    const { code, stdout, calls, githubEnv } = run(blob);
+    assert.equal(code, 0, stdout);
+    assert.match(calls, /^curl .*--data-urlencode audience=api:\/\/AzureADTokenExchange https:\/\/token\.invalid\/issue\?api-version=2\.0$/m);
+    assert.match(calls, /^az login --service-principal --username state-app --tenant operator-tenant --federated-token gh-oidc-for-api:\/\/AzureADTokenExchange --allow-no-subscriptions --output none$/m);
+    assert.match(calls, /^az storage container generate-sas --account-name retainstate --name state-contoso --as-user --auth-mode login --permissions rl --expiry \d{4}-\d\d-\d\dT\d\d:\d\dZ --https-only --output tsv$/m);
+    assert.equal(githubEnv, "AZURE_STORAGE_ACCOUNT=retainstate\nAZURE_STORAGE_SAS_TOKEN=se=2030&sp=rl&sig=delegated\nAZURE_KEYVAULT_AUTH_VIA_CLI=true\n");
+    assert.match(stdout, /^::add-mask::se=2030&sp=rl&sig=delegated$/m, "the SAS is masked in the log");
+  });
+
+  it("Azure Blob: write access (racwdl) for `up` only; a folder in the URL is not part of the container", () => {
+    assert.match(run({ ...blob, COMMAND: "up", BACKEND_URL: "azblob://state-contoso/sub?x=1" }).calls, /--name state-contoso --as-user --auth-mode login --permissions racwdl /);
+  });
+
+  it("Pulumi Cloud: the job's OIDC token (audience urn:pulumi:org:<org>) exchanged for a team token, masked", () => {
+    const { code, stdout, calls, githubEnv, exchange } = run({ BACKEND_URL: "https://api.pulumi.com", PULUMI_CLOUD_ORGANIZATION: "acme", PULUMI_CLOUD_TEAM: "contoso-deploy" });
+    assert.equal(code, 0, stdout);
+    assert.match(calls, /^curl -fsS -X POST -H Content-Type: application\/json --data .* https:\/\/api\.pulumi\.com\/api\/oauth\/token$/m);
+    assert.deepEqual(JSON.parse(exchange), {
+      audience: "urn:pulumi:org:acme",
+      grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
+      subject_token_type: "urn:ietf:params:oauth:token-type:id_token",
+      requested_token_type: "urn:pulumi:token-type:access_token:team",
+      scope: "team:contoso-deploy",
+      expiration: 7200,
+      subject_token: "gh-oidc-for-urn:pulumi:org:acme",
+    });
+    assert.equal(githubEnv, "PULUMI_ACCESS_TOKEN=pul-team-token\n");
+    assert.match(stdout, /^::add-mask::pul-team-token$/m);
+    assert.doesNotMatch(calls, /^az /m);
+  });
+
+  it("refuses, naming what to set: a backend's missing variables, another backend, a job without id-token: write", () => {
+    for (const [env, message] of [
+      [{ BACKEND_URL: "azblob://state-contoso" }, /STATE_AZURE_CLIENT_ID, STATE_AZURE_TENANT_ID and AZURE_STORAGE_ACCOUNT/],
+      [{ BACKEND_URL: "https://api.pulumi.com", PULUMI_CLOUD_ORGANIZATION: "acme" }, /PULUMI_CLOUD_ORGANIZATION and PULUMI_CLOUD_TEAM/],
+      [{ BACKEND_URL: "file:///tmp/state" }, /must be azblob:\/\/<container> or https:\/\/api\.pulumi\.com/],
+      [{ ...blob, ACTIONS_ID_TOKEN_REQUEST_URL: "" }, /needs permissions: id-token: write/],
+    ] as const) {
+      const { code, stdout, githubEnv } = run(env);
+      assert.equal(code, 1, JSON.stringify(env));
+      assert.match(stdout, message);
+      assert.equal(githubEnv, "");
+    }
   });
 });

@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { before, describe, it } from "node:test";
+import { stackName } from "../../cli/arguments";
 import { stacksTouchedBy } from "../../cli/changed-stacks";
+import { isStackName, listStacks } from "../../config/stack-file";
 import { runCli } from "../support/cli";
 
 describe("which stacks a change touches", () => {
@@ -69,5 +71,47 @@ describe("retain-m365 stacks", () => {
     const result = runCli(["stacks", "--changed-since", "no-such-ref"], { cwd: repo });
     assert.equal(result.code, 2);
     assert.match(result.stderr, /git diff .*no-such-ref\.\.\.HEAD failed/);
+  });
+});
+
+describe("stack names: only what Pulumi allows, wherever a name is read", () => {
+  const allowed = ["contoso", "Contoso-2", "eu_west.prod", "a", "x".repeat(100), "v1.2", ".hidden", "-dash"];
+  // Names that would be code in a shell, a jq program, markdown or a path.
+  const refused = ["", ".", "..", "x".repeat(101), "a b", 'a"b', "a'b", "a`b", "a$(touch pwned)", "a;b", "a\nb", "a/b", "a\\b", "ä", "a|b", "a)", "a\\(.x)"];
+
+  it("isStackName (stack files) and --stack (stackName) agree: letters, digits, -, _ and ., 1 to 100 of them, not only dots", () => {
+    for (const name of allowed) {
+      assert.ok(isStackName(name), name);
+      assert.equal(stackName(name), name);
+    }
+    for (const name of refused) {
+      assert.ok(!isStackName(name), JSON.stringify(name));
+      assert.throws(() => stackName(name), /--stack must be a stack name/, JSON.stringify(name));
+    }
+  });
+
+  it("a stack file whose name Pulumi does not allow: `stacks` and `plan --all` exit 2 naming the file; nothing of the name runs", () => {
+    for (const bad of ['a$(touch pwned)', 'x") | .number, ("', "a b", "a`id`"]) {
+      const dir = mkdtempSync(path.join(tmpdir(), "retain-stack-names-"));
+      mkdirSync(path.join(dir, "stacks"));
+      writeFileSync(path.join(dir, "stacks", "Pulumi.good.yaml"), "config: {}\n");
+      writeFileSync(path.join(dir, "stacks", `Pulumi.${bad}.yaml`), "config: {}\n");
+      assert.throws(() => listStacks(path.join(dir, "stacks")), (error: Error) => error.message.includes(JSON.stringify(bad)));
+      for (const args of [["stacks", "--json"], ["stacks"], ["plan", "--all"]]) {
+        const result = runCli(args, { cwd: dir });
+        assert.equal(result.code, 2, `${args.join(" ")}: ${result.stdout}${result.stderr}`);
+        assert.ok(result.stderr.includes(`stack file ${JSON.stringify(path.join("stacks", `Pulumi.${bad}.yaml`))}`), result.stderr);
+        assert.match(result.stderr, /is not a stack name Pulumi allows/);
+        assert.equal(result.stdout, "", "no stack is listed");
+      }
+      assert.ok(!readdirSync(dir).includes("pwned"));
+    }
+  });
+
+  it("names Pulumi allows are listed as they are, sorted", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "retain-stack-names-"));
+    for (const name of ["eu_west.prod", "Contoso-2", "a"]) writeFileSync(path.join(dir, `Pulumi.${name}.yaml`), "config: {}\n");
+    writeFileSync(path.join(dir, "README.md"), "not a stack\n");
+    assert.deepEqual(listStacks(dir), ["Contoso-2", "a", "eu_west.prod"]);
   });
 });
