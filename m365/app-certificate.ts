@@ -1,5 +1,5 @@
 import { createPrivateKey, generateKeyPairSync, randomBytes, X509Certificate, type KeyObject } from "node:crypto";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import type { AccessToken, GetTokenOptions, TokenCredential } from "@azure/identity";
 import { ExitCode, UserFacingError } from "../core/errors";
@@ -64,17 +64,37 @@ export function thumbprintOf(certificate: X509Certificate): string {
 const CERTIFICATE_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
 const KEY_BLOCK = /-----BEGIN (RSA |EC |ENCRYPTED )?PRIVATE KEY-----[\s\S]+?-----END \1PRIVATE KEY-----/;
 
-/** Reads and checks one certificate file; anything the sync could not sign in with is exit 2, one sentence. */
-export function readAppCertificate(file: string): AppCertificate {
+/**
+ * Why a private key file's mode is refused, as ssh refuses one: any access by group or others (the
+ * key signs in as Retain's app). POSIX only: on Windows the mode bits say nothing (NTFS ACLs apply),
+ * so the check is skipped there; the folder's ACL is the admin's to keep to the job's account.
+ */
+export function keyFileModeProblem(mode: number, platform: NodeJS.Platform = process.platform): string | undefined {
+  if (platform === "win32" || (mode & 0o077) === 0) return undefined;
+  return `the private key is open to group or others (mode ${(mode & 0o777).toString(8).padStart(4, "0")}), which ssh-like the sync refuses`;
+}
+
+/** Reads and checks one certificate file; anything the sync could not sign in with, or a key others may read, is exit 2, one sentence. */
+export function readAppCertificate(file: string, platform: NodeJS.Platform = process.platform): AppCertificate {
   const bad = (why: string) => new UserFacingError(`--certificate ${file}: ${why}`, ExitCode.invalidInput);
   let text: string;
+  let mode: number;
   try {
-    text = readFileSync(file, "utf8");
+    // The mode of what was read, not of what the name points to a moment later.
+    const fd = openSync(file, "r");
+    try {
+      mode = fstatSync(fd).mode;
+      text = readFileSync(fd, "utf8");
+    } finally {
+      closeSync(fd);
+    }
   } catch (error) {
     throw bad(`cannot read the file (${(error as NodeJS.ErrnoException).code ?? "error"})`);
   }
   const certificateBlock = CERTIFICATE_BLOCK.exec(text)?.[0];
   const keyBlock = KEY_BLOCK.exec(text);
+  const exposed = keyBlock && keyFileModeProblem(mode, platform);
+  if (exposed) throw bad(`${exposed}: run \`chmod 600 ${file}\``);
   if (!certificateBlock) throw bad(keyBlock ? "holds a private key but no certificate (the file needs both)" : "is not a PEM certificate with its private key");
   if (!keyBlock) throw bad("holds a certificate but no private key (the file needs both)");
   if (keyBlock[1] === "ENCRYPTED ") throw bad("the private key is encrypted; the sync needs it unencrypted (the file is protected by its mode, 0600)");
@@ -95,14 +115,14 @@ export function readAppCertificate(file: string): AppCertificate {
 }
 
 /** `--certificate`: a file, or every `*.pem` of a folder, newest (latest notBefore) first. */
-export function appCertificatesAt(fileOrDir: string): AppCertificate[] {
+export function appCertificatesAt(fileOrDir: string, platform: NodeJS.Platform = process.platform): AppCertificate[] {
   let isDirectory: boolean;
   try {
     isDirectory = statSync(fileOrDir).isDirectory();
   } catch {
     throw new UserFacingError(`--certificate: no file or folder ${fileOrDir}`, ExitCode.invalidInput);
   }
-  if (!isDirectory) return [readAppCertificate(fileOrDir)];
+  if (!isDirectory) return [readAppCertificate(fileOrDir, platform)];
   let names: string[];
   try {
     names = readdirSync(fileOrDir).filter((name) => name.endsWith(".pem"));
@@ -111,7 +131,7 @@ export function appCertificatesAt(fileOrDir: string): AppCertificate[] {
   }
   if (names.length === 0) throw new UserFacingError(`--certificate: the folder ${fileOrDir} has no *.pem file`, ExitCode.invalidInput);
   return names
-    .map((name) => readAppCertificate(path.join(fileOrDir, name)))
+    .map((name) => readAppCertificate(path.join(fileOrDir, name), platform))
     .sort((a, b) => b.notBefore.getTime() - a.notBefore.getTime() || b.notAfter.getTime() - a.notAfter.getTime());
 }
 

@@ -1,12 +1,15 @@
 import { createHash } from "node:crypto";
-import { closeSync, constants, existsSync, fchmodSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import path from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import { Directory } from "./directory";
 import { GROUP, isFieldList, USER } from "./model";
-import { BACKUP_DIR, fileChunks } from "./replace";
+import { BACKUP_DIR } from "./replace";
+import { entryOf, ownFileChunks, ownFolder, refuseLink, replaceWhole, type Expect } from "./safe-files";
 
-export const STATE_FILE = path.join(BACKUP_DIR, "state", "delta.json");
+export const STATE_DIR = path.join(BACKUP_DIR, "state");
+export const STATE_FILE = path.join(STATE_DIR, "delta.json");
+/** A state file is believed only when it is the sync's own and no one else may have written it (else: a full read). */
+export const STATE_FILE_RULE: Expect = { private: true };
 // Bump it when the CSVs would be rendered differently (a run that finds no change trusts the files
 // last written) or the lines change. 3: an object's fields after its id as one array.
 const VERSION = 3;
@@ -41,34 +44,38 @@ export interface DeltaState extends DeltaHeader {
 // ["user", id, [displayName, mail, …]], ["group", id, […]], ["members", groupId, [memberId, …]].
 type Line = ["links", DeltaHeader & { version: number }] | ["user" | "group", string, unknown[]] | ["members", string, string[]];
 
-/** Written like the CSVs: a temp file, flushed, renamed. */
+/** Written like the CSVs: a new temp file, flushed, renamed. */
 export function saveDeltaState(outDir: string, state: DeltaState): void {
-  writeStateFile(outDir, (fd) => {
-    let piece: string[] = [];
-    const write = (line: string) => {
-      piece.push(line);
-      if (piece.length === 1000) flush();
-    };
-    const flush = () => {
-      if (piece.length > 0) writeSync(fd, `${piece.join("\n")}\n`);
-      piece = [];
-    };
-    const { directory, ...header } = state;
-    write(JSON.stringify(headerLine(header)));
+  writeStateFile(outDir, STATE_FILE, stateLines(state));
+}
+
+/** The state's text in pieces of a thousand lines. */
+function* stateLines(state: DeltaState): Generator<string> {
+  let piece: string[] = [];
+  const { directory, ...header } = state;
+  const lines = function* () {
+    yield JSON.stringify(headerLine(header));
     // The directory holds each object's fields as the JSON text of this line's array already.
-    for (const [kind, id, fields] of directory.fieldLists()) write(`[${JSON.stringify(kind.name)},${JSON.stringify(id)},${fields}]`);
-    for (const [id, members] of directory.memberEntries()) write(JSON.stringify(["members", id, members] satisfies Line));
-    flush();
-  });
+    for (const [kind, id, fields] of directory.fieldLists()) yield `[${JSON.stringify(kind.name)},${JSON.stringify(id)},${fields}]`;
+    for (const [id, members] of directory.memberEntries()) yield JSON.stringify(["members", id, members] satisfies Line);
+  };
+  for (const line of lines()) {
+    piece.push(line);
+    if (piece.length === 1000) {
+      yield `${piece.join("\n")}\n`;
+      piece = [];
+    }
+  }
+  if (piece.length > 0) yield `${piece.join("\n")}\n`;
 }
 
 /** Replaces only the first line (new delta links, after a round that changed nothing); the snapshot's lines are copied as they are. */
 export function saveDeltaHeader(outDir: string, header: DeltaHeader): void {
   const file = path.join(outDir, STATE_FILE);
-  writeStateFile(outDir, (fd) => {
-    writeSync(fd, `${JSON.stringify(headerLine(header))}\n`);
+  writeStateFile(outDir, STATE_FILE, (function* () {
+    yield `${JSON.stringify(headerLine(header))}\n`;
     let firstLine = true;
-    for (const chunk of fileChunks(file)) {
+    for (const chunk of ownFileChunks(file, STATE_FILE_RULE)) {
       let rest = chunk;
       if (firstLine) {
         const end = chunk.indexOf(10);
@@ -76,30 +83,23 @@ export function saveDeltaHeader(outDir: string, header: DeltaHeader): void {
         rest = chunk.subarray(end + 1);
         firstLine = false;
       }
-      for (let done = 0; done < rest.length; ) done += writeSync(fd, rest, done);
+      yield rest;
     }
-  });
+  })());
 }
 
 const headerLine = ({ usersDeltaLink, groupsDeltaLink, written }: DeltaHeader): Line => ["links", { version: VERSION, usersDeltaLink, groupsDeltaLink, ...(written ? { written } : {}) }];
 
-function writeStateFile(outDir: string, write: (fd: number) => void): void {
-  const file = path.join(outDir, STATE_FILE);
-  mkdirSync(path.dirname(file), { recursive: true, mode: 0o750 });
-  const temp = `${file}.${process.pid}.tmp`;
-  try {
-    const fd = openSync(temp, constants.O_CREAT | constants.O_TRUNC | constants.O_WRONLY, 0o640);
-    try {
-      fchmodSync(fd, 0o640);
-      write(fd);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temp, file);
-  } finally {
-    rmSync(temp, { force: true });
-  }
+/**
+ * Replaces a file of backup/state/ whole (safe-files.ts): the folders are the sync's own (made when
+ * missing), a link in the file's place is refused, anything else there is replaced.
+ */
+export function writeStateFile(outDir: string, name: string, pieces: Iterable<string | Buffer>): void {
+  ownFolder(path.join(outDir, BACKUP_DIR));
+  ownFolder(path.join(outDir, STATE_DIR));
+  const file = path.join(outDir, name);
+  refuseLink(file);
+  replaceWhole(file, pieces, 0o640);
 }
 
 /** The first line's fields, when they have the types this version writes (a damaged file gives undefined: a full read). */
@@ -116,7 +116,7 @@ function headerOf(line: unknown): DeltaHeader | undefined {
 /** The first line of the last run's state, without reading the snapshot; undefined when there is none or it cannot be used. */
 export function loadDeltaHeader(outDir: string): DeltaHeader | undefined {
   const file = path.join(outDir, STATE_FILE);
-  if (!existsSync(file)) return undefined;
+  if (!entryOf(file)) return undefined;
   try {
     for (const text of lines(file)) return headerOf(JSON.parse(text));
   } catch {
@@ -125,21 +125,21 @@ export function loadDeltaHeader(outDir: string): DeltaHeader | undefined {
   return undefined;
 }
 
-/** A file's SHA-256 (hex), read 1 MiB at a time; undefined when it is missing. */
+/** A file's SHA-256 (hex), read 1 MiB at a time; undefined when it is missing. Only the sync's own file is read (safe-files.ts). */
 export function fileSha256(file: string): string | undefined {
-  if (!existsSync(file)) return undefined;
+  if (!entryOf(file)) return undefined;
   const hash = createHash("sha256");
-  for (const chunk of fileChunks(file)) hash.update(chunk);
+  for (const chunk of ownFileChunks(file)) hash.update(chunk);
   return hash.digest("hex");
 }
 
 /**
  * The state of the last run; undefined when there is none or it cannot be used (unreadable, of
- * another version), which makes the next run a full one.
+ * another version, not trusted: STATE_FILE_RULE), which makes the next run a full one.
  */
 export function loadDeltaState(outDir: string): DeltaState | undefined {
   const file = path.join(outDir, STATE_FILE);
-  if (!existsSync(file)) return undefined;
+  if (!entryOf(file)) return undefined;
   try {
     let links: DeltaHeader | undefined;
     const directory = new Directory();
@@ -163,11 +163,11 @@ export function loadDeltaState(outDir: string): DeltaState | undefined {
   }
 }
 
-/** The file's lines, read 1 MiB at a time. */
+/** The state file's lines, read 1 MiB at a time; throws when it is not trusted (STATE_FILE_RULE). */
 function* lines(file: string): Generator<string> {
   const decoder = new StringDecoder("utf8");
   let rest = "";
-  for (const chunk of fileChunks(file)) {
+  for (const chunk of ownFileChunks(file, STATE_FILE_RULE)) {
     const parts = (rest + decoder.write(chunk)).split("\n");
     rest = parts.pop() ?? "";
     yield* parts.filter((line) => line !== "");

@@ -56,7 +56,9 @@ export async function runFirstSync(params: FirstSyncParams, timing: FirstSyncTim
       const reason = error instanceof Error ? error.message : String(error);
       throw new UserFacingError(
         `the first directory sync failed${refused ? ` after waiting ${Math.round(waited / 1000)} s for the new permissions` : ""}: ${reason}. ` +
-          `Run it by hand once the permissions apply: RETAIN_SYNC_CLIENT_SECRET=… npx retain-m365 sync --tenant-id ${params.tenantId} --client-id ${params.clientId} --out ${params.outDir}`,
+          `Run it by hand once the permissions apply: npx retain-m365 sync --tenant-id ${params.tenantId} --client-id ${params.clientId} --out ${params.outDir} ` +
+          `--client-secret-file <a file holding the client secret, mode 0600> (or the secret in RETAIN_SYNC_CLIENT_SECRET, set without typing it on a command line, where the shell's history would keep it; ` +
+          "or --certificate <folder> after `retain-m365 credential new`)",
         error instanceof UserFacingError ? error.exitCode : ExitCode.unexpected,
       );
     }

@@ -1,8 +1,9 @@
-import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { GROUPS_FILE, USERS_FILE } from "./csv";
-import { countRecords } from "./replace";
-import { readRunRecord, RUN_RECORD_FILE, type RunRecord } from "./run-record";
+import { STATE_DIR } from "./delta-state";
+import { BACKUP_DIR, countRecords } from "./replace";
+import { readRunRecord, RUN_RECORD_FILE, UntrustedRunRecordError, type RunRecord } from "./run-record";
+import { checkOwn, entryOf, THIS_HOST, UnsafeFileError, WrongKindError, type Host } from "./safe-files";
 
 export interface HealthOptions {
   maxAgeHours: number;
@@ -22,13 +23,26 @@ export interface HealthReport {
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
-/** Is the nightly sync of this folder healthy? Throws MalformedRunRecordError on a damaged record. */
-export function checkHealth(outDir: string, options: HealthOptions): HealthReport {
+/**
+ * Is the nightly sync of this folder healthy? Throws MalformedRunRecordError on a damaged record; a
+ * record that is not trusted (a link, another user's, writable by others), or in a folder that is a
+ * link or writable by others, is a problem, not read.
+ */
+export function checkHealth(outDir: string, options: HealthOptions, host: Host = THIS_HOST): HealthReport {
   const now = (options.now ?? new Date()).getTime();
-  const record = readRunRecord(outDir);
   const problems: string[] = [];
+  let record: RunRecord | undefined;
+  try {
+    // The record's folders first: O_NOFOLLOW guards only a path's last name.
+    for (const folder of [BACKUP_DIR, STATE_DIR]) checkOwn(path.join(outDir, folder), "folder", { owner: null, private: true }, host);
+    record = readRunRecord(outDir, recordOwner(outDir, host));
+  } catch (error) {
+    if (error instanceof UntrustedRunRecordError) problems.push(`${error.message}; remove it (the next run writes a new one) and check who else writes ${outDir}`);
+    else if (error instanceof UnsafeFileError || error instanceof WrongKindError) problems.push(`the run record is not read: ${error.file} ${error.reason}`);
+    else throw error;
+  }
   if (!record) {
-    problems.push(`no sync run is recorded (${path.join(outDir, RUN_RECORD_FILE)} does not exist)`);
+    if (problems.length === 0) problems.push(`no sync run is recorded (${path.join(outDir, RUN_RECORD_FILE)} does not exist)`);
   } else {
     if (!record.ok) problems.push(`the last run, at ${record.at}, failed with exit code ${record.exitCode}${record.message ? `: ${record.message}` : ""}`);
     if (record.lastSuccessAt === null) problems.push("no run has succeeded yet");
@@ -63,11 +77,30 @@ function lastRunOf(record: RunRecord): HealthReport["lastRun"] {
   return { at, ok, exitCode, ...(users === undefined ? {} : { users }), ...(groups === undefined ? {} : { groups }), ...(message === undefined ? {} : { message }) };
 }
 
-/** A file Retain reads that is missing or empty (sync365.ps1's failure mode); the users file also when it holds no user. */
+/**
+ * Whose record status believes: its own user's; run as root (an admin looking), the owner of
+ * backup/state/, the folder the sync made, when that is a real folder. Null where files have no uid.
+ */
+function recordOwner(outDir: string, host: Host): number | null {
+  if (host.user !== 0) return host.user;
+  const folder = entryOf(path.join(outDir, STATE_DIR));
+  return folder?.isDirectory() ? folder.uid : 0;
+}
+
+/** A file Retain reads that is missing or empty (sync365.ps1's failure mode); the users file also when it holds no user; never read through a link. */
 function csvProblem(file: string, mustHoldRecords: boolean): string | undefined {
-  if (!existsSync(file)) return `${file} is missing`;
-  if (!statSync(file).isFile()) return `${file} is not a file`;
-  if (statSync(file).size === 0) return `${file} is empty`;
-  if (mustHoldRecords && countRecords(file) === 0) return `${file} holds no users`;
+  const stats = entryOf(file);
+  if (!stats) return `${file} is missing`;
+  if (stats.isSymbolicLink()) return `${file} is a symbolic link, which the sync refuses and status does not follow`;
+  if (!stats.isFile()) return `${file} is not a file`;
+  if (stats.size === 0) return `${file} is empty`;
+  if (!mustHoldRecords) return undefined;
+  try {
+    // Whoever runs status (root, a monitoring user) may read the sync's file: its owner is not checked here.
+    if (countRecords(file, { owner: null }) === 0) return `${file} holds no users`;
+  } catch (error) {
+    if (error instanceof UnsafeFileError || error instanceof WrongKindError) return `${file} ${error.reason}`;
+    throw error;
+  }
   return undefined;
 }

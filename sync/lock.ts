@@ -1,12 +1,14 @@
-import { linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, linkSync, mkdirSync, readdirSync, readSync, renameSync, rmSync } from "node:fs";
 import { hostname } from "node:os";
 import path from "node:path";
 import { ExitCode, UserFacingError } from "../core/errors";
+import { GROUPS_FILE, USERS_FILE } from "./csv";
+import { openOwn, tempFileProcess, tempNameFor, writeTemp } from "./safe-files";
 import { SafetyGuardError } from "./safety-guard";
 
 export const LOCK_FILE = ".retain-m365-sync.lock";
-// Temp files of the CSVs (replace.ts) and of the lock owner, each named after the process that wrote it.
-const TEMP_SUFFIX = /^(?:\.(?:exchangeuser|exchangegroups)\.csv|\.retain-m365-sync\.lock)\.(\d+)\.tmp$/;
+/** Files whose temp files (safe-files.ts's tempNameFor, each named after the process that wrote it) may be left by a killed run. */
+const TEMP_FILES_OF = [USERS_FILE, GROUPS_FILE, LOCK_FILE];
 
 /**
  * Holds the folder's lock while `work` runs. A lock left by a process that no longer runs on this
@@ -15,9 +17,8 @@ const TEMP_SUFFIX = /^(?:\.(?:exchangeuser|exchangegroups)\.csv|\.retain-m365-sy
 export async function withOutputLock<T>(outDir: string, work: () => Promise<T>): Promise<T> {
   mkdirSync(outDir, { recursive: true });
   const lock = path.join(outDir, LOCK_FILE);
-  // The owner is written first and linked into place, so a lock file is never seen half-written.
-  const mine = `${lock}.${process.pid}.tmp`;
-  writeFileSync(mine, JSON.stringify({ pid: process.pid, host: hostname(), started: new Date().toISOString() }), { mode: 0o600 });
+  // The owner is written first (a new file under a random name) and linked into place, so a lock file is never seen half-written.
+  const mine = writeTemp(lock, [JSON.stringify({ pid: process.pid, host: hostname(), started: new Date().toISOString() })], 0o600).file;
   try {
     for (let attempt = 0; ; attempt++) {
       try {
@@ -46,7 +47,7 @@ function clearStaleLock(lock: string, outDir: string): void {
   if (holder.host !== hostname()) throw new SafetyGuardError(`${lock} is held by host ${holder.host}; remove it if no sync runs there`);
   if (isAlive(holder.pid)) throw new SafetyGuardError(`another sync (process ${holder.pid}, started ${holder.started}) is writing ${outDir}`);
   // Move it aside atomically, then check that what moved is the stale lock and not one just taken.
-  const aside = `${lock}.stale.${process.pid}`;
+  const aside = tempNameFor(lock);
   try {
     renameSync(lock, aside);
   } catch {
@@ -69,12 +70,23 @@ function lockError(error: unknown, lock: string): UserFacingError {
   return new UserFacingError(`cannot take the lock ${lock}: ${(error as Error).message}`, ExitCode.unexpected);
 }
 
-/** The lock's holder; undefined when the lock is gone. A file there that is not a lock this sync wrote is refused, exit 2. */
+/**
+ * The lock's holder; undefined when the lock is gone. A link, another user's file (exit 5) or a file
+ * that is not a lock this sync wrote (exit 2) is refused, never followed or trusted.
+ */
 function readLock(lock: string): { pid: number; host: string; started: string } | undefined {
   let text: string;
   try {
-    text = readFileSync(lock, "utf8");
+    // Another sync's lock has two links while it is being linked into place.
+    const fd = openOwn(lock, { hardLinks: true });
+    try {
+      const buffer = Buffer.alloc(4096);
+      text = buffer.subarray(0, readSync(fd, buffer, 0, buffer.length, 0)).toString("utf8");
+    } finally {
+      closeSync(fd);
+    }
   } catch (error) {
+    if (error instanceof UserFacingError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT") return undefined;
     throw new UserFacingError(`cannot read the lock ${lock} (${code ?? "error"}); remove it if no sync is running`, ExitCode.invalidInput);
@@ -101,10 +113,15 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** Temp files of killed runs: only ever ours, only when their process is gone. */
+/** Temp files of killed runs: only ever ours (by name), only when their process is gone; a link is removed, never followed. */
 function removeOrphanedTempFiles(outDir: string): void {
   for (const name of readdirSync(outDir)) {
-    const match = TEMP_SUFFIX.exec(name);
-    if (match && !isAlive(Number(match[1]))) rmSync(path.join(outDir, name), { force: true });
+    const pid = tempFileProcess(name, TEMP_FILES_OF);
+    if (pid === undefined || isAlive(pid)) continue;
+    try {
+      rmSync(path.join(outDir, name), { force: true });
+    } catch {
+      // a folder planted under such a name: left alone, never a reason to fail
+    }
   }
 }

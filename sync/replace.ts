@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
-import { chmodSync, closeSync, constants, copyFileSync, existsSync, fchmodSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { closeSync, constants, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync } from "node:fs";
 import path from "node:path";
 import { ExitCode, UserFacingError } from "../core/errors";
 import { pauseBeforeRetry, type RetryPolicy } from "../core/retry";
 import { ContractCsvWalker, countLegacyCsvRecords, csvText, GROUPS_FILE, USERS_FILE, type CsvTable } from "./csv";
+import { checkOwn, chunksOf, copyOwn, copyOwnAside, entryOf, openOwn, ownFileChunks, ownFolder, THIS_HOST, WINDOWS_HOST, writeTemp, type Expect, type Host, type Written } from "./safe-files";
 import { SafetyGuardError } from "./safety-guard";
 
 export const BACKUP_DIR = "backup";
@@ -24,6 +25,9 @@ export interface FileSystemPlatform {
   /** Waits before try `attempt + 1` of a rename. */
   pause: (attempt: number) => Promise<void>;
 }
+
+/** How files are checked (safe-files.ts) on the platform: Windows has no O_NOFOLLOW, uids or modes. */
+export const hostOf = (platform: FileSystemPlatform): Host => (platform.windows ? WINDOWS_HOST : THIS_HOST);
 
 export const THIS_PLATFORM: FileSystemPlatform = {
   windows: process.platform === "win32",
@@ -56,25 +60,28 @@ export interface ReplaceResult {
   backup?: string;
 }
 
-/** Number of records (header excluded) of an existing users CSV; undefined when there is none; NaN when unreadable. */
-export function countRecords(file: string): number | undefined {
-  if (!existsSync(file)) return undefined;
-  return countLegacyCsvRecords(fileChunks(file)) ?? Number.NaN;
+/**
+ * Number of records (header excluded) of an existing users CSV; undefined when there is none; NaN
+ * when unreadable. Read only when it is the sync's own file (safe-files.ts), else refused.
+ */
+export function countRecords(file: string, expect: Expect = {}, host: Host = THIS_HOST): number | undefined {
+  if (!entryOf(file)) return undefined;
+  return countLegacyCsvRecords(ownFileChunks(file, expect, host)) ?? Number.NaN;
 }
 
 /**
- * Replaces both files safely: guards first, then temp files in the same folder (rendered piece by
- * piece, flushed, read back and checked), a backup of the previous pair, and renames. Any failure
- * leaves the previous files as they were. Call inside `withOutputLock` (lock.ts).
+ * Replaces both files safely: guards first, then temp files in the same folder (new random names,
+ * created exclusively; rendered piece by piece, flushed, read back and checked), a backup of the
+ * previous pair, and renames. Any failure leaves the previous files as they were. A link or another
+ * user's file in the place of a CSV is refused (safe-files.ts). Call inside `withOutputLock` (lock.ts).
  */
 export async function replaceFiles(files: NewFiles, options: ReplaceOptions): Promise<ReplaceResult> {
   const platform = options.platform ?? THIS_PLATFORM;
+  const host = hostOf(platform);
   const usersPath = path.join(options.outDir, USERS_FILE);
   const groupsPath = path.join(options.outDir, GROUPS_FILE);
-  for (const file of [usersPath, groupsPath]) {
-    if (existsSync(file) && !statSync(file).isFile()) throw new UserFacingError(`${file} is not a file; move it away so the sync can write the CSV there`, ExitCode.invalidInput);
-  }
-  const counted = countRecords(usersPath);
+  for (const file of [usersPath, groupsPath]) checkOwn(file, "file", {}, host);
+  const counted = countRecords(usersPath, {}, host);
   const previousUsers = counted === undefined || Number.isNaN(counted) ? undefined : counted;
 
   if (!options.force) {
@@ -93,29 +100,31 @@ export async function replaceFiles(files: NewFiles, options: ReplaceOptions): Pr
     }
   }
 
-  const temps = [
-    { path: usersPath, temp: tempPath(usersPath), table: files.users },
-    { path: groupsPath, temp: tempPath(groupsPath), table: files.groups },
-  ];
-  // The previous users file, kept aside whatever --backups says, to put back if the groups file cannot be replaced.
-  const previousUsersCopy = `${tempPath(usersPath)}.previous`;
+  // Every file made here, removed at the end whatever happens (a renamed one is no longer there).
+  const made: string[] = [];
   try {
-    for (const file of temps) {
-      const written = writeDurably(file.temp, csvText(file.table.columns, file.table.rows()));
-      checkWritten(file.temp, written, file.table, platform);
-    }
-    if (temps.every((file) => sameBytes(file.temp, file.path))) return { unchanged: true, previousUsers };
-    const backup = backupPrevious([usersPath, groupsPath], options);
+    const temps = [
+      { path: usersPath, table: files.users },
+      { path: groupsPath, table: files.groups },
+    ].map((file) => {
+      const written = writeTemp(file.path, csvText(file.table.columns, file.table.rows()), FILE_MODE, host, true);
+      made.push(written.file);
+      checkWritten(written, file.table, platform, host);
+      return { ...file, temp: written.file };
+    });
+    if (temps.every((file) => sameBytes(file.temp, file.path, host))) return { unchanged: true, previousUsers };
+    const backup = backupPrevious([usersPath, groupsPath], options, host);
     const [users, groups] = temps as [(typeof temps)[number], (typeof temps)[number]];
-    const hadUsers = existsSync(usersPath);
-    if (hadUsers) copyFileSync(usersPath, previousUsersCopy);
+    // The previous users file, kept aside whatever --backups says, to put back if the groups file cannot be replaced.
+    let previousUsersCopy: string | undefined;
+    if (entryOf(usersPath)) made.push((previousUsersCopy = copyOwnAside(usersPath, FILE_MODE, host)));
     await renameWhenFree(users.temp, users.path, platform);
     try {
       await renameWhenFree(groups.temp, groups.path, platform);
     } catch (error) {
       // The pair stays of one generation: the previous users file back, or none if there was none.
       try {
-        if (hadUsers) await renameWhenFree(previousUsersCopy, users.path, platform);
+        if (previousUsersCopy) await renameWhenFree(previousUsersCopy, users.path, platform);
         else rmSync(users.path, { force: true });
       } catch {
         throw new UserFacingError(`${groups.path} could not be replaced, nor ${users.path} put back: the two files are of different runs until the next sync`, ExitCode.safetyGuard);
@@ -125,7 +134,7 @@ export async function replaceFiles(files: NewFiles, options: ReplaceOptions): Pr
     if (!platform.windows) syncFolder(options.outDir); // Windows cannot open a folder as a file; NTFS journals the renames
     return { unchanged: false, previousUsers, backup };
   } finally {
-    for (const file of [...temps.map((temp) => temp.temp), previousUsersCopy]) rmSync(file, { force: true });
+    for (const file of made) rmSync(file, { force: true });
   }
 }
 
@@ -146,68 +155,34 @@ async function renameWhenFree(from: string, to: string, platform: FileSystemPlat
   }
 }
 
-export function tempPath(file: string): string {
-  return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-}
-
-interface Written {
-  bytes: number;
-  sha256: string;
-}
-
-/** Writes the text's pieces as UTF-8 with the mode (0640 unless told) and flushes them; only one piece is in memory at a time. */
-export function writeDurably(file: string, pieces: Iterable<string>, mode = FILE_MODE): Written {
-  const hash = createHash("sha256");
-  let bytes = 0;
-  const fd = openSync(file, constants.O_CREAT | constants.O_TRUNC | constants.O_WRONLY, mode);
+/** Reads a temp file back through a descriptor of its own: the bytes written, mode 0640 (not on Windows, where the folder's permissions apply), the contract's shape and the expected number of records. */
+function checkWritten(written: Written, table: CsvTable, platform: FileSystemPlatform, host: Host): void {
+  const fd = openOwn(written.file, {}, host);
   try {
-    fchmodSync(fd, mode); // the mode asked for, whatever the umask
-    for (const piece of pieces) {
-      const chunk = Buffer.from(piece, "utf8");
+    if (!platform.windows && (fstatSync(fd).mode & 0o777) !== FILE_MODE) throw new Error(`${written.file} does not have mode 0640`);
+    const hash = createHash("sha256");
+    const walker = new ContractCsvWalker(table.columns.length);
+    let bytes = 0;
+    for (const chunk of chunksOf(fd)) {
       hash.update(chunk);
-      for (let done = 0; done < chunk.length; ) done += writeSync(fd, chunk, done);
+      walker.push(chunk);
       bytes += chunk.length;
     }
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  return { bytes, sha256: hash.digest("hex") };
-}
-
-/** Reads a temp file back: the bytes written, mode 0640 (not on Windows, where the folder's permissions apply), the contract's shape and the expected number of records. */
-function checkWritten(file: string, written: Written, table: CsvTable, platform: FileSystemPlatform): void {
-  if (!platform.windows && (statSync(file).mode & 0o777) !== FILE_MODE) throw new Error(`${file} does not have mode 0640`);
-  const hash = createHash("sha256");
-  const walker = new ContractCsvWalker(table.columns.length);
-  let bytes = 0;
-  for (const chunk of fileChunks(file)) {
-    hash.update(chunk);
-    walker.push(chunk);
-    bytes += chunk.length;
-  }
-  if (bytes !== written.bytes || hash.digest("hex") !== written.sha256) throw new Error(`${file} does not read back as written`);
-  const records = walker.end() - 1;
-  if (records !== table.records) throw new Error(`${file} has ${records} records, not ${table.records}`);
-}
-
-/** A file's bytes in pieces of 1 MiB (the same buffer each time). */
-export function* fileChunks(file: string): Generator<Buffer> {
-  const fd = openSync(file, constants.O_RDONLY);
-  try {
-    const buffer = Buffer.alloc(1 << 20);
-    for (let read; (read = readSync(fd, buffer, 0, buffer.length, null)) > 0; ) yield buffer.subarray(0, read);
+    if (bytes !== written.bytes || hash.digest("hex") !== written.sha256) throw new Error(`${written.file} does not read back as written`);
+    const records = walker.end() - 1;
+    if (records !== table.records) throw new Error(`${written.file} has ${records} records, not ${table.records}`);
   } finally {
     closeSync(fd);
   }
 }
 
-/** Whether two files hold the same bytes; false when either is missing. */
-function sameBytes(a: string, b: string): boolean {
-  if (!existsSync(a) || !existsSync(b) || statSync(a).size !== statSync(b).size) return false;
-  const other = fileChunks(b);
+/** Whether two files of the sync's own hold the same bytes; false when either is missing. */
+function sameBytes(a: string, b: string, host: Host): boolean {
+  const [statsA, statsB] = [entryOf(a), entryOf(b)];
+  if (!statsA || !statsB || statsA.size !== statsB.size) return false;
+  const other = ownFileChunks(b, {}, host);
   try {
-    for (const chunk of fileChunks(a)) {
+    for (const chunk of ownFileChunks(a, {}, host)) {
       const next = other.next();
       if (next.done || !next.value.equals(chunk)) return false;
     }
@@ -217,19 +192,23 @@ function sameBytes(a: string, b: string): boolean {
   }
 }
 
-function backupPrevious(files: string[], options: ReplaceOptions): string | undefined {
-  const existing = files.filter((file) => existsSync(file));
+/** Copies the previous files (through descriptors that never followed a link) into a new backup/<UTC time>/, and prunes the oldest generations. */
+function backupPrevious(files: string[], options: ReplaceOptions, host: Host): string | undefined {
+  const existing = files.filter((file) => entryOf(file));
   if (existing.length === 0 || options.backups <= 0) return undefined;
-  const root = path.join(options.outDir, BACKUP_DIR);
+  const root = ownFolder(path.join(options.outDir, BACKUP_DIR), host);
   const stamp = (options.now ?? new Date()).toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
   let folder = path.join(root, stamp);
-  for (let n = 2; existsSync(folder); n++) folder = path.join(root, `${stamp}-${n}`);
-  mkdirSync(folder, { recursive: true, mode: 0o750 });
-  for (const file of existing) {
-    const copy = path.join(folder, path.basename(file));
-    copyFileSync(file, copy);
-    chmodSync(copy, FILE_MODE);
+  for (let n = 2; ; n++) {
+    try {
+      mkdirSync(folder, { mode: 0o750 }); // new, so the sync's own
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      folder = path.join(root, `${stamp}-${n}`);
+    }
   }
+  for (const file of existing) copyOwn(file, path.join(folder, path.basename(file)), FILE_MODE, host);
   const generations = readdirSync(root).filter((name) => /^\d{8}T\d{6}Z(-\d+)?$/.test(name)).sort();
   for (const old of generations.slice(0, Math.max(0, generations.length - options.backups))) rmSync(path.join(root, old), { recursive: true, force: true });
   return folder;

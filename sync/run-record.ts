@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import path from "node:path";
 import { ExitCode, fileSystemRefusal, UserFacingError } from "../core/errors";
 import { GROUPS_FILE, USERS_FILE } from "./csv";
-import { BACKUP_DIR, countRecords, tempPath, writeDurably } from "./replace";
+import { STATE_DIR, STATE_FILE_RULE, writeStateFile } from "./delta-state";
+import { countRecords } from "./replace";
+import { entryOf, ownFileChunks, replaceWhole, UnsafeFileError, WrongKindError } from "./safe-files";
 
-export const RUN_RECORD_FILE = path.join(BACKUP_DIR, "state", "last-run.json");
+export const RUN_RECORD_FILE = path.join(STATE_DIR, "last-run.json");
 
 /** What is known of the credential a run signed in with; never the secret or the key. */
 export interface CredentialInfo {
@@ -32,13 +33,38 @@ export interface RunRecord {
 
 export class MalformedRunRecordError extends Error {}
 
-/** The last run's record; undefined when none was written yet. */
-export function readRunRecord(outDir: string): RunRecord | undefined {
+/** A record the sync cannot be sure it wrote itself (safe-files.ts): a link, another user's, writable by others. It was not read. */
+export class UntrustedRunRecordError extends Error {
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+  ) {
+    super(`${file} is not trusted, so it was not read: it ${reason}`);
+  }
+}
+
+/**
+ * The last run's record; undefined when none was written yet. Read only when it is the sync's own
+ * (STATE_FILE_RULE, owned by `owner`: by default the user reading it), else UntrustedRunRecordError.
+ */
+export function readRunRecord(outDir: string, owner?: number | null): RunRecord | undefined {
   const file = path.join(outDir, RUN_RECORD_FILE);
-  if (!existsSync(file)) return undefined;
+  if (!entryOf(file)) return undefined;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for (const chunk of ownFileChunks(file, { ...STATE_FILE_RULE, ...(owner === undefined ? {} : { owner }) })) {
+      chunks.push(Buffer.from(chunk)); // the reader reuses its buffer
+      if ((size += chunk.length) > 1 << 20) throw new MalformedRunRecordError(`${file} is larger than a run record can be`);
+    }
+  } catch (error) {
+    if (error instanceof UnsafeFileError || error instanceof WrongKindError) throw new UntrustedRunRecordError(file, error.reason);
+    if (error instanceof MalformedRunRecordError) throw error;
+    throw new MalformedRunRecordError(`${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+  }
   let record: unknown;
   try {
-    record = JSON.parse(readFileSync(file, "utf8"));
+    record = JSON.parse(Buffer.concat(chunks).toString("utf8"));
   } catch (error) {
     throw new MalformedRunRecordError(`${file} cannot be read as JSON (${(error as Error).message.split("\n")[0]})`);
   }
@@ -88,21 +114,9 @@ export function recordFor(outcome: RunOutcome, previous: RunRecord | undefined):
   };
 }
 
-/** Replaces a file whole: a temp file beside it, flushed, renamed; a reader sees the old or the new text, never a part. */
-export function replaceFileAtomically(file: string, text: string, mode: number): void {
-  const temp = tempPath(file);
-  try {
-    writeDurably(temp, [text], mode);
-    renameSync(temp, file);
-  } finally {
-    rmSync(temp, { force: true });
-  }
-}
-
+/** Replaces the record whole (delta-state.ts's writeStateFile): a reader sees the old or the new text, never a part. */
 export function writeRunRecord(outDir: string, record: RunRecord): void {
-  const file = path.join(outDir, RUN_RECORD_FILE);
-  mkdirSync(path.dirname(file), { recursive: true, mode: 0o750 });
-  replaceFileAtomically(file, `${JSON.stringify(record, null, 2)}\n`, 0o640);
+  writeStateFile(outDir, RUN_RECORD_FILE, [`${JSON.stringify(record, null, 2)}\n`]);
 }
 
 const METRICS: [name: string, help: string][] = [
@@ -119,7 +133,7 @@ export const METRIC_NAMES: readonly string[] = METRICS.map(([name]) => name);
 /** node_exporter's textfile format. After a failure the counts are those of the files Retain still reads. */
 export function renderMetrics(record: RunRecord, outDir: string): string {
   const seconds = (iso: string) => Date.parse(iso) / 1000;
-  const countOf = (recorded: number | undefined, file: string) => recorded ?? countRecords(path.join(outDir, file));
+  const countOf = (recorded: number | undefined, file: string) => recorded ?? countOrNaN(path.join(outDir, file));
   const values: (number | undefined)[] = [
     seconds(record.at),
     record.lastSuccessAt ? seconds(record.lastSuccessAt) : 0,
@@ -135,9 +149,18 @@ export function renderMetrics(record: RunRecord, outDir: string): string {
   }).join("");
 }
 
+/** The rows of a CSV Retain reads now; NaN (no sample) when it is not the sync's own file (a link, say). */
+function countOrNaN(file: string): number | undefined {
+  try {
+    return countRecords(file);
+  } catch {
+    return Number.NaN;
+  }
+}
+
 export function writeMetricsFile(file: string, record: RunRecord, outDir: string): void {
   // Read by node_exporter's own user; it holds nothing secret.
-  replaceFileAtomically(file, renderMetrics(record, outDir), 0o644);
+  replaceWhole(file, [renderMetrics(record, outDir)], 0o644);
 }
 
 export interface RecordingOptions {
@@ -176,7 +199,9 @@ export async function recordedRun<T extends { users: number; groups: number; cre
   try {
     writeRunRecord(outDir, record);
   } catch (error) {
-    options.warn(`the run record ${path.join(outDir, RUN_RECORD_FILE)} could not be written (${(error as Error).message})`);
+    // A link or another user's folder where the record goes: the run was refused for that already, in one sentence.
+    const sameRefusal = !result.ok && (error as Error).message === (result.error as Error | undefined)?.message;
+    if (!sameRefusal) options.warn(`the run record ${path.join(outDir, RUN_RECORD_FILE)} could not be written (${(error as Error).message})`);
   }
   if (options.metricsFile) {
     try {

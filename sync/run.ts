@@ -2,11 +2,13 @@ import type { Client } from "@microsoft/microsoft-graph-client";
 import path from "node:path";
 import { buildAddressBook, GROUPS_FILE, USERS_FILE } from "./csv";
 import { applyDelta, latestDeltaLinks, readDeltaRounds } from "./delta";
-import { fileSha256, loadDeltaHeader, loadDeltaState, saveDeltaHeader, saveDeltaState, type DeltaHeader, type DeltaLinks, type WrittenFiles } from "./delta-state";
+import { fileSha256, loadDeltaHeader, loadDeltaState, saveDeltaHeader, saveDeltaState, STATE_DIR, STATE_FILE, STATE_FILE_RULE, type DeltaHeader, type DeltaLinks, type WrittenFiles } from "./delta-state";
 import { readDirectory, type ReadOptions } from "./directory-reader";
 import type { Directory } from "./directory";
 import { withOutputLock } from "./lock";
-import { replaceFiles, type ReplaceOptions } from "./replace";
+import { BACKUP_DIR, hostOf, replaceFiles, THIS_PLATFORM, type ReplaceOptions } from "./replace";
+import { RUN_RECORD_FILE } from "./run-record";
+import { checkOwn, refuseLink, UnsafeFileError, WrongKindError } from "./safe-files";
 
 export interface SyncOptions extends Omit<ReplaceOptions, "now">, ReadOptions {
   /** Ignore the saved delta state and read everything. */
@@ -47,9 +49,10 @@ export interface SyncSummary {
 export async function runSync(client: Client, options: SyncOptions): Promise<SyncSummary> {
   const started = Date.now();
   return withOutputLock(options.outDir, async () => {
+    const distrusted = checkOutputFolder(options);
     // Transitive membership cannot be followed through groups/delta (it reports direct members only).
     const incremental = !options.transitive;
-    const saved = incremental && !options.full ? loadDeltaHeader(options.outDir) : undefined;
+    const saved = incremental && !options.full && !distrusted ? loadDeltaHeader(options.outDir) : undefined;
     const rounds = saved && (await readDeltaRounds(client, saved, options.retry));
     const last = saved?.written;
     if (saved && last && rounds && rounds.users.length === 0 && rounds.groups.length === 0 && filesAsWritten(options.outDir, last)) {
@@ -82,8 +85,30 @@ export async function runSync(client: Client, options: SyncOptions): Promise<Syn
     const counts = { users: book.users.records, groups: book.groups.records, memberships: book.memberships };
     const written: WrittenFiles = { usersSha256: fileSha256(path.join(options.outDir, USERS_FILE)) ?? "", groupsSha256: fileSha256(path.join(options.outDir, GROUPS_FILE)) ?? "", ...counts };
     const links = read.links;
-    return withSavedState(options.outDir, links && { ...links, written }, read.directory, () => ({ outDir: options.outDir, mode, ...counts, ...result, durationMs: Date.now() - started }));
+    const summary = withSavedState(options.outDir, links && { ...links, written }, read.directory, () => ({ outDir: options.outDir, mode, ...counts, ...result, durationMs: Date.now() - started }));
+    return distrusted && !options.full && incremental ? { ...summary, warning: [distrusted, summary.warning].filter(Boolean).join("; ") } : summary;
   });
+}
+
+/**
+ * Before anything is read: refuses (exit 5) a link, or another user's file or folder, where the sync
+ * keeps its own (the CSVs, backup/, backup/state/, the state files), so nothing outside the folder is
+ * ever read or written through one. A state file that is the sync's but that others may have written
+ * is not refused but not believed: the run reads everything (the warning returned says why).
+ */
+function checkOutputFolder(options: SyncOptions): string | undefined {
+  const host = hostOf(options.platform ?? THIS_PLATFORM);
+  const at = (name: string) => path.join(options.outDir, name);
+  for (const file of [USERS_FILE, GROUPS_FILE]) checkOwn(at(file), "file", {}, host);
+  for (const folder of [BACKUP_DIR, STATE_DIR]) checkOwn(at(folder), "folder", { private: true }, host);
+  for (const file of [STATE_FILE, RUN_RECORD_FILE]) refuseLink(at(file));
+  try {
+    checkOwn(at(STATE_FILE), "file", STATE_FILE_RULE, host);
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof UnsafeFileError || error instanceof WrongKindError)) throw error;
+    return `the delta state ${error.file} ${error.reason}, so it is not believed and this run read everything`;
+  }
 }
 
 function filesAsWritten(outDir: string, written: WrittenFiles): boolean {

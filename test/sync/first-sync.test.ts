@@ -67,7 +67,10 @@ describe("the post-deploy first sync", () => {
     const error = await rejection(runFirstSync(params(out), { waitForPermissionsMs: 1_500, retryIntervalMs: 500 }));
     assert.ok(error instanceof UserFacingError);
     assert.equal(error.exitCode, ExitCode.auth);
-    assert.match(error.message, /^the first directory sync failed after waiting \d+ s for the new permissions: .*Authorization_RequestDenied.*Run it by hand once the permissions apply: RETAIN_SYNC_CLIENT_SECRET=… npx retain-m365 sync --tenant-id 00000000-0000-4000-8000-0000000000aa --client-id 00000000-0000-4000-8000-0000000000bb --out /);
+    assert.match(error.message, /^the first directory sync failed after waiting \d+ s for the new permissions: .*Authorization_RequestDenied.*Run it by hand once the permissions apply: npx retain-m365 sync --tenant-id 00000000-0000-4000-8000-0000000000aa --client-id 00000000-0000-4000-8000-0000000000bb --out \S+ --client-secret-file </);
+    // Never the secret on a command line, where the shell's history keeps it: a file, the variable set some other way, or a certificate.
+    assert.doesNotMatch(error.message, /RETAIN_SYNC_CLIENT_SECRET=|--client-secret[ =]/);
+    assert.match(error.message, /or the secret in RETAIN_SYNC_CLIENT_SECRET, set without typing it on a command line, .*or --certificate <folder> after `retain-m365 credential new`\)$/);
     assert.ok(!error.message.includes(SECRET));
     assert.deepEqual(readdirSync(out).filter((name) => name.endsWith(".csv") || name.endsWith(".tmp")), []);
   });

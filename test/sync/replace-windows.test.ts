@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
@@ -8,6 +8,7 @@ import { buildAddressBook } from "../../sync/csv";
 import { Directory } from "../../sync/directory";
 import type { DirectoryUser } from "../../sync/model";
 import { FILE_IN_USE_RETRY, replaceFiles, type FileSystemPlatform } from "../../sync/replace";
+import { WINDOWS_HOST } from "../../sync/safe-files";
 
 // Windows' rename over a file another program holds open, simulated: the platform's calls are
 // injected, since nothing here runs on Windows.
@@ -82,6 +83,29 @@ describe("replacing the CSVs on Windows, where Retain may hold them open", () =>
     const platform = windows((target) => target.endsWith("exchangegroups.csv"));
     await assert.rejects(replaceFiles(book(2), { outDir, backups: 0, maxShrinkPercent: 20, force: false, platform }), /could not be replaced/);
     assert.deepEqual(readdirSync(outDir), ["exchangegroups.csv"]);
+  });
+
+  it("without O_NOFOLLOW, uids or modes (fs.constants has none on Windows): backups still made, a link in a CSV's place refused by lstat before opening", async () => {
+    assert.equal(WINDOWS_HOST.noFollow, 0);
+    const { outDir } = await folderWithPreviousFiles();
+    const platform = windows(() => false);
+    const replaced = await replaceFiles(book(4), { outDir, backups: 2, maxShrinkPercent: 20, force: false, platform });
+    assert.ok(replaced.backup && existsSync(path.join(replaced.backup, "exchangeuser.csv")));
+    const secretDir = mkdtempSync(path.join(tmpdir(), "retain-windows-outside-"));
+    const secret = path.join(secretDir, "secret.pem");
+    writeFileSync(secret, "outside\n", { mode: 0o600 });
+    const groups = path.join(outDir, "exchangegroups.csv");
+    rmSync(groups);
+    symlinkSync(secret, groups);
+    await assert.rejects(replaceFiles(book(5), { outDir, backups: 2, maxShrinkPercent: 20, force: false, platform }), (error: unknown) => {
+      assert.ok(error instanceof UserFacingError);
+      assert.equal(error.exitCode, ExitCode.safetyGuard);
+      assert.equal(error.message, `${groups} is a symbolic link, which the sync never follows: remove it; the previous files are left untouched`);
+      return true;
+    });
+    assert.equal(readFileSync(secret, "utf8"), "outside\n");
+    assert.deepEqual(readdirSync(secretDir), ["secret.pem"]);
+    assert.deepEqual(readdirSync(path.join(outDir, "backup")).length, 1, "no backup of the link's target");
   });
 
   it("does not retry on Linux, where a rename over an open file succeeds: another failure is not a held file", async () => {
