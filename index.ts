@@ -1,8 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import { CLOUDFLARE_API_BASE } from "./cloudflare/dns-api";
 import type { TenantConfig } from "./config/schema";
 import { ExitCode, UserFacingError } from "./core/errors";
-import { CLOUDS } from "./m365/clouds";
+import { CLOUDFLARE_API_BASE, CLOUDS } from "./m365/clouds";
 import { credentialFromEnvironment } from "./m365/credentials";
 import { createGraphClient } from "./m365/graph-client";
 import { GraphServiceConfigurationRecordSource } from "./m365/graph-records";

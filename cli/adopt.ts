@@ -1,15 +1,14 @@
 import { Option, type Command } from "commander";
-import { CLOUDFLARE_API_BASE } from "../cloudflare/dns-api";
 import { validatedOrThrow } from "../config/validate";
 import { ExitCode, UserFacingError } from "../core/errors";
-import { CLOUDS } from "../m365/clouds";
+import { CLOUDFLARE_API_BASE, CLOUDS } from "../m365/clouds";
 import { authorityFor, credentialFromEnvironment } from "../m365/credentials";
 import { createGraphClient } from "../m365/graph-client";
 import type * as AdoptModule from "../program/adopt/adopt";
 import type * as DiscoveryModule from "../program/adopt/parts";
 import type { AdoptReport } from "../program/adopt/findings";
 import type { Io } from "./io";
-import { httpUrl, stackName } from "./arguments";
+import { endpointUrl, stackName } from "./arguments";
 import { loadPlanInput } from "./plan";
 
 /** Where the Cloudflare token comes from, as the deploy's provider reads it: never a flag, never printed. */
@@ -39,10 +38,10 @@ export function registerAdoptCommand(program: Command, io: Io): void {
     .addOption(new Option("--config-file <path>", "a stack file instead of a named stack"))
     .option("--stacks-dir <dir>", "folder of the stack files", "stacks")
     .option("--json", "print one JSON object: {stack, findings, notices, summary}")
-    .option("--cloudflare-endpoint <url>", "base of Cloudflare's v4 API", httpUrl("--cloudflare-endpoint"), CLOUDFLARE_API_BASE)
-    .option("--exchange-endpoint <url>", "Exchange Online's base URL", httpUrl("--exchange-endpoint"), CLOUDS.global.exchange)
-    .option("--graph-endpoint <url>", "Graph base URL without /v1.0", httpUrl("--graph-endpoint"), CLOUDS.global.graph)
-    .option("--authority-host <url>", "Entra login host (also read from AZURE_AUTHORITY_HOST); turns instance discovery off", httpUrl("--authority-host"))
+    .option("--cloudflare-endpoint <url>", "base of Cloudflare's v4 API", endpointUrl("--cloudflare-endpoint"), CLOUDFLARE_API_BASE)
+    .option("--exchange-endpoint <url>", "Exchange Online's base URL", endpointUrl("--exchange-endpoint"), CLOUDS.global.exchange)
+    .option("--graph-endpoint <url>", "Graph base URL without /v1.0", endpointUrl("--graph-endpoint"), CLOUDS.global.graph)
+    .option("--authority-host <url>", "Entra login host (also read from AZURE_AUTHORITY_HOST); turns instance discovery off", endpointUrl("--authority-host"))
     .action(async (options: AdoptOptions) => {
       if (!options.stack && !options.configFile) throw new UserFacingError("adopt needs --stack <name> or --config-file <path>", ExitCode.invalidInput);
       const { stack, config: raw } = loadPlanInput(options);

@@ -2,6 +2,7 @@ import { statSync } from "node:fs";
 import { isIP } from "node:net";
 import { isDnsName } from "../core/formats";
 import { ExitCode, UserFacingError } from "../core/errors";
+import { checkedEndpoint, type EndpointService } from "../m365/endpoints";
 
 // Parsers for the flags' values: a value no command could use is refused here, exit 2, naming the flag.
 
@@ -42,19 +43,23 @@ export function resolverAddress(value: string): string {
   return value;
 }
 
-/** A URL option: http or https, nothing else (`--graph-endpoint`, `--autodiscover-url`, …). */
-export const httpUrl = (flag: string) => (value: string): string => {
-  let url: URL | undefined;
-  try {
-    url = new URL(value);
-  } catch {
-    url = undefined;
-  }
-  if (!url || !["http:", "https:"].includes(url.protocol) || /[\s\p{Cc}]/u.test(value)) {
-    throw refuse(`${flag} must be an http or https URL (got ${shown(value)})`);
-  }
-  return value;
-};
+/** Which service each endpoint flag names (m365/endpoints.ts holds the rule). */
+const ENDPOINT_FLAGS = {
+  "--authority-host": "login",
+  "--graph-endpoint": "graph",
+  "--exchange-endpoint": "exchange",
+  "--ews-endpoint": "exchange",
+  "--cloudflare-endpoint": "cloudflare",
+  "--autodiscover-url": "autodiscover",
+} as const satisfies Record<string, EndpointService>;
+export type EndpointFlag = keyof typeof ENDPOINT_FLAGS;
+
+/**
+ * An endpoint flag: an https URL of the service's own host in one of Microsoft's clouds (or
+ * Cloudflare's), or a loopback address (an emulator); anything else exit 2, naming the flag,
+ * before anything connects.
+ */
+export const endpointUrl = (flag: EndpointFlag) => (value: string): string => checkedEndpoint(value, ENDPOINT_FLAGS[flag], flag);
 
 /** `--mailbox`: an address, name@domain. */
 export function mailboxAddress(value: string): string {

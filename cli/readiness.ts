@@ -8,7 +8,7 @@ import { GUID } from "../m365/ids";
 import type * as ReadinessModule from "../program/readiness/readiness";
 import { isReady, type ReadinessReport } from "../program/readiness/report";
 import type { Io } from "./io";
-import { httpUrl, stackName } from "./arguments";
+import { endpointUrl, stackName } from "./arguments";
 import { loadPlanInput } from "./plan";
 
 interface ReadinessOptions {
@@ -46,9 +46,9 @@ export function registerReadinessCommand(program: Command, io: Io): void {
     .option("--stacks-dir <dir>", "folder of the stack files", "stacks")
     .option("--app-id <guid>", "Retain's application id (the stack output applicationClientId); default: the app registered with the stack's display name", applicationId)
     .option("--json", "print one JSON object: {stack, ews, mailboxes, problems, notices}")
-    .option("--exchange-endpoint <url>", "Exchange Online's base URL", httpUrl("--exchange-endpoint"), CLOUDS.global.exchange)
-    .option("--graph-endpoint <url>", "Graph base URL without /v1.0", httpUrl("--graph-endpoint"), CLOUDS.global.graph)
-    .option("--authority-host <url>", "Entra login host (also read from AZURE_AUTHORITY_HOST); turns instance discovery off", httpUrl("--authority-host"))
+    .option("--exchange-endpoint <url>", "Exchange Online's base URL", endpointUrl("--exchange-endpoint"), CLOUDS.global.exchange)
+    .option("--graph-endpoint <url>", "Graph base URL without /v1.0", endpointUrl("--graph-endpoint"), CLOUDS.global.graph)
+    .option("--authority-host <url>", "Entra login host (also read from AZURE_AUTHORITY_HOST); turns instance discovery off", endpointUrl("--authority-host"))
     .action(async (options: ReadinessOptions) => {
       if (!options.stack && !options.configFile) throw new UserFacingError("readiness needs --stack <name> or --config-file <path>", ExitCode.invalidInput);
       const { stack, config: raw } = loadPlanInput(options);

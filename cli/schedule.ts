@@ -5,6 +5,7 @@ import { DEFAULT_OUTPUT_DIR, DIRECTORY_SYNC_DEFAULTS, isWindowsFolder } from "..
 import { ExitCode, UserFacingError } from "../core/errors";
 import { systemdCredentialSource, systemdExecWord, systemdPath, systemdProgram, systemdUser, windowsUser, windowsVerbatim, windowsWord, xmlText } from "../core/job-quoting";
 import { INSTALLED_LAUNCHER, syncRuntimeEnvironment } from "../core/server-package";
+import { CLOUDS } from "../m365/clouds";
 import { REPOSITORY_INSTALLATION, type Installation } from "./installation";
 import { checkVisibleToSystemdJob, jobCommand, type JobCommand } from "./job-command";
 import { checkWritableFolder, stackName } from "./arguments";
@@ -156,8 +157,12 @@ function syncArguments(options: ScheduleOptions, target: JobTarget, secretArgume
     ...(target.maxShrinkPercent === DIRECTORY_SYNC_DEFAULTS.maxShrinkPercent ? [] : fixed("--max-shrink-percent", String(target.maxShrinkPercent))),
   ];
   const expiry = target.secretExpires ? fixed("--secret-expires", target.secretExpires) : [];
+  // The job names its login host: nothing in its environment (AZURE_AUTHORITY_HOST) may send Retain's credential elsewhere.
+  const authority = fixed("--authority-host", CLOUDS.global.login);
   return [
-    ...fixed("sync", "--tenant-id", target.tenantId, "--client-id", target.clientId, "--out"),
+    ...fixed("sync", "--tenant-id", target.tenantId, "--client-id", target.clientId),
+    ...authority,
+    ...fixed("--out"),
     [target.outDir, target.outDirFrom],
     ...guards,
     ...expiry,

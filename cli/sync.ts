@@ -8,10 +8,11 @@ import { createGraphClient } from "../m365/graph-client";
 import { DEFAULT_RETRY } from "../core/retry";
 import { runSync, type SyncSummary } from "../sync/run";
 import { recordedRun } from "../sync/run-record";
+import { rootWarning } from "../sync/safe-files";
 import { DEFAULT_READ, type ReadProgress } from "../sync/directory-reader";
 import type { Io } from "./io";
 import { chooseSyncCredential, expiryWarning, isoDate, SECRET_ENVIRONMENT_VARIABLE } from "./sync-credential";
-import { checkWritableFolder, httpUrl, stackName } from "./arguments";
+import { checkWritableFolder, endpointUrl, stackName } from "./arguments";
 import { resolveSyncTarget, type SyncTargetOptions } from "./sync-target";
 
 export { SECRET_ENVIRONMENT_VARIABLE };
@@ -74,8 +75,8 @@ export function registerSyncCommand(program: Command, io: Io): void {
     .option("--secret-expires <date>", "when the client secret expires (ISO date), for the expiry warning and the summary", isoDate)
     .option("--warn-expiry-days <n>", "warn when the credential expires within this many days", wholeNumber("--warn-expiry-days", 0, 3650), 30)
     .addOption(new Option("--cloud <name>", "national cloud").choices(CLOUD_NAMES).default("global"))
-    .option("--graph-endpoint <url>", "Graph base URL without /v1.0 (overrides --cloud)", httpUrl("--graph-endpoint"))
-    .option("--authority-host <url>", "Entra login host (overrides --cloud; also read from AZURE_AUTHORITY_HOST)", httpUrl("--authority-host"))
+    .option("--graph-endpoint <url>", "Graph base URL without /v1.0 (overrides --cloud); a Graph host of Microsoft's clouds, or loopback", endpointUrl("--graph-endpoint"))
+    .option("--authority-host <url>", "Entra login host (overrides --cloud; also read from AZURE_AUTHORITY_HOST; the nightly job names its host); a login host of Microsoft's clouds, or loopback", endpointUrl("--authority-host"))
     .option("--backups <n>", `previous CSV generations kept in <out>/backup (default: the stack's directorySync.backups, else ${DIRECTORY_SYNC_DEFAULTS.backups})`, wholeNumber("--backups", 0, 365))
     .option(
       "--max-shrink-percent <p>",
@@ -103,6 +104,8 @@ export function registerSyncCommand(program: Command, io: Io): void {
       });
       const progress = io.progress ? (p: ReadProgress) => io.progress?.(progressLine(p)) : undefined;
       const warn = (message: string) => io.stderr(`warning: ${message}\n`);
+      const asRoot = rootWarning();
+      if (asRoot) warn(asRoot);
       // From here on every run records itself (backup/state/last-run.json, and --metrics-file).
       const summary = await recordedRun(outDir, { metricsFile: options.metricsFile, warn, credential: chosen.describe() }, () => runSync(client, {
         outDir,

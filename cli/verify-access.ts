@@ -37,9 +37,6 @@ const EXIT_PRIORITY: ExitCode[] = [ExitCode.invalidInput, ExitCode.remoteService
 export async function verifyAccess(options: AccessOptions, io: Io): Promise<void> {
   const mailbox = options.mailbox;
   if (!mailbox) throw new UserFacingError("verify --access needs --mailbox <address>: a mailbox in Retain's management scope", ExitCode.invalidInput);
-  if (options.ewsEndpoint && new URL(options.ewsEndpoint).protocol !== "https:") {
-    throw new UserFacingError(`--ews-endpoint must be an https:// URL: the token must not travel in clear (got ${options.ewsEndpoint})`, ExitCode.invalidInput);
-  }
   const { tenantId, clientId } = resolveSyncTarget(options);
   const chosen = chooseSyncCredential(tenantId, clientId, options, (line) => io.stderr(`warning: ${line}\n`));
   const url = ewsUrl(options.cloud, options.ewsEndpoint);

@@ -1,5 +1,6 @@
 import { promises as dns } from "node:dns";
 import { AUTODISCOVER_TARGET } from "../m365/autodiscover";
+import { checkedEndpoint } from "../m365/endpoints";
 
 export interface CheckResult {
   check: string;
@@ -76,7 +77,7 @@ function unanswered(check: string, error: unknown): CheckResult {
 /** Autodiscover v2 answers with an EWS URL for the mailbox. */
 export async function checkAutodiscover(baseUrl: string, mailbox: string): Promise<CheckResult> {
   const check = `autodiscover for ${mailbox}`;
-  const url = `${baseUrl.replace(/\/+$/, "")}/autodiscover/autodiscover.json/v1.0/${encodeURIComponent(mailbox)}?Protocol=EWS`;
+  const url = `${checkedEndpoint(baseUrl, "autodiscover", "--autodiscover-url").replace(/\/+$/, "")}/autodiscover/autodiscover.json/v1.0/${encodeURIComponent(mailbox)}?Protocol=EWS`;
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(15_000), redirect: "follow" });
     if (!response.ok) return { check, ok: false, detail: `answered HTTP ${response.status}` };

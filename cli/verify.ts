@@ -2,7 +2,7 @@ import { Option, type Command } from "commander";
 import type * as StackFileModule from "../config/stack-file";
 import { ExitCode, UserFacingError } from "../core/errors";
 import { CLOUD_NAMES, type Cloud } from "../m365/clouds";
-import { dnsDomain, httpUrl, mailboxAddress, resolverAddress, stackName } from "./arguments";
+import { dnsDomain, endpointUrl, mailboxAddress, resolverAddress, stackName } from "./arguments";
 import { checkAutodiscover, checkDomain, resolverFor, type CheckResult } from "./verify-checks";
 import { verifyAccess } from "./verify-access";
 import type { Io } from "./io";
@@ -61,15 +61,15 @@ export function registerVerifyCommand(program: Command, io: Io): void {
     .option("--stacks-dir <dir>", "folder of the stack files (with --stack)", "stacks")
     .option("--domain <domain...>", "domains to check (instead of --stack)", dnsDomain)
     .option("--resolver <ip[:port]>", "DNS server to ask (default: the system's resolver)", resolverAddress)
-    .option("--autodiscover-url <url>", "autodiscover service to ask", httpUrl("--autodiscover-url"), "https://autodiscover-s.outlook.com")
+    .option("--autodiscover-url <url>", "autodiscover service to ask", endpointUrl("--autodiscover-url"), "https://autodiscover-s.outlook.com")
     .option("--mailbox <address>", "mailbox for the autodiscover check (default: the stack's worker, else postmaster@<first domain>); with --access (required), one Retain must reach", mailboxAddress)
     .option("--outside <address>", "--access: a mailbox outside the management scope, which EWS must refuse", outsideAddress)
-    .option("--ews-endpoint <url>", "--access: the Exchange base URL, EWS being <url>/EWS/Exchange.asmx (default: the cloud's, https://outlook.office365.com)", httpUrl("--ews-endpoint"))
+    .option("--ews-endpoint <url>", "--access: the Exchange base URL, EWS being <url>/EWS/Exchange.asmx (default: the cloud's, https://outlook.office365.com)", endpointUrl("--ews-endpoint"))
     .option("--tenant-id <id>", "--access: the tenant's id (GUID), instead of --stack")
     .option("--client-id <id>", "--access: Retain's application (client) id (GUID)")
     .option("--certificate <file|dir>", `--access: PEM file with the app's certificate and private key, or a folder of them, as sync takes it; else the secret in ${SECRET_ENVIRONMENT_VARIABLE}`)
     .option("--client-secret-file <path>", `--access: file holding the client secret, instead of ${SECRET_ENVIRONMENT_VARIABLE}`)
-    .option("--authority-host <url>", "--access: Entra login host (overrides --cloud; also read from AZURE_AUTHORITY_HOST)", httpUrl("--authority-host"))
+    .option("--authority-host <url>", "--access: Entra login host (overrides --cloud; also read from AZURE_AUTHORITY_HOST); a login host of Microsoft's clouds, or loopback", endpointUrl("--authority-host"))
     .addOption(new Option("--cloud <name>", "--access: national cloud").choices(CLOUD_NAMES).default("global"))
     .option("--json", "print the results as JSON")
     .action(async (options: VerifyOptions, command: Command) => {

@@ -1,9 +1,9 @@
 import { DEFAULT_RETRY, isNetworkFailure, isTransientStatus, pauseBeforeRetry, type RetryPolicy } from "../core/retry";
 
 // Used inside dynamic providers, which Pulumi serializes: functions and constants only, no
-// module-level state; only globals (fetch) and core/retry.ts.
-
-export const CLOUDFLARE_API_BASE = "https://api.cloudflare.com/client/v4";
+// module-level state; only globals (fetch) and core/retry.ts. Its base URL (CLOUDFLARE_API_BASE)
+// is kept with Microsoft's hosts in m365/clouds.ts, and its callers hold a target's endpoint to the
+// endpoint rule (m365/endpoints.ts) before calling; pages are asked for by number below that base.
 
 /** Where and as whom to call Cloudflare: the API base and an API token (sent as a Bearer token). */
 export interface CloudflareTarget {

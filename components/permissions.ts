@@ -46,3 +46,18 @@ export function combinePermissions(...all: RequiredPermissions[]): RequiredPermi
   }
   return { read, write };
 }
+
+/**
+ * Deploy permissions that let the identity holding them raise its own privileges, by the text the
+ * components declare them with, and how (README's Write table marks them; docs: Microsoft's
+ * warnings on each permission and role).
+ */
+export const SELF_ELEVATING_PERMISSIONS: Readonly<Record<string, string>> = {
+  "AppRoleAssignment.ReadWrite.All (grants admin consent)": "grants any application permission to any app, itself included, without anyone consenting",
+  "Application.ReadWrite.OwnedBy or Application.ReadWrite.All":
+    "with .All, adds a credential to any app and acts as it; with .OwnedBy, to the apps it owns, Retain's included (its Graph reads and mailbox access)",
+  "RoleManagement.ReadWrite.Directory (assigns the admin's read-only role)": "assigns any directory role to anyone, itself included: Global Administrator too",
+  "Exchange Administrator, held by the deploying identity": "gives any app or user, itself included, Exchange roles over every mailbox",
+  "Cloud Application Administrator (or the Graph permissions above)": "adds a credential to other apps and acts as them",
+  "Privileged Role Administrator (or RoleManagement.ReadWrite.Directory) to assign directory roles": "assigns any directory role to anyone, itself included",
+};

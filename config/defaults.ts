@@ -16,3 +16,10 @@ export const DIRECTORY_SYNC_DEFAULTS = {
 } as const;
 
 export const isWindowsFolder = (folder: string): boolean => /^[A-Za-z]:\\/.test(folder);
+
+/** The key naming the group whose members alone Retain's app reaches (exchangeAccess, application-rbac). */
+export const SCOPE_GROUP_SETTING = `${NAMESPACE}:exchangeAccess.scopeGroup`;
+/** The key recording the admin's decision that Retain's app reaches every mailbox, unscoped. */
+export const ALL_MAILBOXES_SETTING = `${NAMESPACE}:exchangeAccess.allMailboxes`;
+/** The key that lets the sync admin sign in (created with sign-in blocked otherwise). */
+export const ADMIN_SIGN_IN_SETTING = `${NAMESPACE}:adminUser.signIn`;

@@ -2,11 +2,11 @@ import { z } from "zod";
 import { isDnsName, isPemCertificate, pemCertificateFacts } from "../core/formats";
 import { isWritable } from "../core/job-quoting";
 import { GUID } from "../m365/ids";
-import { DEFAULT_OUTPUT_DIR, DIRECTORY_SYNC_DEFAULTS, isWindowsFolder, NAMESPACE } from "./defaults";
+import { ALL_MAILBOXES_SETTING, DEFAULT_OUTPUT_DIR, DIRECTORY_SYNC_DEFAULTS, isWindowsFolder, NAMESPACE, SCOPE_GROUP_SETTING } from "./defaults";
 import { READ_ONLY_DIRECTORY_ROLES, type DirectoryRoleName } from "../m365/entra";
 import { ARCHIVING_APPLICATION_ROLES, EWS_ACCESS_ROLE, type ArchivingApplicationRole } from "../m365/exchange-facts";
 
-export { DEFAULT_OUTPUT_DIR, DIRECTORY_SYNC_DEFAULTS, GUID, isWindowsFolder, NAMESPACE };
+export { ALL_MAILBOXES_SETTING, DEFAULT_OUTPUT_DIR, DIRECTORY_SYNC_DEFAULTS, GUID, isWindowsFolder, NAMESPACE, SCOPE_GROUP_SETTING };
 
 export const EXCHANGE_ACCESS_MODES = ["application-rbac", "application-impersonation"] as const;
 
@@ -91,6 +91,11 @@ export const domainSchema = z
     }
   });
 
+/**
+ * The sync admin: the account the manual procedure's sync365.ps1 signs in with. The product's own
+ * sync never uses it (it signs in as Retain's app), so it is created with sign-in blocked unless
+ * `signIn: true` says Retain's PowerShell sync still needs it.
+ */
 export const adminUserSchema = z.strictObject({
   userPrincipalName,
   displayName: displayName.default("Retain Directory Sync"),
@@ -99,6 +104,7 @@ export const adminUserSchema = z.strictObject({
       error: `must be one of the read-only roles: ${Object.keys(READ_ONLY_DIRECTORY_ROLES).join(", ")}`,
     })
     .default("Global Reader"),
+  signIn: z.boolean("must be true or false").default(false),
 });
 
 /** The worker's display name defaults to its logon name, the part of the UPN before the "@". */
@@ -144,7 +150,10 @@ export const EWS_ENFORCE_SETTING = `${NAMESPACE}:exchangeAccess.ewsAllowList.enf
 
 /**
  * How Retain's app reaches mailboxes. Under application-rbac it holds `roles` (EWS.AccessAsApp
- * unless listed), optionally scoped to `scopeGroup`; legacy impersonation takes neither.
+ * unless listed), which give full access to the mailboxes in reach (EWS.AccessAsApp: read, change
+ * and send, Microsoft says); so the reach is a decision the stack records: `scopeGroup` (only that
+ * group's members, through a management scope) or `allMailboxes: true` (every mailbox of the
+ * organization). Legacy impersonation takes none of these.
  */
 export const exchangeAccessSchema = z
   .strictObject({
@@ -152,23 +161,38 @@ export const exchangeAccessSchema = z
     roles: z
       .array(
         z.enum(ARCHIVING_APPLICATION_ROLES, {
-          error: `must be one of the read-only application roles: ${ARCHIVING_APPLICATION_ROLES.join(", ")}`,
+          error: `must be one of the application roles an archiver may hold: ${ARCHIVING_APPLICATION_ROLES.join(", ")}`,
         }),
       )
       .min(1, "must name at least one role")
       .refine((roles) => new Set(roles).size === roles.length, "must not list a role twice")
       .optional(),
     scopeGroup: displayName.optional(),
+    allMailboxes: z.boolean("must be true or false").optional(),
     ewsAllowList: ewsAllowListSchema.default(false),
   })
   .superRefine((access, ctx) => {
-    if (access.mode === "application-rbac") return;
-    for (const key of ["roles", "scopeGroup"] as const) {
-      if (access[key]) ctx.addIssue({ code: "custom", path: [key], message: "applies only to mode application-rbac; remove it or change the mode" });
+    if (access.mode !== "application-rbac") {
+      for (const key of ["roles", "scopeGroup", "allMailboxes"] as const) {
+        if (access[key] !== undefined) ctx.addIssue({ code: "custom", path: [key], message: "applies only to mode application-rbac; remove it or change the mode" });
+      }
+      return;
+    }
+    if (access.scopeGroup !== undefined && access.allMailboxes === true) {
+      ctx.addIssue({ code: "custom", path: ["allMailboxes"], message: "contradicts scopeGroup: keep scopeGroup to limit Retain's app to that group's members, or remove it to let the app reach every mailbox" });
+    } else if (access.scopeGroup === undefined && access.allMailboxes !== true) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["scopeGroup"],
+        message:
+          "is required with mode application-rbac: name the mail-enabled security group whose members Retain archives, so that Retain's app reaches only their mailboxes " +
+          `(its role gives full access to every mailbox in reach: read, change and send); or set ${ALL_MAILBOXES_SETTING}: true to record the decision that it reaches every mailbox`,
+      });
     }
   })
   .transform((access) => ({
     ...access,
+    allMailboxes: access.mode === "application-rbac" && access.allMailboxes === true,
     roles: access.mode === "application-rbac" ? (access.roles ?? [EWS_ACCESS_ROLE]) : ([] as ArchivingApplicationRole[]),
   }));
 

@@ -2,6 +2,7 @@ import type * as AzureIdentity from "@azure/identity";
 import type * as AsyncHooks from "node:async_hooks";
 import type * as Crypto from "node:crypto";
 import { CLOUDS, type Cloud } from "./clouds";
+import { checkedEndpoint } from "./endpoints";
 import { DEFAULT_RETRY, isTransientStatus, pauseBeforeRetry } from "../core/retry";
 
 // How Retain's app and the deploying identity sign in to Entra ID. Used inside dynamic providers,
@@ -13,13 +14,28 @@ export interface Authority {
   disableInstanceDiscovery: boolean;
 }
 
+/** The variable @azure/identity reads the login host from (never in the nightly job, whose command names its host). */
+export const AUTHORITY_HOST_VARIABLE = "AZURE_AUTHORITY_HOST";
+
+/**
+ * `AZURE_AUTHORITY_HOST` when set (empty counts as unset), held to the endpoint rule
+ * (m365/endpoints.ts): a login host of Microsoft's clouds or a loopback emulator, over https;
+ * anything else is exit 2 naming the variable, before any sign-in.
+ */
+export function authorityHostFromEnvironment(): string | undefined {
+  const value = process.env[AUTHORITY_HOST_VARIABLE];
+  return value ? checkedEndpoint(value, "login", AUTHORITY_HOST_VARIABLE) : undefined;
+}
+
 /**
  * The Entra login host: one given explicitly (a flag), else `AZURE_AUTHORITY_HOST`, else the
- * cloud's. An explicit host turns instance discovery off: discovery asks the public cloud about
- * the host, which knows nothing of a loopback stand-in.
+ * cloud's. Either is held to the endpoint rule; the nightly job names its host with the flag, so
+ * no variable in its environment can redirect Retain's credential (cli/schedule.ts). An explicit
+ * host turns instance discovery off: discovery asks the public cloud about the host, which knows
+ * nothing of a loopback stand-in.
  */
 export function authorityFor(cloud: Cloud = "global", explicitHost?: string): Authority {
-  const overridden = explicitHost ?? process.env.AZURE_AUTHORITY_HOST;
+  const overridden = explicitHost !== undefined ? checkedEndpoint(explicitHost, "login", "--authority-host") : authorityHostFromEnvironment();
   return { authorityHost: overridden ?? CLOUDS[cloud].login, disableInstanceDiscovery: overridden !== undefined };
 }
 
@@ -41,9 +57,11 @@ export function appCredential(tenantId: string, clientId: string, secret: AppSec
  * (`ACTIONS_ID_TOKEN_REQUEST_URL` and `ACTIONS_ID_TOKEN_REQUEST_TOKEN` set), `AZURE_CLIENT_ID`
  * with a GitHub OIDC token as client assertion; else `DefaultAzureCredential` (workload identity,
  * Azure CLI). The login host follows `authorityFor` (`DefaultAzureCredential` reads
- * `AZURE_AUTHORITY_HOST` itself).
+ * `AZURE_AUTHORITY_HOST` itself, once it passed the endpoint rule).
  */
 export function credentialFromEnvironment(tenantId: string, authority: Authority = authorityFor()): AzureIdentity.TokenCredential {
+  // DefaultAzureCredential reads the variable itself: checked here whichever way the identity signs in.
+  authorityHostFromEnvironment();
   const env = process.env;
   const clientId = env.AZURE_CLIENT_ID;
   if (clientId && env.AZURE_CLIENT_SECRET) return appCredential(tenantId, clientId, { clientSecret: env.AZURE_CLIENT_SECRET }, authority);

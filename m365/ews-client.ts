@@ -1,5 +1,6 @@
 import { DEFAULT_RETRY, isNetworkFailure, isTransientStatus, pauseBeforeRetry, type RetryPolicy } from "../core/retry";
 import { CLOUDS, type Cloud } from "./clouds";
+import { checkedEndpoint } from "./endpoints";
 import { EWS_SERVICE_PATH } from "./exchange-facts";
 
 // EWS as Retain calls it (docs/exchange.md, "EWS as Retain reaches it"): an app-only token for
@@ -44,6 +45,7 @@ export interface InboxRequest {
 
 /** One GetFolder of `mailbox`'s inbox, retrying what core/retry.ts calls transient and EWS's ErrorServerBusy. */
 export async function getInbox(request: InboxRequest, policy: RetryPolicy = DEFAULT_RETRY): Promise<InboxAnswer> {
+  checkedEndpoint(request.url, "exchange", "the EWS URL");
   const body = getInboxEnvelope(request.mailbox);
   const headers: Record<string, string> = { authorization: `Bearer ${request.accessToken}`, "content-type": "text/xml; charset=utf-8", accept: "text/xml" };
   // Routes the request to the mailbox's server (Microsoft: "Impersonation and EWS in Exchange").

@@ -1,3 +1,5 @@
+import { ExitCode, UserFacingError } from "../core/errors";
+import { checkedEndpoint, isSameOrigin } from "./endpoints";
 import { sendWithRetry } from "./rest";
 
 // Used inside dynamic providers (serialized by Pulumi): functions only, no module-level values
@@ -24,10 +26,11 @@ export interface ListingOptions {
 
 /**
  * Runs one cmdlet through `POST {endpoint}/adminapi/beta/{tenant}/InvokeCommand` and returns every
- * result object, following `@odata.nextLink` (each page is the same command posted to the link).
+ * result object, following `@odata.nextLink` (each page is the same command posted to the link)
+ * to the endpoint's own origin only.
  */
 export async function invokeCommand(target: ExchangeTarget, cmdlet: string, parameters: CmdletParameters = {}, listing: ListingOptions = {}): Promise<ExchangeObject[]> {
-  const base = target.exchangeEndpoint.replace(/\/+$/, "");
+  const base = checkedEndpoint(target.exchangeEndpoint, "exchange", "the Exchange endpoint").replace(/\/+$/, "");
   const body = { CmdletInput: { CmdletName: cmdlet, Parameters: parameters } };
   const results: ExchangeObject[] = [];
   const select = listing.select?.length ? `?$select=${listing.select.join(",")}` : "";
@@ -48,6 +51,10 @@ export async function invokeCommand(target: ExchangeTarget, cmdlet: string, para
     const page = (json ?? {}) as { value?: ExchangeObject[]; "@odata.nextLink"?: string };
     results.push(...(page.value ?? []));
     url = page["@odata.nextLink"];
+    // The next page gets the same token: only ever from the endpoint's own origin.
+    if (url !== undefined && !isSameOrigin(url, base)) {
+      throw new UserFacingError(`Exchange answered ${describeCommand(cmdlet, parameters)} with a next page at another origin than ${new URL(base).origin}; it was not followed`, ExitCode.remoteService);
+    }
   }
   return results;
 }

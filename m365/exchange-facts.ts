@@ -7,12 +7,20 @@ export const EXCHANGE_ONLINE_APP_ID = "00000002-0000-0ff1-ce00-000000000000";
 /** The application permission that lets an app call the Exchange admin API on its own. */
 export const EXCHANGE_MANAGE_AS_APP = "Exchange.ManageAsApp";
 
-/** The role that lets an app reach mailboxes through EWS: all Retain needs to archive. */
+/**
+ * The role that lets an app reach mailboxes through EWS: all Retain needs to archive, and more:
+ * Microsoft describes it as full access to every mailbox in reach through EWS (read, change,
+ * send), which is why its reach is a decision the stack records (exchangeAccess.scopeGroup, or
+ * allMailboxes: true).
+ */
 export const EWS_ACCESS_ROLE = "Application EWS.AccessAsApp";
 
 /**
- * Exchange Online "RBAC for Applications" roles an archiver may hold: read access only
- * (docs/exchange.md, "RBAC for Applications"). Write roles such as Mail.ReadWrite or Mail.Send are not needed to archive.
+ * Exchange Online roles an archiver may hold
+ * (docs/exchange.md, "RBAC for Applications"): EWS.AccessAsApp, which gives full mailbox access
+ * through EWS, and Graph-style roles that read only. Roles that change or send through Graph
+ * (Mail.ReadWrite, Mail.Send) are not offered: archiving does not need them, though
+ * EWS.AccessAsApp can already do both.
  */
 export const ARCHIVING_APPLICATION_ROLES = [
   EWS_ACCESS_ROLE,

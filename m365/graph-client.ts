@@ -1,8 +1,9 @@
 import type { AccessToken, TokenCredential } from "@azure/identity";
-import { AuthenticationHandler, Client, HTTPMessageHandler, type Context, type Middleware } from "@microsoft/microsoft-graph-client";
+import { AuthenticationHandler, Client, GraphClientError, HTTPMessageHandler, type Context, type Middleware } from "@microsoft/microsoft-graph-client";
 import { TokenCredentialAuthenticationProvider } from "@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials";
 import { ExitCode, UserFacingError } from "../core/errors";
 import { CLOUDS } from "./clouds";
+import { checkedEndpoint, isSameOrigin } from "./endpoints";
 import { isMissingCredential, signInFailureReason } from "./credentials";
 import { GraphPacer, PacingHandler } from "./graph-pacer";
 import { DEFAULT_RETRY, isNetworkFailure, isTransientStatus, pauseBeforeRetry, type RetryPolicy } from "../core/retry";
@@ -30,21 +31,52 @@ class TimeoutHandler implements Middleware {
 }
 
 /**
+ * Marks a request to another origin, refused: thrown as a GraphClientError, which the SDK passes on
+ * as it is, so `withGraphRetry` sees the mark and never retries it. (A subclass would load the SDK
+ * when this module loads; the embedded package must wait for the commands that use Graph.)
+ */
+const FOREIGN_ORIGIN = "retainM365ForeignOrigin";
+const isForeignOrigin = (error: unknown) => (error as Record<string, unknown> | undefined)?.[FOREIGN_ORIGIN] === true;
+
+/**
+ * Refuses, before a token is asked for, any request to another origin than the endpoint's: an
+ * `@odata.nextLink` or delta link Graph hands back is followed only where the client was pointed.
+ */
+class SameOriginHandler implements Middleware {
+  private next?: Middleware;
+  constructor(private readonly origin: string) {}
+  async execute(context: Context): Promise<void> {
+    const url = typeof context.request === "string" ? context.request : context.request.url;
+    if (!isSameOrigin(url, this.origin)) {
+      let shown: string;
+      try {
+        shown = new URL(url).origin;
+      } catch {
+        shown = JSON.stringify(url);
+      }
+      throw Object.assign(new GraphClientError(`Graph sent a link to ${shown}, not ${this.origin}: it was not followed (a link is followed only to the endpoint's own origin)`), { [FOREIGN_ORIGIN]: true });
+    }
+    if (!this.next) throw new Error("SameOriginHandler needs a next middleware");
+    await this.next.execute(context);
+  }
+  setNext(next: Middleware): void {
+    this.next = next;
+  }
+}
+
+/**
  * The one place the Graph SDK is configured. `customHosts` makes the SDK attach the token to a
  * non-default endpoint (national clouds, loopback emulators); it only does so over HTTPS.
  * The SDK's own retry handler is left out: `withGraphRetry` retries every transient failure
  * (resets and truncated bodies too, which the SDK does not), so nothing is retried twice over.
  */
 export function createGraphClient(options: GraphConnectionOptions): Client {
-  const endpoint = new URL(options.endpoint ?? CLOUDS.global.graph);
-  if (endpoint.protocol !== "https:") {
-    throw new UserFacingError(`the Graph endpoint must be an https:// URL (got ${endpoint.origin})`, ExitCode.invalidInput);
-  }
+  const endpoint = new URL(checkedEndpoint(options.endpoint ?? CLOUDS.global.graph, "graph", "the Graph endpoint"));
   const authProvider = new TokenCredentialAuthenticationProvider(oneTokenAtATime(options.credential), { scopes: [`${endpoint.origin}/.default`] });
   // The pacer's wait comes before the timeout's clock starts.
   const pacing = new PacingHandler(new GraphPacer());
   return Client.initWithMiddleware({
-    middleware: [new AuthenticationHandler(authProvider), pacing, new TimeoutHandler(options.timeoutMs ?? 100_000), new HTTPMessageHandler()],
+    middleware: [new SameOriginHandler(endpoint.origin), new AuthenticationHandler(authProvider), pacing, new TimeoutHandler(options.timeoutMs ?? 100_000), new HTTPMessageHandler()],
     baseUrl: `${endpoint.origin}/`,
     defaultVersion: "v1.0",
     customHosts: new Set([endpoint.hostname]),
@@ -94,6 +126,7 @@ export async function withGraphRetry<T>(what: string, call: () => Promise<T>, po
     try {
       return await call();
     } catch (error) {
+      if (isForeignOrigin(error)) throw new UserFacingError(`${what}: ${(error as Error).message}`, ExitCode.remoteService);
       const http = (error as { statusCode?: number }).statusCode !== undefined || isNetworkFailure(error) || isAuthenticationFailure(error);
       if (!http) throw error; // a bug, not Graph: reported as an unexpected failure (exit 1)
       if (!isTransient(error) || attempt >= policy.maxAttempts) throw describeGraphFailure(error, what);
@@ -103,7 +136,7 @@ export async function withGraphRetry<T>(what: string, call: () => Promise<T>, po
   }
 }
 
-/** Every item of a Graph collection, following `@odata.nextLink` exactly as given. */
+/** Every item of a Graph collection, following `@odata.nextLink` as given, to the endpoint's own origin only (SameOriginHandler). */
 export async function getAllPages<T>(client: Client, path: string, what = `GET ${path}`, policy: RetryPolicy = DEFAULT_RETRY): Promise<T[]> {
   const items: T[] = [];
   await forEachPage<T>(client, path, what, policy, (page) => items.push(...page));

@@ -4,7 +4,7 @@ import { validateResourceOfType, type ReportViolation, type ResourceValidationAr
 import type { Unwrap } from "@pulumi/pulumi";
 import { CLOUDS } from "../m365/clouds";
 import { GRAPH_APP_ROLES, MICROSOFT_GRAPH_APP_ID, READ_ONLY_DIRECTORY_ROLES } from "../m365/entra";
-import { LEGACY_IMPERSONATION_ROLE } from "../m365/exchange-facts";
+import { EWS_ACCESS_ROLE, LEGACY_IMPERSONATION_ROLE } from "../m365/exchange-facts";
 import { AUTODISCOVER_TARGET } from "../m365/autodiscover";
 
 // What must never be deployed. Policies only read what they need: during a preview a value the
@@ -223,6 +223,42 @@ export const noApplicationImpersonation: ResourceValidationPolicy = {
   },
 };
 
+// ---------------------------------------------------------------------------------------------
+// 7. Retain's app reaches only the mailboxes the stack decided
+
+/** The stack's keys a refusal names (config/defaults.ts has the same; the pack reads only m365/). */
+const SCOPE_GROUP_SETTING = "retain-m365:exchangeAccess.scopeGroup";
+const ALL_MAILBOXES_SETTING = "retain-m365:exchangeAccess.allMailboxes";
+
+/** Whether a value is known and set; an unknown one (a preview: the scope's name comes from another resource) counts as set. */
+function isSetOrUnknown(read: () => unknown): boolean {
+  try {
+    const value = read();
+    return typeof value === "string" ? value !== "" : value !== undefined && value !== null;
+  } catch {
+    return true;
+  }
+}
+
+export const scopedApplicationAccess: ResourceValidationPolicy = {
+  name: "exchange-application-access-scoped",
+  description: `Prevents an Exchange role assignment to an application without a management scope (customResourceScope) unless the stack recorded the decision that it reaches every mailbox (${ALL_MAILBOXES_SETTING}: true), because ${EWS_ACCESS_ROLE} and the other application roles give full access to every mailbox in reach (read, change and send, for EWS.AccessAsApp): without a scope that is every mailbox of the organization.`,
+  enforcementLevel: "mandatory",
+  validateResource: (args, report) => {
+    if (args.type !== EXCHANGE_ROLE_ASSIGNMENT_TYPE) args.notApplicable(`Policy only applies to resources of type '${EXCHANGE_ROLE_ASSIGNMENT_TYPE}'`);
+    const props = args.props as { app?: unknown; customResourceScope?: unknown; allMailboxes?: unknown; role?: unknown; name?: unknown };
+    // `in` first: the app's object id is unknown in a preview, and reading it would throw.
+    if (!("app" in props) || props.allMailboxes === true) return;
+    if ("customResourceScope" in props && isSetOrUnknown(() => props.customResourceScope)) return;
+    const assignment = describedBy(() => props.name, args.name);
+    const role = describedBy(() => props.role, "an application role");
+    report(
+      `Exchange role assignment ${assignment} gives ${role} to an application without a management scope: it reaches every mailbox of the organization, with full access (read, change and send through EWS). ` +
+        `Set ${SCOPE_GROUP_SETTING} to the group whose members Retain archives, or record the decision with ${ALL_MAILBOXES_SETTING}: true.`,
+    );
+  },
+};
+
 /** Every policy of the pack, in the order they are reported. */
 export const policies: ResourceValidationPolicy[] = [
   microsoft365DnsRecords,
@@ -231,4 +267,5 @@ export const policies: ResourceValidationPolicy[] = [
   readOnlyDirectoryRoles,
   graphApplicationPermissionsOnly,
   noApplicationImpersonation,
+  scopedApplicationAccess,
 ];

@@ -106,6 +106,7 @@ function exchangeAccessArgs(config: TenantConfig, application: RetainApplication
     mode: access.mode,
     roles: access.roles,
     scopeGroup: access.scopeGroup,
+    allMailboxes: access.allMailboxes,
     ewsAllowList: access.ewsAllowList === false ? undefined : access.ewsAllowList,
     app: {
       clientId: application.clientId,

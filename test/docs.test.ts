@@ -122,7 +122,7 @@ describe("docs agree with the code", () => {
       ["retain-m365:domains", domainSchema, { name: "contoso.com", zoneId: "0".repeat(32) }],
       ["retain-m365:adminUser", adminUserSchema, { userPrincipalName: "a@contoso.com" }],
       ["retain-m365:workerUser", workerUserSchema, { userPrincipalName: "w@contoso.com", usageLocation: "US", licenseSku: "EXCHANGESTANDARD" }],
-      ["retain-m365:exchangeAccess", exchangeAccessSchema, {}],
+      ["retain-m365:exchangeAccess", exchangeAccessSchema, { scopeGroup: "Retain Archived Users" }],
       ["retain-m365:directorySync", directorySyncSchema, {}],
       ["retain-m365:application", applicationSchema, {}],
     ];

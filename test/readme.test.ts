@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { retainTenantPermissions } from "../program/tenant";
+import { SELF_ELEVATING_PERMISSIONS } from "../components/permissions";
 import { READ_ONLY_DIRECTORY_ROLES } from "../m365/entra";
 import { MINIMUM_PULUMI_CLI, PULUMI_CLI_INSTALL_URL } from "../program/pulumi-cli";
 import { buildCli } from "../cli/main";
@@ -33,6 +34,23 @@ describe("README agrees with the code", () => {
       assert.ok(all.length > 0);
       for (const permission of all) assert.ok(table.includes(`| ${permission} |`), `README's ${half} table lacks the permission "${permission}"`);
     }
+  });
+
+  it("marks, in the Write table, exactly the deploy permissions that let an identity raise its own privileges", () => {
+    const table = /^#### Write:.*\n\n((?:\|.*\n)+)/m.exec(readme)?.[1] ?? "";
+    assert.match(table, /^\| Where \| Permission \| Raises its own privileges \|$/m);
+    const declared = Object.values(retainTenantPermissions.write).flat();
+    for (const permission of Object.keys(SELF_ELEVATING_PERMISSIONS)) assert.ok(declared.includes(permission), `"${permission}" is not a declared deploy permission`);
+    for (const permission of declared) {
+      const row = table.split("\n").find((line) => line.includes(`| ${permission} |`)) ?? "";
+      const how = SELF_ELEVATING_PERMISSIONS[permission];
+      assert.ok(row.endsWith(how === undefined ? `| ${permission} | no |` : `| ${permission} | **yes**: ${how} |`), `README's Write row for "${permission}": ${row}`);
+    }
+    for (const permission of ["AppRoleAssignment.ReadWrite.All", "RoleManagement.ReadWrite.Directory", "Application.ReadWrite.All"]) {
+      assert.ok(Object.keys(SELF_ELEVATING_PERMISSIONS).some((key) => key.includes(permission)), permission);
+    }
+    assert.match(readme, /^#### A first deploy by a person, then a narrower CI identity$/m);
+    assert.match(readme, /^### The sync admin, signed out by default$/m);
   });
 
   it("states the Pulumi CLI the program checks for and the one the workflows pin", () => {

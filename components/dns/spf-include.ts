@@ -1,5 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import { CLOUDFLARE_API_BASE, createDnsRecord, deleteDnsRecord, listDnsRecords, updateDnsRecord, type CloudflareTarget } from "../../cloudflare/dns-api";
+import { createDnsRecord, deleteDnsRecord, listDnsRecords, updateDnsRecord, type CloudflareTarget } from "../../cloudflare/dns-api";
+import { CLOUDFLARE_API_BASE } from "../../m365/clouds";
+import { checkedEndpoint } from "../../m365/endpoints";
 import { MICROSOFT_SPF_INCLUDE } from "../../m365/spf";
 import { requiredInputFailures, type InputFailure } from "../provider-inputs";
 import { hasMicrosoftInclude, isBareSpfRecord, isSpfRecord, planSpfInclude, withoutMicrosoftInclude, type TxtRecord } from "./spf";
@@ -47,7 +49,7 @@ function targetOf(inputs: Pick<SpfIncludeInputs, "endpoint" | "apiToken">, prefe
   const fromEnvironment = process.env.CLOUDFLARE_API_TOKEN;
   const token = (preferEnvironment ? fromEnvironment || inputs.apiToken : inputs.apiToken || fromEnvironment) ?? "";
   if (!token) throw new Error("no Cloudflare API token for the SPF record: the deployment passed none and CLOUDFLARE_API_TOKEN is not set; the SPF record was not changed");
-  return { endpoint: inputs.endpoint, token };
+  return { endpoint: checkedEndpoint(inputs.endpoint, "cloudflare", "the Cloudflare endpoint"), token };
 }
 
 async function txtRecordsAt(target: CloudflareTarget, zoneId: string, name: string): Promise<TxtRecord[]> {

@@ -23,10 +23,12 @@ export interface EwsAllowListArgs {
 export interface ExchangeAccessArgs {
   tenantId: pulumi.Input<string>;
   mode: ExchangeAccessMode;
-  /** The roles Retain's app gets (`application-rbac` only, at least one); read-only roles only. */
+  /** The roles Retain's app gets (`application-rbac` only, at least one), from the archiving roles. Each gives full access to the mailboxes in reach. */
   roles?: readonly ArchivingApplicationRole[];
-  /** A mail-enabled security group whose members alone the roles reach (`application-rbac` only). */
+  /** A mail-enabled security group whose members alone the roles reach (`application-rbac` only; this or `allMailboxes`). */
   scopeGroup?: string;
+  /** The admin's decision that the roles reach every mailbox, unscoped (`application-rbac` only; this or `scopeGroup`). */
+  allMailboxes?: boolean;
   /** Omitted: the organization's EWS allow list is left alone. */
   ewsAllowList?: EwsAllowListArgs;
   /** Retain's Entra app: client id, service principal object id and display name. */
@@ -57,8 +59,11 @@ export function checkExchangeAccessArgs(args: ExchangeAccessArgs): string[] {
   const roles = args.roles ?? [];
   const problems: string[] = [];
   if (args.mode === "application-rbac" && roles.length === 0) problems.push("application-rbac needs at least one role");
-  if (args.mode === "application-impersonation" && (roles.length > 0 || args.scopeGroup)) {
-    problems.push("roles and scopeGroup apply only to application-rbac");
+  if (args.mode === "application-rbac" && !args.scopeGroup === !args.allMailboxes) {
+    problems.push("application-rbac needs exactly one of scopeGroup (the mailboxes Retain's app reaches) and allMailboxes: true (the decision that it reaches every mailbox)");
+  }
+  if (args.mode === "application-impersonation" && (roles.length > 0 || args.scopeGroup || args.allMailboxes)) {
+    problems.push("roles, scopeGroup and allMailboxes apply only to application-rbac");
   }
   return problems;
 }
@@ -75,8 +80,9 @@ export function assignmentName(role: string): string {
 
 /**
  * Exchange Online access for Retain. `application-rbac`: Retain's app registered as an Exchange
- * service principal, optionally scoped to a group's members, holding each configured application
- * role. `application-impersonation`: the original procedure's role for the worker, which Exchange
+ * service principal, scoped to a group's members (or, as the admin decided, to every mailbox),
+ * holding each configured application role; an unscoped assignment carries `allMailboxes: true`,
+ * the decision the policy pack looks for. `application-impersonation`: the original procedure's role for the worker, which Exchange
  * Online refuses since 2025. Either mode can add the app to the EWS allow list.
  */
 export class ExchangeAccess extends pulumi.ComponentResource {
@@ -109,7 +115,7 @@ export class ExchangeAccess extends pulumi.ComponentResource {
         (role) =>
           new RoleAssignment(
             `${name}-role-${role.replace(/^Application /, "")}`,
-            { ...target, name: assignmentName(role), role, app: servicePrincipal.objectId, customResourceScope: scope?.name },
+            { ...target, name: assignmentName(role), role, app: servicePrincipal.objectId, ...(scope ? { customResourceScope: scope.name } : { allMailboxes: true }) },
             child,
           ),
       );

@@ -13,6 +13,8 @@ export interface RoleAssignmentInputs extends ExchangeTarget {
   /** … a user principal name (the legacy ApplicationImpersonation procedure). */
   user?: string;
   customResourceScope?: string;
+  /** Set on an app's assignment without `customResourceScope`: the stack's recorded decision (exchangeAccess.allMailboxes) that it reaches every mailbox. */
+  allMailboxes?: boolean;
 }
 
 /**
@@ -79,6 +81,8 @@ export interface RoleAssignmentArgs extends ExchangeTargetArgs {
   app?: pulumi.Input<string>;
   user?: pulumi.Input<string>;
   customResourceScope?: pulumi.Input<string>;
+  /** The decision that an app's unscoped assignment reaches every mailbox (the policy pack refuses one without it). */
+  allMailboxes?: boolean;
 }
 
 export class RoleAssignment extends pulumi.dynamic.Resource {

@@ -14,8 +14,12 @@ export interface AccountSpec {
 
 export interface RetainAccountsArgs {
   tenantId: pulumi.Input<string>;
-  /** The directory-sync admin and the read-only role it gets. */
-  admin: AccountSpec & { directoryRole: DirectoryRoleName; /** An assignment of that role to an adopted admin, by its id: imported. */ roleImportId?: string };
+  /**
+   * The directory-sync admin and the read-only role it gets. It exists for Retain's own
+   * sync365.ps1; the product's sync signs in as Retain's app, so the admin is created with sign-in
+   * blocked unless `signIn` is true (retain-m365:adminUser.signIn).
+   */
+  admin: AccountSpec & { directoryRole: DirectoryRoleName; signIn?: boolean; /** An assignment of that role to an adopted admin, by its id: imported. */ roleImportId?: string };
   /** The mailbox-enabled worker; its licence gives it the mailbox. */
   worker: AccountSpec & { usageLocation: string; licenseSku: string };
   /** Changing this value generates new passwords for both users, and changes nothing else. */
@@ -52,9 +56,10 @@ export function checkRetainAccountsArgs(args: RetainAccountsArgs): string[] {
 }
 
 /**
- * The two accounts of the original procedure: a directory-sync admin with a read-only role and a
- * licensed, mailbox-enabled worker. Both have generated passwords (Pulumi secrets) that never
- * expire, so the worker log never fills with "Invalid Password" after 90 days.
+ * The two accounts of the original procedure: a directory-sync admin with a read-only role (sign-in
+ * blocked unless the stack says otherwise) and a licensed, mailbox-enabled worker. Both have
+ * generated passwords (Pulumi secrets) that never expire, so the worker log never fills with
+ * "Invalid Password" after 90 days.
  */
 export class RetainAccounts extends pulumi.ComponentResource {
   readonly admin: azuread.User;
@@ -69,7 +74,7 @@ export class RetainAccounts extends pulumi.ComponentResource {
     const problems = checkRetainAccountsArgs(args);
     if (problems.length > 0) throw new Error(`RetainAccounts ${name}: ${problems.join("; ")}`);
 
-    const account = (role: "admin" | "worker", spec: AccountSpec, usageLocation?: string) => {
+    const account = (role: "admin" | "worker", spec: AccountSpec, accountEnabled: boolean, usageLocation?: string) => {
       const password = new random.RandomPassword(
         `${name}-${role}-password`,
         {
@@ -94,7 +99,7 @@ export class RetainAccounts extends pulumi.ComponentResource {
           password: secretPassword,
           disablePasswordExpiration: true,
           forcePasswordChange: false,
-          accountEnabled: true,
+          accountEnabled,
           usageLocation,
         },
         { parent: this, protect: args.protect ?? true, additionalSecretOutputs: ["password"], ...(spec.importId ? { import: spec.importId } : {}) },
@@ -102,8 +107,9 @@ export class RetainAccounts extends pulumi.ComponentResource {
       return { user, password: secretPassword };
     };
 
-    const admin = account("admin", args.admin);
-    const worker = account("worker", args.worker, args.worker.usageLocation);
+    // Blocked by default: a never-expiring Global Reader password nobody uses is a standing risk.
+    const admin = account("admin", args.admin, args.admin.signIn === true);
+    const worker = account("worker", args.worker, true, args.worker.usageLocation);
     this.admin = admin.user;
     this.adminPassword = admin.password;
     this.worker = worker.user;

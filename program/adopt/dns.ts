@@ -1,4 +1,5 @@
 import { listDnsRecords, type CloudflareTarget, type LiveDnsRecord } from "../../cloudflare/dns-api";
+import { checkedEndpoint } from "../../m365/endpoints";
 import type { DomainConfig } from "../../config/schema";
 import { ExitCode, UserFacingError } from "../../core/errors";
 import { classifyExisting, type DeclaredRecord, type DnsDecisions, type Finding as RecordFinding } from "../../components/dns/existing";
@@ -74,6 +75,8 @@ function toFinding(urn: string, finding: RecordFinding, domainIndex: number): Fi
 }
 
 async function recordsAtNames(cloudflare: CloudflareTarget, domain: DomainConfig, names: readonly string[]): Promise<LiveDnsRecord[]> {
+  // The token goes only to Cloudflare's API host or a loopback emulator, over https.
+  checkedEndpoint(cloudflare.endpoint, "cloudflare", "the Cloudflare endpoint");
   try {
     return (await Promise.all(names.map((name) => listDnsRecords(cloudflare, domain.zoneId, { name })))).flat();
   } catch (error) {

@@ -1,5 +1,6 @@
 import type { Client } from "@microsoft/microsoft-graph-client";
 import { ExitCode, UserFacingError } from "../../core/errors";
+import { ADMIN_SIGN_IN_SETTING } from "../../config/defaults";
 import { withGraphRetry } from "../../m365/graph-client";
 import type { Discovery, Finding, UrnOf } from "./findings";
 
@@ -8,6 +9,8 @@ export interface DeclaredUser {
   resourceName: string;
   userPrincipalName: string;
   displayName: string;
+  /** Whether the stack lets it sign in (the admin: retain-m365:adminUser.signIn; the worker: always). */
+  accountEnabled: boolean;
   /** The directory role the user is given (the admin's read-only role), by its resource and template id. */
   directoryRole?: { resourceName: string; roleTemplateId: string };
 }
@@ -43,7 +46,7 @@ export async function discoverUsers(graph: Client, users: Record<AccountRole, De
       continue;
     }
     const problems = [
-      ...(existing.accountEnabled === false ? ["is disabled (accountEnabled false), and the deploy would enable it"] : []),
+      ...(existing.accountEnabled === false && declared.accountEnabled ? ["is disabled (accountEnabled false), and the deploy would enable it"] : []),
       ...(existing.userType === "Member" ? [] : [existing.userType === "Guest" ? "is a guest (userType Guest), not a member of the organization" : `has userType ${existing.userType ?? "unset"}, not Member`]),
     ];
     const found = `User ${existing.userPrincipalName} exists (object id ${existing.id})`;
@@ -84,6 +87,7 @@ function takeOver(existing: ExistingUser, declared: DeclaredUser): string {
   const updates: string[] = [];
   if (existing.displayName !== declared.displayName) updates.push(`its display name from "${existing.displayName ?? ""}" to "${declared.displayName}"`);
   if (existing.userPrincipalName !== declared.userPrincipalName) updates.push(`its user principal name from ${existing.userPrincipalName} to ${declared.userPrincipalName}`);
+  if (existing.accountEnabled !== false && !declared.accountEnabled) updates.push(`blocks its sign-in (accountEnabled false; ${ADMIN_SIGN_IN_SETTING}: true keeps it)`);
   return (
     `the deploy takes it over and sets its password once to a generated one, which replaces its current password: ` +
     `whoever or whatever signs in with the current password is locked out` +

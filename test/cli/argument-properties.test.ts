@@ -48,7 +48,7 @@ describe("any arguments: an exit code of the contract, never 1, no stack trace, 
   // Whatever the arguments, every service is a closed loopback port: nothing generated here leaves this machine.
   const CLOSED = "https://127.0.0.1:9";
   const offlineFor: Record<string, string[]> = {
-    verify: ["--resolver", "127.0.0.1:9", "--autodiscover-url", "http://127.0.0.1:9"],
+    verify: ["--resolver", "127.0.0.1:9", "--autodiscover-url", CLOSED],
     sync: ["--graph-endpoint", CLOSED, "--authority-host", CLOSED],
     adopt: ["--cloudflare-endpoint", CLOSED, "--exchange-endpoint", CLOSED, "--graph-endpoint", CLOSED, "--authority-host", CLOSED],
   };

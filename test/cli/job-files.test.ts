@@ -91,7 +91,7 @@ describe("schedule --systemd writes only the intended directives, whatever the v
         assert.ok(!directives.has("Service.ExecStartPre") && !directives.has("Service.ExecStartPost"));
         // User= is the whole value, specifiers expanded.
         assert.equal(directives.get("Service.User")![0]!.replace(/%%/g, "%"), values.user ?? "retain-m365");
-        const expected = [values.launcher ?? launcher, "sync", ...ids, "--out", values.out, ...(values.metrics ? ["--metrics-file", values.metrics] : []), "--client-secret-file", "%d/client-secret"];
+        const expected = [values.launcher ?? launcher, "sync", ...ids, "--authority-host", "https://login.microsoftonline.com", "--out", values.out, ...(values.metrics ? ["--metrics-file", values.metrics] : []), "--client-secret-file", "%d/client-secret"];
         assert.deepEqual(systemdWords(directives.get("Service.ExecStart")![0]!, true), expected);
         const writable = directives.get("Service.ReadWritePaths")!.flatMap((line) => systemdWords(line, false));
         assert.deepEqual(writable, [values.out, ...(values.metrics ? [path.posix.dirname(values.metrics)] : [])]);
@@ -157,7 +157,7 @@ describe("schedule --windows writes only the intended elements, whatever the val
         assert.deepEqual(elements, expectedElements);
         assert.equal(task.Task.Principals.Principal.UserId, values.user ?? "retain-m365");
         const secret = values.certificate ? ["--certificate", values.certificate] : ["--client-secret-file", "C:\\ProgramData\\retain-m365\\client-secret"];
-        assert.deepEqual(windowsArguments(task.Task.Actions.Exec.Arguments), ["sync", ...ids, "--out", values.out, ...secret]);
+        assert.deepEqual(windowsArguments(task.Task.Actions.Exec.Arguments), ["sync", ...ids, "--authority-host", "https://login.microsoftonline.com", "--out", values.out, ...secret]);
       }),
       RUNS,
     );

@@ -99,6 +99,13 @@ describe("plan --stack example --json: identities", () => {
     }
   });
 
+  it("declares the sync admin with sign-in blocked (accountEnabled false) and the worker able to sign in, by default", () => {
+    const [admin] = ofType("azuread:index/user:User").filter((u) => u.newState.inputs.userPrincipalName === "retain-sync@example.com");
+    const [worker] = ofType("azuread:index/user:User").filter((u) => u.newState.inputs.userPrincipalName === "RetainWorker@example.com");
+    assert.equal(admin?.newState.inputs.accountEnabled, false);
+    assert.equal(worker?.newState.inputs.accountEnabled, true);
+  });
+
   it("assigns the admin Global Reader by template id and licenses the worker", () => {
     const [role] = ofType("azuread:index/directoryRoleAssignment:DirectoryRoleAssignment");
     assert.equal(role?.newState.inputs.roleId, "f2ef992c-3afb-46b9-b7cf-a126ee74c451");
@@ -145,6 +152,47 @@ describe("plan: the first-sync hook only where it can run", () => {
   it("none with a certificate credential, whose private key the deployment never sees", () => {
     const certificate = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
     assert.deepEqual(planWith((c) => (c["retain-m365:application"] = { credential: { type: "certificate", certificate } })).hooks, []);
+  });
+});
+
+describe("plan: the sync admin's sign-in", () => {
+  it("lets the admin sign in only with retain-m365:adminUser.signIn: true", () => {
+    const config = (parse(readFileSync(exampleFile, "utf8")) as { config: Record<string, unknown> }).config;
+    config["retain-m365:adminUser"] = { ...(config["retain-m365:adminUser"] as Record<string, unknown>), signIn: true };
+    const result = runCli(["plan", "--config-file", writeStackFile("Pulumi.signin.yaml", config), "--json"]);
+    assert.equal(result.code, 0, result.stderr);
+    const users = (JSON.parse(result.stdout) as Plan).steps.filter((s) => s.newState.type === "azuread:index/user:User");
+    assert.deepEqual(users.map((u) => [u.newState.inputs.userPrincipalName, u.newState.inputs.accountEnabled]).sort(), [
+      ["RetainWorker@example.com", true],
+      ["retain-sync@example.com", true],
+    ]);
+  });
+});
+
+describe("plan: who Retain's app reaches", () => {
+  const exampleConfig = () => (parse(readFileSync(exampleFile, "utf8")) as { config: Record<string, unknown> }).config;
+
+  it("exits 2 naming retain-m365:exchangeAccess.scopeGroup when the stack records no scope decision", () => {
+    const config = exampleConfig();
+    config["retain-m365:exchangeAccess"] = { mode: "application-rbac" };
+    const result = runCli(["plan", "--config-file", writeStackFile("Pulumi.unscoped.yaml", config), "--json"]);
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /retain-m365:exchangeAccess\.scopeGroup: is required with mode application-rbac/);
+    assert.match(result.stderr, /retain-m365:exchangeAccess\.allMailboxes: true/);
+    noStackTrace(result);
+  });
+
+  it("with allMailboxes: true, declares no scope and records the decision on each role assignment", () => {
+    const config = exampleConfig();
+    config["retain-m365:exchangeAccess"] = { mode: "application-rbac", allMailboxes: true };
+    const result = runCli(["plan", "--config-file", writeStackFile("Pulumi.everyone.yaml", config), "--json"]);
+    assert.equal(result.code, 0, result.stderr);
+    const steps = (JSON.parse(result.stdout) as Plan).steps;
+    assert.equal(steps.filter((s) => s.newState.type === "pulumi-nodejs:dynamic/exchange:ManagementScope").length, 0);
+    const assignments = steps.filter((s) => s.newState.type === "pulumi-nodejs:dynamic/exchange:RoleAssignment").map((s) => s.newState.inputs);
+    assert.equal(assignments.length, 1);
+    assert.equal(assignments[0]?.allMailboxes, true);
+    assert.equal(assignments[0]?.customResourceScope, undefined);
   });
 });
 

@@ -170,7 +170,7 @@ describe("schedule --windows", () => {
     assert.equal(exec.Command, "C:\\Program Files\\retain-m365-sync\\retain-m365.cmd");
     assert.equal(
       exec.Arguments,
-      `sync --tenant-id ${TENANT} --client-id ${APP} --out "C:\\Program Files\\Beginfinite\\Retain\\RetainServer\\WEB-INF\\cfg" --client-secret-file C:\\ProgramData\\retain-m365\\client-secret`,
+      `sync --tenant-id ${TENANT} --client-id ${APP} --authority-host https://login.microsoftonline.com --out "C:\\Program Files\\Beginfinite\\Retain\\RetainServer\\WEB-INF\\cfg" --client-secret-file C:\\ProgramData\\retain-m365\\client-secret`,
     );
     assert.equal((task.Settings as Record<string, unknown>).MultipleInstancesPolicy, "IgnoreNew");
     assert.deepEqual(task.Principals, { Principal: { UserId: "retain-m365", LogonType: "Password", RunLevel: "LeastPrivilege" } }, "its own account, which runs whether or not anyone is logged on");
@@ -215,7 +215,7 @@ describe("schedule --stack: the output folder is the stack's directorySync.outpu
     assert.equal(fromStack.code, 0, fromStack.stderr);
     assert.equal(
       taskArguments(fromStack.stdout),
-      `sync --tenant-id ${TENANT} --client-id ${APP} --out D:\\Retain\\RetainServer\\WEB-INF\\cfg --client-secret-file C:\\ProgramData\\retain-m365\\client-secret`,
+      `sync --tenant-id ${TENANT} --client-id ${APP} --authority-host https://login.microsoftonline.com --out D:\\Retain\\RetainServer\\WEB-INF\\cfg --client-secret-file C:\\ProgramData\\retain-m365\\client-secret`,
     );
     const overridden = runCli(["schedule", "--windows", "--stack", "windows", "--stacks-dir", stacksDir, "--client-id", APP, "--out", "E:\\cfg"]);
     assert.equal(overridden.code, 0, overridden.stderr);

@@ -61,6 +61,16 @@ describe("ExchangeAccess (mock runtime)", () => {
     );
   });
 
+  it("application-rbac with allMailboxes: true: no scope, and each assignment records the decision the policy pack looks for", async () => {
+    new Access("everyone", { tenantId: TENANT, mode: "application-rbac", roles: ["Application EWS.AccessAsApp"], allMailboxes: true, app, workerUserPrincipalName: "RetainWorker@example.com" });
+    await runtime.settle();
+    const children = runtime.resources.filter((r) => r.parent === byName("everyone").urn);
+    assert.deepEqual(children.map((c) => c.name).sort(), ["everyone-role-EWS.AccessAsApp", "everyone-service-principal"]);
+    const assignment = byName("everyone-role-EWS.AccessAsApp").inputs;
+    assert.deepEqual([assignment.customResourceScope, assignment.allMailboxes], [undefined, true]);
+    assert.equal(byName("rbac-role-EWS.AccessAsApp").inputs.allMailboxes, undefined, "a scoped assignment claims no such decision");
+  });
+
   it("application-impersonation: one ApplicationImpersonation assignment to the worker, nothing else", async () => {
     new Access("legacy", { tenantId: TENANT, mode: "application-impersonation", app, workerUserPrincipalName: "RetainWorker@example.com" });
     await runtime.settle();
@@ -71,7 +81,12 @@ describe("ExchangeAccess (mock runtime)", () => {
 
   it("checks its arguments without the runtime", () => {
     const base = { tenantId: TENANT, app, workerUserPrincipalName: "w@example.com" };
-    assert.deepEqual(checkExchangeAccessArgs({ ...base, mode: "application-rbac", roles: [] }), ["application-rbac needs at least one role"]);
+    assert.deepEqual(checkExchangeAccessArgs({ ...base, mode: "application-rbac", roles: [], scopeGroup: "Retain Archived Users" }), ["application-rbac needs at least one role"]);
+    const noDecision = /^application-rbac needs exactly one of scopeGroup .* and allMailboxes: true/;
+    assert.match(checkExchangeAccessArgs({ ...base, mode: "application-rbac", roles: ["Application EWS.AccessAsApp"] }).join("\n"), noDecision);
+    assert.match(checkExchangeAccessArgs({ ...base, mode: "application-rbac", roles: ["Application EWS.AccessAsApp"], scopeGroup: "G", allMailboxes: true }).join("\n"), noDecision);
+    assert.deepEqual(checkExchangeAccessArgs({ ...base, mode: "application-rbac", roles: ["Application EWS.AccessAsApp"], allMailboxes: true }), []);
+    assert.deepEqual(checkExchangeAccessArgs({ ...base, mode: "application-impersonation", allMailboxes: true }), ["roles, scopeGroup and allMailboxes apply only to application-rbac"]);
   });
 });
 

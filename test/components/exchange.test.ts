@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
+import net from "node:net";
 import { beforeEach, describe, it } from "node:test";
+import { ExitCode, UserFacingError } from "../../core/errors";
 import { emptyListRefusal, ewsAllowListProvider, parseAppIdList, type EwsAllowListInputs } from "../../components/exchange/ews-allow-list";
 import { managementScopeProvider, memberOfGroupFilter, securityGroupProvider } from "../../components/exchange/management-scope";
 import { roleAssignmentProvider, type RoleAssignmentInputs } from "../../components/exchange/role-assignment";
@@ -34,6 +36,37 @@ describe("Exchange admin API client", () => {
     const all = await invokeCommand(target(), "Get-ServicePrincipal");
     assert.deepEqual(all.map((sp) => sp.AppId), ["app-1", "app-2", "app-3", "app-4", "app-5"]);
     assert.equal(state.commands.length, 3, "three pages");
+  });
+
+  it("follows @odata.nextLink only to the endpoint's own origin: a next page elsewhere gets no request and no token", async () => {
+    let connections = 0;
+    const elsewhere = net.createServer((socket) => {
+      connections++;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => elsewhere.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (elsewhere.address() as net.AddressInfo).port;
+      emulator.injected.push({ status: 200, body: { value: [{ AppId: "app-1" }], "@odata.nextLink": `https://127.0.0.1:${port}/adminapi/beta/${TENANT}/InvokeCommand?$skiptoken=1` } });
+      const error = await rejection(invokeCommand(target(), "Get-ServicePrincipal"));
+      assert.ok(error instanceof UserFacingError);
+      assert.equal(error.exitCode, ExitCode.remoteService);
+      assert.equal(error.message, `Exchange answered Get-ServicePrincipal with a next page at another origin than ${emulator.url}; it was not followed`);
+      assert.equal(connections, 0, "no connection to the link's host");
+    } finally {
+      await new Promise((resolve) => elsewhere.close(resolve));
+    }
+  });
+
+  it("refuses an Exchange endpoint that is not Exchange Online's host, loopback or https, before any request", async () => {
+    const before = emulator.requests.length;
+    for (const exchangeEndpoint of [emulator.url.replace("https:", "http:"), "https://exchange.attacker.example"]) {
+      const error = await rejection(invokeCommand({ tenantId: TENANT, exchangeEndpoint }, "Get-OrganizationConfig"));
+      assert.ok(error instanceof UserFacingError);
+      assert.equal(error.exitCode, ExitCode.invalidInput);
+      assert.match(error.message, /^the Exchange endpoint must be/);
+    }
+    assert.equal(emulator.requests.length, before);
   });
 
   it("turns Exchange's error into one sentence: command, parameters (secrets hidden), Exchange's message", async () => {

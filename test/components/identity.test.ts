@@ -73,6 +73,14 @@ describe("RetainAccounts", () => {
     assert.equal(worker.usageLocation, "DE");
   });
 
+  it("creates the sync admin with sign-in blocked unless signIn is true; the worker always signs in", async () => {
+    assert.equal(byName("acc-admin").inputs.accountEnabled, false);
+    assert.equal(byName("acc-worker").inputs.accountEnabled, true);
+    new Accounts("open", { ...accountsArgs, admin: { ...accountsArgs.admin, userPrincipalName: "retain-sync2@example.com", signIn: true }, worker: { ...accountsArgs.worker, userPrincipalName: "RetainWorker2@example.com" } });
+    await runtime.settle();
+    assert.equal(byName("open-admin").inputs.accountEnabled, true);
+  });
+
   it("assigns the admin the configured read-only role by template id", () => {
     const role = byName("acc-admin-role").inputs;
     assert.equal(role.roleId, "88d8e3e3-8f55-4a1e-953a-9b9898b8876b");

@@ -71,7 +71,7 @@ describe("any stack file: an exit code of the contract, never 1, no stack trace,
     await fc.assert(
       fc.asyncProperty(fc.oneof(mutatedStack, hostileYaml), async (text) => {
         writeFileSync(file, text);
-        const result = await runMain(["verify", ...stackArgs, "--resolver", "127.0.0.1:9", "--autodiscover-url", "http://127.0.0.1:9"]);
+        const result = await runMain(["verify", ...stackArgs, "--resolver", "127.0.0.1:9", "--autodiscover-url", "https://127.0.0.1:9"]);
         assertContract("verify", result, [SECRET], text);
       }),
       { ...RUNS, numRuns: Math.ceil(RUNS.numRuns / 3) },

@@ -41,6 +41,7 @@ describe("config validation: a valid stack", () => {
     const { config } = result;
     assert.equal(config.adminUser.displayName, "Retain Directory Sync");
     assert.equal(config.adminUser.directoryRole, "Global Reader");
+    assert.equal(config.adminUser.signIn, false, "the sync admin is created with sign-in blocked unless asked otherwise");
     assert.equal(config.workerUser.displayName, "RetainWorker", "worker display name defaults to the logon name");
     assert.deepEqual(config.exchangeAccess.roles, ["Application EWS.AccessAsApp"]);
     assert.equal(config.domains[1]?.microsoft365Records, false);
@@ -82,7 +83,7 @@ describe("config validation: a valid stack", () => {
   it("reads the EWS allow list decision: off, add where in force, or put in force with other apps to keep", () => {
     const withList = (ewsAllowList: unknown) => {
       const values = clone();
-      values["retain-m365:exchangeAccess"] = { ewsAllowList };
+      values["retain-m365:exchangeAccess"] = { scopeGroup: "Retain Archived Users", ewsAllowList };
       const result = validateConfig(toRaw(values));
       assert.ok(result.ok, JSON.stringify(result));
       return result.config.exchangeAccess.ewsAllowList;
@@ -92,6 +93,26 @@ describe("config validation: a valid stack", () => {
     assert.deepEqual(withList(true), { enforce: false, alsoAllow: [] });
     const teams = "CC15FD57-2c6c-4117-a88c-83b1d56b4bbe";
     assert.deepEqual(withList({ enforce: true, alsoAllow: [teams] }), { enforce: true, alsoAllow: [teams] }, "app ids in any letter case");
+  });
+
+  it("takes the admin's decision that Retain's app reaches every mailbox, allMailboxes: true, instead of a scope group", () => {
+    const values = clone();
+    values["retain-m365:exchangeAccess"] = { allMailboxes: true };
+    const result = validateConfig(toRaw(values));
+    assert.ok(result.ok, JSON.stringify(result));
+    assert.equal(result.config.exchangeAccess.allMailboxes, true);
+    assert.equal(result.config.exchangeAccess.scopeGroup, undefined);
+    const scoped = validateConfig(toRaw(clone()));
+    assert.ok(scoped.ok);
+    assert.equal(scoped.config.exchangeAccess.allMailboxes, false);
+  });
+
+  it("lets the sync admin sign in only when adminUser.signIn is true", () => {
+    const values = clone();
+    (values["retain-m365:adminUser"] as Record<string, unknown>).signIn = true;
+    const result = validateConfig(toRaw(values));
+    assert.ok(result.ok, JSON.stringify(result));
+    assert.equal(result.config.adminUser.signIn, true);
   });
 
   it("warns that legacy impersonation is refused by Exchange Online", () => {
@@ -131,7 +152,14 @@ const invalid: [string, () => Values, RegExp][] = [
   ["licence SKU with spaces", edit("retain-m365:workerUser", (u) => (u.licenseSku = "Exchange Online Plan 1")), /^retain-m365:workerUser\.licenseSku: must be a licence SKU part number/],
   ["misspelt key inside workerUser", edit("retain-m365:workerUser", (u) => (u.licenceSku = "EXCHANGESTANDARD")), /^retain-m365:workerUser\.licenceSku: unknown key$/],
   ["unknown exchange mode", edit("retain-m365:exchangeAccess", (a) => (a.mode = "impersonation")), /^retain-m365:exchangeAccess\.mode: must be one of: application-rbac, application-impersonation$/],
-  ["write role for the archiver", edit("retain-m365:exchangeAccess", (a) => (a.roles = ["Application Mail.ReadWrite"])), /^retain-m365:exchangeAccess\.roles\[0\]: must be one of the read-only application roles/],
+  ["write role for the archiver", edit("retain-m365:exchangeAccess", (a) => (a.roles = ["Application Mail.ReadWrite"])), /^retain-m365:exchangeAccess\.roles\[0\]: must be one of the application roles an archiver may hold/],
+  ["no scope decision (neither scopeGroup nor allMailboxes)", edit("retain-m365:exchangeAccess", (a) => delete a.scopeGroup), /^retain-m365:exchangeAccess\.scopeGroup: is required with mode application-rbac: .*full access to every mailbox in reach: read, change and send.*retain-m365:exchangeAccess\.allMailboxes: true/],
+  ["no exchangeAccess key at all", () => ({ ...clone(), "retain-m365:exchangeAccess": undefined }), /^retain-m365:exchangeAccess\.scopeGroup: is required with mode application-rbac/],
+  ["allMailboxes false without a scope group", edit("retain-m365:exchangeAccess", (a) => Object.assign(a, { scopeGroup: undefined, allMailboxes: false })), /^retain-m365:exchangeAccess\.scopeGroup: is required with mode application-rbac/],
+  ["allMailboxes beside a scope group", edit("retain-m365:exchangeAccess", (a) => (a.allMailboxes = true)), /^retain-m365:exchangeAccess\.allMailboxes: contradicts scopeGroup/],
+  ["allMailboxes as a word", edit("retain-m365:exchangeAccess", (a) => Object.assign(a, { scopeGroup: undefined, allMailboxes: "yes" })), /^retain-m365:exchangeAccess\.allMailboxes: must be true or false$/],
+  ["allMailboxes with legacy mode", edit("retain-m365:exchangeAccess", (a) => Object.assign(a, { mode: "application-impersonation", scopeGroup: undefined, allMailboxes: true })), /^retain-m365:exchangeAccess\.allMailboxes: applies only to mode application-rbac/],
+  ["admin signIn as a word", edit("retain-m365:adminUser", (u) => (u.signIn = "no")), /^retain-m365:adminUser\.signIn: must be true or false$/],
   ["empty role list", edit("retain-m365:exchangeAccess", (a) => (a.roles = [])), /^retain-m365:exchangeAccess\.roles: must name at least one role$/],
   ["role listed twice", edit("retain-m365:exchangeAccess", (a) => (a.roles = ["Application Mail.Read", "Application Mail.Read"])), /^retain-m365:exchangeAccess\.roles: must not list a role twice$/],
   ["roles with legacy mode", edit("retain-m365:exchangeAccess", (a) => Object.assign(a, { mode: "application-impersonation", roles: ["Application Mail.Read"], scopeGroup: undefined })), /^retain-m365:exchangeAccess\.roles: applies only to mode application-rbac/],

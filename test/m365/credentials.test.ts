@@ -31,9 +31,18 @@ describe("the Entra login host", () => {
   });
 
   it("AZURE_AUTHORITY_HOST overrides the cloud's and turns instance discovery off; an explicit host (--authority-host) wins over both", () => {
+    process.env.AZURE_AUTHORITY_HOST = "https://127.0.0.1:8443";
+    assert.deepEqual(authorityFor("china"), { authorityHost: "https://127.0.0.1:8443", disableInstanceDiscovery: true });
+    assert.deepEqual(authorityFor("china", "https://login.microsoftonline.us"), { authorityHost: "https://login.microsoftonline.us", disableInstanceDiscovery: true });
+  });
+
+  it("takes only a login host of Microsoft's clouds or a loopback address, over https: anything else is exit 2 naming where it came from", () => {
     process.env.AZURE_AUTHORITY_HOST = "https://login.example.test";
-    assert.deepEqual(authorityFor("china"), { authorityHost: "https://login.example.test", disableInstanceDiscovery: true });
-    assert.deepEqual(authorityFor("china", "https://other.example.test"), { authorityHost: "https://other.example.test", disableInstanceDiscovery: true });
+    assert.throws(() => authorityFor("global"), /AZURE_AUTHORITY_HOST must be an Entra ID login host/);
+    process.env.AZURE_AUTHORITY_HOST = "http://127.0.0.1:8443";
+    assert.throws(() => authorityFor("global"), /AZURE_AUTHORITY_HOST must be an https:\/\/ URL/);
+    delete process.env.AZURE_AUTHORITY_HOST;
+    assert.throws(() => authorityFor("global", "https://other.example.test"), /--authority-host must be an Entra ID login host/);
   });
 
   it("an app signs in at the host AZURE_AUTHORITY_HOST names, without asking the public cloud", async () => {

@@ -4,7 +4,8 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { TokenCredential } from "@azure/identity";
 import { ExitCode, UserFacingError } from "../../core/errors";
-import { createGraphClient } from "../../m365/graph-client";
+import net from "node:net";
+import { createGraphClient, getAllPages } from "../../m365/graph-client";
 import { GraphServiceConfigurationRecordSource } from "../../m365/graph-records";
 import { graphError, pagedCollection, startGraphEmulator, type GraphEmulator } from "../../emulators/graph";
 import { trustTestCa } from "../../emulators/tls";
@@ -49,6 +50,30 @@ describe("reading Microsoft's DNS records from Graph (loopback HTTPS)", () => {
     assert.deepEqual(mx && { target: mx.mailExchange, preference: mx.preference }, { target: "example-com.r-v1.mx.microsoft", preference: 0 });
     const srv = result.filter((r) => r.recordType === "Srv").map((r) => `${r.service}.${r.protocol} ${String(r.port)}`);
     assert.deepEqual(srv, ["_sip._tls 443", "_sipfederationtls._tcp 5061"]);
+  });
+
+  it("follows @odata.nextLink only to the endpoint's own origin: a link elsewhere is exit 4, and nothing connects there", async () => {
+    let connections = 0;
+    const elsewhere = net.createServer((socket) => {
+      connections++;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => elsewhere.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (elsewhere.address() as net.AddressInfo).port;
+      graph.injected.push({ status: 200, body: { value: [], "@odata.nextLink": `https://127.0.0.1:${port}/v1.0/domains/example.com/serviceConfigurationRecords?$skiptoken=2` } });
+      const client = createGraphClient({ credential: staticToken(TOKEN), endpoint: graph.url });
+      const error = await getAllPages(client, "/domains/example.com/serviceConfigurationRecords", "reading records").then(
+        () => assert.fail("expected a refusal"),
+        (e: unknown) => e,
+      );
+      assert.ok(error instanceof UserFacingError, String(error));
+      assert.equal(error.exitCode, ExitCode.remoteService);
+      assert.match(error.message, new RegExp(`^reading records: Graph sent a link to https://127\\.0\\.0\\.1:${port}, not ${graph.url.replace(/\./g, "\\.")}: it was not followed`));
+      assert.equal(connections, 0, "no connection to the link's host");
+    } finally {
+      await new Promise((resolve) => elsewhere.close(resolve));
+    }
   });
 
   it("retries a throttled request after Retry-After", async () => {

@@ -24,6 +24,7 @@ import {
   readOnlyDirectoryRoles,
   retainUserPasswordNeverExpires,
   retainUserPasswordSecret,
+  scopedApplicationAccess,
 } from "../../policy/policies";
 import { toRaw, validRawValues } from "../support/configs";
 
@@ -323,6 +324,41 @@ describe("policy no-application-impersonation", () => {
   });
 });
 
+// --- 7. Retain's app reaches only the mailboxes the stack decided ------------------------------
+
+describe("policy exchange-application-access-scoped", () => {
+  const TENANT = "00000000-0000-4000-8000-000000000001";
+  const assignment = { tenantId: TENANT, exchangeEndpoint: "https://outlook.office365.com", name: "Retain Application EWS.AccessAsApp", role: "Application EWS.AccessAsApp", app: "11111111-2222-4000-8000-000000000003" };
+  const check = (props: Record<string, unknown>, type: string = EXCHANGE_ROLE_ASSIGNMENT_TYPE) =>
+    violations(scopedApplicationAccess, resourceArgs(type, props, {}, "example-exchange-role-EWS.AccessAsApp"));
+  const refusal =
+    "Exchange role assignment Retain Application EWS.AccessAsApp gives Application EWS.AccessAsApp to an application without a management scope: it reaches every mailbox of the organization, with full access (read, change and send through EWS). " +
+    "Set retain-m365:exchangeAccess.scopeGroup to the group whose members Retain archives, or record the decision with retain-m365:exchangeAccess.allMailboxes: true.";
+
+  it("refuses an application's assignment without customResourceScope, however its app id is known", async () => {
+    assert.deepEqual(await check(assignment), [refusal]);
+    assert.deepEqual(await check({ ...assignment, app: UNKNOWN }), [refusal], "an app id only known at deploy time changes nothing");
+    assert.deepEqual(await check({ ...assignment, customResourceScope: "" }), [refusal], "an empty scope is no scope");
+    assert.deepEqual(await check({ ...assignment, allMailboxes: false }), [refusal]);
+  });
+
+  it("accepts a scoped assignment, its scope's name known or only known at deploy time", async () => {
+    assert.deepEqual(await check({ ...assignment, customResourceScope: "Retain Archived Users (Retain)" }), []);
+    assert.deepEqual(await check({ ...assignment, customResourceScope: UNKNOWN }), []);
+  });
+
+  it("accepts an unscoped assignment when the stack recorded allMailboxes: true", async () => {
+    assert.deepEqual(await check({ ...assignment, allMailboxes: true }), []);
+  });
+
+  it("leaves a user's assignment (legacy impersonation) to no-application-impersonation, and other resources alone", async () => {
+    assert.deepEqual(await check({ tenantId: TENANT, name: "Retain ApplicationImpersonation", role: LEGACY_IMPERSONATION_ROLE, user: "RetainWorker@example.com" }), []);
+    assert.deepEqual(await check({ tenantId: TENANT, name: "Retain Archived Users (Retain)" }, "pulumi-nodejs:dynamic/exchange:ManagementScope"), [
+      "not applicable: Policy only applies to resources of type 'pulumi-nodejs:dynamic/exchange:RoleAssignment'",
+    ]);
+  });
+});
+
 // --- Through the SDK's own analyzer ----------------------------------------------------------
 
 interface AnalyzerInternals {
@@ -408,7 +444,7 @@ interface Monitor {
   registerResource(request: RegisterRequest, callback: (error: unknown, response?: { getUrn(): string }) => void): unknown;
 }
 
-describe("the program's own resources (a preview of stacks/Pulumi.example.yaml's configuration, plus legacy impersonation)", () => {
+describe("the program's own resources (a preview of stacks/Pulumi.example.yaml's configuration, plus legacy impersonation, every mailbox and an unscoped assignment)", () => {
   let runtime: MockRuntime;
   const registered: { urn: string; type: string; name: string; properties: Record<string, unknown>; additionalSecretOutputs: string[] }[] = [];
 
@@ -447,6 +483,18 @@ describe("the program's own resources (a preview of stacks/Pulumi.example.yaml's
       app: { clientId: "app-client-id", servicePrincipalObjectId: "app-sp-object-id", displayName: "Retain Archiving" },
       workerUserPrincipalName: "RetainWorker@example.com",
     });
+    // The admin's decision, allMailboxes: true, as the component records it.
+    new Access("everyone", {
+      tenantId: "00000000-0000-4000-8000-000000000001",
+      mode: "application-rbac",
+      roles: ["Application EWS.AccessAsApp"],
+      allMailboxes: true,
+      app: { clientId: "app-client-id", servicePrincipalObjectId: "app-sp-object-id", displayName: "Retain Archiving" },
+      workerUserPrincipalName: "RetainWorker@example.com",
+    });
+    // An assignment declared around the component, with neither a scope nor the decision.
+    const { RoleAssignment } = await import("../../components/exchange/role-assignment");
+    new RoleAssignment("unscoped", { tenantId: "00000000-0000-4000-8000-000000000001", name: "Retain Application EWS.AccessAsApp", role: "Application EWS.AccessAsApp", app: "app-sp-object-id" });
     await runtime.settle();
   });
   after(() => runtime.stop());
@@ -458,11 +506,12 @@ describe("the program's own resources (a preview of stacks/Pulumi.example.yaml's
     }
   });
 
-  it("breaks no policy, not even as a preview-time note, except with ApplicationImpersonation", async () => {
+  it("breaks no policy, not even as a preview-time note, except with ApplicationImpersonation and the unscoped assignment", async () => {
     const reported: (Diagnostic & { resource: string })[] = [];
     for (const resource of registered) {
       for (const diagnostic of await analyze(policies, analyzeRequest(resource))) reported.push({ resource: resource.name, ...diagnostic });
     }
+    reported.sort((a, b) => a.resource.localeCompare(b.resource));
     assert.deepEqual(reported, [
       {
         resource: "legacy-impersonation",
@@ -470,6 +519,12 @@ describe("the program's own resources (a preview of stacks/Pulumi.example.yaml's
         message:
           `${noApplicationImpersonation.description}\n` +
           "Exchange role assignment Retain ApplicationImpersonation gives ApplicationImpersonation to RetainWorker@example.com in Exchange Online (https://outlook.office365.com): Microsoft removed that role in February 2025 (MC718754), so this deployment would fail. Set retain-m365:exchangeAccess.mode to application-rbac; Retain's app then gets Application EWS.AccessAsApp instead.",
+        mandatory: true,
+      },
+      {
+        resource: "unscoped",
+        policy: "exchange-application-access-scoped",
+        message: `${scopedApplicationAccess.description}\n` + "Exchange role assignment Retain Application EWS.AccessAsApp gives Application EWS.AccessAsApp to an application without a management scope: it reaches every mailbox of the organization, with full access (read, change and send through EWS). Set retain-m365:exchangeAccess.scopeGroup to the group whose members Retain archives, or record the decision with retain-m365:exchangeAccess.allMailboxes: true.",
         mandatory: true,
       },
     ]);
@@ -485,6 +540,7 @@ const EXPECTED_POLICIES = [
   "directory-roles-read-only",
   "application-permissions-graph-read-only",
   "no-application-impersonation",
+  "exchange-application-access-scoped",
 ];
 
 describe("the policy pack", () => {
@@ -493,7 +549,7 @@ describe("the policy pack", () => {
       policies.map((p) => p.name),
       EXPECTED_POLICIES,
     );
-    assert.deepEqual(policies, [microsoft365DnsRecords, retainUserPasswordNeverExpires, retainUserPasswordSecret, readOnlyDirectoryRoles, graphApplicationPermissionsOnly, noApplicationImpersonation]);
+    assert.deepEqual(policies, [microsoft365DnsRecords, retainUserPasswordNeverExpires, retainUserPasswordSecret, readOnlyDirectoryRoles, graphApplicationPermissionsOnly, noApplicationImpersonation, scopedApplicationAccess]);
     for (const policy of policies) {
       assert.equal(policy.enforcementLevel, "mandatory", policy.name);
       assert.match(policy.description, /^Prevents [^\n]+, because [^\n]+\.$/, policy.name);

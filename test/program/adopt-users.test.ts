@@ -13,8 +13,8 @@ import { trustTestCa } from "../../emulators/tls";
 const TOKEN = "adopt-users-token";
 const staticToken: TokenCredential = { getToken: () => Promise.resolve({ token: TOKEN, expiresOnTimestamp: Date.now() + 3_600_000 }) };
 const USERS: Record<AccountRole, DeclaredUser> = {
-  admin: { resourceName: "example-accounts-admin", userPrincipalName: "retain-sync@example.com", displayName: "Retain Directory Sync" },
-  worker: { resourceName: "example-accounts-worker", userPrincipalName: "RetainWorker@example.com", displayName: "RetainWorker" },
+  admin: { resourceName: "example-accounts-admin", userPrincipalName: "retain-sync@example.com", displayName: "Retain Directory Sync", accountEnabled: false },
+  worker: { resourceName: "example-accounts-worker", userPrincipalName: "RetainWorker@example.com", displayName: "RetainWorker", accountEnabled: true },
 };
 const KEYS: Record<AccountRole, string> = { admin: "retain-m365:adminUser.userPrincipalName", worker: "retain-m365:workerUser.userPrincipalName" };
 const urnOf = (name: string) => `urn:pulumi:example::retain-m365::test::${name}`;
@@ -81,7 +81,19 @@ describe("adopt: the declared users", () => {
     assert.equal(admin.decide, undefined);
     assert.match(admin.detail, /sets its password once to a generated one, which replaces its current password/);
     assert.match(admin.detail, /changes its display name from "Old Sync Account" to "Retain Directory Sync"/);
+    assert.match(admin.detail, /blocks its sign-in \(accountEnabled false; retain-m365:adminUser\.signIn: true keeps it\)/);
     assert.equal(findings[1]?.action, "create");
+  });
+
+  it("adopts a disabled admin as it is when the stack blocks the admin's sign-in (the default); with signIn: true it is a conflict", async () => {
+    tenant.users.push(member("66666666-aaaa-4000-8000-000000000006", "retain-sync@example.com", { displayName: "Retain Directory Sync", accountEnabled: false }));
+    const blocked = (await discover()).findings[0]!;
+    assert.equal(blocked.action, "adopt");
+    assert.doesNotMatch(blocked.detail, /sign-in|disabled/);
+    const users = { ...USERS, admin: { ...USERS.admin, accountEnabled: true } };
+    const signingIn = (await discoverUsers(createGraphClient({ credential: staticToken, endpoint: emulator.url }), users, urnOf, KEYS)).findings[0]!;
+    assert.equal(signingIn.action, "conflict");
+    assert.match(signingIn.detail, /is disabled \(accountEnabled false\), and the deploy would enable it/);
   });
 
   it("finds a user whose user principal name differs only in letter case, and says the deploy rewrites it", async () => {
@@ -118,7 +130,8 @@ describe("adopt: the declared users", () => {
     const admin = findings[0]!;
     assert.equal(admin.action, "conflict");
     assert.equal(admin.decide, "retain-m365:adminUser.userPrincipalName");
-    assert.match(admin.detail, /is disabled .* and is a guest \(userType Guest\)/);
+    assert.match(admin.detail, /but is a guest \(userType Guest\)/);
+    assert.doesNotMatch(admin.detail, /disabled/, "a disabled admin is what the stack declares by default");
     assert.deepEqual(notices, [], "only a disabled worker is worth a notice");
   });
 

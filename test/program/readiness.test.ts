@@ -157,11 +157,11 @@ describe("readiness: the mailboxes", () => {
     assert.match(report.ews.organization.problem ?? "", /The scope group "Retain Archived Users" does not exist in Exchange/);
   });
 
-  it("no scope group: every user mailbox (shared and room mailboxes are not people's), by UPN", async () => {
+  it("no scope group (allMailboxes: true, the admin's decision): every user mailbox (shared and room mailboxes are not people's), by UPN", async () => {
     world.tenant = deployedTenant({ scopeGroup: null });
     world.tenant.exchange.mailboxes["shared@example.com"] = { EwsEnabled: false, RecipientTypeDetails: "SharedMailbox" };
     world.tenant.exchange.mailboxes["off@example.com"] = { EwsEnabled: false };
-    const report = await readiness({ access: { scopeGroup: undefined } });
+    const report = await readiness({ access: { scopeGroup: undefined, allMailboxes: true } });
     assert.deepEqual(report.mailboxes, { inScope: 4, ready: 3, notReady: 1, preserved: null });
     assert.deepEqual(report.problems.map((p) => p.mailbox), ["off@example.com"]);
     assert.equal(report.ews.organization.problem, null, "without a scope group an unscoped assignment is the admin's decision");
