@@ -12,7 +12,45 @@ interface StacksOptions {
   stacksDir: string;
   changedSince?: string;
   relyingOnEws?: boolean;
+  shardSize?: number;
   json?: boolean;
+}
+
+/**
+ * GitHub Actions: "A matrix will generate a maximum of 256 jobs per workflow run", beyond which the
+ * run fails (docs.github.com, workflow syntax, `jobs.<job_id>.strategy.matrix`). The workflows keep
+ * each level of their nested matrices (shards, then the stacks of a shard) within it.
+ */
+export const MATRIX_MAX_JOBS = 256;
+
+/** `--shard-size`: a whole number of stacks from 1 to MATRIX_MAX_JOBS (a shard is one matrix of jobs). */
+function shardSize(value: string): number {
+  const size = /^[1-9][0-9]{0,3}$/.test(value) ? Number(value) : NaN;
+  if (!(size <= MATRIX_MAX_JOBS)) {
+    throw new UserFacingError(`--shard-size must be a whole number from 1 to ${MATRIX_MAX_JOBS}, GitHub's limit of jobs per matrix (got ${JSON.stringify(value)})`, ExitCode.invalidInput);
+  }
+  return size;
+}
+
+/**
+ * The stacks in as few shards of at most `size` as can hold them, their sizes differing by at most
+ * one, each stack in exactly one, in order. More shards than one matrix may hold is refused.
+ */
+export function shardStacks(stacks: string[], size: number): string[][] {
+  const count = Math.ceil(stacks.length / size);
+  if (count > MATRIX_MAX_JOBS) {
+    throw new UserFacingError(
+      `${stacks.length} stacks in shards of at most ${size} make ${count} shards, more than the ${MATRIX_MAX_JOBS} jobs GitHub runs per matrix; raise --shard-size`,
+      ExitCode.invalidInput,
+    );
+  }
+  const shards: string[][] = [];
+  for (let i = 0, start = 0; i < count; i++) {
+    const end = start + Math.floor(stacks.length / count) + (i < stacks.length % count ? 1 : 0);
+    shards.push(stacks.slice(start, end));
+    start = end;
+  }
+  return shards;
 }
 
 const NO_COMMIT = /^0{40}$/;
@@ -32,8 +70,17 @@ export function registerStacksCommand(program: Command, io: Io): void {
       "only the stacks whose Retain reaches mailboxes through EWS (the EWS role, or impersonation); --json then prints " +
         "{shutdown, daysLeft, stacks}: the day EWS ends in Exchange Online and the days left",
     )
+    .option(
+      "--shard-size <n>",
+      `split the stacks into shards of at most n (1 to ${MATRIX_MAX_JOBS}), as even as can be; --json then prints an array of arrays, ` +
+        "one per shard (without --json, one line per shard)",
+      shardSize,
+    )
     .option("--json", "print a JSON array")
     .action((options: StacksOptions) => {
+      if (options.shardSize !== undefined && options.relyingOnEws) {
+        throw new UserFacingError("--shard-size and --relying-on-ews cannot be used together", ExitCode.invalidInput);
+      }
       const all = listStacks(options.stacksDir);
       let stacks = all;
       if (options.changedSince && !NO_COMMIT.test(options.changedSince)) {
@@ -44,6 +91,10 @@ export function registerStacksCommand(program: Command, io: Io): void {
         stacks = stacks.filter((stack) => reliesOnEws(loadValidatedStack(options.stacksDir, stack).config.exchangeAccess));
         const { shutdown, daysLeft } = ewsShutdown("global");
         if (options.json) return io.stdout(`${JSON.stringify({ shutdown, daysLeft, stacks })}\n`);
+      }
+      if (options.shardSize !== undefined) {
+        const shards = shardStacks(stacks, options.shardSize);
+        return io.stdout(options.json ? `${JSON.stringify(shards)}\n` : shards.map((shard) => `${shard.join(" ")}\n`).join(""));
       }
       io.stdout(options.json ? `${JSON.stringify(stacks)}\n` : stacks.map((stack) => `${stack}\n`).join(""));
     });

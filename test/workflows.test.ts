@@ -3,8 +3,9 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import { parse } from "yaml";
+import { MATRIX_MAX_JOBS } from "../cli/stacks";
 import { ewsShutdown } from "../m365/ews-retirement";
 import { MINIMUM_PULUMI_CLI } from "../program/pulumi-cli";
 import { REPO_ROOT } from "./support/cli";
@@ -19,20 +20,25 @@ interface Step {
   if?: string;
 }
 interface Job {
+  name?: string;
   "runs-on"?: string;
   environment?: string;
   concurrency?: { group: string; "cancel-in-progress"?: boolean };
-  strategy?: { matrix?: Record<string, unknown>; "fail-fast"?: boolean };
+  strategy?: { matrix?: Record<string, unknown>; "fail-fast"?: boolean; "max-parallel"?: number };
   permissions?: Record<string, string>;
   needs?: string;
   if?: string;
   steps: Step[];
+  /** Set on a job that, as this file has it, calls a reusable workflow of the repository (see `workflow`). */
+  calls?: { uses: string; strategy?: Job["strategy"]; with?: Record<string, string>; secrets?: Record<string, string> };
 }
 interface Workflow {
   name: string;
   on: Record<string, unknown>;
   jobs: Record<string, Job>;
 }
+/** A job as the YAML has it: steps, or `uses:` of a reusable workflow with `with:` and `secrets:`. */
+type RawJob = Omit<Job, "steps"> & { steps?: Step[]; uses?: string; with?: Record<string, string>; secrets?: Record<string, string> };
 interface ActionMetadata {
   inputs?: Record<string, { required?: boolean; default?: string }>;
   runs: { using: string; steps: Step[] };
@@ -40,11 +46,46 @@ interface ActionMetadata {
 
 const WORKFLOWS = path.join(REPO_ROOT, ".github", "workflows");
 const workflowFiles = readdirSync(WORKFLOWS).filter((name) => /\.ya?ml$/.test(name));
-const workflow = (name: string) => parse(readFileSync(path.join(WORKFLOWS, name), "utf8")) as Workflow;
+const rawWorkflow = (name: string) => parse(readFileSync(path.join(WORKFLOWS, name), "utf8")) as Omit<Workflow, "jobs"> & { jobs: Record<string, RawJob> };
+/** The repository's reusable workflows (on: workflow_call only): their jobs are checked where they are called. */
+const reusableFiles = workflowFiles.filter((file) => Object.keys(rawWorkflow(file).on).join() === "workflow_call");
+const clone = <T>(value: T): T => structuredClone(value);
+const LEVELS: Record<string, number> = { none: 0, read: 1, write: 2 };
+/**
+ * A workflow as its jobs run: a job calling one of the repository's reusable workflows stands for
+ * the called workflow's one job, with the caller's `if` before its own (both must hold), the
+ * caller's permissions as the ceiling of its own (GitHub: a called workflow can only lower them),
+ * the secrets the caller passes, and the call itself under `calls`.
+ */
+const workflow = (name: string): Workflow => {
+  const raw = rawWorkflow(name);
+  const jobs = Object.fromEntries(
+    Object.entries(raw.jobs).map(([key, job]) => {
+      if (!job.uses) return [key, job as Job];
+      assert.match(job.uses, /^\.\/\.github\/workflows\/[\w-]+\.yml$/, `${name} ${key}: a reusable workflow of this repository`);
+      const called = Object.values(rawWorkflow(path.basename(job.uses)).jobs);
+      assert.equal(called.length, 1, `${job.uses}: one job`);
+      const inner = called[0]!;
+      const ceiling = job.permissions ?? (raw as { permissions?: Record<string, string> }).permissions ?? {};
+      const permissions = Object.fromEntries(
+        Object.entries(inner.permissions ?? {}).map(([scope, level]) => [scope, LEVELS[level]! <= LEVELS[ceiling[scope] ?? "none"]! ? level : (ceiling[scope] ?? "none")]),
+      );
+      const expanded: Job = {
+        ...(inner as Job),
+        if: [job.if, inner.if].filter(Boolean).join(" && ") || undefined,
+        permissions,
+        secrets: job.secrets,
+        calls: { uses: job.uses, strategy: job.strategy, with: job.with, secrets: job.secrets },
+      } as Job;
+      return [key, expanded];
+    }),
+  );
+  return { ...raw, jobs } as Workflow;
+};
 const localActions = readdirSync(path.join(REPO_ROOT, ".github", "actions")).map((name) => `./.github/actions/${name}`);
 const action = (uses: string) => parse(readFileSync(path.join(REPO_ROOT, uses, "action.yml"), "utf8")) as ActionMetadata;
 const allSteps = (): { where: string; step: Step }[] => [
-  ...workflowFiles.flatMap((file) => Object.entries(workflow(file).jobs).flatMap(([job, j]) => j.steps.map((step) => ({ where: `${file} ${job}`, step })))),
+  ...workflowFiles.filter((file) => !reusableFiles.includes(file)).flatMap((file) => Object.entries(workflow(file).jobs).flatMap(([job, j]) => j.steps.map((step) => ({ where: `${file} ${job}`, step })))),
   ...localActions.flatMap((uses) => action(uses).runs.steps.map((step) => ({ where: uses, step }))),
 ];
 
@@ -179,7 +220,8 @@ describe("GitHub workflows: what each does", () => {
     const deploy = workflow("deploy.yml");
     assert.deepEqual((deploy.on.push as { branches: string[] }).branches, ["main"]);
     const up = deploy.jobs.up!;
-    assert.equal(up.strategy?.matrix?.stack, "${{ fromJSON(needs.stacks.outputs.stacks) }}");
+    assert.equal(up.calls?.strategy?.matrix?.stacks, "${{ fromJSON(needs.stacks.outputs.shards) }}", "one job per shard of stacks");
+    assert.equal(up.strategy?.matrix?.stack, "${{ fromJSON(inputs.stacks) }}", "one job per stack of the shard");
     assert.equal(up.environment, "deploy-${{ matrix.stack }}");
     assert.deepEqual(up.concurrency, { group: "deploy-${{ matrix.stack }}", "cancel-in-progress": false });
     assert.equal(up.steps.find((step) => step.uses === "./.github/actions/pulumi")?.with?.command, "up");
@@ -450,9 +492,124 @@ function jqProblems(where: string, script: string): string[] {
   return problems;
 }
 
+/**
+ * GitHub Actions concurrent jobs on GitHub Free, the smallest plan (docs.github.com, "Actions limits":
+ * 20 concurrent jobs on standard hosted runners): no workflow asks for more at once.
+ */
+const MAX_CONCURRENT_JOBS = 20;
+
+describe("GitHub workflows: many stacks (issue 27), within GitHub's 256 jobs per matrix", () => {
+  /** The per-stack workflows: the job that picks the stacks, the job that runs them, and that step's environment. */
+  const CASES: { file: string; job: string; env: Record<string, string> }[] = [
+    { file: "drift.yml", job: "drift", env: {} },
+    { file: "deploy.yml", job: "up", env: { BEFORE: "" } },
+    { file: "preview.yml", job: "preview", env: { BASE: "0".repeat(40), FORK: "false" } },
+    { file: "preview.yml", job: "offline-plan", env: { BASE: "0".repeat(40), FORK: "true" } },
+  ];
+  let checkout: string;
+  let names: string[];
+  before(() => {
+    checkout = mkdtempSync(path.join(tmpdir(), "retain-many-stacks-"));
+    mkdirSync(path.join(checkout, "stacks"));
+    names = Array.from({ length: 1000 }, (_, i) => `tenant-${String(i).padStart(4, "0")}`);
+    for (const name of names) writeFileSync(path.join(checkout, "stacks", `Pulumi.${name}.yaml`), "config: {}\n");
+    const bin = path.join(checkout, "bin");
+    mkdirSync(bin);
+    writeFileSync(path.join(bin, "npx"), `#!/bin/sh\n[ "$1" = retain-m365 ] && shift\nexec "${process.execPath}" "${path.join(REPO_ROOT, "bin", "retain-m365.js")}" "$@"\n`, { mode: 0o755 });
+  });
+
+  /**
+   * What GitHub would run for 1,000 stack files: the stacks job's step (the real CLI behind `npx`)
+   * makes the output the job's matrix reads; each of its entries is one job, or, for a job calling a
+   * reusable workflow, one run of that workflow whose own matrix has one job per element of the
+   * entry. Returns what breaks GitHub's limit, leaves a stack out or twice, or runs too much at once.
+   */
+  const manyStackProblems = (w: Workflow, jobName: string, env: Record<string, string>): string[] => {
+    const job = w.jobs[jobName]!;
+    const outer = job.calls?.strategy ?? job.strategy ?? {};
+    const inner = job.calls ? (job.strategy ?? {}) : undefined;
+    const [[, expression]] = Object.entries(outer.matrix ?? {}) as [[string, string]];
+    const output = /^\$\{\{ fromJSON\(needs\.stacks\.outputs\.(\w+)\) \}\}$/.exec(expression)?.[1];
+    if (!output) return [`the matrix is not the stacks job's output (${expression})`];
+    const [, stepId, stepOutput] = /^\$\{\{ steps\.([\w-]+)\.outputs\.(\w+) \}\}$/.exec((w.jobs.stacks as Job & { outputs: Record<string, string> }).outputs[output]!)!;
+    const step = w.jobs.stacks!.steps.find((s) => (s as Step & { id?: string }).id === stepId)!;
+    const githubOutput = path.join(mkdtempSync(path.join(tmpdir(), "retain-many-output-")), "output");
+    const result = spawnSync("bash", ["-eo", "pipefail", "-c", step.run!], {
+      cwd: checkout,
+      env: { PATH: `${path.join(checkout, "bin")}:${process.env.PATH}`, GITHUB_OUTPUT: githubOutput, HOME: process.env.HOME, ...env },
+      encoding: "utf8",
+    });
+    assert.equal(result.status, 0, result.stderr);
+    const line = readFileSync(githubOutput, "utf8").split("\n").find((l) => l.startsWith(`${stepOutput}=`))!;
+    const shards = (JSON.parse(line.slice(stepOutput!.length + 1)) as (string | string[])[]).map((entry) => (Array.isArray(entry) ? entry : [entry]));
+    const problems: string[] = [];
+    if (shards.length > MATRIX_MAX_JOBS) problems.push(`${shards.length} jobs in one matrix`);
+    const widest = Math.max(...shards.map((shard) => shard.length));
+    if (inner && widest > MATRIX_MAX_JOBS) problems.push(`${widest} jobs in one run of the reusable workflow's matrix`);
+    if (JSON.stringify(shards.flat().sort()) !== JSON.stringify(names)) problems.push("not every stack exactly once");
+    // Jobs at once: the outer matrix's max-parallel (all of it when unset) times, for a reusable
+    // workflow, its own matrix's max-parallel (a whole shard when unset).
+    const parallel = Math.min(outer["max-parallel"] ?? shards.length, shards.length) * (inner ? Math.min(inner["max-parallel"] ?? widest, widest) : 1);
+    if (outer["max-parallel"] === undefined || parallel > MAX_CONCURRENT_JOBS) problems.push(`${parallel} jobs at once`);
+    if (outer["fail-fast"] !== false || (inner && inner["fail-fast"] !== false)) problems.push("a failing job cancels the others (fail-fast)");
+    return problems;
+  };
+
+  for (const { file, job, env } of CASES) {
+    it(`${file} ${job}: 1,000 stack files make at most 256 jobs at each level, every stack once, at most ${MAX_CONCURRENT_JOBS} at a time`, () => {
+      assert.deepEqual(manyStackProblems(workflow(file), job, env), []);
+    });
+  }
+
+  it("the check fails one job per stack in one matrix, an unbounded or too wide parallelism, shards past 256, fail-fast", () => {
+    const drift = workflow("drift.yml");
+    const shardStep = () => drift.jobs.stacks!.steps.findIndex((s) => /--shard-size/.test(s.run ?? ""));
+    // The layout before issue 27: the drift job's own matrix of every stack.
+    const flat = clone(drift);
+    flat.jobs.stacks!.steps[shardStep()]!.run = flat.jobs.stacks!.steps[shardStep()]!.run!.replace(/ --shard-size \d+/, "");
+    const { calls, ...perStack } = flat.jobs.drift!;
+    assert.ok(calls);
+    flat.jobs.drift = { ...perStack, strategy: { "fail-fast": false, "max-parallel": 10, matrix: { stack: "${{ fromJSON(needs.stacks.outputs.shards) }}" } } };
+    assert.deepEqual(manyStackProblems(flat, "drift", {}), ["1000 jobs in one matrix"]);
+    const unbounded = clone(drift);
+    delete unbounded.jobs.drift!.calls!.strategy!["max-parallel"];
+    assert.match(manyStackProblems(unbounded, "drift", {}).join(), /jobs at once/);
+    const wide = clone(drift);
+    wide.jobs.drift!.strategy!["max-parallel"] = 50;
+    assert.match(manyStackProblems(wide, "drift", {}).join(), /100 jobs at once/);
+    const fast = clone(drift);
+    delete fast.jobs.drift!.strategy!["fail-fast"];
+    assert.deepEqual(manyStackProblems(fast, "drift", {}), ["a failing job cancels the others (fail-fast)"]);
+  });
+
+  it("a job that names an environment runs one stack: the per-stack environment is the reusable workflow's job's, never shared by a shard", () => {
+    for (const { file, job } of CASES) {
+      const j = workflow(file).jobs[job]!;
+      if (!j.environment) {
+        assert.ok(!j.permissions && !JSON.stringify(j).includes("secrets."), `${file} ${job}: several stacks per job only where no credential is`);
+        continue;
+      }
+      assert.match(j.environment, /^[a-z]+-\$\{\{ matrix\.stack \}\}$/);
+      assert.equal(j.strategy?.matrix?.stack, "${{ fromJSON(inputs.stacks) }}", `${file} ${job}: one job per stack of the shard`);
+    }
+  });
+
+  it("the reusable workflows: workflow_call only, called by their own workflow only, the secret passed by name and required", () => {
+    assert.deepEqual(reusableFiles.sort(), ["deploy-stacks.yml", "drift-stacks.yml", "preview-stacks.yml"]);
+    for (const file of reusableFiles) {
+      const callers = workflowFiles.flatMap((caller) => Object.values(rawWorkflow(caller).jobs).filter((j) => j.uses === `./.github/workflows/${file}`).map((j) => ({ caller, j })));
+      assert.deepEqual(callers.map(({ caller }) => caller), [file.replace("-stacks", "")], `${file} is called by its own workflow only`);
+      const on = rawWorkflow(file).on.workflow_call as { secrets: Record<string, { required: boolean }> };
+      assert.deepEqual(Object.keys(on.secrets), ["CLOUDFLARE_API_TOKEN"]);
+      assert.equal(on.secrets.CLOUDFLARE_API_TOKEN!.required, true, "a caller that forgets to pass it fails, instead of an empty token (docs.github.com, reusing workflows)");
+      // Passed by name, never `secrets: inherit`: the environment's value takes precedence in the called job.
+      for (const { j } of callers) assert.deepEqual(j.secrets, { CLOUDFLARE_API_TOKEN: "${{ secrets.CLOUDFLARE_API_TOKEN }}" });
+    }
+  });
+});
+
 describe("GitHub workflows: no repository-level secret decrypts or writes a tenant (issue 26)", () => {
-  const all = () => workflowFiles.map((file) => ({ file, w: workflow(file) as AnyWorkflow }));
-  const clone = <T>(value: T): T => structuredClone(value);
+  const all = () => workflowFiles.filter((file) => !reusableFiles.includes(file)).map((file) => ({ file, w: workflow(file) as AnyWorkflow }));
 
   it("(a) every remote action is pinned to a full commit with its release tag in a comment", () => {
     const lines = usesLines();

@@ -6,6 +6,7 @@ import path from "node:path";
 import { before, describe, it } from "node:test";
 import { stackName } from "../../cli/arguments";
 import { stacksTouchedBy } from "../../cli/changed-stacks";
+import { MATRIX_MAX_JOBS, shardStacks } from "../../cli/stacks";
 import { isStackName, listStacks } from "../../config/stack-file";
 import { runCli } from "../support/cli";
 
@@ -71,6 +72,46 @@ describe("retain-m365 stacks", () => {
     const result = runCli(["stacks", "--changed-since", "no-such-ref"], { cwd: repo });
     assert.equal(result.code, 2);
     assert.match(result.stderr, /git diff .*no-such-ref\.\.\.HEAD failed/);
+  });
+});
+
+describe("retain-m365 stacks --shard-size: shards for GitHub's nested matrices (at most 256 jobs each)", () => {
+  const names = (count: number) => Array.from({ length: count }, (_, i) => `tenant-${String(i).padStart(5, "0")}`);
+
+  it("1,000 stacks in shards of at most 64: 16 shards of 62 or 63, every stack once and in order", () => {
+    const shards = shardStacks(names(1000), 64);
+    assert.equal(shards.length, 16);
+    assert.deepEqual([...new Set(shards.map((shard) => shard.length))].sort(), [62, 63]);
+    assert.deepEqual(shards.flat(), names(1000));
+  });
+
+  it("as even as can be (300 in shards of 256 is 150 + 150); none for no stack", () => {
+    assert.deepEqual(shardStacks(names(300), 256).map((shard) => shard.length), [150, 150]);
+    assert.deepEqual(shardStacks(names(3), 2), [names(3).slice(0, 2), names(3).slice(2)]);
+    assert.deepEqual(shardStacks([], 64), []);
+  });
+
+  it("the most one shard size can hold is 256 shards of it; one stack more is exit 2, naming the limit", () => {
+    assert.equal(shardStacks(names(MATRIX_MAX_JOBS * 3), 3).length, MATRIX_MAX_JOBS);
+    assert.throws(() => shardStacks(names(MATRIX_MAX_JOBS * 3 + 1), 3), /769 stacks in shards of at most 3 make 257 shards, more than the 256 jobs GitHub runs per matrix; raise --shard-size/);
+  });
+
+  it("the CLI prints the shards as JSON arrays, or one line per shard; refuses a size outside 1–256 and --relying-on-ews", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "retain-stacks-shards-"));
+    mkdirSync(path.join(dir, "stacks"));
+    for (const name of names(5)) writeFileSync(path.join(dir, "stacks", `Pulumi.${name}.yaml`), "config: {}\n");
+    const json = runCli(["stacks", "--json", "--shard-size", "2"], { cwd: dir });
+    assert.equal(json.code, 0, json.stderr);
+    assert.deepEqual(JSON.parse(json.stdout), [names(5).slice(0, 2), names(5).slice(2, 4), names(5).slice(4)]);
+    assert.equal(runCli(["stacks", "--shard-size", "3"], { cwd: dir }).stdout, `${names(5).slice(0, 3).join(" ")}\n${names(5).slice(3).join(" ")}\n`);
+    for (const bad of ["0", "257", "1.5", "x", "-1"]) {
+      const result = runCli(["stacks", "--json", "--shard-size", bad], { cwd: dir });
+      assert.equal(result.code, 2, bad);
+      assert.match(result.stderr, /--shard-size must be a whole number from 1 to 256, GitHub's limit of jobs per matrix/, bad);
+    }
+    const ews = runCli(["stacks", "--json", "--relying-on-ews", "--shard-size", "2"], { cwd: dir });
+    assert.equal(ews.code, 2);
+    assert.match(ews.stderr, /--shard-size and --relying-on-ews cannot be used together/);
   });
 });
 
