@@ -8,7 +8,8 @@ import type * as AdoptModule from "../program/adopt/adopt";
 import type * as DiscoveryModule from "../program/adopt/parts";
 import type { AdoptReport } from "../program/adopt/findings";
 import type { Io } from "./io";
-import { endpointUrl, stackName } from "./arguments";
+import { endpointUrl, resolverAddress, stackName } from "./arguments";
+import type * as SpfLookupsModule from "../components/dns/spf-lookups";
 import { loadPlanInput } from "./plan";
 
 /** Where the Cloudflare token comes from, as the deploy's provider reads it: never a flag, never printed. */
@@ -23,6 +24,7 @@ interface AdoptOptions {
   exchangeEndpoint: string;
   graphEndpoint: string;
   authorityHost?: string;
+  resolver?: string;
 }
 
 export function registerAdoptCommand(program: Command, io: Io): void {
@@ -42,6 +44,7 @@ export function registerAdoptCommand(program: Command, io: Io): void {
     .option("--exchange-endpoint <url>", "Exchange Online's base URL", endpointUrl("--exchange-endpoint"), CLOUDS.global.exchange)
     .option("--graph-endpoint <url>", "Graph base URL without /v1.0", endpointUrl("--graph-endpoint"), CLOUDS.global.graph)
     .option("--authority-host <url>", "Entra login host (also read from AZURE_AUTHORITY_HOST); turns instance discovery off", endpointUrl("--authority-host"))
+    .option("--resolver <ip[:port]>", "DNS server that follows the SPF record's includes, to count its lookups (default: the system's resolver)", resolverAddress)
     .action(async (options: AdoptOptions) => {
       if (!options.stack && !options.configFile) throw new UserFacingError("adopt needs --stack <name> or --config-file <path>", ExitCode.invalidInput);
       const { stack, config: raw } = loadPlanInput(options);
@@ -56,6 +59,8 @@ export function registerAdoptCommand(program: Command, io: Io): void {
       const { adoptStack } = require("../program/adopt/adopt") as typeof AdoptModule;
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { DISCOVERY_PARTS } = require("../program/adopt/parts") as typeof DiscoveryModule;
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { dnsTxtLookup } = require("../components/dns/spf-lookups") as typeof SpfLookupsModule;
       const report = await adoptStack(
         stack,
         raw,
@@ -63,6 +68,7 @@ export function registerAdoptCommand(program: Command, io: Io): void {
           cloudflare: { endpoint: options.cloudflareEndpoint, token },
           graph: createGraphClient({ credential, endpoint: options.graphEndpoint }),
           exchange: { tenantId, exchangeEndpoint: options.exchangeEndpoint },
+          dns: dnsTxtLookup(options.resolver),
         },
         DISCOVERY_PARTS,
       );

@@ -65,7 +65,7 @@ export function registerScheduleCommand(program: Command, io: Io, installation: 
     .option("--random-delay <minutes>", "random delay added to the start, so tenants do not all start at once", wholeMinutes, 30)
     .option("--user <name>", `the job's own account (default ${JOB_ACCOUNT}; on Windows a dedicated account or a gMSA, DOMAIN\\name$); never root, SYSTEM, LOCAL SERVICE or NETWORK SERVICE`)
     .option("--secret-file <path>", `file holding the client secret (systemd default ${LINUX_DEFAULTS.secretFile})`)
-    .option("--certificate <pem>", "use this certificate + key file instead of a client secret")
+    .option("--certificate <pem>", "use this certificate + key file, or a folder of them (every *.pem, as sync takes it), instead of a client secret")
     .option("--secret-expires <ISO date>", "when the client secret expires, passed to the job's sync for its expiry warning (default with --stack: the stack output applicationSecretExpires)")
     .addOption(
       new Option(
@@ -177,8 +177,10 @@ export function systemdJob(options: ScheduleOptions, target: JobTarget, command:
     { folder: target.outDir, from: target.outDirFrom },
     ...(options.metricsFile ? [{ folder: path.posix.dirname(options.metricsFile), from: "--metrics-file" }] : []),
   ]);
+  // A file is loaded as the credential app.pem, a folder as app.pem_<file> per file (systemd.exec(5),
+  // LoadCredential=): the sync reads the credentials directory %d, whose *.pem are those files.
   const credential = options.certificate
-    ? { load: `LoadCredential=app.pem:${systemdCredentialSource(options.certificate, "--certificate")}`, argument: ["--certificate", "%d/app.pem"] }
+    ? { load: `LoadCredential=app.pem:${systemdCredentialSource(options.certificate, "--certificate")}`, argument: ["--certificate", "%d"] }
     : { load: `LoadCredential=client-secret:${systemdCredentialSource(options.secretFile ?? LINUX_DEFAULTS.secretFile, "--secret-file")}`, argument: ["--client-secret-file", "%d/client-secret"] };
   // %d (the credentials directory) must reach systemd unescaped: the only specifier the job uses.
   const [program, ...leading] = command.words as [string, ...string[]];

@@ -12,9 +12,10 @@ export interface CloudflareTarget {
 }
 
 /**
- * A DNS record as Cloudflare returns it. Names are fully qualified; TXT content comes back in
- * quotes; SRV keeps its fields in `data` {priority, weight, port, target} with `content`
- * "weight port target" and `priority` beside it; MX has `priority`.
+ * A DNS record as Cloudflare returns it. Names are fully qualified; TXT content comes back as it
+ * was sent (quoted character-strings for records made here, see `quotedTxtContent`); SRV keeps
+ * its fields in `data` {priority, weight, port, target} with `content` "weight port target" and
+ * `priority` beside it; MX has `priority`.
  */
 export interface LiveDnsRecord {
   id: string;
@@ -67,7 +68,8 @@ export async function listDnsRecords(
     const query = new URLSearchParams();
     if (filter.type) query.set("type", filter.type.toUpperCase());
     // DNS names are case-insensitive; Cloudflare stores them in lower case, in Punycode, without the root dot.
-    if (filter.name) query.set("name", asciiName(filter.name).toLowerCase().replace(/\.$/, ""));
+    // `name.exact` is the documented filter ("List DNS Records"); the bare `name` still works but is not documented.
+    if (filter.name) query.set("name.exact", asciiName(filter.name).toLowerCase().replace(/\.$/, ""));
     // 100 is the documented default page size and within every documented maximum.
     query.set("per_page", "100");
     query.set("page", String(page));
@@ -79,12 +81,48 @@ export async function listDnsRecords(
   }
 }
 
+/** The longest character-string of a TXT record, in bytes (RFC 1035 §3.3). */
+const TXT_STRING_BYTES = 255;
+
+/**
+ * TXT content as Cloudflare's API schema asks for it: "The content must consist of quoted
+ * 'character strings' (RFC 1035), each with a length of up to 255 bytes" (the DNS records API's
+ * TXTRecord.content; cloudflare-typescript#1777). Content that is quoted character-strings already
+ * is sent as it is; plain text is cut into strings of at most 255 bytes (never inside a character),
+ * each quoted with `"` and `\` escaped. Cloudflare returns what was sent, so a later read compares
+ * equal.
+ */
+export function quotedTxtContent(content: string): string {
+  if (/^\s*"(?:[^"\\]|\\.)*"(?:\s+"(?:[^"\\]|\\.)*")*\s*$/.test(content)) return content;
+  const strings: string[] = [];
+  let current = "";
+  let bytes = 0;
+  for (const character of content) {
+    const size = Buffer.byteLength(character, "utf8");
+    if (bytes + size > TXT_STRING_BYTES) {
+      strings.push(current);
+      current = "";
+      bytes = 0;
+    }
+    current += character;
+    bytes += size;
+  }
+  strings.push(current);
+  return strings.map((text) => `"${text.replace(/["\\]/g, "\\$&")}"`).join(" ");
+}
+
+/** The body Cloudflare is sent for a record: its name in Punycode and a TXT record's content quoted. */
+function requestBody<T extends Partial<DnsRecordInput>>(record: T): T {
+  const named = record.name === undefined ? record : { ...record, name: asciiName(record.name) };
+  return record.type?.toUpperCase() === "TXT" && typeof record.content === "string" ? { ...named, content: quotedTxtContent(record.content) } : named;
+}
+
 export async function createDnsRecord(target: CloudflareTarget, zoneId: string, record: DnsRecordInput, policy: RetryPolicy = DEFAULT_RETRY): Promise<LiveDnsRecord> {
-  const answer = await callCloudflare(target, "POST", `/zones/${encodeURIComponent(zoneId)}/dns_records`, { ...record, name: asciiName(record.name) }, policy);
+  const answer = await callCloudflare(target, "POST", `/zones/${encodeURIComponent(zoneId)}/dns_records`, requestBody(record), policy);
   return liveRecord(answer.result as Record<string, unknown>);
 }
 
-/** Changes only the fields given (PATCH); the record keeps its id. */
+/** Changes only the fields given (PATCH); the record keeps its id. A TXT record's new content is quoted when `type: "TXT"` is given. */
 export async function updateDnsRecord(
   target: CloudflareTarget,
   zoneId: string,
@@ -92,8 +130,7 @@ export async function updateDnsRecord(
   patch: Partial<DnsRecordInput>,
   policy: RetryPolicy = DEFAULT_RETRY,
 ): Promise<LiveDnsRecord> {
-  const body = patch.name === undefined ? patch : { ...patch, name: asciiName(patch.name) };
-  const answer = await callCloudflare(target, "PATCH", `/zones/${encodeURIComponent(zoneId)}/dns_records/${encodeURIComponent(id)}`, body, policy);
+  const answer = await callCloudflare(target, "PATCH", `/zones/${encodeURIComponent(zoneId)}/dns_records/${encodeURIComponent(id)}`, requestBody(patch), policy);
   return liveRecord(answer.result as Record<string, unknown>);
 }
 

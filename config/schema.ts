@@ -82,10 +82,16 @@ export const domainSchema = z
     name: dnsName,
     zoneId: z.string().regex(ZONE_ID, "must be a Cloudflare zone id: 32 lower-case hex characters"),
     microsoft365Records: z.boolean().default(false),
+    /**
+     * Also declare Microsoft's Skype for Business records (CNAME sip, lyncdiscover; SRV _sip._tls):
+     * Teams-only tenants need none of them (m365/service-records.ts). Only with microsoft365Records.
+     */
+    skypeForBusinessRecords: z.boolean().default(false),
     onExisting: onExistingSchema.prefault({}),
   })
   .superRefine((domain, ctx) => {
     if (domain.microsoft365Records) return;
+    if (domain.skypeForBusinessRecords) ctx.addIssue({ code: "custom", path: ["skypeForBusinessRecords"], message: "applies only with microsoft365Records: true" });
     for (const key of ["mx", "microsoft365"] as const) {
       if (domain.onExisting[key]) ctx.addIssue({ code: "custom", path: ["onExisting", key], message: "applies only with microsoft365Records: true" });
     }

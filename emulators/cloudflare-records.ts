@@ -99,18 +99,19 @@ export function recordRoutes(state: CloudflareZoneState): (request: CloudflareRe
 }
 
 /**
- * `name` and `type` match exactly (`name` is the full name in lower case, Punycode); pages hold
+ * `name.exact` (the documented filter, "List DNS Records") or the bare `name` (undocumented, still
+ * answered) and `type` match exactly (`name` is the full name in lower case, Punycode); pages hold
  * `per_page` records (default 100) up to the emulator's limit, and `result_info.total_pages` is
  * 0 when nothing matches (as ddclient's logs of Cloudflare's answers show).
  */
 function list(state: CloudflareZoneState, zoneId: string, query: URLSearchParams): CloudflareResponse {
-  const unsupported = [...query.keys()].filter((key) => !["type", "name", "page", "per_page"].includes(key));
+  const unsupported = [...query.keys()].filter((key) => !["type", "name", "name.exact", "page", "per_page"].includes(key));
   if (unsupported.length > 0) return invalid(`the emulator does not implement the list parameter(s) ${unsupported.join(", ")}`);
   const page = Number(query.get("page") ?? "1");
   const perPage = Math.min(Number(query.get("per_page") ?? "100"), state.maxPerPage);
   if (!Number.isInteger(page) || page < 1 || !Number.isInteger(perPage) || perPage < 1) return invalid("page and per_page must be positive integers");
   const type = query.get("type");
-  const name = query.get("name");
+  const name = query.get("name.exact") ?? query.get("name");
   const matching = state.records.filter((r) => r.zone_id === zoneId && (type === null || r.type === type) && (name === null || r.name === name));
   const result = matching.slice((page - 1) * perPage, page * perPage);
   return success(result, { page, per_page: perPage, count: result.length, total_count: matching.length, total_pages: Math.ceil(matching.length / perPage) });
@@ -169,11 +170,11 @@ function normalize(input: RecordInput, zoneName: string): Normalized | Cloudflar
   if (type === "A" && !isIPv4(content)) return cloudflareFailure(400, [{ code: 9005, message: "Content for A record must be a valid IPv4 address." }]);
   if (type === "AAAA" && !isIPv6(content)) return cloudflareFailure(400, [{ code: 9005, message: "Content for AAAA record must be a valid IPv6 address." }]);
   if (["CNAME", "MX", "NS", "PTR"].includes(type)) content = content.toLowerCase().replace(/\.$/, "");
-  if (type === "TXT") {
-    // "if you save your TXT content without any quotes, Cloudflare will automatically add double quotes" (dns-record-types, TXT).
-    if (!content.startsWith('"')) content = `"${content}"`;
-    if (content.length > 2048) return invalid("TXT content must be 2,048 characters or less");
-  }
+  // TXT content is kept exactly as the API was sent it, quoted character-strings or not: the API
+  // schema asks for quoted strings ("The content must consist of quoted 'character strings'",
+  // TXTRecord.content) and records made through the API come back as sent. (The dashboard's own
+  // quoting of unquoted text, dns-record-types "TXT", is the dashboard's, not the API's.)
+  if (type === "TXT" && content.length > 2048) return invalid("TXT content must be 2,048 characters or less");
   if (type === "MX") {
     const priority = input.priority;
     if (typeof priority !== "number" || !Number.isInteger(priority) || priority < 0 || priority > 65535) return invalid("MX records need a priority between 0 and 65535");

@@ -24,7 +24,12 @@ export interface CloudflareEmulator {
   /** Responses served, in order, to the next requests a token is accepted for (fault injection). */
   injected: CloudflareResponse[];
   state: CloudflareZoneState;
-  /** Puts a record in place without a request, as another admin would have; returns it as stored. */
+  /**
+   * Puts a record in place without a request, as another admin would have in the dashboard;
+   * returns it as stored. The dashboard quotes TXT content saved without quotes ("if you save your
+   * TXT content without any quotes, Cloudflare will automatically add double quotes",
+   * dns-record-types, TXT); the API stores what it is sent.
+   */
   seed(zoneId: string, record: Record<string, unknown>): StoredDnsRecord;
   /** Requests other than GET: what a read-only run must not have made. */
   writes(): CloudflareRequest[];
@@ -48,7 +53,9 @@ export async function startCloudflareEmulator(options: CloudflareEmulatorOptions
     injected: [],
     state,
     seed: (zoneId, record) => {
-      const answer = routes({ method: "POST", path: `/zones/${zoneId}/dns_records`, query: new URLSearchParams(), body: record });
+      const quoted = record.type === "TXT" && typeof record.content === "string" && !record.content.startsWith('"');
+      const body = quoted ? { ...record, content: `"${record.content as string}"` } : record;
+      const answer = routes({ method: "POST", path: `/zones/${zoneId}/dns_records`, query: new URLSearchParams(), body });
       if (answer.status !== 200) throw new Error(`seeding ${JSON.stringify(record)} failed: ${JSON.stringify(answer.body)}`);
       return (answer.body as { result: StoredDnsRecord }).result;
     },
@@ -90,18 +97,26 @@ export async function startCloudflareEmulator(options: CloudflareEmulatorOptions
   return emulator;
 }
 
+/** An API token's shapes: pre-2026 (40 URL-safe characters) and the scannable `cfut_`/`cfat_` form. */
+const API_TOKEN = /^(?:[A-Za-z0-9_-]{40}|cf(?:ut|at)_[A-Za-z0-9]{40}[A-Za-z0-9]{4,12})$/;
+
 const bearerOf = (authorization: string | undefined) => /^Bearer (.*)$/.exec(authorization ?? "")?.[1];
 
 /**
  * Cloudflare's refusals of a credential: no Authorization header → 400 9106; a Bearer value that
- * is not an API token's 40 URL-safe characters → 400 6003 with 6111 in its error_chain (reports
- * in ddns-go, caddy-dns/cloudflare, cloudflare-ddns); a well-formed token Cloudflare does not
- * know → 403 10000 "Authentication error" (terraform-provider-cloudflare#913).
+ * is not an API token → 400 6003 with 6111 in its error_chain (reports in ddns-go,
+ * caddy-dns/cloudflare, cloudflare-ddns); a well-formed token Cloudflare does not know → 403
+ * 10000 "Authentication error" (terraform-provider-cloudflare#913). An API token is either the
+ * pre-2026 form, 40 URL-safe characters, or the scannable form of tokens made or rolled since
+ * 2026, `cfut_` (user) or `cfat_` (account) + 40 characters + a checksum ("Token formats",
+ * developers.cloudflare.com/fundamentals/api/get-started/token-formats). The checksum's length is
+ * not published: 8 characters in reported tokens (caddy-dns/cloudflare#124: 53 in all); 4 to 12
+ * are taken here (an assumption, docs/cloudflare.md).
  */
 function tokenRefusal(authorization: string | undefined, options: CloudflareEmulatorOptions): CloudflareResponse | undefined {
   if (authorization === undefined) return cloudflareFailure(400, [{ code: 9106, message: "Missing X-Auth-Key, X-Auth-Email or Authorization headers" }]);
   const token = bearerOf(authorization);
-  if (token === undefined || !/^[A-Za-z0-9_-]{40}$/.test(token)) {
+  if (token === undefined || !API_TOKEN.test(token)) {
     return cloudflareFailure(400, [{ code: 6003, message: "Invalid request headers", error_chain: [{ code: 6111, message: "Invalid format for Authorization header" }] }]);
   }
   if (token !== options.token && token !== options.readOnlyToken) return cloudflareFailure(403, [{ code: 10000, message: "Authentication error" }]);

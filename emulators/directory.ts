@@ -135,24 +135,26 @@ function serve(tenant: DirectoryTenant, emulator: GraphEmulator, path: string, q
   return { status: 200, body: { "@odata.context": `${emulator.url}/v1.0/$metadata#${path.slice(1)}`, value: page, ...(next ? { "@odata.nextLink": next } : {}) } };
 }
 
-/** `GET /users/{id | userPrincipalName}` (Graph's "Get user"); a user principal name matches in any letter case. */
 /**
- * `GET /roleManagement/directory/roleAssignments`: `$filter` with `eq` on principalId and
- * roleDefinitionId, joined by `and` (Microsoft's "List unifiedRoleAssignments" documents these
- * filters; a built-in role's roleDefinitionId is its template id). Other filters are refused here.
+ * `GET /roleManagement/directory/roleAssignments`: `$filter` with `eq` on principalId,
+ * roleDefinitionId and directoryScopeId, joined by `and` (Microsoft's unifiedRoleAssignment
+ * resource: each "Supports $filter (eq, in)"; a built-in role's roleDefinitionId is its template
+ * id). Without a directoryScopeId condition every scope comes back: `/` (the tenant) and
+ * `/administrativeUnits/{id}` alike. Other filters are refused here.
  */
 function roleAssignments(tenant: DirectoryTenant, query: URLSearchParams): EmulatorResponse {
   const conditions = (query.get("$filter") ?? "").split(/\s+and\s+/i).filter(Boolean);
-  const wanted: Record<string, string> = {};
+  const wanted: Partial<Record<"principalId" | "roleDefinitionId" | "directoryScopeId", string>> = {};
   for (const condition of conditions) {
-    const match = /^(principalId|roleDefinitionId)\s+eq\s+'([^']*)'$/.exec(condition.trim());
+    const match = /^(principalId|roleDefinitionId|directoryScopeId)\s+eq\s+'([^']*)'$/.exec(condition.trim());
     if (!match) return graphError(400, "BadRequest", `Invalid filter clause: ${condition}`);
-    wanted[match[1]!] = match[2]!;
+    wanted[match[1] as keyof typeof wanted] = match[2]!;
   }
-  const value = tenant.roleAssignments.filter((a) => Object.entries(wanted).every(([key, v]) => a[key as "principalId" | "roleDefinitionId"] === v));
+  const value = tenant.roleAssignments.filter((a) => Object.entries(wanted).every(([key, v]) => a[key as keyof typeof wanted] === v));
   return { status: 200, body: { value } };
 }
 
+/** `GET /users/{id | userPrincipalName}` (Graph's "Get user"); a user principal name matches in any letter case. */
 function oneUser(tenant: DirectoryTenant, key: string, query: URLSearchParams): EmulatorResponse {
   const user = tenant.users.find((u) => u.id === key || String(u.userPrincipalName ?? "").toLowerCase() === key.toLowerCase());
   if (!user) return graphError(404, "Request_ResourceNotFound", `Resource '${key}' does not exist or one of its queried reference-property objects are not present.`);

@@ -254,7 +254,14 @@ function certificateAssertionRefusal(form: URLSearchParams, clientId: string, to
  * Entra's checks of a client assertion presented with workload identity federation: a JWT whose
  * issuer, subject and audience match the app's federated credential, signed by the issuer, and
  * within its `nbf`–`exp` range (AADSTS700024 otherwise, as an expired GitHub token is refused).
- * Every refusal is `invalid_client`.
+ * Every refusal is `invalid_client`. An issuer (or audience) no credential names is AADSTS70021.
+ * The subject is compared case-sensitively (Entra's "Federated identity credentials now use
+ * case-sensitive matching", reference-breaking-changes, August 2024): a subject no credential of
+ * that issuer names is AADSTS700213, one that differs only in letter case AADSTS7002138, each in
+ * Entra's words (as quoted in Azure/azure-workload-identity#1200 and Azure/login#515). A GitHub
+ * job of a repository created or renamed after 2026-06-18 presents the immutable subject with the
+ * owner's and repository's ids (GitHub changelog 2026-04-23): a credential made for the name-only
+ * subject gets AADSTS700213. (Assumption: an audience mismatch stays AADSTS70021.)
  */
 function assertionRefusal(form: URLSearchParams, credential: FederatedCredential | undefined): EmulatorResponse | undefined {
   const [header, payload, signature] = (form.get("client_assertion") ?? "").split(".");
@@ -267,11 +274,20 @@ function assertionRefusal(form: URLSearchParams, credential: FederatedCredential
     return refuse(50027, "JWT token is invalid or malformed.");
   }
   const audiences = [claims.aud ?? []].flat();
-  if (!credential || claims.iss !== credential.issuer || claims.sub !== credential.subject || !audiences.some((a) => credential.audiences.includes(a))) {
+  if (!credential || claims.iss !== credential.issuer || !audiences.some((a) => credential.audiences.includes(a))) {
     return refuse(
       70021,
       `No matching federated identity record found for presented assertion. Assertion Issuer: '${claims.iss}'. Assertion Subject: '${claims.sub}'. Assertion Audience: '${audiences.join(",")}'.`,
     );
+  }
+  if (claims.sub !== credential.subject) {
+    const documentation = "https://learn.microsoft.com/entra/workload-id/workload-identity-federation";
+    return String(claims.sub).toLowerCase() === credential.subject.toLowerCase()
+      ? refuse(
+          7002138,
+          `No matching federated identity record found for presented assertion subject '${claims.sub}'. The subject matches with case-insensitive comparison, but not with case-sensitive comparison. Check your federated identity credential Subject, Audience and Issuer against the presented assertion. See documentation at: ${documentation}. See breaking change notification and remediation at: https://learn.microsoft.com/en-us/entra/identity-platform/reference-breaking-changes#august-2024.`,
+        )
+      : refuse(700213, `No matching federated identity record found for presented assertion subject '${claims.sub}'. Check your federated identity credential Subject, Audience and Issuer against the presented assertion. ${documentation}`);
   }
   if (!verify("RSA-SHA256", Buffer.from(`${header}.${payload}`), credential.publicKey, Buffer.from(signature, "base64url"))) {
     return refuse(700027, "Client assertion contains an invalid signature.");

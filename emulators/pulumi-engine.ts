@@ -5,7 +5,11 @@ import { RequirePulumiVersionResponse, type LogRequest, type RequirePulumiVersio
 export interface EngineStandInOptions {
   /** The version the stand-in CLI reports, x.y.z. */
   cliVersion: string;
-  /** false: a CLI older than the `RequirePulumiVersion` RPC, which answers UNIMPLEMENTED. Default true. */
+  /**
+   * Whether the CLI has the `RequirePulumiVersion` RPC. The real CLI has it from 3.217.0 (pulumi/pulumi
+   * CHANGELOG 3.217.0; sdk/nodejs/runtime/settings.ts), so the default follows `cliVersion`: older
+   * ones answer UNIMPLEMENTED. `false` on a newer version stands for an engine that lacks it anyway.
+   */
   requirePulumiVersion?: boolean;
 }
 
@@ -22,6 +26,8 @@ export interface EngineStandIn {
 }
 
 const VERSION = /^(\d+)\.(\d+)\.(\d+)$/;
+/** The first Pulumi CLI with the engine's `RequirePulumiVersion` RPC (pulumi/pulumi CHANGELOG). */
+export const REQUIRE_PULUMI_VERSION_RPC_SINCE = "3.217.0";
 const AT_LEAST = /^>=\s*(\d+\.\d+\.\d+)$/;
 
 function compareVersions(a: string, b: string): number {
@@ -35,11 +41,17 @@ function compareVersions(a: string, b: string): number {
  * with the Engine service definition that @pulumi/pulumi ships. `requirePulumiVersion` answers as the
  * CLI does (pulumi/pulumi pkg/resource/plugin ValidatePulumiVersionRange: a gRPC error "Pulumi CLI
  * version X does not satisfy the version range R") for ">=x.y.z" ranges and refuses any other range
- * loudly; `log` is recorded; every other method answers UNIMPLEMENTED (grpc-js's default). With
- * `requirePulumiVersion: false` it is a CLI older than that RPC: the request is recorded and answered UNIMPLEMENTED.
+ * loudly; `log` is recorded; every other method answers UNIMPLEMENTED (grpc-js's default). A CLI
+ * older than 3.217.0 has no such RPC: the request is recorded and answered UNIMPLEMENTED, as grpc-go
+ * answers a method its server does not register.
  */
 export async function startEngineStandIn(options: EngineStandInOptions): Promise<EngineStandIn> {
   if (!VERSION.test(options.cliVersion)) throw new Error(`engine stand-in: CLI version ${options.cliVersion} is not x.y.z`);
+  const hasRpc = compareVersions(options.cliVersion, REQUIRE_PULUMI_VERSION_RPC_SINCE) >= 0;
+  if (options.requirePulumiVersion === true && !hasRpc) {
+    throw new Error(`engine stand-in: no Pulumi CLI ${options.cliVersion} has the RequirePulumiVersion RPC (it came in ${REQUIRE_PULUMI_VERSION_RPC_SINCE})`);
+  }
+  const answersRpc = options.requirePulumiVersion ?? hasRpc;
   const requestedRanges: string[] = [];
   const logs: EngineStandIn["logs"] = [];
   const problems: string[] = [];
@@ -56,7 +68,7 @@ export async function startEngineStandIn(options: EngineStandInOptions): Promise
       const range = call.request.getPulumiVersionRange();
       requestedRanges.push(range);
       const minimum = AT_LEAST.exec(range)?.[1];
-      if (options.requirePulumiVersion === false) {
+      if (!answersRpc) {
         // What grpc-go answers for a method the CLI's Engine server does not have.
         callback({ code: grpc.status.UNIMPLEMENTED, details: "unknown method RequirePulumiVersion for service pulumirpc.Engine" });
       } else if (!minimum) {

@@ -26,15 +26,32 @@ export interface NewAppCertificate {
 
 export const CERTIFICATE_SUBJECT = "CN=Retain M365 directory sync";
 
-/** A 2048-bit RSA key and a self-signed certificate valid from now for `days` days, signed with SHA-256. */
-export async function makeAppCertificate(days: number, now = new Date()): Promise<NewAppCertificate> {
+/**
+ * A certificate serial from 16 random bytes: positive, and its first byte never zero, so its DER
+ * INTEGER is minimal however the bytes fall. node-forge strips only ONE leading zero byte when it
+ * encodes an INTEGER (lib/asn1.js, "should all leading bytes be stripped vs just one?"): a serial
+ * starting 00 00 0x–7x came out as `00 0x…`, which OpenSSL refuses as "asn1 encoding routines::
+ * illegal padding" (c2i_ibuf) wherever the certificate is read: about one certificate in 8,192
+ * under the earlier `0` + 31 random hex digits.
+ */
+export function certificateSerial(random: Buffer): string {
+  const bytes = Buffer.from(random.subarray(0, 16));
+  if (bytes.length !== 16) throw new Error("a certificate serial needs 16 random bytes");
+  bytes[0] = bytes[0]! & 0x7f || 0x01;
+  return bytes.toString("hex");
+}
+
+/**
+ * A 2048-bit RSA key and a self-signed certificate valid from now for `days` days, signed with
+ * SHA-256. `random` gives the serial's bytes (tests pass chosen ones).
+ */
+export async function makeAppCertificate(days: number, now = new Date(), random: (size: number) => Buffer = randomBytes): Promise<NewAppCertificate> {
   // Loaded here only: the nightly sync never makes a certificate.
   const { default: forge } = await import("node-forge");
   const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
   const certificate = forge.pki.createCertificate();
   certificate.publicKey = forge.pki.publicKeyFromPem(publicKey.export({ type: "spki", format: "pem" }).toString());
-  // A positive serial: the high bit of the first byte cleared.
-  certificate.serialNumber = `0${randomBytes(16).toString("hex").slice(1)}`;
+  certificate.serialNumber = certificateSerial(random(16));
   // A minute back, so a clock a little behind Entra's still sees it valid.
   certificate.validity.notBefore = new Date(now.getTime() - 60_000);
   certificate.validity.notAfter = new Date(now.getTime() + days * 86_400_000);

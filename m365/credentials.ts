@@ -3,7 +3,8 @@ import type * as AsyncHooks from "node:async_hooks";
 import type * as Crypto from "node:crypto";
 import { CLOUDS, type Cloud } from "./clouds";
 import { checkedEndpoint } from "./endpoints";
-import { DEFAULT_RETRY, isTransientStatus, pauseBeforeRetry } from "../core/retry";
+import { DEFAULT_RETRY, isTransientStatus, pauseBeforeRetry, type RetryPolicy } from "../core/retry";
+import { connectionFailure } from "../core/connection-failure";
 
 // How Retain's app and the deploying identity sign in to Entra ID. Used inside dynamic providers,
 // which Pulumi serializes: these functions use only globals, constants, each other and npm
@@ -42,13 +43,84 @@ export function authorityFor(cloud: Cloud = "global", explicitHost?: string): Au
 /** An app's own credential: its client secret, or a PEM file with its certificate and private key. */
 export type AppSecret = { clientSecret: string } | { certificatePath: string };
 
-/** An app (Retain's, or the deploying one) signing in with its own secret or certificate. */
-export function appCredential(tenantId: string, clientId: string, secret: AppSecret, authority: Authority): AzureIdentity.TokenCredential {
+/**
+ * How a token request of an app credential is tried: four tries, 0.8, 1.6 and 3.2 s apart (the
+ * identity library's own defaults, each jittered), each given at most 30 s for an answer. A login
+ * host that cannot be reached thus ends a sign-in after about 5 s (refused, unresolvable), at once
+ * (TLS), or after at most about 2 min 6 s (a host that never answers).
+ */
+export const SIGN_IN_RETRY: RetryPolicy & { timeoutMs: number } = { maxAttempts: 4, baseDelayMs: 800, maxDelayMs: 60_000, timeoutMs: 30_000 };
+
+/** The `name` of the error a sign-in ends with when the login host could not be reached at all. */
+export const LOGIN_UNREACHABLE = "LoginHostUnreachableError";
+
+/** What `appCredential` adds to a sign-in that got no HTTP answer: the host, why, and how long it was tried. */
+export interface Unreachable {
+  host: string;
+  reason: string;
+  tries: number;
+  elapsedMs: number;
+}
+
+/**
+ * An app (Retain's, or the deploying one) signing in with its own secret or certificate. A sign-in
+ * that never reached the login host fails with `LOGIN_UNREACHABLE` and its `unreachable` details:
+ * MSAL's own error says only "endpoints_resolution_error", whatever the cause.
+ */
+export function appCredential(tenantId: string, clientId: string, secret: AppSecret, authority: Authority, retry: RetryPolicy & { timeoutMs: number } = SIGN_IN_RETRY): AzureIdentity.TokenCredential {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded where the serialized provider runs
   const identity = require("@azure/identity") as typeof AzureIdentity;
-  return "clientSecret" in secret
-    ? new identity.ClientSecretCredential(tenantId, clientId, secret.clientSecret, authority)
-    : new identity.ClientCertificateCredential(tenantId, clientId, { certificatePath: secret.certificatePath }, authority);
+  // The connection failures of the current sign-in (each try passes the policy below).
+  let failures: { host: string; error: unknown; at: number }[] = [];
+  const options: AzureIdentity.ClientSecretCredentialOptions = {
+    ...authority,
+    retryOptions: { maxRetries: retry.maxAttempts - 1, retryDelayInMs: retry.baseDelayMs, maxRetryDelayInMs: retry.maxDelayMs },
+    additionalPolicies: [
+      {
+        position: "perRetry",
+        policy: {
+          name: "retainM365ConnectionFailures",
+          async sendRequest(request, next) {
+            // A signal, not `request.timeout`: the HTTP client leaves that timer running when the
+            // connection fails (@typespec/ts-http-runtime nodeHttpClient), holding the process open.
+            const timeout = AbortSignal.timeout(retry.timeoutMs);
+            request.abortSignal = request.abortSignal ? AbortSignal.any([request.abortSignal as AbortSignal, timeout]) : timeout;
+            try {
+              return await next(request);
+            } catch (error) {
+              failures.push({ host: new URL(request.url).host, error, at: Date.now() });
+              throw error;
+            }
+          },
+        },
+      },
+    ],
+  };
+  const credential =
+    "clientSecret" in secret
+      ? new identity.ClientSecretCredential(tenantId, clientId, secret.clientSecret, options)
+      : new identity.ClientCertificateCredential(tenantId, clientId, { certificatePath: secret.certificatePath }, options);
+  return {
+    async getToken(scopes, getTokenOptions) {
+      const started = Date.now();
+      failures = [];
+      try {
+        return await credential.getToken(scopes, getTokenOptions);
+      } catch (error) {
+        const last = failures.at(-1);
+        const why = last && connectionFailure(last.error);
+        if (!last || !why || last.at < started) throw error;
+        const unreachable: Unreachable = { host: last.host, reason: why.reason, tries: failures.filter((f) => f.host === last.host).length, elapsedMs: Date.now() - started };
+        const seconds = (unreachable.elapsedMs / 1000).toFixed(1);
+        throw Object.assign(
+          new Error(
+            `could not reach the Entra ID login host ${unreachable.host} to sign in: ${unreachable.reason}; tried ${unreachable.tries} time${unreachable.tries === 1 ? "" : "s"} over ${seconds} s`,
+          ),
+          { name: LOGIN_UNREACHABLE, unreachable },
+        );
+      }
+    },
+  };
 }
 
 /**

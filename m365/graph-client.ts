@@ -4,7 +4,8 @@ import { TokenCredentialAuthenticationProvider } from "@microsoft/microsoft-grap
 import { ExitCode, UserFacingError } from "../core/errors";
 import { CLOUDS } from "./clouds";
 import { checkedEndpoint, isSameOrigin } from "./endpoints";
-import { isMissingCredential, signInFailureReason } from "./credentials";
+import { isMissingCredential, LOGIN_UNREACHABLE, signInFailureReason } from "./credentials";
+import { connectionFailure, type ConnectionFailure } from "../core/connection-failure";
 import { GraphPacer, PacingHandler } from "./graph-pacer";
 import { DEFAULT_RETRY, isNetworkFailure, isTransientStatus, pauseBeforeRetry, type RetryPolicy } from "../core/retry";
 
@@ -37,6 +38,34 @@ class TimeoutHandler implements Middleware {
  */
 const FOREIGN_ORIGIN = "retainM365ForeignOrigin";
 const isForeignOrigin = (error: unknown) => (error as Record<string, unknown> | undefined)?.[FOREIGN_ORIGIN] === true;
+
+/** Marks a Graph request that got no HTTP answer, with the host and why (thrown as a GraphClientError, as FOREIGN_ORIGIN). */
+const UNREACHABLE = "retainM365Unreachable";
+type UnreachableMark = ConnectionFailure & { host: string };
+const unreachableMark = (error: unknown) => (error as Record<string, unknown> | undefined)?.[UNREACHABLE] as UnreachableMark | undefined;
+
+/**
+ * Keeps why a request got no answer: `fetch` fails with "fetch failed" and the reason in its
+ * `cause`, which the SDK drops when it makes its GraphError. Placed next to the network, so what it
+ * sees failing is the connection, the TLS handshake, or the timeout of TimeoutHandler.
+ */
+class ConnectionFailureHandler implements Middleware {
+  private next?: Middleware;
+  async execute(context: Context): Promise<void> {
+    if (!this.next) throw new Error("ConnectionFailureHandler needs a next middleware");
+    try {
+      await this.next.execute(context);
+    } catch (error) {
+      const why = connectionFailure(error);
+      if (!why) throw error;
+      const url = typeof context.request === "string" ? context.request : context.request.url;
+      throw Object.assign(new GraphClientError(why.reason), { [UNREACHABLE]: { ...why, host: new URL(url).host } satisfies UnreachableMark });
+    }
+  }
+  setNext(next: Middleware): void {
+    this.next = next;
+  }
+}
 
 /**
  * Refuses, before a token is asked for, any request to another origin than the endpoint's: an
@@ -76,7 +105,7 @@ export function createGraphClient(options: GraphConnectionOptions): Client {
   // The pacer's wait comes before the timeout's clock starts.
   const pacing = new PacingHandler(new GraphPacer());
   return Client.initWithMiddleware({
-    middleware: [new SameOriginHandler(endpoint.origin), new AuthenticationHandler(authProvider), pacing, new TimeoutHandler(options.timeoutMs ?? 100_000), new HTTPMessageHandler()],
+    middleware: [new SameOriginHandler(endpoint.origin), new AuthenticationHandler(authProvider), pacing, new TimeoutHandler(options.timeoutMs ?? 100_000), new ConnectionFailureHandler(), new HTTPMessageHandler()],
     baseUrl: `${endpoint.origin}/`,
     defaultVersion: "v1.0",
     customHosts: new Set([endpoint.hostname]),
@@ -120,13 +149,32 @@ export function isTransient(error: unknown): boolean {
   return status <= 0 || isTransientStatus(status) || (status >= 200 && status < 300) || name === "AbortError";
 }
 
-/** Runs one Graph call, retrying transient failures; a final failure becomes a one-sentence error with its exit code. */
+/**
+ * Runs one Graph call, retrying transient failures; a final failure becomes a one-sentence error
+ * with its exit code. A host that could not be reached is named with why and how long it was tried:
+ * Graph's host per `policy` (a TLS failure once), the login host per the credential's own policy
+ * (m365/credentials.ts SIGN_IN_RETRY), never tried again here.
+ */
 export async function withGraphRetry<T>(what: string, call: () => Promise<T>, policy: RetryPolicy = DEFAULT_RETRY): Promise<T> {
+  const started = Date.now();
   for (let attempt = 1; ; attempt++) {
     try {
       return await call();
     } catch (error) {
       if (isForeignOrigin(error)) throw new UserFacingError(`${what}: ${(error as Error).message}`, ExitCode.remoteService);
+      if (isLoginUnreachable(error)) throw new UserFacingError(`${what} failed: ${(error as Error).message}`, ExitCode.remoteService);
+      const unreachable = unreachableMark(error);
+      if (unreachable) {
+        if (unreachable.retryable && attempt < policy.maxAttempts) {
+          await pauseBeforeRetry(undefined, attempt, policy);
+          continue;
+        }
+        const seconds = ((Date.now() - started) / 1000).toFixed(1);
+        throw new UserFacingError(
+          `${what} failed: could not reach the Microsoft Graph host ${unreachable.host}: ${unreachable.reason}; tried ${attempt} time${attempt === 1 ? "" : "s"} over ${seconds} s`,
+          ExitCode.remoteService,
+        );
+      }
       const http = (error as { statusCode?: number }).statusCode !== undefined || isNetworkFailure(error) || isAuthenticationFailure(error);
       if (!http) throw error; // a bug, not Graph: reported as an unexpected failure (exit 1)
       if (!isTransient(error) || attempt >= policy.maxAttempts) throw describeGraphFailure(error, what);
@@ -134,6 +182,12 @@ export async function withGraphRetry<T>(what: string, call: () => Promise<T>, po
       await pauseBeforeRetry(headers?.get?.("retry-after"), attempt, policy);
     }
   }
+}
+
+/** The sign-in could not reach the login host (the SDK passes the credential's error on with its name as `code`). */
+function isLoginUnreachable(error: unknown): boolean {
+  const { name, code } = error as { name?: string; code?: string };
+  return name === LOGIN_UNREACHABLE || code === LOGIN_UNREACHABLE;
 }
 
 /** Every item of a Graph collection, following `@odata.nextLink` as given, to the endpoint's own origin only (SameOriginHandler). */

@@ -9,6 +9,12 @@ interface RecordBase {
   label: string;
   ttl: Deferred<number>;
   supportedService?: string;
+  /**
+   * Graph's `domainDnsRecord.isOptional`: "If false, this record must be configured by the customer
+   * at the DNS host for Microsoft Online Services to operate correctly with the domain." An optional
+   * record is never declared. Absent (the offline set) means required.
+   */
+  isOptional?: boolean;
 }
 export interface MxRecord extends RecordBase {
   recordType: "Mx";
@@ -46,6 +52,7 @@ const base = {
   label: z.string().min(1),
   ttl: z.number().int().positive().catch(3600),
   supportedService: z.string().optional(),
+  isOptional: z.boolean().optional(),
 };
 const graphRecord = z.discriminatedUnion("recordType", [
   z.object({ ...base, recordType: z.literal("Mx"), mailExchange: z.string().min(1), preference: z.number().int() }),

@@ -37,7 +37,7 @@ export async function tenantWarnings(config: TenantConfig): Promise<string[]> {
  * before declaring anything, read what must be read, declare the tenant, return the stack outputs.
  */
 export async function deployTenant(deps: ProgramDependencies): Promise<Record<string, unknown>> {
-  // The first directory sync is a resource hook: a CLI too old for hooks is refused before anything is declared.
+  // A CLI older than MINIMUM_PULUMI_CLI (the version check itself, and the first sync's resource hook) is refused before anything is declared.
   await requirePulumiCli();
   const config = deps.config ?? validatedOrThrow(readRuntimeConfig(), `stack ${pulumi.getStack()}`, (warning) => void pulumi.log.warn(warning)).config;
 

@@ -128,5 +128,10 @@ function existingByRole(prefix: string, existing: ExistingResources | undefined)
 
 /** The domain's component arguments, as the tenant declares them (one mapping for the deploy and for `adopt`). */
 export function domainDnsArgs(domain: DomainConfig, records: readonly ServiceConfigurationRecord[] | undefined): DomainDnsArgs {
-  return { domain: domain.name, zoneId: domain.zoneId, microsoft365Records: domain.microsoft365Records ? records : undefined };
+  return {
+    domain: domain.name,
+    zoneId: domain.zoneId,
+    microsoft365Records: domain.microsoft365Records ? records : undefined,
+    skypeForBusinessRecords: domain.skypeForBusinessRecords,
+  };
 }

@@ -14,6 +14,8 @@ export interface DomainDnsArgs {
   zoneId: pulumi.Input<string>;
   /** Microsoft's record set from Graph `serviceConfigurationRecords`; omit to manage only autodiscover. */
   microsoft365Records?: readonly ServiceConfigurationRecord[];
+  /** Also declare the Skype for Business records of that set (`domains[].skypeForBusinessRecords`); default false. */
+  skypeForBusinessRecords?: boolean;
   /**
    * What to do with records the zone has already, per record key (the child's role:
    * `autodiscover-cname`, `m365-mx`, …; `existingRecordActions` of `classifyExisting`'s findings):
@@ -51,7 +53,11 @@ const SPF_KEY = /^m365-txt/;
 const HEX32 = /^[0-9a-f]{32}$/;
 
 function specsOf(args: DomainDnsArgs): DnsRecordSpec[] {
-  return [...autodiscoverRecordSpecs(args.domain), ...(args.microsoft365Records ? microsoft365RecordSpecs(args.domain, args.microsoft365Records) : [])];
+  return [...autodiscoverRecordSpecs(args.domain), ...m365SpecsOf(args)];
+}
+
+function m365SpecsOf(args: DomainDnsArgs): DnsRecordSpec[] {
+  return args.microsoft365Records ? microsoft365RecordSpecs(args.domain, args.microsoft365Records, { skypeForBusinessRecords: args.skypeForBusinessRecords }) : [];
 }
 
 /** Argument checks, pure so tests can call them without the Pulumi runtime. */
@@ -115,6 +121,7 @@ export function declaredDomainRecords(args: DomainDnsArgs): DeclaredRecord[] {
       priority: known(spec.priority, what),
       data,
       proxied: false,
+      ...(spec.skypeForBusiness ? { skypeForBusiness: true } : {}),
     };
   });
 }
@@ -168,7 +175,7 @@ export class DomainDns extends pulumi.ComponentResource {
     const autodiscover = new Map(autodiscoverRecordSpecs(args.domain).filter(declared).map((spec) => [spec.role, declare(spec) as cloudflare.DnsRecord]));
     this.autodiscoverCname = autodiscover.get("autodiscover-cname");
     this.autodiscoverSrv = autodiscover.get("autodiscover-srv");
-    const m365Specs = (args.microsoft365Records ? microsoft365RecordSpecs(args.domain, args.microsoft365Records) : []).filter(declared);
+    const m365Specs = m365SpecsOf(args).filter(declared);
     this.microsoft365 = m365Specs.map(declare);
     this.recordNames = specsOf(args)
       .filter(declared)

@@ -1,7 +1,8 @@
 import type { LiveDnsRecord } from "../../cloudflare/dns-api";
-import { MICROSOFT_SPF_INCLUDE } from "../../m365/spf";
+import { MICROSOFT_SPF_DOMAIN, MICROSOFT_SPF_INCLUDE } from "../../m365/spf";
 import type { RecordGroup } from "./records";
-import { hasMicrosoftInclude, isSpfRecord, twoSpfRecords } from "./spf";
+import { hasMicrosoftInclude, isSpfRecord, leadsToMicrosoft, twoSpfRecords } from "./spf";
+import { overLimitSentence, spfLookupLevel, type SpfAssessment } from "./spf-lookups";
 
 // What a zone that already serves the organisation's mail holds at the names a domain declares,
 // and what the deployment does with each: own what is ours, adopt what exists as we would declare
@@ -28,6 +29,8 @@ export interface DeclaredRecord {
   priority?: number;
   data?: SrvData;
   proxied: boolean;
+  /** A Skype for Business record: one there with other values (a hybrid tenant's own) is left alone, never repointed. */
+  skypeForBusiness?: boolean;
 }
 
 /** A record in the zone as Cloudflare lists it. */
@@ -116,17 +119,28 @@ const listed = (records: readonly ExistingRecord[]) => records.map(describeExist
  * One finding per declared record, in the order declared. `existing` holds the zone's records at
  * the declared names (others are ignored); `zoneId` makes the import ids.
  */
-export function classifyExisting(declared: readonly DeclaredRecord[], existing: readonly ExistingRecord[], zoneId: string, decisions: DnsDecisions = {}): Finding[] {
+export function classifyExisting(
+  declared: readonly DeclaredRecord[],
+  existing: readonly ExistingRecord[],
+  zoneId: string,
+  decisions: DnsDecisions = {},
+  spf: SpfAssessment = {},
+): Finding[] {
   return declared.map((record) => {
     const atName = existing.filter((live) => host(live.name) === host(record.name));
     const base = { key: record.key, group: record.group, type: record.type, name: record.name };
-    return { ...base, ...(record.type === "TXT" ? classifySpf(record, atName, decisions) : classifyRecord(record, atName, zoneId, decisions)) } as Finding;
+    return { ...base, ...(record.type === "TXT" ? classifySpf(record, atName, decisions, spf) : classifyRecord(record, atName, zoneId, decisions)) } as Finding;
   });
 }
 
 type Outcome = { detail: string } & ({ action: "create" } | { action: "adopt"; importId: string } | { action: "merge" } | { action: "conflict"; decidedBy: RecordGroup } | { action: "leave" });
 
-function classifySpf(record: DeclaredRecord, atName: readonly ExistingRecord[], decisions: DnsDecisions): Outcome {
+/**
+ * `assessment`: the SPF record's DNS lookups (spf-lookups.ts `assessSpf`), where they were counted.
+ * Past SPF's limit with Microsoft's include added is a conflict for the spf decision; a record that
+ * reaches Microsoft already through DNS (a redirect, a nested include) gets nothing added.
+ */
+function classifySpf(record: DeclaredRecord, atName: readonly ExistingRecord[], decisions: DnsDecisions, assessment: SpfAssessment): Outcome {
   const spf = atName.filter((live) => live.type === "TXT" && isSpfRecord(live.content));
   if (decisions.spf === "leave") {
     const stays = spf.length === 0 ? "no SPF record is created" : `its ${spf.length === 1 ? "SPF record stays" : `${spf.length} SPF records stay`} as they are`;
@@ -134,7 +148,18 @@ function classifySpf(record: DeclaredRecord, atName: readonly ExistingRecord[], 
   }
   const [only] = spf;
   if (spf.length > 1) return { action: "conflict", decidedBy: "spf", detail: twoSpfRecords(record.name, spf.length) };
+  const { merged } = assessment;
+  if (merged && spfLookupLevel(merged) === "over") return { action: "conflict", decidedBy: "spf", detail: overLimitSentence(record.name, merged, only !== undefined) };
   if (!only) return { action: "create", detail: `${record.name} has no SPF record: the deployment creates TXT ${String(record.content)}.` };
+  if (!leadsToMicrosoft(only.content) && assessment.current?.reachesMicrosoft) {
+    return {
+      action: "leave",
+      detail: `${record.name}'s SPF record reaches ${MICROSOFT_SPF_DOMAIN} already, through a redirect or an include of its own: nothing is added (it would only cost DNS lookups), and the record stays as it is.`,
+    };
+  }
+  if (leadsToMicrosoft(only.content) && !hasMicrosoftInclude(only.content)) {
+    return { action: "merge", detail: `${record.name}'s SPF record redirects to ${MICROSOFT_SPF_DOMAIN}: nothing to add, and the deployment never adds an include after a redirect that leads to Microsoft.` };
+  }
   if (hasMicrosoftInclude(only.content)) {
     return { action: "merge", detail: `${record.name}'s SPF record already includes ${MICROSOFT_SPF_INCLUDE}: nothing to add, and the deployment never removes an include it did not add.` };
   }
@@ -155,6 +180,12 @@ function classifyRecord(record: DeclaredRecord, atName: readonly ExistingRecord[
   }
 
   const there = listed([...same, ...blocking]);
+  if (record.skypeForBusiness) {
+    return {
+      action: "leave",
+      detail: `${declared} is not declared: what is at ${record.name} (${there}) is a Skype for Business record, a hybrid tenant's own perhaps, and is never repointed.`,
+    };
+  }
   const decision = decisions[record.group as Exclude<RecordGroup, "spf">];
   if (decision === "leave" || decision === "keep") {
     return { action: "leave", detail: `${declared} is not declared: what is at ${record.name} (${there}) stays as it is.` };

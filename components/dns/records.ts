@@ -1,15 +1,19 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AUTODISCOVER_TARGET, RECOMMENDED_TTL } from "../../m365/autodiscover";
 import type { ServiceConfigurationRecord } from "../../m365/service-records";
+import { isSkypeForBusinessRecord } from "../../m365/skype-for-business";
+import { quotedTxtContent } from "../../cloudflare/dns-api";
 
-/** One Cloudflare record the DNS component declares: `role` names the child resource. */
 /** Which decision (`onExisting`) settles a conflict over a record: the records are grouped by what they are for. */
 export type RecordGroup = "autodiscover" | "mx" | "spf" | "microsoft365";
 
+/** One Cloudflare record the DNS component declares: `role` names the child resource. */
 export interface DnsRecordSpec {
   role: string;
   /** Whose decision settles a conflict over it (components/dns/existing.ts). */
   group: RecordGroup;
+  /** A Skype for Business record: one that exists with other values (a hybrid tenant's own) is never repointed. */
+  skypeForBusiness?: boolean;
   name: string;
   type: "CNAME" | "SRV" | "MX" | "TXT";
   ttl: pulumi.Input<number>;
@@ -46,16 +50,25 @@ export function autodiscoverRecordSpecs(domain: string): DnsRecordSpec[] {
   ];
 }
 
+export interface Microsoft365RecordOptions {
+  /** Declare the Skype for Business records (`domains[].skypeForBusinessRecords`); default false. */
+  skypeForBusinessRecords?: boolean;
+}
+
 /**
- * Microsoft's record set for a domain as Cloudflare records. The autodiscover CNAME is left out:
- * the autodiscover records are always declared and would otherwise be declared twice.
+ * Microsoft's record set for a domain as Cloudflare records. Left out: the autodiscover CNAME (the
+ * autodiscover records are always declared and would otherwise be declared twice), the records
+ * Graph marks `isOptional`, and the Skype for Business records unless `skypeForBusinessRecords`
+ * (m365/service-records.ts: Teams-only tenants need none of them).
  */
-export function microsoft365RecordSpecs(domain: string, records: readonly ServiceConfigurationRecord[]): DnsRecordSpec[] {
+export function microsoft365RecordSpecs(domain: string, records: readonly ServiceConfigurationRecord[], options: Microsoft365RecordOptions = {}): DnsRecordSpec[] {
   const autodiscover = new Set(autodiscoverRecordSpecs(domain).map((spec) => spec.name));
   const specs: DnsRecordSpec[] = [];
   const roles = new Map<string, number>();
   for (const record of records) {
-    const spec = toSpec(domain, record);
+    const skype = isSkypeForBusinessRecord(domain, record);
+    if (skype ? !options.skypeForBusinessRecords : record.isOptional === true) continue;
+    const spec = skype ? { ...toSpec(domain, record), skypeForBusiness: true } : toSpec(domain, record);
     if (autodiscover.has(spec.name)) continue;
     const count = (roles.get(spec.role) ?? 0) + 1;
     roles.set(spec.role, count);
@@ -94,12 +107,8 @@ function toSpec(domain: string, record: ServiceConfigurationRecord): DnsRecordSp
 }
 
 /**
- * TXT strings longer than 255 characters must be split into quoted character-strings, or
- * Cloudflare splits them itself and every later preview shows a diff.
+ * A TXT record's content as Cloudflare's API schema asks for it: quoted character-strings of at
+ * most 255 bytes (a longer unquoted one Cloudflare splits itself, and every later preview shows a
+ * diff). The same rule as the records the API client writes (cloudflare/dns-api.ts).
  */
-export function txtContent(text: string): string {
-  if (text.length <= 255) return text;
-  const chunks: string[] = [];
-  for (let i = 0; i < text.length; i += 255) chunks.push(`"${text.slice(i, i + 255)}"`);
-  return chunks.join(" ");
-}
+export const txtContent = quotedTxtContent;

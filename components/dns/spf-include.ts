@@ -4,7 +4,7 @@ import { CLOUDFLARE_API_BASE } from "../../m365/clouds";
 import { checkedEndpoint } from "../../m365/endpoints";
 import { MICROSOFT_SPF_INCLUDE } from "../../m365/spf";
 import { requiredInputFailures, type InputFailure } from "../provider-inputs";
-import { hasMicrosoftInclude, isBareSpfRecord, isSpfRecord, planSpfInclude, withoutMicrosoftInclude, type TxtRecord } from "./spf";
+import { hasMicrosoftInclude, isBareSpfRecord, leadsToMicrosoft, isSpfRecord, planSpfInclude, withoutMicrosoftInclude, type TxtRecord } from "./spf";
 
 // Microsoft's include in the domain's ONE SPF record, which the organisation shares with its other
 // senders (a mail gateway, a newsletter service): read, merged, written, read back — never a
@@ -82,7 +82,7 @@ async function ensureIncluded(inputs: SpfIncludeInputs): Promise<Placed> {
       await deleteDnsRecord(target, inputs.zoneId, created.id);
       continue;
     }
-    await updateDnsRecord(target, inputs.zoneId, change.recordId, { content: change.content });
+    await updateDnsRecord(target, inputs.zoneId, change.recordId, { type: "TXT", content: change.content });
     const after = (await txtRecordsAt(target, inputs.zoneId, inputs.name)).find((record) => record.id === change.recordId);
     if (after && hasMicrosoftInclude(after.content)) return { recordId: change.recordId, createdRecord: false, includedBefore: false };
   }
@@ -101,7 +101,7 @@ async function removeIncluded(state: SpfIncludeState): Promise<void> {
     if (!sameRecords(before, await txtRecordsAt(target, state.zoneId, state.name))) continue;
     const remaining = withoutMicrosoftInclude(record.content);
     if (state.createdRecord && record.id === state.recordId && isBareSpfRecord(remaining)) await deleteDnsRecord(target, state.zoneId, record.id);
-    else await updateDnsRecord(target, state.zoneId, record.id, { content: remaining });
+    else await updateDnsRecord(target, state.zoneId, record.id, { type: "TXT", content: remaining });
     const after = (await txtRecordsAt(target, state.zoneId, state.name)).find((candidate) => candidate.id === record.id);
     if (!after || !hasMicrosoftInclude(after.content)) return;
   }
@@ -129,7 +129,7 @@ export const spfIncludeProvider: pulumi.dynamic.ResourceProvider<SpfIncludeInput
     const state = props as SpfIncludeState;
     const records = spfOf(await txtRecordsAt(targetOf(state), state.zoneId, state.name));
     const record = records.find((candidate) => candidate.id === state.recordId) ?? (records.length === 1 ? records[0] : undefined);
-    return { id, props: { ...state, recordId: record?.id ?? state.recordId, present: records.length === 1 && record !== undefined && hasMicrosoftInclude(record.content) } };
+    return { id, props: { ...state, recordId: record?.id ?? state.recordId, present: records.length === 1 && record !== undefined && leadsToMicrosoft(record.content) } };
   },
   async diff(_id, olds, news) {
     const replaces = (["zoneId", "name"] as const).filter((key) => olds[key] !== news[key]);

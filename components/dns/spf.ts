@@ -1,4 +1,4 @@
-import { MICROSOFT_SPF_INCLUDE, MICROSOFT_SPF_RECORD } from "../../m365/spf";
+import { MICROSOFT_SPF_DOMAIN, MICROSOFT_SPF_INCLUDE, MICROSOFT_SPF_RECORD } from "../../m365/spf";
 import { txtContent } from "./records";
 
 // A domain has ONE SPF record per name (RFC 7208 §3.2: two `v=spf1` TXT records are a permerror
@@ -41,7 +41,8 @@ function parseTxt(content: string): TxtStrings {
 }
 
 function renderTxt(txt: TxtStrings): string {
-  if (!txt.quoted) return txtContent(txt.strings.join(""));
+  // Left as the zone had it: the API client quotes what it writes (cloudflare/dns-api.ts).
+  if (!txt.quoted) return txt.strings.join("").length <= 255 ? txt.strings.join("") : txtContent(txt.strings.join(""));
   return txt.strings.map((s) => `"${s.replace(/["\\]/g, "\\$&")}"`).join(" ");
 }
 
@@ -96,6 +97,19 @@ const endsEvaluation = (term: string) => /^[+\-~?]?all$/i.test(term) || /^redire
 /** Whether an SPF record includes Microsoft's servers (`include:spf.protection.outlook.com`, any case). */
 export function hasMicrosoftInclude(content: string): boolean {
   return termsOf(spfText(content)).some((term) => isMicrosoftInclude(term.text));
+}
+
+/**
+ * Whether an SPF record leads to Microsoft's servers by itself: their include, or a
+ * `redirect=spf.protection.outlook.com` that is in effect (RFC 7208 §6.1: a redirect is ignored
+ * when the record has an `all` mechanism). Adding the include to such a record would only cost
+ * lookups. (A redirect or include that reaches Microsoft further down is found through DNS: spf-lookups.ts.)
+ */
+export function leadsToMicrosoft(content: string): boolean {
+  const terms = termsOf(spfText(content)).map((term) => term.text);
+  if (terms.some(isMicrosoftInclude)) return true;
+  const hasAll = terms.some((term) => /^[+\-~?]?all$/i.test(term));
+  return !hasAll && terms.some((term) => term.toLowerCase().replace(/\.$/, "") === `redirect=${MICROSOFT_SPF_DOMAIN}`);
 }
 
 /**
@@ -158,7 +172,7 @@ export function planSpfInclude(name: string, txtRecords: readonly TxtRecord[], r
   const [only] = spf;
   if (spf.length > 1) return { action: "conflict", detail: twoSpfRecords(name, spf.length) };
   if (!only) return { action: "create", content: record };
-  if (hasMicrosoftInclude(only.content)) return { action: "none", recordId: only.id };
+  if (leadsToMicrosoft(only.content)) return { action: "none", recordId: only.id };
   return { action: "update", recordId: only.id, before: only.content, content: withMicrosoftInclude(only.content) };
 }
 

@@ -2,9 +2,12 @@ import { listDnsRecords, type CloudflareTarget, type LiveDnsRecord } from "../..
 import { checkedEndpoint } from "../../m365/endpoints";
 import type { DomainConfig } from "../../config/schema";
 import { ExitCode, UserFacingError } from "../../core/errors";
+import { assessSpf, dnsTxtLookup, nearLimitSentence, overLimitSentence, spfLookupLevel, type SpfAssessment, type TxtLookup } from "../../components/dns/spf-lookups";
+import { isSpfRecord } from "../../components/dns/spf";
 import { classifyExisting, type DeclaredRecord, type DnsDecisions, type Finding as RecordFinding } from "../../components/dns/existing";
 import { declaredDomainRecords, MANAGED_COMMENT } from "../../components/dns/domain-dns";
 import { GraphServiceConfigurationRecordSource } from "../../m365/graph-records";
+import { skypeForBusinessNames } from "../../m365/skype-for-business";
 import { domainDnsArgs } from "../tenant";
 import type { DiscoveryContext } from "./adopt";
 import type { Discovery, Finding } from "./findings";
@@ -14,19 +17,37 @@ export function decisionKey(domainIndex: number, group: string): string {
   return `retain-m365:domains[${domainIndex}].onExisting.${group}`;
 }
 
+/** The configuration key that opts a domain into the Skype for Business records. */
+export function skypeKey(domainIndex: number): string {
+  return `retain-m365:domains[${domainIndex}].skypeForBusinessRecords`;
+}
+
 /**
  * The zones: for every record a domain declares, what is already at its name in Cloudflare.
  * Reads only (GET); Microsoft's values come from Graph, as at deploy time.
  */
 export async function discoverDns({ config, sources, urnOf, stack }: DiscoveryContext): Promise<Discovery> {
   const graphRecords = new GraphServiceConfigurationRecordSource(sources.graph);
+  const lookup = sources.dns ?? dnsTxtLookup();
   const findings: Finding[] = [];
   const notices: string[] = [];
   const left: string[] = [];
   for (const [index, domain] of config.domains.entries()) {
     const records = domain.microsoft365Records ? await graphRecords.recordsFor(domain.name) : undefined;
     const declared = declaredDomainRecords(domainDnsArgs(domain, records));
-    const live = await recordsAtNames(sources.cloudflare, domain, [...new Set(declared.map((record) => record.name))]);
+    // Skype for Business records are declared only with skypeForBusinessRecords; without it, any
+    // that are there are read too, to say that they are left alone.
+    const skype = domain.microsoft365Records && !domain.skypeForBusinessRecords ? skypeForBusinessNames(domain.name) : [];
+    const names = [...new Set([...declared.map((record) => record.name), ...skype.map((record) => record.name)])];
+    const atNames = await recordsAtNames(sources.cloudflare, domain, names);
+    const declaredNames = new Set(declared.map((record) => record.name));
+    const live = atNames.filter((record) => declaredNames.has(record.name.toLowerCase().replace(/\.$/, "")));
+    for (const record of atNames.filter((r) => skype.some((s) => s.type === r.type && sameName(s.name, r.name)))) {
+      notices.push(
+        `${record.type} ${record.name} is a Skype for Business record, which Teams-only tenants no longer need: the stack leaves it as it is ` +
+          `(${skypeKey(index)}: true would manage it, and never repoints one that points elsewhere).`,
+      );
+    }
     const decisions: DnsDecisions = domain.onExisting;
     // The stack's own records (its comment) are its own whatever they hold now: an earlier deploy
     // made them, and this one updates them (Microsoft's MX target changes, say) — never a conflict.
@@ -39,7 +60,9 @@ export async function discoverDns({ config, sources, urnOf, stack }: DiscoveryCo
       findings.push(alreadyManaged(urnOf(`${stack}-dns-${domain.name}-${record.key}`), record));
     }
     const others = live.filter((r) => ![...ours.values()].includes(r));
-    for (const finding of classifyExisting(declared.filter((r) => !ours.has(r.key)), others, domain.zoneId, decisions)) {
+    const spf = await spfAssessment(declared, others, decisions, lookup);
+    notices.push(...spf.notices);
+    for (const finding of classifyExisting(declared.filter((r) => !ours.has(r.key)), others, domain.zoneId, decisions, spf.assessment)) {
       const urn = urnOf(`${stack}-dns-${domain.name}-${finding.key}`);
       const entry = toFinding(urn, finding, index);
       if (entry) findings.push(entry);
@@ -91,3 +114,27 @@ async function recordsAtNames(cloudflare: CloudflareTarget, domain: DomainConfig
 }
 
 const sameName = (a: string, b: string) => a.toLowerCase().replace(/\.$/, "") === b.toLowerCase().replace(/\.$/, "");
+
+/**
+ * The SPF record's DNS lookups (RFC 7208 §4.6.4) before and after the deployment adds Microsoft's
+ * include, through public DNS; notices for a record at 9 or 10 after the edit, or past 10 already.
+ */
+async function spfAssessment(
+  declared: readonly DeclaredRecord[],
+  live: readonly LiveDnsRecord[],
+  decisions: DnsDecisions,
+  lookup: TxtLookup,
+): Promise<{ assessment: SpfAssessment; notices: string[] }> {
+  const record = declared.find((r) => r.group === "spf");
+  if (!record || decisions.spf === "leave" || typeof record.content !== "string") return { assessment: {}, notices: [] };
+  const txt = live.filter((r) => r.type === "TXT" && sameName(r.name, record.name)).map((r) => r.content);
+  const assessment = await assessSpf(txt, record.content, lookup);
+  const notices: string[] = [];
+  const withInclude = txt.some(isSpfRecord);
+  if (assessment.merged && spfLookupLevel(assessment.merged) === "near") notices.push(nearLimitSentence(record.name, assessment.merged, withInclude));
+  if (!assessment.merged && assessment.current && spfLookupLevel(assessment.current) !== "fine") {
+    const level = spfLookupLevel(assessment.current);
+    notices.push(`${level === "over" ? overLimitSentence(record.name, assessment.current, false) : nearLimitSentence(record.name, assessment.current, false)} (The deployment adds nothing to it.)`);
+  }
+  return { assessment, notices };
+}

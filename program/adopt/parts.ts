@@ -5,6 +5,7 @@ import { ewsShutdown, reliesOnEws } from "../../m365/ews-retirement";
 import type { TenantConfig } from "../../config/schema";
 import type { PlanStep } from "../plan";
 import type { AdoptSources, DiscoveryContext, DiscoveryPart } from "./adopt";
+import { discoverApplication } from "./application";
 import { discoverDns } from "./dns";
 import { discoverExchange, type ExchangeDiscoveryInputs } from "./exchange";
 import type { Discovery } from "./findings";
@@ -52,8 +53,12 @@ const discoverExchangeBeforeDeploy: DiscoveryPart = ({ config, sources, urnOf, s
 /** EWS's end, for a stack whose Retain reaches mailboxes through EWS: a dated notice with the days left. */
 const ewsEnd: DiscoveryPart = async ({ config }) => ({ findings: [], notices: reliesOnEws(config.exchangeAccess) ? [ewsShutdown("global").notice] : [] });
 
-/** What `retain-m365 adopt` reads: the zones, the directory, Exchange; and what it says of EWS's end. */
-export const DISCOVERY_PARTS: readonly DiscoveryPart[] = [discoverDns, discoverAccounts, discoverExchangeAccess, ewsEnd];
+/** Retain's app registration: always created; registrations of the same display name are a notice. */
+const discoverRetainApplication: DiscoveryPart = ({ config, sources, urnOf, stack }) =>
+  discoverApplication(sources.graph, { resourceName: `${stack}-app-registration`, displayName: config.application.displayName, displayNameKey: `${NAMESPACE}:application.displayName` }, urnOf);
+
+/** What `retain-m365 adopt` reads: the zones, the directory, Retain's app, Exchange; and what it says of EWS's end. */
+export const DISCOVERY_PARTS: readonly DiscoveryPart[] = [discoverDns, discoverAccounts, discoverRetainApplication, discoverExchangeAccess, ewsEnd];
 
 /**
  * What `pulumi up` reads before declaring anything: what it imports or leaves (records, users),

@@ -71,16 +71,21 @@ export async function discoverUsers(graph: Client, users: Record<AccountRole, De
   return { findings, notices };
 }
 
-/** An adopted user's directory role: assigned already (adopted by its assignment id; a second one would be refused) or not. */
+/**
+ * An adopted user's directory role: assigned tenant-wide already (adopted by its assignment id; a
+ * second one would be refused) or not. Only the directory scope `/` counts: an assignment of the
+ * same role scoped to an administrative unit (`/administrativeUnits/{id}`) is another object, and
+ * the stack declares the tenant-wide one (no administrative unit in its DirectoryRoleAssignment).
+ */
 async function roleFinding(graph: Client, user: ExistingUser, role: NonNullable<DeclaredUser["directoryRole"]>, urnOf: UrnOf): Promise<Finding> {
   const urn = urnOf(role.resourceName);
-  const filter = `principalId eq '${user.id}' and roleDefinitionId eq '${role.roleTemplateId}'`;
+  const filter = `principalId eq '${user.id}' and roleDefinitionId eq '${role.roleTemplateId}' and directoryScopeId eq '/'`;
   const path = "/roleManagement/directory/roleAssignments";
   const assignments = await withGraphRetry(`Microsoft Graph GET ${path}`, async () => ((await graph.api(path).filter(filter).get()) as { value?: { id: string }[] }).value ?? []);
   const [assignment] = assignments;
   return assignment
-    ? { urn, action: "adopt", importId: assignment.id, detail: `${user.userPrincipalName} holds the directory role ${role.roleTemplateId} already (assignment ${assignment.id}): the deploy takes the assignment over.` }
-    : { urn, action: "create", detail: `${user.userPrincipalName} does not hold the directory role ${role.roleTemplateId} yet: the deploy assigns it.` };
+    ? { urn, action: "adopt", importId: assignment.id, detail: `${user.userPrincipalName} holds the directory role ${role.roleTemplateId} tenant-wide already (assignment ${assignment.id}): the deploy takes the assignment over.` }
+    : { urn, action: "create", detail: `${user.userPrincipalName} does not hold the directory role ${role.roleTemplateId} tenant-wide yet: the deploy assigns it.` };
 }
 
 function takeOver(existing: ExistingUser, declared: DeclaredUser): string {

@@ -34,6 +34,15 @@ export async function graphRead<T>(what: string, permission: string, call: () =>
 const quoted = (value: string) => `'${value.replace(/'/g, "''")}'`;
 const valuesOf = async <T>(request: Promise<unknown>) => ((await request) as { value?: T[] }).value ?? [];
 
+/** The app registrations carrying this display name (Graph "List applications", `$filter=displayName eq '…'`). */
+export async function applicationsNamed(graph: Client, displayName: string): Promise<{ appId: string; displayName: string; createdDateTime?: string }[]> {
+  return graphRead("/applications", APPLICATION_READ_PERMISSION, () =>
+    valuesOf<{ appId: string; displayName: string; createdDateTime?: string }>(
+      graph.api("/applications").filter(`displayName eq ${quoted(displayName)}`).select(["appId", "displayName", "createdDateTime"]).get(),
+    ),
+  );
+}
+
 /**
  * Retain's app: by `appId` (the stack output applicationClientId) when given, else the one app
  * registration carrying the stack's display name. None or several: exit 2, asking for --app-id.
@@ -41,9 +50,7 @@ const valuesOf = async <T>(request: Promise<unknown>) => ((await request) as { v
 export async function findRetainApp(graph: Client, displayName: string, appId?: string): Promise<RetainApp> {
   let app: { appId: string; displayName: string } | undefined;
   if (!appId) {
-    const named = await graphRead("/applications", APPLICATION_READ_PERMISSION, () =>
-      valuesOf<{ appId: string; displayName: string }>(graph.api("/applications").filter(`displayName eq ${quoted(displayName)}`).select(["appId", "displayName"]).get()),
-    );
+    const named = await applicationsNamed(graph, displayName);
     if (named.length !== 1) {
       const found = named.length === 0 ? `no application is registered as "${displayName}"` : `${named.length} applications are registered as "${displayName}" (${named.map((a) => a.appId).join(", ")})`;
       throw new UserFacingError(`${found} in this tenant: name Retain's with --app-id <guid> (the stack output applicationClientId)`, ExitCode.invalidInput);

@@ -14,6 +14,8 @@ import { directoryRoutes } from "../../emulators/directory";
 import { directoryTenant, putUser, type DirectoryTenant } from "../../emulators/directory-tenant";
 import { exchangeRoutes, exchangeState, exchangeWrites, type ExchangeState } from "../../emulators/exchange";
 import { graphWrites, pagedCollection, type GraphEmulator } from "../../emulators/graph";
+import { startTxtServer, type TxtServer } from "../support/dns-server";
+import { entraApps, entraRoutes, registerApp, type EntraApps } from "../../emulators/entra-readiness";
 
 // `retain-m365 adopt` end to end: the real CLI against loopback Entra, Graph, Exchange and
 // Cloudflare, reading a tenant that already runs Microsoft 365.
@@ -28,6 +30,9 @@ let graph: GraphEmulator;
 let cloudflare: CloudflareEmulator;
 let directory: DirectoryTenant;
 let exchange: ExchangeState;
+/** Public DNS as adopt sees it (`--resolver`): the SPF includes it follows to count lookups. */
+let dns: TxtServer;
+let entra: EntraApps;
 const stacksDir = mkdtempSync(path.join(tmpdir(), "retain-adopt-"));
 const stackFile = path.join(stacksDir, "Pulumi.contoso.yaml");
 
@@ -39,9 +44,20 @@ before(async () => {
         const match = /^\/domains\/([^/]+)\/serviceConfigurationRecords$/.exec(request.path);
         return match && decodeURIComponent(match[1]!) === "example.com" ? pagedCollection(emulator, request.path, request.query, serviceRecords, 100) : undefined;
       },
+      // App registrations (Graph "List applications") before the directory's routes.
+      (request, emulator) => entraRoutes(entra, () => exchange)(request, emulator),
       (request, emulator) => directoryRoutes(directory)(request, emulator),
     ],
     adminApi: (request, emulator) => exchangeRoutes(exchange)(request, emulator),
+  });
+  dns = await startTxtServer({
+    "spf.protection.outlook.com": ["v=spf1 ip4:40.92.0.0/15 include:spfa.protection.outlook.com -all"],
+    "spfa.protection.outlook.com": ["v=spf1 ip4:40.107.0.0/16 -all"],
+    "_spf.gateway.example": ["v=spf1 ip4:192.0.2.0/24 -all"],
+    "_spf.crm.example": ["v=spf1 include:_a.crm.example include:_b.crm.example include:_c.crm.example ~all"],
+    "_a.crm.example": ["v=spf1 ip4:198.51.100.0/24 -all"],
+    "_b.crm.example": ["v=spf1 ip4:198.51.101.0/24 -all"],
+    "_c.crm.example": ["v=spf1 ip4:198.51.102.0/24 -all"],
   });
   cloudflare = await startCloudflareEmulator({ token: CLOUDFLARE_TOKEN, zones: { [COM_ZONE]: "example.com", [NET_ZONE]: "example.net" } });
   const values = validRawValues();
@@ -50,10 +66,12 @@ before(async () => {
 after(async () => {
   await graph.close();
   await cloudflare.close();
+  await dns.close();
 });
 beforeEach(() => {
   directory = directoryTenant();
   exchange = exchangeState(TENANT_ID);
+  entra = entraApps();
   cloudflare.state.records.length = 0;
   cloudflare.requests.length = 0;
   graph.requests.length = 0;
@@ -68,7 +86,7 @@ interface Report {
 
 async function adopt(): Promise<{ code: number; report: Report; stderr: string }> {
   const result = await runCliAsync(
-    ["adopt", "--config-file", stackFile, "--json", "--cloudflare-endpoint", cloudflare.url, "--exchange-endpoint", graph.url, "--graph-endpoint", graph.url, "--authority-host", graph.url],
+    ["adopt", "--config-file", stackFile, "--json", "--cloudflare-endpoint", cloudflare.url, "--exchange-endpoint", graph.url, "--graph-endpoint", graph.url, "--authority-host", graph.url, "--resolver", dns.address],
     { env: { CLOUDFLARE_API_TOKEN: CLOUDFLARE_TOKEN } },
   );
   assert.equal(result.stderr.includes(CLOUDFLARE_TOKEN), false, "the Cloudflare token is never printed");
@@ -139,6 +157,25 @@ describe("retain-m365 adopt", () => {
     assertNothingWritten();
   });
 
+  it("Retain's app registration: created, and one registered by hand under the same display name is named in a notice, never taken over", async () => {
+    const greenfield = await adopt();
+    const created = byName(greenfield.report, "app-registration");
+    assert.deepEqual([created.action, created.importId], ["create", undefined]);
+    assert.match(created.detail, /No application is registered as "Retain Archiving"/);
+    assert.ok(!greenfield.report.notices.some((n) => n.includes("already registered as")));
+
+    registerApp(entra, "Retain Archiving", "bbbbbbbb-0000-4000-8000-0000000000b1");
+    registerApp(entra, "Something Else", "bbbbbbbb-0000-4000-8000-0000000000b2");
+    const { report } = await adopt();
+    const beside = byName(report, "app-registration");
+    assert.deepEqual([beside.action, beside.importId], ["create", undefined]);
+    const notice = report.notices.find((n) => n.includes('already registered as "Retain Archiving"'));
+    assert.ok(notice?.includes("bbbbbbbb-0000-4000-8000-0000000000b1") && !notice.includes("0000000000b2"), report.notices.join("\n"));
+    assert.match(notice ?? "", /retain-m365:application\.displayName/);
+    assert.ok(graph.requests.some((r) => r.path === "/v1.0/applications" && r.query.get("$filter") === "displayName eq 'Retain Archiving'"));
+    assertNothingWritten();
+  });
+
   it("EwsEnabled true with an empty list: a conflict naming the enforce decision (exit 5); EWS's end as a dated notice", async () => {
     exchange.organization = { EwsEnabled: true, EwsAllowedAppIDs: null };
     const { code, report } = await adopt();
@@ -161,6 +198,42 @@ describe("retain-m365 adopt", () => {
       assert.deepEqual([own.action, own.importId], ["adopt", undefined], name);
       assert.match(own.detail, /manages it already/);
     }
+  });
+
+  it("Skype for Business records (not declared without skypeForBusinessRecords): a hybrid tenant's are named in a notice and left alone, no finding, no conflict", async () => {
+    cloudflare.seed(COM_ZONE, { type: "CNAME", name: "sip.example.com", content: "sip.onprem.example.com", proxied: false, ttl: 1 });
+    cloudflare.seed(COM_ZONE, { type: "SRV", name: "_sip._tls.example.com", content: "1 443 sip.onprem.example.com", priority: 100, data: { priority: 100, weight: 1, port: 443, target: "sip.onprem.example.com" }, ttl: 1 });
+    exchange.organization = { EwsEnabled: false, EwsAllowedAppIDs: null };
+    const { report } = await adopt();
+    assert.deepEqual(report.findings.filter((f) => /sip\._tls|cname-sip|lyncdiscover/.test(f.urn)), [], "nothing of Skype for Business is declared");
+    const skype = report.notices.filter((n) => n.includes("Skype for Business"));
+    assert.deepEqual(skype, [
+      "CNAME sip.example.com is a Skype for Business record, which Teams-only tenants no longer need: the stack leaves it as it is (retain-m365:domains[0].skypeForBusinessRecords: true would manage it, and never repoints one that points elsewhere).",
+      "SRV _sip._tls.example.com is a Skype for Business record, which Teams-only tenants no longer need: the stack leaves it as it is (retain-m365:domains[0].skypeForBusinessRecords: true would manage it, and never repoints one that points elsewhere).",
+    ]);
+    assert.equal(byName(report, "dns-example.com-m365-srv-_sipfederationtls._tcp").action, "create", "Teams' federation SRV is still declared");
+    assertNothingWritten();
+  });
+
+  it("SPF's 10-lookup limit: past 10 with Microsoft's include is a conflict for onExisting.spf (exit 5); 9–10 a notice", async () => {
+    // include:_spf.crm.example costs 4, each a and mx 1: 4 + 4 + 1 = 9, and Microsoft's include 2 more.
+    const seeded = cloudflare.seed(COM_ZONE, { type: "TXT", name: "example.com", content: '"v=spf1 include:_spf.crm.example include:_spf.gateway.example a mx a:x.example mx:y.example ~all"', ttl: 1 });
+    exchange.organization = { EwsEnabled: false, EwsAllowedAppIDs: null };
+    const over = await adopt();
+    const spf = byName(over.report, "dns-example.com-m365-txt");
+    assert.deepEqual([spf.action, spf.decide], ["conflict", "retain-m365:domains[0].onExisting.spf"]);
+    assert.match(spf.detail, /^example\.com's SPF record with include:spf\.protection\.outlook\.com added needs 11 DNS lookups, over SPF's limit of 10 \(RFC 7208 §4\.6\.4\)/);
+    assert.equal(over.code, 5);
+    assert.ok(dns.queries.includes("spfa.protection.outlook.com"), "Microsoft's record was followed through DNS");
+
+    seeded.content = '"v=spf1 include:_spf.crm.example include:_spf.gateway.example a mx ~all"';
+    const near = await adopt();
+    assert.equal(byName(near.report, "dns-example.com-m365-txt").action, "merge");
+    assert.ok(
+      near.report.notices.includes("example.com's SPF record with include:spf.protection.outlook.com added needs 9 DNS lookups of SPF's 10 (RFC 7208 §4.6.4): one more include by anyone makes SPF fail for all of the domain's mail."),
+      near.report.notices.join("\n"),
+    );
+    assertNothingWritten();
   });
 
   it("names only urns that `plan --json` shows for the same stack", async () => {

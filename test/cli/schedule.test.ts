@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -95,11 +95,13 @@ describe("schedule --systemd", () => {
 
   describe("the generated command, run as systemd would run it", () => {
     let emulator: GraphEmulator;
+    /** The certificates registered on Retain's app (read by the emulator at each request). */
+    const registered: string[] = [];
     before(async () => {
       const tenant = directoryTenant({
         users: [{ id: "u-1", displayName: "Ann", mail: "ann@contoso.com", mailNickname: "ann", userPrincipalName: "ann@contoso.com", proxyAddresses: ["SMTP:ann@contoso.com"], userType: "Member", accountEnabled: true }],
       });
-      emulator = await startGraphEmulator({ token: "t", clients: { [APP]: SECRET }, routes: [(request, e) => directoryRoutes(tenant)(request, e)] });
+      emulator = await startGraphEmulator({ token: "t", clients: { [APP]: SECRET }, certificates: { [APP]: registered }, routes: [(request, e) => directoryRoutes(tenant)(request, e)] });
     });
     after(() => emulator.close());
 
@@ -114,6 +116,44 @@ describe("schedule --systemd", () => {
       });
       assert.match(run.stdout, /^synced 1 users and 0 groups/);
       assert.match(readFileSync(path.join(out, "exchangeuser.csv"), "utf8"), /"ann@contoso.com"/);
+    });
+
+    it("with --certificate <folder>, signs in with the folder's certificates as systemd loads them (app.pem_<file>), a rotation's new file included", async () => {
+      // `credential new --out <folder>`, as README has the Retain server do, then the nightly job for that folder.
+      const folder = mkdtempSync(path.join(tmpdir(), "retain-certificates-"));
+      const made = runCli(["credential", "new", "--out", folder]);
+      assert.equal(made.code, 0, made.stderr);
+      registered.splice(0, registered.length, made.stdout);
+      const units = mkdtempSync(path.join(tmpdir(), "retain-units-"));
+      const certOut = mkdtempSync(path.join(tmpdir(), "retain-cfg-"));
+      const scheduled = runCli(["schedule", "--systemd", ...launcher, ...ids, "--out", certOut, "--certificate", folder, "--write-to", units]);
+      assert.equal(scheduled.code, 0, scheduled.stderr);
+      const unit = readFileSync(path.join(units, "retain-m365-sync.service"), "utf8");
+      const verify = await promisify(execFile)("systemd-analyze", ["verify", path.join(units, "retain-m365-sync.service"), path.join(units, "retain-m365-sync.timer")], { encoding: "utf8" });
+      assert.equal(verify.stdout + verify.stderr, "");
+      const [id, source] = (/^LoadCredential=([^:]+):(.*)$/m.exec(unit) ?? []).slice(1);
+      assert.equal(source, folder);
+
+      // What systemd.exec(5) does with a folder: every file loaded as the credential <id>_<file>, mode 0400.
+      const runNight = async () => {
+        const credentials = mkdtempSync(path.join(tmpdir(), "retain-credentials-"));
+        for (const file of readdirSync(folder)) copyFileSync(path.join(folder, file), path.join(credentials, `${id}_${file}`));
+        for (const file of readdirSync(credentials)) chmodSync(path.join(credentials, file), 0o400);
+        const line = /^ExecStart=(.*)$/m.exec(unit)?.[1] ?? "";
+        const [command, ...args] = execStartWords(line).map((word) => word.replace(/%d/g, credentials).replace(/%%/g, "%"));
+        return promisify(execFile)(command as string, [...args, "--graph-endpoint", emulator.url, "--authority-host", emulator.url], {
+          env: { PATH: process.env.PATH, NODE_EXTRA_CA_CERTS: testTls().caFile, ...unitEnvironment(unit) },
+          encoding: "utf8",
+        });
+      };
+      assert.match((await runNight()).stdout, /^synced 1 users and 0 groups/);
+
+      // A rotation: the new certificate is registered and the old one removed; the same unit loads the new file.
+      const rotated = runCli(["credential", "new", "--out", folder]);
+      assert.equal(rotated.code, 0, rotated.stderr);
+      registered.splice(0, registered.length, rotated.stdout);
+      assert.match((await runNight()).stdout, /^synced 1 users and 0 groups/);
+      assert.match(readFileSync(path.join(certOut, "exchangeuser.csv"), "utf8"), /"ann@contoso.com"/);
     });
   });
 });

@@ -45,6 +45,42 @@ describe("Cloudflare DNS records API client (loopback HTTPS)", () => {
     assert.deepEqual(await names({ name: "Bücher.example.com" }), ["TXT xn--bcher-kva.example.com"], "names are sent in Punycode");
   });
 
+  it("sends TXT content as quoted character-strings of at most 255 bytes, as the API schema asks; Cloudflare keeps it as sent", async () => {
+    const long = `v=spf1 ${Array.from({ length: 40 }, (_, n) => `ip4:192.0.2.${n}`).join(" ")} -all`;
+    const created = await createDnsRecord(target(), ZONE, { type: "TXT", name: "@", content: long }, FAST);
+    const sent = (cloudflare.requests.at(-1)?.body as { content: string }).content;
+    const strings = [...sent.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]!);
+    assert.ok(strings.length > 1 && strings.every((s) => Buffer.byteLength(s) <= 255), `split in strings of at most 255 bytes: ${sent}`);
+    assert.equal(strings.join(""), long, "the strings joined are the text");
+    assert.equal(cloudflare.state.records.find((r) => r.id === created.id)?.content, sent, "stored exactly as sent");
+    assert.equal(created.content, sent, "read back as sent");
+
+    const escaped = await createDnsRecord(target(), ZONE, { type: "TXT", name: "escaped", content: 'say "hi" \\ bye' }, FAST);
+    assert.equal(escaped.content, '"say \\"hi\\" \\\\ bye"');
+    const already = await createDnsRecord(target(), ZONE, { type: "TXT", name: "quoted", content: '"v=spf1 " "-all"' }, FAST);
+    assert.equal(already.content, '"v=spf1 " "-all"', "quoted strings are sent as they are");
+    const patched = await updateDnsRecord(target(), ZONE, escaped.id, { type: "TXT", content: "plain" }, FAST);
+    assert.equal(patched.content, '"plain"');
+  });
+
+  it("lists by name with the documented name.exact filter", async () => {
+    cloudflare.seed(ZONE, { type: "A", name: "www", content: "192.0.2.1" });
+    await listDnsRecords(target(), ZONE, { name: "www.example.com" }, FAST);
+    assert.deepEqual([...(cloudflare.requests.at(-1)?.query.keys() ?? [])], ["name.exact", "per_page", "page"]);
+  });
+
+  it("accepts the scannable API tokens Cloudflare issues since 2026 (cfut_, cfat_)", async () => {
+    const userToken = `cfut_${"a1B2c3D4e5".repeat(4)}0f1e2d3c`;
+    const own = await startCloudflareEmulator({ token: userToken, zones: { [ZONE]: "example.com" } });
+    try {
+      assert.deepEqual(await listDnsRecords({ endpoint: own.url, token: userToken }, ZONE, {}, FAST), []);
+      const unknown = await failureOf(listDnsRecords({ endpoint: own.url, token: `cfat_${"Z9y8X7w6V5".repeat(4)}0f1e2d3c` }, ZONE, {}, FAST));
+      assert.deepEqual([unknown.status, unknown.codes], [403, [10000]], "a well-formed account token Cloudflare does not know");
+    } finally {
+      await own.close();
+    }
+  });
+
   it("creates, changes and deletes records in Cloudflare's shapes", async () => {
     const mx = await createDnsRecord(target(), ZONE, { type: "MX", name: "@", content: "example-com.mail.protection.outlook.com", priority: 0, ttl: 3600 }, FAST);
     assert.match(mx.id, /^[0-9a-f]{32}$/);
@@ -52,7 +88,7 @@ describe("Cloudflare DNS records API client (loopback HTTPS)", () => {
     const srv = await createDnsRecord(target(), ZONE, { type: "SRV", name: "_sip._tls", data: { priority: 100, weight: 1, port: 443, target: "sipdir.online.lync.com" } }, FAST);
     assert.deepEqual([srv.content, srv.priority, srv.data], ["1 443 sipdir.online.lync.com", 100, { priority: 100, weight: 1, port: 443, target: "sipdir.online.lync.com" }]);
     const txt = await createDnsRecord(target(), ZONE, { type: "TXT", name: "@", content: "MS=ms12345678" }, FAST);
-    assert.equal(txt.content, '"MS=ms12345678"', "Cloudflare quotes TXT content saved without quotes");
+    assert.equal(txt.content, '"MS=ms12345678"', "TXT content is sent as a quoted character-string");
 
     const changed = await updateDnsRecord(target(), ZONE, mx.id, { content: "other.mail.protection.outlook.com" }, FAST);
     assert.deepEqual([changed.id, changed.content, changed.priority], [mx.id, "other.mail.protection.outlook.com", 0]);

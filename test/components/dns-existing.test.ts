@@ -171,3 +171,25 @@ describe("existingRecordActions", () => {
     assert.deepEqual(existingRecordActions(findings), { "autodiscover-cname": { import: `${ZONE}/${id(7)}` }, "m365-mx": "leave" });
   });
 });
+
+describe("classifyExisting: Skype for Business records (skypeForBusinessRecords: true)", () => {
+  const SFB_SRV: DeclaredRecord = { ...SIP_SRV, skypeForBusiness: true };
+  const SFB_CNAME: DeclaredRecord = { key: "m365-cname-sip", group: "microsoft365", type: "CNAME", name: "sip.contoso.com", content: "sipdir.online.lync.com", proxied: false, skypeForBusiness: true };
+
+  it("a hybrid tenant's own records are left alone, never repointed, even with microsoft365: replace", () => {
+    const onPremises = [live(1, "CNAME", "sip.contoso.com", "sip.onprem.contoso.com")];
+    for (const decisions of [{}, { microsoft365: "replace" as const }, { microsoft365: "leave" as const }]) {
+      const finding = one(SFB_CNAME, onPremises, decisions);
+      assert.equal(finding.action, "leave", JSON.stringify(decisions));
+      assert.match(finding.detail, /sip\.contoso\.com \(CNAME → sip\.onprem\.contoso\.com\) is a Skype for Business record, a hybrid tenant's own perhaps, and is never repointed/);
+    }
+    const srv = one(SFB_SRV, [live(2, "SRV", "_sip._tls.contoso.com", "1 443 sip.onprem.contoso.com", { priority: 100 })], { microsoft365: "replace" });
+    assert.equal(srv.action, "leave");
+    assert.deepEqual(existingRecordActions([srv]), { "m365-srv-_sip._tls": "leave" }, "the deployment does not declare it");
+  });
+
+  it("one there as declared is adopted; none there is created", () => {
+    assert.equal(one(SFB_CNAME, [live(3, "CNAME", "sip.contoso.com", "sipdir.online.lync.com")]).action, "adopt");
+    assert.equal(one(SFB_CNAME, []).action, "create");
+  });
+});

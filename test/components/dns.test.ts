@@ -82,26 +82,56 @@ describe("DomainDns: Microsoft's record set from serviceConfigurationRecords", (
       zoneId: "0123456789abcdef0123456789abcdef",
       microsoft365Records: cannedRecords(),
     });
+    new components.DomainDns("sfb", {
+      domain: "example.com",
+      zoneId: "0123456789abcdef0123456789abcdef",
+      microsoft365Records: cannedRecords(),
+      skypeForBusinessRecords: true,
+    });
+    // Graph's isOptional: an optional record is not declared (here Intune's enrollment CNAME).
+    new components.DomainDns("optional", {
+      domain: "example.com",
+      zoneId: "0123456789abcdef0123456789abcdef",
+      microsoft365Records: cannedRecords().map((r) => (r.label === "enterpriseenrollment.example.com" ? { ...r, isOptional: true } : r)),
+    });
     await runtime.settle();
   });
 
-  it("declares one record per Graph record, the autodiscover CNAME only once", () => {
+  const TEAMS_ONLY = [
+    "autodiscover-cname",
+    "autodiscover-srv",
+    "m365-cname-enterpriseenrollment",
+    "m365-cname-enterpriseregistration",
+    "m365-mx",
+    "m365-srv-_sipfederationtls._tcp",
+    "m365-txt",
+  ];
+
+  it("declares one record per Graph record, the autodiscover CNAME only once, and no Skype for Business record", () => {
     const children = childrenOf(byName("m365").urn);
-    assert.deepEqual(children.map((c) => c.name).sort(), [
-      "m365-autodiscover-cname",
-      "m365-autodiscover-srv",
-      "m365-m365-cname-enterpriseenrollment",
-      "m365-m365-cname-enterpriseregistration",
-      "m365-m365-cname-lyncdiscover",
-      "m365-m365-cname-sip",
-      "m365-m365-mx",
-      "m365-m365-srv-_sip._tls",
-      "m365-m365-srv-_sipfederationtls._tcp",
-      "m365-m365-txt",
-    ]);
+    assert.deepEqual(
+      children.map((c) => c.name).sort(),
+      TEAMS_ONLY.map((role) => `m365-${role}`),
+    );
     const autodiscover = children.filter((c) => c.inputs.name === "autodiscover.example.com");
     assert.equal(autodiscover.length, 1);
     assert.ok(children.every((c) => c.inputs.proxied === false && c.inputs.ttl === 3600));
+  });
+
+  it("with skypeForBusinessRecords also declares the sip and lyncdiscover CNAMEs and the _sip._tls SRV", () => {
+    const names = childrenOf(byName("sfb").urn).map((c) => c.name);
+    assert.deepEqual(
+      names.sort(),
+      [...TEAMS_ONLY, "m365-cname-lyncdiscover", "m365-cname-sip", "m365-srv-_sip._tls"].map((role) => `sfb-${role}`).sort(),
+    );
+  });
+
+  it("leaves out a record Graph marks isOptional", () => {
+    const names = childrenOf(byName("optional").urn).map((c) => c.name);
+    assert.deepEqual(
+      names.sort(),
+      TEAMS_ONLY.filter((role) => role !== "m365-cname-enterpriseenrollment").map((role) => `optional-${role}`),
+    );
   });
 
   it("takes the MX target from Graph as given (new mx.microsoft form)", () => {
@@ -116,11 +146,11 @@ describe("DomainDns: Microsoft's record set from serviceConfigurationRecords", (
     const txt = byName("m365-m365-txt").inputs;
     assert.equal(txt.type, "TXT");
     assert.equal(txt.name, "example.com");
-    assert.equal(txt.content, "v=spf1 include:spf.protection.outlook.com -all");
+    assert.equal(txt.content, `"v=spf1 include:spf.protection.outlook.com -all"`);
   });
 
   it("builds SRV names from service, protocol and label, with Graph's priority, weight and port", () => {
-    const sip = byName("m365-m365-srv-_sip._tls").inputs;
+    const sip = byName("sfb-m365-srv-_sip._tls").inputs;
     assert.equal(sip.name, "_sip._tls.example.com");
     assert.equal(sip.type, "SRV");
     assert.equal(sip.priority, 100);
@@ -131,8 +161,8 @@ describe("DomainDns: Microsoft's record set from serviceConfigurationRecords", (
   });
 
   it("points the Teams and Intune CNAMEs where Graph says", () => {
-    assert.equal(byName("m365-m365-cname-sip").inputs.content, "sipdir.online.lync.com");
-    assert.equal(byName("m365-m365-cname-lyncdiscover").inputs.content, "webdir.online.lync.com");
+    assert.equal(byName("sfb-m365-cname-sip").inputs.content, "sipdir.online.lync.com");
+    assert.equal(byName("sfb-m365-cname-lyncdiscover").inputs.content, "webdir.online.lync.com");
     assert.equal(byName("m365-m365-cname-enterpriseregistration").inputs.content, "enterpriseregistration.windows.net");
     assert.equal(byName("m365-m365-cname-enterpriseenrollment").inputs.content, "enterpriseenrollment.manage.microsoft.com");
   });
@@ -168,7 +198,7 @@ describe("DomainDns: a zone that already serves the organisation's mail", () => 
     assert.equal(spf.type, SPF_INCLUDE);
     assert.equal(spf.parent, byName("adopting").urn);
     assert.equal(spf.inputs.name, "example.com");
-    assert.equal(spf.inputs.content, "v=spf1 include:spf.protection.outlook.com -all");
+    assert.equal(spf.inputs.content, `"v=spf1 include:spf.protection.outlook.com -all"`);
     assert.ok(isSecretValue(spf.inputs.apiToken), "the Cloudflare token must reach the engine as a secret");
     assert.ok(!childrenOf(byName("adopting").urn).some((c) => c.type === DNS_RECORD && c.inputs.type === "TXT"), "no second SPF TXT record");
   });
@@ -178,9 +208,9 @@ describe("DomainDns: a zone that already serves the organisation's mail", () => 
     assert.equal(options.get("adopting-autodiscover-srv")?.import, undefined);
     const names = childrenOf(byName("adopting").urn).map((c) => c.name);
     assert.ok(!names.includes("adopting-m365-mx"), "the gateway's MX is kept: Microsoft's is not declared");
-    assert.equal(names.length, 9);
+    assert.equal(names.length, 6);
     const records = [...options.entries()].filter(([name]) => name !== "adopting" && name !== "adopting-m365-txt");
-    assert.equal(records.length, 8);
+    assert.equal(records.length, 5);
     assert.ok(records.every(([, opts]) => opts.retainOnDelete === true), "autodiscover, MX and Microsoft's records stay on destroy");
   });
 
@@ -192,7 +222,7 @@ describe("DomainDns: a zone that already serves the organisation's mail", () => 
     const args = { domain: "example.com", zoneId: ZONE, microsoft365Records: cannedRecords() };
     assert.deepEqual(checkDomainDnsArgs({ ...args, existingRecords: { "m365-mx": { import: importId }, "m365-txt": "leave", "autodiscover-srv": "leave" } }), []);
     assert.deepEqual(checkDomainDnsArgs({ ...args, existingRecords: { "m365-cname-www": "leave" } }), [
-      'existingRecords["m365-cname-www"] of example.com: example.com declares no such record (it declares autodiscover-cname, autodiscover-srv, m365-mx, m365-txt, m365-cname-sip, m365-cname-lyncdiscover, m365-srv-_sip._tls, m365-srv-_sipfederationtls._tcp, m365-cname-enterpriseregistration, m365-cname-enterpriseenrollment)',
+      'existingRecords["m365-cname-www"] of example.com: example.com declares no such record (it declares autodiscover-cname, autodiscover-srv, m365-mx, m365-txt, m365-srv-_sipfederationtls._tcp, m365-cname-enterpriseregistration, m365-cname-enterpriseenrollment)',
     ]);
     const otherZone = `${"f".repeat(32)}/${"ab".repeat(16)}`;
     assert.deepEqual(checkDomainDnsArgs({ ...args, existingRecords: { "m365-mx": { import: otherZone } } }), [
@@ -204,7 +234,7 @@ describe("DomainDns: a zone that already serves the organisation's mail", () => 
   });
 
   it("lists the records it declares for classification, each classified against the zone", () => {
-    const declared = declaredDomainRecords({ domain: "example.com", zoneId: ZONE, microsoft365Records: cannedRecords() });
+    const declared = declaredDomainRecords({ domain: "example.com", zoneId: ZONE, microsoft365Records: cannedRecords(), skypeForBusinessRecords: true });
     assert.deepEqual(
       declared.map((r) => [r.key, r.group, r.type, r.name]),
       [
@@ -228,7 +258,12 @@ describe("DomainDns: a zone that already serves the organisation's mail", () => 
     const findings = classifyExisting(declared, zone, ZONE, { mx: "keep" });
     assert.deepEqual(findings.map((f) => f.action), ["adopt", "create", "leave", "merge", "create", "create", "create", "create", "create", "create"]);
     const actions = existingRecordActions(findings);
-    assert.deepEqual(checkDomainDnsArgs({ domain: "example.com", zoneId: ZONE, microsoft365Records: cannedRecords(), existingRecords: actions }), []);
+    assert.deepEqual(checkDomainDnsArgs({ domain: "example.com", zoneId: ZONE, microsoft365Records: cannedRecords(), skypeForBusinessRecords: true, existingRecords: actions }), []);
+    assert.deepEqual(
+      declared.filter((r) => r.skypeForBusiness).map((r) => r.key),
+      ["m365-cname-sip", "m365-cname-lyncdiscover", "m365-srv-_sip._tls"],
+      "the Skype for Business records are marked: never repointed",
+    );
   });
 
   it("cannot list Microsoft's records from the offline set, whose values only Graph knows", async () => {
@@ -247,7 +282,7 @@ describe("RetainTenant", () => {
     assert.equal(tenant.type, "retain-m365:tenant:RetainTenant");
     const dns = childrenOf(tenant.urn).filter((c) => c.type === "retain-m365:dns:DomainDns");
     assert.deepEqual(dns.map((d) => d.name).sort(), ["tenant-dns-example.com", "tenant-dns-example.net"]);
-    assert.equal(childrenOf(byName("tenant-dns-example.com").urn).length, 10);
+    assert.equal(childrenOf(byName("tenant-dns-example.com").urn).length, 7, "Teams-only by default: no Skype for Business record");
     assert.deepEqual(childrenOf(byName("tenant-dns-example.net").urn).map((r) => r.inputs.name).sort(), [
       "_autodiscover._tcp.example.net",
       "autodiscover.example.net",
@@ -265,8 +300,8 @@ describe("RetainTenant", () => {
 });
 
 describe("record mapping (pure)", () => {
-  it("splits TXT values longer than 255 characters into quoted strings", () => {
-    assert.equal(txtContent("short"), "short");
+  it("declares TXT content as quoted strings, splitting values longer than 255 characters", () => {
+    assert.equal(txtContent("short"), '"short"');
     const long = "a".repeat(300);
     assert.equal(txtContent(long), `"${"a".repeat(255)}" "${"a".repeat(45)}"`);
   });

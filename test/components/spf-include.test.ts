@@ -75,7 +75,7 @@ describe("SpfInclude against the Cloudflare emulator", () => {
     assert.deepEqual(txtAtApex(), [`"v=spf1 ip4:192.0.2.0/24 include:mailgw.example ${OURS} ~all"`, '"google-site-verification=abc"']);
     const patches = cloudflare.writes();
     assert.deepEqual(patches.map((r) => [r.method, r.path]), [["PATCH", `/zones/${ZONE}/dns_records/${gateway.id}`]]);
-    assert.deepEqual(patches[0]?.body, { content: `"v=spf1 ip4:192.0.2.0/24 include:mailgw.example ${OURS} ~all"` }, "only the content is written");
+    assert.deepEqual(patches[0]?.body, { type: "TXT", content: `"v=spf1 ip4:192.0.2.0/24 include:mailgw.example ${OURS} ~all"` }, "only the content is written (beside the type it keeps)");
 
     await provider.delete(id, outs);
     assert.deepEqual(txtAtApex(), ['"v=spf1 ip4:192.0.2.0/24 include:mailgw.example ~all"', '"google-site-verification=abc"']);

@@ -139,6 +139,7 @@ const invalid: [string, () => Values, RegExp][] = [
   ["duplicate domain", domainsEdit((d) => (d[1]!.name = "example.com")), /^retain-m365:domains\[1\]\.name: "example\.com" is already listed as domains\[0\]$/],
   ["unknown MX decision", domainsEdit((d) => (d[0]!.onExisting = { mx: "delete" })), /^retain-m365:domains\[0\]\.onExisting\.mx: must be keep or replace$/],
   ["MX decision without Microsoft's records", domainsEdit((d) => (d[1]!.onExisting = { mx: "keep" })), /^retain-m365:domains\[1\]\.onExisting\.mx: applies only with microsoft365Records: true$/],
+  ["Skype for Business records without Microsoft's records", domainsEdit((d) => (d[1]!.skypeForBusinessRecords = true)), /^retain-m365:domains\[1\]\.skypeForBusinessRecords: applies only with microsoft365Records: true$/],
   ["unknown key inside a domain", domainsEdit((d) => (d[0]!.zone = "x")), /^retain-m365:domains\[0\]\.zone: unknown key$/],
   ["admin UPN without @", edit("retain-m365:adminUser", (u) => (u.userPrincipalName = "retain-sync")), /^retain-m365:adminUser\.userPrincipalName: "retain-sync" is not a user principal name/],
   ["admin UPN outside the domains", edit("retain-m365:adminUser", (u) => (u.userPrincipalName = "retain-sync@contoso.com")), /^retain-m365:adminUser\.userPrincipalName: domain "contoso\.com" is not one of the configured domains \(example\.com, example\.net\)$/],

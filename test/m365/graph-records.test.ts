@@ -6,6 +6,7 @@ import type { TokenCredential } from "@azure/identity";
 import { ExitCode, UserFacingError } from "../../core/errors";
 import net from "node:net";
 import { createGraphClient, getAllPages } from "../../m365/graph-client";
+import { parseServiceConfigurationRecords } from "../../m365/service-records";
 import { GraphServiceConfigurationRecordSource } from "../../m365/graph-records";
 import { graphError, pagedCollection, startGraphEmulator, type GraphEmulator } from "../../emulators/graph";
 import { trustTestCa } from "../../emulators/tls";
@@ -50,6 +51,16 @@ describe("reading Microsoft's DNS records from Graph (loopback HTTPS)", () => {
     assert.deepEqual(mx && { target: mx.mailExchange, preference: mx.preference }, { target: "example-com.r-v1.mx.microsoft", preference: 0 });
     const srv = result.filter((r) => r.recordType === "Srv").map((r) => `${r.service}.${r.protocol} ${String(r.port)}`);
     assert.deepEqual(srv, ["_sip._tls 443", "_sipfederationtls._tcp 5061"]);
+    assert.ok(result.every((r) => r.isOptional === false), "Graph's isOptional is kept on every record");
+  });
+
+  it("keeps Graph's isOptional (absent stays absent), and refuses one that is not a boolean", () => {
+    const mx = { recordType: "Mx", label: "example.com", ttl: 3600, mailExchange: "x.mx.microsoft", preference: 0 };
+    assert.deepEqual(
+      parseServiceConfigurationRecords("example.com", [{ ...mx, isOptional: true }, mx]).map((r) => r.isOptional),
+      [true, undefined],
+    );
+    assert.throws(() => parseServiceConfigurationRecords("example.com", [{ ...mx, isOptional: "yes" }]), /malformed Mx record for example\.com \(item 0, field isOptional/);
   });
 
   it("follows @odata.nextLink only to the endpoint's own origin: a link elsewhere is exit 4, and nothing connects there", async () => {

@@ -36,6 +36,8 @@ interface GitHubOidc {
   issued: string[];
   /** Statuses served, in order, to authorized requests before any token (fault injection). */
   injected: number[];
+  /** The `sub` of the tokens it issues: the job's subject. */
+  subject: string;
   close(): Promise<void>;
 }
 
@@ -48,7 +50,7 @@ interface GitHubOidc {
 async function startGitHubOidc(signingKey: KeyObject): Promise<GitHubOidc> {
   const { key, cert } = testTls();
   const jobPath = `/${randomUUID()}/00000000-0000-0000-0000-000000000000/_apis/distributedtask/hubs/Actions/plans/${randomUUID()}/jobs/${randomUUID()}/idtoken`;
-  const github: GitHubOidc = { requestUrl: "", requests: [], issued: [], injected: [], close: async () => undefined };
+  const github: GitHubOidc = { requestUrl: "", requests: [], issued: [], injected: [], subject: SUBJECT, close: async () => undefined };
   const reply = (res: ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { "content-type": "application/json" });
     res.end(JSON.stringify(body));
@@ -67,7 +69,7 @@ async function startGitHubOidc(signingKey: KeyObject): Promise<GitHubOidc> {
     const header = part({ typ: "JWT", alg: "RS256", kid: "stand-in" });
     const payload = part({
       jti: randomUUID(),
-      sub: SUBJECT,
+      sub: github.subject,
       environment: "deploy-contoso",
       aud: audience ?? "https://github.com/contoso-ops",
       repository: "contoso-ops/retain-m365",
@@ -152,6 +154,7 @@ beforeEach(() => {
   github.requests.length = 0;
   github.issued.length = 0;
   github.injected.length = 0;
+  github.subject = SUBJECT;
   licensing = { skus: [sku("EXCHANGESTANDARD", EXCHANGESTANDARD, 5, 2)], users: new Map([[WORKER, { id: WORKER, usageLocation: "US", assignedLicenses: [] }]]) };
 });
 afterEach(() => {
@@ -227,6 +230,20 @@ describe("the deploying identity in a GitHub Actions job (OIDC)", () => {
     const token = await credentialFromEnvironment(TENANT).getToken(GRAPH);
     assert.equal(token?.token, entra.issuedTokens.at(-1));
     assert.equal(github.requests.length, 2);
+  });
+
+  it("a job whose subject is not the credential's, byte for byte, is refused as Entra refuses it, naming the subject presented", async () => {
+    // A repository created or renamed after 2026-06-18 presents the immutable subject (owner and
+    // repository ids; GitHub changelog 2026-04-23); a credential made for the name-only one never matches.
+    github.subject = "repo:contoso-ops-81234567/retain-m365-912345678:environment:deploy-contoso";
+    const immutable = await rejection(credentialFromEnvironment(TENANT).getToken(GRAPH));
+    assert.match(immutable.message, /AADSTS700213: No matching federated identity record found for presented assertion subject 'repo:contoso-ops-81234567\/retain-m365-912345678:environment:deploy-contoso'\./);
+    // Entra compares subjects case-sensitively: the environment's letter case matters.
+    delete credentialCache.__retainM365Credentials;
+    github.subject = "repo:contoso-ops/retain-m365:environment:Deploy-Contoso";
+    const letterCase = await rejection(credentialFromEnvironment(TENANT).getToken(GRAPH));
+    assert.match(letterCase.message, /AADSTS7002138: .*'repo:contoso-ops\/retain-m365:environment:Deploy-Contoso'\. The subject matches with case-insensitive comparison, but not with case-sensitive comparison\./);
+    for (const error of [immutable, letterCase]) assert.ok(!error.message.includes(REQUEST_TOKEN));
   });
 
   it("a refused request token fails in one sentence with the status, without the token", async () => {

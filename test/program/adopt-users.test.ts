@@ -152,4 +152,21 @@ describe("adopt: the declared users", () => {
     assert.match(error.message, /Microsoft Graph GET \/users\/retain-sync@example\.com failed with HTTP 503/);
     assert.equal(emulator.requests.length, 6, "tried as often as the retry policy allows");
   });
+
+  it("takes over the admin's tenant-wide role assignment, never one of the same role scoped to an administrative unit", async () => {
+    const GLOBAL_READER = "f2ef992c-3afb-46b9-b7cf-a126ee74c451";
+    const adminId = "11111111-aaaa-4000-8000-000000000001";
+    const withRole = { ...USERS, admin: { ...USERS.admin, directoryRole: { resourceName: "example-accounts-admin-role", roleTemplateId: GLOBAL_READER } } };
+    tenant.users.push(member(adminId, "retain-sync@example.com", { accountEnabled: false }));
+    tenant.roleAssignments.push({ id: "scoped-to-an-administrative-unit", principalId: adminId, roleDefinitionId: GLOBAL_READER, directoryScopeId: "/administrativeUnits/5a0e1b0c-0000-4000-8000-00000000a001" });
+    const graph = createGraphClient({ credential: staticToken, endpoint: emulator.url });
+    const scopedOnly = (await discoverUsers(graph, withRole, urnOf, KEYS)).findings.find((f) => f.urn === urnOf("example-accounts-admin-role"));
+    assert.equal(scopedOnly?.action, "create", "an administrative unit's assignment is not the tenant-wide one the stack declares");
+    assert.match(scopedOnly?.detail ?? "", /does not hold the directory role f2ef992c-3afb-46b9-b7cf-a126ee74c451 tenant-wide yet/);
+
+    tenant.roleAssignments.push({ id: "tenant-wide", principalId: adminId, roleDefinitionId: GLOBAL_READER, directoryScopeId: "/" });
+    const both = (await discoverUsers(graph, withRole, urnOf, KEYS)).findings.find((f) => f.urn === urnOf("example-accounts-admin-role"));
+    assert.deepEqual([both?.action, both?.importId], ["adopt", "tenant-wide"]);
+    assert.equal(graphWrites(emulator).length, 0);
+  });
 });

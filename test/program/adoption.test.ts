@@ -50,7 +50,7 @@ describe("the program does what adopt said", () => {
     assert.equal(named(resources, "run-dns-example.com-m365-mx"), undefined, "a record left to the gateway is not declared");
     const spf = named(resources, "run-dns-example.com-m365-txt");
     assert.ok(spf && !spf.type.startsWith("cloudflare:"), "SPF is merged into the zone's record, never a second TXT");
-    for (const name of ["run-dns-example.com-autodiscover-cname", "run-dns-example.com-autodiscover-srv", "run-dns-example.net-autodiscover-cname", "run-dns-example.com-m365-cname-lyncdiscover"]) {
+    for (const name of ["run-dns-example.com-autodiscover-cname", "run-dns-example.com-autodiscover-srv", "run-dns-example.net-autodiscover-cname", "run-dns-example.com-m365-cname-enterpriseregistration"]) {
       assert.equal(named(resources, name)?.retainOnDelete, true, `${name} outlives a destroy`);
     }
   });

@@ -9,26 +9,30 @@ import { REPO_ROOT, runCli, runCliAsync, type CliResult } from "../support/cli";
 import { startEngineStandIn, type EngineStandIn } from "../../emulators/pulumi-engine";
 
 const needs = (answer: string) =>
-  "this program needs Pulumi CLI 3.182.0 or later, because it runs the first directory sync from a resource hook, " +
+  "this program needs Pulumi CLI 3.217.0 or later, " +
   `and the Pulumi CLI running it refused: ${answer}; get a newer one from https://www.pulumi.com/docs/install/`;
-const TOO_OLD = needs('Pulumi CLI version 3.181.0 does not satisfy the version range ">=3.182.0"');
-const WITHOUT_RPC = needs("The installed version of the CLI does not support the `RequirePulumiVersion` RPC");
+const TOO_OLD = needs('Pulumi CLI version 3.181.0 does not satisfy the version range ">=3.217.0"');
+// A CLI from 3.182 (hooks) to 3.216 answers the RequirePulumiVersion RPC with UNIMPLEMENTED: the
+// sentence must say plainly what is needed, never "needs X" about a CLI that is newer than X.
+const WITHOUT_RPC =
+  "this program needs Pulumi CLI 3.217.0 or later, and the Pulumi CLI running it is older than 3.217.0 " +
+  "(it cannot answer the program's version check); get a newer one from https://www.pulumi.com/docs/install/";
 
 const noStackTrace = (r: CliResult) => assert.doesNotMatch(r.stderr + r.stdout, /^\s+at .+:\d+:\d+\)?$/m);
 
 describe("requirePulumiCli: any refusal becomes one sentence", () => {
-  it("asks for >= the minimum, 3.182.0, and passes when the check does", async () => {
-    assert.equal(MINIMUM_PULUMI_CLI, "3.182.0");
+  it("asks for >= the minimum, 3.217.0 (the RequirePulumiVersion RPC's release), and passes when the check does", async () => {
+    assert.equal(MINIMUM_PULUMI_CLI, "3.217.0");
     const asked: string[] = [];
     await requirePulumiCli(async (range) => void asked.push(range));
-    assert.deepEqual(asked, [">=3.182.0"]);
+    assert.deepEqual(asked, [">=3.217.0"]);
   });
 
   it("a CLI that is too old: its gRPC answer's details, exit 2, shown by Pulumi without a stack", async () => {
     // How grpc-js rejects: message "<code> <NAME>: <details>", the CLI's text in `details`.
-    const grpcError = Object.assign(new Error('2 UNKNOWN: Pulumi CLI version 3.181.0 does not satisfy the version range ">=3.182.0"'), {
+    const grpcError = Object.assign(new Error('2 UNKNOWN: Pulumi CLI version 3.181.0 does not satisfy the version range ">=3.217.0"'), {
       code: 2,
-      details: 'Pulumi CLI version 3.181.0 does not satisfy the version range ">=3.182.0"',
+      details: 'Pulumi CLI version 3.181.0 does not satisfy the version range ">=3.217.0"',
     });
     const error = await rejection(requirePulumiCli(() => Promise.reject(grpcError)));
     assert.ok(error instanceof PulumiCliTooOldError && error instanceof UserFacingError);
@@ -37,9 +41,11 @@ describe("requirePulumiCli: any refusal becomes one sentence", () => {
     assert.equal((error as unknown as { __pulumiRunError: unknown }).__pulumiRunError, true, "Pulumi's RunError.isInstance: no stack trace");
   });
 
-  it("a CLI older than the check: the SDK's first sentence", async () => {
+  it("a CLI older than the check (the SDK's error, or grpc's UNIMPLEMENTED): says it is older than 3.217.0", async () => {
     const sdkError = new Error("The installed version of the CLI does not support the `RequirePulumiVersion` RPC. Please upgrade the Pulumi CLI.");
     assert.equal((await rejection(requirePulumiCli(() => Promise.reject(sdkError)))).message, WITHOUT_RPC);
+    const unimplemented = Object.assign(new Error("12 UNIMPLEMENTED: unknown method"), { code: 12, details: "unknown method" });
+    assert.equal((await rejection(requirePulumiCli(() => Promise.reject(unimplemented)))).message, WITHOUT_RPC);
   });
 
   it("anything else the check rejects with, on one line", async () => {
@@ -56,8 +62,8 @@ describe("requirePulumiCli: any refusal becomes one sentence", () => {
 
 describe("retain-m365 plan through the Pulumi engine's version check", () => {
   const engines: EngineStandIn[] = [];
-  const engine = async (cliVersion: string, requirePulumiVersion = true) => {
-    const started = await startEngineStandIn({ cliVersion, requirePulumiVersion });
+  const engine = async (cliVersion: string) => {
+    const started = await startEngineStandIn({ cliVersion });
     engines.push(started);
     return started;
   };
@@ -74,32 +80,29 @@ describe("retain-m365 plan through the Pulumi engine's version check", () => {
     for (const e of engines) assert.deepEqual(e.problems, [], "the stand-in judged every range it was asked");
   });
 
-  it("CLI 3.181.0: exit 2, the sentence alone on stderr, nothing on stdout", async () => {
-    const cli = await engine("3.181.0");
-    const result = await planWith(cli);
-    assert.deepEqual(result, { code: 2, stdout: "", stderr: `retain-m365: ${TOO_OLD}\n` });
-    assert.deepEqual(cli.requestedRanges, [">=3.182.0"]);
-  });
+  // 3.182–3.216 run resource hooks but predate the RPC (it came in 3.217.0): exit 2, the sentence
+  // alone on stderr, nothing on stdout, and no self-contradiction.
+  for (const version of ["3.181.0", "3.200.0", "3.216.0"]) {
+    it(`CLI ${version}, without the RequirePulumiVersion RPC: says plainly that 3.217.0 or later is needed`, async () => {
+      const cli = await engine(version);
+      const result = await planWith(cli);
+      assert.deepEqual(result, { code: 2, stdout: "", stderr: `retain-m365: ${WITHOUT_RPC}\n` });
+      assert.deepEqual(cli.requestedRanges, [">=3.217.0"]);
+      noStackTrace(result);
+    });
+  }
 
-  it("a CLI without the RequirePulumiVersion RPC: the same kind of sentence", async () => {
-    const cli = await engine("3.90.0", false);
-    const result = await planWith(cli);
-    assert.deepEqual(result, { code: 2, stdout: "", stderr: `retain-m365: ${WITHOUT_RPC}\n` });
-    assert.deepEqual(cli.requestedRanges, [">=3.182.0"]);
-    noStackTrace(result);
-  });
-
-  for (const version of ["3.182.0", "3.270.0"]) {
+  for (const version of ["3.217.0", "3.270.0"]) {
     it(`CLI ${version}: the plan renders as it does without an engine`, async () => {
       const cli = await engine(version);
       const result = await planWith(cli);
       assert.deepEqual(result, plain);
-      assert.deepEqual(cli.requestedRanges, [">=3.182.0"], "the program asked the engine");
+      assert.deepEqual(cli.requestedRanges, [">=3.217.0"], "the program asked the engine");
     });
   }
 
   it("plan --all: each stack's process gets the engine, and the failure is reported per stack", async () => {
-    const cli = await engine("3.181.0");
+    const cli = await engine("3.200.0");
     const stacks = readdirSync(path.join(REPO_ROOT, "stacks"))
       .map((name) => /^Pulumi\.(.+)\.yaml$/.exec(name)?.[1])
       .filter((stack): stack is string => stack !== undefined)
@@ -109,7 +112,7 @@ describe("retain-m365 plan through the Pulumi engine's version check", () => {
     assert.equal(result.stdout, "");
     assert.equal(
       result.stderr,
-      `retain-m365: the plan of ${stacks.length} of ${stacks.length} stacks failed:\n${stacks.map((s) => `  - ${s}: ${TOO_OLD}\n`).join("")}`,
+      `retain-m365: the plan of ${stacks.length} of ${stacks.length} stacks failed:\n${stacks.map((s) => `  - ${s}: ${WITHOUT_RPC}\n`).join("")}`,
     );
     assert.equal(cli.requestedRanges.length, stacks.length, "one check per stack process");
     noStackTrace(result);
