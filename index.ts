@@ -14,13 +14,19 @@ import { deployTenant, tenantWarnings } from "./program/program";
 // else DefaultAzureCredential): the same identity the azuread provider uses. The zones are read
 // with the Cloudflare provider's token.
 // One set of clients per run: the Graph records and the discovery share one credential (and token).
-let sources: AdoptSources | undefined;
-const sourcesFor = (config: TenantConfig): AdoptSources =>
-  (sources ??= {
-    cloudflare: { endpoint: CLOUDFLARE_API_BASE, token: cloudflareToken() },
-    graph: createGraphClient({ credential: credentialFromEnvironment(config.tenantId) }),
-    exchange: { tenantId: config.tenantId, exchangeEndpoint: CLOUDS.global.exchange },
-  });
+let sources: (AdoptSources & { records: GraphServiceConfigurationRecordSource }) | undefined;
+function sourcesFor(config: TenantConfig): AdoptSources & { records: GraphServiceConfigurationRecordSource } {
+  if (!sources) {
+    const graph = createGraphClient({ credential: credentialFromEnvironment(config.tenantId) });
+    sources = {
+      cloudflare: { endpoint: CLOUDFLARE_API_BASE, token: cloudflareToken() },
+      graph,
+      records: new GraphServiceConfigurationRecordSource(graph),
+      exchange: { tenantId: config.tenantId, exchangeEndpoint: CLOUDS.global.exchange },
+    };
+  }
+  return sources;
+}
 
 function cloudflareToken(): string {
   const token = pulumi.runtime.getConfig("cloudflare:apiToken") ?? process.env.CLOUDFLARE_API_TOKEN;
@@ -30,7 +36,8 @@ function cloudflareToken(): string {
 
 export = async () =>
   deployTenant({
-    recordSource: (config) => new GraphServiceConfigurationRecordSource(sourcesFor(config).graph),
+    // One reader for the declarations and the discovery: Microsoft's records are read once per domain.
+    recordSource: (config) => sourcesFor(config).records,
     tenantWarnings,
     discover: (config, stack) => discoverForDeploy(stack, config, sourcesFor(config)),
   });

@@ -5,6 +5,7 @@ import type { CloudflareTarget } from "../../cloudflare/dns-api";
 import { validatedOrThrow, type RawConfig } from "../../config/validate";
 import type { TenantConfig } from "../../config/schema";
 import type { ExchangeTarget } from "../../m365/exchange-admin-api";
+import type { ServiceConfigurationRecordSource } from "../../m365/service-records";
 import type { TxtLookup } from "../../components/dns/spf-lookups";
 import { planStack, type PlanStep } from "../plan";
 import { adoptReport, type AdoptReport, type Discovery, type UrnOf } from "./findings";
@@ -16,6 +17,8 @@ export interface AdoptSources {
   exchange: ExchangeTarget;
   /** Public DNS, for the SPF includes' lookups; default the system's resolver (`adopt --resolver` names another). */
   dns?: TxtLookup;
+  /** Microsoft's record set: the deploy passes the source its declarations read, so Graph is asked once (default: one of adopt's own). */
+  records?: ServiceConfigurationRecordSource;
 }
 
 /** What a part of the discovery is given: the stack, its configuration and plan, and the clients. */

@@ -27,7 +27,7 @@ export function skypeKey(domainIndex: number): string {
  * Reads only (GET); Microsoft's values come from Graph, as at deploy time.
  */
 export async function discoverDns({ config, sources, urnOf, stack }: DiscoveryContext): Promise<Discovery> {
-  const graphRecords = new GraphServiceConfigurationRecordSource(sources.graph);
+  const graphRecords = sources.records ?? new GraphServiceConfigurationRecordSource(sources.graph);
   const lookup = sources.dns ?? dnsTxtLookup();
   const findings: Finding[] = [];
   const notices: string[] = [];

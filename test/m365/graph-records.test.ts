@@ -54,6 +54,15 @@ describe("reading Microsoft's DNS records from Graph (loopback HTTPS)", () => {
     assert.ok(result.every((r) => r.isOptional === false), "Graph's isOptional is kept on every record");
   });
 
+  it("reads a domain's records once for the life of the source (the deploy's declarations and discovery share one)", async () => {
+    const shared = source();
+    const before = graph.requests.length;
+    const [first, second] = await Promise.all([shared.recordsFor("example.com"), shared.recordsFor("example.com")]);
+    assert.deepEqual(second, first);
+    await shared.recordsFor("example.com");
+    assert.equal(graph.requests.length - before, 3, "one read of 3 pages, not one per caller");
+  });
+
   it("keeps Graph's isOptional (absent stays absent), and refuses one that is not a boolean", () => {
     const mx = { recordType: "Mx", label: "example.com", ttl: 3600, mailExchange: "x.mx.microsoft", preference: 0 };
     assert.deepEqual(
