@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import net from "node:net";
+import { countingListener } from "../support/listener";
 import { beforeEach, describe, it } from "node:test";
 import { ExitCode, UserFacingError } from "../../core/errors";
 import { emptyListRefusal, ewsAllowListProvider, parseAppIdList, type EwsAllowListInputs } from "../../components/exchange/ews-allow-list";
@@ -39,22 +39,17 @@ describe("Exchange admin API client", () => {
   });
 
   it("follows @odata.nextLink only to the endpoint's own origin: a next page elsewhere gets no request and no token", async () => {
-    let connections = 0;
-    const elsewhere = net.createServer((socket) => {
-      connections++;
-      socket.destroy();
-    });
-    await new Promise<void>((resolve) => elsewhere.listen(0, "127.0.0.1", resolve));
+    const elsewhere = await countingListener();
     try {
-      const port = (elsewhere.address() as net.AddressInfo).port;
+      const { port } = elsewhere;
       emulator.injected.push({ status: 200, body: { value: [{ AppId: "app-1" }], "@odata.nextLink": `https://127.0.0.1:${port}/adminapi/beta/${TENANT}/InvokeCommand?$skiptoken=1` } });
       const error = await rejection(invokeCommand(target(), "Get-ServicePrincipal"));
       assert.ok(error instanceof UserFacingError);
       assert.equal(error.exitCode, ExitCode.remoteService);
       assert.equal(error.message, `Exchange answered Get-ServicePrincipal with a next page at another origin than ${emulator.url}; it was not followed`);
-      assert.equal(connections, 0, "no connection to the link's host");
+      assert.equal(elsewhere.connections(), 0, "no connection to the link's host");
     } finally {
-      await new Promise((resolve) => elsewhere.close(resolve));
+      await elsewhere.close();
     }
   });
 

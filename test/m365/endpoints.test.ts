@@ -11,6 +11,7 @@ import { ExitCode, UserFacingError } from "../../core/errors";
 import { REPO_ROOT, runCliAsync } from "../support/cli";
 import { runMain } from "../support/contract";
 import { setEnvironment } from "../support/environment";
+import { countingListener } from "../support/listener";
 import { startGraphEmulator } from "../../emulators/graph";
 import { testTls } from "../../emulators/tls";
 
@@ -74,26 +75,6 @@ describe("the endpoint rule (m365/endpoints.ts)", () => {
   });
 });
 
-/** A TCP listener on loopback that counts the connections made to it. */
-async function countingListener(onData?: (firstLine: string) => void): Promise<{ port: number; connections: () => number; close: () => Promise<void> }> {
-  let connections = 0;
-  const server = net.createServer((socket) => {
-    connections++;
-    socket.on("error", () => undefined);
-    if (!onData) return void socket.destroy();
-    socket.once("data", (chunk) => {
-      onData(chunk.toString("latin1").split("\r\n")[0] ?? "");
-      // A proxy's refusal fails the request at once; a dropped connection would be retried for half a minute.
-      socket.end("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n");
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    connections: () => connections,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
-}
 
 describe("every endpoint flag and AZURE_AUTHORITY_HOST: refused with exit 2, before any connection", () => {
   const TENANT = "00000000-0000-4000-8000-0000000000aa";

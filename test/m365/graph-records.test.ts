@@ -4,7 +4,7 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { TokenCredential } from "@azure/identity";
 import { ExitCode, UserFacingError } from "../../core/errors";
-import net from "node:net";
+import { countingListener } from "../support/listener";
 import { createGraphClient, getAllPages } from "../../m365/graph-client";
 import { parseServiceConfigurationRecords } from "../../m365/service-records";
 import { GraphServiceConfigurationRecordSource } from "../../m365/graph-records";
@@ -73,14 +73,9 @@ describe("reading Microsoft's DNS records from Graph (loopback HTTPS)", () => {
   });
 
   it("follows @odata.nextLink only to the endpoint's own origin: a link elsewhere is exit 4, and nothing connects there", async () => {
-    let connections = 0;
-    const elsewhere = net.createServer((socket) => {
-      connections++;
-      socket.destroy();
-    });
-    await new Promise<void>((resolve) => elsewhere.listen(0, "127.0.0.1", resolve));
+    const elsewhere = await countingListener();
     try {
-      const port = (elsewhere.address() as net.AddressInfo).port;
+      const { port } = elsewhere;
       graph.injected.push({ status: 200, body: { value: [], "@odata.nextLink": `https://127.0.0.1:${port}/v1.0/domains/example.com/serviceConfigurationRecords?$skiptoken=2` } });
       const client = createGraphClient({ credential: staticToken(TOKEN), endpoint: graph.url });
       const error = await getAllPages(client, "/domains/example.com/serviceConfigurationRecords", "reading records").then(
@@ -90,9 +85,9 @@ describe("reading Microsoft's DNS records from Graph (loopback HTTPS)", () => {
       assert.ok(error instanceof UserFacingError, String(error));
       assert.equal(error.exitCode, ExitCode.remoteService);
       assert.match(error.message, new RegExp(`^reading records: Graph sent a link to https://127\\.0\\.0\\.1:${port}, not ${graph.url.replace(/\./g, "\\.")}: it was not followed`));
-      assert.equal(connections, 0, "no connection to the link's host");
+      assert.equal(elsewhere.connections(), 0, "no connection to the link's host");
     } finally {
-      await new Promise((resolve) => elsewhere.close(resolve));
+      await elsewhere.close();
     }
   });
 
