@@ -29,11 +29,11 @@ interface Run {
   notReady: number;
 }
 
-/** The example stack (tenant, app name, scope group), without its scope group when `scoped` is false. */
+/** The example stack (tenant, app name, scope group); when `scoped` is false, the decision to reach every mailbox instead. */
 function stackFile(scoped: boolean): string {
   const example = readFileSync(path.join(ROOT, "stacks", "Pulumi.example.yaml"), "utf8");
   const file = path.join(mkdtempSync(path.join(tmpdir(), "bench-readiness-")), "Pulumi.example.yaml");
-  writeFileSync(file, scoped ? example : example.replace(/^\s+scopeGroup:.*\n/m, ""));
+  writeFileSync(file, scoped ? example : example.replace(/^(\s+)scopeGroup:.*\n/m, "$1allMailboxes: true\n"));
   return file;
 }
 
