@@ -28,6 +28,19 @@ export async function removeIfPresent(target: ExchangeTarget, cmdlet: string, id
   }
 }
 
+/**
+ * Every id an Exchange service principal reference has: an app's role assignment shows its
+ * assignee as one of them, not necessarily the id it was made with (docs/exchange.md).
+ */
+export function referenceIds(servicePrincipal: ExchangeObject | undefined): string[] {
+  return ["Identity", "ObjectId", "ServiceId", "AppId", "Name"].map((key) => servicePrincipal?.[key]).filter((id): id is string => typeof id === "string" && id !== "");
+}
+
+/** A role assignment that gives its role (a delegating one only lets its holder hand the role on). */
+export function isRegularAssignment(assignment: ExchangeObject): boolean {
+  return !/^Delegating/i.test(String(assignment.RoleAssignmentDelegationType ?? "Regular"));
+}
+
 /** What differs between an Exchange object and the settings wanted ("" and absent are the same). */
 export function differences(existing: ExchangeObject, wanted: Record<string, string | undefined>): string[] {
   const text = (value: unknown) => (value === undefined || value === null ? "" : String(value));

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { isNotFound, type ExchangeObject, type ExchangeTarget } from "../../m365/exchange-admin-api";
 import { CLOUDS } from "../../m365/clouds";
 import { LEGACY_IMPERSONATION_ROLE } from "../../m365/exchange-facts";
-import { adoptOrCreate, changedProperties, exchangeInputFailures, getOptional, removeIfPresent, type ExchangeTargetArgs } from "./objects";
+import { adoptOrCreate, changedProperties, exchangeInputFailures, getOptional, referenceIds, removeIfPresent, type ExchangeTargetArgs } from "./objects";
 
 export interface RoleAssignmentInputs extends ExchangeTarget {
   /** Name of the assignment in Exchange. */
@@ -25,8 +25,7 @@ async function assigneeDifferences(inputs: RoleAssignmentInputs, existing: Excha
   const shown = String(existing.RoleAssignee ?? "");
   if (!inputs.app) return shown.toLowerCase() === (inputs.user ?? "").toLowerCase() ? [] : [`RoleAssignee is "${shown}" there, "${inputs.user}" here`];
   const servicePrincipal = await getOptional(inputs, "Get-ServicePrincipal", inputs.app);
-  const ids = ["Identity", "ObjectId", "ServiceId", "AppId", "Name"].map((key) => servicePrincipal?.[key]).filter((id) => typeof id === "string" && id !== "");
-  if (ids.some((id) => String(id).toLowerCase() === shown.toLowerCase())) return [];
+  if (referenceIds(servicePrincipal).some((id) => id.toLowerCase() === shown.toLowerCase())) return [];
   const known = servicePrincipal ? `Exchange service principal ${String(servicePrincipal.Identity ?? inputs.app)}` : `service principal ${inputs.app}, which Exchange does not know`;
   return [`RoleAssignee is "${shown}" (${String(existing.RoleAssigneeName ?? existing.RoleAssigneeType ?? "")}) there, the ${known} here`];
 }

@@ -1,14 +1,11 @@
-import { ExitCode, UserFacingError } from "../../core/errors";
-import { isNetworkFailure } from "../../core/retry";
 import { NAMESPACE } from "../../config/schema";
-import { describeCommand, invokeCommand, type ExchangeCommandError, type ExchangeObject, type ExchangeTarget } from "../../m365/exchange-admin-api";
+import type { ExchangeObject, ExchangeTarget } from "../../m365/exchange-admin-api";
 import { LEGACY_IMPERSONATION_ROLE, TEAMS_APP_ID } from "../../m365/exchange-facts";
-import { signInFailureReason } from "../../m365/credentials";
-import { isAuthenticationFailure } from "../../m365/graph-client";
-import { ALLOW_LIST_DELAY, emptyListRefusal, listed, notEnforcedRefusal, readOrganizationEws, type OrganizationEws } from "../../components/exchange/ews-allow-list";
+import { ALLOW_LIST_DELAY, emptyListRefusal, listed, notEnforcedRefusal, type OrganizationEws } from "../../components/exchange/ews-allow-list";
 import { EXCHANGE_ADMIN_API_PERMISSION } from "../../components/exchange/exchange-access";
 import { memberOfGroupFilter } from "../../components/exchange/management-scope";
-import { differences, getOptional } from "../../components/exchange/objects";
+import { differences, isRegularAssignment, referenceIds } from "../../components/exchange/objects";
+import { exchangeReader, type ExchangeReader } from "../exchange-reads";
 import type { Discovery, Finding, UrnOf } from "./findings";
 
 /** A resource of the plan, by its name. */
@@ -33,39 +30,8 @@ const setting = (path: string) => `${NAMESPACE}:exchangeAccess.${path}`;
 /** What reading Exchange needs, named when Exchange refuses. */
 export const EXCHANGE_READ_ACCESS = `${EXCHANGE_ADMIN_API_PERMISSION}, and the Entra role Global Reader or Exchange Administrator, for the identity running adopt`;
 
-/** Exchange's refusals as exit 3 (naming what reading Exchange `needs`), its outages as exit 4; anything else is a bug and stays as it is. */
-export function exchangeFailure(error: unknown, command: string, needs: string = EXCHANGE_READ_ACCESS): unknown {
-  const { status, exceptionType } = error as Partial<ExchangeCommandError>;
-  const message = signInFailureReason(error);
-  // A cmdlet outside the caller's Exchange roles is not in its session at all: "not recognized".
-  if (status === 401 || status === 403 || exceptionType === "CommandNotFoundException" || isAuthenticationFailure(error)) {
-    return new UserFacingError(`Exchange Online refused ${command} (${message}). Reading Exchange needs ${needs}.`, ExitCode.auth);
-  }
-  if (status !== undefined || isNetworkFailure(error)) return new UserFacingError(`Exchange Online did not answer ${command}: ${message}`, ExitCode.remoteService);
-  return error;
-}
-
-/** Get- cmdlets only: discovery never changes the tenant. */
-type GetCmdlet = `Get-${string}`;
-
-function exchangeReader(target: ExchangeTarget) {
-  const guarded = async <T>(command: string, call: () => Promise<T>): Promise<T> => {
-    try {
-      return await call();
-    } catch (error) {
-      throw exchangeFailure(error, command);
-    }
-  };
-  return {
-    all: (cmdlet: GetCmdlet) => guarded(cmdlet, () => invokeCommand(target, cmdlet)),
-    one: (cmdlet: GetCmdlet, identity: string) => guarded(describeCommand(cmdlet, { Identity: identity }), () => getOptional(target, cmdlet, identity)),
-    organizationEws: () => guarded("Get-OrganizationConfig -RetrieveEwsOperationAccessPolicy", () => readOrganizationEws(target)),
-  };
-}
-type ExchangeReader = ReturnType<typeof exchangeReader>;
 
 const same = (a: unknown, b: unknown) => String(a ?? "").toLowerCase() === String(b ?? "").toLowerCase();
-const isRegular = (assignment: ExchangeObject) => !/^Delegating/i.test(String(assignment.RoleAssignmentDelegationType ?? "Regular"));
 const assigneeOf = (assignment: ExchangeObject) => String(assignment.RoleAssigneeName ?? assignment.RoleAssignee ?? "");
 
 /**
@@ -74,10 +40,10 @@ const assigneeOf = (assignment: ExchangeObject) => String(assignment.RoleAssigne
  * so nothing is imported: `adopt` findings carry no import id.
  */
 export async function discoverExchange(target: ExchangeTarget, inputs: ExchangeDiscoveryInputs, urnOf: UrnOf): Promise<Discovery> {
-  const exchange = exchangeReader(target);
+  const exchange = exchangeReader(target, EXCHANGE_READ_ACCESS);
   const findings: Finding[] = [];
   const notices: string[] = [];
-  const assignments = await exchange.all("Get-ManagementRoleAssignment");
+  const assignments = await exchange.list("Get-ManagementRoleAssignment");
 
   if (inputs.servicePrincipal) {
     const { resourceName, displayName } = inputs.servicePrincipal;
@@ -86,13 +52,13 @@ export async function discoverExchange(target: ExchangeTarget, inputs: ExchangeD
       action: "create",
       detail: `The deploy registers Retain's app in Entra, so Exchange cannot know it yet: the deploy makes its Exchange service principal "${displayName}" (New-ServicePrincipal).`,
     });
-    notices.push(...namesakeNotices(await exchange.all("Get-ServicePrincipal"), displayName, assignments));
+    notices.push(...namesakeNotices(await exchange.list("Get-ServicePrincipal"), displayName, assignments));
   }
   if (inputs.scope) findings.push(...(await scopeFindings(exchange, inputs.scope, urnOf)));
   for (const planned of inputs.roleAssignments) findings.push(await roleAssignmentFinding(exchange, planned, assignments, urnOf));
 
   const ours = new Set(inputs.roleAssignments.map((planned) => planned.name.toLowerCase()));
-  for (const leftover of assignments.filter((a) => same(a.Role, LEGACY_IMPERSONATION_ROLE) && isRegular(a) && !ours.has(String(a.Name).toLowerCase()))) {
+  for (const leftover of assignments.filter((a) => same(a.Role, LEGACY_IMPERSONATION_ROLE) && isRegularAssignment(a) && !ours.has(String(a.Name).toLowerCase()))) {
     notices.push(
       `Exchange still has the ${LEGACY_IMPERSONATION_ROLE} role assignment "${String(leftover.Name)}" to ${assigneeOf(leftover)}. Exchange Online removed that role in February 2025; ` +
         `the assignment can be removed by hand (Remove-ManagementRoleAssignment -Identity "${String(leftover.Name)}"). The stack leaves it alone.`,
@@ -124,7 +90,7 @@ function namesakeNotices(servicePrincipals: ExchangeObject[], displayName: strin
   return servicePrincipals
     .filter((sp) => same(sp.DisplayName, displayName))
     .map((sp) => {
-      const ids = ["Identity", "ObjectId", "ServiceId", "AppId", "Name"].map((key) => sp[key]).filter((id) => typeof id === "string" && id !== "");
+      const ids = referenceIds(sp);
       const held = assignments.filter((a) => ids.some((id) => same(id, a.RoleAssignee))).map((a) => `"${String(a.Name)}" (${String(a.Role)})`);
       return (
         `Exchange already has a service principal named "${displayName}" for another application (AppId ${String(sp.AppId)})` +

@@ -1,5 +1,6 @@
 import { EWS_ENFORCE_SETTING, NAMESPACE } from "../../config/schema";
 import { listed, type OrganizationEws } from "../../components/exchange/ews-allow-list";
+import { isRegularAssignment, referenceIds } from "../../components/exchange/objects";
 import type { ExchangeObject } from "../../m365/exchange-admin-api";
 import { EWS_ACCESS_ROLE } from "../../m365/exchange-facts";
 import type { RetainApp, UnscopedGrant } from "./retain-app";
@@ -78,8 +79,8 @@ function exchangeRoleProblems(facts: OrganizationFacts): string[] {
     problems.push(`The scope group "${scopeGroup ?? ""}" does not exist in Exchange, so Retain's scoped role reaches no mailbox: deploy the stack, which creates it, and add the mailboxes to archive.`);
   }
   const servicePrincipal = facts.exchangeServicePrincipals.find((sp) => same(sp.AppId, app.appId));
-  const ids = servicePrincipal ? ["Identity", "ObjectId", "ServiceId", "AppId", "Name"].map((key) => servicePrincipal[key]).filter((id) => typeof id === "string" && id !== "") : [];
-  const retains = facts.assignments.filter((a) => ids.some((id) => same(id, a.RoleAssignee)) && !/^Delegating/i.test(String(a.RoleAssignmentDelegationType ?? "Regular")));
+  const ids = servicePrincipal ? referenceIds(servicePrincipal) : [];
+  const retains = facts.assignments.filter((a) => ids.some((id) => same(id, a.RoleAssignee)) && isRegularAssignment(a));
   if (!retains.some((a) => same(a.Role, EWS_ACCESS_ROLE))) {
     const unknown = servicePrincipal ? "" : ` (Get-ServicePrincipal lists no app ${app.appId})`;
     const fix =
