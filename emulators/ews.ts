@@ -1,5 +1,5 @@
 import { XMLParser, XMLValidator } from "fast-xml-parser";
-import type { ExchangeMailbox, ExchangeState } from "./exchange";
+import { EXCHANGE_KIOSK_PLAN, type ExchangeMailbox, type ExchangeState } from "./exchange";
 import type { EmulatorRequest, EmulatorResponse, GraphEmulator, Route } from "./graph";
 
 // Exchange Online's EWS as an app reaches it with RBAC for Applications, over the Exchange admin
@@ -18,8 +18,6 @@ const NS = {
 /** The resource EWS's tokens must be for (the token's audience), wherever EWS is reached. */
 const EXCHANGE_RESOURCE = "https://outlook.office365.com";
 const EWS_ROLE = "Application EWS.AccessAsApp";
-/** EXCHANGE_S_DESKLESS, the Exchange plan of the Kiosk/F1/F3 licences ("Product names and service plan identifiers for licensing"). */
-const KIOSK_PLAN = "4a82b400-a79f-41a4-b4e2-e94f5787b113";
 /** RequestServerVersion's values (Microsoft's "RequestServerVersion" reference). */
 const SERVER_VERSIONS = new Set([
   "Exchange2007", "Exchange2007_SP1", "Exchange2010", "Exchange2010_SP1", "Exchange2010_SP2", "Exchange2013", "Exchange2013_SP1", "Exchange2015", "Exchange2016",
@@ -89,7 +87,7 @@ function ewsAssignmentsOf(state: ExchangeState, appId: string): Record<string, u
 
 function kioskOnly(mailbox: ExchangeMailbox): boolean {
   const plans = mailbox.exchangePlans ?? [];
-  return plans.length > 0 && plans.every((plan) => plan.toLowerCase() === KIOSK_PLAN);
+  return plans.length > 0 && plans.every((plan) => plan.toLowerCase() === EXCHANGE_KIOSK_PLAN);
 }
 
 /**

@@ -48,6 +48,11 @@ export interface ExchangeMailbox {
   exchangePlans?: string[];
 }
 
+/** Exchange Online (Plan 2), EXCHANGE_S_ENTERPRISE ("Product names and service plan identifiers for licensing"). */
+export const EXCHANGE_PLAN_2 = "efb87545-963c-4e0d-99df-69c6916d9eb0";
+/** Exchange Online Kiosk, EXCHANGE_S_DESKLESS: the only Exchange plan of F1, F3 and Exchange Online Kiosk (same list). */
+export const EXCHANGE_KIOSK_PLAN = "4a82b400-a79f-41a4-b4e2-e94f5787b113";
+
 export function exchangeState(tenantId: string): ExchangeState {
   return {
     tenantId,

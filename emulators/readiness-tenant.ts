@@ -1,14 +1,11 @@
 import { entraApps, grantApplicationPermission, GRAPH_RESOURCE_APP_ID, registerApp, type EntraApps, type ServicePrincipal } from "./entra-readiness";
-import { exchangeState, servicePrincipalReference, type ExchangeState } from "./exchange";
+import { EXCHANGE_KIOSK_PLAN, EXCHANGE_PLAN_2, exchangeState, servicePrincipalReference, type ExchangeState } from "./exchange";
 
 // A tenant as a deploy of the example stack leaves it, with as many mailboxes as asked: Retain's
 // app registered in Entra and in Exchange, its EWS role scoped to the scope group, the EWS allow
 // list in force with it. Deterministic: the same options give the same tenant.
 
-/** Exchange Online (Plan 2), EXCHANGE_S_ENTERPRISE ("Product names and service plan identifiers for licensing"). */
-export const EXCHANGE_PLAN_2 = "efb87545-963c-4e0d-99df-69c6916d9eb0";
-/** Exchange Online Kiosk, EXCHANGE_S_DESKLESS: the only Exchange plan of F1, F3 and Exchange Online Kiosk. */
-export const EXCHANGE_KIOSK_PLAN = "4a82b400-a79f-41a4-b4e2-e94f5787b113";
+export { EXCHANGE_KIOSK_PLAN, EXCHANGE_PLAN_2 } from "./exchange";
 const TEAMS_APP_ID = "cc15fd57-2c6c-4117-a88c-83b1d56b4bbe";
 
 export const RETAIN_APP_ID = "7e7a1a11-0000-4000-8000-00000000a991";

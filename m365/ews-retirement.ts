@@ -17,6 +17,13 @@ export const EWS_SHUTDOWN: Record<Cloud, { date: string | null; source: string }
   china: { date: null, source: "MC1227454: the national clouds follow the worldwide cloud later; no date announced" },
 };
 
+/**
+ * Since this day the worldwide cloud blocks all EWS where `EwsEnabled` is true and the app-id allow
+ * list is empty, while Microsoft's Set-OrganizationConfig reference still reads an empty list as
+ * "no restriction" (Exchange Team blog "Exchange Online EWS, Your Time is Almost Up", MC1227454).
+ */
+export const EMPTY_ALLOW_LIST_BLOCKS_SINCE = "2026-10-10";
+
 const CLOUD_LABEL: Record<Cloud, string> = {
   global: "the worldwide cloud",
   usgov: "the US Government (GCC High) cloud",

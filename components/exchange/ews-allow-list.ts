@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { invokeCommand, type ExchangeTarget } from "../../m365/exchange-admin-api";
 import { CLOUDS } from "../../m365/clouds";
 import { TEAMS_APP_ID } from "../../m365/exchange-facts";
+import { EMPTY_ALLOW_LIST_BLOCKS_SINCE } from "../../m365/ews-retirement";
 import { GUID } from "../../m365/ids";
 import { changedProperties, exchangeInputFailures, type ExchangeTargetArgs } from "./objects";
 
@@ -69,12 +70,12 @@ export function notEnforcedRefusal(enabled: false | null, enforceSetting: string
 
 /**
  * Why a deployment without the admin's decision leaves an EMPTY list in force alone: Microsoft's
- * cmdlet reference and the worldwide cloud since 2026-10-10 give it opposite meanings (docs/exchange.md).
+ * cmdlet reference and the worldwide cloud give it opposite meanings (docs/exchange.md).
  */
 export function emptyListRefusal(enforceSetting: string): string {
   return (
     "The organization's EWS app-id allow list is in force (EwsEnabled true) but empty, which Microsoft's Set-OrganizationConfig reference " +
-    "reads as \"no application restricted\" while the worldwide cloud has blocked ALL EWS that way since 2026-10-10, so which one this " +
+    `reads as "no application restricted" while the worldwide cloud has blocked ALL EWS that way since ${EMPTY_ALLOW_LIST_BLOCKS_SINCE}, so which one this ` +
     "tenant lives with is the organization's call, not the deployment's. Nothing was changed. If only the listed applications should " +
     `reach EWS, set ${enforceSetting} to true, listing every other application that must keep EWS beside Retain's; otherwise fill the list by hand first.`
   );

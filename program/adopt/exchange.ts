@@ -1,6 +1,7 @@
 import { NAMESPACE } from "../../config/schema";
 import type { ExchangeObject, ExchangeTarget } from "../../m365/exchange-admin-api";
 import { LEGACY_IMPERSONATION_ROLE, TEAMS_APP_ID } from "../../m365/exchange-facts";
+import { EMPTY_ALLOW_LIST_BLOCKS_SINCE } from "../../m365/ews-retirement";
 import { ALLOW_LIST_DELAY, emptyListRefusal, listed, notEnforcedRefusal, type OrganizationEws } from "../../components/exchange/ews-allow-list";
 import { EXCHANGE_ADMIN_API_PERMISSION } from "../../components/exchange/exchange-access";
 import { memberOfGroupFilter } from "../../components/exchange/management-scope";
@@ -73,7 +74,7 @@ export async function discoverExchange(target: ExchangeTarget, inputs: ExchangeD
   } else if (ews.enabled === true && ews.allowed.length === 0) {
     notices.push(
       `The organization's EWS allow list is in force (EwsEnabled true) but empty, and the configuration leaves it alone: Microsoft's reference reads that as "no application restricted", ` +
-        `the worldwide cloud since 2026-10-10 as "all EWS blocked", Retain's app included. Set ${setting("ewsAllowList")} to {enforce: true, alsoAllow: [...]} to have the deploy put a list with Retain's app in force.`,
+        `the worldwide cloud since ${EMPTY_ALLOW_LIST_BLOCKS_SINCE} as "all EWS blocked", Retain's app included. Set ${setting("ewsAllowList")} to {enforce: true, alsoAllow: [...]} to have the deploy put a list with Retain's app in force.`,
     );
   } else if (ews.enabled !== null) {
     notices.push(

@@ -1,6 +1,7 @@
 import { EWS_ENFORCE_SETTING, NAMESPACE } from "../../config/schema";
 import { listed, type OrganizationEws } from "../../components/exchange/ews-allow-list";
 import { isRegularAssignment, referenceIds } from "../../components/exchange/objects";
+import { EMPTY_ALLOW_LIST_BLOCKS_SINCE } from "../../m365/ews-retirement";
 import type { ExchangeObject } from "../../m365/exchange-admin-api";
 import { EWS_ACCESS_ROLE } from "../../m365/exchange-facts";
 import type { RetainApp, UnscopedGrant } from "./retain-app";
@@ -47,7 +48,7 @@ function ewsProblems(ews: OrganizationEws, app: RetainApp): string[] {
   if (ews.enabled !== true) return [];
   if (ews.allowed.length === 0) {
     return [
-      "EwsEnabled is True with an empty EWS allow list: Microsoft's Set-OrganizationConfig reference reads that as no restriction by app id, but in the worldwide cloud it has blocked all EWS since 2026-10-10, " +
+      `EwsEnabled is True with an empty EWS allow list: Microsoft's Set-OrganizationConfig reference reads that as no restriction by app id, but in the worldwide cloud it has blocked all EWS since ${EMPTY_ALLOW_LIST_BLOCKS_SINCE}, ` +
         `so Retain's app is refused; ${EWS_ENFORCE_SETTING} is the decision (true lists Retain's app and the alsoAllow ids on the next deploy).`,
     ];
   }
