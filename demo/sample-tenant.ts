@@ -3,7 +3,7 @@ import { directoryRoutes } from "../emulators/directory";
 import { putUser, removeUser, setMember, syntheticTenant, type DirectoryTenant } from "../emulators/directory-tenant";
 import { entraApps, entraRoutes, grantApplicationPermission, GRAPH_RESOURCE_APP_ID, registerApp, type EntraApps } from "../emulators/entra-readiness";
 import { ewsRoute } from "../emulators/ews";
-import { exchangeRoutes, exchangeState, type ExchangeState } from "../emulators/exchange";
+import { exchangeRoutes, exchangeState, invokeCmdlet, type ExchangeState } from "../emulators/exchange";
 import { pagedCollection, startGraphEmulator, type GraphEmulator } from "../emulators/graph";
 import { EXCHANGE_KIOSK_PLAN, EXCHANGE_PLAN_2 } from "../emulators/readiness-tenant";
 
@@ -132,20 +132,6 @@ function departmentMailboxes(directory: DirectoryTenant, exchange: ExchangeState
   return directory.users.filter((user) => members.has(user.id) && String(user.userPrincipalName) in exchange.mailboxes).map((user) => String(user.userPrincipalName));
 }
 
-/** Runs one cmdlet of the Exchange admin emulator, as the deploy's providers call it through the admin API. */
-function runCmdlet(exchange: ExchangeState, cmdlet: string, parameters: Record<string, unknown>): Record<string, unknown> {
-  const request = {
-    method: "POST",
-    path: `/adminapi/beta/${exchange.tenantId}/InvokeCommand`,
-    query: new URLSearchParams(),
-    headers: { "x-anchormailbox": `APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@${exchange.tenantId}` },
-    body: { CmdletInput: { CmdletName: cmdlet, Parameters: parameters } },
-  };
-  const response = exchangeRoutes(exchange)(request, { url: "https://127.0.0.1" } as GraphEmulator);
-  if (response?.status !== 200) throw new Error(`the demo's deploy: ${cmdlet} failed: ${JSON.stringify(response?.body)}`);
-  return (response.body as { value: Record<string, unknown>[] }).value[0] ?? {};
-}
-
 /** What the deploy left for Retain to archive: the scope group and the mailboxes in it. */
 export interface DeployedRetain {
   department: string;
@@ -165,13 +151,13 @@ export function deployRetain(tenant: SampleTenant): DeployedRetain {
   for (const permission of ["User.Read.All", "GroupMember.Read.All"]) grantApplicationPermission(entra, retain, GRAPH_RESOURCE_APP_ID, permission);
   // Exchange, in the providers' order: the app's service principal, the scope group and its scope,
   // the role assignment scoped to it, Retain's app id added to the allow list (already in force).
-  runCmdlet(exchange, "New-ServicePrincipal", { AppId: RETAIN_APP_ID, ObjectId: retain.id, DisplayName: APP_DISPLAY_NAME });
-  const group = runCmdlet(exchange, "New-DistributionGroup", { Name: SCOPE_GROUP, Type: "Security" });
+  invokeCmdlet(exchange, "New-ServicePrincipal", { AppId: RETAIN_APP_ID, ObjectId: retain.id, DisplayName: APP_DISPLAY_NAME });
+  const group = invokeCmdlet(exchange, "New-DistributionGroup", { Name: SCOPE_GROUP, Type: "Security" });
   const scope = `${SCOPE_GROUP} (Retain)`;
-  runCmdlet(exchange, "New-ManagementScope", { Name: scope, RecipientRestrictionFilter: `MemberOfGroup -eq '${String(group.DistinguishedName)}'` });
-  runCmdlet(exchange, "New-ManagementRoleAssignment", { Name: "Retain Application EWS.AccessAsApp", Role: "Application EWS.AccessAsApp", App: retain.id, CustomResourceScope: scope });
+  invokeCmdlet(exchange, "New-ManagementScope", { Name: scope, RecipientRestrictionFilter: `MemberOfGroup -eq '${String(group.DistinguishedName)}'` });
+  invokeCmdlet(exchange, "New-ManagementRoleAssignment", { Name: "Retain Application EWS.AccessAsApp", Role: "Application EWS.AccessAsApp", App: retain.id, CustomResourceScope: scope });
   const allowed = [exchange.organization.EwsAllowedAppIDs, RETAIN_APP_ID].filter(Boolean).join(",");
-  runCmdlet(exchange, "Set-OrganizationConfig", { EwsAllowedAppIDs: allowed });
+  invokeCmdlet(exchange, "Set-OrganizationConfig", { EwsAllowedAppIDs: allowed });
   // The admin's part (Add-DistributionGroupMember, which the emulator has no cmdlet for): the department's mailboxes.
   const inScope = departmentMailboxes(directory, exchange);
   exchange.groups.find((g) => g.Name === SCOPE_GROUP)!.Members = [...inScope];

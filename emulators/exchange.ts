@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
-import type { EmulatorResponse, Route } from "./graph";
+import type { EmulatorResponse, GraphEmulator, Route } from "./graph";
 
 type Obj = Record<string, unknown>;
 
@@ -78,6 +78,23 @@ export function directoryObjectIdOf(address: string, recipient: { ExternalDirect
   if (recipient.ExternalDirectoryObjectId) return recipient.ExternalDirectoryObjectId;
   const hex = createHash("sha1").update(address.toLowerCase()).digest("hex");
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/**
+ * Runs one cmdlet on `state` through the admin API's route, as the deployment's providers call it
+ * (set-ups of tests and the demo): the first result object, or an error with Exchange's answer.
+ */
+export function invokeCmdlet(state: ExchangeState, cmdlet: string, parameters: Obj = {}): Obj {
+  const request = {
+    method: "POST",
+    path: `/adminapi/beta/${state.tenantId}/InvokeCommand`,
+    query: new URLSearchParams(),
+    headers: { "x-anchormailbox": `APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@${state.tenantId}` },
+    body: { CmdletInput: { CmdletName: cmdlet, Parameters: parameters } },
+  };
+  const response = exchangeRoutes(state)(request, { url: "https://127.0.0.1" } as GraphEmulator);
+  if (response?.status !== 200) throw new Error(`${cmdlet} failed: ${JSON.stringify(response?.body)}`);
+  return (response.body as { value: Obj[] }).value[0] ?? {};
 }
 
 /** Commands that could have changed Exchange: every cmdlet but a `Get-`. */

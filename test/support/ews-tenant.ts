@@ -1,7 +1,5 @@
-import assert from "node:assert/strict";
 import { FRONTLINE_EXCHANGE_PLANS, TEAMS_APP_ID } from "../../m365/exchange-facts";
-import { exchangeRoutes, exchangeState, type ExchangeState } from "../../emulators/exchange";
-import type { GraphEmulator } from "../../emulators/graph";
+import { exchangeState, invokeCmdlet, type ExchangeState } from "../../emulators/exchange";
 
 // A tenant's Exchange as a deployment leaves it for Retain's EWS access, made with the Exchange
 // admin emulator's own cmdlets so that its objects have the shapes that emulator gives them.
@@ -25,15 +23,7 @@ export const EWS_TENANT = {
 
 /** Runs one cmdlet of the Exchange admin emulator on `state`, as the deployment would. */
 export function runCmdlet(state: ExchangeState, cmdlet: string, parameters: Record<string, unknown>): void {
-  const request = {
-    method: "POST",
-    path: `/adminapi/beta/${state.tenantId}/InvokeCommand`,
-    query: new URLSearchParams(),
-    headers: { "x-anchormailbox": `APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@${state.tenantId}` },
-    body: { CmdletInput: { CmdletName: cmdlet, Parameters: parameters } },
-  };
-  const response = exchangeRoutes(state)(request, { url: "https://127.0.0.1" } as GraphEmulator);
-  assert.equal(response?.status, 200, `${cmdlet}: ${JSON.stringify(response?.body)}`);
+  invokeCmdlet(state, cmdlet, parameters);
 }
 
 /** Retain's app with Application EWS.AccessAsApp scoped to the group's members, on the organization's allow list (with Teams). */
