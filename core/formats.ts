@@ -19,7 +19,21 @@ export function isPemCertificate(text: string): boolean {
   return PEM_CERTIFICATE.test(text);
 }
 
-/** What the stack needs to know of a certificate: Entra's thumbprint (SHA-1 of the DER, lower-case hex) and when it expires. */
+/**
+ * A certificate's thumbprint as Entra and Windows spell it: the SHA-1 of the DER in upper-case hex, no
+ * separators (the portal's "Thumbprint", `Get-ChildItem Cert:\` and `Connect-IPPSSession
+ * -CertificateThumbprint`). The one spelling in outputs, file names, resource names, status and metrics.
+ */
+export function thumbprintOf(certificate: X509Certificate): string {
+  return certificate.fingerprint.replace(/:/g, "").toUpperCase();
+}
+
+/** A thumbprint spelt as thumbprintOf spells it. */
+export function isThumbprint(text: string): boolean {
+  return /^[0-9A-F]{40}$/.test(text);
+}
+
+/** What the stack needs to know of a certificate: its thumbprint and when it expires. */
 export interface CertificateFacts {
   thumbprint: string;
   notAfter: Date;
@@ -30,7 +44,7 @@ export function pemCertificateFacts(pem: string): CertificateFacts | undefined {
   if (!isPemCertificate(pem)) return undefined;
   try {
     const certificate = new X509Certificate(pem);
-    return { thumbprint: certificate.fingerprint.replace(/:/g, "").toLowerCase(), notAfter: new Date(certificate.validTo) };
+    return { thumbprint: thumbprintOf(certificate), notAfter: new Date(certificate.validTo) };
   } catch {
     return undefined;
   }

@@ -3,13 +3,14 @@ import { closeSync, fstatSync, openSync, readdirSync, readFileSync, statSync } f
 import path from "node:path";
 import type { AccessToken, GetTokenOptions, TokenCredential } from "@azure/identity";
 import { ExitCode, UserFacingError } from "../core/errors";
+import { thumbprintOf } from "../core/formats";
 
 // Retain's app certificate: made on the Retain server, its key never leaving it.
 
 /** A certificate file the sync can sign in with: its certificate first, its unencrypted private key in the same file. */
 export interface AppCertificate {
   file: string;
-  /** SHA-1 of the certificate's DER, upper-case hex, as Entra and Windows show it. */
+  /** core/formats.ts's thumbprintOf. */
   thumbprint: string;
   notBefore: Date;
   notAfter: Date;
@@ -72,10 +73,6 @@ export async function makeAppCertificate(days: number, now = new Date(), random:
     certificatePem,
     filePem: certificatePem + privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
   };
-}
-
-export function thumbprintOf(certificate: X509Certificate): string {
-  return certificate.fingerprint.replace(/:/g, "").toUpperCase();
 }
 
 const CERTIFICATE_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;

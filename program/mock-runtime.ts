@@ -15,6 +15,10 @@ export interface RegisteredResource {
   importId?: string;
   /** Resource hooks bound to it, by event. */
   hooks: { afterCreate: string[] };
+  /** Earlier names the engine matches it to (the `aliases` option, name specs), so a rename does not replace it. */
+  aliasNames: string[];
+  /** Inputs whose changes the engine ignores (the `ignoreChanges` option). */
+  ignoreChanges: string[];
   /** Deserialized inputs: secrets keep Pulumi's secret wrapper, unknowns are `pulumi.unknown`. */
   inputs: Record<string, unknown>;
 }
@@ -37,6 +41,8 @@ interface RegisterRequest {
   getRetainondelete(): boolean | undefined;
   getImportid(): string;
   getHooks(): { getAfterCreateList(): string[] } | undefined;
+  getAliasesList(): { getSpec(): { getName(): string } | undefined }[];
+  getIgnorechangesList(): string[];
   getObject(): Parameters<typeof pulumi.runtime.deserializeProperties>[0];
 }
 type RegisterCallback = (error: unknown, response?: { getUrn(): string }) => void;
@@ -98,6 +104,8 @@ export async function startMockRuntime(options: MockRuntimeOptions): Promise<Moc
           retainOnDelete: request.getRetainondelete() ?? false,
           importId: request.getImportid() || undefined,
           hooks: { afterCreate: request.getHooks()?.getAfterCreateList() ?? [] },
+          aliasNames: request.getAliasesList().flatMap((alias) => alias.getSpec()?.getName() || []),
+          ignoreChanges: request.getIgnorechangesList(),
           inputs: pulumi.runtime.deserializeProperties(request.getObject()) as Record<string, unknown>,
         });
       }

@@ -2,7 +2,7 @@ import path from "node:path";
 import { GROUPS_FILE, USERS_FILE } from "./csv";
 import { STATE_DIR } from "./delta-state";
 import { BACKUP_DIR, countRecords } from "./replace";
-import { readRunRecord, RUN_RECORD_FILE, UntrustedRunRecordError, type RunRecord } from "./run-record";
+import { readRunRecord, recordedThumbprint, RUN_RECORD_FILE, UntrustedRunRecordError, type RunRecord } from "./run-record";
 import { checkOwn, entryOf, THIS_HOST, UnsafeFileError, WrongKindError, type Host } from "./safe-files";
 
 export interface HealthOptions {
@@ -63,12 +63,13 @@ export function checkHealth(outDir: string, options: HealthOptions, host: Host =
     const problem = csvProblem(path.join(outDir, file), file === USERS_FILE);
     if (problem) problems.push(problem);
   }
+  const thumbprint = recordedThumbprint(record);
   return {
     healthy: problems.length === 0,
     problems,
     lastRun: record ? lastRunOf(record) : null,
     lastSuccessAt: record?.lastSuccessAt ?? null,
-    credential: { expiresAt: record?.credential?.expiresAt ?? null, ...(record?.credential?.thumbprint ? { thumbprint: record.credential.thumbprint } : {}) },
+    credential: { expiresAt: record?.credential?.expiresAt ?? null, ...(thumbprint ? { thumbprint } : {}) },
   };
 }
 

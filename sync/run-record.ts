@@ -1,5 +1,6 @@
 import path from "node:path";
 import { ExitCode, fileSystemRefusal, UserFacingError } from "../core/errors";
+import { isThumbprint } from "../core/formats";
 import { GROUPS_FILE, USERS_FILE } from "./csv";
 import { STATE_DIR, STATE_FILE_RULE, writeStateFile } from "./delta-state";
 import { countRecords } from "./replace";
@@ -115,6 +116,15 @@ export function recordFor(outcome: RunOutcome, previous: RunRecord | undefined):
 }
 
 /** Replaces the record whole (delta-state.ts's writeStateFile): a reader sees the old or the new text, never a part. */
+/**
+ * The recorded certificate's thumbprint in the one spelling (core/formats.ts), or undefined: the record
+ * lives in a folder others may reach, so nothing but a thumbprint reaches status or a metric label.
+ */
+export function recordedThumbprint(record: RunRecord | undefined): string | undefined {
+  const thumbprint = record?.credential?.thumbprint?.toUpperCase();
+  return thumbprint !== undefined && isThumbprint(thumbprint) ? thumbprint : undefined;
+}
+
 export function writeRunRecord(outDir: string, record: RunRecord): void {
   writeStateFile(outDir, RUN_RECORD_FILE, [`${JSON.stringify(record, null, 2)}\n`]);
 }
@@ -126,7 +136,7 @@ const METRICS: [name: string, help: string][] = [
   ["retain_m365_sync_duration_seconds", "Wall time of the last directory sync run."],
   ["retain_m365_sync_users", "Rows of exchangeuser.csv, the file Retain reads now."],
   ["retain_m365_sync_groups", "Rows of exchangegroups.csv, the file Retain reads now."],
-  ["retain_m365_credential_expiry_timestamp_seconds", "When the credential of Retain's app expires (Unix time); absent when unknown."],
+  ["retain_m365_credential_expiry_timestamp_seconds", "When the credential of Retain's app expires (Unix time); absent when unknown. Label thumbprint: the certificate's, upper-case hex."],
 ];
 export const METRIC_NAMES: readonly string[] = METRICS.map(([name]) => name);
 
@@ -143,9 +153,12 @@ export function renderMetrics(record: RunRecord, outDir: string): string {
     countOf(record.groups, GROUPS_FILE),
     record.credential?.expiresAt ? seconds(record.credential.expiresAt) : undefined,
   ];
+  const labels: (string | undefined)[] = [];
+  const thumbprint = recordedThumbprint(record);
+  if (thumbprint) labels[METRICS.length - 1] = `{thumbprint="${thumbprint}"}`;
   return METRICS.map(([name, help], i) => {
     const value = values[i];
-    return value === undefined || Number.isNaN(value) ? "" : `# HELP ${name} ${help}\n# TYPE ${name} gauge\n${name} ${value}\n`;
+    return value === undefined || Number.isNaN(value) ? "" : `# HELP ${name} ${help}\n# TYPE ${name} gauge\n${name}${labels[i] ?? ""} ${value}\n`;
   }).join("");
 }
 

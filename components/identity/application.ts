@@ -135,11 +135,19 @@ export class RetainApplication extends pulumi.ComponentResource {
     } else {
       const { certificate, certificates = [] } = args.credential;
       const named = [
-        ...(certificate === undefined ? [] : [{ resource: `${name}-certificate`, pem: certificate }]),
-        ...certificates.map((pem) => ({ resource: `${name}-certificate-${pemCertificateFacts(pem)?.thumbprint ?? ""}`, pem })),
+        ...(certificate === undefined ? [] : [{ resource: `${name}-certificate`, pem: certificate, aliases: [] }]),
+        ...certificates.map((pem) => {
+          const thumbprint = pemCertificateFacts(pem)?.thumbprint ?? "";
+          // Stacks deployed before the one spelling named these in lower case; the alias keeps them from being replaced.
+          return { resource: `${name}-certificate-${thumbprint}`, pem, aliases: [{ name: `${name}-certificate-${thumbprint.toLowerCase()}` }] };
+        }),
       ];
-      for (const { resource, pem } of named) {
-        new azuread.ApplicationCertificate(resource, { applicationId: this.application.id, type: "AsymmetricX509Cert", encoding: "pem", value: pem }, { parent: this });
+      for (const { resource, pem, aliases } of named) {
+        new azuread.ApplicationCertificate(
+          resource,
+          { applicationId: this.application.id, type: "AsymmetricX509Cert", encoding: "pem", value: pem },
+          { parent: this, ...(aliases.length > 0 ? { aliases } : {}) },
+        );
         const facts = pemCertificateFacts(pem);
         this.certificates.push({ thumbprint: facts?.thumbprint, notAfter: facts?.notAfter });
       }

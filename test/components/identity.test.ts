@@ -156,18 +156,23 @@ describe("RetainApplication", () => {
     assert.ok(!runtime.resources.some((r) => r.name === "certapp-secret"));
   });
 
-  it("registers one key credential per certificate, each named by its thumbprint, with its expiry", async () => {
+  it("registers one key credential per certificate, each named by its thumbprint (upper-case hex, as Entra shows it), with its expiry", async () => {
     const [first, second] = [1, 2].map((n) => readFileSync(path.join(REPO_ROOT, "test", "fixtures", "certificates", `app-${n}.pem`), "utf8"));
     const twoCertificates = new Application("rotating", { displayName: "Retain", credential: { type: "certificate", certificates: [first!, second!] }, credentialRotation: "r1" });
     const onlyNew = new Application("rotated", { displayName: "Retain", credential: { type: "certificate", certificates: [second!] }, credentialRotation: "r1" });
     await runtime.settle();
     const names = (app: string) => runtime.resources.filter((r) => r.type === "azuread:index/applicationCertificate:ApplicationCertificate" && r.name.startsWith(`${app}-`)).map((r) => r.name);
-    assert.deepEqual(names("rotating"), ["rotating-certificate-6c2a3cfe0460c64a6d803d5285116b2cfd4ba025", "rotating-certificate-b9076686776c1f78a2d54c6bdd740764d10d77de"]);
-    assert.deepEqual(names("rotated"), ["rotated-certificate-b9076686776c1f78a2d54c6bdd740764d10d77de"], "removing the old certificate keeps the new one's name");
-    assert.equal((byName("rotating-certificate-b9076686776c1f78a2d54c6bdd740764d10d77de").inputs.value as { value: string }).value, second);
+    assert.deepEqual(names("rotating"), ["rotating-certificate-6C2A3CFE0460C64A6D803D5285116B2CFD4BA025", "rotating-certificate-B9076686776C1F78A2D54C6BDD740764D10D77DE"]);
+    assert.deepEqual(names("rotated"), ["rotated-certificate-B9076686776C1F78A2D54C6BDD740764D10D77DE"], "removing the old certificate keeps the new one's name");
+    assert.deepEqual(
+      byName("rotated-certificate-B9076686776C1F78A2D54C6BDD740764D10D77DE").aliasNames,
+      ["rotated-certificate-b9076686776c1f78a2d54c6bdd740764d10d77de"],
+      "a stack deployed when the name was lower case keeps its certificate (matched by alias, not replaced)",
+    );
+    assert.equal((byName("rotating-certificate-B9076686776C1F78A2D54C6BDD740764D10D77DE").inputs.value as { value: string }).value, second);
     assert.deepEqual(
       twoCertificates.certificates.map((c) => [c.thumbprint, c.notAfter?.toISOString()]),
-      [["6c2a3cfe0460c64a6d803d5285116b2cfd4ba025", "2027-03-11T04:35:16.000Z"], ["b9076686776c1f78a2d54c6bdd740764d10d77de", "2027-06-19T04:35:16.000Z"]],
+      [["6C2A3CFE0460C64A6D803D5285116B2CFD4BA025", "2027-03-11T04:35:16.000Z"], ["B9076686776C1F78A2D54C6BDD740764D10D77DE", "2027-06-19T04:35:16.000Z"]],
     );
     assert.equal(onlyNew.clientSecretEndDate, undefined);
   });

@@ -5,6 +5,7 @@ import path from "node:path";
 import { X509Certificate } from "node:crypto";
 import { describe, it } from "node:test";
 import { makeAppCertificate, readAppCertificate } from "../../m365/app-certificate";
+import { pemCertificateFacts } from "../../core/formats";
 
 /** The random bytes a serial is made from, as chosen here rather than drawn. */
 const bytes = (hex: string) => () => Buffer.from(hex.padEnd(32, "5a"), "hex");
@@ -25,4 +26,16 @@ describe("credential new's certificate", () => {
       assert.equal(readAppCertificate(file, "linux").thumbprint, made.thumbprint);
     });
   }
+});
+
+describe("a certificate's thumbprint", () => {
+  it("is spelt one way, Entra's upper-case hex, by credential new, the sync and the stack (outputs and resource names)", async () => {
+    const made = await makeAppCertificate(30, new Date());
+    const file = path.join(mkdtempSync(path.join(tmpdir(), "retain-thumbprint-")), "app.pem");
+    writeFileSync(file, made.filePem, { mode: 0o600 });
+    assert.match(made.thumbprint, /^[0-9A-F]{40}$/);
+    assert.equal(made.thumbprint, new X509Certificate(made.certificatePem).fingerprint.replace(/:/g, ""));
+    assert.equal(readAppCertificate(file, "linux").thumbprint, made.thumbprint);
+    assert.equal(pemCertificateFacts(made.certificatePem)?.thumbprint, made.thumbprint);
+  });
 });

@@ -59,8 +59,8 @@ describe("stack outputs: when Retain's app credential expires", () => {
     const tenant = new RetainTenant("certificates", { config: configWith({ type: "certificate", certificates: pems }), microsoft365Records: {} });
     assert.deepEqual(await resolved(credentialExpiryOutputs(tenant.application)), {
       applicationCertificates: [
-        { thumbprint: "b9076686776c1f78a2d54c6bdd740764d10d77de", expires: "2027-06-19T04:35:16.000Z" },
-        { thumbprint: "6c2a3cfe0460c64a6d803d5285116b2cfd4ba025", expires: "2027-03-11T04:35:16.000Z" },
+        { thumbprint: "B9076686776C1F78A2D54C6BDD740764D10D77DE", expires: "2027-06-19T04:35:16.000Z" },
+        { thumbprint: "6C2A3CFE0460C64A6D803D5285116B2CFD4BA025", expires: "2027-03-11T04:35:16.000Z" },
       ],
       applicationCredentialExpires: "2027-03-11T04:35:16.000Z",
     });

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { runCliAsync, type CliResult } from "../support/cli";
+import { renderMetrics } from "../../sync/run-record";
 import { directoryRoutes } from "../../emulators/directory";
 import { directoryTenant, type DirectoryTenant } from "../../emulators/directory-tenant";
 import { startGraphEmulator, type GraphEmulator } from "../../emulators/graph";
@@ -73,7 +74,7 @@ function parseMetrics(text: string): Map<string, number> {
       described.add(`${comment[1]} ${comment[2]}`);
       continue;
     }
-    const sample = /^(\w+) (-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)$/.exec(line);
+    const sample = /^(\w+)(?:\{thumbprint="[0-9A-F]{40}"\})? (-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)$/.exec(line);
     assert.ok(sample, `not a sample line: ${line}`);
     const name = sample[1] as string;
     assert.ok(described.has(`HELP ${name}`) && described.has(`TYPE ${name}`), `${name} lacks HELP or TYPE`);
@@ -224,12 +225,26 @@ describe("status: each reason the nightly sync is unhealthy", () => {
     assert.equal((await statusJson(out, ["--max-age-hours", "48"])).code, 0);
   });
 
+  it("status and the credential metric spell a certificate's thumbprint as Entra does, and take nothing else from the record", async () => {
+    const expiresAt = "2027-01-01T00:00:00.000Z";
+    const withThumbprint = (thumbprint: string) => ({ at: hoursAgo(1), ok: true, exitCode: 0, durationMs: 900, lastSuccessAt: hoursAgo(1), credential: { type: "certificate", thumbprint, expiresAt } });
+    const metricLine = (thumbprint: string) =>
+      renderMetrics(withThumbprint(thumbprint), out)
+        .split("\n")
+        .find((line) => line.startsWith("retain_m365_credential_expiry_timestamp_seconds"));
+    assert.equal(metricLine("ab".repeat(20)), `retain_m365_credential_expiry_timestamp_seconds{thumbprint="${"AB".repeat(20)}"} 1798761600`);
+    const hostile = 'x"} 1\nretain_m365_sync_last_exit_code 0';
+    assert.equal(metricLine(hostile), "retain_m365_credential_expiry_timestamp_seconds 1798761600");
+    recordWith(withThumbprint(hostile));
+    assert.deepEqual((await statusJson(out)).report.credential, { expiresAt });
+  });
+
   it("the credential expires within --warn-expiry-days (default 30), or has expired", async () => {
     const inTenDays = new Date(Date.now() + 10 * 86_400_000 + 3_600_000).toISOString();
     recordWith({ credential: { type: "certificate", thumbprint: "ab".repeat(20), expiresAt: inTenDays } });
     const soon = await statusJson(out);
     assert.equal(soon.code, 6);
-    assert.deepEqual(soon.report.credential, { expiresAt: inTenDays, thumbprint: "ab".repeat(20) });
+    assert.deepEqual(soon.report.credential, { expiresAt: inTenDays, thumbprint: "AB".repeat(20) }, "a thumbprint in Entra's spelling, upper-case hex");
     assert.deepEqual(soon.report.problems, [`the app's credential expires at ${inTenDays}, in 10 days (within --warn-expiry-days 30)`]);
     assert.equal((await statusJson(out, ["--warn-expiry-days", "7"])).code, 0);
 
