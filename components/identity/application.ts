@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import { isPemCertificate, pemCertificateFacts } from "../../core/formats";
@@ -21,8 +22,17 @@ export interface RetainApplicationArgs {
   credential: ApplicationCredentialSpec;
   /** Changing this value replaces the app's credential (a new secret), and changes nothing else. */
   credentialRotation: string;
+  /** The time a new client secret's end date counts from; tests fix it. */
+  now?: () => Date;
   /** Hooks run once the client secret exists, after the Graph permissions (the first directory sync). */
   afterSecretCreated?: pulumi.ResourceHook[];
+}
+
+const DAY_MS = 86_400_000;
+
+/** The client secret's resource name: one per rotation key and lifetime, so either change makes a new secret. */
+export function secretResourceName(name: string, rotation: string, lifetimeDays: number): string {
+  return `${name}-secret-${createHash("sha256").update(JSON.stringify([rotation, lifetimeDays])).digest("hex").slice(0, 8)}`;
 }
 
 /** Needed for a `RetainApplication` (granting app roles is admin consent). */
@@ -114,16 +124,26 @@ export class RetainApplication extends pulumi.ComponentResource {
     );
 
     if (args.credential.type === "secret") {
+      const { lifetimeDays } = args.credential;
+      const now = args.now ?? (() => new Date());
       const password = new azuread.ApplicationPassword(
-        `${name}-secret`,
+        secretResourceName(name, args.credentialRotation, lifetimeDays),
         {
           applicationId: this.application.id,
           displayName: "retain-m365",
-          endDateRelative: `${args.credential.lifetimeDays * 24}h`,
+          // Counted from when the secret is made, so unknown (not a made-up date) until the app exists.
+          endDate: this.application.id.apply(() => new Date(now().getTime() + lifetimeDays * DAY_MS).toISOString()),
           rotateWhenChanged: { rotation: args.credentialRotation },
         },
         {
           parent: this,
+          // `endDateRelative` is deprecated, so the end date is computed here, once per rotation: the
+          // engine keeps a resource's recorded value of an ignored input (pulumi/pulumi#2657; Pulumi's
+          // ignoreChanges docs), and each rotation key and lifetime names a new resource, which has
+          // none, so it gets the date computed now. A secret made with `endDateRelative` (the name
+          // `<name>-secret`) keeps that input through the alias until the next rotation: no replacement.
+          ignoreChanges: ["endDate", "endDateRelative"],
+          aliases: [{ name: `${name}-secret` }],
           additionalSecretOutputs: ["value"],
           // Created after both permissions, so a hook on it runs when the app can read the directory.
           dependsOn: this.graphPermissions,

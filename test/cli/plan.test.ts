@@ -123,6 +123,9 @@ describe("plan --stack example --json: identities", () => {
     assert.deepEqual(grants.map((g) => g.appRoleId).sort(), ["98830695-27a2-44f7-8c18-0c3ebc9698f6", "df021288-bdef-4463-88db-98f22de89214"]);
     for (const grant of grants) assert.equal(grant.resourceObjectId, "[unknown]", "Graph's service principal is looked up at deploy time");
     assert.equal(ofType("azuread:index/applicationPassword:ApplicationPassword").length, 1);
+    const secret = ofType("azuread:index/applicationPassword:ApplicationPassword")[0]!.newState.inputs;
+    assert.equal(secret.endDate, "[unknown]", "the end date counts from when the secret is made, at deploy time");
+    assert.equal(secret.endDateRelative, undefined, "not the provider's deprecated endDateRelative");
   });
 
   it("lists the first-sync hook, bound to the client secret that is created after both Graph permissions", () => {
@@ -206,8 +209,8 @@ describe("plan: certificates", () => {
     const plan = JSON.parse(result.stdout) as Plan;
     const keys = plan.steps.filter((s) => s.newState.type === "azuread:index/applicationCertificate:ApplicationCertificate");
     assert.deepEqual(keys.map((k) => k.urn.split("::").pop()), [
-      "certificates-app-certificate-6c2a3cfe0460c64a6d803d5285116b2cfd4ba025",
-      "certificates-app-certificate-b9076686776c1f78a2d54c6bdd740764d10d77de",
+      "certificates-app-certificate-6C2A3CFE0460C64A6D803D5285116B2CFD4BA025",
+      "certificates-app-certificate-B9076686776C1F78A2D54C6BDD740764D10D77DE",
     ]);
     for (const key of keys) assert.deepEqual([key.newState.inputs.type, key.newState.inputs.encoding], ["AsymmetricX509Cert", "pem"]);
     assert.ok(!plan.steps.some((s) => s.newState.type === "azuread:index/applicationPassword:ApplicationPassword"));

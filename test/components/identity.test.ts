@@ -6,7 +6,7 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parse, stringify } from "yaml";
 import { checkRetainAccountsArgs, type RetainAccounts } from "../../components/identity/accounts";
-import { checkRetainApplicationArgs, type RetainApplication } from "../../components/identity/application";
+import { checkRetainApplicationArgs, secretResourceName, type RetainApplication } from "../../components/identity/application";
 import { GRAPH_APP_ROLES, MICROSOFT_GRAPH_APP_ID } from "../../m365/entra";
 import { isSecretValue, startMockRuntime, type MockRuntime } from "../../program/mock-runtime";
 import { resourceNamed } from "../support/resources";
@@ -110,7 +110,8 @@ describe("RetainAccounts", () => {
 
 describe("RetainApplication", () => {
   before(async () => {
-    new Application("app", { displayName: "Retain Archiving", credential: { type: "secret", lifetimeDays: 90 }, credentialRotation: "r1" });
+    const now = () => new Date("2026-12-06T18:00:00.000Z");
+    new Application("app", { displayName: "Retain Archiving", credential: { type: "secret", lifetimeDays: 90 }, credentialRotation: "r1", now });
     await runtime.settle();
   });
 
@@ -140,10 +141,39 @@ describe("RetainApplication", () => {
     assert.equal(runtime.resources.filter((r) => r.type === "azuread:index/appRoleAssignment:AppRoleAssignment" && r.name.startsWith("app-")).length, 2);
   });
 
-  it("creates a client secret with the configured lifetime, rotated by its own key", () => {
-    const secret = byName("app-secret").inputs;
-    assert.equal(secret.endDateRelative, "2160h");
-    assert.deepEqual(secret.rotateWhenChanged, { rotation: "r1" });
+  it("creates a client secret ending lifetimeDays after it is made (endDate, not the deprecated endDateRelative), rotated by its own key", () => {
+    const secret = byName(secretResourceName("app", "r1", 90));
+    assert.equal(secret.inputs.endDate, "2027-03-06T18:00:00.000Z");
+    assert.equal(secret.inputs.endDateRelative, undefined);
+    assert.deepEqual(secret.inputs.rotateWhenChanged, { rotation: "r1" });
+    assert.deepEqual([...secret.ignoreChanges].sort(), ["endDate", "endDateRelative"]);
+    assert.deepEqual(secret.aliasNames, ["app-secret"], "the name a secret made with endDateRelative has");
+  });
+
+  it("keeps a secret's end date until its rotation key or lifetime changes, and does not replace a secret made with endDateRelative", () => {
+    const declared = byName(secretResourceName("app", "r1", 90)).inputs;
+    // Pulumi's engine stand-in for ignoreChanges: each ignored input takes the value recorded in the
+    // resource's state, and is dropped when the state has none (pulumi/pulumi#2657, "the engine simply
+    // replaces the values of input properties in the goal state with old inputs"; Pulumi docs,
+    // "ignoreChanges": "Uses the serialized value from the stack state for any later previews or updates").
+    const goal = (recorded: Record<string, unknown> | undefined) => {
+      if (!recorded) return declared;
+      const inputs: Record<string, unknown> = { ...declared };
+      for (const key of ["endDate", "endDateRelative"]) {
+        if (key in recorded) inputs[key] = recorded[key];
+        else delete inputs[key];
+      }
+      return inputs;
+    };
+    const madeEarlier = { ...declared, endDate: "2027-01-01T00:00:00.000Z" };
+    assert.deepEqual(goal(madeEarlier), madeEarlier, "a later deploy keeps the recorded end date: no change, no replacement");
+    const legacy: Record<string, unknown> = { ...declared, endDateRelative: "2160h" };
+    delete legacy.endDate;
+    assert.deepEqual(goal(legacy), legacy, "a secret made with endDateRelative, found through the alias, is unchanged");
+    assert.equal(goal(undefined).endDate, "2027-03-06T18:00:00.000Z", "a new rotation key names a new resource, with no state: the date computed now");
+    const names = new Set([secretResourceName("app", "r1", 90), secretResourceName("app", "r2", 90), secretResourceName("app", "r1", 180)]);
+    assert.equal(names.size, 3, "the rotation key and the lifetime each name a new secret");
+    assert.equal(secretResourceName("app", "r1", 90), secretResourceName("app", "r1", 90));
   });
 
   it("uses a certificate instead of a secret when configured", async () => {
@@ -193,7 +223,7 @@ describe("RetainApplication", () => {
 });
 
 describe("password rotation (whole program, mock runtime)", () => {
-  type Run = { name: string; type: string; inputs: Record<string, unknown> }[];
+  type Run = { name: string; type: string; ignoreChanges: string[]; inputs: Record<string, unknown> }[];
   const runWith = (rotation: string): Run => {
     const config = parse(readFileSync(path.join(REPO_ROOT, "stacks", "Pulumi.example.yaml"), "utf8")) as { config: Record<string, unknown> };
     config.config["retain-m365:passwordRotation"] = rotation;
@@ -210,8 +240,9 @@ describe("password rotation (whole program, mock runtime)", () => {
     const changed = new Map<string, string[]>();
     for (const old of before) {
       const now = after.find((r) => r.name === old.name)!;
+      // An input the engine ignores keeps its recorded value (a secret's end date, made when it is).
       const keys = [...new Set([...Object.keys(old.inputs), ...Object.keys(now.inputs)])].filter(
-        (k) => JSON.stringify(old.inputs[k]) !== JSON.stringify(now.inputs[k]),
+        (k) => !old.ignoreChanges.includes(k) && JSON.stringify(old.inputs[k]) !== JSON.stringify(now.inputs[k]),
       );
       if (keys.length > 0) changed.set(`${old.type} ${old.name}`, keys.sort());
     }

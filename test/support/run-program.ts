@@ -36,7 +36,7 @@ async function run(file: string, discoveryFile?: string) {
         : value !== null && typeof value === "object"
           ? Object.fromEntries(Object.entries(value).filter(([k]) => k !== "__provider").map(([k, v]) => [k, unwrap(v)]))
           : value;
-  process.stdout.write(JSON.stringify(runtime.resources.map((r) => ({ name: r.name, type: r.type, protect: r.protect, retainOnDelete: r.retainOnDelete, importId: r.importId, inputs: unwrap(r.inputs) }))));
+  process.stdout.write(JSON.stringify(runtime.resources.map((r) => ({ name: r.name, type: r.type, protect: r.protect, retainOnDelete: r.retainOnDelete, importId: r.importId, ignoreChanges: r.ignoreChanges, inputs: unwrap(r.inputs) }))));
 }
 
 void run(process.argv[2] ?? "", process.argv[3]);
