@@ -15,6 +15,7 @@ import { startGraphEmulator, type GraphEmulator } from "../../emulators/graph";
 import { testTls } from "../../emulators/tls";
 import { REPO_ROOT, runCliAsync, runProgramAsync, type CliResult } from "../support/cli";
 import { deployedEwsTenant, EWS_TENANT } from "../support/ews-tenant";
+import { builtPackage } from "../support/package-build";
 
 const TENANT = "00000000-0000-4000-8000-0000000000aa";
 const APP = "00000000-0000-4000-8000-0000000000bb";
@@ -51,7 +52,7 @@ const runBare = (command: string, args: string[], env: NodeJS.ProcessEnv = {}): 
   runProgramAsync(command, args, { cwd: tmpdir(), env: { PATH: "/usr/bin:/bin", NODE_EXTRA_CA_CERTS: testTls().caFile, ...env } });
 
 describe("npm run package: the Retain-server package", () => {
-  const dist = mkdtempSync(path.join(tmpdir(), "retain-dist-"));
+  let dist: string;
   const unpacked = mkdtempSync(path.join(tmpdir(), "retain-server-"));
   const root = path.join(unpacked, SERVER_PACKAGE.name);
   const launcher = path.join(root, SERVER_PACKAGE.linuxLauncher);
@@ -60,8 +61,8 @@ describe("npm run package: the Retain-server package", () => {
   let emulator: GraphEmulator;
 
   before(async () => {
-    // Under the strictest umask: the archive's modes must not depend on who builds it.
-    execFileSync("sh", ["-c", 'umask 077 && exec npm run --silent package -- --out "$0"', dist], { cwd: REPO_ROOT, stdio: ["ignore", "ignore", "pipe"] });
+    // Built under the strictest umask (the archive's modes must not depend on who builds it), once for this file and wine.test.ts.
+    dist = await builtPackage();
     execFileSync("tar", ["-xzf", archive("linux-x64"), "-C", unpacked]);
     const tenant = syntheticTenant(15, { users: 400, groups: 40, memberships: 900 });
     // Its Exchange too: Retain's app (APP) with EWS.AccessAsApp scoped to a group, for verify --access.
