@@ -15,14 +15,17 @@ export interface ConnectionFailure {
  */
 export function connectionFailure(error: unknown): ConnectionFailure | undefined {
   let current: unknown = error;
+  let unnamed: ConnectionFailure | undefined;
   for (let depth = 0; depth < 5 && current !== null && typeof current === "object"; depth++) {
-    const { code, name, cause } = current as { code?: unknown; name?: unknown; cause?: unknown };
+    const { code, name, cause, syscall } = current as { code?: unknown; name?: unknown; cause?: unknown; syscall?: unknown };
     const found = typeof code === "string" ? byCode(code) : undefined;
     if (found) return found;
     if (name === "TimeoutError" || name === "AbortError") return { reason: "no answer in time (the request timed out)", retryable: true };
+    // A system call's failure with a code we have no words for (libuv's UNKNOWN, say): its own words, not "fetch failed".
+    if (typeof syscall === "string" && typeof code === "string") unnamed ??= { reason: `the ${syscall} call failed (${code})`, retryable: true };
     current = cause;
   }
-  return undefined;
+  return unnamed;
 }
 
 function byCode(code: string): ConnectionFailure | undefined {

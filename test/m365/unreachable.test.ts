@@ -114,4 +114,11 @@ describe("an endpoint that cannot be reached", () => {
       dns.close();
     }
   });
+
+  it("a connect that fails with a code Node has no name for (libuv's UNKNOWN, as under Wine): the call and code, not 'fetch failed'", () => {
+    // What undici's fetch rejects with under Wine 8 (docs/windows.md): "fetch failed", caused by connect's UNKNOWN.
+    const cause = Object.assign(new Error("connect UNKNOWN 127.0.0.1:443"), { errno: -4094, code: "UNKNOWN", syscall: "connect", address: "127.0.0.1", port: 443 });
+    assert.deepEqual(connectionFailure(new TypeError("fetch failed", { cause })), { reason: "the connect call failed (UNKNOWN)", retryable: true });
+    assert.equal(connectionFailure(new TypeError("fetch failed")), undefined, "nothing from a system call: not a connection failure");
+  });
 });
