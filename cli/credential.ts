@@ -1,8 +1,9 @@
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import { ExitCode, UserFacingError } from "../core/errors";
 import { makeAppCertificate } from "../m365/app-certificate";
+import { createWhole } from "../sync/safe-files";
 import type { Io } from "./io";
 
 interface CredentialNewOptions {
@@ -31,8 +32,8 @@ export function registerCredentialCommand(program: Command, io: Io): void {
       const file = path.join(path.resolve(options.out), `retain-m365-${made.thumbprint}.pem`);
       try {
         mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-        writeFileSync(file, made.filePem, { mode: 0o600, flag: "wx" });
-        chmodSync(file, 0o600);
+        // Whole or not at all, never over an existing file, mode 0600 whatever the umask.
+        createWhole(file, [made.filePem], 0o600);
       } catch (error) {
         throw new UserFacingError(`--out: cannot write ${file} (${(error as NodeJS.ErrnoException).code ?? "error"})`, ExitCode.invalidInput);
       }

@@ -2,7 +2,7 @@ import { Option, type Command } from "commander";
 import { validatedOrThrow } from "../config/validate";
 import { ExitCode, UserFacingError } from "../core/errors";
 import { CLOUD_NAMES, CLOUDS, type Cloud } from "../m365/clouds";
-import { authorityFor, credentialFromEnvironment } from "../m365/credentials";
+import { authorityFor, deployingIdentity } from "../m365/credentials";
 import { createGraphClient } from "../m365/graph-client";
 import { GUID } from "../m365/ids";
 import type * as ReadinessModule from "../program/readiness/readiness";
@@ -53,14 +53,15 @@ export function registerReadinessCommand(program: Command, io: Io): void {
       if (!options.stack && !options.configFile) throw new UserFacingError("readiness needs --stack <name> or --config-file <path>", ExitCode.invalidInput);
       const { stack, config: raw } = loadPlanInput(options);
       const { config } = validatedOrThrow(raw, `stack ${stack}`);
-      const credential = credentialFromEnvironment(config.tenantId, authorityFor("global", options.authorityHost));
+      // One sign-in for Graph and Exchange alike, at the login host the flag names.
+      const credential = deployingIdentity(config.tenantId, authorityFor("global", options.authorityHost));
       // Loaded on use: readiness reuses the Exchange components, which load the Pulumi SDK.
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { readinessOf } = require("../program/readiness/readiness") as typeof ReadinessModule;
       const report = await readinessOf(
         stack,
         config,
-        { graph: createGraphClient({ credential, endpoint: options.graphEndpoint }), exchange: { tenantId: config.tenantId, exchangeEndpoint: options.exchangeEndpoint } },
+        { graph: createGraphClient({ credential, endpoint: options.graphEndpoint }), exchange: { tenantId: config.tenantId, exchangeEndpoint: options.exchangeEndpoint, identity: credential } },
         { appId: options.appId, cloud: cloudOf(options.exchangeEndpoint) },
       );
       io.stdout(options.json ? `${JSON.stringify(report)}\n` : reportText(report));

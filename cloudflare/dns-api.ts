@@ -1,4 +1,4 @@
-import { DEFAULT_RETRY, isNetworkFailure, isTransientStatus, pauseBeforeRetry, type RetryPolicy } from "../core/retry";
+import { DEFAULT_RETRY, isNetworkFailure, isTransientStatus, retrying, type RetryPolicy } from "../core/retry";
 
 // Used inside dynamic providers, which Pulumi serializes: functions and constants only, no
 // module-level state; only globals (fetch) and core/retry.ts. Its base URL (CLOUDFLARE_API_BASE)
@@ -159,37 +159,38 @@ interface CloudflareMessage {
  */
 export async function callCloudflare(target: CloudflareTarget, method: string, path: string, body: unknown, policy: RetryPolicy = DEFAULT_RETRY): Promise<CloudflareEnvelope> {
   const url = `${target.endpoint.replace(/\/+$/, "")}${path}`;
-  for (let attempt = 1; ; attempt++) {
-    let status: number;
-    let retryAfter: string | null;
-    let text: string;
-    try {
+  const { outcome, tries } = await retrying(
+    async () => {
       const response = await fetch(url, {
         method,
         headers: { authorization: `Bearer ${target.token}`, "content-type": "application/json" },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(60_000),
       });
-      status = response.status;
-      retryAfter = response.headers.get("retry-after");
-      text = await response.text();
-    } catch (error) {
-      if (!isNetworkFailure(error) || attempt >= policy.maxAttempts) throw unreachableError(target, method, path, error, attempt);
-      await pauseBeforeRetry(undefined, attempt, policy);
-      continue;
-    }
-    let envelope: CloudflareEnvelope | undefined;
-    try {
-      envelope = text ? (JSON.parse(text) as CloudflareEnvelope) : undefined;
-    } catch {
-      envelope = undefined;
-    }
-    if (status >= 200 && status < 300 && envelope && envelope.success !== false) return envelope;
-    // A success whose body is cut short or not JSON is a transport fault, worth another try.
-    const transient = isTransientStatus(status) || (status >= 200 && status < 300 && envelope === undefined);
-    if (!transient || attempt >= policy.maxAttempts) throw cloudflareError(target, method, path, status, envelope, attempt);
-    await pauseBeforeRetry(retryAfter, attempt, policy);
-  }
+      const text = await response.text();
+      let envelope: CloudflareEnvelope | undefined;
+      try {
+        envelope = text ? (JSON.parse(text) as CloudflareEnvelope) : undefined;
+      } catch {
+        envelope = undefined;
+      }
+      return { status: response.status, retryAfter: response.headers.get("retry-after"), envelope };
+    },
+    {
+      policy,
+      // A success whose body is cut short or not JSON is a transport fault, worth another try.
+      retryable: (o) => (o.ok ? isTransientStatus(o.value.status) || (isSuccess(o.value.status) && o.value.envelope === undefined) : isNetworkFailure(o.error)),
+      retryAfterOf: (o) => (o.ok ? o.value.retryAfter : undefined),
+    },
+  );
+  if (!outcome.ok) throw unreachableError(target, method, path, outcome.error, tries);
+  const { status, envelope } = outcome.value;
+  if (isSuccess(status) && envelope && envelope.success !== false) return envelope;
+  throw cloudflareError(target, method, path, status, envelope, tries);
+}
+
+function isSuccess(status: number): boolean {
+  return status >= 200 && status < 300;
 }
 
 /** Cloudflare's error envelope as one sentence naming the call; the token is never part of it. */

@@ -1,9 +1,8 @@
 import type * as AzureIdentity from "@azure/identity";
 import type * as AsyncHooks from "node:async_hooks";
-import type * as Crypto from "node:crypto";
 import { CLOUDS, type Cloud } from "./clouds";
 import { checkedEndpoint } from "./endpoints";
-import { DEFAULT_RETRY, isTransientStatus, pauseBeforeRetry, type RetryPolicy } from "../core/retry";
+import { isTransientStatus, retrying, type RetryPolicy } from "../core/retry";
 import { connectionFailure } from "../core/connection-failure";
 
 // How Retain's app and the deploying identity sign in to Entra ID. Used inside dynamic providers,
@@ -129,11 +128,16 @@ export function appCredential(tenantId: string, clientId: string, secret: AppSec
  * (`ACTIONS_ID_TOKEN_REQUEST_URL` and `ACTIONS_ID_TOKEN_REQUEST_TOKEN` set), `AZURE_CLIENT_ID`
  * with a GitHub OIDC token as client assertion; else `DefaultAzureCredential` (workload identity,
  * Azure CLI). The login host follows `authorityFor` (`DefaultAzureCredential` reads
- * `AZURE_AUTHORITY_HOST` itself, once it passed the endpoint rule).
+ * `AZURE_AUTHORITY_HOST` itself, once it passed the endpoint rule). It keeps its tokens
+ * (`withTokenCache`).
  */
 export function credentialFromEnvironment(tenantId: string, authority: Authority = authorityFor()): AzureIdentity.TokenCredential {
   // DefaultAzureCredential reads the variable itself: checked here whichever way the identity signs in.
   authorityHostFromEnvironment();
+  return withTokenCache(signInFromEnvironment(tenantId, authority));
+}
+
+function signInFromEnvironment(tenantId: string, authority: Authority): AzureIdentity.TokenCredential {
   const env = process.env;
   const clientId = env.AZURE_CLIENT_ID;
   if (clientId && env.AZURE_CLIENT_SECRET) return appCredential(tenantId, clientId, { clientSecret: env.AZURE_CLIENT_SECRET }, authority);
@@ -165,30 +169,53 @@ export function isMissingCredential(error: unknown): boolean {
 }
 
 /**
- * `credentialFromEnvironment`, one per tenant and environment for the life of the process, so its
- * token cache is used; `renew` replaces it (a new credential starts with an empty token cache).
+ * The deploying identity (`credentialFromEnvironment`) as one object that calls made together share
+ * (a provider operation, a command): its tokens are kept with it, nowhere else. `renew` starts
+ * over with a new credential, the environment read again: after a token was refused (HTTP 401).
  */
-export function sharedCredentialFromEnvironment(tenantId: string, renew = false): AzureIdentity.TokenCredential {
-  // On globalThis, not in a module variable: the serialized provider must not capture state.
-  const cache = ((globalThis as { __retainM365Credentials?: Map<string, AzureIdentity.TokenCredential> }).__retainM365Credentials ??= new Map());
-  const env = process.env;
-  // Secrets by a digest, not their value.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded where the serialized provider runs
-  const digest = (text: string | undefined) => (text ? (require("node:crypto") as typeof Crypto).createHash("sha256").update(text).digest("hex") : "");
-  const key = [
-    tenantId,
-    env.AZURE_CLIENT_ID,
-    digest(env.AZURE_CLIENT_SECRET),
-    env.AZURE_CLIENT_CERTIFICATE_PATH,
-    env.AZURE_AUTHORITY_HOST,
-    env.ACTIONS_ID_TOKEN_REQUEST_URL,
-    digest(env.ACTIONS_ID_TOKEN_REQUEST_TOKEN),
-  ].join("\n");
-  const cached = renew ? undefined : cache.get(key);
-  if (cached) return cached;
-  const credential = credentialFromEnvironment(tenantId);
-  cache.set(key, credential);
-  return credential;
+export interface DeployingIdentity extends AzureIdentity.TokenCredential {
+  renew(): void;
+}
+
+export function deployingIdentity(tenantId: string, authority?: Authority): DeployingIdentity {
+  let current = credentialFromEnvironment(tenantId, authority);
+  const identity: DeployingIdentity = {
+    getToken: (scopes, options) => current.getToken(scopes, options),
+    renew: () => {
+      current = credentialFromEnvironment(tenantId, authority);
+    },
+  };
+  // Its tokens are its credential's (withTokenCache): no second cache around it.
+  return Object.assign(identity, { [TOKEN_CACHE]: true });
+}
+
+/** Marks a credential that keeps its tokens (`withTokenCache`), so none gets a second cache. */
+const TOKEN_CACHE = "retainM365TokenCache";
+
+/**
+ * The one token cache, kept with the credential (never in a module or on globalThis). The Graph
+ * SDK asks for a token before every request, and requests started together would each sign in
+ * before the identity library's own cache fills: this shares one request per scope among those
+ * who ask at once and reuses its token until the identity library says to refresh it (else five
+ * minutes before it expires). A request with claims or for another tenant goes to the credential.
+ */
+export function withTokenCache(credential: AzureIdentity.TokenCredential): AzureIdentity.TokenCredential {
+  if ((credential as unknown as Record<string, unknown>)[TOKEN_CACHE] === true) return credential;
+  const tokens = new Map<string, Promise<AzureIdentity.AccessToken | null>>();
+  const fresh = (token: AzureIdentity.AccessToken | null) => token !== null && Date.now() < (token.refreshAfterTimestamp ?? token.expiresOnTimestamp - 300_000);
+  const cached: AzureIdentity.TokenCredential = {
+    async getToken(scopes, options) {
+      if (options?.claims || options?.tenantId) return credential.getToken(scopes, options);
+      const key = [scopes].flat().join(" ");
+      const pending = tokens.get(key);
+      if (pending && fresh(await pending.catch(() => null))) return pending;
+      const request = credential.getToken(scopes, options);
+      tokens.set(key, request);
+      request.catch(() => tokens.delete(key));
+      return request;
+    },
+  };
+  return Object.assign(cached, { [TOKEN_CACHE]: true });
 }
 
 /**
@@ -203,8 +230,8 @@ function gitHubFederatedCredential(tenantId: string, clientId: string, requestUr
   const getAssertion = () => gitHubIdToken(clientId, requestUrl, requestToken);
   // One GitHub token per token request to Entra, never reused: MSAL calls the callback twice per
   // request, and even when it then answers from its own cache. So each getToken below fetches at
-  // most one (shared by MSAL's calls through AsyncLocalStorage), and answers from this cache until
-  // MSAL would renew the token (its refresh time, else five minutes before expiry).
+  // most one (shared by MSAL's calls through AsyncLocalStorage), and the token cache
+  // `credentialFromEnvironment` gives it (withTokenCache) answers until MSAL would renew the token.
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded where the serialized provider runs
   const { AsyncLocalStorage } = require("node:async_hooks") as typeof AsyncHooks;
   const request = new AsyncLocalStorage<{ assertion?: Promise<string> }>();
@@ -213,17 +240,7 @@ function gitHubFederatedCredential(tenantId: string, clientId: string, requestUr
     return current ? (current.assertion ??= getAssertion()) : getAssertion();
   };
   const federated = new identity.ClientAssertionCredential(tenantId, clientId, getOnce, authority);
-  const tokens = new Map<string, AzureIdentity.AccessToken>();
-  return {
-    async getToken(scopes, getTokenOptions) {
-      const key = [scopes].flat().join(" ");
-      const cached = tokens.get(key);
-      if (cached && !getTokenOptions?.claims && !getTokenOptions?.tenantId && Date.now() < (cached.refreshAfterTimestamp ?? cached.expiresOnTimestamp - 300_000)) return cached;
-      const token = await request.run({}, () => federated.getToken(scopes, getTokenOptions));
-      tokens.set(key, token);
-      return token;
-    },
-  };
+  return { getToken: (scopes, getTokenOptions) => request.run({}, () => federated.getToken(scopes, getTokenOptions)) };
 }
 
 /**
@@ -232,30 +249,35 @@ function gitHubFederatedCredential(tenantId: string, clientId: string, requestUr
  */
 async function gitHubIdToken(clientId: string, requestUrl: string, requestToken: string): Promise<string> {
   const url = `${requestUrl}&audience=${encodeURIComponent("api://AzureADTokenExchange")}`;
-  for (let attempt = 1; ; attempt++) {
-    let status: number | undefined;
-    let retryAfter: string | null = null;
-    let value: unknown;
-    try {
-      const response = await fetch(url, { headers: { authorization: `Bearer ${requestToken}`, accept: "application/json" }, signal: AbortSignal.timeout(30_000) });
-      status = response.status;
-      retryAfter = response.headers.get("retry-after");
-      const text = await response.text();
-      if (response.ok) value = (JSON.parse(text) as { value?: unknown } | null)?.value;
-    } catch {
-      // A reset, a timeout or a body that is not JSON: retried below like a 5xx.
-    }
-    if (typeof value === "string" && value) return value;
-    const transient = status === undefined || isTransientStatus(status);
-    if (!transient || attempt >= DEFAULT_RETRY.maxAttempts) {
-      const what =
-        status === undefined
-          ? "got no answer from ACTIONS_ID_TOKEN_REQUEST_URL"
-          : status === 401 || status === 403
-            ? `was refused with HTTP ${status} (ACTIONS_ID_TOKEN_REQUEST_TOKEN is wrong or expired)`
-            : `failed with HTTP ${status}${status < 300 ? " and no token" : ""}`;
-      throw new Error(`GitHub's OIDC token request ${what}, so the deploying identity ${clientId} cannot sign in to Entra ID.`);
-    }
-    await pauseBeforeRetry(retryAfter, attempt);
-  }
+  const { outcome } = await retrying(
+    async () => {
+      let status: number | undefined;
+      let retryAfter: string | null = null;
+      let value: unknown;
+      try {
+        const response = await fetch(url, { headers: { authorization: `Bearer ${requestToken}`, accept: "application/json" }, signal: AbortSignal.timeout(30_000) });
+        status = response.status;
+        retryAfter = response.headers.get("retry-after");
+        const text = await response.text();
+        if (response.ok) value = (JSON.parse(text) as { value?: unknown } | null)?.value;
+      } catch {
+        // A reset, a timeout or a body that is not JSON: retried like a 5xx.
+      }
+      return { status, retryAfter, token: typeof value === "string" && value ? value : undefined };
+    },
+    {
+      retryable: (o) => o.ok && o.value.token === undefined && (o.value.status === undefined || isTransientStatus(o.value.status)),
+      retryAfterOf: (o) => (o.ok ? o.value.retryAfter : undefined),
+    },
+  );
+  if (!outcome.ok) throw outcome.error; // the try catches everything: not reached
+  const { status, token } = outcome.value;
+  if (token !== undefined) return token;
+  const what =
+    status === undefined
+      ? "got no answer from ACTIONS_ID_TOKEN_REQUEST_URL"
+      : status === 401 || status === 403
+        ? `was refused with HTTP ${status} (ACTIONS_ID_TOKEN_REQUEST_TOKEN is wrong or expired)`
+        : `failed with HTTP ${status}${status < 300 ? " and no token" : ""}`;
+  throw new Error(`GitHub's OIDC token request ${what}, so the deploying identity ${clientId} cannot sign in to Entra ID.`);
 }

@@ -1,4 +1,4 @@
-import { DEFAULT_RETRY, isNetworkFailure, isTransientStatus, pauseBeforeRetry, type RetryPolicy } from "../core/retry";
+import { DEFAULT_RETRY, isNetworkFailure, isTransientStatus, retrying, type RetryPolicy } from "../core/retry";
 import { CLOUDS, type Cloud } from "./clouds";
 import { checkedEndpoint } from "./endpoints";
 import { EWS_SERVICE_PATH } from "./exchange-facts";
@@ -51,19 +51,21 @@ export async function getInbox(request: InboxRequest, policy: RetryPolicy = DEFA
   // Routes the request to the mailbox's server (Microsoft: "Impersonation and EWS in Exchange").
   // A header value is Latin-1 only; without it Exchange still answers, only less directly.
   if (/^[\x21-\x7e]+$/.test(request.mailbox)) headers["x-anchormailbox"] = request.mailbox;
-  for (let attempt = 1; ; attempt++) {
-    let answer: InboxAnswer | Retry;
-    try {
-      const response = await fetch(request.url, { method: "POST", headers, body, signal: AbortSignal.timeout(request.timeoutMs ?? 60_000) });
-      answer = classify(response.status, response.headers, await response.text());
-    } catch (error) {
-      if (!isNetworkFailure(error)) throw error;
-      answer = { retry: `no answer (${networkFailureReason(error)})`, retryAfter: null };
-    }
-    if (!("retry" in answer)) return answer;
-    if (attempt >= policy.maxAttempts) return { outcome: "unavailable", detail: `${answer.retry}, ${attempt} tries` };
-    await pauseBeforeRetry(answer.retryAfter, attempt, policy);
-  }
+  const { outcome, tries } = await retrying(
+    async (): Promise<InboxAnswer | Retry> => {
+      try {
+        const response = await fetch(request.url, { method: "POST", headers, body, signal: AbortSignal.timeout(request.timeoutMs ?? 60_000) });
+        return classify(response.status, response.headers, await response.text());
+      } catch (error) {
+        if (!isNetworkFailure(error)) throw error;
+        return { retry: `no answer (${networkFailureReason(error)})`, retryAfter: null };
+      }
+    },
+    { policy, retryable: (o) => o.ok && "retry" in o.value, retryAfterOf: (o) => (o.ok && "retry" in o.value ? o.value.retryAfter : undefined) },
+  );
+  if (!outcome.ok) throw outcome.error;
+  const answer = outcome.value;
+  return "retry" in answer ? { outcome: "unavailable", detail: `${answer.retry}, ${tries} tries` } : answer;
 }
 
 interface Retry {

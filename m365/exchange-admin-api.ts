@@ -1,6 +1,8 @@
 import { ExitCode, UserFacingError } from "../core/errors";
 import { checkedEndpoint, isSameOrigin } from "./endpoints";
+import { deployingIdentity, type DeployingIdentity } from "./credentials";
 import { sendWithRetry } from "./rest";
+import type { RetryPolicy } from "../core/retry";
 
 // Used inside dynamic providers (serialized by Pulumi): functions only, no module-level values
 // other than constants.
@@ -9,6 +11,8 @@ export interface ExchangeTarget {
   tenantId: string;
   /** Base URL such as `https://outlook.office365.com`. */
   exchangeEndpoint: string;
+  /** The deploying identity a command's calls share (one sign-in for its reads); without it, each cmdlet signs in on its own (the providers). */
+  identity?: DeployingIdentity;
 }
 export type CmdletParameters = Record<string, unknown>;
 export type ExchangeObject = Record<string, unknown>;
@@ -22,6 +26,8 @@ export interface ListingOptions {
   select?: readonly string[];
   /** Objects per page asked for with `Prefer: odata.maxpagesize=<n>` (CIPP sends 1000); Exchange's own default otherwise. */
   maxPageSize?: number;
+  /** How each request is tried (core/retry.ts DEFAULT_RETRY when not given). */
+  retry?: RetryPolicy;
 }
 
 /**
@@ -35,6 +41,7 @@ export async function invokeCommand(target: ExchangeTarget, cmdlet: string, para
   const results: ExchangeObject[] = [];
   const select = listing.select?.length ? `?$select=${listing.select.join(",")}` : "";
   let url: string | undefined = `${base}/adminapi/beta/${encodeURIComponent(target.tenantId)}/InvokeCommand${select}`;
+  const identity = target.identity ?? deployingIdentity(target.tenantId);
   while (url) {
     const { status, json } = await sendWithRetry({
       tenantId: target.tenantId,
@@ -46,7 +53,8 @@ export async function invokeCommand(target: ExchangeTarget, cmdlet: string, para
         ...(listing.maxPageSize ? { Prefer: `odata.maxpagesize=${listing.maxPageSize}` } : {}),
       },
       body,
-    });
+      identity,
+    }, listing.retry);
     if (status < 200 || status >= 300) throw exchangeCommandError(cmdlet, parameters, status, json);
     const page = (json ?? {}) as { value?: ExchangeObject[]; "@odata.nextLink"?: string };
     results.push(...(page.value ?? []));

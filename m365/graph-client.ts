@@ -1,13 +1,13 @@
-import type { AccessToken, TokenCredential } from "@azure/identity";
+import type { TokenCredential } from "@azure/identity";
 import { AuthenticationHandler, Client, GraphClientError, HTTPMessageHandler, type Context, type Middleware } from "@microsoft/microsoft-graph-client";
 import { TokenCredentialAuthenticationProvider } from "@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials";
 import { ExitCode, UserFacingError } from "../core/errors";
 import { CLOUDS } from "./clouds";
 import { checkedEndpoint, isSameOrigin } from "./endpoints";
-import { isMissingCredential, LOGIN_UNREACHABLE, signInFailureReason } from "./credentials";
+import { isMissingCredential, LOGIN_UNREACHABLE, signInFailureReason, withTokenCache } from "./credentials";
 import { connectionFailure, type ConnectionFailure } from "../core/connection-failure";
 import { GraphPacer, PacingHandler } from "./graph-pacer";
-import { DEFAULT_RETRY, isNetworkFailure, isTransientStatus, pauseBeforeRetry, type RetryPolicy } from "../core/retry";
+import { DEFAULT_RETRY, isNetworkFailure, isTransientStatus, retrying, type RetryPolicy } from "../core/retry";
 
 export interface GraphConnectionOptions {
   credential: TokenCredential;
@@ -101,7 +101,7 @@ class SameOriginHandler implements Middleware {
  */
 export function createGraphClient(options: GraphConnectionOptions): Client {
   const endpoint = new URL(checkedEndpoint(options.endpoint ?? CLOUDS.global.graph, "graph", "the Graph endpoint"));
-  const authProvider = new TokenCredentialAuthenticationProvider(oneTokenAtATime(options.credential), { scopes: [`${endpoint.origin}/.default`] });
+  const authProvider = new TokenCredentialAuthenticationProvider(withTokenCache(options.credential), { scopes: [`${endpoint.origin}/.default`] });
   // The pacer's wait comes before the timeout's clock starts.
   const pacing = new PacingHandler(new GraphPacer());
   return Client.initWithMiddleware({
@@ -110,28 +110,6 @@ export function createGraphClient(options: GraphConnectionOptions): Client {
     defaultVersion: "v1.0",
     customHosts: new Set([endpoint.hostname]),
   });
-}
-
-/**
- * The SDK asks for a token before every request; requests started together would each sign in
- * before the credential's own cache fills. This shares one sign-in and reuses its token until five
- * minutes before it expires (or when the identity library says to refresh it).
- */
-export function oneTokenAtATime(credential: TokenCredential): TokenCredential {
-  const tokens = new Map<string, Promise<AccessToken | null>>();
-  const fresh = (token: AccessToken | null) => token !== null && Date.now() < (token.refreshAfterTimestamp ?? token.expiresOnTimestamp - 300_000);
-  return {
-    async getToken(scopes, options) {
-      if (options?.claims || options?.tenantId) return credential.getToken(scopes, options);
-      const key = [scopes].flat().join(" ");
-      const pending = tokens.get(key);
-      if (pending && fresh(await pending.catch(() => null))) return pending;
-      const request = credential.getToken(scopes, options);
-      tokens.set(key, request);
-      request.catch(() => tokens.delete(key));
-      return request;
-    },
-  };
 }
 
 /** A failure to get a token (the SDK wraps @azure/identity's errors as code AuthenticationRequiredError). */
@@ -156,32 +134,57 @@ export function isTransient(error: unknown): boolean {
  * (m365/credentials.ts SIGN_IN_RETRY), never tried again here.
  */
 export async function withGraphRetry<T>(what: string, call: () => Promise<T>, policy: RetryPolicy = DEFAULT_RETRY): Promise<T> {
-  const started = Date.now();
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await call();
-    } catch (error) {
-      if (isForeignOrigin(error)) throw new UserFacingError(`${what}: ${(error as Error).message}`, ExitCode.remoteService);
-      if (isLoginUnreachable(error)) throw new UserFacingError(`${what} failed: ${(error as Error).message}`, ExitCode.remoteService);
-      const unreachable = unreachableMark(error);
-      if (unreachable) {
-        if (unreachable.retryable && attempt < policy.maxAttempts) {
-          await pauseBeforeRetry(undefined, attempt, policy);
-          continue;
-        }
-        const seconds = ((Date.now() - started) / 1000).toFixed(1);
-        throw new UserFacingError(
-          `${what} failed: could not reach the Microsoft Graph host ${unreachable.host}: ${unreachable.reason}; tried ${attempt} time${attempt === 1 ? "" : "s"} over ${seconds} s`,
-          ExitCode.remoteService,
-        );
-      }
-      const http = (error as { statusCode?: number }).statusCode !== undefined || isNetworkFailure(error) || isAuthenticationFailure(error);
-      if (!http) throw error; // a bug, not Graph: reported as an unexpected failure (exit 1)
-      if (!isTransient(error) || attempt >= policy.maxAttempts) throw describeGraphFailure(error, what);
-      const headers = (error as { headers?: Headers }).headers;
-      await pauseBeforeRetry(headers?.get?.("retry-after"), attempt, policy);
-    }
+  const { outcome, tries, elapsedMs } = await retrying(call, {
+    policy,
+    retryable: (o) => !o.ok && isRetryableGraphFailure(o.error),
+    retryAfterOf: (o) => (o.ok || unreachableMark(o.error) ? undefined : graphRetryAfter(o.error as GraphFailure)),
+  });
+  if (outcome.ok) return outcome.value;
+  const error = outcome.error;
+  if (isForeignOrigin(error)) throw new UserFacingError(`${what}: ${(error as Error).message}`, ExitCode.remoteService);
+  if (isLoginUnreachable(error)) throw new UserFacingError(`${what} failed: ${(error as Error).message}`, ExitCode.remoteService);
+  const unreachable = unreachableMark(error);
+  if (unreachable) {
+    const seconds = (elapsedMs / 1000).toFixed(1);
+    throw new UserFacingError(
+      `${what} failed: could not reach the Microsoft Graph host ${unreachable.host}: ${unreachable.reason}; tried ${tries} time${tries === 1 ? "" : "s"} over ${seconds} s`,
+      ExitCode.remoteService,
+    );
   }
+  if (!isGraphAnswer(error)) throw error; // a bug, not Graph: reported as an unexpected failure (exit 1)
+  throw describeGraphFailure(error, what);
+}
+
+/** A failed Graph call, or a `$batch` sub-request's failure, as the SDK and the reader of batches describe it. */
+export type GraphFailure = Error & { statusCode?: number; headers?: Headers | Record<string, string> };
+
+/**
+ * How long to wait before trying a failed Graph call again, as Retry-After: a throttled one (429)
+ * not at all here, since the pacer (graph-pacer.ts), which saw the same answer, holds every request
+ * until Graph's Retry-After has passed (it is the one place that reacts to throttling); else the
+ * Retry-After Graph sent, if any (a 503's), else the policy's backoff.
+ */
+export function graphRetryAfter(error: GraphFailure): string | undefined {
+  if (error.statusCode === 429) return "0";
+  const headers = error.headers;
+  if (!headers) return undefined;
+  if (typeof (headers as Headers).get === "function") return (headers as Headers).get("retry-after") ?? undefined;
+  const record = headers as Record<string, string>;
+  const key = Object.keys(record).find((name) => name.toLowerCase() === "retry-after");
+  return key === undefined ? undefined : record[key];
+}
+
+/** Whether a failed Graph call is worth another try: not a refused link or sign-in, a connection failure that may pass, a transient answer. */
+function isRetryableGraphFailure(error: unknown): boolean {
+  if (isForeignOrigin(error) || isLoginUnreachable(error)) return false;
+  const unreachable = unreachableMark(error);
+  if (unreachable) return unreachable.retryable;
+  return isGraphAnswer(error) && isTransient(error);
+}
+
+/** An error of Graph's (an HTTP answer, a network failure, a refused sign-in) rather than of the code. */
+function isGraphAnswer(error: unknown): boolean {
+  return (error as { statusCode?: number }).statusCode !== undefined || isNetworkFailure(error) || isAuthenticationFailure(error);
 }
 
 /** The sign-in could not reach the login host (the SDK passes the credential's error on with its name as `code`). */

@@ -2,7 +2,9 @@ import type { Context, Middleware } from "@microsoft/microsoft-graph-client";
 
 // Keeps a client's Graph requests under the tenant's throttle instead of bursting into it.
 // Microsoft's identity limits are resource units (RU) per app and tenant per 10 seconds; Microsoft
-// asks clients to pace themselves, as repeated 429s can lengthen throttling.
+// asks clients to pace themselves, as repeated 429s can lengthen throttling. It is the one place
+// that reacts to throttling: a throttled call is tried again at once (graph-client.ts
+// graphRetryAfter) and waits here, with every other request, until its Retry-After has passed.
 
 export const THROTTLE_WINDOW_MS = 10_000;
 /** Units spent this long ago are taken as gone from Graph's window too (Graph counts a request a little after it is sent). */

@@ -1,5 +1,5 @@
-import { sharedCredentialFromEnvironment } from "./credentials";
-import { DEFAULT_RETRY, isNetworkFailure, isTransientStatus, pauseBeforeRetry, type RetryPolicy } from "../core/retry";
+import { deployingIdentity, type DeployingIdentity } from "./credentials";
+import { DEFAULT_RETRY, isNetworkFailure, isTransientStatus, retrying, type RetryPolicy } from "../core/retry";
 
 // Used inside dynamic providers, which Pulumi serializes: these functions use only globals,
 // constants, each other and npm packages `require`d where they run.
@@ -12,6 +12,8 @@ export interface RestRequest {
   scope: string;
   headers?: Record<string, string>;
   body?: unknown;
+  /** The deploying identity the caller's calls share (one sign-in for them all); without it, this call signs in on its own. */
+  identity?: DeployingIdentity;
 }
 export interface RestResponse {
   status: number;
@@ -23,41 +25,37 @@ export interface RestResponse {
  * transient and, once, a 401 with a freshly acquired token.
  */
 export async function sendWithRetry(request: RestRequest, policy: RetryPolicy = DEFAULT_RETRY): Promise<RestResponse> {
-  let credential = sharedCredentialFromEnvironment(request.tenantId);
+  const identity = request.identity ?? deployingIdentity(request.tenantId);
   let renewedToken = false;
-  for (let attempt = 1; ; attempt++) {
-    const token = await credential.getToken(request.scope);
+  const send = async () => {
+    const token = await identity.getToken(request.scope);
     if (!token) throw new Error(`no token for ${request.scope}`);
-    let response: Response;
-    let text: string;
-    try {
-      response = await fetch(request.url, {
-        method: request.method,
-        headers: { ...request.headers, authorization: `Bearer ${token.token}`, "content-type": "application/json" },
-        body: request.body === undefined ? undefined : JSON.stringify(request.body),
-        signal: AbortSignal.timeout(60_000),
-      });
-      text = await response.text();
-    } catch (error) {
-      if (!isNetworkFailure(error) || attempt >= policy.maxAttempts) throw error;
-      await pauseBeforeRetry(undefined, attempt, policy);
-      continue;
-    }
-    if (response.status === 401 && !renewedToken) {
-      // An expired or revoked token.
+    const response = await fetch(request.url, {
+      method: request.method,
+      headers: { ...request.headers, authorization: `Bearer ${token.token}`, "content-type": "application/json" },
+      body: request.body === undefined ? undefined : JSON.stringify(request.body),
+      signal: AbortSignal.timeout(60_000),
+    });
+    return { status: response.status, retryAfter: response.headers.get("retry-after"), text: await response.text() };
+  };
+  const { outcome } = await retrying(
+    async () => {
+      const answer = await send();
+      if (answer.status !== 401 || renewedToken) return answer;
+      // An expired or revoked token: once, a new sign-in.
       renewedToken = true;
-      credential = sharedCredentialFromEnvironment(request.tenantId, true);
-      continue;
-    }
-    if (!isTransientStatus(response.status) || attempt >= policy.maxAttempts) {
-      let json: unknown;
-      try {
-        json = text ? JSON.parse(text) : undefined;
-      } catch {
-        json = undefined;
-      }
-      return { status: response.status, json };
-    }
-    await pauseBeforeRetry(response.headers.get("retry-after"), attempt, policy);
+      identity.renew();
+      return send();
+    },
+    { policy, retryable: (o) => (o.ok ? isTransientStatus(o.value.status) : isNetworkFailure(o.error)), retryAfterOf: (o) => (o.ok ? o.value.retryAfter : undefined) },
+  );
+  if (!outcome.ok) throw outcome.error;
+  const { status, text } = outcome.value;
+  let json: unknown;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
   }
+  return { status, json };
 }

@@ -1,4 +1,5 @@
 import { ExitCode, UserFacingError } from "../core/errors";
+import { retrying, type RetryClock } from "../core/retry";
 import { CLOUDS } from "../m365/clouds";
 import { appCredential, authorityFor } from "../m365/credentials";
 import { createGraphClient } from "../m365/graph-client";
@@ -22,6 +23,8 @@ export interface FirstSyncTiming {
   waitForPermissionsMs: number;
   retryIntervalMs: number;
   log?: (message: string) => void;
+  /** The real clock when not given; tests pass their own. */
+  clock?: RetryClock;
 }
 
 export const DEFAULT_FIRST_SYNC_TIMING: FirstSyncTiming = { waitForPermissionsMs: 10 * 60_000, retryIntervalMs: 30_000 };
@@ -34,33 +37,35 @@ export const DEFAULT_FIRST_SYNC_TIMING: FirstSyncTiming = { waitForPermissionsMs
 export async function runFirstSync(params: FirstSyncParams, timing: FirstSyncTiming = DEFAULT_FIRST_SYNC_TIMING): Promise<SyncSummary> {
   const credential = appCredential(params.tenantId, params.clientId, { clientSecret: params.clientSecret }, authorityFor("global", params.authorityHost));
   const client = createGraphClient({ credential, endpoint: params.graphEndpoint ?? CLOUDS.global.graph });
-  const started = Date.now();
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await runSync(client, {
-        outDir: params.outDir,
-        backups: params.backups,
-        maxShrinkPercent: params.maxShrinkPercent,
-        force: false,
-        full: true,
-        ...DEFAULT_READ,
-      });
-    } catch (error) {
-      const refused = error instanceof UserFacingError && error.exitCode === ExitCode.auth;
-      const waited = Date.now() - started;
-      if (refused && waited + timing.retryIntervalMs <= timing.waitForPermissionsMs) {
-        timing.log?.(`first directory sync: permissions not in effect yet (attempt ${attempt}); trying again in ${Math.round(timing.retryIntervalMs / 1000)} s`);
-        await new Promise((resolve) => setTimeout(resolve, timing.retryIntervalMs));
-        continue;
-      }
-      const reason = error instanceof Error ? error.message : String(error);
-      throw new UserFacingError(
-        `the first directory sync failed${refused ? ` after waiting ${Math.round(waited / 1000)} s for the new permissions` : ""}: ${reason}. ` +
-          `Run it by hand once the permissions apply: npx retain-m365 sync --tenant-id ${params.tenantId} --client-id ${params.clientId} --out ${params.outDir} ` +
-          `--client-secret-file <a file holding the client secret, mode 0600> (or the secret in RETAIN_SYNC_CLIENT_SECRET, set without typing it on a command line, where the shell's history would keep it; ` +
-          "or --certificate <folder> after `retain-m365 credential new`)",
-        error instanceof UserFacingError ? error.exitCode : ExitCode.unexpected,
-      );
-    }
-  }
+  const now = timing.clock?.now ?? (() => Date.now());
+  const started = now();
+  const isRefusal = (error: unknown) => error instanceof UserFacingError && error.exitCode === ExitCode.auth;
+  let tries = 0;
+  const { outcome, elapsedMs } = await retrying(
+    (n) => {
+      tries = n;
+      return runSync(client, { outDir: params.outDir, backups: params.backups, maxShrinkPercent: params.maxShrinkPercent, force: false, full: true, ...DEFAULT_READ });
+    },
+    {
+      // Tried while refused and time is left, at the same interval: permissions apply on Entra's schedule, not sooner for backing off.
+      policy: { maxAttempts: Number.POSITIVE_INFINITY, baseDelayMs: timing.retryIntervalMs, maxDelayMs: timing.retryIntervalMs, clock: timing.clock },
+      retryAfterOf: () => String(timing.retryIntervalMs / 1000),
+      retryable: (o) => {
+        if (o.ok || !isRefusal(o.error) || now() - started + timing.retryIntervalMs > timing.waitForPermissionsMs) return false;
+        timing.log?.(`first directory sync: permissions not in effect yet (attempt ${tries}); trying again in ${Math.round(timing.retryIntervalMs / 1000)} s`);
+        return true;
+      },
+    },
+  );
+  if (outcome.ok) return outcome.value;
+  const error = outcome.error;
+  const refused = isRefusal(error);
+  const reason = error instanceof Error ? error.message : String(error);
+  throw new UserFacingError(
+    `the first directory sync failed${refused ? ` after waiting ${Math.round(elapsedMs / 1000)} s for the new permissions` : ""}: ${reason}. ` +
+      `Run it by hand once the permissions apply: npx retain-m365 sync --tenant-id ${params.tenantId} --client-id ${params.clientId} --out ${params.outDir} ` +
+      `--client-secret-file <a file holding the client secret, mode 0600> (or the secret in RETAIN_SYNC_CLIENT_SECRET, set without typing it on a command line, where the shell's history would keep it; ` +
+      "or --certificate <folder> after `retain-m365 credential new`)",
+    error instanceof UserFacingError ? error.exitCode : ExitCode.unexpected,
+  );
 }

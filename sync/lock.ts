@@ -3,7 +3,7 @@ import { hostname } from "node:os";
 import path from "node:path";
 import { ExitCode, UserFacingError } from "../core/errors";
 import { GROUPS_FILE, USERS_FILE } from "./csv";
-import { openOwn, tempFileProcess, tempNameFor, writeTemp } from "./safe-files";
+import { createWhole, openOwn, tempFileProcess, tempNameFor } from "./safe-files";
 import { SafetyGuardError } from "./safety-guard";
 
 export const LOCK_FILE = ".retain-m365-sync.lock";
@@ -17,20 +17,16 @@ const TEMP_FILES_OF = [USERS_FILE, GROUPS_FILE, LOCK_FILE];
 export async function withOutputLock<T>(outDir: string, work: () => Promise<T>): Promise<T> {
   mkdirSync(outDir, { recursive: true });
   const lock = path.join(outDir, LOCK_FILE);
-  // The owner is written first (a new file under a random name) and linked into place, so a lock file is never seen half-written.
-  const mine = writeTemp(lock, [JSON.stringify({ pid: process.pid, host: hostname(), started: new Date().toISOString() })], 0o600).file;
-  try {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        linkSync(mine, lock);
-        break;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== "EEXIST" || attempt >= 5) throw lockError(error, lock);
-        clearStaleLock(lock, outDir);
-      }
+  // Created whole where there is none (safe-files.ts createWhole), so a lock file is never seen half-written.
+  const owner = JSON.stringify({ pid: process.pid, host: hostname(), started: new Date().toISOString() });
+  for (let attempt = 0; ; attempt++) {
+    try {
+      createWhole(lock, [owner], 0o600);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST" || attempt >= 5) throw lockError(error, lock);
+      clearStaleLock(lock, outDir);
     }
-  } finally {
-    rmSync(mine, { force: true });
   }
   try {
     removeOrphanedTempFiles(outDir);

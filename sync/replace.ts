@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { closeSync, constants, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync } from "node:fs";
 import path from "node:path";
 import { ExitCode, UserFacingError } from "../core/errors";
-import { pauseBeforeRetry, type RetryPolicy } from "../core/retry";
+import { retrying, type RetryClock, type RetryPolicy } from "../core/retry";
 import { ContractCsvWalker, countLegacyCsvRecords, csvText, GROUPS_FILE, USERS_FILE, type CsvTable } from "./csv";
 import { checkOwn, chunksOf, copyOwn, copyOwnAside, entryOf, openOwn, ownFileChunks, ownFolder, THIS_HOST, WINDOWS_HOST, writeTemp, type Expect, type Host, type Written } from "./safe-files";
 import { SafetyGuardError } from "./safety-guard";
@@ -22,8 +22,8 @@ const IN_USE_CODES = new Set(["EPERM", "EBUSY", "EACCES"]);
 export interface FileSystemPlatform {
   windows: boolean;
   rename: (from: string, to: string) => void;
-  /** Waits before try `attempt + 1` of a rename. */
-  pause: (attempt: number) => Promise<void>;
+  /** How a rename waits for another try (FILE_IN_USE_RETRY); the real clock when not given. */
+  clock?: RetryClock;
 }
 
 /** How files are checked (safe-files.ts) on the platform: Windows has no O_NOFOLLOW, uids or modes. */
@@ -32,7 +32,6 @@ export const hostOf = (platform: FileSystemPlatform): Host => (platform.windows 
 export const THIS_PLATFORM: FileSystemPlatform = {
   windows: process.platform === "win32",
   rename: renameSync,
-  pause: (attempt) => pauseBeforeRetry(undefined, attempt, FILE_IN_USE_RETRY),
 };
 
 export interface ReplaceOptions {
@@ -140,19 +139,12 @@ export async function replaceFiles(files: NewFiles, options: ReplaceOptions): Pr
 
 /** A rename that waits while another program holds the target open (Windows); then refuses, keeping the previous files. */
 async function renameWhenFree(from: string, to: string, platform: FileSystemPlatform): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      platform.rename(from, to);
-      return;
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code ?? "";
-      if (!platform.windows || !IN_USE_CODES.has(code)) throw error;
-      if (attempt >= FILE_IN_USE_RETRY.maxAttempts) {
-        throw new SafetyGuardError(`${to} could not be replaced after ${attempt} tries (${code}): another program, such as Retain, holds it open`);
-      }
-      await platform.pause(attempt);
-    }
-  }
+  const inUse = (error: unknown) => platform.windows && IN_USE_CODES.has((error as NodeJS.ErrnoException).code ?? "");
+  const { outcome, tries } = await retrying(() => platform.rename(from, to), { policy: { ...FILE_IN_USE_RETRY, clock: platform.clock }, retryable: (o) => !o.ok && inUse(o.error) });
+  if (outcome.ok) return;
+  if (!inUse(outcome.error)) throw outcome.error;
+  const code = (outcome.error as NodeJS.ErrnoException).code;
+  throw new SafetyGuardError(`${to} could not be replaced after ${tries} tries (${code}): another program, such as Retain, holds it open`);
 }
 
 /** Reads a temp file back through a descriptor of its own: the bytes written, mode 0640 (not on Windows, where the folder's permissions apply), the contract's shape and the expected number of records. */

@@ -1,12 +1,14 @@
 import { createHash, randomBytes } from "node:crypto";
-import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync, type Stats } from "node:fs";
+import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync, type Stats } from "node:fs";
 import path from "node:path";
 import { ExitCode, UserFacingError } from "../core/errors";
 import { SafetyGuardError } from "./safety-guard";
 
 // The sync's files live in Retain's cfg folder, which Retain's own service account can write: it
 // can plant links, hard links, files of its own and names the sync is about to use. The rules for
-// using a file there are kept here, once, for the CSVs, backups, state, run record and lock:
+// using a file there are kept here, once, for the CSVs, backups, state, run record and lock, and
+// so is the one way a file is written whole (writeTemp, then replaceWhole or createWhole; the CSV
+// pair renames its checked temp files itself, replace.ts):
 // - a file is created only under a new random name, exclusively, never through a link;
 // - a file or folder is used only when it is not a link, is of the kind expected, belongs to the
 //   user the sync runs as and (a file) has no other hard link; a file is read through a descriptor
@@ -234,6 +236,20 @@ export function replaceWhole(file: string, pieces: Iterable<string | Buffer>, mo
   const { file: temp } = writeTemp(file, pieces, mode, host);
   try {
     renameSync(temp, file);
+  } finally {
+    rmSync(temp, { force: true });
+  }
+}
+
+/**
+ * Creates `file` whole where there is none: the pieces written to a new temp file beside it,
+ * flushed, then linked to its name, which fails (EEXIST) when anything has it, a link included.
+ * A reader sees the whole file or none; nothing is replaced, no link followed.
+ */
+export function createWhole(file: string, pieces: Iterable<string | Buffer>, mode: number, host: Host = THIS_HOST): void {
+  const { file: temp } = writeTemp(file, pieces, mode, host);
+  try {
+    linkSync(temp, file);
   } finally {
     rmSync(temp, { force: true });
   }

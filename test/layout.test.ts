@@ -123,6 +123,14 @@ describe("layout: the folders are layers", () => {
     assert.deepEqual(long, []);
   });
 
+  it("no product file keeps state on globalThis (a cache belongs to the object it serves)", () => {
+    const usesGlobalThis = (node: ts.Node): boolean => (ts.isIdentifier(node) && node.text === "globalThis") || (ts.forEachChild(node, usesGlobalThis) ?? false);
+    const users = sourceFiles
+      .filter((file) => PRODUCT_PARTS.includes(partOf(file)))
+      .filter((file) => usesGlobalThis(ts.createSourceFile(file, readFileSync(path.join(REPO_ROOT, file), "utf8"), ts.ScriptTarget.Latest, true)));
+    assert.deepEqual(users, []);
+  });
+
   it("README's Layout section names every top-level folder, and only folders that exist", () => {
     const readme = readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
     const section = readme.slice(readme.indexOf("## Layout"));

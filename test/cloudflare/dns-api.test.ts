@@ -4,6 +4,7 @@ import { createDnsRecord, deleteDnsRecord, listDnsRecords, updateDnsRecord, type
 import { cloudflareFailure, rateLimited, startCloudflareEmulator, type CloudflareEmulator } from "../../emulators/cloudflare";
 import { useCloudflareEmulator } from "../support/cloudflare";
 import type { RetryPolicy } from "../../core/retry";
+import { recordingClock } from "../support/retry-clock";
 
 const TOKEN = "EditToken_0123456789abcdefghijklmnopqrst";
 const READ_ONLY_TOKEN = "ReadToken_0123456789abcdefghijklmnopqrst";
@@ -138,10 +139,10 @@ describe("Cloudflare DNS records API client (loopback HTTPS)", () => {
 
   it("waits out a 429's Retry-After and tries again", async () => {
     cloudflare.injected.push(rateLimited(1));
-    const started = Date.now();
-    const records = await listDnsRecords(target(), ZONE, {}, FAST);
+    const clock = recordingClock();
+    const records = await listDnsRecords(target(), ZONE, {}, { ...FAST, clock });
     assert.deepEqual(records, []);
-    assert.ok(Date.now() - started >= 1000, "waited the second Retry-After asked for");
+    assert.deepEqual(clock.waits, [1000], "waited the second Retry-After asked for");
     assert.equal(cloudflare.requests.length, 2);
   });
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, it } from "node:test";
-import { appCredential, authorityFor, signInFailureReason } from "../../m365/credentials";
+import { appCredential, authorityFor, deployingIdentity, signInFailureReason, type DeployingIdentity } from "../../m365/credentials";
 import { CLOUDS } from "../../m365/clouds";
 import { sendWithRetry } from "../../m365/rest";
 import { DEPLOYER_CLIENT_ID, DEPLOYER_SECRET, rejection, startDeployerEmulator, TENANT_ID } from "../support/deployer";
@@ -8,8 +8,8 @@ import type { GraphEmulator } from "../../emulators/graph";
 
 let graph: GraphEmulator;
 let deployerEnv: NodeJS.ProcessEnv;
-const getOrganization = () => sendWithRetry({ tenantId: TENANT_ID, method: "GET", url: `${graph.url}/v1.0/organization`, scope: "https://graph.microsoft.com/.default" });
-const credentialCacheKeys = () => [...((globalThis as { __retainM365Credentials?: Map<string, unknown> }).__retainM365Credentials?.keys() ?? [])];
+const getOrganization = (identity?: DeployingIdentity) =>
+  sendWithRetry({ tenantId: TENANT_ID, method: "GET", url: `${graph.url}/v1.0/organization`, scope: "https://graph.microsoft.com/.default", identity });
 
 before(async () => {
   graph = await startDeployerEmulator({
@@ -51,22 +51,34 @@ describe("the Entra login host", () => {
   });
 });
 
-describe("the deploying identity's credential, shared by the providers' calls", () => {
-  it("is kept by a digest of AZURE_CLIENT_SECRET, not the secret; a rotated secret signs in anew", async () => {
-    assert.equal((await getOrganization()).status, 200);
-    const keys = credentialCacheKeys();
-    assert.equal(keys.length, 1);
-    assert.ok(!keys[0]!.includes(DEPLOYER_SECRET));
+describe("the deploying identity's credential, shared by the calls made with it", () => {
+  it("keeps its token for every call made with it, nowhere else; a rotated secret is read by the next credential", async () => {
+    const identity = deployingIdentity(TENANT_ID);
+    const issued = graph.issuedTokens.length;
+    assert.equal((await getOrganization(identity)).status, 200);
+    assert.equal((await getOrganization(identity)).status, 200);
+    assert.equal(graph.issuedTokens.length, issued + 1, "one sign-in for both calls");
+    assert.deepEqual(
+      Object.getOwnPropertyNames(globalThis).filter((name) => /retain/i.test(name)),
+      [],
+      "no credential or token is kept on globalThis",
+    );
 
     process.env.AZURE_CLIENT_SECRET = "rotated-secret-not-known-to-entra";
-    const refused = await rejection(getOrganization());
+    const refused = await rejection(getOrganization(deployingIdentity(TENANT_ID)));
     assert.match(refused.message, /invalid_client|Invalid client secret/);
-    assert.ok(credentialCacheKeys().every((key) => !key.includes("rotated-secret-not-known-to-entra")));
+    assert.ok(!refused.message.includes("rotated-secret-not-known-to-entra"));
 
-    process.env.AZURE_CLIENT_SECRET = DEPLOYER_SECRET;
+    assert.equal((await getOrganization(identity)).status, 200);
+    assert.equal(graph.issuedTokens.length, issued + 1, "the first credential, with its cached token, is used again");
+  });
+
+  it("shares one sign-in among calls that ask for a token at once", async () => {
+    const identity = deployingIdentity(TENANT_ID);
     const issued = graph.issuedTokens.length;
-    assert.equal((await getOrganization()).status, 200);
-    assert.equal(graph.issuedTokens.length, issued, "the first credential, with its cached token, is used again");
+    const answers = await Promise.all(Array.from({ length: 5 }, () => getOrganization(identity)));
+    assert.deepEqual(answers.map((a) => a.status), [200, 200, 200, 200, 200]);
+    assert.equal(graph.issuedTokens.length, issued + 1);
   });
 });
 

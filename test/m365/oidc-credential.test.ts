@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { after, afterEach, before, beforeEach, describe, it, mock } from "node:test";
-import { credentialFromEnvironment } from "../../m365/credentials";
+import { credentialFromEnvironment, deployingIdentity } from "../../m365/credentials";
 import { sendWithRetry } from "../../m365/rest";
 import { startMockRuntime } from "../../program/mock-runtime";
 import { setEnvironment } from "../support/environment";
@@ -101,11 +101,8 @@ const ENV_KEYS = [
   "ACTIONS_ID_TOKEN_REQUEST_URL",
   "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
 ] as const;
-// Where m365/rest.ts keeps its credentials for the life of the process.
-const credentialCache = globalThis as { __retainM365Credentials?: unknown };
 let restoreEnvironment: () => void;
 let restoreCas: () => void;
-let savedCredentials: unknown;
 
 /** Entra's answer to the client-credentials grant with this assertion, as the Azure CLI would replay it. */
 async function presentAssertion(assertion: string, scope: string): Promise<{ status: number; body: { error?: string; error_description?: string; access_token?: string } }> {
@@ -149,8 +146,6 @@ beforeEach(() => {
     ACTIONS_ID_TOKEN_REQUEST_URL: github.requestUrl,
     ACTIONS_ID_TOKEN_REQUEST_TOKEN: REQUEST_TOKEN,
   });
-  savedCredentials = credentialCache.__retainM365Credentials;
-  delete credentialCache.__retainM365Credentials;
   github.requests.length = 0;
   github.issued.length = 0;
   github.injected.length = 0;
@@ -160,8 +155,6 @@ beforeEach(() => {
 afterEach(() => {
   mock.timers.reset();
   restoreEnvironment();
-  if (savedCredentials === undefined) delete credentialCache.__retainM365Credentials;
-  else credentialCache.__retainM365Credentials = savedCredentials;
 });
 
 describe("the deploying identity in a GitHub Actions job (OIDC)", () => {
@@ -214,7 +207,9 @@ describe("the deploying identity in a GitHub Actions job (OIDC)", () => {
 
   it("sendWithRetry: a token refused with 401 late in a deployment is replaced through a new GitHub token", async () => {
     mock.timers.enable({ apis: ["Date"], now: Date.now() });
-    const call = () => sendWithRetry({ tenantId: TENANT, method: "GET", url: `${entra.url}/v1.0/organization`, scope: GRAPH });
+    // Calls made together share the deploying identity they are given (a provider operation's).
+    const identity = deployingIdentity(TENANT);
+    const call = () => sendWithRetry({ tenantId: TENANT, method: "GET", url: `${entra.url}/v1.0/organization`, scope: GRAPH, identity });
     assert.equal((await call()).status, 200);
     assert.equal((await call()).status, 200);
     assert.equal(github.requests.length, 1, "one GitHub token for both calls");
@@ -239,7 +234,6 @@ describe("the deploying identity in a GitHub Actions job (OIDC)", () => {
     const immutable = await rejection(credentialFromEnvironment(TENANT).getToken(GRAPH));
     assert.match(immutable.message, /AADSTS700213: No matching federated identity record found for presented assertion subject 'repo:contoso-ops-81234567\/retain-m365-912345678:environment:deploy-contoso'\./);
     // Entra compares subjects case-sensitively: the environment's letter case matters.
-    delete credentialCache.__retainM365Credentials;
     github.subject = "repo:contoso-ops/retain-m365:environment:Deploy-Contoso";
     const letterCase = await rejection(credentialFromEnvironment(TENANT).getToken(GRAPH));
     assert.match(letterCase.message, /AADSTS7002138: .*'repo:contoso-ops\/retain-m365:environment:Deploy-Contoso'\. The subject matches with case-insensitive comparison, but not with case-sensitive comparison\./);

@@ -6,6 +6,7 @@ import { after, before, beforeEach, describe, it } from "node:test";
 import { ExitCode, UserFacingError } from "../../core/errors";
 import { runFirstSync, type FirstSyncParams } from "../../sync/first-sync";
 import { rejection } from "../support/deployer";
+import { recordingClock } from "../support/retry-clock";
 import { directoryRoutes } from "../../emulators/directory";
 import { directoryTenant, type DirectoryTenant } from "../../emulators/directory-tenant";
 import { startGraphEmulator, type GraphEmulator } from "../../emulators/graph";
@@ -52,19 +53,29 @@ describe("the post-deploy first sync", () => {
   });
 
   it("waits while Graph still refuses the new permissions (403), then syncs", async () => {
-    tenant.forbiddenUntil = Date.now() + 1_500;
+    tenant.forbiddenUntil = Date.now() + 60_000;
     const out = mkdtempSync(path.join(tmpdir(), "first-sync-"));
     const messages: string[] = [];
-    const summary = await runFirstSync(params(out), { waitForPermissionsMs: 20_000, retryIntervalMs: 500, log: (m) => messages.push(m) });
+    // The permissions apply during the second wait.
+    const clock = recordingClock();
+    const sleep = clock.sleep;
+    clock.sleep = async (ms) => {
+      await sleep(ms);
+      if (clock.waits.length === 2) tenant.forbiddenUntil = 0;
+    };
+    const summary = await runFirstSync(params(out), { waitForPermissionsMs: 20_000, retryIntervalMs: 500, log: (m) => messages.push(m), clock });
     assert.equal(summary.users, 1);
-    assert.ok(messages.length >= 1 && messages.every((m) => /permissions not in effect yet/.test(m)));
+    assert.deepEqual(clock.waits, [500, 500], "the same interval each time");
+    assert.deepEqual(messages, [1, 2].map((n) => `first directory sync: permissions not in effect yet (attempt ${n}); trying again in 1 s`));
     assert.ok(messages.every((m) => !m.includes(SECRET)));
   });
 
   it("gives up after the limit with a clear way to run it by hand, and writes nothing", async () => {
     tenant.forbiddenUntil = Date.now() + 60_000;
     const out = mkdtempSync(path.join(tmpdir(), "first-sync-"));
-    const error = await rejection(runFirstSync(params(out), { waitForPermissionsMs: 1_500, retryIntervalMs: 500 }));
+    const clock = recordingClock();
+    const error = await rejection(runFirstSync(params(out), { waitForPermissionsMs: 1_500, retryIntervalMs: 500, clock }));
+    assert.deepEqual(clock.waits, [500, 500, 500], "no wait that would end past the limit");
     assert.ok(error instanceof UserFacingError);
     assert.equal(error.exitCode, ExitCode.auth);
     assert.match(error.message, /^the first directory sync failed after waiting \d+ s for the new permissions: .*Authorization_RequestDenied.*Run it by hand once the permissions apply: npx retain-m365 sync --tenant-id 00000000-0000-4000-8000-0000000000aa --client-id 00000000-0000-4000-8000-0000000000bb --out \S+ --client-secret-file </);

@@ -31,7 +31,8 @@ function windows(held: (target: string, attempt: number) => boolean, code = "EBU
   return {
     windows: true,
     pauses,
-    pause: async (attempt) => void pauses.push(attempt),
+    // Waits recorded, none made.
+    clock: { now: () => 0, sleep: async (ms) => void pauses.push(ms) },
     rename: (from, to) => {
       const attempt = (tries.get(to) ?? 0) + 1;
       tries.set(to, attempt);
@@ -53,7 +54,12 @@ describe("replacing the CSVs on Windows, where Retain may hold them open", () =>
     const platform = windows((target, attempt) => target.endsWith("exchangeuser.csv") && attempt <= 2);
     const result = await replaceFiles(book(4), { outDir, backups: 0, maxShrinkPercent: 20, force: false, platform });
     assert.equal(result.unchanged, false);
-    assert.deepEqual(platform.pauses, [1, 2]);
+    // Backoff per FILE_IN_USE_RETRY: a quarter second, then half a second, each jittered down by up to half.
+    assert.equal(platform.pauses.length, 2);
+    platform.pauses.forEach((ms, i) => {
+      const full = FILE_IN_USE_RETRY.baseDelayMs * 2 ** i;
+      assert.ok(ms >= full / 2 && ms <= full, `pause ${i + 1}: ${ms} ms`);
+    });
     assert.match(readFileSync(path.join(outDir, "exchangeuser.csv"), "utf8"), /user3@contoso\.com/);
   });
 
