@@ -315,6 +315,21 @@ function runCmdlet(state: ExchangeState, cmdlet: string, raw: Obj): Obj[] | Emul
       state.assignments.push(assignment);
       return [assignment];
     }
+    case "Set-ManagementRoleAssignment": {
+      // An app's assignment takes -CustomResourceScope (and -Enabled) in Exchange Online (the cmdlet's
+      // "App" parameter set, Set-ManagementRoleAssignment docs). Its description is blank there; $null
+      // taking the scope off is assumed from the other scope parameters, whose docs say so.
+      // Only -CustomResourceScope is emulated: anything else is refused rather than guessed.
+      const assignment = find(state.assignments, ["Name", "Identity"]);
+      if (!assignment) return notFound(String(identity));
+      const others = Object.keys(raw).filter((k) => !["identity", "customresourcescope", "confirm"].includes(k.toLowerCase()));
+      if (others.length > 0) return exchangeError(400, "System.NotImplementedException", `emulator: Set-ManagementRoleAssignment -${others.join(", -")} is not emulated.`);
+      if (!Object.keys(raw).some((k) => k.toLowerCase() === "customresourcescope")) return [];
+      const scope = p.CustomResourceScope;
+      if (scope !== null && !state.scopes.some((s) => same(s.Name, scope))) return notFound(String(scope));
+      assignment.CustomResourceScope = scope ?? "";
+      return [];
+    }
     case "Remove-ManagementRoleAssignment":
       return remove(state.assignments, ["Name", "Identity"]);
     case "Get-OrganizationConfig": {

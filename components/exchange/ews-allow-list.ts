@@ -4,7 +4,7 @@ import { CLOUDS } from "../../m365/clouds";
 import { TEAMS_APP_ID } from "../../m365/exchange-facts";
 import { EMPTY_ALLOW_LIST_BLOCKS_SINCE } from "../../m365/ews-retirement";
 import { GUID } from "../../m365/ids";
-import { changedProperties, exchangeInputFailures, type ExchangeTargetArgs } from "./objects";
+import { changedProperties, exchangeInputFailures, gone, readingBack, type ExchangeTargetArgs } from "./objects";
 
 // How Exchange Online keeps the organization's EWS app-id allow list (docs/exchange.md):
 // `EwsAllowedAppIDs` is ONE comma-joined string that `Set-OrganizationConfig` replaces whole,
@@ -173,6 +173,18 @@ export const ewsAllowListProvider: pulumi.dynamic.ResourceProvider<EwsAllowListI
   async create(inputs) {
     await ensureListed(inputs);
     return { id: inputs.appId, outs: inputs };
+  },
+  /**
+   * A refresh. The entry is what create makes sure of: Retain's id listed in a list in force
+   * (`EwsEnabled` true); with its id taken out, or the list put out of force by hand, it is gone,
+   * and the next deployment makes sure of it again (or refuses, as create does). `alsoAllow` ids
+   * taken out by hand are left out of it, so the next deployment adds them back.
+   */
+  async read(id, props) {
+    const state = props as EwsAllowListInputs;
+    const now = await readingBack(() => readOrganizationEws(state));
+    if (now.enabled !== true || !listed(now.allowed, state.appId)) return gone();
+    return { id, props: { ...state, ...(state.alsoAllow ? { alsoAllow: state.alsoAllow.filter((other) => listed(now.allowed, other)) } : {}) } };
   },
   async diff(_id, olds, news) {
     const replaces = changedProperties({ ...olds }, { ...news }, ["tenantId", "appId"]);

@@ -44,10 +44,17 @@ export interface ExchangeAccessArgs {
 export const EXCHANGE_ADMIN_API_PERMISSION = `${EXCHANGE_MANAGE_AS_APP} on Office 365 Exchange Online (${EXCHANGE_ONLINE_APP_ID})`;
 
 /**
- * Needed for `ExchangeAccess` (through the Exchange admin API, as the deploying app). A preview
- * calls nothing: its dynamic resources have no `read`, and their `check` and `diff` call no API.
+ * Needed for `ExchangeAccess` (through the Exchange admin API, as the deploying app). A plain
+ * preview calls nothing (`check` and `diff` call no API); a refresh (`pulumi preview --refresh`,
+ * the Drift workflow) runs each dynamic resource's `read`, Get- cmdlets only.
  */
 export const exchangeAccessPermissions = permissions({
+  read: {
+    exchange: [
+      EXCHANGE_ADMIN_API_PERMISSION,
+      "Entra role Global Reader, held by the previewing identity: a refresh reads the service principal, scope, group, role assignments and EWS allow list back (Get-ServicePrincipal, Get-DistributionGroup, Get-ManagementScope, Get-ManagementRoleAssignment, Get-OrganizationConfig)",
+    ],
+  },
   write: {
     exchange: [EXCHANGE_ADMIN_API_PERMISSION],
     entraRoles: ["Exchange Administrator, held by the deploying identity"],

@@ -3,9 +3,12 @@ import { invokeCommand, type ExchangeTarget } from "../../m365/exchange-admin-ap
 import { CLOUDS } from "../../m365/clouds";
 import {
   adoptOrCreate,
+  asRecorded,
   changedProperties,
   exchangeInputFailures,
   getOptional,
+  gone,
+  readingBack,
   removeIfPresent,
   type ExchangeTargetArgs,
 } from "./objects";
@@ -33,6 +36,13 @@ export const securityGroupProvider: pulumi.dynamic.ResourceProvider<SecurityGrou
     const distinguishedName = String(group.DistinguishedName ?? "");
     if (!distinguishedName) throw new Error(`Exchange returned no DistinguishedName for group "${inputs.name}"`);
     return { id: String(group.ExternalDirectoryObjectId ?? inputs.name), outs: { ...inputs, distinguishedName, adopted: existing !== undefined } };
+  },
+  /** A refresh: the group's distinguished name as Exchange has it now; a removed group is gone. */
+  async read(id, props) {
+    const state = props as SecurityGroupOutputs;
+    const live = await readingBack(() => getOptional(state, "Get-DistributionGroup", state.name));
+    if (!live) return gone();
+    return { id, props: { ...state, distinguishedName: asRecorded(state.distinguishedName, live.DistinguishedName) } };
   },
   async diff(_id, olds, news) {
     const replaces = changedProperties({ ...olds }, { ...news }, ["tenantId", "name"]);
@@ -66,6 +76,13 @@ export const managementScopeProvider: pulumi.dynamic.ResourceProvider<Management
       wanted: { RecipientFilter: inputs.recipientRestrictionFilter },
     });
     return { id: inputs.name, outs: inputs };
+  },
+  /** A refresh: the filter as Exchange has it (one changed by hand shows, and the next deployment sets it back); a removed scope is gone. */
+  async read(id, props) {
+    const state = props as ManagementScopeInputs;
+    const live = await readingBack(() => getOptional(state, "Get-ManagementScope", state.name));
+    if (!live) return gone();
+    return { id, props: { ...state, recipientRestrictionFilter: asRecorded(state.recipientRestrictionFilter, live.RecipientFilter) } };
   },
   async diff(_id, olds, news) {
     const replaces = changedProperties({ ...olds }, { ...news }, ["tenantId", "name"]);

@@ -1,5 +1,6 @@
 import type * as pulumi from "@pulumi/pulumi";
-import { invokeCommand, isNotFound, type CmdletParameters, type ExchangeObject, type ExchangeTarget } from "../../m365/exchange-admin-api";
+import { invokeCommand, isNotFound, type CmdletParameters, type ExchangeCommandError, type ExchangeObject, type ExchangeTarget } from "../../m365/exchange-admin-api";
+import { EXCHANGE_MANAGE_AS_APP, EXCHANGE_ONLINE_APP_ID } from "../../m365/exchange-facts";
 import { requiredInputFailures, type InputFailure } from "../provider-inputs";
 
 // Shared by the Exchange dynamic providers; serialized with them (functions only).
@@ -86,4 +87,42 @@ export function exchangeInputFailures(inputs: object, required: readonly string[
 /** Properties whose change means a different object; `tenantId` always is. */
 export function changedProperties(olds: Record<string, unknown>, news: Record<string, unknown>, keys: readonly string[]): string[] {
   return keys.filter((key) => (olds[key] ?? "") !== (news[key] ?? ""));
+}
+
+/**
+ * A `read` (refresh) of an object that no longer exists: no id. The SDK's dynamic provider server
+ * passes the id on as the ReadResponse's (@pulumi/pulumi cmd/dynamic-provider/index.js `read`;
+ * dynamic/index.d.ts `ReadResult.id`: "blank if missing"); the engine takes an empty id for a missing
+ * resource (pulumi/pulumi pkg/resource/plugin/provider_plugin.go `Read`: "If the resource was
+ * missing, simply return a nil property map"), and its RefreshStep then drops the resource from the
+ * state (OpDelete), so the next `pulumi up` creates it again.
+ */
+export function gone(): { id: string } {
+  return { id: "" };
+}
+
+/** What reading the Exchange objects back (a refresh: `pulumi refresh`, `pulumi preview --refresh`, the Drift workflow) needs. */
+export const EXCHANGE_REFRESH_ACCESS = `${EXCHANGE_MANAGE_AS_APP} on Office 365 Exchange Online (${EXCHANGE_ONLINE_APP_ID}) and the Entra role Global Reader`;
+
+/**
+ * Runs a refresh's reads. A refusal (HTTP 401/403, or a cmdlet outside the caller's roles, which
+ * Exchange leaves out of its session: CommandNotFoundException) is an error naming what the reading
+ * identity needs, never "gone": only ManagementObjectNotFoundException means the object is not there.
+ */
+export async function readingBack<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    const { status, exceptionType } = error as Partial<ExchangeCommandError>;
+    if (status === 401 || status === 403 || exceptionType === "CommandNotFoundException") {
+      throw new Error(`${(error as Error).message} — reading Exchange back (a refresh) needs ${EXCHANGE_REFRESH_ACCESS} for the identity running it`);
+    }
+    throw error;
+  }
+}
+
+/** The recorded value where Exchange shows the same in another letter case (no diff), else Exchange's. */
+export function asRecorded(recorded: string, live: unknown): string {
+  const shown = live === undefined || live === null ? "" : String(live);
+  return shown.toLowerCase() === recorded.toLowerCase() ? recorded : shown;
 }

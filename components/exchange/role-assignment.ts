@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { isNotFound, type ExchangeObject, type ExchangeTarget } from "../../m365/exchange-admin-api";
 import { CLOUDS } from "../../m365/clouds";
 import { LEGACY_IMPERSONATION_ROLE } from "../../m365/exchange-facts";
-import { adoptOrCreate, changedProperties, exchangeInputFailures, getOptional, referenceIds, removeIfPresent, type ExchangeTargetArgs } from "./objects";
+import { adoptOrCreate, asRecorded, changedProperties, exchangeInputFailures, getOptional, gone, readingBack, referenceIds, removeIfPresent, type ExchangeTargetArgs } from "./objects";
 
 export interface RoleAssignmentInputs extends ExchangeTarget {
   /** Name of the assignment in Exchange. */
@@ -60,6 +60,23 @@ export const roleAssignmentProvider: pulumi.dynamic.ResourceProvider<RoleAssignm
       throw error;
     }
     return { id: inputs.name, outs: inputs };
+  },
+  /**
+   * A refresh: the assignment as Exchange has it. A scope set or taken off by hand
+   * (`Set-ManagementRoleAssignment -CustomResourceScope`), another role or another assignee shows as
+   * that value, which the next deployment replaces; a removed assignment is gone.
+   */
+  async read(id, props) {
+    const state = props as RoleAssignmentInputs;
+    return readingBack(async () => {
+      const live = await getOptional(state, "Get-ManagementRoleAssignment", state.name);
+      if (!live) return gone();
+      const seen: RoleAssignmentInputs = { ...state, role: asRecorded(state.role, live.Role) };
+      const scope = asRecorded(state.customResourceScope ?? "", live.CustomResourceScope);
+      if (scope !== (state.customResourceScope ?? "")) seen.customResourceScope = scope;
+      if ((await assigneeDifferences(state, live)).length > 0) seen[state.app ? "app" : "user"] = String(live.RoleAssignee ?? "");
+      return { id, props: seen };
+    });
   },
   async diff(_id, olds, news) {
     const replaces = changedProperties({ ...olds }, { ...news }, ["tenantId", "name", "role", "app", "user", "customResourceScope"]);

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { invokeCommand, type ExchangeTarget } from "../../m365/exchange-admin-api";
 import { CLOUDS } from "../../m365/clouds";
-import { adoptOrCreate, changedProperties, exchangeInputFailures, removeIfPresent, type ExchangeTargetArgs } from "./objects";
+import { adoptOrCreate, asRecorded, changedProperties, exchangeInputFailures, getOptional, gone, readingBack, removeIfPresent, type ExchangeTargetArgs } from "./objects";
 
 export interface ExchangeServicePrincipalInputs extends ExchangeTarget {
   /** The Entra application (client) id. */
@@ -29,6 +29,15 @@ export const exchangeServicePrincipalProvider: pulumi.dynamic.ResourceProvider<E
       wanted: { AppId: inputs.appId, ObjectId: inputs.objectId, DisplayName: inputs.displayName },
     });
     return { id: inputs.appId, outs: { ...inputs, adopted } };
+  },
+  /** A refresh: the reference as Exchange has it (a display name changed by hand shows; removed, it is gone). */
+  async read(id, props) {
+    const state = props as ExchangeServicePrincipalOutputs;
+    const live = await readingBack(() => getOptional(state, "Get-ServicePrincipal", state.appId));
+    if (!live) return gone();
+    // The Entra object id shows as ObjectId and as ServiceId (docs/exchange.md): either one matching is no change.
+    const objectId = [live.ObjectId, live.ServiceId].some((shown) => asRecorded(state.objectId, shown) === state.objectId) ? state.objectId : asRecorded(state.objectId, live.ObjectId ?? live.ServiceId);
+    return { id, props: { ...state, appId: asRecorded(state.appId, live.AppId), objectId, displayName: asRecorded(state.displayName, live.DisplayName) } };
   },
   async diff(_id, olds, news) {
     const replaces = changedProperties({ ...olds }, { ...news }, ["tenantId", "appId", "objectId"]);

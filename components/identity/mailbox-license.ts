@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CLOUDS } from "../../m365/clouds";
+import { deployingIdentity, type DeployingIdentity } from "../../m365/credentials";
 import { sendWithRetry, type RestResponse } from "../../m365/rest";
 import { permissions } from "../permissions";
 import { requiredInputFailures } from "../provider-inputs";
@@ -29,15 +30,16 @@ export interface MailboxLicenseArgs {
 }
 
 /**
- * Needed for a `MailboxLicense` (Graph calls made by the deploying identity). A preview calls
- * nothing: the provider has no `read`, and its `check` and `diff` call no API.
+ * Needed for a `MailboxLicense` (Graph calls made by the deploying identity). A plain preview calls
+ * nothing (`check` and `diff` call no API); a refresh runs `read`, which reads the user's
+ * `assignedLicenses` (User.Read.All).
  */
 export const mailboxLicensePermissions = permissions({
+  read: { graph: ["User.Read.All"] },
   write: {
     graph: [
       "LicenseAssignment.Read.All or Organization.Read.All (reads subscribedSkus: the licence's SKU id and free units)",
       "LicenseAssignment.ReadWrite.All (assigns the worker's licence)",
-      "User.Read.All",
     ],
   },
 });
@@ -49,24 +51,36 @@ interface Sku {
   prepaidUnits?: { enabled?: number };
 }
 
-/** One Graph call with the deploying identity's token. */
-function graphCall(inputs: MailboxLicenseInputs, method: string, path: string, body?: unknown): Promise<RestResponse> {
-  const base = inputs.graphEndpoint.replace(/\/+$/, "");
-  return sendWithRetry({ tenantId: inputs.tenantId, method, url: `${base}/v1.0${path}`, scope: `${new URL(base).origin}/.default`, body });
+/** The inputs, and the deploying identity an operation's calls share (one sign-in each operation). */
+type Caller = MailboxLicenseInputs & { identity?: DeployingIdentity };
+function signedIn(inputs: MailboxLicenseInputs): Caller {
+  return { ...inputs, identity: deployingIdentity(inputs.tenantId) };
 }
 
-async function graphOk(inputs: MailboxLicenseInputs, what: string, method: string, path: string, body?: unknown): Promise<unknown> {
+/** One Graph call with the deploying identity's token. */
+function graphCall(inputs: Caller, method: string, path: string, body?: unknown): Promise<RestResponse> {
+  const base = inputs.graphEndpoint.replace(/\/+$/, "");
+  return sendWithRetry({ tenantId: inputs.tenantId, method, url: `${base}/v1.0${path}`, scope: `${new URL(base).origin}/.default`, body, identity: inputs.identity });
+}
+
+/** Graph's refusal as one sentence; a 401/403 names what the identity needs, where `needs` says. */
+function graphFailure(what: string, status: number, json: unknown, needs?: string): Error {
+  const error = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
+  const refused = needs && (status === 401 || status === 403) ? `; this needs ${needs}` : "";
+  return new Error(`${what}: Graph answered HTTP ${status}${error ? ` ${error.code ?? ""}: ${error.message ?? ""}` : ""}`.trim() + refused);
+}
+
+async function graphOk(inputs: Caller, what: string, method: string, path: string, body?: unknown): Promise<unknown> {
   const { status, json } = await graphCall(inputs, method, path, body);
   if (status >= 200 && status < 300) return json;
-  const error = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
-  throw new Error(`${what}: Graph answered HTTP ${status}${error ? ` ${error.code ?? ""}: ${error.message ?? ""}` : ""}`.trim());
+  throw graphFailure(what, status, json);
 }
 
 function freeUnits(sku: Sku): number {
   return (sku.prepaidUnits?.enabled ?? 0) - sku.consumedUnits;
 }
 
-async function findSku(inputs: MailboxLicenseInputs): Promise<Sku> {
+async function findSku(inputs: Caller): Promise<Sku> {
   const page = (await graphOk(inputs, "listing the tenant's licences (subscribedSkus)", "GET", "/subscribedSkus")) as { value?: Sku[] };
   const skus = page.value ?? [];
   const sku = skus.find((s) => s.skuPartNumber.toLowerCase() === inputs.skuPartNumber.toLowerCase());
@@ -78,11 +92,11 @@ async function findSku(inputs: MailboxLicenseInputs): Promise<Sku> {
 }
 
 /** The user's assigned SKU ids, or undefined when the user no longer exists. */
-async function assignedSkuIds(inputs: MailboxLicenseInputs, userId: string): Promise<string[] | undefined> {
+async function assignedSkuIds(inputs: Caller, userId: string): Promise<string[] | undefined> {
   const path = `/users/${encodeURIComponent(userId)}?$select=id,assignedLicenses`;
   const { status, json } = await graphCall(inputs, "GET", path);
   if (status === 404) return undefined;
-  if (status < 200 || status >= 300) await graphOk(inputs, `reading the licences of user ${userId}`, "GET", path);
+  if (status < 200 || status >= 300) throw graphFailure(`reading the licences of user ${userId}`, status, json, "the Graph application permission User.Read.All");
   return ((json as { assignedLicenses?: { skuId: string }[] }).assignedLicenses ?? []).map((l) => l.skuId);
 }
 
@@ -96,8 +110,9 @@ export const mailboxLicenseProvider: pulumi.dynamic.ResourceProvider<MailboxLice
   },
 
   async create(inputs) {
-    const sku = await findSku(inputs);
-    const assigned = await assignedSkuIds(inputs, inputs.userId);
+    const call = signedIn(inputs);
+    const sku = await findSku(call);
+    const assigned = await assignedSkuIds(call, inputs.userId);
     if (assigned === undefined) throw new Error(`user ${inputs.userId} does not exist in tenant ${inputs.tenantId}`);
     if (!assigned.includes(sku.skuId)) {
       if (freeUnits(sku) <= 0) {
@@ -105,12 +120,24 @@ export const mailboxLicenseProvider: pulumi.dynamic.ResourceProvider<MailboxLice
           `no free units of licence ${sku.skuPartNumber}: ${sku.consumedUnits} of ${sku.prepaidUnits?.enabled ?? 0} are assigned; buy more or free one`,
         );
       }
-      await graphOk(inputs, `assigning licence ${sku.skuPartNumber} to user ${inputs.userId}`, "POST", `/users/${encodeURIComponent(inputs.userId)}/assignLicense`, {
+      await graphOk(call, `assigning licence ${sku.skuPartNumber} to user ${inputs.userId}`, "POST", `/users/${encodeURIComponent(inputs.userId)}/assignLicense`, {
         addLicenses: [{ skuId: sku.skuId, disabledPlans: [] }],
         removeLicenses: [],
       });
     }
     return { id: `${inputs.userId}/${sku.skuId}`, outs: { ...inputs, skuId: sku.skuId } };
+  },
+
+  /**
+   * A refresh: the licence is there while the user holds its SKU; removed by hand (or the user
+   * deleted), it is gone (no id: components/exchange/objects.ts `gone` cites the engine), and the
+   * next deployment assigns it again. A refusal (401/403) is an error naming the permission.
+   */
+  async read(id, props) {
+    const state = props as MailboxLicenseOutputs;
+    const assigned = await assignedSkuIds(signedIn(state), state.userId);
+    if (assigned === undefined || !assigned.some((skuId) => skuId.toLowerCase() === state.skuId.toLowerCase())) return { id: "" };
+    return { id, props: state };
   },
 
   async diff(_id, olds, news) {
@@ -126,9 +153,10 @@ export const mailboxLicenseProvider: pulumi.dynamic.ResourceProvider<MailboxLice
   },
 
   async delete(_id, props) {
-    const assigned = await assignedSkuIds(props, props.userId);
+    const call = signedIn(props);
+    const assigned = await assignedSkuIds(call, props.userId);
     if (assigned === undefined || !assigned.includes(props.skuId)) return;
-    await graphOk(props, `removing licence ${props.skuPartNumber} from user ${props.userId}`, "POST", `/users/${encodeURIComponent(props.userId)}/assignLicense`, {
+    await graphOk(call, `removing licence ${props.skuPartNumber} from user ${props.userId}`, "POST", `/users/${encodeURIComponent(props.userId)}/assignLicense`, {
       addLicenses: [],
       removeLicenses: [props.skuId],
     });

@@ -13,6 +13,8 @@ import { rejection, runSerializedProviders, TENANT_ID as TENANT } from "../suppo
 import { useExchangeEmulator } from "../support/exchange-admin";
 import { exchangeError, servicePrincipalReference, type ExchangeState } from "../../emulators/exchange";
 import type { GraphEmulator } from "../../emulators/graph";
+import { DEFAULT_RETRY } from "../../core/retry";
+import { recordingClock } from "../support/retry-clock";
 
 const APP_ID = "aaaaaaaa-0000-4000-8000-000000000001";
 const SP_OBJECT_ID = "bbbbbbbb-0000-4000-8000-000000000001";
@@ -75,9 +77,11 @@ describe("Exchange admin API client", () => {
 
   it("waits out a 429 with Retry-After", async () => {
     emulator.injected.push({ ...exchangeError(429, "Microsoft.Exchange.Throttling", "Too many requests"), headers: { "retry-after": "1" } });
-    const started = Date.now();
-    await invokeCommand(target(), "Get-OrganizationConfig");
-    assert.ok(Date.now() - started >= 900);
+    const clock = recordingClock();
+    const commands = state.commands.length;
+    await invokeCommand(target(), "Get-OrganizationConfig", {}, { retry: { ...DEFAULT_RETRY, clock } });
+    assert.deepEqual(clock.waits, [1000], "the second Retry-After asked for");
+    assert.equal(state.commands.length, commands + 1, "then run once");
   });
 
   it("retries a 5xx, then succeeds", async () => {

@@ -141,6 +141,45 @@ describe("MailboxLicense provider: check, diff, update, delete", () => {
   });
 });
 
+describe("MailboxLicense provider: read (a refresh)", () => {
+  const createOne = async () => {
+    const { id, outs } = await provider.create(inputs());
+    assert.ok(outs);
+    return { id, outs };
+  };
+
+  it("untouched: reads back exactly what create recorded, calling only the user's licences", async () => {
+    const { id, outs } = await createOne();
+    const before = graph.requests.length;
+    assert.deepEqual(await provider.read!(id, outs), { id, props: outs });
+    assert.deepEqual(graph.requests.slice(before).map((r) => `${r.method} ${r.path}`), [`GET /v1.0/users/${WORKER}`]);
+  });
+
+  it("the licence removed by hand: gone, and the next deployment assigns it again", async () => {
+    const { id, outs } = await createOne();
+    state.users.get(WORKER)!.assignedLicenses = [{ skuId: SPE_E3, disabledPlans: [] }];
+    assert.deepEqual(await provider.read!(id, outs), { id: "" });
+    await provider.create(inputs());
+    assert.deepEqual(state.users.get(WORKER)?.assignedLicenses.map((l) => l.skuId), [SPE_E3, EXCHANGESTANDARD]);
+  });
+
+  it("the user deleted by hand: gone", async () => {
+    const { id, outs } = await createOne();
+    state.users.delete(WORKER);
+    assert.deepEqual(await provider.read!(id, outs), { id: "" });
+  });
+
+  it("a refused read is an error naming the permission, not gone", async () => {
+    const { id, outs } = await createOne();
+    graph.injected.push(graphError(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."));
+    const error = await rejection(provider.read!(id, outs));
+    assert.equal(
+      error.message,
+      `reading the licences of user ${WORKER}: Graph answered HTTP 403 Authorization_RequestDenied: Insufficient privileges to complete the operation.; this needs the Graph application permission User.Read.All`,
+    );
+  });
+});
+
 describe("MailboxLicense provider: serialization", () => {
   it("serializes under the mock runtime, and the serialized provider works loaded on its own", async (t) => {
     const runtime = await startMockRuntime({ project: "retain-m365", stack: "test", preview: false });
@@ -155,5 +194,8 @@ describe("MailboxLicense provider: serialization", () => {
     const created = await runSerializedProviders({ licence: text as string }, `return load("licence").create(${JSON.stringify(inputs())});`);
     assert.equal((created as { outs: MailboxLicenseOutputs }).outs.skuId, EXCHANGESTANDARD);
     assert.deepEqual(state.users.get(WORKER)?.assignedLicenses.map((l) => l.skuId), [EXCHANGESTANDARD]);
+    state.users.get(WORKER)!.assignedLicenses = [];
+    const { id, outs } = created as { id: string; outs: MailboxLicenseOutputs };
+    assert.deepEqual(await runSerializedProviders({ licence: text as string }, `return load("licence").read(${JSON.stringify(id)}, ${JSON.stringify(outs)});`), { id: "" });
   });
 });
