@@ -1,6 +1,7 @@
 // `npm run bench -- package`: the Retain-server package (dist/, built by `npm run package` when
-// missing) unpacked into a temp folder: cold start of `--help` (median of 5) next to the
-// repository's CLI, and the peak RSS of a packaged sync of the 100,000-user tenant.
+// missing) unpacked into a temp folder: start of `--help` (median of 5) by hand and as the nightly
+// job (its cache folder filled), next to the repository's CLI, and the peak RSS of a packaged sync
+// of the 100,000-user tenant, the job's first night (no compile cache yet) and a later one.
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -27,9 +28,9 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Prom
   });
 }
 
-async function medianMs(command: string, args: string[], times = 5): Promise<number> {
+async function medianMs(command: string, args: string[], env: NodeJS.ProcessEnv = {}, times = 5): Promise<number> {
   const all: number[] = [];
-  for (let i = 0; i < times; i++) all.push((await run(command, args)).ms);
+  for (let i = 0; i < times; i++) all.push((await run(command, args, env)).ms);
   return all.sort((a, b) => a - b)[Math.floor(times / 2)] as number;
 }
 
@@ -43,25 +44,32 @@ export async function benchPackage(): Promise<void> {
 
   console.log("\n## (package) the Retain-server package, unpacked\n");
   const packaged = await medianMs(launcher, ["--help"]);
+  // As systemd starts the job: CacheDirectory= named in CACHE_DIRECTORY, where the launcher keeps Node's compile cache; one start fills it.
+  const helpCache = { CACHE_DIRECTORY: mkdtempSync(path.join(tmpdir(), "bench-package-cache-")) };
+  await run(launcher, ["--help"], helpCache);
+  const asJob = await medianMs(launcher, ["--help"], helpCache);
   const repository = await medianMs(process.execPath, [path.join(ROOT, "bin", "retain-m365.js"), "--help"]);
   // How fast this machine starts Node at all: the start-up figures are only comparable with it.
   const bare = await medianMs(path.join(unpacked, SERVER_PACKAGE.name, SERVER_PACKAGE.linuxNode), ["-e", "0"]);
   console.log(
-    `| run | median of 5 |\n|---|---|\n| packaged \`--help\` | ${packaged.toFixed(0)} ms |\n| repository \`--help\` (bin/retain-m365.js, bundle built) | ${repository.toFixed(0)} ms |\n| the package's Node alone (\`node -e 0\`) | ${bare.toFixed(0)} ms |`,
+    `| run | median of 5 |\n|---|---|\n| packaged \`--help\`, by hand (no compile cache) | ${packaged.toFixed(0)} ms |\n| packaged \`--help\` as the job (its compile cache filled) | ${asJob.toFixed(0)} ms |\n| repository \`--help\` (bin/retain-m365.js, bundle built) | ${repository.toFixed(0)} ms |\n| the package's Node alone (\`node -e 0\`) | ${bare.toFixed(0)} ms |`,
   );
-  console.log(`\ncold start target ≤ 150 ms: ${packaged <= 150 ? "met" : "NOT met"}`);
+  console.log(`\ncold start target ≤ 150 ms: ${Math.max(packaged, asJob) <= 150 ? "met" : "NOT met"}`);
 
   const tenant = syntheticTenant(2, { users: 100_000, groups: 20_000, memberships: 400_000 });
   tenant.throttle = true;
   tenant.latencyMs = 20;
   const emulator = await startGraphEmulator({ token: "bench-token", clients: { [APP]: SECRET }, routes: [(request, e) => directoryRoutes(tenant)(request, e)] });
   try {
-    const out = mkdtempSync(path.join(tmpdir(), "bench-package-out-"));
-    const args = ["sync", "--tenant-id", TENANT, "--client-id", APP, "--out", out, "--graph-endpoint", emulator.url, "--authority-host", emulator.url, "--full"];
-    const result = await run(launcher, args, { RETAIN_SYNC_CLIENT_SECRET: SECRET, NODE_OPTIONS: `--require ${path.join(__dirname, "report-rss.cjs")}` });
-    if (result.code !== 0) throw new Error(`packaged sync exited ${String(result.code)}: ${result.stderr}`);
-    const rssMiB = Number(/BENCH maxRssKiB=(\d+)/.exec(result.stderr)?.[1]) / 1024;
-    console.log(`\npackaged sync of 100,000 users / 20,000 groups / 400,000 memberships: ${(result.ms / 1000).toFixed(1)} s, peak RSS ${rssMiB.toFixed(0)} MiB (target ≤ 150 MB)`);
+    const jobCache = { CACHE_DIRECTORY: mkdtempSync(path.join(tmpdir(), "bench-package-cache-")) };
+    for (const night of ["first night: compiles, as a run by hand does, and fills the cache", "a later night: from the compile cache"]) {
+      const out = mkdtempSync(path.join(tmpdir(), "bench-package-out-"));
+      const args = ["sync", "--tenant-id", TENANT, "--client-id", APP, "--out", out, "--graph-endpoint", emulator.url, "--authority-host", emulator.url, "--full"];
+      const result = await run(launcher, args, { RETAIN_SYNC_CLIENT_SECRET: SECRET, NODE_OPTIONS: `--require ${path.join(__dirname, "report-rss.cjs")}`, ...jobCache });
+      if (result.code !== 0) throw new Error(`packaged sync exited ${String(result.code)}: ${result.stderr}`);
+      const rssMiB = Number(/BENCH maxRssKiB=(\d+)/.exec(result.stderr)?.[1]) / 1024;
+      console.log(`\npackaged sync of 100,000 users / 20,000 groups / 400,000 memberships, ${night}: ${(result.ms / 1000).toFixed(1)} s, peak RSS ${rssMiB.toFixed(0)} MiB = ${((rssMiB * 1048576) / 1e6).toFixed(0)} MB (target ≤ 150 MB)`);
+    }
   } finally {
     await emulator.close();
   }

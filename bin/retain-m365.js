@@ -12,6 +12,18 @@ const path = require("node:path");
 
 const root = path.resolve(__dirname, "..");
 const bundle = path.join(root, "build", "retain-m365.cjs");
+
+/**
+ * Node's compile cache (node:module enableCompileCache): a start reads the code that earlier starts
+ * compiled (the bundle, the Pulumi SDKs) instead of compiling it again. Its folder: the nightly
+ * job's (systemd's CacheDirectory=, as $CACHE_DIRECTORY), else node_modules/.cache in this
+ * checkout. Node skips a folder it cannot make or write, but hangs at start on one under /proc
+ * (Node 22.23), so none is used there. A NODE_COMPILE_CACHE already set has enabled it and wins.
+ */
+function enableCompileCache() {
+  const dir = path.resolve(process.env.CACHE_DIRECTORY || path.join(root, "node_modules", ".cache", "retain-m365"));
+  if (dir !== "/proc" && !dir.startsWith("/proc/")) Module.enableCompileCache(dir);
+}
 // The bundle's first line records what it was built from, so bundle and record never disagree.
 const HEADER = "// retain-m365 bundle of ";
 
@@ -98,6 +110,7 @@ function load() {
 if (process.env.npm_lifecycle_event === "prepare") {
   if (!isFresh()) save(build()); // `npm ci`: build once, run nothing
 } else {
+  enableCompileCache();
   load()
     .main(process.argv)
     .then((code) => {

@@ -197,6 +197,8 @@ Type=oneshot
 User=${systemdUser(options.user ?? LINUX_DEFAULTS.user, "--user")}
 ExecStart=${words.join(" ")}
 Environment=${systemdRuntimeEnvironment()}
+# Node's compile cache (the launcher reads $CACHE_DIRECTORY): a start skips compiling what the last one compiled.
+CacheDirectory=${JOB_ACCOUNT}
 ${credential.load}
 # Exit 5 means a safety guard kept the previous files: the unit fails, so it is seen.
 UMask=0027
@@ -293,7 +295,5 @@ export function windowsJob(options: ScheduleOptions, target: JobTarget, command:
 
 /** The sync's memory settings (SYNC_RUNTIME) for a unit's Environment=: a checkout's bin/retain-m365.js gets them as the package's launcher does. */
 function systemdRuntimeEnvironment(): string {
-  return Object.entries(syncRuntimeEnvironment())
-    .map(([name, value]) => `${name}=${value}`)
-    .join(" ");
+  return Object.entries(syncRuntimeEnvironment()).map(([name, value]) => `${name}=${value}`).join(" ");
 }

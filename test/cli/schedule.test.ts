@@ -118,6 +118,26 @@ describe("schedule --systemd", () => {
       assert.match(readFileSync(path.join(out, "exchangeuser.csv"), "utf8"), /"ann@contoso.com"/);
     });
 
+    it("gives the job a cache folder (CacheDirectory=) where its Node keeps what it compiled; a folder under /proc, where Node would hang, is not used", async () => {
+      assert.match(service, /^CacheDirectory=retain-m365$/m);
+      const credentials = mkdtempSync(path.join(tmpdir(), "retain-credentials-"));
+      writeFileSync(path.join(credentials, "client-secret"), `${SECRET}\n`, { mode: 0o400 });
+      const [command, ...args] = execStartWords(/^ExecStart=(.*)$/m.exec(service)?.[1] ?? "").map((word) => word.replace(/%d/g, credentials).replace(/%%/g, "%"));
+      // systemd makes /var/cache/retain-m365 for the job's user and names it in CACHE_DIRECTORY.
+      const night = (cache: string) =>
+        promisify(execFile)(command as string, [...args, "--graph-endpoint", emulator.url, "--authority-host", emulator.url], {
+          env: { PATH: process.env.PATH, NODE_EXTRA_CA_CERTS: testTls().caFile, ...unitEnvironment(service), CACHE_DIRECTORY: cache },
+          encoding: "utf8",
+          timeout: 60_000,
+        });
+      const cache = mkdtempSync(path.join(tmpdir(), "retain-cache-"));
+      assert.match((await night(cache)).stdout, /^synced 1 users and 0 groups/);
+      const [version, ...others] = readdirSync(cache);
+      assert.equal(others.length, 0);
+      assert.ok(readdirSync(path.join(cache, version as string)).length > 0, "Node's compiled code is kept");
+      assert.match((await night("/proc/self/retain-m365")).stdout, /^synced 1 users and 0 groups/);
+    });
+
     it("with --certificate <folder>, signs in with the folder's certificates as systemd loads them (app.pem_<file>), a rotation's new file included", async () => {
       // `credential new --out <folder>`, as README has the Retain server do, then the nightly job for that folder.
       const folder = mkdtempSync(path.join(tmpdir(), "retain-certificates-"));

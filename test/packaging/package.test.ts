@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { X509Certificate } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { brotliDecompressSync } from "node:zlib";
-import { LAZY_GROUPS } from "../../packaging/bundle";
+import { promisify } from "node:util";
 import { packageFileNames, SERVER_PACKAGE, SYNC_RUNTIME, type PackagePlatform } from "../../core/server-package";
 import { directoryRoutes } from "../../emulators/directory";
 import { ewsRoute } from "../../emulators/ews";
@@ -29,23 +28,6 @@ function listing(dir: string, prefix = ""): string[] {
     return statSync(path.join(dir, name)).isDirectory() ? [`${relative}/`, ...listing(path.join(dir, name), `${relative}/`)] : [relative];
   });
 }
-
-/** The code of the bundle's lazily compiled groups (packaging/lazy-require.ts), decompressed. */
-const embeddedGroups = (bundle: string): string[] => [...bundle.matchAll(/brotliBase64:"([A-Za-z0-9+/=]+)"/g)].map((match) => brotliDecompressSync(Buffer.from(match[1] as string, "base64")).toString("utf8"));
-
-/**
- * A script for node's --require that prints, at exit, which embedded groups were compiled (by the
- * name lazy-require.ts gives each) and which of Node's own modules were loaded. It watches the
- * bundle's require of node:vm rather than loading node:vm itself.
- */
-const TRACE_LOADS = `const Module = require("node:module"), require_ = Module.prototype.require, groups = [];
-Module.prototype.require = function (id) {
-  const exported = require_.apply(this, arguments);
-  if (id !== "node:vm") return exported;
-  return { ...exported, constants: exported.constants, compileFunction(code, params, options) { groups.push(String(options.filename).split("#")[1]); return exported.compileFunction(code, params, options); } };
-};
-process.on("exit", () => process.stderr.write("LOADS " + JSON.stringify({ groups, node: process.moduleLoadList.filter((m) => m.startsWith("NativeModule ")).map((m) => m.slice(13)) }) + "\\n"));
-`;
 
 /** Runs a program with nothing of this machine's set-up: PATH=/usr/bin:/bin, no Node on it, the test CA trusted. */
 const runBare = (command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> =>
@@ -94,10 +76,7 @@ describe("npm run package: the Retain-server package", () => {
       const executable = name?.endsWith("/") || name?.endsWith("/bin/node") || name?.endsWith("/bin/retain-m365");
       assert.equal(mode, executable ? `${name?.endsWith("/") ? "d" : "-"}rwxr-xr-x` : "-rw-r--r--", name);
     }
-    const bundle = readFileSync(path.join(root, SERVER_PACKAGE.bundle), "utf8");
-    const groups = embeddedGroups(bundle);
-    assert.equal(groups.length, LAZY_GROUPS.length);
-    for (const code of [bundle, ...groups]) assert.doesNotMatch(code, /@pulumi|require\("tsx|typescript/);
+    assert.doesNotMatch(readFileSync(path.join(root, SERVER_PACKAGE.bundle), "utf8"), /@pulumi|require\("tsx|typescript/);
     const node = await runBare(path.join(root, SERVER_PACKAGE.linuxNode), ["--version"]);
     assert.ok(Number(/^v(\d+)\./.exec(node.stdout)?.[1]) >= 22, node.stdout);
   });
@@ -142,28 +121,26 @@ describe("npm run package: the Retain-server package", () => {
     assert.match(fromStack.stdout, /^ExecStart=\S+ sync --tenant-id \S+ --client-id /m);
   });
 
-  it("starts only what a command uses: Node's crypto, https, zlib, child_process and the embedded packages wait for sync", async () => {
-    const trace = path.join(mkdtempSync(path.join(tmpdir(), "retain-trace-")), "trace.cjs");
-    writeFileSync(trace, TRACE_LOADS);
-    const loads = async (args: string[], env: NodeJS.ProcessEnv = {}) => {
-      const run = await runBare(path.join(root, SERVER_PACKAGE.linuxNode), ["--require", trace, path.join(root, SERVER_PACKAGE.bundle), ...args], env);
-      const line = /^LOADS (.*)$/m.exec(run.stderr)?.[1];
-      assert.ok(line, run.stderr);
-      return { code: run.code, ...(JSON.parse(line) as { groups: string[]; node: string[] }) };
-    };
-    const out = mkdtempSync(path.join(tmpdir(), "retain-package-out-"));
-    for (const args of [["--help"], ["status", "--out", out], ["schedule", "--systemd", "--tenant-id", TENANT, "--client-id", APP]]) {
-      const run = await loads(args);
-      assert.deepEqual(run.groups, [], args.join(" "));
-      assert.ok(run.node.includes("fs"), "the trace lists Node's modules");
-      for (const heavy of ["crypto", "https", "zlib", "child_process", "vm"]) assert.ok(!run.node.includes(heavy), `${args.join(" ")} loaded node:${heavy}`);
-    }
-    const sync = await loads(["sync", "--tenant-id", TENANT, "--client-id", APP, "--graph-endpoint", emulator.url, "--authority-host", emulator.url, "--out", out], { RETAIN_SYNC_CLIENT_SECRET: SECRET });
-    assert.equal(sync.code, 0);
-    assert.deepEqual(sync.groups.sort(), ["@azure/identity", "@microsoft/microsoft-graph-client"]);
+  it("keeps Node's compile cache in the job's cache folder (systemd's CacheDirectory=), and starts without one it cannot use", async () => {
+    // Killed after 20 s: Node 22 hangs at start on a compile-cache folder under /proc.
+    const help = (env: NodeJS.ProcessEnv) => promisify(execFile)(launcher, ["--help"], { cwd: tmpdir(), env: { PATH: "/usr/bin:/bin", ...env }, encoding: "utf8", timeout: 20_000 });
+    const byHand = await help({});
+    const cache = path.join(mkdtempSync(path.join(tmpdir(), "retain-cache-")), "retain-m365");
+    assert.equal((await help({ CACHE_DIRECTORY: cache })).stdout, byHand.stdout);
+    // Node's own layout: a folder per Node version and platform, a file per compiled script.
+    const [version, ...others] = readdirSync(cache);
+    assert.equal(others.length, 0);
+    assert.ok(readdirSync(path.join(cache, version as string)).length > 0, "the bundle's compiled code is kept");
+    assert.equal((await help({ CACHE_DIRECTORY: cache })).stdout, byHand.stdout, "a start from the cache");
+
+    const file = path.join(mkdtempSync(path.join(tmpdir(), "retain-cache-")), "not-a-folder");
+    writeFileSync(file, "");
+    const unusable = [{ CACHE_DIRECTORY: file }, { CACHE_DIRECTORY: path.join(file, "cache") }, { CACHE_DIRECTORY: "/proc/self/retain-m365" }, { NODE_COMPILE_CACHE: "/proc/retain-m365" }];
+    for (const env of unusable) assert.equal((await help(env)).stdout, byHand.stdout, JSON.stringify(env));
+    assert.equal(readFileSync(file, "utf8"), "", "the file in the folder's place is left as it was");
   });
 
-  it("credential new from the package makes the key and certificate (node-forge, compiled on first use)", async () => {
+  it("credential new from the package makes the key and certificate", async () => {
     const keys = path.join(mkdtempSync(path.join(tmpdir(), "retain-package-keys-")), "keys");
     const made = await runBare(launcher, ["credential", "new", "--out", keys, "--days", "30"]);
     assert.equal(made.code, 0, made.stderr);
@@ -196,6 +173,8 @@ describe("npm run package: the Retain-server package", () => {
     assert.ok(lines.slice(0, -1).every((line) => !line.includes("\n")));
     // %~dp0 is the .cmd's own folder, %* every argument as given; exit /b hands node's exit code back.
     assert.ok(lines.includes(`"%~dp0node\\node.exe" ${SYNC_RUNTIME.nodeOptions} "%~dp0lib\\retain-m365-sync.cjs" %*`), cmd);
+    // Node's compile cache in the package's cache folder, unless set already; the variable stays in the .cmd (setlocal).
+    assert.ok(lines.includes("setlocal") && lines.includes('if not defined NODE_COMPILE_CACHE set "NODE_COMPILE_CACHE=%~dp0cache"'), cmd);
     assert.equal(lines.at(-2), "exit /b %ERRORLEVEL%");
   });
 

@@ -111,6 +111,22 @@ describe("the Windows package under Wine: node.exe, retain-m365.cmd and the CLI'
     assert.equal((await retain(["plan"])).code, 2);
   });
 
+  it("keeps Node's compile cache in the package's cache folder, and starts without one it cannot use", async () => {
+    await retain(["--help"]);
+    const cache = path.join(root, "cache");
+    const [version, ...others] = readdirSync(cache);
+    assert.equal(others.length, 0);
+    assert.ok(readdirSync(path.join(cache, version as string)).length > 0, "the bundle's compiled code is kept");
+    const fromCache = await retain(["--help"]);
+    assert.equal(fromCache.code, 0, fromCache.stderr);
+    assert.match(fromCache.stdout, /^ {2}sync /m);
+    const file = path.join(work, "not-a-folder");
+    writeFileSync(file, "");
+    const unusable = await retain(["--help"], { NODE_COMPILE_CACHE: windowsPath(file) });
+    assert.equal(unusable.stdout, fromCache.stdout, unusable.stderr);
+    assert.equal(readFileSync(file, "utf8"), "", "the file in the folder's place is left as it was");
+  });
+
   it("schedule --windows: the task starts the package's own retain-m365.cmd, as Windows names it; the rest as the repository's CLI writes it on Linux", async () => {
     const args = ["schedule", "--windows", "--tenant-id", TENANT, "--client-id", APP, "--out", "D:\\Retain\\cfg"];
     const fromWine = await retain(args);
