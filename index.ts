@@ -11,15 +11,16 @@ import { deployTenant, tenantWarnings } from "./program/program";
 
 // One tenant per stack. Graph and Exchange are read with the deployer's credentials from the
 // environment, as the dynamic providers sign in (client secret or certificate, GitHub Actions OIDC,
-// else DefaultAzureCredential): the same identity the azuread provider uses. The zones are read
-// with the Cloudflare provider's token.
+// else DefaultAzureCredential): the same identity the azuread provider uses. Cloudflare's zones are
+// read with the Cloudflare provider's token, asked for only when a domain's provider is cloudflare;
+// a manual domain's records are read through DNS (the system's resolver).
 // One set of clients per run: the Graph records and the discovery share one credential (and token).
 let sources: (AdoptSources & { records: GraphServiceConfigurationRecordSource }) | undefined;
 function sourcesFor(config: TenantConfig): AdoptSources & { records: GraphServiceConfigurationRecordSource } {
   if (!sources) {
     const graph = createGraphClient({ credential: credentialFromEnvironment(config.tenantId) });
     sources = {
-      cloudflare: { endpoint: CLOUDFLARE_API_BASE, token: cloudflareToken() },
+      ...(config.domains.some((domain) => domain.provider === "cloudflare") ? { cloudflare: { endpoint: CLOUDFLARE_API_BASE, token: cloudflareToken() } } : {}),
       graph,
       records: new GraphServiceConfigurationRecordSource(graph),
       exchange: { tenantId: config.tenantId, exchangeEndpoint: CLOUDS.global.exchange },

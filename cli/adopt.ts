@@ -2,7 +2,7 @@ import { Option, type Command } from "commander";
 import { validatedOrThrow } from "../config/validate";
 import { ExitCode, UserFacingError } from "../core/errors";
 import { CLOUDFLARE_API_BASE, CLOUDS } from "../m365/clouds";
-import { authorityFor, credentialFromEnvironment } from "../m365/credentials";
+import { authorityFor, deployingIdentity } from "../m365/credentials";
 import { createGraphClient } from "../m365/graph-client";
 import type * as AdoptModule from "../program/adopt/adopt";
 import type * as DiscoveryModule from "../program/adopt/parts";
@@ -10,6 +10,7 @@ import type { AdoptReport } from "../program/adopt/findings";
 import type { Io } from "./io";
 import { endpointUrl, resolverAddress, stackName } from "./arguments";
 import type * as SpfLookupsModule from "../components/dns/spf-lookups";
+import type * as DnsLookupModule from "../components/dns/lookup";
 import { loadPlanInput } from "./plan";
 
 /** Where the Cloudflare token comes from, as the deploy's provider reads it: never a flag, never printed. */
@@ -34,7 +35,8 @@ export function registerAdoptCommand(program: Command, io: Io): void {
       "Before the first deploy into a tenant that already runs Microsoft 365: read (never write) the zones, the directory and " +
         "Exchange, and say for each resource of the plan whether the deploy creates it, adopts what exists, merges into a shared " +
         "record, or meets a conflict that a configuration key must settle. Exit 5 with any conflict. Signs in as the deploying " +
-        `identity (AZURE_CLIENT_ID with AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH) and with the Cloudflare token in ${CLOUDFLARE_TOKEN_VARIABLE}.`,
+        `identity (AZURE_CLIENT_ID with AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH) and, for a cloudflare domain, with the Cloudflare token in ${CLOUDFLARE_TOKEN_VARIABLE}; ` +
+        "a manual domain's records are read through DNS (--resolver), and what to create or change there by hand is said.",
     )
     .addOption(new Option("--stack <name>", "tenant stack: reads <stacks-dir>/Pulumi.<name>.yaml").argParser(stackName).conflicts("configFile"))
     .addOption(new Option("--config-file <path>", "a stack file instead of a named stack"))
@@ -44,16 +46,19 @@ export function registerAdoptCommand(program: Command, io: Io): void {
     .option("--exchange-endpoint <url>", "Exchange Online's base URL", endpointUrl("--exchange-endpoint"), CLOUDS.global.exchange)
     .option("--graph-endpoint <url>", "Graph base URL without /v1.0", endpointUrl("--graph-endpoint"), CLOUDS.global.graph)
     .option("--authority-host <url>", "Entra login host (also read from AZURE_AUTHORITY_HOST); turns instance discovery off", endpointUrl("--authority-host"))
-    .option("--resolver <ip[:port]>", "DNS server that follows the SPF record's includes, to count its lookups (default: the system's resolver)", resolverAddress)
+    .option("--resolver <ip[:port]>", "DNS server that reads a manual domain's records and follows the SPF record's includes, to count its lookups (default: the system's resolver)", resolverAddress)
     .action(async (options: AdoptOptions) => {
       if (!options.stack && !options.configFile) throw new UserFacingError("adopt needs --stack <name> or --config-file <path>", ExitCode.invalidInput);
       const { stack, config: raw } = loadPlanInput(options);
-      const { tenantId } = validatedOrThrow(raw, `stack ${stack}`).config;
+      const { tenantId, domains } = validatedOrThrow(raw, `stack ${stack}`).config;
+      // Only a cloudflare domain's records are read through Cloudflare's API; a manual domain's through DNS.
+      const cloudflare = domains.filter((domain) => domain.provider === "cloudflare").map((domain) => domain.name);
       const token = process.env[CLOUDFLARE_TOKEN_VARIABLE];
-      if (!token) {
-        throw new UserFacingError(`adopt reads the zones with a Cloudflare API token: set ${CLOUDFLARE_TOKEN_VARIABLE} (Zone:Read and DNS:Read are enough)`, ExitCode.invalidInput);
+      if (!token && cloudflare.length > 0) {
+        throw new UserFacingError(`adopt reads the zones of ${cloudflare.join(", ")} with a Cloudflare API token: set ${CLOUDFLARE_TOKEN_VARIABLE} (Zone:Read and DNS:Read are enough)`, ExitCode.invalidInput);
       }
-      const credential = credentialFromEnvironment(tenantId, authorityFor("global", options.authorityHost));
+      // One sign-in for Graph and Exchange alike, at the login host the flag names.
+      const credential = deployingIdentity(tenantId, authorityFor("global", options.authorityHost));
       // Loaded on use: the plan behind adopt needs the Pulumi SDKs, which the other subcommands do not.
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { adoptStack } = require("../program/adopt/adopt") as typeof AdoptModule;
@@ -61,14 +66,17 @@ export function registerAdoptCommand(program: Command, io: Io): void {
       const { DISCOVERY_PARTS } = require("../program/adopt/parts") as typeof DiscoveryModule;
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { dnsTxtLookup } = require("../components/dns/spf-lookups") as typeof SpfLookupsModule;
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { dnsRecordLookup } = require("../components/dns/lookup") as typeof DnsLookupModule;
       const report = await adoptStack(
         stack,
         raw,
         {
-          cloudflare: { endpoint: options.cloudflareEndpoint, token },
+          ...(token && cloudflare.length > 0 ? { cloudflare: { endpoint: options.cloudflareEndpoint, token } } : {}),
           graph: createGraphClient({ credential, endpoint: options.graphEndpoint }),
-          exchange: { tenantId, exchangeEndpoint: options.exchangeEndpoint },
+          exchange: { tenantId, exchangeEndpoint: options.exchangeEndpoint, identity: credential },
           dns: dnsTxtLookup(options.resolver),
+          dnsRecords: dnsRecordLookup(options.resolver),
         },
         DISCOVERY_PARTS,
       );

@@ -1,4 +1,5 @@
 import type { Plan, PlanStep } from "../program/plan";
+import type { ManualDnsRecord } from "../components/dns/providers/manual";
 
 /** A Markdown table of the plan, for pasting into a pull request. */
 export function renderPlanTable(plan: Plan): string {
@@ -12,15 +13,36 @@ export function renderPlanTable(plan: Plan): string {
     "",
     `${plan.changeSummary.create} to create.`,
     ...plan.hooks.map((hook) => `Hook ${hook.name} runs ${hook.event === "afterCreate" ? "after creating" : hook.event} ${hook.resource.split("::").pop() ?? hook.resource}.`),
+    ...manualSection(plan.manualDnsRecords),
   ];
-  const text = JSON.stringify(plan.steps);
+  const text = JSON.stringify([plan.steps, plan.manualDnsRecords]);
   if (text.includes('"[unknown]"')) lines.push("[unknown]: known only at deploy time (read from Microsoft Graph or Entra).");
   if (text.includes('"[secret]"')) lines.push("[secret]: an encrypted value, never shown.");
   return lines.join("\n") + "\n";
 }
 
+/**
+ * The records of the domains whose provider is manual: the admin creates them by hand at their DNS
+ * host, and `verify --stack` checks them once deployed (the stack output manualDnsRecords).
+ */
+function manualSection(records: readonly ManualDnsRecord[] | undefined): string[] {
+  if (!records || records.length === 0) return [];
+  const value = (r: ManualDnsRecord) =>
+    r.type === "SRV" ? `${String(r.priority)} ${String(r.weight)} ${String(r.port)} ${String(r.target)}` : `${r.type === "MX" ? `${String(r.priority)} ` : ""}${String(r.content)}`;
+  return [
+    "",
+    "Manual DNS records: nothing is written to these domains' DNS; create each record by hand at the DNS host that keeps it (`retain-m365 verify --stack` checks them once deployed):",
+    "",
+    "| Domain | Type | Name | Value | TTL | Note |",
+    "|---|---|---|---|---|---|",
+    ...records.map((r) => `| ${[r.domain, r.type, r.name, value(r), String(r.ttl), r.note ?? ""].map((c) => c.replace(/\|/g, "\\|")).join(" | ")} |`),
+    "",
+  ];
+}
+
 function describe(step: PlanStep): string {
   const inputs = step.newState.inputs;
+  if (step.newState.type === "retain-m365:dns:ManualRecord") return "created by hand at the domain's DNS host: see Manual DNS records below";
   if (step.newState.type === "cloudflare:index/dnsRecord:DnsRecord") {
     const data = inputs.data as Record<string, unknown> | undefined;
     const value = data

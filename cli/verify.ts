@@ -4,6 +4,8 @@ import { ExitCode, UserFacingError } from "../core/errors";
 import { CLOUD_NAMES, type Cloud } from "../m365/clouds";
 import { dnsDomain, endpointUrl, mailboxAddress, resolverAddress, stackName } from "./arguments";
 import { checkAutodiscover, checkDomain, resolverFor, type CheckResult } from "./verify-checks";
+import { checkManualRecord, isAutodiscoverRecord, manualRecordsOf } from "./verify-manual";
+import type { ManualDnsRecord } from "../components/dns/providers/manual";
 import { verifyAccess } from "./verify-access";
 import type { Io } from "./io";
 import { SECRET_ENVIRONMENT_VARIABLE } from "./sync-credential";
@@ -46,7 +48,8 @@ export function registerVerifyCommand(program: Command, io: Io): void {
     .command("verify")
     .description(
       `Check that each domain's autodiscover CNAME and SRV resolve as declared (DNS-only, to ${AUTODISCOVER_TARGET}) and that ` +
-        "autodiscover answers with an EWS URL for a mailbox; exit 0 only if all pass, 4 if any fails. " +
+        "autodiscover answers with an EWS URL for a mailbox; with --stack, also every record of a manual domain (the stack output manualDnsRecords); " +
+        "exit 0 only if all pass, 4 if any fails. " +
         "With --access, on the Retain server: signed in as Retain's app (--certificate, else the client secret in " +
         `${SECRET_ENVIRONMENT_VARIABLE}), an EWS request as Retain makes it must reach the inbox of --mailbox and be refused for --outside ` +
         "(a mailbox outside the management scope); prints the EWS URL to enter in Retain and the days left until EWS ends; " +
@@ -77,16 +80,23 @@ export function registerVerifyCommand(program: Command, io: Io): void {
       if (options.access) return verifyAccess(options, io);
       let domains = options.domain ?? [];
       let mailbox = options.mailbox;
+      let manual: ManualDnsRecord[] = [];
       if (options.stack) {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const { config } = (require("../config/stack-file") as typeof StackFileModule).loadValidatedStack(options.stacksDir, options.stack);
         domains = [...domains, ...config.domains.map((d) => d.name)];
         mailbox ??= config.workerUser.userPrincipalName;
+        const listed = manualRecordsOf(options.stack, config.domains);
+        if (listed.warning) io.stderr(`warning: ${listed.warning}\n`);
+        manual = listed.records.filter((record) => !isAutodiscoverRecord(record));
       }
       if (domains.length === 0) throw new UserFacingError("verify needs --stack <name> or --domain <domain…>", ExitCode.invalidInput);
       const resolver = resolverFor(options.resolver);
       const results: CheckResult[] = [];
-      for (const domain of domains) results.push(...(await checkDomain(resolver, domain)));
+      for (const domain of domains) {
+        results.push(...(await checkDomain(resolver, domain)));
+        for (const record of manual.filter((r) => r.domain === domain)) results.push(await checkManualRecord(resolver, record));
+      }
       results.push(await checkAutodiscover(options.autodiscoverUrl, mailbox ?? `postmaster@${domains[0]}`));
       io.stdout(options.json ? `${JSON.stringify({ ok: results.every((r) => r.ok), checks: results })}\n` : results.map((r) => `${r.ok ? "✓" : "✗"} ${r.check} ${r.detail}\n`).join(""));
       if (!results.every((r) => r.ok)) throw new UserFacingError(`${results.filter((r) => !r.ok).length} of ${results.length} checks failed`, ExitCode.remoteService);

@@ -1,10 +1,13 @@
 import { z } from "zod";
-import { isDnsName, isPemCertificate, pemCertificateFacts } from "../core/formats";
+import { isPemCertificate, pemCertificateFacts } from "../core/formats";
 import { isWritable } from "../core/job-quoting";
 import { GUID } from "../m365/ids";
 import { ALL_MAILBOXES_SETTING, DEFAULT_OUTPUT_DIR, DIRECTORY_SYNC_DEFAULTS, isWindowsFolder, NAMESPACE, SCOPE_GROUP_SETTING } from "./defaults";
 import { READ_ONLY_DIRECTORY_ROLES, type DirectoryRoleName } from "../m365/entra";
 import { ARCHIVING_APPLICATION_ROLES, EWS_ACCESS_ROLE, type ArchivingApplicationRole } from "../m365/exchange-facts";
+import { domainSchema } from "./domain-schema";
+
+export { DEFAULT_DNS_PROVIDER, DNS_PROVIDERS, domainSchema, type DnsProviderName, type DnsProviderSettings } from "./domain-schema";
 
 export { ALL_MAILBOXES_SETTING, DEFAULT_OUTPUT_DIR, DIRECTORY_SYNC_DEFAULTS, GUID, isWindowsFolder, NAMESPACE, SCOPE_GROUP_SETTING };
 
@@ -12,24 +15,11 @@ export const EXCHANGE_ACCESS_MODES = ["application-rbac", "application-impersona
 
 
 const UPN_LOCAL_PART = /^[A-Za-z0-9'._!#^~-]{1,64}$/;
-const ZONE_ID = /^[0-9a-f]{32}$/;
 const SKU_PART_NUMBER = /^[A-Za-z0-9_.()+-]{2,64}$/;
 // Made on first use: Intl's region data is paged in from ICU only when a stack names a usageLocation.
 let regionNames: Intl.DisplayNames | undefined;
 const regionName = (code: string) => (regionNames ??= new Intl.DisplayNames(["en"], { type: "region", fallback: "none" })).of(code);
 
-const dnsName = z.string().superRefine((value, ctx) => {
-  if (value !== value.toLowerCase()) {
-    ctx.addIssue({ code: "custom", message: `must be lower-case (write "${value.toLowerCase()}")` });
-    return;
-  }
-  if (!isDnsName(value)) {
-    ctx.addIssue({
-      code: "custom",
-      message: `"${value}" is not a DNS domain name (labels of a-z, 0-9 and "-", separated by dots; internationalised names in their xn-- form)`,
-    });
-  }
-});
 
 const userPrincipalName = z.string().superRefine((value, ctx) => {
   const at = value.lastIndexOf("@");
@@ -62,40 +52,6 @@ const absoluteFolder = z.string().superRefine((value, ctx) => {
   }
 });
 
-/**
- * The admin's decisions about records a zone already has where the stack declares one (what
- * `retain-m365 adopt` reports as a conflict). Unset, such a record stops the deploy.
- */
-const onExistingSchema = z.strictObject({
-  /** An autodiscover CNAME pointing elsewhere or proxied, or an SRV with other values. */
-  autodiscover: z.enum(["replace", "leave"], { error: "must be replace or leave" }).optional(),
-  /** MX records to another host, such as a mail-filtering gateway. */
-  mx: z.enum(["keep", "replace"], { error: "must be keep or replace" }).optional(),
-  /** The domain's one SPF record: our include is merged into it, or the record is left alone. */
-  spf: z.enum(["merge", "leave"], { error: "must be merge or leave" }).default("merge"),
-  /** Microsoft's other records (Teams, Intune) with other values. */
-  microsoft365: z.enum(["replace", "leave"], { error: "must be replace or leave" }).optional(),
-});
-
-export const domainSchema = z
-  .strictObject({
-    name: dnsName,
-    zoneId: z.string().regex(ZONE_ID, "must be a Cloudflare zone id: 32 lower-case hex characters"),
-    microsoft365Records: z.boolean().default(false),
-    /**
-     * Also declare Microsoft's Skype for Business records (CNAME sip, lyncdiscover; SRV _sip._tls):
-     * Teams-only tenants need none of them (m365/service-records.ts). Only with microsoft365Records.
-     */
-    skypeForBusinessRecords: z.boolean().default(false),
-    onExisting: onExistingSchema.prefault({}),
-  })
-  .superRefine((domain, ctx) => {
-    if (domain.microsoft365Records) return;
-    if (domain.skypeForBusinessRecords) ctx.addIssue({ code: "custom", path: ["skypeForBusinessRecords"], message: "applies only with microsoft365Records: true" });
-    for (const key of ["mx", "microsoft365"] as const) {
-      if (domain.onExisting[key]) ctx.addIssue({ code: "custom", path: ["onExisting", key], message: "applies only with microsoft365Records: true" });
-    }
-  });
 
 /**
  * The sync admin: the account the manual procedure's sync365.ps1 signs in with. The product's own

@@ -57,11 +57,13 @@ export function validateConfig(raw: RawConfig): ValidationResult {
   }
 
   const token = raw[CLOUDFLARE_TOKEN_KEY];
-  if (token === undefined) {
+  // A stack whose domains are all `manual` writes nothing to Cloudflare and needs no token.
+  const usesCloudflare = parsed[`${NAMESPACE}:domains`]?.some((domain) => domain.provider === "cloudflare") ?? true;
+  if (token === undefined && usesCloudflare) {
     warnings.push(
       `${CLOUDFLARE_TOKEN_KEY}: not set; the Cloudflare provider will read CLOUDFLARE_API_TOKEN from the environment at deploy time`,
     );
-  } else if (!token.secret) {
+  } else if (token !== undefined && !token.secret) {
     errors.push(
       `${CLOUDFLARE_TOKEN_KEY}: is stored in plain text; store it encrypted with "pulumi config set --secret ${CLOUDFLARE_TOKEN_KEY}"`,
     );

@@ -1,9 +1,9 @@
-import "./offline-sdk";
 import * as pulumi from "@pulumi/pulumi";
 import { validatedOrThrow, type RawConfig } from "../config/validate";
 import { OfflineServiceConfigurationRecordSource } from "../m365/offline-records";
 import { deployTenant } from "./program";
 import { displayValue, startMockRuntime, type RegisteredResource } from "./mock-runtime";
+import type { ManualDnsRecord } from "../components/dns/providers/manual";
 
 export const PROJECT = "retain-m365";
 
@@ -38,6 +38,12 @@ export interface Plan {
   hooks: PlanHook[];
   changeSummary: { create: number };
   warnings: string[];
+  /**
+   * The records the admin creates by hand, of the domains whose provider is `manual` (the stack
+   * output of the same name); a value only Graph knows is `[unknown]`. Empty where every domain's
+   * provider writes its records.
+   */
+  manualDnsRecords: ManualDnsRecord[];
 }
 
 /**
@@ -57,14 +63,22 @@ export async function planStack(stack: string, raw: RawConfig): Promise<Plan> {
       ...Object.fromEntries((DEPLOY_TIME_RESULTS[args.token] ?? []).map((field) => [field, pulumi.unknown])),
     }),
   });
-  await deployTenant({ recordSource: () => new OfflineServiceConfigurationRecordSource(), config });
+  const outputs = await deployTenant({ recordSource: () => new OfflineServiceConfigurationRecordSource(), config });
   await runtime.settle();
   await runtime.stop();
 
-  return toPlan(stack, runtime.resources, warnings);
+  return toPlan(stack, runtime.resources, warnings, offlineValues(outputs.manualDnsRecords ?? []) as ManualDnsRecord[]);
 }
 
-export function toPlan(stack: string, resources: readonly RegisteredResource[], warnings: string[]): Plan {
+/** Plain values as they are; a value known only at deploy time (an Output, offline) as `[unknown]`. */
+function offlineValues(value: unknown): unknown {
+  if (pulumi.Output.isInstance(value)) return "[unknown]";
+  if (Array.isArray(value)) return value.map(offlineValues);
+  if (value !== null && typeof value === "object") return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => [k, offlineValues(v)]));
+  return value;
+}
+
+export function toPlan(stack: string, resources: readonly RegisteredResource[], warnings: string[], manualDnsRecords: ManualDnsRecord[] = []): Plan {
   const stackUrn = `urn:pulumi:${stack}::${PROJECT}::pulumi:pulumi:Stack::${PROJECT}-${stack}`;
   const steps: PlanStep[] = [
     { op: "create", urn: stackUrn, newState: { type: "pulumi:pulumi:Stack", urn: stackUrn, custom: false, inputs: {} } },
@@ -84,7 +98,7 @@ export function toPlan(stack: string, resources: readonly RegisteredResource[], 
     ),
   ];
   const hooks = resources.flatMap((r) => r.hooks.afterCreate.map((name): PlanHook => ({ name, event: "afterCreate", resource: r.urn })));
-  return { stack, steps, hooks, changeSummary: { create: steps.length }, warnings };
+  return { stack, steps, hooks, changeSummary: { create: steps.length }, warnings, manualDnsRecords };
 }
 
 /** Parents before children, siblings components-first then by name: stable from run to run. */

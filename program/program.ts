@@ -56,6 +56,8 @@ export async function deployTenant(deps: ProgramDependencies): Promise<Record<st
     tenantId: config.tenantId,
     domains: config.domains.map((d) => d.name),
     dnsRecords: tenant.dns.flatMap((d) => d.recordNames),
+    // The records the admin creates by hand at their own DNS host, where a domain's provider is manual.
+    ...(tenant.manualRecords.length > 0 ? { manualDnsRecords: tenant.manualRecords } : {}),
     adminUserPrincipalName: accounts.admin.userPrincipalName,
     adminObjectId: accounts.admin.objectId,
     workerUserPrincipalName: accounts.worker.userPrincipalName,

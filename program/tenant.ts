@@ -1,9 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
-import { EWS_ENFORCE_SETTING, type DomainConfig, type TenantConfig } from "../config/schema";
+import { EWS_ENFORCE_SETTING, type DnsProviderSettings, type DomainConfig, type TenantConfig } from "../config/schema";
 import type { ServiceConfigurationRecord } from "../m365/service-records";
 import { RetainAccounts, retainAccountsPermissions, type RetainAccountsArgs } from "../components/identity/accounts";
 import { RetainApplication, retainApplicationPermissions } from "../components/identity/application";
 import { DomainDns, domainDnsPermissions, type DomainDnsArgs } from "../components/dns/domain-dns";
+import type { ManualDnsRecordInput } from "../components/dns/providers/manual";
 import { firstSyncHook } from "./first-sync-hook";
 import type { ExistingResources } from "./adopt/findings";
 import type { ExistingRecordAction } from "../components/dns/existing";
@@ -41,6 +42,8 @@ export const retainTenantPermissions = combinePermissions(
 /** Everything one Microsoft 365 tenant needs for archiving with Retain (one per stack). */
 export class RetainTenant extends pulumi.ComponentResource {
   readonly dns: DomainDns[];
+  /** The records the admin creates by hand, of every `manual` domain (the stack output `manualDnsRecords`). */
+  readonly manualRecords: ManualDnsRecordInput[];
   readonly accounts: RetainAccounts;
   readonly application: RetainApplication;
   readonly exchangeAccess: ExchangeAccess;
@@ -56,9 +59,9 @@ export class RetainTenant extends pulumi.ComponentResource {
       }
       const dnsName = `${name}-dns-${domain.name}`;
       const existingRecords = existingByRole(`${dnsName}-`, args.existing);
-      const cloudflareApiToken = new pulumi.Config("cloudflare").getSecret("apiToken");
-      return new DomainDns(dnsName, { ...domainDnsArgs(domain, records), existingRecords, cloudflareApiToken }, { parent: this });
+      return new DomainDns(dnsName, { ...domainDnsArgs(domain, records), existingRecords }, { parent: this });
     });
+    this.manualRecords = this.dns.flatMap((d) => d.manualRecords);
 
     this.accounts = new RetainAccounts(`${name}-accounts`, accountsArgs(config, `${name}-accounts`, args.existing), { parent: this });
     const sync = config.directorySync;
@@ -122,16 +125,19 @@ function exchangeAccessArgs(config: TenantConfig, application: RetainApplication
 function existingByRole(prefix: string, existing: ExistingResources | undefined): Record<string, ExistingRecordAction> {
   const actions: Record<string, ExistingRecordAction> = {};
   for (const [resource, importId] of Object.entries(existing?.imports ?? {})) if (resource.startsWith(prefix)) actions[resource.slice(prefix.length)] = { import: importId };
+  for (const [resource, content] of Object.entries(existing?.contents ?? {})) if (resource.startsWith(prefix)) actions[resource.slice(prefix.length)] = { content };
   for (const resource of existing?.left ?? []) if (resource.startsWith(prefix)) actions[resource.slice(prefix.length)] = "leave";
   return actions;
 }
 
-/** The domain's component arguments, as the tenant declares them (one mapping for the deploy and for `adopt`). */
+/**
+ * The domain's component arguments, as the tenant declares them (one mapping for the deploy and for
+ * `adopt`): its provider with that provider's keys (`zoneId`, …) as the configuration gives them.
+ */
 export function domainDnsArgs(domain: DomainConfig, records: readonly ServiceConfigurationRecord[] | undefined): DomainDnsArgs {
-  return {
-    domain: domain.name,
-    zoneId: domain.zoneId,
-    microsoft365Records: domain.microsoft365Records ? records : undefined,
-    skypeForBusinessRecords: domain.skypeForBusinessRecords,
-  };
+  const provider = Object.fromEntries(Object.entries(domain).filter(([key]) => !DOMAIN_KEYS.has(key))) as DnsProviderSettings;
+  return { domain: domain.name, ...provider, microsoft365Records: domain.microsoft365Records ? records : undefined, skypeForBusinessRecords: domain.skypeForBusinessRecords };
 }
+
+/** A domain's keys that are not its provider's (`provider` and the provider's own keys, such as `zoneId`). */
+const DOMAIN_KEYS = new Set(["name", "microsoft365Records", "skypeForBusinessRecords", "onExisting"]);

@@ -1,4 +1,3 @@
-import type { LiveDnsRecord } from "../../cloudflare/dns-api";
 import { MICROSOFT_SPF_DOMAIN, MICROSOFT_SPF_INCLUDE } from "../../m365/spf";
 import type { RecordGroup } from "./records";
 import { hasMicrosoftInclude, isSpfRecord, leadsToMicrosoft, twoSpfRecords } from "./spf";
@@ -6,8 +5,9 @@ import { overLimitSentence, spfLookupLevel, type SpfAssessment } from "./spf-loo
 
 // What a zone that already serves the organisation's mail holds at the names a domain declares,
 // and what the deployment does with each: own what is ours, adopt what exists as we would declare
-// it, merge into the shared SPF record, and leave anything else to the admin's decision. Pure: the
-// program and `retain-m365 adopt` give it the records they listed.
+// it, merge into the shared SPF record, and leave anything else to the admin's decision. Pure and
+// the same for every DNS provider: the program and `retain-m365 adopt` give it the records the
+// domain's provider read (providers/*), and the provider's way of naming a record to import.
 
 /** Whose decision settles a conflict: the admin decides per group, not per record. */
 export type { RecordGroup };
@@ -33,8 +33,29 @@ export interface DeclaredRecord {
   skypeForBusiness?: boolean;
 }
 
-/** A record in the zone as Cloudflare lists it. */
-export type ExistingRecord = LiveDnsRecord;
+/**
+ * A record at one of the declared names, as the domain's provider read it (its API, or DNS).
+ * Names are fully qualified; TXT content is the record's text, plain or as quoted strings; SRV
+ * has `data` {priority, weight, port, target} or `content` "weight port target" with `priority`.
+ */
+export interface ExistingRecord {
+  /** The provider's id of the record; empty where records are read through DNS. */
+  id: string;
+  type: string;
+  name: string;
+  content: string;
+  /** Served through the provider's proxy instead of as the record (Cloudflare's orange cloud). */
+  proxied?: boolean;
+  ttl?: number;
+  priority?: number;
+  data?: Record<string, unknown>;
+  comment?: string | null;
+  /** The stack's own: an earlier deploy created or adopted it (the provider tells by a mark it left on it). */
+  managed?: boolean;
+}
+
+/** The id Pulumi imports an existing record by, as the domain's provider names it; none: nothing is imported (records kept by hand). */
+export type ImportIdOf = (record: ExistingRecord) => string | undefined;
 
 /** The admin's answers; a group without one stays a conflict wherever something else is there. */
 export interface DnsDecisions {
@@ -57,14 +78,18 @@ interface FindingBase {
 export type Finding = FindingBase &
   (
     | { action: "create" }
-    | { action: "adopt"; importId: string }
+    | { action: "adopt"; importId?: string }
     | { action: "merge" }
     | { action: "conflict"; decidedBy: RecordGroup }
     | { action: "leave" }
   );
 
-/** What a domain's component does with a record that exists: adopt it by import id, or not declare it. */
-export type ExistingRecordAction = { import: string } | "leave";
+/**
+ * What a domain's component does with a record that exists: adopt it by import id, not declare it,
+ * or (a domain whose records are kept by hand) list it with the content to set there, such as the
+ * SPF record there with Microsoft's include merged in.
+ */
+export type ExistingRecordAction = { import: string } | { content: string } | "leave";
 
 const host = (name: string | undefined) => (name ?? "").toLowerCase().replace(/\.$/, "");
 
@@ -76,14 +101,14 @@ function srvOf(record: ExistingRecord): Partial<SrvData> {
 }
 
 /** Where a record points: a CNAME's and an MX's host, an SRV's target and port. */
-function pointsAsDeclared(declared: DeclaredRecord, record: ExistingRecord): boolean {
+export function pointsAsDeclared(declared: DeclaredRecord, record: ExistingRecord): boolean {
   if (declared.type !== "SRV") return host(record.content) === host(declared.content);
   const srv = srvOf(record);
   return host(srv.target) === host(declared.data?.target) && Number(srv.port) === declared.data?.port;
 }
 
 /** Differences an adoption overwrites; the comment and the TTL do not matter. */
-function smallDifferences(declared: DeclaredRecord, record: ExistingRecord): string[] {
+export function smallDifferences(declared: DeclaredRecord, record: ExistingRecord): string[] {
   const differences: string[] = [];
   if (declared.type === "MX" && record.priority !== declared.priority) differences.push(`its preference ${String(record.priority)} becomes ${String(declared.priority)}`);
   if (declared.type === "SRV") {
@@ -116,24 +141,24 @@ function describeExisting(record: ExistingRecord): string {
 const listed = (records: readonly ExistingRecord[]) => records.map(describeExisting).join(", ");
 
 /**
- * One finding per declared record, in the order declared. `existing` holds the zone's records at
- * the declared names (others are ignored); `zoneId` makes the import ids.
+ * One finding per declared record, in the order declared. `existing` holds the records at the
+ * declared names (others are ignored); `importIdOf` makes the import ids.
  */
 export function classifyExisting(
   declared: readonly DeclaredRecord[],
   existing: readonly ExistingRecord[],
-  zoneId: string,
+  importIdOf: ImportIdOf,
   decisions: DnsDecisions = {},
   spf: SpfAssessment = {},
 ): Finding[] {
   return declared.map((record) => {
     const atName = existing.filter((live) => host(live.name) === host(record.name));
     const base = { key: record.key, group: record.group, type: record.type, name: record.name };
-    return { ...base, ...(record.type === "TXT" ? classifySpf(record, atName, decisions, spf) : classifyRecord(record, atName, zoneId, decisions)) } as Finding;
+    return { ...base, ...(record.type === "TXT" ? classifySpf(record, atName, decisions, spf) : classifyRecord(record, atName, importIdOf, decisions)) } as Finding;
   });
 }
 
-type Outcome = { detail: string } & ({ action: "create" } | { action: "adopt"; importId: string } | { action: "merge" } | { action: "conflict"; decidedBy: RecordGroup } | { action: "leave" });
+type Outcome = { detail: string } & ({ action: "create" } | { action: "adopt"; importId?: string } | { action: "merge" } | { action: "conflict"; decidedBy: RecordGroup } | { action: "leave" });
 
 /**
  * `assessment`: the SPF record's DNS lookups (spf-lookups.ts `assessSpf`), where they were counted.
@@ -166,7 +191,7 @@ function classifySpf(record: DeclaredRecord, atName: readonly ExistingRecord[], 
   return { action: "merge", detail: `${record.name}'s SPF record gets ${MICROSOFT_SPF_INCLUDE} added before its final term; every other term stays as it is.` };
 }
 
-function classifyRecord(record: DeclaredRecord, atName: readonly ExistingRecord[], zoneId: string, decisions: DnsDecisions): Outcome {
+function classifyRecord(record: DeclaredRecord, atName: readonly ExistingRecord[], importIdOf: ImportIdOf, decisions: DnsDecisions): Outcome {
   const declared = describeDeclared(record);
   const same = atName.filter((live) => live.type === record.type);
   // Nothing may share a name with a CNAME: another type at a CNAME's name, or a CNAME at another's.
@@ -176,7 +201,7 @@ function classifyRecord(record: DeclaredRecord, atName: readonly ExistingRecord[
   if (only && same.length === 1 && blocking.length === 0 && !only.proxied && pointsAsDeclared(record, only)) {
     const changes = smallDifferences(record, only);
     const also = changes.length > 0 ? ` (${changes.join("; ")})` : "";
-    return { action: "adopt", importId: `${zoneId}/${only.id}`, detail: `${declared} exists as declared: the deployment takes it over${also}.` };
+    return { action: "adopt", importId: importIdOf(only), detail: `${declared} exists as declared: the deployment takes it over${also}.` };
   }
 
   const there = listed([...same, ...blocking]);
@@ -191,7 +216,7 @@ function classifyRecord(record: DeclaredRecord, atName: readonly ExistingRecord[
     return { action: "leave", detail: `${declared} is not declared: what is at ${record.name} (${there}) stays as it is.` };
   }
   if (decision === "replace" && only && same.length === 1 && blocking.length === 0) {
-    return { action: "adopt", importId: `${zoneId}/${only.id}`, detail: `${record.name} has ${there}: the deployment takes it over and replaces it with ${declared}.` };
+    return { action: "adopt", importId: importIdOf(only), detail: `${record.name} has ${there}: the deployment takes it over and replaces it with ${declared}.` };
   }
   const unsettled =
     decision === "replace"
@@ -204,7 +229,7 @@ function classifyRecord(record: DeclaredRecord, atName: readonly ExistingRecord[
 export function existingRecordActions(findings: readonly Finding[]): Record<string, ExistingRecordAction> {
   const actions: Record<string, ExistingRecordAction> = {};
   for (const finding of findings) {
-    if (finding.action === "adopt") actions[finding.key] = { import: finding.importId };
+    if (finding.action === "adopt" && finding.importId) actions[finding.key] = { import: finding.importId };
     if (finding.action === "leave") actions[finding.key] = "leave";
   }
   return actions;

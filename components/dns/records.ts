@@ -1,13 +1,15 @@
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import { AUTODISCOVER_TARGET, RECOMMENDED_TTL } from "../../m365/autodiscover";
 import type { ServiceConfigurationRecord } from "../../m365/service-records";
 import { isSkypeForBusinessRecord } from "../../m365/skype-for-business";
-import { quotedTxtContent } from "../../cloudflare/dns-api";
+
+// What a domain needs, whoever keeps its records: computed here without any provider's types, then
+// written by the domain's provider (providers/cloudflare) or listed for the admin (providers/manual).
 
 /** Which decision (`onExisting`) settles a conflict over a record: the records are grouped by what they are for. */
 export type RecordGroup = "autodiscover" | "mx" | "spf" | "microsoft365";
 
-/** One Cloudflare record the DNS component declares: `role` names the child resource. */
+/** One record a domain needs: `role` names it (and the child resource that stands for it). TXT `content` is the plain text. */
 export interface DnsRecordSpec {
   role: string;
   /** Whose decision settles a conflict over it (components/dns/existing.ts). */
@@ -56,7 +58,7 @@ export interface Microsoft365RecordOptions {
 }
 
 /**
- * Microsoft's record set for a domain as Cloudflare records. Left out: the autodiscover CNAME (the
+ * Microsoft's record set for a domain as the records to declare. Left out: the autodiscover CNAME (the
  * autodiscover records are always declared and would otherwise be declared twice), the records
  * Graph marks `isOptional`, and the Skype for Business records unless `skypeForBusinessRecords`
  * (m365/service-records.ts: Teams-only tenants need none of them).
@@ -87,10 +89,8 @@ function toSpec(domain: string, record: ServiceConfigurationRecord): DnsRecordSp
   switch (record.recordType) {
     case "Mx":
       return { role: `m365-mx${relative}`, group: "mx", name, type: "MX", content: record.mailExchange, priority: record.preference, ttl };
-    case "Txt": {
-      const content = typeof record.text === "string" ? txtContent(record.text) : pulumi.output(record.text).apply(txtContent);
-      return { role: `m365-txt${relative}`, group: "spf", name, type: "TXT", content, ttl };
-    }
+    case "Txt":
+      return { role: `m365-txt${relative}`, group: "spf", name, type: "TXT", content: record.text, ttl };
     case "CName":
       return { role: `m365-cname${relative}`, group: "microsoft365", name, type: "CNAME", content: record.canonicalName, ttl };
     case "Srv":
@@ -105,10 +105,3 @@ function toSpec(domain: string, record: ServiceConfigurationRecord): DnsRecordSp
       };
   }
 }
-
-/**
- * A TXT record's content as Cloudflare's API schema asks for it: quoted character-strings of at
- * most 255 bytes (a longer unquoted one Cloudflare splits itself, and every later preview shows a
- * diff). The same rule as the records the API client writes (cloudflare/dns-api.ts).
- */
-export const txtContent = quotedTxtContent;

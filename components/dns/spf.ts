@@ -1,5 +1,4 @@
 import { MICROSOFT_SPF_DOMAIN, MICROSOFT_SPF_INCLUDE, MICROSOFT_SPF_RECORD } from "../../m365/spf";
-import { txtContent } from "./records";
 
 // A domain has ONE SPF record per name (RFC 7208 §3.2: two `v=spf1` TXT records are a permerror
 // for every message), shared with whatever else sends the organisation's mail. So Microsoft's
@@ -8,8 +7,9 @@ import { txtContent } from "./records";
 // (functions only).
 
 /**
- * A TXT record's content as Cloudflare holds it: plain text, or one or more quoted
- * character-strings (`"v=spf1 …" "… -all"`), which SPF reads joined without spaces.
+ * A TXT record's content as a DNS host holds it: plain text, or one or more quoted
+ * character-strings (`"v=spf1 …" "… -all"`, RFC 1035's presentation), which SPF reads joined
+ * without spaces.
  */
 interface TxtStrings {
   strings: string[];
@@ -40,9 +40,28 @@ function parseTxt(content: string): TxtStrings {
   return { strings, quoted: true };
 }
 
+/** Plain text as character-strings of at most 255 bytes each (RFC 1035 §3.3.14), split where a string is full. */
+function byteStrings(text: string): string[] {
+  const strings: string[] = [];
+  let current = "";
+  let bytes = 0;
+  for (const character of text) {
+    const size = Buffer.byteLength(character, "utf8");
+    if (bytes + size > MAX_STRING) {
+      strings.push(current);
+      current = "";
+      bytes = 0;
+    }
+    current += character;
+    bytes += size;
+  }
+  return [...strings, current];
+}
+
 function renderTxt(txt: TxtStrings): string {
-  // Left as the zone had it: the API client quotes what it writes (cloudflare/dns-api.ts).
-  if (!txt.quoted) return txt.strings.join("").length <= 255 ? txt.strings.join("") : txtContent(txt.strings.join(""));
+  // Left as the zone had it; plain text too long for one string becomes quoted strings.
+  const joined = txt.strings.join("");
+  if (!txt.quoted) return joined.length <= MAX_STRING ? joined : renderTxt({ strings: byteStrings(joined), quoted: true });
   return txt.strings.map((s) => `"${s.replace(/["\\]/g, "\\$&")}"`).join(" ");
 }
 
@@ -149,7 +168,7 @@ export function isBareSpfRecord(content: string): boolean {
   return terms.every((term) => /^[+\-~?]?all$/i.test(term.text));
 }
 
-/** A TXT record at the SPF record's name, as Cloudflare lists it. */
+/** A TXT record at the SPF record's name, as the DNS host lists it. */
 export interface TxtRecord {
   id: string;
   content: string;

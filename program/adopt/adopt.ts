@@ -1,18 +1,21 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import type { Client } from "@microsoft/microsoft-graph-client";
-import type { CloudflareTarget } from "../../cloudflare/dns-api";
 import { validatedOrThrow, type RawConfig } from "../../config/validate";
 import type { TenantConfig } from "../../config/schema";
 import type { ExchangeTarget } from "../../m365/exchange-admin-api";
 import type { ServiceConfigurationRecordSource } from "../../m365/service-records";
 import type { TxtLookup } from "../../components/dns/spf-lookups";
+import type { DnsReadSources } from "../../components/dns/providers";
 import { planStack, type PlanStep } from "../plan";
 import { adoptReport, type AdoptReport, type Discovery, type UrnOf } from "./findings";
 
-/** Where `adopt` reads: every client authenticated already, none of them used to write. */
-export interface AdoptSources {
-  cloudflare: CloudflareTarget;
+/**
+ * Where `adopt` reads: every client authenticated already, none of them used to write. The
+ * domains' records: Cloudflare's API for a cloudflare domain (a token only where one is), DNS for a
+ * manual domain (`adopt --resolver`; default the system's resolver).
+ */
+export interface AdoptSources extends DnsReadSources {
   graph: Client;
   exchange: ExchangeTarget;
   /** Public DNS, for the SPF includes' lookups; default the system's resolver (`adopt --resolver` names another). */

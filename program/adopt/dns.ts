@@ -1,17 +1,13 @@
-import { listDnsRecords, type CloudflareTarget, type LiveDnsRecord } from "../../cloudflare/dns-api";
-import { checkedEndpoint } from "../../m365/endpoints";
-import type { DomainConfig } from "../../config/schema";
-import { ExitCode, UserFacingError } from "../../core/errors";
 import { assessSpf, dnsTxtLookup, nearLimitSentence, overLimitSentence, spfLookupLevel, type SpfAssessment, type TxtLookup } from "../../components/dns/spf-lookups";
 import { isSpfRecord } from "../../components/dns/spf";
-import { classifyExisting, type DeclaredRecord, type DnsDecisions, type Finding as RecordFinding } from "../../components/dns/existing";
-import { declaredDomainRecords, MANAGED_COMMENT } from "../../components/dns/domain-dns";
+import { classifyExisting, type DeclaredRecord, type DnsDecisions, type ExistingRecord, type Finding as RecordFinding } from "../../components/dns/existing";
+import { declaredDomainRecords } from "../../components/dns/domain-dns";
+import { dnsProvider } from "../../components/dns/providers";
 import { GraphServiceConfigurationRecordSource } from "../../m365/graph-records";
 import { skypeForBusinessNames } from "../../m365/skype-for-business";
 import { domainDnsArgs } from "../tenant";
 import type { DiscoveryContext } from "./adopt";
 import type { Discovery, Finding } from "./findings";
-
 /** The configuration key that holds the decision about one group of a domain's records. */
 export function decisionKey(domainIndex: number, group: string): string {
   return `retain-m365:domains[${domainIndex}].onExisting.${group}`;
@@ -23,8 +19,9 @@ export function skypeKey(domainIndex: number): string {
 }
 
 /**
- * The zones: for every record a domain declares, what is already at its name in Cloudflare.
- * Reads only (GET); Microsoft's values come from Graph, as at deploy time.
+ * The domains: for every record a domain declares, what is already at its name, as the domain's
+ * provider reads it (Cloudflare's API, GET only; DNS for a manual domain). Microsoft's values come
+ * from Graph, as at deploy time.
  */
 export async function discoverDns({ config, sources, urnOf, stack }: DiscoveryContext): Promise<Discovery> {
   const graphRecords = sources.records ?? new GraphServiceConfigurationRecordSource(sources.graph);
@@ -34,12 +31,13 @@ export async function discoverDns({ config, sources, urnOf, stack }: DiscoveryCo
   const left: string[] = [];
   for (const [index, domain] of config.domains.entries()) {
     const records = domain.microsoft365Records ? await graphRecords.recordsFor(domain.name) : undefined;
-    const declared = declaredDomainRecords(domainDnsArgs(domain, records));
+    const args = domainDnsArgs(domain, records);
+    const provider = dnsProvider(domain.name, args);
+    const declared = declaredDomainRecords(args);
     // Skype for Business records are declared only with skypeForBusinessRecords; without it, any
     // that are there are read too, to say that they are left alone.
     const skype = domain.microsoft365Records && !domain.skypeForBusinessRecords ? skypeForBusinessNames(domain.name) : [];
-    const names = [...new Set([...declared.map((record) => record.name), ...skype.map((record) => record.name)])];
-    const atNames = await recordsAtNames(sources.cloudflare, domain, names);
+    const atNames = await provider.read([...declared.map(({ name, type }) => ({ name, type })), ...skype], sources);
     const declaredNames = new Set(declared.map((record) => record.name));
     const live = atNames.filter((record) => declaredNames.has(record.name.toLowerCase().replace(/\.$/, "")));
     for (const record of atNames.filter((r) => skype.some((s) => s.type === r.type && sameName(s.name, r.name)))) {
@@ -49,11 +47,12 @@ export async function discoverDns({ config, sources, urnOf, stack }: DiscoveryCo
       );
     }
     const decisions: DnsDecisions = domain.onExisting;
-    // The stack's own records (its comment) are its own whatever they hold now: an earlier deploy
-    // made them, and this one updates them (Microsoft's MX target changes, say) — never a conflict.
-    const ours = new Map<string, LiveDnsRecord>();
+    // The stack's own records (the provider knows them by the mark it left) are its own whatever
+    // they hold now: an earlier deploy made them, and this one updates them (Microsoft's MX target
+    // changes, say) — never a conflict.
+    const ours = new Map<string, ExistingRecord>();
     for (const record of declared) {
-      const own = record.group === "spf" ? undefined : live.find((r) => r.comment === MANAGED_COMMENT && r.type === record.type && sameName(r.name, record.name));
+      const own = record.group === "spf" ? undefined : live.find((r) => r.managed === true && r.type === record.type && sameName(r.name, record.name));
       if (own) ours.set(record.key, own);
     }
     for (const record of declared.filter((r) => ours.has(r.key))) {
@@ -62,7 +61,10 @@ export async function discoverDns({ config, sources, urnOf, stack }: DiscoveryCo
     const others = live.filter((r) => ![...ours.values()].includes(r));
     const spf = await spfAssessment(declared, others, decisions, lookup);
     notices.push(...spf.notices);
-    for (const finding of classifyExisting(declared.filter((r) => !ours.has(r.key)), others, domain.zoneId, decisions, spf.assessment)) {
+    const byKey = new Map(declared.map((record) => [record.key, record]));
+    for (const classified of classifyExisting(declared.filter((r) => !ours.has(r.key)), others, provider.importIdOf, decisions, spf.assessment)) {
+      const record = byKey.get(classified.key)!;
+      const finding = provider.finding?.(classified, record, others.filter((r) => sameName(r.name, record.name))) ?? classified;
       const urn = urnOf(`${stack}-dns-${domain.name}-${finding.key}`);
       const entry = toFinding(urn, finding, index);
       if (entry) findings.push(entry);
@@ -84,32 +86,17 @@ function alreadyManaged(urn: string, record: DeclaredRecord): Finding {
   return { urn, action: "adopt", detail: `${record.type} ${record.name} carries retain-m365's comment: the stack manages it already (an earlier deploy made it), nothing to import; the deploy sets what is declared.` };
 }
 
-function toFinding(urn: string, finding: RecordFinding, domainIndex: number): Finding | undefined {
+function toFinding(urn: string, finding: RecordFinding & { content?: string }, domainIndex: number): Finding | undefined {
+  const content = finding.content === undefined ? {} : { content: finding.content };
   switch (finding.action) {
     case "adopt":
-      return { urn, action: "adopt", importId: finding.importId, detail: finding.detail };
+      return { urn, action: "adopt", ...(finding.importId ? { importId: finding.importId } : {}), detail: finding.detail, ...content };
     case "conflict":
       return { urn, action: "conflict", detail: finding.detail, decide: decisionKey(domainIndex, finding.decidedBy) };
     case "leave":
       return undefined;
     default:
-      return { urn, action: finding.action, detail: finding.detail };
-  }
-}
-
-async function recordsAtNames(cloudflare: CloudflareTarget, domain: DomainConfig, names: readonly string[]): Promise<LiveDnsRecord[]> {
-  // The token goes only to Cloudflare's API host or a loopback emulator, over https.
-  checkedEndpoint(cloudflare.endpoint, "cloudflare", "the Cloudflare endpoint");
-  try {
-    return (await Promise.all(names.map((name) => listDnsRecords(cloudflare, domain.zoneId, { name })))).flat();
-  } catch (error) {
-    const { refused, message } = error as { refused?: boolean; message?: string };
-    throw new UserFacingError(
-      refused
-        ? `Cloudflare refused reading the records of ${domain.name} (zone ${domain.zoneId}): ${message ?? ""} — the token needs Zone › DNS › Read on that zone`
-        : `reading the records of ${domain.name} from Cloudflare failed: ${message ?? String(error)}`,
-      refused ? ExitCode.auth : ExitCode.remoteService,
-    );
+      return { urn, action: finding.action, detail: finding.detail, ...content };
   }
 }
 
@@ -121,7 +108,7 @@ const sameName = (a: string, b: string) => a.toLowerCase().replace(/\.$/, "") ==
  */
 async function spfAssessment(
   declared: readonly DeclaredRecord[],
-  live: readonly LiveDnsRecord[],
+  live: readonly ExistingRecord[],
   decisions: DnsDecisions,
   lookup: TxtLookup,
 ): Promise<{ assessment: SpfAssessment; notices: string[] }> {

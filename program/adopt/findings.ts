@@ -12,6 +12,8 @@ export interface Finding {
   detail: string;
   /** The configuration key whose value settles a conflict (with `conflict`). */
   decide?: string;
+  /** A record the admin creates by hand (a `manual` domain): the value to set where it depends on what is there (the SPF record, merged). */
+  content?: string;
 }
 
 export interface AdoptReport {
@@ -40,11 +42,14 @@ export interface Discovery {
 export interface ExistingResources {
   imports: Readonly<Record<string, string>>;
   left: readonly string[];
+  /** Records kept by hand whose value depends on what is there (a manual domain's SPF record, merged): the value to list. */
+  contents?: Readonly<Record<string, string>>;
 }
 
 export function existingResources(discovery: Discovery): ExistingResources {
   const imports = Object.fromEntries(discovery.findings.flatMap((f) => (f.action === "adopt" && f.importId ? [[f.urn, f.importId]] : [])));
-  return { imports, left: discovery.left ?? [] };
+  const contents = Object.fromEntries(discovery.findings.flatMap((f) => (f.content !== undefined ? [[f.urn, f.content]] : [])));
+  return { imports, left: discovery.left ?? [], contents };
 }
 
 export function adoptReport(stack: string, parts: readonly Discovery[]): AdoptReport {

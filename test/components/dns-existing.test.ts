@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { classifyExisting, existingRecordActions, type DeclaredRecord, type DnsDecisions, type ExistingRecord, type Finding } from "../../components/dns/existing";
+import { cloudflareImportId } from "../../components/dns/providers/cloudflare/zone";
 
 const ZONE = "0123456789abcdef0123456789abcdef";
 const id = (n: number) => n.toString(16).padStart(32, "0");
@@ -23,7 +24,7 @@ function live(n: number, type: string, name: string, content: string, extra: Par
 }
 
 function one(declared: DeclaredRecord, existing: ExistingRecord[], decisions: DnsDecisions = {}): Finding {
-  const [finding] = classifyExisting([declared], existing, ZONE, decisions);
+  const [finding] = classifyExisting([declared], existing, cloudflareImportId(ZONE), decisions);
   assert.ok(finding);
   assert.equal(finding.key, declared.key);
   assert.equal(finding.name, declared.name);
@@ -156,7 +157,7 @@ describe("existingRecordActions", () => {
     const findings = classifyExisting(
       [CNAME, MX, SPF, SIP_SRV],
       [live(7, "CNAME", "autodiscover.contoso.com", "autodiscover.outlook.com"), gateway, live(2, "TXT", "contoso.com", "v=spf1 ~all")],
-      ZONE,
+      cloudflareImportId(ZONE),
       { mx: "keep" },
     );
     assert.deepEqual(

@@ -6,7 +6,9 @@ import type * as pulumi from "@pulumi/pulumi";
 import { checkDomainDnsArgs, declaredDomainRecords, type DomainDns } from "../../components/dns/domain-dns";
 import { classifyExisting, existingRecordActions, type ExistingRecord } from "../../components/dns/existing";
 import { OfflineServiceConfigurationRecordSource } from "../../m365/offline-records";
-import { microsoft365RecordSpecs, txtContent } from "../../components/dns/records";
+import { microsoft365RecordSpecs } from "../../components/dns/records";
+import { txtContent } from "../../components/dns/providers/cloudflare";
+import { cloudflareImportId } from "../../components/dns/providers/cloudflare/zone";
 import type { RetainTenant } from "../../program/tenant";
 import { validateConfig } from "../../config/validate";
 import { parseServiceConfigurationRecords } from "../../m365/service-records";
@@ -255,7 +257,7 @@ describe("DomainDns: a zone that already serves the organisation's mail", () => 
       { id: "b".repeat(32), type: "MX", name: "example.com", content: "mx.gateway.example", priority: 10, proxied: false, ttl: 1 },
       { id: "c".repeat(32), type: "TXT", name: "example.com", content: '"v=spf1 include:gateway.example ~all"', proxied: false, ttl: 1 },
     ];
-    const findings = classifyExisting(declared, zone, ZONE, { mx: "keep" });
+    const findings = classifyExisting(declared, zone, cloudflareImportId(ZONE), { mx: "keep" });
     assert.deepEqual(findings.map((f) => f.action), ["adopt", "create", "leave", "merge", "create", "create", "create", "create", "create", "create"]);
     const actions = existingRecordActions(findings);
     assert.deepEqual(checkDomainDnsArgs({ domain: "example.com", zoneId: ZONE, microsoft365Records: cannedRecords(), skypeForBusinessRecords: true, existingRecords: actions }), []);

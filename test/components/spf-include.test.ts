@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { beforeEach, describe, it } from "node:test";
-import { spfIncludeProvider, type SpfIncludeInputs, type SpfIncludeState } from "../../components/dns/spf-include";
+import { spfIncludeProvider, type SpfIncludeInputs, type SpfIncludeState } from "../../components/dns/providers/cloudflare/spf-include";
 import type { CloudflareEmulator, CloudflareRequest } from "../../emulators/cloudflare";
 import { useCloudflareEmulator } from "../support/cloudflare";
 

@@ -3,6 +3,7 @@ import { after, before, describe, it } from "node:test";
 import { assessSpf, countSpfLookups, dnsTxtLookup, spfLookupLevel, type TxtLookup } from "../../components/dns/spf-lookups";
 import { classifyExisting, type DeclaredRecord, type ExistingRecord } from "../../components/dns/existing";
 import { leadsToMicrosoft, planSpfInclude } from "../../components/dns/spf";
+import { cloudflareImportId } from "../../components/dns/providers/cloudflare/zone";
 import { startTxtServer, type TxtServer } from "../support/dns-server";
 
 // SPF's 10-lookup limit (RFC 7208 §4.6.4), counted through a real DNS server on loopback.
@@ -70,7 +71,7 @@ describe("the merged record against the limit: a conflict over 10, a notice at 9
   const zone = (content: string): ExistingRecord[] => [{ id: "c".repeat(32), type: "TXT", name: "contoso.com", content: `"${content}"`, proxied: false, ttl: 1 }];
   const classify = async (content: string) => {
     const assessment = await assessSpf(zone(content).map((r) => r.content), MICROSOFT, lookup);
-    const [finding] = classifyExisting([SPF], zone(content), ZONE, {}, assessment);
+    const [finding] = classifyExisting([SPF], zone(content), cloudflareImportId(ZONE), {}, assessment);
     return { finding: finding!, assessment };
   };
 
@@ -85,7 +86,7 @@ describe("the merged record against the limit: a conflict over 10, a notice at 9
       "contoso.com's SPF record with include:spf.protection.outlook.com added needs 11 DNS lookups, over SPF's limit of 10 (RFC 7208 §4.6.4), " +
         "which makes SPF fail for all of the domain's mail; make room in it first (fewer includes, or ip4/ip6 in their place), or leave SPF to the organisation.",
     );
-    const left = classifyExisting([SPF], zone("v=spf1 include:_spf.gateway.example a mx include:newsletter.example ~all"), ZONE, { spf: "leave" }, {});
+    const left = classifyExisting([SPF], zone("v=spf1 include:_spf.gateway.example a mx include:newsletter.example ~all"), cloudflareImportId(ZONE), { spf: "leave" }, {});
     assert.equal(left[0]!.action, "leave", "onExisting.spf: leave settles it");
   });
 
@@ -118,7 +119,7 @@ describe("redirect=: an include is never added after a redirect that leads to Mi
     const assessment = await assessSpf([content], MICROSOFT, lookup);
     assert.equal(assessment.merged, undefined, "nothing would be added");
     assert.deepEqual([assessment.current?.count, assessment.current?.reachesMicrosoft], [3, true]);
-    const [finding] = classifyExisting([SPF], existing, ZONE, {}, assessment);
+    const [finding] = classifyExisting([SPF], existing, cloudflareImportId(ZONE), {}, assessment);
     assert.equal(finding!.action, "leave");
     assert.match(finding!.detail, /reaches spf\.protection\.outlook\.com already, through a redirect or an include of its own: nothing is added/);
   });

@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { validateConfig } from "../../config/validate";
-import { toRaw, validRawValues } from "../support/configs";
+import { manualRawValues, toRaw, validRawValues } from "../support/configs";
 
 type Values = Record<string, unknown>;
 const clone = (): Values => structuredClone(validRawValues());
@@ -66,6 +66,19 @@ describe("config validation: a valid stack", () => {
     const result = validateConfig(toRaw(validRawValues(), {}));
     assert.ok(result.ok);
     assert.match(result.warnings.join("\n"), /cloudflare:apiToken: not set.*CLOUDFLARE_API_TOKEN/);
+  });
+
+  it("takes a domain kept by hand (provider: manual) without a zone id, and a stack of them needs no Cloudflare token", () => {
+    const result = validateConfig(toRaw(manualRawValues(), {}));
+    assert.ok(result.ok, JSON.stringify(result));
+    assert.deepEqual(result.config.domains.map((d) => [d.name, d.provider, "zoneId" in d]), [["example.com", "manual", false], ["example.net", "manual", false]]);
+    assert.deepEqual(result.warnings, []);
+    const mixed = clone();
+    (mixed["retain-m365:domains"] as Record<string, unknown>[])[1] = { name: "example.net", provider: "manual" };
+    const both = validateConfig(toRaw(mixed, {}));
+    assert.ok(both.ok, JSON.stringify(both));
+    assert.deepEqual(both.config.domains.map((d) => d.provider), ["cloudflare", "manual"], "cloudflare is the default");
+    assert.match(both.warnings.join("\n"), /cloudflare:apiToken: not set/, "a Cloudflare domain still needs the token");
   });
 
   it("reads the decisions about records a zone already has: none needed by default, SPF merged", () => {
@@ -135,6 +148,9 @@ const invalid: [string, () => Values, RegExp][] = [
   ["label ending in a dash", domainsEdit((d) => (d[1]!.name = "bad-.example.net")), /^retain-m365:domains\[1\]\.name: "bad-\.example\.net" is not a DNS domain name/],
   ["short zone id", domainsEdit((d) => (d[0]!.zoneId = "0123abc")), /^retain-m365:domains\[0\]\.zoneId: must be a Cloudflare zone id: 32 lower-case hex characters$/],
   ["upper-case zone id", domainsEdit((d) => (d[1]!.zoneId = "FEDCBA9876543210FEDCBA9876543210")), /^retain-m365:domains\[1\]\.zoneId: must be a Cloudflare zone id/],
+  ["Cloudflare domain without a zone id", domainsEdit((d) => delete d[0]!.zoneId), /^retain-m365:domains\[0\]\.zoneId: is required with provider cloudflare \(the default\); or set provider: manual to create example\.com's records by hand at the DNS host that keeps them$/],
+  ["manual domain with a zone id", domainsEdit((d) => (d[1]!.provider = "manual")), /^retain-m365:domains\[1\]\.zoneId: applies only with provider cloudflare, not manual: nothing is written to DNS for a manual domain, whose records the admin creates by hand; remove zoneId, or set provider: cloudflare$/],
+  ["unknown DNS provider", domainsEdit((d) => (d[0]!.provider = "route53")), /^retain-m365:domains\[0\]\.provider: must be one of: cloudflare, manual$/],
   ["microsoft365Records not a boolean", domainsEdit((d) => (d[0]!.microsoft365Records = "yes")), /^retain-m365:domains\[0\]\.microsoft365Records: must be a boolean \(got a string\)$/],
   ["duplicate domain", domainsEdit((d) => (d[1]!.name = "example.com")), /^retain-m365:domains\[1\]\.name: "example\.com" is already listed as domains\[0\]$/],
   ["unknown MX decision", domainsEdit((d) => (d[0]!.onExisting = { mx: "delete" })), /^retain-m365:domains\[0\]\.onExisting\.mx: must be keep or replace$/],

@@ -28,3 +28,13 @@ export function toRaw(values: Record<string, unknown>, secrets: Record<string, u
   for (const [key, value] of Object.entries(secrets)) raw[key] = { value, secret: true };
   return raw;
 }
+
+/** validRawValues with both domains kept by hand (`provider: manual`, no zone id): nothing is written to their DNS. */
+export function manualRawValues(): Record<string, unknown> {
+  const values = validRawValues();
+  values["retain-m365:domains"] = [
+    { name: "example.com", provider: "manual", microsoft365Records: true },
+    { name: "example.net", provider: "manual" },
+  ];
+  return values;
+}

@@ -1,10 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
-import { createDnsRecord, deleteDnsRecord, listDnsRecords, updateDnsRecord, type CloudflareTarget } from "../../cloudflare/dns-api";
-import { CLOUDFLARE_API_BASE } from "../../m365/clouds";
-import { checkedEndpoint } from "../../m365/endpoints";
-import { MICROSOFT_SPF_INCLUDE } from "../../m365/spf";
-import { requiredInputFailures, type InputFailure } from "../provider-inputs";
-import { hasMicrosoftInclude, isBareSpfRecord, leadsToMicrosoft, isSpfRecord, planSpfInclude, withoutMicrosoftInclude, type TxtRecord } from "./spf";
+import { createDnsRecord, deleteDnsRecord, listDnsRecords, updateDnsRecord, type CloudflareTarget } from "../../../../cloudflare/dns-api";
+import { CLOUDFLARE_API_BASE } from "../../../../m365/clouds";
+import { checkedEndpoint } from "../../../../m365/endpoints";
+import { MICROSOFT_SPF_INCLUDE } from "../../../../m365/spf";
+import { requiredInputFailures, type InputFailure } from "../../../provider-inputs";
+import { hasMicrosoftInclude, isBareSpfRecord, leadsToMicrosoft, isSpfRecord, planSpfInclude, withoutMicrosoftInclude, type TxtRecord } from "../../spf";
 
 // Microsoft's include in the domain's ONE SPF record, which the organisation shares with its other
 // senders (a mail gateway, a newsletter service): read, merged, written, read back — never a
