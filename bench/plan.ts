@@ -1,4 +1,4 @@
-// `npm run bench -- d`: the offline plan, one stack and a hundred (README, "Measured").
+// `npm run bench -- d`: the offline plan, one stack and a hundred (docs/bench.md).
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -1,5 +1,5 @@
 // `npm run bench`: the directory sync against the loopback Graph emulator with 20 ms latency and
-// Microsoft's resource-unit throttle on. Prints figures; asserts nothing (targets are in README).
+// Microsoft's resource-unit throttle on. Prints figures; asserts nothing (targets and figures are in docs/bench.md).
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync } from "node:fs";

@@ -132,7 +132,7 @@ export function registerSyncCommand(program: Command, io: Io): void {
 
 /**
  * Left alone, V8 lets the heap grow to several times the live directory before collecting it
- * (bench (b): 245-270 MiB peak for 100,000 users). The sync waits on Graph, not on the CPU, so a
+ * (docs/bench.md, History). The sync waits on Graph, not on the CPU, so a
  * heap kept close to its live size costs nothing noticeable. The flag is read at each collection,
  * so setting it this early takes effect for the whole run.
  */
