@@ -6,7 +6,7 @@ import { credentialFromEnvironment } from "./m365/credentials";
 import { createGraphClient } from "./m365/graph-client";
 import { GraphServiceConfigurationRecordSource } from "./m365/graph-records";
 import type { AdoptSources } from "./program/adopt/adopt";
-import { discoverForDeploy } from "./program/adopt/parts";
+import { discoverForDeploy } from "./program/adopt/discovery-steps";
 import { deployTenant, tenantWarnings } from "./program/program";
 
 // One tenant per stack. Graph and Exchange are read with the deployer's credentials from the

@@ -4,7 +4,8 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { ClientSecretCredential } from "@azure/identity";
 import { createGraphClient, getAllPages } from "../m365/graph-client";
-import { buildAddressBook, GROUPS_FILE, renderCsv, USERS_FILE } from "../sync/csv";
+import { buildAddressBook } from "../sync/address-book";
+import { GROUPS_FILE, renderCsv, USERS_FILE } from "../sync/csv";
 import { Directory } from "../sync/directory";
 import type { DirectoryGroup, DirectoryUser } from "../sync/model";
 

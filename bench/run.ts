@@ -13,7 +13,8 @@ import { syncRuntimeEnvironment } from "../core/server-package";
 import { benchPackage } from "./package";
 import { benchPlans } from "./plan";
 import { benchReadiness } from "./readiness";
-import { buildAddressBook, csvText, GROUPS_FILE, USERS_FILE } from "../sync/csv";
+import { buildAddressBook } from "../sync/address-book";
+import { csvText, GROUPS_FILE, USERS_FILE } from "../sync/csv";
 import { Directory } from "../sync/directory";
 import type { DirectoryGroup, DirectoryUser } from "../sync/model";
 

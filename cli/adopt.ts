@@ -5,8 +5,8 @@ import { CLOUDFLARE_API_BASE, CLOUDS } from "../m365/clouds";
 import { authorityFor, deployingIdentity } from "../m365/credentials";
 import { createGraphClient } from "../m365/graph-client";
 import type * as AdoptModule from "../program/adopt/adopt";
-import type * as DiscoveryModule from "../program/adopt/parts";
-import type { AdoptReport } from "../program/adopt/findings";
+import type * as DiscoveryModule from "../program/adopt/discovery-steps";
+import type { AdoptReport } from "../program/adopt/report";
 import type { Io } from "./io";
 import { endpointUrl, resolverAddress, stackName } from "./arguments";
 import type * as SpfLookupsModule from "../components/dns/spf-lookups";
@@ -63,7 +63,7 @@ export function registerAdoptCommand(program: Command, io: Io): void {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { adoptStack } = require("../program/adopt/adopt") as typeof AdoptModule;
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { DISCOVERY_PARTS } = require("../program/adopt/parts") as typeof DiscoveryModule;
+      const { DISCOVERY_STEPS } = require("../program/adopt/discovery-steps") as typeof DiscoveryModule;
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { dnsTxtLookup } = require("../components/dns/spf-lookups") as typeof SpfLookupsModule;
       // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -78,7 +78,7 @@ export function registerAdoptCommand(program: Command, io: Io): void {
           dns: dnsTxtLookup(options.resolver),
           dnsRecords: dnsRecordLookup(options.resolver),
         },
-        DISCOVERY_PARTS,
+        DISCOVERY_STEPS,
       );
       io.stdout(options.json ? `${JSON.stringify(report)}\n` : reportText(report));
       if (report.summary.conflict > 0) {

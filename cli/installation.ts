@@ -1,11 +1,6 @@
 import path from "node:path";
 import { SERVER_PACKAGE } from "../core/server-package";
-
-/** Where the running CLI is installed; a nightly job made here runs the same installation. */
-export interface Installation {
-  /** Set when running from the Retain-server package: its own launcher, for jobs on this operating system. */
-  packageLauncher?: string;
-}
+import type { Installation } from "../job/command";
 
 /** This repository's checkout, run with Node. */
 export const REPOSITORY_INSTALLATION: Installation = {};

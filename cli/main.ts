@@ -9,7 +9,7 @@ import { registerStatusCommand } from "./status";
 import { registerSyncCommand } from "./sync";
 import { registerVerifyCommand } from "./verify";
 import { defaultIo, type Io } from "./io";
-import { runCommand, topLevelCommand } from "./run";
+import { runCommand, topLevelCommand } from "./run-command";
 
 /** The repository's command tree; each subcommand lives in a module of its own. */
 export function buildCli(io: Io): Command {

@@ -1,8 +1,9 @@
 import type { Command } from "commander";
 import { registerCredentialCommand } from "./credential";
-import { packageInstallation, type Installation } from "./installation";
+import type { Installation } from "../job/command";
+import { packageInstallation } from "./installation";
 import { defaultIo, type Io } from "./io";
-import { runCommand, topLevelCommand } from "./run";
+import { runCommand, topLevelCommand } from "./run-command";
 import { registerScheduleCommand } from "./schedule";
 import { registerStatusCommand } from "./status";
 import { registerSyncCommand } from "./sync";

@@ -4,7 +4,7 @@ import { ExitCode, UserFacingError } from "../core/errors";
 import { appCertificatesAt, CertificateFallbackCredential } from "../m365/app-certificate";
 import type { Cloud } from "../m365/clouds";
 import { appCredential, authorityFor } from "../m365/credentials";
-import type { SyncCredential } from "../sync/run";
+import type { SyncCredential } from "../sync/pipeline";
 
 /** The one place the client secret is read from: never a flag, so it never shows in argv. */
 export const SECRET_ENVIRONMENT_VARIABLE = "RETAIN_SYNC_CLIENT_SECRET";

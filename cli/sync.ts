@@ -6,7 +6,7 @@ import { ExitCode, UserFacingError } from "../core/errors";
 import { CLOUD_NAMES, CLOUDS, type Cloud } from "../m365/clouds";
 import { createGraphClient } from "../m365/graph-client";
 import { DEFAULT_RETRY } from "../core/retry";
-import { runSync, type SyncSummary } from "../sync/run";
+import { runSync, type SyncSummary } from "../sync/pipeline";
 import { recordedRun } from "../sync/run-record";
 import { rootWarning } from "../sync/safe-files";
 import { DEFAULT_READ, type ReadProgress } from "../sync/directory-reader";

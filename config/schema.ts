@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { isPemCertificate, pemCertificateFacts } from "../core/formats";
-import { isWritable } from "../core/job-quoting";
+import { isWritable } from "../core/writable-text";
 import { GUID } from "../m365/ids";
 import { ALL_MAILBOXES_SETTING, DEFAULT_OUTPUT_DIR, DIRECTORY_SYNC_DEFAULTS, isWindowsFolder, NAMESPACE, SCOPE_GROUP_SETTING } from "./defaults";
 import { READ_ONLY_DIRECTORY_ROLES, type DirectoryRoleName } from "../m365/entra";

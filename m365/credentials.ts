@@ -30,7 +30,7 @@ export function authorityHostFromEnvironment(): string | undefined {
 /**
  * The Entra login host: one given explicitly (a flag), else `AZURE_AUTHORITY_HOST`, else the
  * cloud's. Either is held to the endpoint rule; the nightly job names its host with the flag, so
- * no variable in its environment can redirect Retain's credential (cli/schedule.ts). An explicit
+ * no variable in its environment can redirect Retain's credential (job/definition.ts). An explicit
  * host turns instance discovery off: discovery asks the public cloud about the host, which knows
  * nothing of a loopback stand-in.
  */

@@ -1,4 +1,5 @@
 import type { Context, Middleware } from "@microsoft/microsoft-graph-client";
+import type { RetryClock } from "../core/retry";
 
 // Keeps a client's Graph requests under the tenant's throttle instead of bursting into it.
 // Microsoft's identity limits are resource units (RU) per app and tenant per 10 seconds; Microsoft
@@ -19,6 +20,13 @@ const MIN_LEARNED_BUDGET = 100;
  * for good. The percentage header, when Graph sends it, sets the budget exactly instead.
  */
 const RECOVERY_PER_CALM_WINDOW = 1.1;
+
+/**
+ * The clock a pacer tells time and waits by when none is given: the real one (Date.now,
+ * setTimeout) unless set. A test sets its own, as it may DEFAULT_RETRY's, so that a Retry-After
+ * passes without being slept.
+ */
+export const PACER_DEFAULTS: { clock?: RetryClock } = {};
 
 /** The documented cost of a request: GET users 2, group members 3, transitiveMembers 5, anything else 1; `$select` takes 1 off. */
 export function documentedResourceUnits(method: string, url: string): number {
@@ -69,7 +77,11 @@ export class GraphPacer {
   private latencyMs = 0;
   private timer?: NodeJS.Timeout;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  private readonly now: () => number;
+
+  constructor(now?: () => number, private readonly clock: RetryClock | undefined = PACER_DEFAULTS.clock) {
+    this.now = now ?? clock?.now ?? Date.now;
+  }
 
   /** The RU per 10 s learned so far, if any. */
   get learnedBudget(): number | undefined {
@@ -159,7 +171,8 @@ export class GraphPacer {
   }
 
   private wake(afterMs: number): void {
-    this.timer = setTimeout(() => this.pump(), Math.max(1, afterMs));
+    if (this.clock) void this.clock.sleep(Math.max(1, afterMs)).then(() => this.pump());
+    else this.timer = setTimeout(() => this.pump(), Math.max(1, afterMs));
   }
 }
 

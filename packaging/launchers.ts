@@ -12,7 +12,7 @@ export const WINDOWS_CACHE = "cache";
  * unchanged. The memory settings (SYNC_RUNTIME) yield to values already set.
  *
  * Node's compile cache (NODE_COMPILE_CACHE, Node's "Module compile cache") goes into the folder
- * systemd gives the job (`CacheDirectory=`, as $CACHE_DIRECTORY; cli/schedule.ts writes it), so
+ * systemd gives the job (`CacheDirectory=`, as $CACHE_DIRECTORY; job/systemd.ts writes it), so
  * a nightly start reads the bundle's compiled code instead of compiling it; none when run by hand.
  * Node skips a cache folder it cannot make or write, but hangs at start on one under /proc
  * (Node 22.23), so a path there, or a relative one, is not passed on.

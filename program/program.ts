@@ -7,9 +7,9 @@ import { CLOUDS } from "../m365/clouds";
 import { mailboxEwsWarning } from "../m365/mailbox-ews";
 import type { ServiceConfigurationRecord, ServiceConfigurationRecordSource } from "../m365/service-records";
 import { requirePulumiCli } from "./pulumi-cli";
-import { existingResources, type Discovery } from "./adopt/findings";
+import { existingResources, type Discovery } from "../components/discovery";
 import { ExitCode, UserFacingError } from "../core/errors";
-import { nightlySyncInstallCommand } from "./install-command";
+import { nightlySyncInstallCommand } from "../job/install-command";
 
 export interface ProgramDependencies {
   /** Where Microsoft's DNS record set comes from; asked only when a domain has `microsoft365Records` on. */

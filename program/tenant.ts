@@ -1,14 +1,18 @@
 import * as pulumi from "@pulumi/pulumi";
 import { EWS_ENFORCE_SETTING, type DnsProviderSettings, type DomainConfig, type TenantConfig } from "../config/schema";
 import type { ServiceConfigurationRecord } from "../m365/service-records";
-import { RetainAccounts, retainAccountsPermissions, type RetainAccountsArgs } from "../components/identity/accounts";
-import { RetainApplication, retainApplicationPermissions } from "../components/identity/application";
-import { DomainDns, domainDnsPermissions, type DomainDnsArgs } from "../components/dns/domain-dns";
+import { RetainAccounts, retainAccountsNames, type RetainAccountsArgs } from "../components/identity/accounts";
+import { retainAccountsPermissions } from "../components/identity/accounts/permissions";
+import { RetainApplication } from "../components/identity/application";
+import { retainApplicationPermissions } from "../components/identity/application/permissions";
+import { DomainDns, domainDnsPermissions, existingRecordsOf, type DomainDnsArgs } from "../components/dns/domain-dns";
 import type { ManualDnsRecordInput } from "../components/dns/providers/manual";
 import { firstSyncHook } from "./first-sync-hook";
-import type { ExistingResources } from "./adopt/findings";
-import type { ExistingRecordAction } from "../components/dns/existing";
-import { EXCHANGE_ADMIN_API_PERMISSION, ExchangeAccess, exchangeAccessPermissions, type ExchangeAccessArgs } from "../components/exchange/exchange-access";
+import { importIdOf, type ExistingResources } from "../components/discovery";
+import { ExchangeAccess, type ExchangeAccessArgs } from "../components/exchange";
+import type { DeclaredExchangeAccess } from "../components/exchange/discovery";
+import { EXCHANGE_ADMIN_API_PERMISSION } from "../components/exchange/access-rights";
+import { exchangeAccessPermissions } from "../components/exchange/permissions";
 import { combinePermissions, permissions } from "../components/permissions";
 
 export interface RetainTenantArgs {
@@ -39,6 +43,21 @@ export const retainTenantPermissions = combinePermissions(
   tenantWarningsPermissions,
 );
 
+/**
+ * The names of the tenant's components, from the tenant's name (the stack's: program.ts): the
+ * declaration below and the discovery (adopt/discovery-steps.ts) both take them from here, and
+ * each component names its own resources from its name.
+ */
+export function tenantNames(name: string) {
+  return {
+    dns: (domain: string) => `${name}-dns-${domain}`,
+    accounts: `${name}-accounts`,
+    application: `${name}-app`,
+    exchange: `${name}-exchange`,
+    firstSync: `${name}-first-sync`,
+  };
+}
+
 /** Everything one Microsoft 365 tenant needs for archiving with Retain (one per stack). */
 export class RetainTenant extends pulumi.ComponentResource {
   readonly dns: DomainDns[];
@@ -51,34 +70,35 @@ export class RetainTenant extends pulumi.ComponentResource {
   constructor(name: string, args: RetainTenantArgs, opts?: pulumi.ComponentResourceOptions) {
     super("retain-m365:tenant:RetainTenant", name, {}, opts);
     const { config } = args;
+    const names = tenantNames(name);
 
     this.dns = config.domains.map((domain) => {
       const records = args.microsoft365Records[domain.name];
       if (domain.microsoft365Records && records === undefined) {
         throw new Error(`RetainTenant ${name}: microsoft365Records is on for ${domain.name} but no record set was read`);
       }
-      const dnsName = `${name}-dns-${domain.name}`;
-      const existingRecords = existingByRole(`${dnsName}-`, args.existing);
-      return new DomainDns(dnsName, { ...domainDnsArgs(domain, records), existingRecords }, { parent: this });
+      const dnsName = names.dns(domain.name);
+      const dnsArgs = domainDnsArgs(domain, records);
+      return new DomainDns(dnsName, { ...dnsArgs, existingRecords: existingRecordsOf(dnsName, dnsArgs, args.existing) }, { parent: this });
     });
     this.manualRecords = this.dns.flatMap((d) => d.manualRecords);
 
-    this.accounts = new RetainAccounts(`${name}-accounts`, accountsArgs(config, `${name}-accounts`, args.existing), { parent: this });
+    this.accounts = new RetainAccounts(names.accounts, accountsArgs(config, names.accounts, args.existing), { parent: this });
     const sync = config.directorySync;
     const firstSync = sync.runAfterFirstDeploy && config.application.credential.type === "secret";
     if (sync.runAfterFirstDeploy && !firstSync) {
       void pulumi.log.warn("directorySync.runAfterFirstDeploy: the app uses a certificate whose key the deployment never sees; run the first `retain-m365 sync --certificate …` by hand", this);
     }
     this.application = new RetainApplication(
-      `${name}-app`,
+      names.application,
       {
         ...config.application,
-        afterSecretCreated: firstSync ? [firstSyncHook(`${name}-first-sync`, { tenantId: config.tenantId, clientId: () => this.application.clientId, directorySync: sync })] : [],
+        afterSecretCreated: firstSync ? [firstSyncHook(names.firstSync, { tenantId: config.tenantId, clientId: () => this.application.clientId, directorySync: sync })] : [],
       },
       { parent: this },
     );
     this.exchangeAccess = new ExchangeAccess(
-      `${name}-exchange`,
+      names.exchange,
       exchangeAccessArgs(config, this.application, this.accounts.worker.userPrincipalName),
       { parent: this },
     );
@@ -90,44 +110,48 @@ export class RetainTenant extends pulumi.ComponentResource {
   }
 }
 
-/** The two users as the configuration describes them, each taken over where it exists. */
-function accountsArgs(config: TenantConfig, name: string, existing: ExistingResources | undefined): RetainAccountsArgs {
+/** The two users as the configuration describes them, each taken over where it exists (by the name the component gives it). */
+export function accountsArgs(config: TenantConfig, name: string, existing?: ExistingResources): RetainAccountsArgs {
+  const names = retainAccountsNames(name);
   return {
     tenantId: config.tenantId,
-    admin: { ...config.adminUser, importId: existing?.imports[`${name}-admin`], roleImportId: existing?.imports[`${name}-admin-role`] },
-    worker: { ...config.workerUser, importId: existing?.imports[`${name}-worker`] },
+    admin: { ...config.adminUser, importId: importIdOf(existing, names.admin), roleImportId: importIdOf(existing, names.adminRole) },
+    worker: { ...config.workerUser, importId: importIdOf(existing, names.worker) },
     passwordRotation: config.passwordRotation,
     protect: config.protectUsers,
   };
 }
 
-/** Exchange access for Retain's app, as the configuration decides it. */
-function exchangeAccessArgs(config: TenantConfig, application: RetainApplication, workerUserPrincipalName: pulumi.Input<string>): ExchangeAccessArgs {
+/** The configuration's Exchange decisions, as ExchangeAccess takes them: one mapping for the deploy and for the discovery. */
+function exchangeAccessSettings(config: TenantConfig) {
   const access = config.exchangeAccess;
   return {
-    tenantId: config.tenantId,
     mode: access.mode,
     roles: access.roles,
     scopeGroup: access.scopeGroup,
     allMailboxes: access.allMailboxes,
     ewsAllowList: access.ewsAllowList === false ? undefined : access.ewsAllowList,
+    ewsEnforceSetting: EWS_ENFORCE_SETTING,
+  };
+}
+
+/** Exchange access for Retain's app, as the configuration decides it. */
+function exchangeAccessArgs(config: TenantConfig, application: RetainApplication, workerUserPrincipalName: pulumi.Input<string>): ExchangeAccessArgs {
+  return {
+    ...exchangeAccessSettings(config),
+    tenantId: config.tenantId,
     app: {
       clientId: application.clientId,
       servicePrincipalObjectId: application.servicePrincipal.objectId,
       displayName: config.application.displayName,
     },
     workerUserPrincipalName,
-    ewsEnforceSetting: EWS_ENFORCE_SETTING,
   };
 }
 
-/** A component's per-role actions from what exists, for the resources named `<prefix><role>`. */
-function existingByRole(prefix: string, existing: ExistingResources | undefined): Record<string, ExistingRecordAction> {
-  const actions: Record<string, ExistingRecordAction> = {};
-  for (const [resource, importId] of Object.entries(existing?.imports ?? {})) if (resource.startsWith(prefix)) actions[resource.slice(prefix.length)] = { import: importId };
-  for (const [resource, content] of Object.entries(existing?.contents ?? {})) if (resource.startsWith(prefix)) actions[resource.slice(prefix.length)] = { content };
-  for (const resource of existing?.left ?? []) if (resource.startsWith(prefix)) actions[resource.slice(prefix.length)] = "leave";
-  return actions;
+/** ExchangeAccess's arguments with the values known before a deploy (for the discovery): the app's display name and the worker's name as configured. */
+export function declaredExchangeAccess(config: TenantConfig): DeclaredExchangeAccess {
+  return { ...exchangeAccessSettings(config), app: { displayName: config.application.displayName }, workerUserPrincipalName: config.workerUser.userPrincipalName };
 }
 
 /**

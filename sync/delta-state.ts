@@ -1,15 +1,14 @@
 import { createHash } from "node:crypto";
 import path from "node:path";
 import { StringDecoder } from "node:string_decoder";
+import { GROUPS_FILE, USERS_FILE } from "./csv";
 import { Directory } from "./directory";
 import { GROUP, isFieldList, USER } from "./model";
-import { BACKUP_DIR } from "./replace";
-import { entryOf, ownFileChunks, ownFolder, refuseLink, replaceWhole, type Expect } from "./safe-files";
+import { STATE_FILE, STATE_FILE_RULE, writeStateFile } from "./output-folder";
+import { entryOf, ownFileChunks } from "./safe-files";
 
-export const STATE_DIR = path.join(BACKUP_DIR, "state");
-export const STATE_FILE = path.join(STATE_DIR, "delta.json");
-/** A state file is believed only when it is the sync's own and no one else may have written it (else: a full read). */
-export const STATE_FILE_RULE: Expect = { private: true };
+// Step 5 of a sync (pipeline.ts): the state kept for the next run, and read back by its step 1.
+
 // Bump it when the CSVs would be rendered differently (a run that finds no change trusts the files
 // last written) or the lines change. 3: an object's fields after its id as one array.
 const VERSION = 3;
@@ -19,7 +18,7 @@ export interface DeltaLinks {
   groupsDeltaLink: string;
 }
 
-/** What the last run left in the output folder: both files' SHA-256 and the summary's counts. */
+/** What the last run left in the output folder: both files' SHA-256 (as hashed while written, replace.ts) and the summary's counts. */
 export interface WrittenFiles {
   usersSha256: string;
   groupsSha256: string;
@@ -43,6 +42,21 @@ export interface DeltaState extends DeltaHeader {
 // object's line holds its fields after the id in the order of USER_FIELDS or GROUP_FIELDS:
 // ["user", id, [displayName, mail, …]], ["group", id, […]], ["members", groupId, [memberId, …]].
 type Line = ["links", DeltaHeader & { version: number }] | ["user" | "group", string, unknown[]] | ["members", string, string[]];
+
+/**
+ * Keeps the state for the next run: the whole directory with `header`, or (no `directory`: nothing
+ * changed) only the new links of `header`; nothing when there is no header. The files are right
+ * already, so a failure only costs the next run a full read: it is returned as a warning.
+ */
+export function saveStateForNextRun(outDir: string, header: DeltaHeader | undefined, directory?: Directory): string | undefined {
+  try {
+    if (header && directory) saveDeltaState(outDir, { ...header, directory });
+    else if (header) saveDeltaHeader(outDir, header);
+    return undefined;
+  } catch (error) {
+    return `the delta state could not be saved (${(error as Error).message}); the next run reads everything`;
+  }
+}
 
 /** Written like the CSVs: a new temp file, flushed, renamed. */
 export function saveDeltaState(outDir: string, state: DeltaState): void {
@@ -90,18 +104,6 @@ export function saveDeltaHeader(outDir: string, header: DeltaHeader): void {
 
 const headerLine = ({ usersDeltaLink, groupsDeltaLink, written }: DeltaHeader): Line => ["links", { version: VERSION, usersDeltaLink, groupsDeltaLink, ...(written ? { written } : {}) }];
 
-/**
- * Replaces a file of backup/state/ whole (safe-files.ts): the folders are the sync's own (made when
- * missing), a link in the file's place is refused, anything else there is replaced.
- */
-export function writeStateFile(outDir: string, name: string, pieces: Iterable<string | Buffer>): void {
-  ownFolder(path.join(outDir, BACKUP_DIR));
-  ownFolder(path.join(outDir, STATE_DIR));
-  const file = path.join(outDir, name);
-  refuseLink(file);
-  replaceWhole(file, pieces, 0o640);
-}
-
 /** The first line's fields, when they have the types this version writes (a damaged file gives undefined: a full read). */
 function headerOf(line: unknown): DeltaHeader | undefined {
   if (!Array.isArray(line) || line[0] !== "links" || typeof line[1] !== "object" || line[1] === null) return undefined;
@@ -125,8 +127,15 @@ export function loadDeltaHeader(outDir: string): DeltaHeader | undefined {
   return undefined;
 }
 
-/** A file's SHA-256 (hex), read 1 MiB at a time; undefined when it is missing. Only the sync's own file is read (safe-files.ts). */
-export function fileSha256(file: string): string | undefined {
+/**
+ * Whether both CSVs still hold the bytes the last run wrote (their SHA-256, one pass over each):
+ * then a run that finds no change has nothing to render. Only the sync's own files are read.
+ */
+export function filesAsWritten(outDir: string, written: WrittenFiles): boolean {
+  return sha256Of(path.join(outDir, USERS_FILE)) === written.usersSha256 && sha256Of(path.join(outDir, GROUPS_FILE)) === written.groupsSha256;
+}
+
+function sha256Of(file: string): string | undefined {
   if (!entryOf(file)) return undefined;
   const hash = createHash("sha256");
   for (const chunk of ownFileChunks(file)) hash.update(chunk);

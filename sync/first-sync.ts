@@ -4,7 +4,7 @@ import { CLOUDS } from "../m365/clouds";
 import { appCredential, authorityFor } from "../m365/credentials";
 import { createGraphClient } from "../m365/graph-client";
 import { DEFAULT_READ } from "./directory-reader";
-import { runSync, type SyncSummary } from "./run";
+import { runSync, type SyncSummary } from "./pipeline";
 
 export interface FirstSyncParams {
   tenantId: string;

@@ -1,8 +1,7 @@
 import path from "node:path";
 import { GROUPS_FILE, USERS_FILE } from "./csv";
-import { STATE_DIR } from "./delta-state";
-import { BACKUP_DIR, countRecords } from "./replace";
-import { readRunRecord, recordedThumbprint, RUN_RECORD_FILE, UntrustedRunRecordError, type RunRecord } from "./run-record";
+import { BACKUP_DIR, countRecords, RUN_RECORD_FILE, STATE_DIR } from "./output-folder";
+import { readRunRecord, recordedThumbprint, UntrustedRunRecordError, type RunRecord } from "./run-record";
 import { checkOwn, entryOf, THIS_HOST, UnsafeFileError, WrongKindError, type Host } from "./safe-files";
 
 export interface HealthOptions {

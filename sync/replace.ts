@@ -1,13 +1,16 @@
-import { createHash } from "node:crypto";
-import { closeSync, constants, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync } from "node:fs";
+import { closeSync, constants, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync } from "node:fs";
 import path from "node:path";
 import { ExitCode, UserFacingError } from "../core/errors";
 import { retrying, type RetryClock, type RetryPolicy } from "../core/retry";
-import { ContractCsvWalker, countLegacyCsvRecords, csvText, GROUPS_FILE, USERS_FILE, type CsvTable } from "./csv";
-import { checkOwn, chunksOf, copyOwn, copyOwnAside, entryOf, openOwn, ownFileChunks, ownFolder, THIS_HOST, WINDOWS_HOST, writeTemp, type Expect, type Host, type Written } from "./safe-files";
-import { SafetyGuardError } from "./safety-guard";
+import { ContractCsvWalker, csvText, GROUPS_FILE, USERS_FILE, type CsvTable } from "./csv";
+import { BACKUP_DIR, countRecords } from "./output-folder";
+import { checkOwn, copyOwn, copyOwnAside, entryOf, ownFileChunks, ownFolder, THIS_HOST, WINDOWS_HOST, writeTemp, type Host } from "./safe-files";
+import { guardReplacement, SafetyGuardError, type GuardOptions } from "./safety-guard";
 
-export const BACKUP_DIR = "backup";
+// Step 4 of a sync (pipeline.ts): write, verify and back up. Each file is rendered into a temp file
+// beside it, hashed once while written (the hash the delta state records) and read back piece by
+// piece as it is written; then the previous pair is backed up and the new one renamed into place.
+
 const FILE_MODE = 0o640;
 
 /**
@@ -34,14 +37,10 @@ export const THIS_PLATFORM: FileSystemPlatform = {
   rename: renameSync,
 };
 
-export interface ReplaceOptions {
+export interface ReplaceOptions extends GuardOptions {
   outDir: string;
   /** Previous generations kept under backup/. */
   backups: number;
-  /** Refuse when the user count drops by more than this percentage. */
-  maxShrinkPercent: number;
-  /** Replace even when empty or shrunk too much. */
-  force: boolean;
   now?: Date;
   platform?: FileSystemPlatform;
 }
@@ -57,22 +56,16 @@ export interface ReplaceResult {
   previousUsers?: number;
   /** The backup folder of the previous pair, if there was one. */
   backup?: string;
+  /** Each file's SHA-256 (hex), computed while it was written: the only pass that hashes it. */
+  sha256: { users: string; groups: string };
 }
 
 /**
- * Number of records (header excluded) of an existing users CSV; undefined when there is none; NaN
- * when unreadable. Read only when it is the sync's own file (safe-files.ts), else refused.
- */
-export function countRecords(file: string, expect: Expect = {}, host: Host = THIS_HOST): number | undefined {
-  if (!entryOf(file)) return undefined;
-  return countLegacyCsvRecords(ownFileChunks(file, expect, host)) ?? Number.NaN;
-}
-
-/**
- * Replaces both files safely: guards first, then temp files in the same folder (new random names,
- * created exclusively; rendered piece by piece, flushed, read back and checked), a backup of the
- * previous pair, and renames. Any failure leaves the previous files as they were. A link or another
- * user's file in the place of a CSV is refused (safe-files.ts). Call inside `withOutputLock` (lock.ts).
+ * Replaces both files safely: guards first (safety-guard.ts), then temp files in the same folder
+ * (new random names, created exclusively; rendered piece by piece, hashed, read back, flushed and
+ * checked), a backup of the previous pair, and renames. Any failure leaves the previous files as they
+ * were. A link or another user's file in the place of a CSV is refused (safe-files.ts). Call inside
+ * `withOutputLock` (lock.ts).
  */
 export async function replaceFiles(files: NewFiles, options: ReplaceOptions): Promise<ReplaceResult> {
   const platform = options.platform ?? THIS_PLATFORM;
@@ -81,39 +74,17 @@ export async function replaceFiles(files: NewFiles, options: ReplaceOptions): Pr
   const groupsPath = path.join(options.outDir, GROUPS_FILE);
   for (const file of [usersPath, groupsPath]) checkOwn(file, "file", {}, host);
   const counted = countRecords(usersPath, {}, host);
+  guardReplacement(usersPath, files.users.records, counted, options);
   const previousUsers = counted === undefined || Number.isNaN(counted) ? undefined : counted;
-
-  if (!options.force) {
-    const userCount = files.users.records;
-    if (userCount === 0) throw new SafetyGuardError("the directory returned no mail-enabled users; refusing to write empty files (use --force to write them anyway)");
-    if (counted !== undefined && Number.isNaN(counted)) {
-      throw new SafetyGuardError(`${usersPath} is not a CSV this tool can count, so the shrink guard cannot check the new result; use --force to replace it`);
-    }
-    if (previousUsers !== undefined && previousUsers > 0) {
-      const shrink = ((previousUsers - userCount) / previousUsers) * 100;
-      if (shrink > options.maxShrinkPercent) {
-        throw new SafetyGuardError(
-          `the user count would drop from ${previousUsers} to ${userCount} (${shrink.toFixed(1)}% > --max-shrink-percent ${options.maxShrinkPercent}); use --force if that is right`,
-        );
-      }
-    }
-  }
 
   // Every file made here, removed at the end whatever happens (a renamed one is no longer there).
   const made: string[] = [];
   try {
-    const temps = [
-      { path: usersPath, table: files.users },
-      { path: groupsPath, table: files.groups },
-    ].map((file) => {
-      const written = writeTemp(file.path, csvText(file.table.columns, file.table.rows()), FILE_MODE, host, true);
-      made.push(written.file);
-      checkWritten(written, file.table, platform, host);
-      return { ...file, temp: written.file };
-    });
-    if (temps.every((file) => sameBytes(file.temp, file.path, host))) return { unchanged: true, previousUsers };
+    const users = { path: usersPath, ...writeChecked(usersPath, files.users, host, made) };
+    const groups = { path: groupsPath, ...writeChecked(groupsPath, files.groups, host, made) };
+    const sha256 = { users: users.sha256, groups: groups.sha256 };
+    if ([users, groups].every((file) => sameBytes(file.temp, file.path, host))) return { unchanged: true, previousUsers, sha256 };
     const backup = backupPrevious([usersPath, groupsPath], options, host);
-    const [users, groups] = temps as [(typeof temps)[number], (typeof temps)[number]];
     // The previous users file, kept aside whatever --backups says, to put back if the groups file cannot be replaced.
     let previousUsersCopy: string | undefined;
     if (entryOf(usersPath)) made.push((previousUsersCopy = copyOwnAside(usersPath, FILE_MODE, host)));
@@ -131,7 +102,7 @@ export async function replaceFiles(files: NewFiles, options: ReplaceOptions): Pr
       throw error;
     }
     if (!platform.windows) syncFolder(options.outDir); // Windows cannot open a folder as a file; NTFS journals the renames
-    return { unchanged: false, previousUsers, backup };
+    return { unchanged: false, previousUsers, backup, sha256 };
   } finally {
     for (const file of made) rmSync(file, { force: true });
   }
@@ -147,25 +118,25 @@ async function renameWhenFree(from: string, to: string, platform: FileSystemPlat
   throw new SafetyGuardError(`${to} could not be replaced after ${tries} tries (${code}): another program, such as Retain, holds it open`);
 }
 
-/** Reads a temp file back through a descriptor of its own: the bytes written, mode 0640 (not on Windows, where the folder's permissions apply), the contract's shape and the expected number of records. */
-function checkWritten(written: Written, table: CsvTable, platform: FileSystemPlatform, host: Host): void {
-  const fd = openOwn(written.file, {}, host);
-  try {
-    if (!platform.windows && (fstatSync(fd).mode & 0o777) !== FILE_MODE) throw new Error(`${written.file} does not have mode 0640`);
-    const hash = createHash("sha256");
-    const walker = new ContractCsvWalker(table.columns.length);
-    let bytes = 0;
-    for (const chunk of chunksOf(fd)) {
-      hash.update(chunk);
-      walker.push(chunk);
-      bytes += chunk.length;
+/**
+ * One file's temp beside it (added to `made`): its pieces walked against the contract's shape as they
+ * are rendered, hashed and written, each read back as written (safe-files.ts writeTemp), mode 0640
+ * (not on Windows, where the folder's permissions apply), then the number of records checked.
+ */
+function writeChecked(file: string, table: CsvTable, host: Host, made: string[]): { temp: string; sha256: string } {
+  const walker = new ContractCsvWalker(table.columns.length);
+  const pieces = function* () {
+    for (const text of csvText(table.columns, table.rows())) {
+      const bytes = Buffer.from(text, "utf8");
+      walker.push(bytes);
+      yield bytes;
     }
-    if (bytes !== written.bytes || hash.digest("hex") !== written.sha256) throw new Error(`${written.file} does not read back as written`);
-    const records = walker.end() - 1;
-    if (records !== table.records) throw new Error(`${written.file} has ${records} records, not ${table.records}`);
-  } finally {
-    closeSync(fd);
-  }
+  };
+  const written = writeTemp(file, pieces(), FILE_MODE, host, { hashed: true, readBack: true });
+  made.push(written.file);
+  const records = walker.end() - 1;
+  if (records !== table.records) throw new Error(`${written.file} has ${records} records, not ${table.records}`);
+  return { temp: written.file, sha256: written.sha256! };
 }
 
 /** Whether two files of the sync's own hold the same bytes; false when either is missing. */

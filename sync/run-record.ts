@@ -2,11 +2,8 @@ import path from "node:path";
 import { ExitCode, fileSystemRefusal, UserFacingError } from "../core/errors";
 import { isThumbprint } from "../core/formats";
 import { GROUPS_FILE, USERS_FILE } from "./csv";
-import { STATE_DIR, STATE_FILE_RULE, writeStateFile } from "./delta-state";
-import { countRecords } from "./replace";
+import { countRecords, RUN_RECORD_FILE, STATE_FILE_RULE, writeStateFile } from "./output-folder";
 import { entryOf, ownFileChunks, replaceWhole, UnsafeFileError, WrongKindError } from "./safe-files";
-
-export const RUN_RECORD_FILE = path.join(STATE_DIR, "last-run.json");
 
 /** What is known of the credential a run signed in with; never the secret or the key. */
 export interface CredentialInfo {
@@ -115,7 +112,6 @@ export function recordFor(outcome: RunOutcome, previous: RunRecord | undefined):
   };
 }
 
-/** Replaces the record whole (delta-state.ts's writeStateFile): a reader sees the old or the new text, never a part. */
 /**
  * The recorded certificate's thumbprint in the one spelling (core/formats.ts), or undefined: the record
  * lives in a folder others may reach, so nothing but a thumbprint reaches status or a metric label.
@@ -125,6 +121,7 @@ export function recordedThumbprint(record: RunRecord | undefined): string | unde
   return thumbprint !== undefined && isThumbprint(thumbprint) ? thumbprint : undefined;
 }
 
+/** Replaces the record whole (output-folder.ts's writeStateFile): a reader sees the old or the new text, never a part. */
 export function writeRunRecord(outDir: string, record: RunRecord): void {
   writeStateFile(outDir, RUN_RECORD_FILE, [`${JSON.stringify(record, null, 2)}\n`]);
 }

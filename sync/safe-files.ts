@@ -199,32 +199,41 @@ export function createTemp(file: string, mode: number, host: Host = THIS_HOST): 
   }
 }
 
-export interface Written {
-  file: string;
-  bytes: number;
-  /** With `hashed` only. */
-  sha256?: string;
-}
-
-/** Writes the pieces (text as UTF-8) to a new temp file beside `file` and flushes them; only one piece is in memory at a time. `hashed`: their SHA-256 too. */
-export function writeTemp(file: string, pieces: Iterable<string | Buffer>, mode: number, host: Host = THIS_HOST, hashed = false): Written {
+/**
+ * Writes the pieces (text as UTF-8) to a new temp file beside `file`, flushes them and returns its path and size; one piece is in
+ * memory at a time. `hashed`: their SHA-256 too, as they are written. `readBack`: each piece, once written, read back through a
+ * descriptor of the file's own (openOwn) and compared byte for byte, then its size, its mode (where modes mean anything) and
+ * that its name still leads to it: the file there holds exactly the pieces, checked without a second pass over it.
+ */
+export function writeTemp(file: string, pieces: Iterable<string | Buffer>, mode: number, host: Host = THIS_HOST, checks: { hashed?: boolean; readBack?: boolean } = {}): { file: string; bytes: number; sha256?: string } {
   const { fd, file: temp } = createTemp(file, mode, host);
-  const hash = hashed ? createHash("sha256") : undefined;
+  const hash = checks.hashed ? createHash("sha256") : undefined;
+  const open = [fd];
   let bytes = 0;
   try {
+    const reader = checks.readBack ? open[open.push(openOwn(temp, {}, host)) - 1] : undefined;
+    let back = Buffer.alloc(0);
     for (const piece of pieces) {
       const chunk = typeof piece === "string" ? Buffer.from(piece, "utf8") : piece;
       hash?.update(chunk);
       for (let done = 0; done < chunk.length; ) done += writeSync(fd, chunk, done);
+      if (reader !== undefined) {
+        if (back.length < chunk.length) back = Buffer.allocUnsafe(chunk.length);
+        let read = 0;
+        for (let n; read < chunk.length && (n = readSync(reader, back, read, chunk.length - read, bytes + read)) > 0; ) read += n;
+        if (!back.subarray(0, read).equals(chunk)) throw new Error(`${temp} does not read back as written`);
+      }
       bytes += chunk.length;
     }
     fsyncSync(fd);
+    const stats = reader === undefined ? undefined : fstatSync(reader);
+    if (stats && (stats.size !== bytes || (host.modes && (stats.mode & 0o777) !== mode) || entryOf(temp)?.ino !== stats.ino)) throw new Error(`${temp} is not the file written`);
   } catch (error) {
-    closeSync(fd);
+    for (const descriptor of open) closeSync(descriptor);
     rmSync(temp, { force: true });
     throw error;
   }
-  closeSync(fd);
+  for (const descriptor of open) closeSync(descriptor);
   return { file: temp, bytes, ...(hash ? { sha256: hash.digest("hex") } : {}) };
 }
 

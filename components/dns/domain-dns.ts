@@ -6,6 +6,7 @@ import { autodiscoverRecordSpecs, microsoft365RecordSpecs, type DnsRecordSpec } 
 import { dnsProvider, dnsProviderPermissions, type DnsProviderArgs } from "./providers";
 import type { ManualDnsRecordInput } from "./providers/manual";
 import { combinePermissions, permissions } from "../permissions";
+import { existingOf, type ExistingResources } from "../discovery";
 
 interface DomainDnsCommonArgs {
   /** The domain, lower-case, e.g. `contoso.com`. */
@@ -79,6 +80,34 @@ function known<T>(value: pulumi.Input<T> | undefined, what: string): T | undefin
 }
 
 /**
+ * The resource name of a domain's record, from the component's name and the record's role
+ * (`autodiscover-cname`, `m365-mx`, …): the declaration below and its discovery (discovery.ts)
+ * both take it from here, so `adopt`'s findings carry the urns the plan shows.
+ */
+export function recordResourceName(name: string, role: string): string {
+  return `${name}-${role}`;
+}
+
+/**
+ * `existingRecords` for a DomainDns of this name, from what the discovery found, by resource
+ * name: each record the domain declares looked up under the name the component gives it.
+ */
+export function existingRecordsOf(name: string, args: DomainDnsArgs, existing: ExistingResources | undefined): Record<string, ExistingRecordAction> {
+  const actions: Record<string, ExistingRecordAction> = {};
+  let roles: string[] = [];
+  try {
+    roles = specsOf(args).map((spec) => spec.role);
+  } catch {
+    // Arguments the component refuses: its own checks say why.
+  }
+  for (const role of roles) {
+    const action = existingOf(existing, recordResourceName(name, role));
+    if (action) actions[role] = action;
+  }
+  return actions;
+}
+
+/**
  * The records a `DomainDns` with these arguments declares (before `existingRecords` leaves any
  * out), with plain values, for `classifyExisting`: the program and `retain-m365 adopt` classify
  * exactly these. Microsoft's values must be Graph's, not the offline plan's unknowns.
@@ -131,7 +160,7 @@ export class DomainDns extends pulumi.ComponentResource {
     const declared = specsOf(args).filter((spec) => args.existingRecords?.[spec.role] !== "leave");
     const records = declared.map((spec) => {
       const action = args.existingRecords?.[spec.role];
-      return { role: spec.role, ...provider.declare(spec, { parent: this, name: `${name}-${spec.role}`, action: action === "leave" ? undefined : action }) };
+      return { role: spec.role, ...provider.declare(spec, { parent: this, name: recordResourceName(name, spec.role), action: action === "leave" ? undefined : action }) };
     });
     const byRole = new Map(records.map((record) => [record.role, record.resource]));
     this.autodiscoverCname = byRole.get("autodiscover-cname");

@@ -1,6 +1,6 @@
-import { EXCHANGE_ADMIN_API_PERMISSION } from "../../components/exchange/exchange-access";
+import { EXCHANGE_ADMIN_API_PERMISSION } from "../../components/exchange/access-rights";
 import type { ExchangeTarget } from "../../m365/exchange-admin-api";
-import { exchangeReader, type ExchangeReader } from "../exchange-reads";
+import { exchangeReader, type ExchangeReader } from "../../components/exchange/reads";
 
 /**
  * What reading Exchange for readiness needs, named when Exchange refuses. Microsoft365DSC lists

@@ -2,7 +2,7 @@ import type { Client } from "@microsoft/microsoft-graph-client";
 import { DEFAULT_RETRY } from "../../core/retry";
 import { FRONTLINE_EXCHANGE_PLANS } from "../../m365/exchange-facts";
 import { forEachPage } from "../../m365/graph-client";
-import { graphRead } from "./retain-app";
+import { graphRead } from "../../m365/app-registrations";
 
 /** What reading users' licence plans asks of Graph. */
 export const USER_READ_PERMISSION = "User.Read.All";

@@ -4,7 +4,7 @@ import type { DeclaredRecord, ExistingRecord, ExistingRecordAction, Finding, Imp
 import type { DnsRecordSpec } from "../records";
 import type { ManualDnsRecordInput } from "./manual/records";
 
-// What every DNS provider does for a domain (components/dns/domain-dns.ts and program/adopt/dns.ts
+// What every DNS provider does for a domain (components/dns/domain-dns.ts and discovery.ts
 // call only this): declare the records the domain needs, read what is at their names before the
 // first deploy, and say how an existing record is taken over. Each provider is a folder beside this
 // file, registered in index.ts.

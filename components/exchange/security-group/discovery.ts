@@ -1,0 +1,43 @@
+import type { ExchangeObject } from "../../../m365/exchange-admin-api";
+import type { Finding, UrnOf } from "../../discovery";
+import type { ExchangeReader } from "../reads";
+
+/** The group of `scopeGroup` as ExchangeAccess declares it. */
+export interface PlannedSecurityGroup {
+  resourceName: string;
+  name: string;
+}
+
+/** What Exchange holds under the group's name: nothing, a group, and whether it is a mail-enabled security group. */
+export interface SecurityGroupReading {
+  existing?: ExchangeObject;
+  /** The group, where it is security-enabled (a management scope can name its members). */
+  securityGroup?: ExchangeObject;
+}
+
+export async function readSecurityGroup(exchange: ExchangeReader, name: string): Promise<SecurityGroupReading> {
+  const existing = await exchange.one("Get-DistributionGroup", name);
+  return { existing, securityGroup: existing && /SecurityEnabled/i.test(String(existing.GroupType ?? "")) ? existing : undefined };
+}
+
+/** The group: created where absent, taken over where it is a security group, a conflict (settled by `decide`) where it is another kind. */
+export function securityGroupFinding(planned: PlannedSecurityGroup, reading: SecurityGroupReading, decide: string, urnOf: UrnOf): Finding {
+  const urn = urnOf(planned.resourceName);
+  const { existing, securityGroup } = reading;
+  if (!existing) {
+    return { urn, action: "create", detail: `No group "${planned.name}" exists: the deploy creates it as a mail-enabled security group, whose members are the mailboxes Retain may reach.` };
+  }
+  if (!securityGroup) {
+    return {
+      urn,
+      action: "conflict",
+      decide,
+      detail: `Exchange has a group "${planned.name}" that is not security-enabled (GroupType ${String(existing.GroupType)}); a management scope needs a mail-enabled security group, so the deploy would stop there. Name another group in ${decide}, or replace this one by hand.`,
+    };
+  }
+  return {
+    urn,
+    action: "adopt",
+    detail: `The mail-enabled security group "${planned.name}" exists: the deploy takes it over as it is (its provider adopts an existing group on create), so its members now are the mailboxes Retain may reach; a destroy leaves it in place.`,
+  };
+}
