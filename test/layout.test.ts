@@ -6,7 +6,9 @@ import { describe, it } from "node:test";
 import ts from "typescript";
 import { REPO_ROOT } from "./support/cli";
 
-// The layering README's "Layout" section describes, held against the imports of every file.
+// The layering README's "Layout" section describes, held against the imports of every file; and
+// its rooms: one folder per resource in components/ (declaration, provider, discovery, permissions),
+// the nightly job's files in job/.
 
 /** What each top-level part may import (besides itself), type imports included: the layers, bottom first. */
 const MAY_IMPORT: Record<string, readonly string[]> = {
@@ -15,9 +17,10 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   cloudflare: ["core"],
   config: ["core", "m365"],
   components: ["core", "m365", "cloudflare"],
+  job: ["core", "m365", "config"],
   sync: ["core", "m365"],
-  program: ["core", "m365", "cloudflare", "config", "components", "sync"],
-  cli: ["core", "m365", "cloudflare", "config", "components", "sync", "program"],
+  program: ["core", "m365", "cloudflare", "config", "components", "sync", "job"],
+  cli: ["core", "m365", "cloudflare", "config", "components", "sync", "job", "program"],
   "index.ts": ["core", "m365", "cloudflare", "config", "program"],
   bin: ["cli"],
   policy: ["m365"],
@@ -26,7 +29,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   demo: ["emulators"],
   packaging: ["core"],
 };
-const PRODUCT_PARTS = ["core", "m365", "cloudflare", "config", "components", "sync", "program", "cli", "index.ts", "bin", "policy"];
+const PRODUCT_PARTS = ["core", "m365", "cloudflare", "config", "components", "sync", "job", "program", "cli", "index.ts", "bin", "policy"];
 const MAX_PRODUCT_FILE_LINES = 300;
 
 interface Import {
@@ -129,6 +132,21 @@ describe("layout: the folders are layers", () => {
       .filter((file) => PRODUCT_PARTS.includes(partOf(file)))
       .filter((file) => usesGlobalThis(ts.createSourceFile(file, readFileSync(path.join(REPO_ROOT, file), "utf8"), ts.ScriptTarget.Latest, true)));
     assert.deepEqual(users, []);
+  });
+
+  it("one folder per resource: each Exchange and identity component and dynamic resource is its folder's index.ts, beside its permissions.ts (and its provider.ts)", () => {
+    // The DNS components keep their own seam (dns/providers/: one folder per DNS provider).
+    const declares = (file: string, base: RegExp) => base.test(readFileSync(path.join(REPO_ROOT, file), "utf8"));
+    const misplaced = sourceFiles
+      .filter((file) => /^components\/(exchange|identity)\//.test(file))
+      .flatMap((file) => {
+        const dynamic = declares(file, /extends pulumi\.dynamic\.Resource\b/);
+        if (!dynamic && !declares(file, /extends pulumi\.ComponentResource\b/)) return [];
+        const folder = path.posix.dirname(file);
+        const wanted = ["index.ts", "permissions.ts", ...(dynamic ? ["provider.ts"] : [])].map((name) => `${folder}/${name}`);
+        return path.posix.basename(file) === "index.ts" && wanted.every((needed) => sourceFiles.includes(needed)) ? [] : [`${file}: wants ${wanted.join(", ")}`];
+      });
+    assert.deepEqual(misplaced, []);
   });
 
   it("README's Layout section names every top-level folder, and only folders that exist", () => {

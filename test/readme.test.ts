@@ -23,7 +23,7 @@ describe("README agrees with the code", () => {
     assert.match(firstBlock, /^npm run demo\b/m);
     assert.ok(readme.indexOf("npm run demo") < readme.indexOf("pulumi up --stack <tenant>"), "the demo comes before the real-tenant path");
     assert.match(readFileSync(path.join(REPO_ROOT, ".ci", "run"), "utf8"), /^npm test$/m);
-    assert.match(packageJson.scripts.test ?? "", /lint.*typecheck.*test:unit/);
+    assert.match(packageJson.scripts.test ?? "", /lint.*typecheck.*test:unit.*test:system/);
   });
 
   it("lists every permission the tenant's components declare", () => {

@@ -4,7 +4,7 @@ import path from "node:path";
 import { describe, it } from "node:test";
 import { keySchemas } from "../config/schema";
 import { INSTALLED_LAUNCHER } from "../core/server-package";
-import { nightlySyncInstallCommand } from "../program/install-command";
+import { nightlySyncInstallCommand } from "../job/install-command";
 import { REPO_ROOT } from "./support/cli";
 import { commandsIn, problemWith } from "./support/commands";
 

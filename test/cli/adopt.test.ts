@@ -6,7 +6,8 @@ import { after, before, beforeEach, describe, it } from "node:test";
 import { stringify } from "yaml";
 import { LEGACY_IMPERSONATION_ROLE } from "../../m365/exchange-facts";
 import { ewsShutdown } from "../../m365/ews-retirement";
-import { runCliAsync } from "../support/cli";
+import { runMain } from "../support/contract";
+import { retryWithoutWaiting } from "../support/retry-clock";
 import { validRawValues } from "../support/configs";
 import { startDeployerEmulator, TENANT_ID } from "../support/deployer";
 import { startCloudflareEmulator, type CloudflareEmulator } from "../../emulators/cloudflare";
@@ -64,6 +65,7 @@ before(async () => {
   writeFileSync(stackFile, stringify({ config: { ...values, "retain-m365:directorySync": { ...(values["retain-m365:directorySync"] as object), outputDir: path.join(stacksDir, "cfg") } } }));
 });
 after(async () => {
+  retryWithoutWaiting();
   await graph.close();
   await cloudflare.close();
   await dns.close();
@@ -85,7 +87,7 @@ interface Report {
 }
 
 async function adopt(): Promise<{ code: number; report: Report; stderr: string }> {
-  const result = await runCliAsync(
+  const result = await runMain(
     ["adopt", "--config-file", stackFile, "--json", "--cloudflare-endpoint", cloudflare.url, "--exchange-endpoint", graph.url, "--graph-endpoint", graph.url, "--authority-host", graph.url, "--resolver", dns.address],
     { env: { CLOUDFLARE_API_TOKEN: CLOUDFLARE_TOKEN } },
   );
@@ -237,14 +239,14 @@ describe("retain-m365 adopt", () => {
   });
 
   it("names only urns that `plan --json` shows for the same stack", async () => {
-    const plan = await runCliAsync(["plan", "--config-file", stackFile, "--json"]);
+    const plan = await runMain(["plan", "--config-file", stackFile, "--json"]);
     const urns = new Set((JSON.parse(plan.stdout) as { steps: { urn: string }[] }).steps.map((step) => step.urn));
     const { report } = await adopt();
     for (const finding of report.findings) assert.ok(urns.has(finding.urn), `${finding.urn} is not in the plan`);
   });
 
   it("a wrong Cloudflare token: exit 3, one sentence naming Cloudflare, the token never shown", async () => {
-    const result = await runCliAsync(
+    const result = await runMain(
       ["adopt", "--config-file", stackFile, "--cloudflare-endpoint", cloudflare.url, "--exchange-endpoint", graph.url, "--graph-endpoint", graph.url, "--authority-host", graph.url],
       { env: { CLOUDFLARE_API_TOKEN: "wrong-token".padEnd(40, "9") } },
     );
@@ -256,7 +258,7 @@ describe("retain-m365 adopt", () => {
   it("an invalid stack: exit 2 with every problem, before any request", async () => {
     const bad = path.join(stacksDir, "Pulumi.bad.yaml");
     writeFileSync(bad, stringify({ config: { ...validRawValues(), "azuread:tenantId": "not-a-guid", "retain-m365:domains": [{ name: "Example.com", zoneId: COM_ZONE }] } }));
-    const result = await runCliAsync(["adopt", "--config-file", bad, "--cloudflare-endpoint", cloudflare.url], { env: { CLOUDFLARE_API_TOKEN: CLOUDFLARE_TOKEN } });
+    const result = await runMain(["adopt", "--config-file", bad, "--cloudflare-endpoint", cloudflare.url], { env: { CLOUDFLARE_API_TOKEN: CLOUDFLARE_TOKEN } });
     assert.equal(result.code, 2);
     assert.match(result.stderr, /azuread:tenantId: must be the tenant id, a GUID/);
     assert.match(result.stderr, /retain-m365:domains\[0\]\.name: must be lower-case/);
@@ -264,7 +266,7 @@ describe("retain-m365 adopt", () => {
   });
 
   it("without a Cloudflare token: exit 2 naming the variable, before any request", async () => {
-    const result = await runCliAsync(["adopt", "--config-file", stackFile], { env: { CLOUDFLARE_API_TOKEN: "" } });
+    const result = await runMain(["adopt", "--config-file", stackFile], { env: { CLOUDFLARE_API_TOKEN: "" } });
     assert.equal(result.code, 2);
     assert.match(result.stderr, /CLOUDFLARE_API_TOKEN/);
     assert.equal(cloudflare.requests.length, 0);

@@ -4,14 +4,14 @@ import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { runCliAsync } from "../support/cli";
+import { runMain } from "../support/contract";
 
 const newDir = () => mkdtempSync(path.join(tmpdir(), "retain-credential-"));
 
 describe("credential new", () => {
   it("writes the key and a self-signed certificate 0600 into a new 0700 folder and prints the certificate alone", async () => {
     const out = path.join(newDir(), "certs");
-    const result = await runCliAsync(["credential", "new", "--out", out, "--days", "90"]);
+    const result = await runMain(["credential", "new", "--out", out, "--days", "90"]);
     assert.equal(result.code, 0, result.stderr);
     const certificate = new X509Certificate(result.stdout);
     const thumbprint = certificate.fingerprint.replace(/:/g, "");
@@ -33,8 +33,8 @@ describe("credential new", () => {
 
   it("is valid for 365 days by default; each call makes a new key", async () => {
     const out = newDir();
-    const first = await runCliAsync(["credential", "new", "--out", out]);
-    const second = await runCliAsync(["credential", "new", "--out", out]);
+    const first = await runMain(["credential", "new", "--out", out]);
+    const second = await runMain(["credential", "new", "--out", out]);
     assert.equal(first.code, 0, first.stderr);
     const days = (new X509Certificate(first.stdout).validToDate.getTime() - Date.now()) / 86_400_000;
     assert.ok(days > 364.9 && days <= 365, `valid for ${days} days`);
@@ -51,7 +51,7 @@ describe("credential new", () => {
       [["--out", path.join(file, "certs")], /--out: cannot write .* \(ENOTDIR\)/],
       [[], /required option '--out <dir>'/],
     ] as const) {
-      const result = await runCliAsync(["credential", "new", ...args]);
+      const result = await runMain(["credential", "new", ...args]);
       assert.equal(result.code, 2, result.stderr);
       assert.match(result.stderr, message);
       assert.equal(result.stdout, "");

@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { before, describe, it } from "node:test";
 import { parse, stringify } from "yaml";
 import type { Plan } from "../../program/plan";
-import { REPO_ROOT, runCli, type CliResult } from "../support/cli";
+import { REPO_ROOT } from "../support/cli";
+import { runMain, type MainResult } from "../support/contract";
 import { validRawValues } from "../support/configs";
 
 const exampleFile = path.join(REPO_ROOT, "stacks", "Pulumi.example.yaml");
@@ -17,13 +18,13 @@ function writeStackFile(name: string, config: Record<string, unknown>): string {
   writeFileSync(file, stringify({ config }));
   return file;
 }
-const noStackTrace = (r: CliResult) => assert.doesNotMatch(r.stderr + r.stdout, /^\s+at .+\(.+:\d+:\d+\)$/m);
+const noStackTrace = (r: MainResult) => assert.doesNotMatch(r.stderr + r.stdout, /^\s+at .+\(.+:\d+:\d+\)$/m);
 
 describe("plan --stack example --json", () => {
-  let result: CliResult;
+  let result: MainResult;
   let plan: Plan;
-  before(() => {
-    result = runCli(["plan", "--stack", "example", "--json"]);
+  before(async () => {
+    result = await runMain(["plan", "--stack", "example", "--json"]);
     plan = JSON.parse(result.stdout) as Plan;
   });
 
@@ -71,8 +72,8 @@ describe("plan --stack example --json", () => {
     assert.ok(!result.stdout.includes(exampleCiphertext.split(":")[2] ?? "never"));
   });
 
-  it("is stable from run to run", () => {
-    const again = runCli(["plan", "--stack", "example", "--json"]);
+  it("is stable from run to run", async () => {
+    const again = await runMain(["plan", "--stack", "example", "--json"]);
     assert.equal(again.stdout, result.stdout);
   });
 });
@@ -80,8 +81,8 @@ describe("plan --stack example --json", () => {
 describe("plan --stack example --json: identities", () => {
   let plan: Plan;
   let text: string;
-  before(() => {
-    const result = runCli(["plan", "--stack", "example", "--json"]);
+  before(async () => {
+    const result = await runMain(["plan", "--stack", "example", "--json"]);
     assert.equal(result.code, 0, result.stderr);
     text = result.stdout + result.stderr;
     plan = JSON.parse(result.stdout) as Plan;
@@ -140,29 +141,29 @@ describe("plan --stack example --json: identities", () => {
 });
 
 describe("plan: the first-sync hook only where it can run", () => {
-  const planWith = (change: (config: Record<string, unknown>) => void): Plan => {
+  const planWith = async (change: (config: Record<string, unknown>) => void): Promise<Plan> => {
     const config = (parse(readFileSync(exampleFile, "utf8")) as { config: Record<string, unknown> }).config;
     change(config);
-    const result = runCli(["plan", "--config-file", writeStackFile("Pulumi.hooks.yaml", config), "--json"]);
+    const result = await runMain(["plan", "--config-file", writeStackFile("Pulumi.hooks.yaml", config), "--json"]);
     assert.equal(result.code, 0, result.stderr);
     return JSON.parse(result.stdout) as Plan;
   };
 
-  it("none when runAfterFirstDeploy is off", () => {
-    assert.deepEqual(planWith((c) => (c["retain-m365:directorySync"] = { runAfterFirstDeploy: false })).hooks, []);
+  it("none when runAfterFirstDeploy is off", async () => {
+    assert.deepEqual((await planWith((c) => (c["retain-m365:directorySync"] = { runAfterFirstDeploy: false }))).hooks, []);
   });
 
-  it("none with a certificate credential, whose private key the deployment never sees", () => {
+  it("none with a certificate credential, whose private key the deployment never sees", async () => {
     const certificate = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
-    assert.deepEqual(planWith((c) => (c["retain-m365:application"] = { credential: { type: "certificate", certificate } })).hooks, []);
+    assert.deepEqual((await planWith((c) => (c["retain-m365:application"] = { credential: { type: "certificate", certificate } }))).hooks, []);
   });
 });
 
 describe("plan: the sync admin's sign-in", () => {
-  it("lets the admin sign in only with retain-m365:adminUser.signIn: true", () => {
+  it("lets the admin sign in only with retain-m365:adminUser.signIn: true", async () => {
     const config = (parse(readFileSync(exampleFile, "utf8")) as { config: Record<string, unknown> }).config;
     config["retain-m365:adminUser"] = { ...(config["retain-m365:adminUser"] as Record<string, unknown>), signIn: true };
-    const result = runCli(["plan", "--config-file", writeStackFile("Pulumi.signin.yaml", config), "--json"]);
+    const result = await runMain(["plan", "--config-file", writeStackFile("Pulumi.signin.yaml", config), "--json"]);
     assert.equal(result.code, 0, result.stderr);
     const users = (JSON.parse(result.stdout) as Plan).steps.filter((s) => s.newState.type === "azuread:index/user:User");
     assert.deepEqual(users.map((u) => [u.newState.inputs.userPrincipalName, u.newState.inputs.accountEnabled]).sort(), [
@@ -175,20 +176,20 @@ describe("plan: the sync admin's sign-in", () => {
 describe("plan: who Retain's app reaches", () => {
   const exampleConfig = () => (parse(readFileSync(exampleFile, "utf8")) as { config: Record<string, unknown> }).config;
 
-  it("exits 2 naming retain-m365:exchangeAccess.scopeGroup when the stack records no scope decision", () => {
+  it("exits 2 naming retain-m365:exchangeAccess.scopeGroup when the stack records no scope decision", async () => {
     const config = exampleConfig();
     config["retain-m365:exchangeAccess"] = { mode: "application-rbac" };
-    const result = runCli(["plan", "--config-file", writeStackFile("Pulumi.unscoped.yaml", config), "--json"]);
+    const result = await runMain(["plan", "--config-file", writeStackFile("Pulumi.unscoped.yaml", config), "--json"]);
     assert.equal(result.code, 2, result.stderr);
     assert.match(result.stderr, /retain-m365:exchangeAccess\.scopeGroup: is required with mode application-rbac/);
     assert.match(result.stderr, /retain-m365:exchangeAccess\.allMailboxes: true/);
     noStackTrace(result);
   });
 
-  it("with allMailboxes: true, declares no scope and records the decision on each role assignment", () => {
+  it("with allMailboxes: true, declares no scope and records the decision on each role assignment", async () => {
     const config = exampleConfig();
     config["retain-m365:exchangeAccess"] = { mode: "application-rbac", allMailboxes: true };
-    const result = runCli(["plan", "--config-file", writeStackFile("Pulumi.everyone.yaml", config), "--json"]);
+    const result = await runMain(["plan", "--config-file", writeStackFile("Pulumi.everyone.yaml", config), "--json"]);
     assert.equal(result.code, 0, result.stderr);
     const steps = (JSON.parse(result.stdout) as Plan).steps;
     assert.equal(steps.filter((s) => s.newState.type === "pulumi-nodejs:dynamic/exchange:ManagementScope").length, 0);
@@ -200,11 +201,11 @@ describe("plan: who Retain's app reaches", () => {
 });
 
 describe("plan: certificates", () => {
-  it("renders one key credential per listed certificate, the public part only, and no client secret", () => {
+  it("renders one key credential per listed certificate, the public part only, and no client secret", async () => {
     const pems = [1, 2].map((n) => readFileSync(path.join(REPO_ROOT, "test", "fixtures", "certificates", `app-${n}.pem`), "utf8"));
     const config = (parse(readFileSync(exampleFile, "utf8")) as { config: Record<string, unknown> }).config;
     config["retain-m365:application"] = { credential: { type: "certificate", certificates: pems } };
-    const result = runCli(["plan", "--config-file", writeStackFile("Pulumi.certificates.yaml", config), "--json"]);
+    const result = await runMain(["plan", "--config-file", writeStackFile("Pulumi.certificates.yaml", config), "--json"]);
     assert.equal(result.code, 0, result.stderr);
     const plan = JSON.parse(result.stdout) as Plan;
     const keys = plan.steps.filter((s) => s.newState.type === "azuread:index/applicationCertificate:ApplicationCertificate");
@@ -219,8 +220,8 @@ describe("plan: certificates", () => {
 });
 
 describe("plan: readable table", () => {
-  it("prints a Markdown table of every resource for a pull request", () => {
-    const result = runCli(["plan", "--stack", "example"]);
+  it("prints a Markdown table of every resource for a pull request", async () => {
+    const result = await runMain(["plan", "--stack", "example"]);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /^\| Op \| Type \| Name \| Details \|$/m);
     assert.match(
@@ -232,7 +233,7 @@ describe("plan: readable table", () => {
 });
 
 describe("plan: invalid configuration", () => {
-  it("exits 2 and lists every mistake with its key path, without a stack trace", () => {
+  it("exits 2 and lists every mistake with its key path, without a stack trace", async () => {
     const file = writeStackFile("Pulumi.broken.yaml", {
       "azuread:tenantId": "not-a-guid",
       "cloudflare:apiToken": "plain-text-token-value",
@@ -242,7 +243,7 @@ describe("plan: invalid configuration", () => {
       "retain-m365:directorySync": { outputDir: "relative/", backups: -2 },
       "retain-m365:bogus": true,
     });
-    const result = runCli(["plan", "--config-file", file]);
+    const result = await runMain(["plan", "--config-file", file]);
     assert.equal(result.code, 2);
     assert.equal(result.stdout, "");
     for (const key of [
@@ -264,23 +265,23 @@ describe("plan: invalid configuration", () => {
     noStackTrace(result);
   });
 
-  it("exits 2 on a file that is not YAML, naming the line", () => {
+  it("exits 2 on a file that is not YAML, naming the line", async () => {
     const file = path.join(tmp, "Pulumi.garbled.yaml");
     writeFileSync(file, "config:\n  retain-m365:domains: [\n");
-    const result = runCli(["plan", "--config-file", file]);
+    const result = await runMain(["plan", "--config-file", file]);
     assert.equal(result.code, 2);
     assert.match(result.stderr, /is not valid YAML.*\n\s+- line \d+/);
     noStackTrace(result);
   });
 
-  it("exits 2 for a stack that does not exist, listing the stacks there are", () => {
-    const result = runCli(["plan", "--stack", "nope"]);
+  it("exits 2 for a stack that does not exist, listing the stacks there are", async () => {
+    const result = await runMain(["plan", "--stack", "nope"]);
     assert.equal(result.code, 2);
     assert.match(result.stderr, /no stack file stacks\/Pulumi\.nope\.yaml \(stacks there: example\)/);
   });
 });
 
-describe("plan --all", () => {
+describe("plan --all: refusals, before any stack is planned", () => {
   const stackFolder = (stacks: Record<string, Record<string, unknown>>) => {
     const dir = mkdtempSync(path.join(tmp, "stacks-"));
     for (const [name, config] of Object.entries(stacks)) writeFileSync(path.join(dir, `Pulumi.${name}.yaml`), stringify({ config }));
@@ -295,58 +296,13 @@ describe("plan --all", () => {
     "retain-m365:workerUser": { userPrincipalName: `RetainWorker@${domain}`, usageLocation: "DE", licenseSku: "EXCHANGESTANDARD" },
   });
 
-  it("renders every stack in stacks/, each plan the same as that stack's own plan", () => {
-    const result = runCli(["plan", "--all", "--json"]);
-    assert.equal(result.code, 0, result.stderr);
-    const { stacks } = JSON.parse(result.stdout) as { stacks: Plan[] };
-    const files = readdirSync(path.join(REPO_ROOT, "stacks")).filter((name) => /^Pulumi\..+\.yaml$/.test(name));
-    assert.deepEqual(stacks.map((plan) => `Pulumi.${plan.stack}.yaml`), files.sort());
-    for (const plan of stacks) assert.deepEqual(plan, JSON.parse(runCli(["plan", "--stack", plan.stack, "--json"]).stdout));
-  });
-
-  it("plans each stack of a folder as its own tenant, in stack order", () => {
-    const dir = stackFolder({ fabrikam: tenant(2, "fabrikam.com"), contoso: tenant(3, "contoso.com") });
-    const result = runCli(["plan", "--all", "--stacks-dir", dir, "--json"]);
-    assert.equal(result.code, 0, result.stderr);
-    const { stacks } = JSON.parse(result.stdout) as { stacks: Plan[] };
-    assert.deepEqual(stacks.map((plan) => plan.stack), ["contoso", "fabrikam"]);
-    for (const [plan, domain] of [[stacks[0]!, "contoso.com"], [stacks[1]!, "fabrikam.com"]] as const) {
-      const cname = plan.steps.find((step) => step.newState.inputs.name === `autodiscover.${domain}`);
-      assert.ok(cname, `${plan.stack} declares autodiscover.${domain}`);
-      assert.match(cname.urn, new RegExp(`^urn:pulumi:${plan.stack}::`));
-    }
-    assert.ok(!result.stdout.includes("token-ciphertext"));
-    const table = runCli(["plan", "--all", "--stacks-dir", dir]);
-    assert.match(table.stdout, /Plan for stack `contoso`[\s\S]*Plan for stack `fabrikam`/);
-  });
-
-  it("plans a folder of differing stacks in a few warm processes, each plan the same as the stack's own `plan --stack`", () => {
-    const dir = stackFolder({
-      alpha: tenant(2, "alpha.example"),
-      bravo: { ...tenant(3, "bravo.example"), "retain-m365:exchangeAccess": { mode: "application-impersonation" } },
-      charlie: { ...tenant(4, "charlie.example"), "retain-m365:domains": [{ name: "charlie.example", zoneId: "0123456789abcdef0123456789abcdef", microsoft365Records: true }] },
-      delta: tenant(5, "delta.example"),
-      echo: { ...tenant(6, "echo.example"), "retain-m365:directorySync": { outputDir: "/srv/retain/cfg", backups: 3 } },
-    });
-    const result = runCli(["plan", "--all", "--stacks-dir", dir, "--json"]);
-    assert.equal(result.code, 0, result.stderr);
-    const { stacks } = JSON.parse(result.stdout) as { stacks: Plan[] };
-    assert.deepEqual(stacks.map((plan) => plan.stack), ["alpha", "bravo", "charlie", "delta", "echo"]);
-    assert.notDeepEqual(stacks[1]!.steps.map((step) => step.newState.type), stacks[0]!.steps.map((step) => step.newState.type), "the stacks differ");
-    for (const plan of stacks) {
-      const own = runCli(["plan", "--stack", plan.stack, "--stacks-dir", dir, "--json"]);
-      assert.equal(own.code, 0, own.stderr);
-      assert.deepEqual(plan, JSON.parse(own.stdout), `stack ${plan.stack}`);
-    }
-  });
-
-  it("exits 2 when any stack is invalid, naming each stack file and key, and plans none", () => {
+  it("exits 2 when any stack is invalid, naming each stack file and key, and plans none", async () => {
     const dir = stackFolder({
       good: tenant(2, "fabrikam.com"),
       bad: { ...tenant(3, "contoso.com"), "azuread:tenantId": "not-a-guid", "retain-m365:directorySync": { outputDir: "relative/" } },
     });
     writeFileSync(path.join(dir, "Pulumi.garbled.yaml"), "config:\n  retain-m365:domains: [\n");
-    const result = runCli(["plan", "--all", "--stacks-dir", dir, "--json"]);
+    const result = await runMain(["plan", "--all", "--stacks-dir", dir, "--json"]);
     assert.equal(result.code, 2);
     assert.equal(result.stdout, "");
     const bad = path.join(dir, "Pulumi.bad.yaml");
@@ -357,35 +313,35 @@ describe("plan --all", () => {
     noStackTrace(result);
   });
 
-  it("exits 2 for a folder without stack files, and with --stack or --config-file", () => {
+  it("exits 2 for a folder without stack files, and with --stack or --config-file", async () => {
     const empty = path.join(tmp, "no-stacks");
     mkdirSync(empty, { recursive: true });
-    const none = runCli(["plan", "--all", "--stacks-dir", empty]);
+    const none = await runMain(["plan", "--all", "--stacks-dir", empty]);
     assert.equal(none.code, 2);
     assert.match(none.stderr, /no stack files \(Pulumi\.<stack>\.yaml\) in .*no-stacks/);
-    assert.equal(runCli(["plan", "--all", "--stack", "example"]).code, 2);
-    assert.equal(runCli(["plan", "--all", "--config-file", exampleFile]).code, 2);
+    assert.equal((await runMain(["plan", "--all", "--stack", "example"])).code, 2);
+    assert.equal((await runMain(["plan", "--all", "--config-file", exampleFile])).code, 2);
   });
 });
 
 describe("plan: usage", () => {
-  it("documents its options with --help and exits 0", () => {
-    const result = runCli(["plan", "--help"]);
+  it("documents its options with --help and exits 0", async () => {
+    const result = await runMain(["plan", "--help"]);
     assert.equal(result.code, 0);
     for (const option of ["--stack <name>", "--config-file <path>", "--all", "--json", "--stacks-dir <dir>"]) {
       assert.ok(result.stdout.includes(option), `--help lacks ${option}`);
     }
   });
 
-  it("exits 2 when neither --stack nor --config-file is given, or both are", () => {
-    assert.equal(runCli(["plan"]).code, 2);
-    const both = runCli(["plan", "--stack", "example", "--config-file", exampleFile]);
+  it("exits 2 when neither --stack nor --config-file is given, or both are", async () => {
+    assert.equal((await runMain(["plan"])).code, 2);
+    const both = await runMain(["plan", "--stack", "example", "--config-file", exampleFile]);
     assert.equal(both.code, 2);
     assert.match(both.stderr, /cannot be used with/);
   });
 
-  it("exits 2 on an unknown option", () => {
-    const result = runCli(["plan", "--stack", "example", "--jsn"]);
+  it("exits 2 on an unknown option", async () => {
+    const result = await runMain(["plan", "--stack", "example", "--jsn"]);
     assert.equal(result.code, 2);
     assert.match(result.stderr, /unknown option '--jsn'/);
   });

@@ -9,7 +9,7 @@ import { EXCHANGE_RESOURCE_APP_ID, grantApplicationPermission } from "../../emul
 import { exchangeError, exchangeWrites } from "../../emulators/exchange";
 import { graphWrites } from "../../emulators/graph";
 import { EXCHANGE_KIOSK_PLAN } from "../../emulators/readiness-tenant";
-import { runCliAsync } from "../support/cli";
+import { runMain } from "../support/contract";
 import { validRawValues } from "../support/configs";
 import { useReadinessEmulator } from "../support/readiness";
 
@@ -30,7 +30,7 @@ interface Report {
 
 async function readiness(extra: string[] = []) {
   const endpoints = ["--exchange-endpoint", world.graph.url, "--graph-endpoint", world.graph.url, "--authority-host", world.graph.url];
-  const result = await runCliAsync(["readiness", "--config-file", stackFile, ...endpoints, ...extra]);
+  const result = await runMain(["readiness", "--config-file", stackFile, ...endpoints, ...extra]);
   assert.deepEqual(exchangeWrites(world.tenant.exchange), [], "readiness ran a cmdlet other than Get-");
   assert.deepEqual(graphWrites(world.graph), [], "readiness wrote to Graph");
   return { code: result.code, stdout: result.stdout, stderr: result.stderr };
@@ -107,8 +107,8 @@ describe("retain-m365 readiness", () => {
   });
 
   it("invalid input: exit 2 before any request", async () => {
-    assert.equal((await runCliAsync(["readiness"])).code, 2);
-    const badId = await runCliAsync(["readiness", "--config-file", stackFile, "--app-id", "not-a-guid"]);
+    assert.equal((await runMain(["readiness"])).code, 2);
+    const badId = await runMain(["readiness", "--config-file", stackFile, "--app-id", "not-a-guid"]);
     assert.equal(badId.code, 2);
     assert.match(badId.stderr, /--app-id must be an application \(client\) id, a GUID/);
     assert.equal(world.graph.requests.length, 0);

@@ -8,7 +8,7 @@ import { stackName } from "../../cli/arguments";
 import { stacksTouchedBy } from "../../cli/changed-stacks";
 import { MATRIX_MAX_JOBS, shardStacks } from "../../cli/stacks";
 import { isStackName, listStacks } from "../../config/stack-file";
-import { runCli } from "../support/cli";
+import { runMain } from "../support/contract";
 
 describe("which stacks a change touches", () => {
   const stacks = ["contoso", "fabrikam"];
@@ -32,8 +32,8 @@ describe("retain-m365 stacks", () => {
     mkdirSync(path.dirname(path.join(repo, file)), { recursive: true });
     writeFileSync(path.join(repo, file), text);
   };
-  const stacksOf = (...args: string[]) => {
-    const result = runCli(["stacks", "--json", ...args], { cwd: repo });
+  const stacksOf = async (...args: string[]) => {
+    const result = await runMain(["stacks", "--json", ...args], { cwd: repo });
     assert.equal(result.code, 0, result.stderr);
     return JSON.parse(result.stdout) as string[];
   };
@@ -47,29 +47,29 @@ describe("retain-m365 stacks", () => {
     git("commit", "-qm", "base");
   });
 
-  it("lists every stack without --changed-since, as lines or JSON", () => {
-    assert.deepEqual(stacksOf(), ["contoso", "fabrikam", "northwind"]);
-    assert.equal(runCli(["stacks"], { cwd: repo }).stdout, "contoso\nfabrikam\nnorthwind\n");
+  it("lists every stack without --changed-since, as lines or JSON", async () => {
+    assert.deepEqual(await stacksOf(), ["contoso", "fabrikam", "northwind"]);
+    assert.equal((await runMain(["stacks"], { cwd: repo })).stdout, "contoso\nfabrikam\nnorthwind\n");
   });
 
-  it("on a branch: the stacks whose files changed since the base; every stack once the program changes", () => {
+  it("on a branch: the stacks whose files changed since the base; every stack once the program changes", async () => {
     git("checkout", "-qb", "change");
     write("stacks/Pulumi.fabrikam.yaml", "config: { retain-m365:passwordRotation: '2027-01' }\n");
     write("README.md", "docs\n");
     git("commit", "-qam", "rotate fabrikam");
-    assert.deepEqual(stacksOf("--changed-since", "main"), ["fabrikam"]);
+    assert.deepEqual(await stacksOf("--changed-since", "main"), ["fabrikam"]);
     write("components/dns.ts", "export const x = 1;\n");
     git("commit", "-qam", "change the program");
-    assert.deepEqual(stacksOf("--changed-since", "main"), ["contoso", "fabrikam", "northwind"]);
+    assert.deepEqual(await stacksOf("--changed-since", "main"), ["contoso", "fabrikam", "northwind"]);
     git("checkout", "-q", "main");
   });
 
-  it("every stack after a push with no previous commit (GitHub's all-zero `before`)", () => {
-    assert.deepEqual(stacksOf("--changed-since", "0".repeat(40)), ["contoso", "fabrikam", "northwind"]);
+  it("every stack after a push with no previous commit (GitHub's all-zero `before`)", async () => {
+    assert.deepEqual(await stacksOf("--changed-since", "0".repeat(40)), ["contoso", "fabrikam", "northwind"]);
   });
 
-  it("exits 2 naming the git problem for an unknown commit", () => {
-    const result = runCli(["stacks", "--changed-since", "no-such-ref"], { cwd: repo });
+  it("exits 2 naming the git problem for an unknown commit", async () => {
+    const result = await runMain(["stacks", "--changed-since", "no-such-ref"], { cwd: repo });
     assert.equal(result.code, 2);
     assert.match(result.stderr, /git diff .*no-such-ref\.\.\.HEAD failed/);
   });
@@ -96,20 +96,20 @@ describe("retain-m365 stacks --shard-size: shards for GitHub's nested matrices (
     assert.throws(() => shardStacks(names(MATRIX_MAX_JOBS * 3 + 1), 3), /769 stacks in shards of at most 3 make 257 shards, more than the 256 jobs GitHub runs per matrix; raise --shard-size/);
   });
 
-  it("the CLI prints the shards as JSON arrays, or one line per shard; refuses a size outside 1–256 and --relying-on-ews", () => {
+  it("the CLI prints the shards as JSON arrays, or one line per shard; refuses a size outside 1–256 and --relying-on-ews", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "retain-stacks-shards-"));
     mkdirSync(path.join(dir, "stacks"));
     for (const name of names(5)) writeFileSync(path.join(dir, "stacks", `Pulumi.${name}.yaml`), "config: {}\n");
-    const json = runCli(["stacks", "--json", "--shard-size", "2"], { cwd: dir });
+    const json = await runMain(["stacks", "--json", "--shard-size", "2"], { cwd: dir });
     assert.equal(json.code, 0, json.stderr);
     assert.deepEqual(JSON.parse(json.stdout), [names(5).slice(0, 2), names(5).slice(2, 4), names(5).slice(4)]);
-    assert.equal(runCli(["stacks", "--shard-size", "3"], { cwd: dir }).stdout, `${names(5).slice(0, 3).join(" ")}\n${names(5).slice(3).join(" ")}\n`);
+    assert.equal((await runMain(["stacks", "--shard-size", "3"], { cwd: dir })).stdout, `${names(5).slice(0, 3).join(" ")}\n${names(5).slice(3).join(" ")}\n`);
     for (const bad of ["0", "257", "1.5", "x", "-1"]) {
-      const result = runCli(["stacks", "--json", "--shard-size", bad], { cwd: dir });
+      const result = await runMain(["stacks", "--json", "--shard-size", bad], { cwd: dir });
       assert.equal(result.code, 2, bad);
       assert.match(result.stderr, /--shard-size must be a whole number from 1 to 256, GitHub's limit of jobs per matrix/, bad);
     }
-    const ews = runCli(["stacks", "--json", "--relying-on-ews", "--shard-size", "2"], { cwd: dir });
+    const ews = await runMain(["stacks", "--json", "--relying-on-ews", "--shard-size", "2"], { cwd: dir });
     assert.equal(ews.code, 2);
     assert.match(ews.stderr, /--shard-size and --relying-on-ews cannot be used together/);
   });
@@ -131,7 +131,7 @@ describe("stack names: only what Pulumi allows, wherever a name is read", () => 
     }
   });
 
-  it("a stack file whose name Pulumi does not allow: `stacks` and `plan --all` exit 2 naming the file; nothing of the name runs", () => {
+  it("a stack file whose name Pulumi does not allow: `stacks` and `plan --all` exit 2 naming the file; nothing of the name runs", async () => {
     for (const bad of ['a$(touch pwned)', 'x") | .number, ("', "a b", "a`id`"]) {
       const dir = mkdtempSync(path.join(tmpdir(), "retain-stack-names-"));
       mkdirSync(path.join(dir, "stacks"));
@@ -139,7 +139,7 @@ describe("stack names: only what Pulumi allows, wherever a name is read", () => 
       writeFileSync(path.join(dir, "stacks", `Pulumi.${bad}.yaml`), "config: {}\n");
       assert.throws(() => listStacks(path.join(dir, "stacks")), (error: Error) => error.message.includes(JSON.stringify(bad)));
       for (const args of [["stacks", "--json"], ["stacks"], ["plan", "--all"]]) {
-        const result = runCli(args, { cwd: dir });
+        const result = await runMain(args, { cwd: dir });
         assert.equal(result.code, 2, `${args.join(" ")}: ${result.stdout}${result.stderr}`);
         assert.ok(result.stderr.includes(`stack file ${JSON.stringify(path.join("stacks", `Pulumi.${bad}.yaml`))}`), result.stderr);
         assert.match(result.stderr, /is not a stack name Pulumi allows/);

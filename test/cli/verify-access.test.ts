@@ -7,7 +7,6 @@ import type { ExchangeState } from "../../emulators/exchange";
 import { ewsFault, ewsRoute } from "../../emulators/ews";
 import { EWS_PATH, startGraphEmulator, type GraphEmulator } from "../../emulators/graph";
 import { trustTestCa } from "../../emulators/tls";
-import { runCliAsync } from "../support/cli";
 import { runMain } from "../support/contract";
 import { setEnvironment } from "../support/environment";
 import { deployedEwsTenant, EWS_TENANT } from "../support/ews-tenant";
@@ -165,12 +164,6 @@ describe("verify --access: Retain's EWS access, as Retain's app", () => {
     const result = await verify(["--mailbox", INSIDE]);
     assert.equal(result.code, 0, result.stdout + result.stderr);
     assert.equal(ewsRequests().length, 3);
-  });
-
-  it("runs from the installed executable too", async () => {
-    const result = await runCliAsync([...access(["--mailbox", INSIDE, "--outside", OUTSIDE, "--json"])], { env: { RETAIN_SYNC_CLIENT_SECRET: SECRET } });
-    assert.equal(result.code, 0, result.stderr);
-    assert.equal((JSON.parse(result.stdout) as { ok: boolean }).ok, true);
   });
 });
 

@@ -4,11 +4,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parse, stringify } from "yaml";
-import { checkExchangeAccessArgs, type ExchangeAccess } from "../../components/exchange/exchange-access";
+import { checkExchangeAccessArgs, type ExchangeAccess } from "../../components/exchange";
 import { TEAMS_APP_ID } from "../../m365/exchange-facts";
 import type { Plan } from "../../program/plan";
 import { startMockRuntime, type MockRuntime } from "../../program/mock-runtime";
-import { REPO_ROOT, runCli } from "../support/cli";
+import { REPO_ROOT } from "../support/cli";
+import { runMain } from "../support/contract";
 import { resourceNamed } from "../support/resources";
 import { fakeOutputs } from "../support/fake-tenant";
 
@@ -18,7 +19,7 @@ let Access: typeof ExchangeAccess;
 
 before(async () => {
   runtime = await startMockRuntime({ project: "retain-m365", stack: "test", preview: false, outputs: fakeOutputs });
-  Access = (await import("../../components/exchange/exchange-access")).ExchangeAccess;
+  Access = (await import("../../components/exchange")).ExchangeAccess;
 });
 after(() => runtime.stop());
 const byName = (name: string) => resourceNamed(runtime.resources, name);
@@ -93,8 +94,8 @@ describe("ExchangeAccess (mock runtime)", () => {
 describe("plan: Exchange access", () => {
   const ofType = (plan: Plan, type: string) => plan.steps.filter((s) => s.newState.type === type).map((s) => s.newState.inputs);
 
-  it("application-rbac (the example): service principal and scope with Entra's ids [unknown], one assignment per role", () => {
-    const result = runCli(["plan", "--stack", "example", "--json"]);
+  it("application-rbac (the example): service principal and scope with Entra's ids [unknown], one assignment per role", async () => {
+    const result = await runMain(["plan", "--stack", "example", "--json"]);
     assert.equal(result.code, 0, result.stderr);
     const plan = JSON.parse(result.stdout) as Plan;
     const [sp] = ofType(plan, "pulumi-nodejs:dynamic/exchange:ServicePrincipal");
@@ -104,12 +105,12 @@ describe("plan: Exchange access", () => {
     assert.deepEqual(assignments.map((a) => [a.role, a.app, a.customResourceScope]), [["Application EWS.AccessAsApp", "[unknown]", "Retain Archived Users (Retain)"]]);
   });
 
-  it("application-impersonation: one assignment of ApplicationImpersonation to the worker's UPN, with a warning", () => {
+  it("application-impersonation: one assignment of ApplicationImpersonation to the worker's UPN, with a warning", async () => {
     const config = parse(readFileSync(path.join(REPO_ROOT, "stacks", "Pulumi.example.yaml"), "utf8")) as { config: Record<string, unknown> };
     config.config["retain-m365:exchangeAccess"] = { mode: "application-impersonation", ewsAllowList: false };
     const file = path.join(mkdtempSync(path.join(tmpdir(), "retain-legacy-")), "Pulumi.legacy.yaml");
     writeFileSync(file, stringify(config));
-    const result = runCli(["plan", "--config-file", file, "--json"]);
+    const result = await runMain(["plan", "--config-file", file, "--json"]);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stderr, /warning: retain-m365:exchangeAccess\.mode: application-impersonation .*removed in February 2025/);
     const plan = JSON.parse(result.stdout) as Plan;

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ewsAllowListProvider, type EwsAllowListInputs } from "../../components/exchange/ews-allow-list";
-import { managementScopeProvider, securityGroupProvider, type ManagementScopeInputs, type SecurityGroupOutputs } from "../../components/exchange/management-scope";
+import { managementScopeProvider, type ManagementScopeInputs } from "../../components/exchange/management-scope";
+import { securityGroupProvider, type SecurityGroupOutputs } from "../../components/exchange/security-group";
 import { roleAssignmentProvider, type RoleAssignmentInputs } from "../../components/exchange/role-assignment";
 import { exchangeServicePrincipalProvider, type ExchangeServicePrincipalInputs, type ExchangeServicePrincipalOutputs } from "../../components/exchange/service-principal";
 import type { ExchangeTarget } from "../../m365/exchange-admin-api";

@@ -3,7 +3,8 @@ import { countingListener } from "../support/listener";
 import { beforeEach, describe, it } from "node:test";
 import { ExitCode, UserFacingError } from "../../core/errors";
 import { emptyListRefusal, ewsAllowListProvider, parseAppIdList, type EwsAllowListInputs } from "../../components/exchange/ews-allow-list";
-import { managementScopeProvider, memberOfGroupFilter, securityGroupProvider } from "../../components/exchange/management-scope";
+import { managementScopeProvider, memberOfGroupFilter } from "../../components/exchange/management-scope";
+import { securityGroupProvider } from "../../components/exchange/security-group";
 import { roleAssignmentProvider, type RoleAssignmentInputs } from "../../components/exchange/role-assignment";
 import { exchangeServicePrincipalProvider, type ExchangeServicePrincipalInputs } from "../../components/exchange/service-principal";
 import { describeCommand, invokeCommand, type ExchangeTarget } from "../../m365/exchange-admin-api";
@@ -14,7 +15,7 @@ import { useExchangeEmulator } from "../support/exchange-admin";
 import { exchangeError, servicePrincipalReference, type ExchangeState } from "../../emulators/exchange";
 import type { GraphEmulator } from "../../emulators/graph";
 import { DEFAULT_RETRY } from "../../core/retry";
-import { recordingClock } from "../support/retry-clock";
+import { recordingClock, withRecordedWaits } from "../support/retry-clock";
 
 const APP_ID = "aaaaaaaa-0000-4000-8000-000000000001";
 const SP_OBJECT_ID = "bbbbbbbb-0000-4000-8000-000000000001";
@@ -86,8 +87,10 @@ describe("Exchange admin API client", () => {
 
   it("retries a 5xx, then succeeds", async () => {
     emulator.injected.push(exchangeError(503, "System.Exception", "Service unavailable"), exchangeError(500, "System.Exception", "boom"));
-    const [config] = await invokeCommand(target(), "Get-OrganizationConfig");
+    const clock = recordingClock();
+    const [config] = await invokeCommand(target(), "Get-OrganizationConfig", {}, { retry: { ...DEFAULT_RETRY, clock } });
     assert.equal(config?.EwsEnabled, null);
+    assert.equal(clock.waits.length, 2, "a backoff before each try again");
   });
 
   it("gets a fresh token when Exchange refuses an expired one", async () => {
@@ -139,8 +142,10 @@ describe("Exchange service principal provider", () => {
     await invokeCommand(target(), "Get-OrganizationConfig");
     emulator.revokedTokens.add(emulator.issuedTokens.at(-1)!);
     emulator.injected.push({ ...exchangeError(429, "Microsoft.Exchange.Throttling", "Slow down"), headers: { "retry-after": "1" } }, exchangeError(502, "System.Exception", "Bad gateway"));
-    await exchangeServicePrincipalProvider.create(inputs());
+    const { waits } = await withRecordedWaits(() => exchangeServicePrincipalProvider.create(inputs()));
     assert.equal(state.servicePrincipals.length, 1);
+    assert.equal(waits.length, 2, "after the 429 (its Retry-After) and after the 502");
+    assert.equal(waits[0], 1000);
   });
 
   it("delete removes it, and is a no-op when it is already gone", async () => {
@@ -477,7 +482,8 @@ describe("Exchange providers: serialization", () => {
     const runtime = await startMockRuntime({ project: "retain-m365", stack: "test", preview: false });
     test.after(() => runtime.stop());
     const { ExchangeServicePrincipal } = await import("../../components/exchange/service-principal");
-    const { SecurityGroup, ManagementScope } = await import("../../components/exchange/management-scope");
+    const { SecurityGroup } = await import("../../components/exchange/security-group");
+    const { ManagementScope } = await import("../../components/exchange/management-scope");
     const { RoleAssignment } = await import("../../components/exchange/role-assignment");
     const { EwsAllowListEntry } = await import("../../components/exchange/ews-allow-list");
     const t = target();

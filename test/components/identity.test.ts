@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -12,6 +11,7 @@ import { isSecretValue, startMockRuntime, type MockRuntime } from "../../program
 import { resourceNamed } from "../support/resources";
 import { REPO_ROOT } from "../support/cli";
 import { fakeCall, fakeOutputs, GRAPH_SP_OBJECT_ID } from "../support/fake-tenant";
+import { runProgram } from "../support/run-program";
 
 let runtime: MockRuntime;
 let Accounts: typeof RetainAccounts;
@@ -224,18 +224,19 @@ describe("RetainApplication", () => {
 
 describe("password rotation (whole program, mock runtime)", () => {
   type Run = { name: string; type: string; ignoreChanges: string[]; inputs: Record<string, unknown> }[];
-  const runWith = (rotation: string): Run => {
+  const runWith = async (rotation: string): Promise<Run> => {
     const config = parse(readFileSync(path.join(REPO_ROOT, "stacks", "Pulumi.example.yaml"), "utf8")) as { config: Record<string, unknown> };
     config.config["retain-m365:passwordRotation"] = rotation;
     const file = path.join(mkdtempSync(path.join(tmpdir(), "retain-rotation-")), "Pulumi.rotation.yaml");
     writeFileSync(file, stringify(config));
-    const out = execFileSync(process.execPath, ["--import", "tsx", path.join(__dirname, "..", "support", "run-program.ts"), file], { encoding: "utf8" });
-    return JSON.parse(out) as Run;
+    const run = await runProgram(file);
+    assert.equal(run.code, 0, run.stderr);
+    return run.resources as Run;
   };
 
-  it("changing passwordRotation changes the passwords and nothing else", () => {
-    const before = runWith("2026-11");
-    const after = runWith("2027-05");
+  it("changing passwordRotation changes the passwords and nothing else", async () => {
+    const before = await runWith("2026-11");
+    const after = await runWith("2027-05");
     assert.deepEqual(after.map((r) => r.name).sort(), before.map((r) => r.name).sort(), "the same resources are declared");
     const changed = new Map<string, string[]>();
     for (const old of before) {

@@ -3,6 +3,7 @@ import { after, before, beforeEach, describe, it } from "node:test";
 import { mailboxLicenseProvider, type MailboxLicenseInputs, type MailboxLicenseOutputs } from "../../components/identity/mailbox-license";
 import { startMockRuntime } from "../../program/mock-runtime";
 import { setEnvironment } from "../support/environment";
+import { withRecordedWaits } from "../support/retry-clock";
 import { DEPLOYER_SECRET, rejection, runSerializedProviders, startDeployerEmulator, TENANT_ID as TENANT } from "../support/deployer";
 import { graphError, type GraphEmulator } from "../../emulators/graph";
 import { licensingRoutes, sku, type LicensingState } from "../../emulators/licensing";
@@ -69,17 +70,19 @@ describe("MailboxLicense provider: create", () => {
 
   it("waits out a 429 with Retry-After, then succeeds", async () => {
     graph.injected.push({ ...graphError(429, "TooManyRequests", "Too many requests"), headers: { "retry-after": "1" } });
-    const started = Date.now();
-    const result = await provider.create(inputs());
-    assert.ok(Date.now() - started >= 900, "Retry-After: 1 was not honoured");
+    const { value: result, waits } = await withRecordedWaits(() => provider.create(inputs()));
+    assert.deepEqual(waits, [1000], "Retry-After: 1 was honoured");
     assert.equal(result.outs?.skuId, EXCHANGESTANDARD);
   });
 
   it("retries 5xx answers with backoff, then succeeds", async () => {
     graph.injected.push(graphError(503, "ServiceUnavailable", "Service unavailable"), graphError(500, "InternalServerError", "boom"));
-    const result = await provider.create(inputs());
+    const { value: result, waits } = await withRecordedWaits(() => provider.create(inputs()));
     assert.equal(result.outs?.skuId, EXCHANGESTANDARD);
     assert.equal(state.skus[0]?.consumedUnits, 3);
+    // core/retry.ts's backoff: 1 s, then 2 s, each jittered down by up to half.
+    assert.equal(waits.length, 2, `waits ${waits.join(", ")}`);
+    assert.ok(waits[0]! >= 500 && waits[0]! <= 1000 && waits[1]! >= 1000 && waits[1]! <= 2000, `waits ${waits.join(", ")}`);
   });
 
   it("surfaces Graph's own message for a refused assignment", async () => {

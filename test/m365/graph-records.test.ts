@@ -10,6 +10,7 @@ import { parseServiceConfigurationRecords } from "../../m365/service-records";
 import { GraphServiceConfigurationRecordSource } from "../../m365/graph-records";
 import { graphError, pagedCollection, startGraphEmulator, type GraphEmulator } from "../../emulators/graph";
 import { trustTestCa } from "../../emulators/tls";
+import { withRecordedWaits } from "../support/retry-clock";
 
 const TOKEN = "test-token-for-loopback-graph";
 const records = (
@@ -93,8 +94,10 @@ describe("reading Microsoft's DNS records from Graph (loopback HTTPS)", () => {
 
   it("retries a throttled request after Retry-After", async () => {
     graph.injected.push({ ...graphError(429, "TooManyRequests", "Too many requests."), headers: { "retry-after": "1" } });
-    const result = await source().recordsFor("example.com");
+    const { value: result, waits } = await withRecordedWaits(() => source().recordsFor("example.com"));
     assert.equal(result.length, 9);
+    // Tried again at once (no backoff of its own): the pacer alone waits out Retry-After: 1.
+    assert.deepEqual(waits, [0, 1000]);
   });
 
   it("turns a rejected token into an authentication failure (exit 3) without echoing the token", async () => {

@@ -8,6 +8,7 @@ import { credentialFromEnvironment, deployingIdentity } from "../../m365/credent
 import { sendWithRetry } from "../../m365/rest";
 import { startMockRuntime } from "../../program/mock-runtime";
 import { setEnvironment } from "../support/environment";
+import { withRecordedWaits } from "../support/retry-clock";
 import { DEPLOYER_CLIENT_ID, rejection, runSerializedProviders, TENANT_ID as TENANT } from "../support/deployer";
 import { startGraphEmulator, type GraphEmulator } from "../../emulators/graph";
 import { licensingRoutes, sku, type LicensingState } from "../../emulators/licensing";
@@ -222,9 +223,10 @@ describe("the deploying identity in a GitHub Actions job (OIDC)", () => {
 
   it("retries GitHub's transient failures", async () => {
     github.injected.push(503);
-    const token = await credentialFromEnvironment(TENANT).getToken(GRAPH);
+    const { value: token, waits } = await withRecordedWaits(() => credentialFromEnvironment(TENANT).getToken(GRAPH));
     assert.equal(token?.token, entra.issuedTokens.at(-1));
     assert.equal(github.requests.length, 2);
+    assert.equal(waits.length, 1, "one backoff before the second request");
   });
 
   it("a job whose subject is not the credential's, byte for byte, is refused as Entra refuses it, naming the subject presented", async () => {

@@ -12,7 +12,7 @@ import { ExitCode, UserFacingError } from "../../core/errors";
 import { makeAppCertificate } from "../../m365/app-certificate";
 import { appCredential } from "../../m365/credentials";
 import { createGraphClient, withGraphRetry } from "../../m365/graph-client";
-import { runCliAsync } from "../support/cli";
+import { runMain } from "../support/contract";
 
 // Everything here stays on loopback: a port nothing listens on (refused), a TLS listener whose
 // certificate nobody trusts, and a DNS server on 127.0.0.1 that answers NXDOMAIN (unresolvable).
@@ -83,7 +83,7 @@ describe("an endpoint that cannot be reached", () => {
 
   it("sync against a login host with an untrusted certificate: one sentence naming the host and TLS, exit 4, at once", async () => {
     const out = mkdtempSync(path.join(tmpdir(), "retain-unreachable-"));
-    const result = await runCliAsync(["sync", "--tenant-id", TENANT, "--client-id", APP, "--out", out, "--graph-endpoint", untrustedUrl, "--authority-host", untrustedUrl], {
+    const result = await runMain(["sync", "--tenant-id", TENANT, "--client-id", APP, "--out", out, "--graph-endpoint", untrustedUrl, "--authority-host", untrustedUrl], {
       env: { RETAIN_SYNC_CLIENT_SECRET: "s" },
     });
     assert.equal(result.code, ExitCode.remoteService, result.stderr);

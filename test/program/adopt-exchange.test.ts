@@ -5,11 +5,13 @@ import { EWS_ENFORCE_SETTING } from "../../config/schema";
 import type { ExchangeTarget } from "../../m365/exchange-admin-api";
 import { LEGACY_IMPERSONATION_ROLE, TEAMS_APP_ID } from "../../m365/exchange-facts";
 import { ALLOW_LIST_DELAY, emptyListRefusal, notEnforcedRefusal } from "../../components/exchange/ews-allow-list";
-import { managementScopeProvider, memberOfGroupFilter, securityGroupProvider } from "../../components/exchange/management-scope";
+import { managementScopeProvider, memberOfGroupFilter } from "../../components/exchange/management-scope";
+import { securityGroupProvider } from "../../components/exchange/security-group";
 import { roleAssignmentProvider } from "../../components/exchange/role-assignment";
 import { exchangeServicePrincipalProvider } from "../../components/exchange/service-principal";
-import { discoverExchange, type ExchangeDiscoveryInputs } from "../../program/adopt/exchange";
-import type { Finding } from "../../program/adopt/findings";
+import { discoverExchange, type ExchangeDiscoveryInputs } from "../../components/exchange/discovery";
+import type { Finding } from "../../components/discovery";
+import { EXCHANGE_SETTINGS } from "../../program/adopt/discovery-steps";
 import { rejection, TENANT_ID as TENANT } from "../support/deployer";
 import { useExchangeEmulator } from "../support/exchange-admin";
 import { exchangeError, exchangeWrites, type ExchangeState } from "../../emulators/exchange";
@@ -36,6 +38,7 @@ const example = (changes: Partial<ExchangeDiscoveryInputs> = {}): ExchangeDiscov
   servicePrincipal: { resourceName: "example-exchange-service-principal", displayName: "Retain Archiving" },
   scope: { group: { resourceName: "example-exchange-scope-group", name: GROUP }, scope: { resourceName: "example-exchange-scope", name: SCOPE } },
   roleAssignments: [{ resourceName: "example-exchange-role-EWS.AccessAsApp", name: ROLE_ASSIGNMENT, role: "Application EWS.AccessAsApp" }],
+  settings: EXCHANGE_SETTINGS,
   ...changes,
 });
 const allowList = (enforce: boolean, alsoAllow: string[] = []) => ({ resourceName: "example-exchange-ews-allow-list", enforce, alsoAllow, enforceSetting: EWS_ENFORCE_SETTING });

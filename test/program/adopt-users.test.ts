@@ -3,7 +3,7 @@ import { after, before, beforeEach, describe, it } from "node:test";
 import type { TokenCredential } from "@azure/identity";
 import { ExitCode, UserFacingError } from "../../core/errors";
 import { createGraphClient } from "../../m365/graph-client";
-import { discoverUsers, type AccountRole, type DeclaredUser } from "../../program/adopt/users";
+import { discoverUsers, type AccountKeys, type AccountRole, type DeclaredUser } from "../../components/identity/accounts/discovery";
 import { rejection } from "../support/deployer";
 import { directoryRoutes } from "../../emulators/directory";
 import { directoryTenant, type DirectoryObject, type DirectoryTenant } from "../../emulators/directory-tenant";
@@ -16,7 +16,7 @@ const USERS: Record<AccountRole, DeclaredUser> = {
   admin: { resourceName: "example-accounts-admin", userPrincipalName: "retain-sync@example.com", displayName: "Retain Directory Sync", accountEnabled: false },
   worker: { resourceName: "example-accounts-worker", userPrincipalName: "RetainWorker@example.com", displayName: "RetainWorker", accountEnabled: true },
 };
-const KEYS: Record<AccountRole, string> = { admin: "retain-m365:adminUser.userPrincipalName", worker: "retain-m365:workerUser.userPrincipalName" };
+const KEYS: AccountKeys = { admin: "retain-m365:adminUser.userPrincipalName", worker: "retain-m365:workerUser.userPrincipalName", adminSignIn: "retain-m365:adminUser.signIn" };
 const urnOf = (name: string) => `urn:pulumi:example::retain-m365::test::${name}`;
 
 let emulator: GraphEmulator;

@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { EWS_ENFORCE_SETTING } from "../../config/schema";
 import { emptyListRefusal } from "../../components/exchange/ews-allow-list";
-import type { Discovery } from "../../program/adopt/findings";
+import type { Discovery } from "../../components/discovery";
 import { REPO_ROOT } from "../support/cli";
+import { runProgram } from "../support/run-program";
 
 // `pulumi up` does what `retain-m365 adopt` said: the whole program under Pulumi's mock runtime,
 // given what the tenant holds (as the deploy discovers it: resource names as urns).
@@ -17,21 +17,18 @@ const ZONE = "0123456789abcdef0123456789abcdef";
 const RECORD = "a".repeat(32);
 const WORKER_IMPORT = "/users/99999999-0000-4000-8000-000000000001";
 
-function deploy(discovery: Discovery): { code: number | null; resources: Registered[]; stderr: string } {
-  const dir = mkdtempSync(path.join(tmpdir(), "retain-adoption-"));
-  const stackFile = path.join(dir, "Pulumi.run.yaml");
+async function deploy(discovery: Discovery): Promise<{ code: number; resources: Registered[]; stderr: string }> {
+  const stackFile = path.join(mkdtempSync(path.join(tmpdir(), "retain-adoption-")), "Pulumi.run.yaml");
   writeFileSync(stackFile, readFileSync(path.join(REPO_ROOT, "stacks", "Pulumi.example.yaml"), "utf8"));
-  const discoveryFile = path.join(dir, "discovery.json");
-  writeFileSync(discoveryFile, JSON.stringify(discovery));
-  const run = spawnSync(process.execPath, ["--import", "tsx", path.join(REPO_ROOT, "test", "support", "run-program.ts"), stackFile, discoveryFile], { encoding: "utf8" });
-  return { code: run.status, resources: run.status === 0 ? (JSON.parse(run.stdout) as Registered[]) : [], stderr: run.stderr };
+  const run = await runProgram(stackFile, discovery);
+  return { code: run.code, resources: run.resources as Registered[], stderr: run.stderr };
 }
 
 const named = (resources: Registered[], name: string) => resources.find((r) => r.name === name);
 
 describe("the program does what adopt said", () => {
-  it("imports what exists as declared, leaves what the admin left, keeps the organisation's records at destroy", () => {
-    const { code, resources, stderr } = deploy({
+  it("imports what exists as declared, leaves what the admin left, keeps the organisation's records at destroy", async () => {
+    const { code, resources, stderr } = await deploy({
       findings: [
         { urn: "run-dns-example.com-autodiscover-cname", action: "adopt", importId: `${ZONE}/${RECORD}`, detail: "there as declared." },
         { urn: "run-accounts-worker", action: "adopt", importId: WORKER_IMPORT, detail: "there as declared." },
@@ -55,8 +52,8 @@ describe("the program does what adopt said", () => {
     }
   });
 
-  it("stops on a conflict before declaring anything, with the sentence and the key that decides (exit 5)", () => {
-    const { code, resources, stderr } = deploy({
+  it("stops on a conflict before declaring anything, with the sentence and the key that decides (exit 5)", async () => {
+    const { code, resources, stderr } = await deploy({
       findings: [
         { urn: "run-dns-example.com-m365-mx", action: "conflict", detail: "example.com has MX mx.gateway.example where Microsoft's MX is declared.", decide: "retain-m365:domains[0].onExisting.mx" },
       ],
@@ -67,9 +64,9 @@ describe("the program does what adopt said", () => {
     assert.match(stderr, /example\.com has MX mx\.gateway\.example where Microsoft's MX is declared\. Decide with retain-m365:domains\[0\]\.onExisting\.mx\./);
   });
 
-  it("refuses an EWS allow list in force but empty without the admin's decision, in adopt's words (exit 5)", () => {
+  it("refuses an EWS allow list in force but empty without the admin's decision, in adopt's words (exit 5)", async () => {
     // The finding as discoverForDeploy makes it for EwsEnabled true with no list (test/program/discover-for-deploy.test.ts).
-    const { code, resources, stderr } = deploy({
+    const { code, resources, stderr } = await deploy({
       findings: [{ urn: "run-exchange-ews-allow-list", action: "conflict", detail: emptyListRefusal(EWS_ENFORCE_SETTING), decide: EWS_ENFORCE_SETTING }],
       notices: [],
     });

@@ -1,13 +1,14 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
-import { managementScopeProvider, memberOfGroupFilter, securityGroupProvider } from "../../components/exchange/management-scope";
+import { managementScopeProvider, memberOfGroupFilter } from "../../components/exchange/management-scope";
+import { securityGroupProvider } from "../../components/exchange/security-group";
 import { validateConfig } from "../../config/validate";
 import { EWS_ENFORCE_SETTING } from "../../config/schema";
 import { emptyListRefusal } from "../../components/exchange/ews-allow-list";
 import { ewsShutdown } from "../../m365/ews-retirement";
 import { credentialFromEnvironment } from "../../m365/credentials";
 import { createGraphClient } from "../../m365/graph-client";
-import { discoverForDeploy } from "../../program/adopt/parts";
+import { discoverForDeploy } from "../../program/adopt/discovery-steps";
 import { toRaw, validRawValues } from "../support/configs";
 import { startDeployerEmulator, TENANT_ID } from "../support/deployer";
 import { startCloudflareEmulator, type CloudflareEmulator } from "../../emulators/cloudflare";

@@ -8,8 +8,8 @@ import type { DnsRecordLookup } from "../../components/dns/providers";
 import type { TenantConfig } from "../../config/schema";
 import { validateConfig } from "../../config/validate";
 import { parseServiceConfigurationRecords, type ServiceConfigurationRecordSource } from "../../m365/service-records";
-import type { discoverDns as DiscoverDns } from "../../program/adopt/dns";
-import { existingResources } from "../../program/adopt/findings";
+import type { discoverDns as DiscoverDns } from "../../program/adopt/discovery-steps";
+import { existingResources } from "../../components/discovery";
 import { startMockRuntime, type MockRuntime } from "../../program/mock-runtime";
 import type { RetainTenant as Tenant } from "../../program/tenant";
 import { manualRawValues, toRaw } from "../support/configs";
@@ -34,7 +34,7 @@ let discoverDns: typeof DiscoverDns;
 before(async () => {
   runtime = await startMockRuntime({ project: "retain-m365", stack: "manual", preview: false, outputs: fakeOutputs, call: fakeCall });
   RetainTenant = (await import("../../program/tenant")).RetainTenant;
-  discoverDns = (await import("../../program/adopt/dns")).discoverDns;
+  discoverDns = (await import("../../program/adopt/discovery-steps")).discoverDns;
 });
 after(() => runtime.stop());
 
@@ -60,7 +60,7 @@ function dnsHolding(zone: Record<string, Omit<ExistingRecord, "id" | "name" | "t
 async function discover(config: TenantConfig, zone: Parameters<typeof dnsHolding>[0]) {
   const { lookup, asked } = dnsHolding(zone);
   const sources = { graph: undefined as never, exchange: undefined as never, records, dnsRecords: lookup, dns: async (name: string) => SPF_RECORDS[name] };
-  const discovery = await discoverDns({ stack: "manual", config, sources, urnOf: (name) => name, steps: [] });
+  const discovery = await discoverDns({ stack: "manual", config, sources, urnOf: (name) => name });
   const byKey = (key: string) => {
     const finding = discovery.findings.find((f) => f.urn === `manual-dns-example.com-${key}`);
     assert.ok(finding, `no finding for ${key}: ${discovery.findings.map((f) => f.urn).join(", ")}`);

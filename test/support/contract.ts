@@ -4,6 +4,7 @@ import path from "node:path";
 import { main } from "../../cli/main";
 import { ExitCode } from "../../core/errors";
 import { REPO_ROOT } from "./cli";
+import { setEnvironment } from "./environment";
 
 export interface MainResult {
   code: number;
@@ -11,12 +12,26 @@ export interface MainResult {
   stderr: string;
 }
 
-/** Runs the CLI in this process, as `retain-m365 <args>` would, capturing what it prints. */
-export async function runMain(args: readonly string[]): Promise<MainResult> {
+/**
+ * Runs the CLI in this process, as `retain-m365 <args>` would, capturing what it prints: `env`
+ * sets (a string) or removes (undefined) variables and `cwd` (else this process's, the
+ * repository's under `npm test`) is the working folder, both for this run only. What only a
+ * process shows (its exit, signals, the modules it loads, bin/retain-m365.js) is a system test's,
+ * with runCli.
+ */
+export async function runMain(args: readonly string[], options: { env?: Readonly<Record<string, string | undefined>>; cwd?: string } = {}): Promise<MainResult> {
   let stdout = "";
   let stderr = "";
-  const code = await main(["node", "retain-m365", ...args], { stdout: (text) => void (stdout += text), stderr: (text) => void (stderr += text) });
-  return { code, stdout, stderr };
+  const restoreEnvironment = setEnvironment(options.env ?? {});
+  const cwd = process.cwd();
+  try {
+    if (options.cwd) process.chdir(options.cwd);
+    const code = await main(["node", "retain-m365", ...args], { stdout: (text) => void (stdout += text), stderr: (text) => void (stderr += text) });
+    return { code, stdout, stderr };
+  } finally {
+    process.chdir(cwd);
+    restoreEnvironment();
+  }
 }
 
 /** README's "which subcommand can return which" table: subcommand → its exit codes. */

@@ -1,33 +1,46 @@
 // Runs the whole tenant program under Pulumi's mock runtime (not a preview: providers' outputs are
-// faked) for the stack file given as argument, and prints every registered resource as JSON. A
-// second argument names a JSON file with what the tenant holds already (a Discovery, resource names
-// as urns), as `pulumi up` would have read it; a failure prints its message and exits with its code.
+// faked) for the stack file given, in this process, and gives every registered resource as JSON
+// would show it. `discovery` is what the tenant holds already (resource names as urns), as
+// `pulumi up` would have read it; a failure gives its message and its exit code instead.
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { format } from "node:util";
 import { loadIntoRuntime } from "../../program/runtime-config";
 import { loadConfigFile } from "../../config/stack-file";
 import { parseServiceConfigurationRecords } from "../../m365/service-records";
 import { isSecretValue, startMockRuntime } from "../../program/mock-runtime";
 import { deployTenant } from "../../program/program";
-import type { Discovery } from "../../program/adopt/findings";
+import type { Discovery } from "../../components/discovery";
 import { fakeCall, fakeOutputs } from "./fake-tenant";
 
-async function run(file: string, discoveryFile?: string) {
+export interface ProgramRun {
+  code: number;
+  resources: { name: string; type: string; protect: boolean; retainOnDelete: boolean; importId?: string; ignoreChanges: string[]; inputs: Record<string, unknown> }[];
+  stderr: string;
+}
+
+export async function runProgram(file: string, discovery?: Discovery): Promise<ProgramRun> {
   const runtime = await startMockRuntime({ project: "retain-m365", stack: "run", preview: false, outputs: fakeOutputs, call: fakeCall });
   loadIntoRuntime(loadConfigFile(file));
   const graphAnswer = JSON.parse(readFileSync(path.join(__dirname, "..", "fixtures", "service-configuration-records.json"), "utf8")) as { value: unknown[] };
-  const discovery = discoveryFile ? (JSON.parse(readFileSync(discoveryFile, "utf8")) as Discovery) : undefined;
+  // As read from a file: JSON.
+  const discovered = discovery ? (JSON.parse(JSON.stringify(discovery)) as Discovery) : undefined;
+  // Without an engine, Pulumi's log.warn writes to console.warn: the stderr of a run.
+  let stderr = "";
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => void (stderr += `${format(...args)}\n`);
   try {
     await deployTenant({
       recordSource: () => ({ recordsFor: (domain) => Promise.resolve(parseServiceConfigurationRecords(domain, graphAnswer.value)) }),
-      ...(discovery ? { discover: () => Promise.resolve(discovery) } : {}),
+      ...(discovered ? { discover: () => Promise.resolve(discovered) } : {}),
     });
+    await runtime.settle();
   } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n`);
-    process.exit((error as { exitCode?: number }).exitCode ?? 1);
+    return { code: (error as { exitCode?: number }).exitCode ?? 1, resources: [], stderr: `${stderr}${(error as Error).message}\n` };
+  } finally {
+    console.warn = warn;
+    await runtime.stop();
   }
-  await runtime.settle();
-  await runtime.stop();
   const unwrap = (value: unknown): unknown =>
     isSecretValue(value)
       ? { secret: unwrap(value.value) }
@@ -36,7 +49,6 @@ async function run(file: string, discoveryFile?: string) {
         : value !== null && typeof value === "object"
           ? Object.fromEntries(Object.entries(value).filter(([k]) => k !== "__provider").map(([k, v]) => [k, unwrap(v)]))
           : value;
-  process.stdout.write(JSON.stringify(runtime.resources.map((r) => ({ name: r.name, type: r.type, protect: r.protect, retainOnDelete: r.retainOnDelete, importId: r.importId, ignoreChanges: r.ignoreChanges, inputs: unwrap(r.inputs) }))));
+  const resources = runtime.resources.map((r) => ({ name: r.name, type: r.type, protect: r.protect, retainOnDelete: r.retainOnDelete, importId: r.importId, ignoreChanges: r.ignoreChanges, inputs: unwrap(r.inputs) }));
+  return { code: 0, resources: JSON.parse(JSON.stringify(resources)) as ProgramRun["resources"], stderr };
 }
-
-void run(process.argv[2] ?? "", process.argv[3]);

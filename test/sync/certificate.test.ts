@@ -3,10 +3,11 @@ import { chmodSync, copyFileSync, mkdtempSync, readFileSync, statSync, writeFile
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { runCliAsync, type CliResult } from "../support/cli";
+import { runMain, type MainResult } from "../support/contract";
 import { directoryRoutes } from "../../emulators/directory";
 import { directoryTenant } from "../../emulators/directory-tenant";
 import { startGraphEmulator, type GraphEmulator } from "../../emulators/graph";
+import { trustTestCa } from "../../emulators/tls";
 import { keyFileModeProblem, readAppCertificate } from "../../m365/app-certificate";
 import { rootWarning, THIS_HOST } from "../../sync/safe-files";
 
@@ -15,6 +16,7 @@ const APP = "00000000-0000-4000-8000-0000000000cc";
 const SECRET = "certificate-test-secret-never-shown";
 
 let emulator: GraphEmulator;
+let restoreCas: () => void;
 const registered: string[] = [];
 const tenant = directoryTenant({
   users: [{ id: "u-1", displayName: "Jo", mail: "jo@contoso.com", mailNickname: "jo", userPrincipalName: "jo@contoso.com", proxyAddresses: ["SMTP:jo@contoso.com"], userType: "Member", accountEnabled: true }],
@@ -22,8 +24,12 @@ const tenant = directoryTenant({
 
 before(async () => {
   emulator = await startGraphEmulator({ token: "cert-token", clients: { [APP]: SECRET }, certificates: { [APP]: registered }, routes: [(request, e) => directoryRoutes(tenant)(request, e)] });
+  restoreCas = trustTestCa();
 });
-after(() => emulator.close());
+after(async () => {
+  restoreCas();
+  await emulator.close();
+});
 
 const newDir = () => mkdtempSync(path.join(tmpdir(), "retain-cert-"));
 interface Made {
@@ -32,20 +38,20 @@ interface Made {
   thumbprint: string;
 }
 async function credentialNew(dir: string, days: number): Promise<Made> {
-  const result = await runCliAsync(["credential", "new", "--out", dir, "--days", String(days)]);
+  const result = await runMain(["credential", "new", "--out", dir, "--days", String(days)]);
   assert.equal(result.code, 0, result.stderr);
   const file = /wrote (\S+\.pem)/.exec(result.stderr)![1]!;
   return { file, certificate: result.stdout, thumbprint: /retain-m365-([0-9A-F]{40})\.pem$/.exec(file)![1]! };
 }
 /** The warning of a sync run as root (hostile-folder.test.ts tests it), left out of stderr: these tests run as root in some places, not in others. */
 const ROOT_WARNING_LINE = `warning: ${rootWarning({ ...THIS_HOST, user: 0 })}\n`;
-function sync(extra: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-  return runCliAsync(["sync", "--tenant-id", TENANT, "--client-id", APP, "--out", newDir(), "--graph-endpoint", emulator.url, "--authority-host", emulator.url, "--json", ...extra], {
+function sync(extra: string[], env: Record<string, string | undefined> = {}): Promise<MainResult> {
+  return runMain(["sync", "--tenant-id", TENANT, "--client-id", APP, "--out", newDir(), "--graph-endpoint", emulator.url, "--authority-host", emulator.url, "--json", ...extra], {
     env: { RETAIN_SYNC_CLIENT_SECRET: "", ...env },
   }).then((result) => ({ ...result, stderr: result.stderr.replace(ROOT_WARNING_LINE, "") }));
 }
-const summaryOf = (result: CliResult) => JSON.parse(result.stdout) as { users: number; credential: { type: string; thumbprint?: string; expiresAt: string | null } };
-function assertNoKey(results: CliResult[], made: Made[]): void {
+const summaryOf = (result: MainResult) => JSON.parse(result.stdout) as { users: number; credential: { type: string; thumbprint?: string; expiresAt: string | null } };
+function assertNoKey(results: MainResult[], made: Made[]): void {
   const keyLines = made.flatMap((m) => readFileSync(m.file, "utf8").split("-----BEGIN PRIVATE KEY-----")[1]!.split("\n").filter((line) => line.length > 40));
   for (const result of results) {
     for (const text of [result.stdout, result.stderr]) {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { compareContract, ContractCsvWalker, countLegacyCsvRecords, parseContractCsv, primarySmtpAddress, renderCsv, walkContractCsv } from "../../sync/csv";
+import { compareContract, primarySmtpAddress } from "../../sync/address-book";
+import { ContractCsvWalker, countLegacyCsvRecords, parseContractCsv, renderCsv, walkContractCsv } from "../../sync/csv";
 
 describe("CSV contract: order", () => {
   it("compares lower-cased code units, ties broken by the original code units, not by locale", () => {

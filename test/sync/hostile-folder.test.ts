@@ -4,12 +4,12 @@ import { chmodSync, chownSync, existsSync, linkSync, lstatSync, mkdirSync, mkdte
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { runCliAsync, type CliResult } from "../support/cli";
-import { runMain } from "../support/contract";
+import { runMain, type MainResult } from "../support/contract";
 import { directoryRoutes } from "../../emulators/directory";
 import { directoryTenant, type DirectoryTenant } from "../../emulators/directory-tenant";
 import { startGraphEmulator, type GraphEmulator } from "../../emulators/graph";
-import { buildAddressBook } from "../../sync/csv";
+import { trustTestCa } from "../../emulators/tls";
+import { buildAddressBook } from "../../sync/address-book";
 import { Directory } from "../../sync/directory";
 import { replaceFiles } from "../../sync/replace";
 import { createNew, rootWarning, tempFileProcess, tempNameFor, THIS_HOST } from "../../sync/safe-files";
@@ -25,6 +25,7 @@ const OTHER_UID = 54_321;
 
 let emulator: GraphEmulator;
 let tenant: DirectoryTenant;
+let restoreCas: () => void;
 const user = (id: string, name: string) => ({ id, displayName: name, mail: `${id}@contoso.com`, mailNickname: id, userPrincipalName: `${id}@contoso.com`, proxyAddresses: [`SMTP:${id}@contoso.com`], userType: "Member", accountEnabled: true });
 
 before(async () => {
@@ -34,14 +35,19 @@ before(async () => {
     members: new Map([["g-1", ["ann", "bob"]]]),
   });
   emulator = await startGraphEmulator({ token: "hostile-token", clients: { [APP]: SECRET }, routes: [(request, e) => directoryRoutes(tenant)(request, e)] });
+  restoreCas = trustTestCa();
 });
-after(() => emulator.close());
+after(async () => {
+  restoreCas();
+  await emulator.close();
+});
 
 const ROOT_WARNING_LINE = `warning: ${rootWarning({ ...THIS_HOST, user: 0 })}\n`;
-function sync(out: string, extra: string[] = [], onSpawn?: (pid: number) => void): Promise<CliResult> {
-  return runCliAsync(["sync", "--tenant-id", TENANT, "--client-id", APP, "--out", out, "--graph-endpoint", emulator.url, "--authority-host", emulator.url, "--json", ...extra], {
+/** A sync in this process; `onStart` is given its pid first, as `ps` would show it as it starts. */
+function sync(out: string, extra: string[] = [], onStart?: (pid: number) => void): Promise<MainResult> {
+  onStart?.(process.pid);
+  return runMain(["sync", "--tenant-id", TENANT, "--client-id", APP, "--out", out, "--graph-endpoint", emulator.url, "--authority-host", emulator.url, "--json", ...extra], {
     env: { RETAIN_SYNC_CLIENT_SECRET: SECRET },
-    ...(onSpawn ? { onSpawn } : {}),
   }).then((result) => ({ ...result, stderr: result.stderr.replace(ROOT_WARNING_LINE, "") }));
 }
 
@@ -101,7 +107,7 @@ function assertCsvsKept(folder: Folder): void {
 }
 
 /** Refused: `code`, one sentence naming `file`, nothing lost. */
-function assertRefused(result: CliResult, code: number, file: string, reason: RegExp): void {
+function assertRefused(result: MainResult, code: number, file: string, reason: RegExp): void {
   assert.equal(result.code, code, result.stderr);
   assert.equal(result.stdout, "");
   assert.equal(result.stderr.split("\n").length, 2, `one sentence: ${result.stderr}`);
@@ -354,7 +360,7 @@ describe("run as root", () => {
     assert.equal(rootWarning({ ...THIS_HOST, user: 1000 }), undefined);
     assert.equal(rootWarning({ noFollow: 0, user: null, modes: false }), undefined, "Windows has no root uid");
     const out = mkdtempSync(path.join(tmpdir(), "retain-hostile-"));
-    const result = await runCliAsync(["sync", "--tenant-id", TENANT, "--client-id", APP, "--out", out, "--graph-endpoint", emulator.url, "--authority-host", emulator.url], {
+    const result = await runMain(["sync", "--tenant-id", TENANT, "--client-id", APP, "--out", out, "--graph-endpoint", emulator.url, "--authority-host", emulator.url], {
       env: { RETAIN_SYNC_CLIENT_SECRET: SECRET },
     });
     assert.equal(result.code, 0, result.stderr);

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { ExitCode, UserFacingError } from "../../core/errors";
-import { buildAddressBook } from "../../sync/csv";
+import { buildAddressBook } from "../../sync/address-book";
 import { Directory } from "../../sync/directory";
 import type { DirectoryUser } from "../../sync/model";
 import { FILE_IN_USE_RETRY, replaceFiles, type FileSystemPlatform } from "../../sync/replace";

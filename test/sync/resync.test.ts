@@ -3,30 +3,36 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { runCliAsync, type CliResult } from "../support/cli";
+import { runMain, type MainResult } from "../support/contract";
 import { directoryRoutes } from "../../emulators/directory";
 import { putUser, syntheticTenant, type DirectoryTenant } from "../../emulators/directory-tenant";
 import { startGraphEmulator, type GraphEmulator } from "../../emulators/graph";
+import { trustTestCa } from "../../emulators/tls";
 
 const TENANT = "00000000-0000-4000-8000-0000000000aa";
 const APP = "00000000-0000-4000-8000-0000000000bb";
 const SECRET = "retain-resync-secret";
 
 let emulator: GraphEmulator;
+let restoreCas: () => void;
 let tenant: DirectoryTenant;
 
 before(async () => {
   emulator = await startGraphEmulator({ token: "resync-token", clients: { [APP]: SECRET }, routes: [(request, e) => directoryRoutes(tenant)(request, e)] });
+  restoreCas = trustTestCa();
 });
-after(() => emulator.close());
+after(async () => {
+  restoreCas();
+  await emulator.close();
+});
 
-function sync(out: string, extra: string[] = []): Promise<CliResult> {
+function sync(out: string, extra: string[] = []): Promise<MainResult> {
   const args = ["sync", "--tenant-id", TENANT, "--client-id", APP, "--out", out, "--graph-endpoint", emulator.url, "--authority-host", emulator.url, "--json", ...extra];
-  return runCliAsync(args, { env: { RETAIN_SYNC_CLIENT_SECRET: SECRET } });
+  return runMain(args, { env: { RETAIN_SYNC_CLIENT_SECRET: SECRET } });
 }
 
 /** Requests a run made, the token service's included. */
-async function counted(run: () => Promise<CliResult>): Promise<{ result: CliResult; graph: number; tokenService: number; tokens: number }> {
+async function counted(run: () => Promise<MainResult>): Promise<{ result: MainResult; graph: number; tokenService: number; tokens: number }> {
   const before = { graph: emulator.requests.length, tokenService: emulator.tokenServiceRequests, tokens: emulator.issuedTokens.length };
   const result = await run();
   assert.equal(result.code, 0, result.stderr);

@@ -3,11 +3,11 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
-import { runCliAsync } from "../support/cli";
 import { assertContract, runMain } from "../support/contract";
 import { directoryRoutes } from "../../emulators/directory";
 import { syntheticTenant } from "../../emulators/directory-tenant";
 import { startGraphEmulator, type GraphEmulator } from "../../emulators/graph";
+import { trustTestCa } from "../../emulators/tls";
 
 const TENANT = "00000000-0000-4000-8000-0000000000aa";
 const APP = "00000000-0000-4000-8000-0000000000bb";
@@ -23,11 +23,16 @@ const damaged = fc.oneof(
 
 describe("damaged state files: sync and status answer with a code of the contract, never 1", () => {
   let emulator: GraphEmulator;
+  let restoreCas: () => void;
   before(async () => {
     const tenant = syntheticTenant(7, { users: 5, groups: 2, memberships: 4 });
     emulator = await startGraphEmulator({ token: "state-token", clients: { [APP]: SECRET }, routes: [(request, e) => directoryRoutes(tenant)(request, e)] });
+    restoreCas = trustTestCa();
   });
-  after(() => emulator.close());
+  after(async () => {
+    restoreCas();
+    await emulator.close();
+  });
 
   it("holds for generated contents of each state file, and for a folder in its place", async () => {
     await fc.assert(
@@ -40,7 +45,7 @@ describe("damaged state files: sync and status answer with a code of the contrac
         const input = { name, content };
         const status = await runMain(["status", "--out", out]);
         assertContract("status", status, [SECRET], input);
-        const sync = await runCliAsync(["sync", "--tenant-id", TENANT, "--client-id", APP, "--out", out, "--graph-endpoint", emulator.url, "--authority-host", emulator.url], {
+        const sync = await runMain(["sync", "--tenant-id", TENANT, "--client-id", APP, "--out", out, "--graph-endpoint", emulator.url, "--authority-host", emulator.url], {
           env: { RETAIN_SYNC_CLIENT_SECRET: SECRET },
         });
         assertContract("sync", { code: sync.code ?? -1, stdout: sync.stdout, stderr: sync.stderr }, [SECRET], input);

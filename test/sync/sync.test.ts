@@ -1,16 +1,18 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, watch, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { stringify } from "yaml";
 import { parseContractCsv } from "../../sync/csv";
 import { rootWarning, THIS_HOST } from "../../sync/safe-files";
-import { packagesLoadedBy, runCliAsync, type CliResult } from "../support/cli";
+import { runMain, type MainResult } from "../support/contract";
+import { withRecordedWaits } from "../support/retry-clock";
 import { validRawValues } from "../support/configs";
 import { directoryRoutes } from "../../emulators/directory";
-import { directoryTenant, putGroup, putUser, removeGroup, removeUser, setMember, syntheticTenant, type DirectoryTenant } from "../../emulators/directory-tenant";
+import { directoryTenant, putGroup, putUser, removeGroup, removeUser, setMember, type DirectoryTenant } from "../../emulators/directory-tenant";
 import { graphError, startGraphEmulator, type GraphEmulator } from "../../emulators/graph";
+import { trustTestCa } from "../../emulators/tls";
 
 const TENANT = "00000000-0000-4000-8000-0000000000aa";
 const APP = "00000000-0000-4000-8000-0000000000bb";
@@ -19,19 +21,25 @@ const SECRET = "retain-sync-secret-value-never-shown";
 let emulator: GraphEmulator;
 let tenant: DirectoryTenant;
 
+let restoreCas: () => void;
+
 before(async () => {
   emulator = await startGraphEmulator({ token: "sync-token", clients: { [APP]: SECRET }, routes: [(request, e) => directoryRoutes(tenant)(request, e)] });
+  restoreCas = trustTestCa();
 });
-after(() => emulator.close());
+after(async () => {
+  restoreCas();
+  await emulator.close();
+});
 
 const newOut = () => mkdtempSync(path.join(tmpdir(), "retain-sync-"));
 /** The warning of a sync run as root (hostile-folder.test.ts tests it), left out of stderr: these tests run as root in some places, not in others. */
 const ROOT_WARNING_LINE = `warning: ${rootWarning({ ...THIS_HOST, user: 0 })}\n`;
-function sync(out: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}, onSpawn?: (pid: number) => void): Promise<CliResult> {
-  return runCliAsync(
-    ["sync", "--tenant-id", TENANT, "--client-id", APP, "--out", out, "--graph-endpoint", emulator.url, "--authority-host", emulator.url, ...extra],
-    { env: { RETAIN_SYNC_CLIENT_SECRET: SECRET, ...env }, onSpawn },
-  ).then((result) => ({ ...result, stderr: result.stderr.replace(ROOT_WARNING_LINE, "") }));
+/** A sync in this process (processes.system.test.ts runs it as a process of its own). */
+function sync(out: string, extra: string[] = [], env: Record<string, string | undefined> = {}): Promise<MainResult> {
+  return runMain(["sync", "--tenant-id", TENANT, "--client-id", APP, "--out", out, "--graph-endpoint", emulator.url, "--authority-host", emulator.url, ...extra], {
+    env: { RETAIN_SYNC_CLIENT_SECRET: SECRET, ...env },
+  }).then((result) => ({ ...result, stderr: result.stderr.replace(ROOT_WARNING_LINE, "") }));
 }
 const read = (out: string, file: string) => readFileSync(path.join(out, file));
 const snapshotOf = (out: string) => ({ users: read(out, "exchangeuser.csv"), groups: read(out, "exchangegroups.csv") });
@@ -178,7 +186,8 @@ describe("sync: faults leave correct files or the previous ones", () => {
   for (const [fault, inject] of recoverable) {
     it(`recovers from ${fault}`, async () => {
       inject();
-      const result = await sync(out, ["--full", "--timeout", "1"]);
+      // Waits (backoff, the pacer's Retry-After) are recorded, not slept; --timeout's clock is real.
+      const { value: result } = await withRecordedWaits(() => sync(out, ["--full", "--timeout", "1"]));
       assert.equal(result.code, 0, result.stderr);
       completed();
     });
@@ -314,71 +323,16 @@ describe("sync: incremental runs (Graph delta)", () => {
   });
 });
 
-describe("sync: processes", () => {
-  it("starts without the Pulumi SDK, which only `plan` needs (it would cost every nightly run ~90 MB and a second), nor zod and the YAML parser, which only a stack file needs", () => {
-    const sync = packagesLoadedBy(["sync", "--help"]);
-    const verify = packagesLoadedBy(["verify", "--help"]);
-    for (const heavy of ["@pulumi/pulumi", "zod", "yaml"]) {
-      assert.ok(!sync.includes(heavy), `sync loads ${heavy}`);
-      assert.ok(!verify.includes(heavy), `verify loads ${heavy}`);
-    }
-    assert.ok(packagesLoadedBy(["plan", "--stack", "example"]).includes("@pulumi/pulumi"), "the report sees a package that is loaded");
-  });
-
-  it("a sync killed (SIGKILL) while writing leaves complete files, and the next run recovers", async (t) => {
-    tenant = syntheticTenant(7, { users: 30_000, groups: 50, memberships: 2_000 });
-    const out = newOut();
-    assert.equal((await sync(out)).code, 0);
-    const previous = snapshotOf(out);
-    tenant.users.splice(0, 1_000);
-    let killed = false;
-    let childPid = 0;
-    // inotify tells the moment a temp file appears: the kill lands while the new files are being written.
-    const watcher = watch(out, (_event, name) => {
-      if (!killed && childPid && String(name).endsWith(".tmp")) {
-        killed = true;
-        process.kill(childPid, "SIGKILL");
-      }
-    });
-    const result = await sync(out, ["--full"], {}, (pid) => (childPid = pid));
-    watcher.close();
-    t.diagnostic(killed ? "the sync was killed once its temp files existed" : "the sync finished before the kill");
-    if (killed) assert.equal(result.code, -1, "killed by the signal");
-    else assert.equal(result.code, 0, result.stderr);
-    // Every file is whole: either the previous generation or the new one, never a torn mix.
-    const reference = newOut();
-    assert.equal((await sync(reference)).code, 0);
-    const now = snapshotOf(out);
-    const expected = snapshotOf(reference);
-    assert.ok(now.users.equals(previous.users) || now.users.equals(expected.users), "exchangeuser.csv is torn");
-    assert.ok(now.groups.equals(previous.groups) || now.groups.equals(expected.groups), "exchangegroups.csv is torn");
-    const again = await sync(out);
-    assert.equal(again.code, 0, again.stderr);
-    assert.ok(!readdirSync(out).some((name) => name.endsWith(".tmp") || name.endsWith(".lock")), "no temp or lock file left");
-  });
-
-  it("two syncs started at once: one writes, the other refuses (exit 5) and touches nothing", async () => {
-    tenant = trickyTenant();
-    tenant.slowMs = 1500;
-    const out = newOut();
-    const first = sync(out);
-    await new Promise((resolve) => setTimeout(resolve, 700));
-    const second = await sync(out);
-    const done = await first;
-    tenant.slowMs = 0;
-    assert.equal(done.code, 0, done.stderr);
-    assert.equal(second.code, 5);
-    assert.match(second.stderr, /another sync \(process \d+, started .*\) is writing/);
-    assert.equal(read(out, "exchangeuser.csv").toString("utf8"), EXPECTED_USERS);
-  });
-
-  it("keeps the newest --backups generations of the previous files", async () => {
+describe("sync: generations of the previous files", () => {
+  it("keeps the newest --backups generations of the previous files", async (t) => {
     tenant = trickyTenant();
     const out = newOut();
+    // Distinct UTC second stamps: the clock moves on between runs, as it does between nights, without waiting.
+    t.mock.timers.enable({ apis: ["Date"], now: Date.now() });
     for (let run = 0; run < 4; run++) {
       putUser(tenant, { ...tenant.users.find((u) => u.id === "u-6")!, displayName: `Abby ${run}` });
       assert.equal((await sync(out, ["--backups", "2"])).code, 0);
-      await new Promise((resolve) => setTimeout(resolve, 1100)); // distinct UTC second stamps
+      t.mock.timers.tick(1100);
     }
     const generations = readdirSync(path.join(out, "backup")).filter((name) => name !== "state").sort();
     assert.equal(generations.length, 2);
@@ -414,7 +368,7 @@ describe("sync: what an existing installation may hold", () => {
   it("writes mode 0640 files under a restrictive umask (077)", async () => {
     const out = newOut();
     const previous = process.umask(0o077);
-    let result: CliResult;
+    let result: MainResult;
     try {
       result = await sync(out);
     } finally {
@@ -461,10 +415,10 @@ describe("sync: input, secrets and help", () => {
     const none = await sync(out, [], { RETAIN_SYNC_CLIENT_SECRET: "" });
     assert.equal(none.code, 2);
     assert.match(none.stderr, /no credential: give --certificate <pem> or set the client secret in RETAIN_SYNC_CLIENT_SECRET/);
-    const bad = await runCliAsync(["sync", "--tenant-id", "contoso", "--client-id", APP, "--out", out]);
+    const bad = await runMain(["sync", "--tenant-id", "contoso", "--client-id", APP, "--out", out]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--tenant-id must be a GUID \(got "contoso"\)/);
-    const missingOut = await runCliAsync(["sync", "--tenant-id", TENANT, "--client-id", APP]);
+    const missingOut = await runMain(["sync", "--tenant-id", TENANT, "--client-id", APP]);
     assert.equal(missingOut.code, 2);
   });
 
@@ -472,7 +426,7 @@ describe("sync: input, secrets and help", () => {
     const bin = mkdtempSync(path.join(tmpdir(), "fake-pulumi-"));
     writeFileSync(path.join(bin, "pulumi"), `#!/bin/sh\necho "$@" > "${bin}/args"\necho '{"applicationClientId":"${APP}","adminPassword":"[secret]"}'\n`, { mode: 0o755 });
     const out = newOut();
-    const result = await runCliAsync(["sync", "--stack", "example", "--out", out, "--graph-endpoint", emulator.url, "--authority-host", emulator.url, "--json"], {
+    const result = await runMain(["sync", "--stack", "example", "--out", out, "--graph-endpoint", emulator.url, "--authority-host", emulator.url, "--json"], {
       env: { RETAIN_SYNC_CLIENT_SECRET: SECRET, PATH: `${bin}:${process.env.PATH ?? ""}` },
     });
     assert.equal(result.code, 0, result.stderr);
@@ -485,30 +439,30 @@ describe("sync: input, secrets and help", () => {
     const out = newOut();
     const config = { ...validRawValues(), "azuread:tenantId": TENANT, "retain-m365:directorySync": { outputDir: out } };
     writeFileSync(path.join(stacksDir, "Pulumi.nightly.yaml"), stringify({ config }));
-    const result = await runCliAsync(
+    const result = await runMain(
       ["sync", "--stack", "nightly", "--stacks-dir", stacksDir, "--client-id", APP, "--graph-endpoint", emulator.url, "--authority-host", emulator.url, "--json"],
       { env: { RETAIN_SYNC_CLIENT_SECRET: SECRET } },
     );
     assert.equal(result.code, 0, result.stderr);
     assert.equal((JSON.parse(result.stdout) as { outDir: string }).outDir, out);
     assert.equal(read(out, "exchangeuser.csv").toString("utf8"), EXPECTED_USERS);
-    const withoutOut = await runCliAsync(["sync", "--tenant-id", TENANT, "--client-id", APP], { env: { RETAIN_SYNC_CLIENT_SECRET: SECRET } });
+    const withoutOut = await runMain(["sync", "--tenant-id", TENANT, "--client-id", APP], { env: { RETAIN_SYNC_CLIENT_SECRET: SECRET } });
     assert.equal(withoutOut.code, 2);
     assert.equal(withoutOut.stderr, "retain-m365: sync needs --out <dir> or --stack <name>\n");
   });
 
   it("--stack without the Pulumi CLI or --client-id says what to do (exit 2); --stack excludes --tenant-id", async () => {
     const empty = mkdtempSync(path.join(tmpdir(), "no-pulumi-"));
-    const result = await runCliAsync(["sync", "--stack", "example", "--out", newOut()], { env: { RETAIN_SYNC_CLIENT_SECRET: SECRET, PATH: empty } });
+    const result = await runMain(["sync", "--stack", "example", "--out", newOut()], { env: { RETAIN_SYNC_CLIENT_SECRET: SECRET, PATH: empty } });
     assert.equal(result.code, 2);
     assert.match(result.stderr, /--stack example: cannot read the output applicationClientId \(the Pulumi CLI is not on PATH\); pass --client-id instead/);
-    const both = await runCliAsync(["sync", "--stack", "example", "--tenant-id", TENANT, "--out", newOut()]);
+    const both = await runMain(["sync", "--stack", "example", "--tenant-id", TENANT, "--out", newOut()]);
     assert.equal(both.code, 2);
     assert.match(both.stderr, /cannot be used with/);
   });
 
   it("documents every option of the contract in --help", async () => {
-    const help = await runCliAsync(["sync", "--help"]);
+    const help = await runMain(["sync", "--help"]);
     assert.equal(help.code, 0);
     for (const option of ["--stack", "--tenant-id", "--client-id", "--out", "--certificate", "--cloud", "--graph-endpoint", "--authority-host", "--backups", "--max-shrink-percent", "--force", "--transitive", "--json", "RETAIN_SYNC_CLIENT_SECRET"]) {
       assert.ok(help.stdout.includes(option), `--help lacks ${option}`);

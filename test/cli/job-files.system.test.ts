@@ -9,7 +9,7 @@ import fc from "fast-check";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { directorySyncSchema } from "../../config/schema";
 import { INSTALLED_LAUNCHER } from "../../core/server-package";
-import { scheduleCommandLine } from "../../program/install-command";
+import { scheduleCommandLine } from "../../job/install-command";
 import { runMain } from "../support/contract";
 
 const TENANT = "00000000-0000-4000-8000-0000000000aa";

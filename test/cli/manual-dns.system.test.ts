@@ -7,8 +7,8 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { stringify } from "yaml";
 import type { ManualDnsRecord } from "../../components/dns/providers/manual";
-import { testTls } from "../../emulators/tls";
-import { runCliAsync } from "../support/cli";
+import { testTls, trustTestCa } from "../../emulators/tls";
+import { runMain } from "../support/contract";
 import { manualRawValues } from "../support/configs";
 import { startDnsmasq, type Dnsmasq } from "../support/dnsmasq";
 
@@ -49,6 +49,7 @@ const good = (domain: string) => [`--cname=autodiscover.${domain},autodiscover.o
 let dns: Dnsmasq;
 let autodiscover: https.Server;
 let autodiscoverUrl = "";
+let restoreCas: () => void;
 
 before(async () => {
   for (const [stack, values] of [
@@ -71,6 +72,7 @@ before(async () => {
     ...good("example.org"), "--mx-host=example.org,mx.gateway.example,10", "--txt-record=example.org,v=spf1 include:_spf.gateway.example ~all",
     "--srv-host=_sipfederationtls._tcp.example.org,sipfed.online.lync.com,443,100,1", "--cname=enterpriseenrollment.example.org,mx.gateway.example",
   ]);
+  restoreCas = trustTestCa();
   const { key, cert } = testTls();
   autodiscover = https.createServer({ key, cert }, (_req, res) => void res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ Protocol: "EWS", Url: "https://outlook.office365.com/EWS/Exchange.asmx" })));
   await new Promise<void>((resolve) => autodiscover.listen(0, "127.0.0.1", resolve));
@@ -79,6 +81,7 @@ before(async () => {
 after(() => {
   dns.close();
   autodiscover.close();
+  restoreCas();
 });
 
 interface PlanJson {
@@ -91,7 +94,7 @@ interface PlanJson {
 
 describe("plan: a manual domain", () => {
   it("has no Cloudflare step, and lists the records to create by hand (--json: manualDnsRecords beside the plan's keys)", async () => {
-    const result = await runCliAsync(["plan", "--stack", "manual", "--stacks-dir", stacksDir, "--json"]);
+    const result = await runMain(["plan", "--stack", "manual", "--stacks-dir", stacksDir, "--json"]);
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stderr, "", "no warning about a Cloudflare token");
     const plan = JSON.parse(result.stdout) as PlanJson;
@@ -107,7 +110,7 @@ describe("plan: a manual domain", () => {
   });
 
   it("the Markdown plan has a Manual DNS records section", async () => {
-    const result = await runCliAsync(["plan", "--stack", "manual", "--stacks-dir", stacksDir]);
+    const result = await runMain(["plan", "--stack", "manual", "--stacks-dir", stacksDir]);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /^Manual DNS records: nothing is written to these domains' DNS; create each record by hand/m);
     assert.match(result.stdout, /^\| example\.net \| SRV \| _autodiscover\._tcp\.example\.net \| 0 0 443 autodiscover\.outlook\.com \| 3600 \| {2}\|$/m);
@@ -115,7 +118,7 @@ describe("plan: a manual domain", () => {
   });
 
   it("a manual domain with a zone id, or a Cloudflare one without: exit 2 naming the key", async () => {
-    const result = await runCliAsync(["plan", "--stack", "manualzone", "--stacks-dir", stacksDir]);
+    const result = await runMain(["plan", "--stack", "manualzone", "--stacks-dir", stacksDir]);
     assert.equal(result.code, 2);
     assert.match(result.stderr, /retain-m365:domains\[0\]\.zoneId: applies only with provider cloudflare, not manual/);
     assert.match(result.stderr, /retain-m365:domains\[1\]\.zoneId: is required with provider cloudflare \(the default\)/);
@@ -123,7 +126,7 @@ describe("plan: a manual domain", () => {
 });
 
 const verify = (stack: string, env: NodeJS.ProcessEnv, ...extra: string[]) =>
-  runCliAsync(["verify", "--stack", stack, "--stacks-dir", stacksDir, "--resolver", dns.address, "--autodiscover-url", autodiscoverUrl, ...extra], { env });
+  runMain(["verify", "--stack", stack, "--stacks-dir", stacksDir, "--resolver", dns.address, "--autodiscover-url", autodiscoverUrl, ...extra], { env });
 
 describe("verify --stack: every record of a manual domain, through DNS", () => {
   it("passes when each record the stack output lists is there (the SPF record merged with the one there)", async () => {

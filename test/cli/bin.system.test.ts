@@ -9,7 +9,7 @@ import { REPO_ROOT } from "../support/cli";
 /** A copy of this checkout's code (node_modules linked), whose sources the test may change. */
 function checkoutCopy(): string {
   const copy = mkdtempSync(path.join(tmpdir(), "retain-checkout-"));
-  for (const part of ["bin", "cli", "core", "m365", "cloudflare", "config", "components", "sync", "program", "policy", "tsconfig.json", "package.json"]) {
+  for (const part of ["bin", "cli", "core", "m365", "cloudflare", "config", "components", "sync", "job", "program", "policy", "tsconfig.json", "package.json"]) {
     cpSync(path.join(REPO_ROOT, part), path.join(copy, part), { recursive: true });
   }
   symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(copy, "node_modules"));

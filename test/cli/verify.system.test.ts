@@ -1,41 +1,30 @@
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import https from "node:https";
-import net, { type AddressInfo } from "node:net";
+import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { isCloudflareAddress } from "../../cli/verify-checks";
-import { runCliAsync } from "../support/cli";
-import { testTls } from "../../emulators/tls";
+import { runMain } from "../support/contract";
+import { startDnsmasq, type Dnsmasq } from "../support/dnsmasq";
+import { testTls, trustTestCa } from "../../emulators/tls";
 
-let dns: ChildProcess;
-let dnsPort = 0;
+let dns: Dnsmasq;
 let autodiscover: https.Server;
 let autodiscoverUrl = "";
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
+let restoreCas: () => void;
 
 const good = (domain: string) => [`--cname=autodiscover.${domain},autodiscover.outlook.com`, `--srv-host=_autodiscover._tcp.${domain},autodiscover.outlook.com,443,0,0`];
 
 before(async () => {
-  dnsPort = await freePort();
   // A real DNS server on loopback, authoritative for the test zones (no upstream).
-  dns = spawn("dnsmasq", [
-    "--no-daemon", `--port=${dnsPort}`, "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv", "--no-hosts", "--conf-file=/dev/null", "--pid-file=",
-    "--local=/test/", "--local=/example.com/", "--local=/example.net/",
+  dns = await startDnsmasq([
+    "--local=/example.com/", "--local=/example.net/",
     "--host-record=autodiscover.outlook.com,192.0.2.10", "--host-record=mail.example.org,192.0.2.20",
     ...good("good.test"), ...good("example.com"), ...good("example.net"),
     "--cname=autodiscover.nosrv.test,autodiscover.outlook.com",
     "--cname=autodiscover.wrong.test,mail.example.org", "--srv-host=_autodiscover._tcp.wrong.test,autodiscover.outlook.com,80,10,5",
     "--host-record=autodiscover.proxied.test,104.16.1.1", "--srv-host=_autodiscover._tcp.proxied.test,autodiscover.outlook.com,443,0,0",
-  ], { stdio: ["ignore", "ignore", "pipe"] });
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  assert.equal(dns.exitCode, null, "dnsmasq is running");
+  ]);
+  restoreCas = trustTestCa();
 
   const { key, cert } = testTls();
   const mailboxes = new Set(["ann@good.test", "RetainWorker@example.com"]);
@@ -52,11 +41,12 @@ before(async () => {
   autodiscoverUrl = `https://127.0.0.1:${(autodiscover.address() as AddressInfo).port}`;
 });
 after(() => {
-  dns.kill();
+  dns.close();
   autodiscover.close();
+  restoreCas();
 });
 
-const verify = (args: string[]) => runCliAsync(["verify", "--resolver", `127.0.0.1:${dnsPort}`, "--autodiscover-url", autodiscoverUrl, ...args]);
+const verify = (args: string[]) => runMain(["verify", "--resolver", dns.address, "--autodiscover-url", autodiscoverUrl, ...args]);
 
 describe("verify against a DNS server and an autodiscover endpoint on loopback", () => {
   it("passes a correctly set-up domain, one line per check", async () => {
@@ -103,7 +93,7 @@ describe("verify against a DNS server and an autodiscover endpoint on loopback",
   });
 
   it("exits 2 without a domain", async () => {
-    const result = await runCliAsync(["verify"]);
+    const result = await runMain(["verify"]);
     assert.equal(result.code, 2);
     assert.match(result.stderr, /verify needs --stack <name> or --domain <domain…>/);
   });

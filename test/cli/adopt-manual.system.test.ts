@@ -9,7 +9,7 @@ import { directoryTenant } from "../../emulators/directory-tenant";
 import { entraApps, entraRoutes } from "../../emulators/entra-readiness";
 import { exchangeRoutes, exchangeState, exchangeWrites, type ExchangeState } from "../../emulators/exchange";
 import { graphWrites, pagedCollection, type GraphEmulator } from "../../emulators/graph";
-import { runCliAsync } from "../support/cli";
+import { runMain } from "../support/contract";
 import { manualRawValues } from "../support/configs";
 import { startDeployerEmulator, TENANT_ID } from "../support/deployer";
 import { startDnsmasq, type Dnsmasq } from "../support/dnsmasq";
@@ -78,7 +78,7 @@ interface Report {
 async function adopt(stack: string, ...extra: string[]) {
   const args = ["adopt", "--stack", stack, "--stacks-dir", stacksDir, "--exchange-endpoint", graph.url, "--graph-endpoint", graph.url, "--authority-host", graph.url, "--resolver", dns.address, ...extra];
   // No Cloudflare token and no Cloudflare endpoint: a manual-only stack needs neither.
-  const result = await runCliAsync(args, { env: { CLOUDFLARE_API_TOKEN: "" } });
+  const result = await runMain(args, { env: { CLOUDFLARE_API_TOKEN: "" } });
   assert.deepEqual(graphWrites(graph), [], "adopt wrote to Graph");
   assert.deepEqual(exchangeWrites(exchange), [], "adopt ran a cmdlet other than Get-");
   return result;

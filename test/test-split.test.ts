@@ -1,0 +1,56 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, it } from "node:test";
+import { REPO_ROOT } from "./support/cli";
+import { SYSTEM_TEST_FILES, UNIT_TEST_FILES, unitRunRefusal } from "./support/unit-run";
+
+// `npm test` runs the unit tests, then the system tests (README, "Set up, test, see it work"):
+// a file is one or the other by its name, and the unit run refuses what only a system test may start.
+
+const { scripts } = JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
+
+describe("the test suite's split: unit tests, then system tests", () => {
+  it("npm test runs lint, typecheck, the unit tests and the system tests; each file is in exactly one of them", () => {
+    assert.match(scripts.test ?? "", /^npm run lint && npm run typecheck && npm run test:unit && npm run test:system$/);
+    assert.ok(scripts["test:unit"]?.includes(`--import ./test/support/unit-run.ts --test `), "the unit run preloads the guard");
+    assert.ok(scripts["test:unit"]?.endsWith(`"${UNIT_TEST_FILES}"`), scripts["test:unit"]);
+    assert.ok(scripts["test:system"]?.endsWith(`"${SYSTEM_TEST_FILES}"`), scripts["test:system"]);
+    assert.ok(!scripts["test:system"]?.includes("unit-run"));
+    for (const file of ["test/cli/plan.test.ts", "test/packaging/package.system.test.ts"]) {
+      assert.notEqual(path.matchesGlob(file, UNIT_TEST_FILES), path.matchesGlob(file, SYSTEM_TEST_FILES), file);
+    }
+    assert.ok(path.matchesGlob("test/cli/plan.test.ts", UNIT_TEST_FILES));
+  });
+
+  it("a unit test may not start the CLI, a TypeScript program, a packaged Node, npm, dnsmasq, Wine, systemd-analyze or promtool", () => {
+    const refused: [string, string[]][] = [
+      [process.execPath, [path.join(REPO_ROOT, "bin", "retain-m365.js"), "plan"]],
+      [process.execPath, ["--import", "tsx", "demo/run.ts"]],
+      [process.execPath, ["--import=tsx", "--eval", "0"]],
+      ["/tmp/retain-server/node/bin/node", ["--version"]],
+      ["/tmp/retain-package/retain-m365", ["sync"]],
+      ["npm", ["run", "package"]],
+      ["dnsmasq", ["--no-daemon"]],
+      ["wine", ["node.exe"]],
+      ["systemd-analyze", ["verify"]],
+      ["/usr/bin/promtool", ["check", "rules"]],
+    ];
+    for (const [program, args] of refused) assert.match(unitRunRefusal(program, args) ?? "", /is a system test, in a file named test\/\*\*\/\*\.system\.test\.ts$/, `${program} ${args.join(" ")}`);
+    assert.ok(unitRunRefusal("node bin/retain-m365.js sync", [], true), "a shell command line too");
+    const allowed: [string, string[]][] = [
+      ["openssl", ["req", "-x509"]],
+      ["git", ["ls-files"]],
+      ["bash", ["-c", "echo"]],
+      [process.execPath, ["-e", "require('./provider.js')"]],
+      [process.execPath, [path.join(REPO_ROOT, "node_modules", "@tktco", "node-actionlint", "bin", "node-actionlint.js")]],
+    ];
+    for (const [program, args] of allowed) assert.equal(unitRunRefusal(program, args), undefined, `${program} ${args.join(" ")}`);
+  });
+
+  it("the guard is in place once loaded: starting the CLI throws instead of running it, and a quick helper runs", () => {
+    assert.throws(() => spawnSync(process.execPath, [path.join(REPO_ROOT, "bin", "retain-m365.js"), "--help"]), /is a system test/);
+    assert.equal(spawnSync("git", ["--version"], { encoding: "utf8" }).status, 0);
+  });
+});
