@@ -1,4 +1,5 @@
 import { DEFAULT_RETRY, isNetworkFailure, isTransientStatus, retrying, type RetryPolicy } from "../core/retry";
+import { txtCharacterStrings } from "../core/dns-text";
 
 // Used inside dynamic providers, which Pulumi serializes: functions and constants only, no
 // module-level state; only globals (fetch) and core/retry.ts. Its base URL (CLOUDFLARE_API_BASE)
@@ -81,9 +82,6 @@ export async function listDnsRecords(
   }
 }
 
-/** The longest character-string of a TXT record, in bytes (RFC 1035 §3.3). */
-const TXT_STRING_BYTES = 255;
-
 /**
  * TXT content as Cloudflare's API schema asks for it: "The content must consist of quoted
  * 'character strings' (RFC 1035), each with a length of up to 255 bytes" (the DNS records API's
@@ -94,20 +92,7 @@ const TXT_STRING_BYTES = 255;
  */
 export function quotedTxtContent(content: string): string {
   if (/^\s*"(?:[^"\\]|\\.)*"(?:\s+"(?:[^"\\]|\\.)*")*\s*$/.test(content)) return content;
-  const strings: string[] = [];
-  let current = "";
-  let bytes = 0;
-  for (const character of content) {
-    const size = Buffer.byteLength(character, "utf8");
-    if (bytes + size > TXT_STRING_BYTES) {
-      strings.push(current);
-      current = "";
-      bytes = 0;
-    }
-    current += character;
-    bytes += size;
-  }
-  strings.push(current);
+  const strings = txtCharacterStrings(content);
   return strings.map((text) => `"${text.replace(/["\\]/g, "\\$&")}"`).join(" ");
 }
 

@@ -1,7 +1,6 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
 import https from "node:https";
-import type { AddressInfo, Socket } from "node:net";
-import { testTls } from "./tls";
+import type { AddressInfo } from "node:net";
+import { closer, testTls } from "./tls";
 import { cloudflareFailure, recordRoutes, type CloudflareRequest, type CloudflareResponse, type CloudflareZoneState, type StoredDnsRecord } from "./cloudflare-records";
 
 export { cloudflareFailure, type CloudflareRequest, type CloudflareResponse, type StoredDnsRecord } from "./cloudflare-records";
@@ -94,32 +93,7 @@ export async function startCloudflareEmulator(options: CloudflareEmulatorOptions
   };
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   emulator.url = `https://127.0.0.1:${(server.address() as AddressInfo).port}${API_PREFIX}`;
-  // Closing lets the requests in flight be answered, then ends every connection, those clients
-  // keep open included, as the end of a client's process would: a client in the test's own
-  // process would otherwise hold close() until it hangs up.
-  const sockets = new Set<Socket>();
-  let inFlight = 0;
-  let closing = false;
-  const endConnections = () => {
-    if (closing && inFlight === 0) for (const socket of sockets) socket.destroy();
-  };
-  server.on("connection", (socket: Socket) => {
-    sockets.add(socket);
-    socket.once("close", () => sockets.delete(socket));
-  });
-  server.on("request", (_request: IncomingMessage, response: ServerResponse) => {
-    inFlight++;
-    response.once("close", () => {
-      inFlight--;
-      endConnections();
-    });
-  });
-  emulator.close = () =>
-    new Promise((resolve) => {
-      closing = true;
-      server.close(() => resolve());
-      endConnections();
-    });
+  emulator.close = closer(server);
   return emulator;
 }
 

@@ -3,6 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import tls from "node:tls";
+import type { IncomingMessage, ServerResponse, Server } from "node:http";
+import type { Socket } from "node:net";
 
 export interface TestTls {
   /** PEM of the throwaway CA: trust it in-process or through NODE_EXTRA_CA_CERTS in a child. */
@@ -43,4 +45,35 @@ export function trustTestCa(): () => void {
   const previous = tls.getCACertificates("default");
   tls.setDefaultCACertificates([...previous, testTls().caPem]);
   return () => tls.setDefaultCACertificates(previous);
+}
+
+/**
+ * How an emulator closes: the requests in flight are answered, then every connection ends, those
+ * clients keep open included, as the end of a client's process would; a client in the test's own
+ * process would otherwise hold close() until it hangs up.
+ */
+export function closer(server: Server): () => Promise<void> {
+  const sockets = new Set<Socket>();
+  let inFlight = 0;
+  let closing = false;
+  const endConnections = () => {
+    if (closing && inFlight === 0) for (const socket of sockets) socket.destroy();
+  };
+  server.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  });
+  server.on("request", (_request: IncomingMessage, response: ServerResponse) => {
+    inFlight++;
+    response.once("close", () => {
+      inFlight--;
+      endConnections();
+    });
+  });
+  return () =>
+    new Promise((resolve) => {
+      closing = true;
+      server.close(() => resolve());
+      endConnections();
+    });
 }

@@ -1,3 +1,4 @@
+import { TXT_STRING_BYTES, txtCharacterStrings } from "../../core/dns-text";
 import { MICROSOFT_SPF_DOMAIN, MICROSOFT_SPF_INCLUDE, MICROSOFT_SPF_RECORD } from "../../m365/spf";
 
 // A domain has ONE SPF record per name (RFC 7208 §3.2: two `v=spf1` TXT records are a permerror
@@ -17,7 +18,7 @@ interface TxtStrings {
 }
 
 /** Longest character-string in a TXT record (RFC 1035). */
-const MAX_STRING = 255;
+const MAX_STRING = TXT_STRING_BYTES;
 
 function parseTxt(content: string): TxtStrings {
   const trimmed = content.trim();
@@ -40,28 +41,10 @@ function parseTxt(content: string): TxtStrings {
   return { strings, quoted: true };
 }
 
-/** Plain text as character-strings of at most 255 bytes each (RFC 1035 §3.3.14), split where a string is full. */
-function byteStrings(text: string): string[] {
-  const strings: string[] = [];
-  let current = "";
-  let bytes = 0;
-  for (const character of text) {
-    const size = Buffer.byteLength(character, "utf8");
-    if (bytes + size > MAX_STRING) {
-      strings.push(current);
-      current = "";
-      bytes = 0;
-    }
-    current += character;
-    bytes += size;
-  }
-  return [...strings, current];
-}
-
 function renderTxt(txt: TxtStrings): string {
   // Left as the zone had it; plain text too long for one string becomes quoted strings.
   const joined = txt.strings.join("");
-  if (!txt.quoted) return joined.length <= MAX_STRING ? joined : renderTxt({ strings: byteStrings(joined), quoted: true });
+  if (!txt.quoted) return joined.length <= MAX_STRING ? joined : renderTxt({ strings: txtCharacterStrings(joined), quoted: true });
   return txt.strings.map((s) => `"${s.replace(/["\\]/g, "\\$&")}"`).join(" ");
 }
 
