@@ -31,7 +31,11 @@ function sourcesFor(config: TenantConfig): AdoptSources & { records: GraphServic
 
 function cloudflareToken(): string {
   const token = pulumi.runtime.getConfig("cloudflare:apiToken") ?? process.env.CLOUDFLARE_API_TOKEN;
-  if (!token) throw new UserFacingError("the zones are read before anything is declared: set cloudflare:apiToken (as a secret) or CLOUDFLARE_API_TOKEN", ExitCode.invalidInput);
+  if (!token)
+    throw new UserFacingError(
+      "the zones are read before anything is declared: set cloudflare:apiToken (as a secret) or CLOUDFLARE_API_TOKEN",
+      ExitCode.invalidInput,
+    );
   return token;
 }
 

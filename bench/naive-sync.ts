@@ -10,14 +10,20 @@ import { Directory } from "../sync/directory";
 import type { DirectoryGroup, DirectoryUser } from "../sync/model";
 
 async function naiveSync(tenantId: string, clientId: string, endpoint: string, out: string): Promise<void> {
-  const credential = new ClientSecretCredential(tenantId, clientId, process.env.RETAIN_SYNC_CLIENT_SECRET ?? "", { authorityHost: endpoint, disableInstanceDiscovery: true });
+  const credential = new ClientSecretCredential(tenantId, clientId, process.env.RETAIN_SYNC_CLIENT_SECRET ?? "", {
+    authorityHost: endpoint,
+    disableInstanceDiscovery: true,
+  });
   const client = createGraphClient({ credential, endpoint });
   const users = await getAllPages<DirectoryUser>(client, "/users");
   const groups = await getAllPages<DirectoryGroup>(client, "/groups?$filter=mailEnabled eq true");
   const members = new Map<string, string[]>();
   for (const group of groups) {
     const list = await getAllPages<{ id: string }>(client, `/groups/${group.id}/members`);
-    members.set(group.id, list.map((m) => m.id));
+    members.set(
+      group.id,
+      list.map((m) => m.id),
+    );
   }
   const book = buildAddressBook(Directory.of({ users, groups, members }));
   writeFileSync(path.join(out, USERS_FILE), renderCsv(book.users.columns, book.users.rows()));

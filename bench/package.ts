@@ -20,7 +20,11 @@ const SECRET = "bench-secret";
 function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ ms: number; code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(command, args, { cwd: tmpdir(), env: { PATH: "/usr/bin:/bin", NODE_EXTRA_CA_CERTS: testTls().caFile, ...env }, stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(command, args, {
+      cwd: tmpdir(),
+      env: { PATH: "/usr/bin:/bin", NODE_EXTRA_CA_CERTS: testTls().caFile, ...env },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
     let stderr = "";
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     child.on("error", reject);
@@ -59,16 +63,39 @@ export async function benchPackage(): Promise<void> {
   const tenant = syntheticTenant(2, { users: 100_000, groups: 20_000, memberships: 400_000 });
   tenant.throttle = true;
   tenant.latencyMs = 20;
-  const emulator = await startGraphEmulator({ token: "bench-token", clients: { [APP]: SECRET }, routes: [(request, e) => directoryRoutes(tenant)(request, e)] });
+  const emulator = await startGraphEmulator({
+    token: "bench-token",
+    clients: { [APP]: SECRET },
+    routes: [(request, e) => directoryRoutes(tenant)(request, e)],
+  });
   try {
     const jobCache = { CACHE_DIRECTORY: mkdtempSync(path.join(tmpdir(), "bench-package-cache-")) };
     for (const night of ["first night: compiles, as a run by hand does, and fills the cache", "a later night: from the compile cache"]) {
       const out = mkdtempSync(path.join(tmpdir(), "bench-package-out-"));
-      const args = ["sync", "--tenant-id", TENANT, "--client-id", APP, "--out", out, "--graph-endpoint", emulator.url, "--authority-host", emulator.url, "--full"];
-      const result = await run(launcher, args, { RETAIN_SYNC_CLIENT_SECRET: SECRET, NODE_OPTIONS: `--require ${path.join(__dirname, "report-rss.cjs")}`, ...jobCache });
+      const args = [
+        "sync",
+        "--tenant-id",
+        TENANT,
+        "--client-id",
+        APP,
+        "--out",
+        out,
+        "--graph-endpoint",
+        emulator.url,
+        "--authority-host",
+        emulator.url,
+        "--full",
+      ];
+      const result = await run(launcher, args, {
+        RETAIN_SYNC_CLIENT_SECRET: SECRET,
+        NODE_OPTIONS: `--require ${path.join(__dirname, "report-rss.cjs")}`,
+        ...jobCache,
+      });
       if (result.code !== 0) throw new Error(`packaged sync exited ${String(result.code)}: ${result.stderr}`);
       const rssMiB = Number(/BENCH maxRssKiB=(\d+)/.exec(result.stderr)?.[1]) / 1024;
-      console.log(`\npackaged sync of 100,000 users / 20,000 groups / 400,000 memberships, ${night}: ${(result.ms / 1000).toFixed(1)} s, peak RSS ${rssMiB.toFixed(0)} MiB = ${((rssMiB * 1048576) / 1e6).toFixed(0)} MB (target ≤ 150 MB)`);
+      console.log(
+        `\npackaged sync of 100,000 users / 20,000 groups / 400,000 memberships, ${night}: ${(result.ms / 1000).toFixed(1)} s, peak RSS ${rssMiB.toFixed(0)} MiB = ${((rssMiB * 1048576) / 1e6).toFixed(0)} MB (target ≤ 150 MB)`,
+      );
     }
   } finally {
     await emulator.close();

@@ -16,7 +16,11 @@ function cli(args: string[]): Promise<{ seconds: number; stdout: string }> {
     child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
     child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
     child.on("error", reject);
-    child.on("close", (code) => (code === 0 ? resolve({ seconds: (performance.now() - started) / 1000, stdout }) : reject(new Error(`${args.join(" ")} exited ${String(code)}: ${stderr}`))));
+    child.on("close", (code) =>
+      code === 0
+        ? resolve({ seconds: (performance.now() - started) / 1000, stdout })
+        : reject(new Error(`${args.join(" ")} exited ${String(code)}: ${stderr}`)),
+    );
   });
 }
 
@@ -26,7 +30,9 @@ function stackFolder(count: number): string {
   const example = readFileSync(path.join(ROOT, "stacks", "Pulumi.example.yaml"), "utf8");
   for (let i = 1; i <= count; i++) {
     const id = String(i).padStart(3, "0");
-    const text = example.replace("00000000-0000-4000-8000-000000000001", `00000000-0000-4000-8000-000000000${id}`).replace(/example\.(com|net)/g, `tenant${id}.$1`);
+    const text = example
+      .replace("00000000-0000-4000-8000-000000000001", `00000000-0000-4000-8000-000000000${id}`)
+      .replace(/example\.(com|net)/g, `tenant${id}.$1`);
     writeFileSync(path.join(dir, `Pulumi.tenant${id}.yaml`), text);
   }
   return dir;

@@ -42,7 +42,13 @@ function readiness(file: string, emulator: GraphEmulator): Promise<{ code: numbe
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, "readiness", "--config-file", file, "--json", ...endpoints], {
       cwd: ROOT,
-      env: { ...process.env, NODE_EXTRA_CA_CERTS: testTls().caFile, AZURE_CLIENT_ID: DEPLOYER, AZURE_CLIENT_SECRET: SECRET, AZURE_AUTHORITY_HOST: emulator.url },
+      env: {
+        ...process.env,
+        NODE_EXTRA_CA_CERTS: testTls().caFile,
+        AZURE_CLIENT_ID: DEPLOYER,
+        AZURE_CLIENT_SECRET: SECRET,
+        AZURE_AUTHORITY_HOST: emulator.url,
+      },
     });
     let stdout = "";
     let stderr = "";

@@ -75,7 +75,24 @@ async function measure(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run
 // The sync runs as the nightly job starts it: with the memory settings its systemd unit and the package's launcher give.
 const AS_SCHEDULED = syncRuntimeEnvironment();
 const sync = (out: string, extra: string[] = []) =>
-  measure([path.join(ROOT, "bench", "measure-sync.js"), "sync", "--tenant-id", TENANT, "--client-id", APP, "--out", out, "--graph-endpoint", emulator.url, "--authority-host", emulator.url, ...extra], AS_SCHEDULED);
+  measure(
+    [
+      path.join(ROOT, "bench", "measure-sync.js"),
+      "sync",
+      "--tenant-id",
+      TENANT,
+      "--client-id",
+      APP,
+      "--out",
+      out,
+      "--graph-endpoint",
+      emulator.url,
+      "--authority-host",
+      emulator.url,
+      ...extra,
+    ],
+    AS_SCHEDULED,
+  );
 
 function useTenant(seed: number, size: { users: number; groups: number; memberships: number }): void {
   tenant = syntheticTenant(seed, size);
@@ -87,7 +104,8 @@ function useTenant(seed: number, size: { users: number; groups: number; membersh
 function throttlingFloorSeconds(): { resourceUnits: number; seconds: number } {
   const pages = (n: number) => Math.max(1, Math.ceil(n / 999));
   const mailGroups = tenant.groups.filter((g) => g.mailEnabled === true);
-  const resourceUnits = pages(tenant.users.length) + pages(mailGroups.length) + mailGroups.reduce((sum, g) => sum + 2 * pages(tenant.members.get(g.id)?.length ?? 0), 0);
+  const resourceUnits =
+    pages(tenant.users.length) + pages(mailGroups.length) + mailGroups.reduce((sum, g) => sum + 2 * pages(tenant.members.get(g.id)?.length ?? 0), 0);
   return { resourceUnits, seconds: resourceUnits / (resourceUnitLimit(tenant.users.length) / 10) };
 }
 
@@ -98,7 +116,9 @@ const HEADER = "| run | wall time | HTTP requests (token service included) | Gra
 /** SHA-256 of both files as the contract renders the emulated tenant (what any correct sync writes). */
 function expectedDigest(): string {
   const groups = tenant.groups.filter((g) => g.mailEnabled === true) as unknown as DirectoryGroup[];
-  const book = buildAddressBook(Directory.of({ users: tenant.users as unknown as DirectoryUser[], groups, members: new Map(groups.map((g) => [g.id, tenant.members.get(g.id) ?? []])) }));
+  const book = buildAddressBook(
+    Directory.of({ users: tenant.users as unknown as DirectoryUser[], groups, members: new Map(groups.map((g) => [g.id, tenant.members.get(g.id) ?? []])) }),
+  );
   const hash = createHash("sha256");
   for (const table of [book.users, book.groups]) for (const piece of csvText(table.columns, table.rows())) hash.update(piece, "utf8");
   return hash.digest("hex");
@@ -117,7 +137,15 @@ async function main(): Promise<void> {
       useTenant(1, { users: 10_000, groups: 2_000, memberships: 20_000 });
       console.log("\n## (a) 10,000 users / 2,000 groups: this sync vs a naive baseline (same Graph client)\n");
       const ours = await sync(mkdtempSync(path.join(tmpdir(), "bench-a-")), ["--full"]);
-      const naive = await measure(["--import", "tsx", path.join(ROOT, "bench", "naive-sync.ts"), TENANT, APP, emulator.url, mkdtempSync(path.join(tmpdir(), "bench-naive-"))]);
+      const naive = await measure([
+        "--import",
+        "tsx",
+        path.join(ROOT, "bench", "naive-sync.ts"),
+        TENANT,
+        APP,
+        emulator.url,
+        mkdtempSync(path.join(tmpdir(), "bench-naive-")),
+      ]);
       console.log(`${HEADER}\n${row("retain-m365 sync", ours)}\n${row("naive baseline", naive)}`);
       console.log(`\nspeed-up: ${(naive.seconds / ours.seconds).toFixed(1)}× (target ≥ 10×)`);
     }
@@ -128,9 +156,14 @@ async function main(): Promise<void> {
       const big = await sync(out, ["--full"]);
       const floor = throttlingFloorSeconds();
       console.log(`${HEADER}\n${row("retain-m365 sync", big)}`);
-      console.log(`\nthrottling floor: ${floor.resourceUnits} RU ÷ ${resourceUnitLimit(tenant.users.length) / 10} RU/s = ${floor.seconds.toFixed(1)} s; ` + `wall time is ${(big.seconds / floor.seconds).toFixed(2)}× the floor (target ≤ 1.15×)`);
+      console.log(
+        `\nthrottling floor: ${floor.resourceUnits} RU ÷ ${resourceUnitLimit(tenant.users.length) / 10} RU/s = ${floor.seconds.toFixed(1)} s; ` +
+          `wall time is ${(big.seconds / floor.seconds).toFixed(2)}× the floor (target ≤ 1.15×)`,
+      );
       console.log(`429s: ${big.throttled} of ${big.operations} Graph operations = ${((100 * big.throttled) / big.operations).toFixed(2)} % (target ≤ 1 %)`);
-      console.log(`output: ${writtenDigest(out) === expectedDigest() ? "byte-identical to the contract's rendering of the tenant" : "DIFFERS from the contract's rendering of the tenant"}`);
+      console.log(
+        `output: ${writtenDigest(out) === expectedDigest() ? "byte-identical to the contract's rendering of the tenant" : "DIFFERS from the contract's rendering of the tenant"}`,
+      );
       console.log(`peak RSS: ${big.maxRssMiB?.toFixed(0)} MiB = ${(((big.maxRssMiB ?? 0) * 1048576) / 1e6).toFixed(0)} MB (target ≤ 150 MB)`);
 
       console.log("\n## (c) re-syncs of the same 100,000-user tenant\n");
@@ -141,8 +174,12 @@ async function main(): Promise<void> {
       }
       const changed = await sync(out);
       console.log(`${HEADER}\n${row("unchanged", unchanged)}\n${row("after 100 user changes", changed)}`);
-      console.log(`\nrequests: ${unchanged.requests} unchanged (target ≤ 4), ${changed.requests} after 100 changes (target ≤ 12); unchanged wall ${unchanged.seconds.toFixed(1)} s (target ≤ 5 s)`);
-      console.log(`output after the changes: ${writtenDigest(out) === expectedDigest() ? "byte-identical to the contract's rendering of the tenant" : "DIFFERS from the contract's rendering of the tenant"}`);
+      console.log(
+        `\nrequests: ${unchanged.requests} unchanged (target ≤ 4), ${changed.requests} after 100 changes (target ≤ 12); unchanged wall ${unchanged.seconds.toFixed(1)} s (target ≤ 5 s)`,
+      );
+      console.log(
+        `output after the changes: ${writtenDigest(out) === expectedDigest() ? "byte-identical to the contract's rendering of the tenant" : "DIFFERS from the contract's rendering of the tenant"}`,
+      );
     }
     if (only.length === 0 || only.includes("d")) await benchPlans();
   } finally {

@@ -72,7 +72,9 @@ function build() {
     metafile: true,
     logLevel: "error",
   });
-  const inputs = Object.keys(result.metafile.inputs).filter((input) => !input.includes("node_modules")).concat("tsconfig.json");
+  const inputs = Object.keys(result.metafile.inputs)
+    .filter((input) => !input.includes("node_modules"))
+    .concat("tsconfig.json");
   const record = { esbuild: require("esbuild/package.json").version, started, inputs: Object.fromEntries(inputs.map((input) => [input, stampOf(input)])) };
   return `${HEADER}${JSON.stringify(record)}\n${result.outputFiles[0].text}`;
 }

@@ -46,7 +46,11 @@ export function registerAdoptCommand(program: Command, io: Io): void {
     .option("--exchange-endpoint <url>", "Exchange Online's base URL", endpointUrl("--exchange-endpoint"), CLOUDS.global.exchange)
     .option("--graph-endpoint <url>", "Graph base URL without /v1.0", endpointUrl("--graph-endpoint"), CLOUDS.global.graph)
     .option("--authority-host <url>", "Entra login host (also read from AZURE_AUTHORITY_HOST); turns instance discovery off", endpointUrl("--authority-host"))
-    .option("--resolver <ip[:port]>", "DNS server that reads a manual domain's records and follows the SPF record's includes, to count its lookups (default: the system's resolver)", resolverAddress)
+    .option(
+      "--resolver <ip[:port]>",
+      "DNS server that reads a manual domain's records and follows the SPF record's includes, to count its lookups (default: the system's resolver)",
+      resolverAddress,
+    )
     .action(async (options: AdoptOptions) => {
       if (!options.stack && !options.configFile) throw new UserFacingError("adopt needs --stack <name> or --config-file <path>", ExitCode.invalidInput);
       const { stack, config: raw } = loadPlanInput(options);
@@ -55,7 +59,10 @@ export function registerAdoptCommand(program: Command, io: Io): void {
       const cloudflare = domains.filter((domain) => domain.provider === "cloudflare").map((domain) => domain.name);
       const token = process.env[CLOUDFLARE_TOKEN_VARIABLE];
       if (!token && cloudflare.length > 0) {
-        throw new UserFacingError(`adopt reads the zones of ${cloudflare.join(", ")} with a Cloudflare API token: set ${CLOUDFLARE_TOKEN_VARIABLE} (Zone:Read and DNS:Read are enough)`, ExitCode.invalidInput);
+        throw new UserFacingError(
+          `adopt reads the zones of ${cloudflare.join(", ")} with a Cloudflare API token: set ${CLOUDFLARE_TOKEN_VARIABLE} (Zone:Read and DNS:Read are enough)`,
+          ExitCode.invalidInput,
+        );
       }
       // One sign-in for Graph and Exchange alike, at the login host the flag names.
       const credential = deployingIdentity(tenantId, authorityFor("global", options.authorityHost));
@@ -91,7 +98,9 @@ export function registerAdoptCommand(program: Command, io: Io): void {
 }
 
 function reportText(report: AdoptReport): string {
-  const lines = report.findings.map((f) => `${f.action.padEnd(8)} ${f.urn.slice(f.urn.lastIndexOf("::") + 2)}: ${f.detail}${f.decide ? ` (decide with ${f.decide})` : ""}`);
+  const lines = report.findings.map(
+    (f) => `${f.action.padEnd(8)} ${f.urn.slice(f.urn.lastIndexOf("::") + 2)}: ${f.detail}${f.decide ? ` (decide with ${f.decide})` : ""}`,
+  );
   const notices = report.notices.map((n) => `notice   ${n}`);
   const { create, adopt, merge, conflict } = report.summary;
   return [...lines, ...notices, `${create} to create, ${adopt} to adopt, ${merge} to merge, ${conflict} in conflict`].join("\n") + "\n";

@@ -59,7 +59,10 @@ export type EndpointFlag = keyof typeof ENDPOINT_FLAGS;
  * Cloudflare's), or a loopback address (an emulator); anything else exit 2, naming the flag,
  * before anything connects.
  */
-export const endpointUrl = (flag: EndpointFlag) => (value: string): string => checkedEndpoint(value, ENDPOINT_FLAGS[flag], flag);
+export const endpointUrl =
+  (flag: EndpointFlag) =>
+  (value: string): string =>
+    checkedEndpoint(value, ENDPOINT_FLAGS[flag], flag);
 
 /** `--mailbox`: an address, name@domain. */
 export function mailboxAddress(value: string): string {

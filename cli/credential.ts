@@ -13,7 +13,8 @@ interface CredentialNewOptions {
 
 const days = (value: string) => {
   const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1 || n > 3650) throw new UserFacingError(`--days must be a whole number from 1 to 3650 (got "${value}")`, ExitCode.invalidInput);
+  if (!/^\d+$/.test(value) || n < 1 || n > 3650)
+    throw new UserFacingError(`--days must be a whole number from 1 to 3650 (got "${value}")`, ExitCode.invalidInput);
   return n;
 };
 

@@ -12,7 +12,9 @@ export function renderPlanTable(plan: Plan): string {
     ...rows.map((cells) => `| ${cells.map((c) => c.replace(/\|/g, "\\|")).join(" | ")} |`),
     "",
     `${plan.changeSummary.create} to create.`,
-    ...plan.hooks.map((hook) => `Hook ${hook.name} runs ${hook.event === "afterCreate" ? "after creating" : hook.event} ${hook.resource.split("::").pop() ?? hook.resource}.`),
+    ...plan.hooks.map(
+      (hook) => `Hook ${hook.name} runs ${hook.event === "afterCreate" ? "after creating" : hook.event} ${hook.resource.split("::").pop() ?? hook.resource}.`,
+    ),
     ...manualSection(plan.manualDnsRecords),
   ];
   const text = JSON.stringify([plan.steps, plan.manualDnsRecords]);
@@ -28,7 +30,9 @@ export function renderPlanTable(plan: Plan): string {
 function manualSection(records: readonly ManualDnsRecord[] | undefined): string[] {
   if (!records || records.length === 0) return [];
   const value = (r: ManualDnsRecord) =>
-    r.type === "SRV" ? `${String(r.priority)} ${String(r.weight)} ${String(r.port)} ${String(r.target)}` : `${r.type === "MX" ? `${String(r.priority)} ` : ""}${String(r.content)}`;
+    r.type === "SRV"
+      ? `${String(r.priority)} ${String(r.weight)} ${String(r.port)} ${String(r.target)}`
+      : `${r.type === "MX" ? `${String(r.priority)} ` : ""}${String(r.content)}`;
   return [
     "",
     "Manual DNS records: nothing is written to these domains' DNS; create each record by hand at the DNS host that keeps it (`retain-m365 verify --stack` checks them once deployed):",

@@ -29,7 +29,7 @@ export function registerPlanCommand(program: Command, io: Io): void {
     .addOption(new Option("--config-file <path>", "a stack file to plan instead of a named stack"))
     .addOption(new Option("--all", "every stack in <stacks-dir>; all are validated before any is planned").conflicts(["stack", "configFile"]))
     .option("--stacks-dir <dir>", "folder of the stack files", "stacks")
-    .option("--json", "print one JSON object shaped like `pulumi preview --json` (with --all: {\"stacks\": [one per stack]})")
+    .option("--json", 'print one JSON object shaped like `pulumi preview --json` (with --all: {"stacks": [one per stack]})')
     .action(async (options: PlanOptions) => {
       if (options.all) return planAll(options, io);
       const { stack, config } = loadPlanInput(options);

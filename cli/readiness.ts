@@ -44,7 +44,11 @@ export function registerReadinessCommand(program: Command, io: Io): void {
     .addOption(new Option("--stack <name>", "tenant stack: reads <stacks-dir>/Pulumi.<name>.yaml").argParser(stackName).conflicts("configFile"))
     .addOption(new Option("--config-file <path>", "a stack file instead of a named stack"))
     .option("--stacks-dir <dir>", "folder of the stack files", "stacks")
-    .option("--app-id <guid>", "Retain's application id (the stack output applicationClientId); default: the app registered with the stack's display name", applicationId)
+    .option(
+      "--app-id <guid>",
+      "Retain's application id (the stack output applicationClientId); default: the app registered with the stack's display name",
+      applicationId,
+    )
     .option("--json", "print one JSON object: {stack, ews, mailboxes, problems, notices}")
     .option("--exchange-endpoint <url>", "Exchange Online's base URL", endpointUrl("--exchange-endpoint"), CLOUDS.global.exchange)
     .option("--graph-endpoint <url>", "Graph base URL without /v1.0", endpointUrl("--graph-endpoint"), CLOUDS.global.graph)
@@ -61,14 +65,25 @@ export function registerReadinessCommand(program: Command, io: Io): void {
       const report = await readinessOf(
         stack,
         config,
-        { graph: createGraphClient({ credential, endpoint: options.graphEndpoint }), exchange: { tenantId: config.tenantId, exchangeEndpoint: options.exchangeEndpoint, identity: credential } },
+        {
+          graph: createGraphClient({ credential, endpoint: options.graphEndpoint }),
+          exchange: { tenantId: config.tenantId, exchangeEndpoint: options.exchangeEndpoint, identity: credential },
+        },
         { appId: options.appId, cloud: cloudOf(options.exchangeEndpoint) },
       );
       io.stdout(options.json ? `${JSON.stringify(report)}\n` : reportText(report));
       if (!isReady(report)) {
         const { organization } = report.ews;
-        const what = [organization.problem ? "the organization keeps Retain's app out or lets it past its scope" : "", report.mailboxes.notReady > 0 ? `${report.mailboxes.notReady} of ${report.mailboxes.inScope} mailboxes in scope ${report.mailboxes.notReady === 1 ? "is" : "are"} not ready` : ""];
-        throw new UserFacingError(`Retain cannot archive every mailbox it should through EWS today: ${what.filter(Boolean).join(", and ")} (see above)`, ExitCode.unhealthy);
+        const what = [
+          organization.problem ? "the organization keeps Retain's app out or lets it past its scope" : "",
+          report.mailboxes.notReady > 0
+            ? `${report.mailboxes.notReady} of ${report.mailboxes.inScope} mailboxes in scope ${report.mailboxes.notReady === 1 ? "is" : "are"} not ready`
+            : "",
+        ];
+        throw new UserFacingError(
+          `Retain cannot archive every mailbox it should through EWS today: ${what.filter(Boolean).join(", and ")} (see above)`,
+          ExitCode.unhealthy,
+        );
       }
     });
 }

@@ -44,5 +44,8 @@ function refuseNulCharacters(argv: readonly string[]): void {
   const argument = argv[index]!;
   const previous = argv[index - 1] ?? "";
   const flag = /^--[\w-]+=/.test(argument) ? argument.slice(0, argument.indexOf("=")) : previous.startsWith("-") ? previous : `argument ${index - 1}`;
-  throw new UserFacingError(`${flag} must not contain control characters such as line breaks, tabs or NUL (got ${JSON.stringify(argument)})`, ExitCode.invalidInput);
+  throw new UserFacingError(
+    `${flag} must not contain control characters such as line breaks, tabs or NUL (got ${JSON.stringify(argument)})`,
+    ExitCode.invalidInput,
+  );
 }

@@ -27,7 +27,10 @@ export const MATRIX_MAX_JOBS = 256;
 function shardSize(value: string): number {
   const size = /^[1-9][0-9]{0,3}$/.test(value) ? Number(value) : NaN;
   if (!(size <= MATRIX_MAX_JOBS)) {
-    throw new UserFacingError(`--shard-size must be a whole number from 1 to ${MATRIX_MAX_JOBS}, GitHub's limit of jobs per matrix (got ${JSON.stringify(value)})`, ExitCode.invalidInput);
+    throw new UserFacingError(
+      `--shard-size must be a whole number from 1 to ${MATRIX_MAX_JOBS}, GitHub's limit of jobs per matrix (got ${JSON.stringify(value)})`,
+      ExitCode.invalidInput,
+    );
   }
   return size;
 }
@@ -104,7 +107,9 @@ function git(args: string[]): string {
   try {
     return execFileSync("git", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
   } catch (error) {
-    const stderr = String((error as { stderr?: unknown }).stderr ?? "").trim().split("\n")[0];
+    const stderr = String((error as { stderr?: unknown }).stderr ?? "")
+      .trim()
+      .split("\n")[0];
     throw new UserFacingError(`git ${args.join(" ")} failed: ${stderr || (error as Error).message}`, ExitCode.invalidInput);
   }
 }

@@ -33,8 +33,15 @@ export function registerStatusCommand(program: Command, io: Io): void {
         throw error;
       }
       if (options.json) io.stdout(`${JSON.stringify(report)}\n`);
-      else if (report.healthy) io.stdout(`healthy: the last run succeeded at ${report.lastSuccessAt}${report.lastRun?.users === undefined ? "" : ` (${report.lastRun.users} users, ${report.lastRun.groups} groups)`}\n`);
+      else if (report.healthy)
+        io.stdout(
+          `healthy: the last run succeeded at ${report.lastSuccessAt}${report.lastRun?.users === undefined ? "" : ` (${report.lastRun.users} users, ${report.lastRun.groups} groups)`}\n`,
+        );
       else io.stdout(report.problems.map((problem) => `unhealthy: ${problem}\n`).join(""));
-      if (!report.healthy) throw new UserFacingError(`the nightly sync of ${options.out} is unhealthy (${report.problems.length} problem${report.problems.length === 1 ? "" : "s"})`, ExitCode.unhealthy);
+      if (!report.healthy)
+        throw new UserFacingError(
+          `the nightly sync of ${options.out} is unhealthy (${report.problems.length} problem${report.problems.length === 1 ? "" : "s"})`,
+          ExitCode.unhealthy,
+        );
     });
 }

@@ -33,7 +33,8 @@ export function chooseSyncCredential(tenantId: string, clientId: string, options
     const fallback = new CertificateFallbackCredential(
       appCertificatesAt(options.certificate),
       (certificate) => appCredential(tenantId, clientId, { certificatePath: certificate.file }, authority),
-      (refused, next, reason) => warn(`Entra ID refused the certificate ${refused.thumbprint} (${reason}); trying the next newest, ${next.thumbprint} (${next.file})`),
+      (refused, next, reason) =>
+        warn(`Entra ID refused the certificate ${refused.thumbprint} (${reason}); trying the next newest, ${next.thumbprint} (${next.file})`),
     );
     return {
       credential: fallback,
@@ -76,7 +77,10 @@ export function expiryWarning(credential: SyncCredential, warnDays: number, now 
   const expiresAt = new Date(credential.expiresAt);
   const daysLeft = Math.floor((expiresAt.getTime() - now.getTime()) / DAY_MS);
   if (daysLeft >= warnDays) return undefined;
-  const when = expiresAt.getTime() <= now.getTime() ? `expired on ${credential.expiresAt}` : `expires on ${credential.expiresAt} (in ${daysLeft} day${daysLeft === 1 ? "" : "s"})`;
+  const when =
+    expiresAt.getTime() <= now.getTime()
+      ? `expired on ${credential.expiresAt}`
+      : `expires on ${credential.expiresAt} (in ${daysLeft} day${daysLeft === 1 ? "" : "s"})`;
   return credential.type === "certificate"
     ? `Retain's app certificate ${credential.thumbprint} ${when}: run \`retain-m365 credential new\` on this server, add the printed certificate to the stack's retain-m365:application.credential.certificates, deploy, and keep both files in the --certificate folder until the old one is removed`
     : `Retain's app client secret ${when}: change retain-m365:application.credentialRotation in the stack, deploy, and put the new secret where this sync reads it (or switch to a certificate: \`retain-m365 credential new\`)`;

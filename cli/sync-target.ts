@@ -31,8 +31,11 @@ export interface SyncTarget {
 
 export function resolveSyncTarget(options: SyncTargetOptions): SyncTarget {
   // The stack file's schema (zod) and YAML parser load only when a stack is named, so the nightly job starts quickly.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const stack = options.stack === undefined ? undefined : (require("../config/stack-file") as typeof StackFileModule).loadValidatedStack(options.stacksDir, options.stack);
+  const stack =
+    options.stack === undefined
+      ? undefined
+      : // eslint-disable-next-line @typescript-eslint/no-require-imports
+        (require("../config/stack-file") as typeof StackFileModule).loadValidatedStack(options.stacksDir, options.stack);
   const tenantId = stack?.config.tenantId ?? options.tenantId;
   const outputs = options.clientId === undefined && stack ? stackOutputs(stack.stack, "applicationClientId") : undefined;
   const clientId = options.clientId ?? (outputs ? requiredOutput(outputs, stack!.stack, "applicationClientId") : undefined);
@@ -67,7 +70,8 @@ function stackOutputs(stack: string, name: string): Record<string, unknown> {
 
 function requiredOutput(outputs: Record<string, unknown>, stack: string, name: string): string {
   const value = outputs[name];
-  if (typeof value !== "string" || !value) throw new UserFacingError(`--stack ${stack}: the stack has no output ${name} yet (deploy it first, or pass --client-id)`, ExitCode.invalidInput);
+  if (typeof value !== "string" || !value)
+    throw new UserFacingError(`--stack ${stack}: the stack has no output ${name} yet (deploy it first, or pass --client-id)`, ExitCode.invalidInput);
   return value;
 }
 

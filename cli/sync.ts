@@ -36,7 +36,8 @@ interface SyncCliOptions extends SyncTargetOptions {
 
 export const wholeNumber = (name: string, min: number, max: number) => (value: string) => {
   const n = Number(value);
-  if (!/^\d+$/.test(value) || n < min || n > max) throw new UserFacingError(`${name} must be a whole number from ${min} to ${max} (got "${value}")`, ExitCode.invalidInput);
+  if (!/^\d+$/.test(value) || n < min || n > max)
+    throw new UserFacingError(`${name} must be a whole number from ${min} to ${max} (got "${value}")`, ExitCode.invalidInput);
   return n;
 };
 
@@ -75,9 +76,21 @@ export function registerSyncCommand(program: Command, io: Io): void {
     .option("--secret-expires <date>", "when the client secret expires (ISO date), for the expiry warning and the summary", isoDate)
     .option("--warn-expiry-days <n>", "warn when the credential expires within this many days", wholeNumber("--warn-expiry-days", 0, 3650), 30)
     .addOption(new Option("--cloud <name>", "national cloud").choices(CLOUD_NAMES).default("global"))
-    .option("--graph-endpoint <url>", "Graph base URL without /v1.0 (overrides --cloud); a Graph host of Microsoft's clouds, or loopback", endpointUrl("--graph-endpoint"))
-    .option("--authority-host <url>", "Entra login host (overrides --cloud; also read from AZURE_AUTHORITY_HOST; the nightly job names its host); a login host of Microsoft's clouds, or loopback", endpointUrl("--authority-host"))
-    .option("--backups <n>", `previous CSV generations kept in <out>/backup (default: the stack's directorySync.backups, else ${DIRECTORY_SYNC_DEFAULTS.backups})`, wholeNumber("--backups", 0, 365))
+    .option(
+      "--graph-endpoint <url>",
+      "Graph base URL without /v1.0 (overrides --cloud); a Graph host of Microsoft's clouds, or loopback",
+      endpointUrl("--graph-endpoint"),
+    )
+    .option(
+      "--authority-host <url>",
+      "Entra login host (overrides --cloud; also read from AZURE_AUTHORITY_HOST; the nightly job names its host); a login host of Microsoft's clouds, or loopback",
+      endpointUrl("--authority-host"),
+    )
+    .option(
+      "--backups <n>",
+      `previous CSV generations kept in <out>/backup (default: the stack's directorySync.backups, else ${DIRECTORY_SYNC_DEFAULTS.backups})`,
+      wholeNumber("--backups", 0, 365),
+    )
     .option(
       "--max-shrink-percent <p>",
       `refuse to replace when the user count drops more than this (default: the stack's directorySync.maxShrinkPercent, else ${DIRECTORY_SYNC_DEFAULTS.maxShrinkPercent})`,
@@ -89,7 +102,10 @@ export function registerSyncCommand(program: Command, io: Io): void {
     .option("--concurrency <n>", "Graph $batch requests in flight at once", wholeNumber("--concurrency", 1, 16), DEFAULT_READ.concurrency)
     .option("--timeout <seconds>", "timeout of one Graph request", wholeNumber("--timeout", 1, 600), 100)
     .option("--json", "print the summary as JSON on stdout")
-    .option("--metrics-file <path>", "after every run, success or not, replace this file with the run's metrics in node_exporter's textfile format (e.g. <textfile dir>/retain-m365.prom)")
+    .option(
+      "--metrics-file <path>",
+      "after every run, success or not, replace this file with the run's metrics in node_exporter's textfile format (e.g. <textfile dir>/retain-m365.prom)",
+    )
     .action(async (options: SyncCliOptions) => {
       favourMemoryOverSpeed();
       const { tenantId, clientId, ...target } = resolveSyncTarget(options);
@@ -107,24 +123,26 @@ export function registerSyncCommand(program: Command, io: Io): void {
       const asRoot = rootWarning();
       if (asRoot) warn(asRoot);
       // From here on every run records itself (backup/state/last-run.json, and --metrics-file).
-      const summary = await recordedRun(outDir, { metricsFile: options.metricsFile, warn, credential: chosen.describe() }, () => runSync(client, {
-        outDir,
-        backups: target.backups,
-        maxShrinkPercent: target.maxShrinkPercent,
-        force: options.force ?? false,
-        transitive: options.transitive ?? false,
-        full: options.full ?? false,
-        concurrency: options.concurrency,
-        retry: DEFAULT_RETRY,
-        onProgress: progress,
-      })
-        .then((result) => ({ ...result, credential: chosen.describe() }))
-        .finally(() => {
-          io.progress?.("");
-          // Also when the run failed: an expired credential is the likeliest reason.
-          const expiring = expiryWarning(chosen.describe(), options.warnExpiryDays);
-          if (expiring) io.stderr(`warning: ${expiring}\n`);
-        }));
+      const summary = await recordedRun(outDir, { metricsFile: options.metricsFile, warn, credential: chosen.describe() }, () =>
+        runSync(client, {
+          outDir,
+          backups: target.backups,
+          maxShrinkPercent: target.maxShrinkPercent,
+          force: options.force ?? false,
+          transitive: options.transitive ?? false,
+          full: options.full ?? false,
+          concurrency: options.concurrency,
+          retry: DEFAULT_RETRY,
+          onProgress: progress,
+        })
+          .then((result) => ({ ...result, credential: chosen.describe() }))
+          .finally(() => {
+            io.progress?.("");
+            // Also when the run failed: an expired credential is the likeliest reason.
+            const expiring = expiryWarning(chosen.describe(), options.warnExpiryDays);
+            if (expiring) io.stderr(`warning: ${expiring}\n`);
+          }),
+      );
       if (summary.warning) io.stderr(`warning: ${summary.warning}\n`);
       io.stdout(options.json ? `${JSON.stringify(summary)}\n` : `${summaryLine(summary)}\n`);
     });

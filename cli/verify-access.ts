@@ -102,16 +102,27 @@ function common(check: string, who: string, flag: string, answer: InboxAnswer | 
       return fail(check, detail, ExitCode.auth, `${who} ${detail.replace(/ \(HTTP 403.*$/, "")}`);
     }
     case "token-refused": {
-      const why = answer.status === 401 ? "EWS does not accept Retain's app's token" : `Retain's app holds no EWS permission in Exchange (the role ${EWS_ACCESS_ROLE})`;
+      const why =
+        answer.status === 401 ? "EWS does not accept Retain's app's token" : `Retain's app holds no EWS permission in Exchange (the role ${EWS_ACCESS_ROLE})`;
       const diagnostics = answer.diagnostics ? `, x-ms-diagnostics: ${answer.diagnostics}` : "";
       return fail(check, `is refused (HTTP ${answer.status}${diagnostics}): ${why}`, ExitCode.auth, why);
     }
     case "no-mailbox":
-      return fail(check, `has no mailbox in Exchange Online (ErrorNonExistentMailbox)`, ExitCode.invalidInput, `${flag} ${who} has no mailbox in Exchange Online`);
+      return fail(
+        check,
+        `has no mailbox in Exchange Online (ErrorNonExistentMailbox)`,
+        ExitCode.invalidInput,
+        `${flag} ${who} has no mailbox in Exchange Online`,
+      );
     case "unavailable":
       return fail(check, `got no answer from EWS: ${answer.detail}`, ExitCode.remoteService, `EWS did not answer (${answer.detail})`);
     case "unexpected":
-      return fail(check, `got an answer this check does not know: ${answer.code}${answer.message ? ` (${answer.message})` : ""}`, ExitCode.unexpected, `EWS answered ${answer.code}`);
+      return fail(
+        check,
+        `got an answer this check does not know: ${answer.code}${answer.message ? ` (${answer.message})` : ""}`,
+        ExitCode.unexpected,
+        `EWS answered ${answer.code}`,
+      );
     default:
       return undefined;
   }

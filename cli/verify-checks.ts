@@ -9,7 +9,23 @@ export interface CheckResult {
 }
 
 /** Cloudflare's published IPv4 ranges: an autodiscover name answering with these is proxied. */
-const CLOUDFLARE_V4 = ["173.245.48.0/20", "103.21.244.0/22", "103.22.200.0/22", "103.31.4.0/22", "141.101.64.0/18", "108.162.192.0/18", "190.93.240.0/20", "188.114.96.0/20", "197.234.240.0/22", "198.41.128.0/17", "162.158.0.0/15", "104.16.0.0/13", "104.24.0.0/14", "172.64.0.0/13", "131.0.72.0/22"];
+const CLOUDFLARE_V4 = [
+  "173.245.48.0/20",
+  "103.21.244.0/22",
+  "103.22.200.0/22",
+  "103.31.4.0/22",
+  "141.101.64.0/18",
+  "108.162.192.0/18",
+  "190.93.240.0/20",
+  "188.114.96.0/20",
+  "197.234.240.0/22",
+  "198.41.128.0/17",
+  "162.158.0.0/15",
+  "104.16.0.0/13",
+  "104.24.0.0/14",
+  "172.64.0.0/13",
+  "131.0.72.0/22",
+];
 
 function ipv4ToNumber(address: string): number {
   return address.split(".").reduce((n, part) => n * 256 + Number(part), 0);
@@ -61,7 +77,11 @@ export async function checkDomain(resolver: dns.Resolver, domain: string): Promi
     const wanted = records.find((r) => same(r.name, AUTODISCOVER_TARGET) && r.port === 443 && r.priority === 0 && r.weight === 0);
     srv = wanted
       ? { check: `SRV ${srvName}`, ok: true, detail: `→ 0 0 443 ${AUTODISCOVER_TARGET}` }
-      : { check: `SRV ${srvName}`, ok: false, detail: `is ${records.map((r) => `${r.priority} ${r.weight} ${r.port} ${r.name}`).join(", ")}, not 0 0 443 ${AUTODISCOVER_TARGET}` };
+      : {
+          check: `SRV ${srvName}`,
+          ok: false,
+          detail: `is ${records.map((r) => `${r.priority} ${r.weight} ${r.port} ${r.name}`).join(", ")}, not 0 0 443 ${AUTODISCOVER_TARGET}`,
+        };
   } catch (error) {
     if (!missing(error)) return [cname, unanswered(`SRV ${srvName}`, error)];
     srv = { check: `SRV ${srvName}`, ok: false, detail: "is missing" };

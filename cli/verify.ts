@@ -57,7 +57,10 @@ export function registerVerifyCommand(program: Command, io: Io): void {
     )
     .option("--access", "check Retain's EWS access as Retain's app instead of DNS and autodiscover")
     .addOption(
-      new Option("--stack <name>", "tenant stack: its domains, and its worker as the mailbox; with --access, its tenant id and the app's client id (`pulumi stack output`, or --client-id)")
+      new Option(
+        "--stack <name>",
+        "tenant stack: its domains, and its worker as the mailbox; with --access, its tenant id and the app's client id (`pulumi stack output`, or --client-id)",
+      )
         .argParser(stackName)
         .conflicts("tenantId"),
     )
@@ -65,14 +68,29 @@ export function registerVerifyCommand(program: Command, io: Io): void {
     .option("--domain <domain...>", "domains to check (instead of --stack)", dnsDomain)
     .option("--resolver <ip[:port]>", "DNS server to ask (default: the system's resolver)", resolverAddress)
     .option("--autodiscover-url <url>", "autodiscover service to ask", endpointUrl("--autodiscover-url"), "https://autodiscover-s.outlook.com")
-    .option("--mailbox <address>", "mailbox for the autodiscover check (default: the stack's worker, else postmaster@<first domain>); with --access (required), one Retain must reach", mailboxAddress)
+    .option(
+      "--mailbox <address>",
+      "mailbox for the autodiscover check (default: the stack's worker, else postmaster@<first domain>); with --access (required), one Retain must reach",
+      mailboxAddress,
+    )
     .option("--outside <address>", "--access: a mailbox outside the management scope, which EWS must refuse", outsideAddress)
-    .option("--ews-endpoint <url>", "--access: the Exchange base URL, EWS being <url>/EWS/Exchange.asmx (default: the cloud's, https://outlook.office365.com)", endpointUrl("--ews-endpoint"))
+    .option(
+      "--ews-endpoint <url>",
+      "--access: the Exchange base URL, EWS being <url>/EWS/Exchange.asmx (default: the cloud's, https://outlook.office365.com)",
+      endpointUrl("--ews-endpoint"),
+    )
     .option("--tenant-id <id>", "--access: the tenant's id (GUID), instead of --stack")
     .option("--client-id <id>", "--access: Retain's application (client) id (GUID)")
-    .option("--certificate <file|dir>", `--access: PEM file with the app's certificate and private key, or a folder of them, as sync takes it; else the secret in ${SECRET_ENVIRONMENT_VARIABLE}`)
+    .option(
+      "--certificate <file|dir>",
+      `--access: PEM file with the app's certificate and private key, or a folder of them, as sync takes it; else the secret in ${SECRET_ENVIRONMENT_VARIABLE}`,
+    )
     .option("--client-secret-file <path>", `--access: file holding the client secret, instead of ${SECRET_ENVIRONMENT_VARIABLE}`)
-    .option("--authority-host <url>", "--access: Entra login host (overrides --cloud; also read from AZURE_AUTHORITY_HOST); a login host of Microsoft's clouds, or loopback", endpointUrl("--authority-host"))
+    .option(
+      "--authority-host <url>",
+      "--access: Entra login host (overrides --cloud; also read from AZURE_AUTHORITY_HOST); a login host of Microsoft's clouds, or loopback",
+      endpointUrl("--authority-host"),
+    )
     .addOption(new Option("--cloud <name>", "--access: national cloud").choices(CLOUD_NAMES).default("global"))
     .option("--json", "print the results as JSON")
     .action(async (options: VerifyOptions, command: Command) => {
@@ -98,8 +116,13 @@ export function registerVerifyCommand(program: Command, io: Io): void {
         for (const record of manual.filter((r) => r.domain === domain)) results.push(await checkManualRecord(resolver, record));
       }
       results.push(await checkAutodiscover(options.autodiscoverUrl, mailbox ?? `postmaster@${domains[0]}`));
-      io.stdout(options.json ? `${JSON.stringify({ ok: results.every((r) => r.ok), checks: results })}\n` : results.map((r) => `${r.ok ? "✓" : "✗"} ${r.check} ${r.detail}\n`).join(""));
-      if (!results.every((r) => r.ok)) throw new UserFacingError(`${results.filter((r) => !r.ok).length} of ${results.length} checks failed`, ExitCode.remoteService);
+      io.stdout(
+        options.json
+          ? `${JSON.stringify({ ok: results.every((r) => r.ok), checks: results })}\n`
+          : results.map((r) => `${r.ok ? "✓" : "✗"} ${r.check} ${r.detail}\n`).join(""),
+      );
+      if (!results.every((r) => r.ok))
+        throw new UserFacingError(`${results.filter((r) => !r.ok).length} of ${results.length} checks failed`, ExitCode.remoteService);
     });
 }
 
@@ -114,7 +137,10 @@ function outsideAddress(value: string): string {
 
 /** `--access` and the DNS checks take different options: one given for the other kind is a mistake, not something to ignore. */
 function refuseOptionsOfTheOtherKind(access: boolean, command: Command): void {
-  const given = (names: Record<string, string>) => Object.entries(names).filter(([key]) => command.getOptionValueSource(key) === "cli").map(([, flag]) => flag);
+  const given = (names: Record<string, string>) =>
+    Object.entries(names)
+      .filter(([key]) => command.getOptionValueSource(key) === "cli")
+      .map(([, flag]) => flag);
   const wrong = access ? given(DNS_ONLY) : given(ACCESS_ONLY);
   if (wrong.length === 0) return;
   throw new UserFacingError(

@@ -102,7 +102,12 @@ function requestBody<T extends Partial<DnsRecordInput>>(record: T): T {
   return record.type?.toUpperCase() === "TXT" && typeof record.content === "string" ? { ...named, content: quotedTxtContent(record.content) } : named;
 }
 
-export async function createDnsRecord(target: CloudflareTarget, zoneId: string, record: DnsRecordInput, policy: RetryPolicy = DEFAULT_RETRY): Promise<LiveDnsRecord> {
+export async function createDnsRecord(
+  target: CloudflareTarget,
+  zoneId: string,
+  record: DnsRecordInput,
+  policy: RetryPolicy = DEFAULT_RETRY,
+): Promise<LiveDnsRecord> {
   const answer = await callCloudflare(target, "POST", `/zones/${encodeURIComponent(zoneId)}/dns_records`, requestBody(record), policy);
   return liveRecord(answer.result as Record<string, unknown>);
 }
@@ -115,7 +120,13 @@ export async function updateDnsRecord(
   patch: Partial<DnsRecordInput>,
   policy: RetryPolicy = DEFAULT_RETRY,
 ): Promise<LiveDnsRecord> {
-  const answer = await callCloudflare(target, "PATCH", `/zones/${encodeURIComponent(zoneId)}/dns_records/${encodeURIComponent(id)}`, requestBody(patch), policy);
+  const answer = await callCloudflare(
+    target,
+    "PATCH",
+    `/zones/${encodeURIComponent(zoneId)}/dns_records/${encodeURIComponent(id)}`,
+    requestBody(patch),
+    policy,
+  );
   return liveRecord(answer.result as Record<string, unknown>);
 }
 
@@ -142,7 +153,13 @@ interface CloudflareMessage {
  * waiting its Retry-After), 5xx and network failures are tried again per `policy`; any failure
  * left is thrown as a `CloudflareApiError`.
  */
-export async function callCloudflare(target: CloudflareTarget, method: string, path: string, body: unknown, policy: RetryPolicy = DEFAULT_RETRY): Promise<CloudflareEnvelope> {
+export async function callCloudflare(
+  target: CloudflareTarget,
+  method: string,
+  path: string,
+  body: unknown,
+  policy: RetryPolicy = DEFAULT_RETRY,
+): Promise<CloudflareEnvelope> {
   const url = `${target.endpoint.replace(/\/+$/, "")}${path}`;
   const { outcome, tries } = await retrying(
     async () => {
@@ -179,7 +196,14 @@ function isSuccess(status: number): boolean {
 }
 
 /** Cloudflare's error envelope as one sentence naming the call; the token is never part of it. */
-export function cloudflareError(target: CloudflareTarget, method: string, path: string, status: number, envelope: CloudflareEnvelope | undefined, attempts = 1): CloudflareApiError {
+export function cloudflareError(
+  target: CloudflareTarget,
+  method: string,
+  path: string,
+  status: number,
+  envelope: CloudflareEnvelope | undefined,
+  attempts = 1,
+): CloudflareApiError {
   const flat: CloudflareMessage[] = [];
   const collect = (list: CloudflareMessage[] | undefined) =>
     (list ?? []).forEach((item) => {
@@ -189,7 +213,9 @@ export function cloudflareError(target: CloudflareTarget, method: string, path: 
   collect(envelope?.errors);
   const codes = flat.map((item) => item.code).filter((code): code is number => typeof code === "number");
   const refused = status === 401 || status === 403 || codes.some((code) => CLOUDFLARE_AUTH_ERROR_CODES.includes(code));
-  const details = flat.map((item) => `${oneLine(item.message ?? "no message").replace(/\.$/, "")}${item.code === undefined ? "" : ` (${item.code})`}`).join("; ");
+  const details = flat
+    .map((item) => `${oneLine(item.message ?? "no message").replace(/\.$/, "")}${item.code === undefined ? "" : ` (${item.code})`}`)
+    .join("; ");
   const tries = attempts > 1 ? ` after ${attempts} attempts` : "";
   const verb = refused ? "refused" : status >= 400 && status < 500 && status !== 429 ? "rejected" : "failed";
   const sentence = `Cloudflare ${verb} ${method} ${path} with HTTP ${status}${tries}: ${details || "no error details"}.`;

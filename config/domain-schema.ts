@@ -86,15 +86,24 @@ export const domainSchema = z
       const given = domain[key] !== undefined;
       if (key in takes && !given) {
         const isDefault = domain.provider === DEFAULT_DNS_PROVIDER ? " (the default)" : "";
-        ctx.addIssue({ code: "custom", path: [key], message: `is required with provider ${domain.provider}${isDefault}; or set provider: manual to create ${domain.name}'s records by hand at the DNS host that keeps them` });
+        ctx.addIssue({
+          code: "custom",
+          path: [key],
+          message: `is required with provider ${domain.provider}${isDefault}; or set provider: manual to create ${domain.name}'s records by hand at the DNS host that keeps them`,
+        });
       } else if (!(key in takes) && given) {
         const owners = DNS_PROVIDER_NAMES.filter((name) => key in DNS_PROVIDERS[name]).join(" or ");
         const why = domain.provider === "manual" ? ": nothing is written to DNS for a manual domain, whose records the admin creates by hand" : "";
-        ctx.addIssue({ code: "custom", path: [key], message: `applies only with provider ${owners}, not ${domain.provider}${why}; remove ${key}, or set provider: ${owners}` });
+        ctx.addIssue({
+          code: "custom",
+          path: [key],
+          message: `applies only with provider ${owners}, not ${domain.provider}${why}; remove ${key}, or set provider: ${owners}`,
+        });
       }
     }
     if (domain.microsoft365Records) return;
-    if (domain.skypeForBusinessRecords) ctx.addIssue({ code: "custom", path: ["skypeForBusinessRecords"], message: "applies only with microsoft365Records: true" });
+    if (domain.skypeForBusinessRecords)
+      ctx.addIssue({ code: "custom", path: ["skypeForBusinessRecords"], message: "applies only with microsoft365Records: true" });
     for (const key of ["mx", "microsoft365"] as const) {
       if (domain.onExisting[key]) ctx.addIssue({ code: "custom", path: ["onExisting", key], message: "applies only with microsoft365Records: true" });
     }

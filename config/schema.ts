@@ -13,13 +13,11 @@ export { ALL_MAILBOXES_SETTING, DEFAULT_OUTPUT_DIR, DIRECTORY_SYNC_DEFAULTS, GUI
 
 export const EXCHANGE_ACCESS_MODES = ["application-rbac", "application-impersonation"] as const;
 
-
 const UPN_LOCAL_PART = /^[A-Za-z0-9'._!#^~-]{1,64}$/;
 const SKU_PART_NUMBER = /^[A-Za-z0-9_.()+-]{2,64}$/;
 // Made on first use: Intl's region data is paged in from ICU only when a stack names a usageLocation.
 let regionNames: Intl.DisplayNames | undefined;
 const regionName = (code: string) => (regionNames ??= new Intl.DisplayNames(["en"], { type: "region", fallback: "none" })).of(code);
-
 
 const userPrincipalName = z.string().superRefine((value, ctx) => {
   const at = value.lastIndexOf("@");
@@ -52,7 +50,6 @@ const absoluteFolder = z.string().superRefine((value, ctx) => {
   }
 });
 
-
 /**
  * The sync admin: the account the manual procedure's sync365.ps1 signs in with. The product's own
  * sync never uses it (it signs in as Retain's app), so it is created with sign-in blocked unless
@@ -74,14 +71,10 @@ export const workerUserSchema = z
   .strictObject({
     userPrincipalName,
     displayName: displayName.optional(),
-    usageLocation: z
-      .string()
-      .refine((code) => /^[A-Z]{2}$/.test(code) && regionName(code) !== undefined, {
-        error: "must be an ISO 3166 alpha-2 country code in upper case, such as US or DE",
-      }),
-    licenseSku: z
-      .string()
-      .regex(SKU_PART_NUMBER, "must be a licence SKU part number such as EXCHANGESTANDARD or SPE_E3"),
+    usageLocation: z.string().refine((code) => /^[A-Z]{2}$/.test(code) && regionName(code) !== undefined, {
+      error: "must be an ISO 3166 alpha-2 country code in upper case, such as US or DE",
+    }),
+    licenseSku: z.string().regex(SKU_PART_NUMBER, "must be a licence SKU part number such as EXCHANGESTANDARD or SPE_E3"),
   })
   .transform(({ displayName, ...worker }) => ({
     ...worker,
@@ -109,7 +102,6 @@ export type EwsAllowListConfig = false | { enforce: boolean; alsoAllow: string[]
 /** The configuration key that records the decision to put the EWS allow list in force. */
 export const EWS_ENFORCE_SETTING = `${NAMESPACE}:exchangeAccess.ewsAllowList.enforce`;
 
-
 /**
  * How Retain's app reaches mailboxes. Under application-rbac it holds `roles` (EWS.AccessAsApp
  * unless listed), which give full access to the mailboxes in reach (EWS.AccessAsApp: read, change
@@ -136,12 +128,17 @@ export const exchangeAccessSchema = z
   .superRefine((access, ctx) => {
     if (access.mode !== "application-rbac") {
       for (const key of ["roles", "scopeGroup", "allMailboxes"] as const) {
-        if (access[key] !== undefined) ctx.addIssue({ code: "custom", path: [key], message: "applies only to mode application-rbac; remove it or change the mode" });
+        if (access[key] !== undefined)
+          ctx.addIssue({ code: "custom", path: [key], message: "applies only to mode application-rbac; remove it or change the mode" });
       }
       return;
     }
     if (access.scopeGroup !== undefined && access.allMailboxes === true) {
-      ctx.addIssue({ code: "custom", path: ["allMailboxes"], message: "contradicts scopeGroup: keep scopeGroup to limit Retain's app to that group's members, or remove it to let the app reach every mailbox" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["allMailboxes"],
+        message: "contradicts scopeGroup: keep scopeGroup to limit Retain's app to that group's members, or remove it to let the app reach every mailbox",
+      });
     } else if (access.scopeGroup === undefined && access.allMailboxes !== true) {
       ctx.addIssue({
         code: "custom",
@@ -162,12 +159,16 @@ export const directorySyncSchema = z.strictObject({
   outputDir: absoluteFolder.default(DIRECTORY_SYNC_DEFAULTS.outputDir),
   runAfterFirstDeploy: z.boolean().default(DIRECTORY_SYNC_DEFAULTS.runAfterFirstDeploy),
   backups: z.int("must be a whole number").min(0, "must be 0 or more").max(365, "must be at most 365").default(DIRECTORY_SYNC_DEFAULTS.backups),
-  maxShrinkPercent: z.number("must be a number").min(0, "must be between 0 and 100").max(100, "must be between 0 and 100").default(DIRECTORY_SYNC_DEFAULTS.maxShrinkPercent),
+  maxShrinkPercent: z
+    .number("must be a number")
+    .min(0, "must be between 0 and 100")
+    .max(100, "must be between 0 and 100")
+    .default(DIRECTORY_SYNC_DEFAULTS.maxShrinkPercent),
 });
 
 /** A free-form value whose change rotates a credential. */
 const rotationKey = z
-  .union([z.string(), z.number()], { error: "must be a string such as \"2026-11\"" })
+  .union([z.string(), z.number()], { error: 'must be a string such as "2026-11"' })
   .transform(String)
   .refine((value) => value.trim().length > 0, "must not be empty")
   .default("initial");
@@ -184,7 +185,10 @@ const certificateCredentialSchema = z
     type: z.literal("certificate"),
     certificate: z.string(PEM_CERTIFICATE_ONLY).refine(isPemCertificate, PEM_CERTIFICATE_ONLY).optional(),
     certificates: z
-      .array(z.string(PEM_CERTIFICATE_ONLY).refine((pem) => pemCertificateFacts(pem) !== undefined, `${PEM_CERTIFICATE_ONLY}, readable as X.509`), "must be a list of PEM certificates")
+      .array(
+        z.string(PEM_CERTIFICATE_ONLY).refine((pem) => pemCertificateFacts(pem) !== undefined, `${PEM_CERTIFICATE_ONLY}, readable as X.509`),
+        "must be a list of PEM certificates",
+      )
       .optional(),
   })
   .superRefine((credential, ctx) => {
@@ -196,7 +200,8 @@ const certificateCredentialSchema = z
       const key = pemCertificateFacts(pem)?.thumbprint;
       if (key === undefined) return;
       const earlier = seen.get(key);
-      if (earlier) ctx.addIssue({ code: "custom", path: ["certificates", index], message: `is the same certificate as ${earlier}; list each certificate once` });
+      if (earlier)
+        ctx.addIssue({ code: "custom", path: ["certificates", index], message: `is the same certificate as ${earlier}; list each certificate once` });
       else seen.set(key, `certificates[${index}]`);
     });
   });
@@ -245,4 +250,3 @@ export type FieldOf<K extends string> = K extends `${string}:${infer Field}` ? F
 /** A validated tenant stack: each configuration key's value under its name without the namespace, every default filled in. */
 export type TenantConfig = { [K in KeyName as FieldOf<K>]: z.output<(typeof keySchemas)[K]> };
 export type DomainConfig = TenantConfig["domains"][number];
-

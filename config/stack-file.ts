@@ -47,7 +47,9 @@ export function listStacks(stacksDir: string): string[] {
   } catch (error) {
     throw new UserFacingError(`cannot read the stack folder ${stacksDir} (${(error as NodeJS.ErrnoException).code ?? "error"})`, ExitCode.invalidInput);
   }
-  const stacks = names.map((name) => ({ file: name, stack: STACK_FILE_NAME.exec(name)?.[1] })).filter((entry): entry is { file: string; stack: string } => entry.stack !== undefined);
+  const stacks = names
+    .map((name) => ({ file: name, stack: STACK_FILE_NAME.exec(name)?.[1] }))
+    .filter((entry): entry is { file: string; stack: string } => entry.stack !== undefined);
   const refused = stacks.find(({ stack }) => !isStackName(stack));
   if (refused) {
     throw new UserFacingError(
@@ -62,10 +64,7 @@ export function loadStack(stacksDir: string, stack: string): StackFile {
   const file = stackFilePath(stacksDir, stack);
   if (!existsSync(file)) {
     const known = listStacks(stacksDir);
-    throw new UserFacingError(
-      `no stack file ${file}${known.length ? ` (stacks there: ${known.join(", ")})` : ""}`,
-      ExitCode.invalidInput,
-    );
+    throw new UserFacingError(`no stack file ${file}${known.length ? ` (stacks there: ${known.join(", ")})` : ""}`, ExitCode.invalidInput);
   }
   return { stack, file, config: loadConfigFile(file) };
 }
@@ -119,11 +118,5 @@ export function loadConfigFile(file: string): RawConfig {
 }
 
 function isSecureValue(value: unknown): boolean {
-  return (
-    value !== null &&
-    typeof value === "object" &&
-    !Array.isArray(value) &&
-    Object.keys(value).length === 1 &&
-    "secure" in value
-  );
+  return value !== null && typeof value === "object" && !Array.isArray(value) && Object.keys(value).length === 1 && "secure" in value;
 }

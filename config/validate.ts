@@ -17,9 +17,7 @@ export interface RawConfigValue {
 /** Full configuration keys (`namespace:key`) → values, as read from a stack file or the Pulumi runtime. */
 export type RawConfig = Record<string, RawConfigValue>;
 
-export type ValidationResult =
-  | { ok: true; config: TenantConfig; warnings: string[] }
-  | { ok: false; errors: string[]; warnings: string[] };
+export type ValidationResult = { ok: true; config: TenantConfig; warnings: string[] } | { ok: false; errors: string[]; warnings: string[] };
 
 type KeyName = keyof typeof SchemaModule.keySchemas;
 type Parsed = { [K in KeyName]?: z.output<(typeof SchemaModule.keySchemas)[K]> };
@@ -60,13 +58,9 @@ export function validateConfig(raw: RawConfig): ValidationResult {
   // A stack whose domains are all `manual` writes nothing to Cloudflare and needs no token.
   const usesCloudflare = parsed[`${NAMESPACE}:domains`]?.some((domain) => domain.provider === "cloudflare") ?? true;
   if (token === undefined && usesCloudflare) {
-    warnings.push(
-      `${CLOUDFLARE_TOKEN_KEY}: not set; the Cloudflare provider will read CLOUDFLARE_API_TOKEN from the environment at deploy time`,
-    );
+    warnings.push(`${CLOUDFLARE_TOKEN_KEY}: not set; the Cloudflare provider will read CLOUDFLARE_API_TOKEN from the environment at deploy time`);
   } else if (token !== undefined && !token.secret) {
-    errors.push(
-      `${CLOUDFLARE_TOKEN_KEY}: is stored in plain text; store it encrypted with "pulumi config set --secret ${CLOUDFLARE_TOKEN_KEY}"`,
-    );
+    errors.push(`${CLOUDFLARE_TOKEN_KEY}: is stored in plain text; store it encrypted with "pulumi config set --secret ${CLOUDFLARE_TOKEN_KEY}"`);
   }
 
   errors.push(...crossFieldProblems(parsed, warnings));
@@ -108,16 +102,12 @@ function crossFieldProblems(parsed: Parsed, warnings: string[]): string[] {
       if (!user) continue;
       const domain = user.userPrincipalName.slice(user.userPrincipalName.lastIndexOf("@") + 1).toLowerCase();
       if (!names.includes(domain)) {
-        problems.push(
-          `${key}.userPrincipalName: domain "${domain}" is not one of the configured domains (${names.join(", ")})`,
-        );
+        problems.push(`${key}.userPrincipalName: domain "${domain}" is not one of the configured domains (${names.join(", ")})`);
       }
     }
   }
   if (admin && worker && admin.userPrincipalName.toLowerCase() === worker.userPrincipalName.toLowerCase()) {
-    problems.push(
-      `${NAMESPACE}:workerUser.userPrincipalName: must differ from ${NAMESPACE}:adminUser.userPrincipalName (two separate accounts are needed)`,
-    );
+    problems.push(`${NAMESPACE}:workerUser.userPrincipalName: must differ from ${NAMESPACE}:adminUser.userPrincipalName (two separate accounts are needed)`);
   }
   if (access?.mode === "application-impersonation") {
     warnings.push(
@@ -179,9 +169,7 @@ function formatIssue(key: string, issue: z.core.$ZodIssue): string[] {
 
 function suggestKey(key: string): string {
   const wanted = key.toLowerCase().replace(/[^a-z0-9:]/g, "");
-  const match = Object.keys(schemas()).find(
-    (known) => known.startsWith(`${NAMESPACE}:`) && known.toLowerCase().replace(/[^a-z0-9:]/g, "") === wanted,
-  );
+  const match = Object.keys(schemas()).find((known) => known.startsWith(`${NAMESPACE}:`) && known.toLowerCase().replace(/[^a-z0-9:]/g, "") === wanted);
   const known = Object.keys(schemas()).filter((k) => k.startsWith(`${NAMESPACE}:`));
   return match ? ` (did you mean ${match}?)` : ` (known keys: ${known.join(", ")})`;
 }

@@ -33,8 +33,7 @@ export class ConfigError extends UserFacingError {
     source = "the stack configuration",
   ) {
     super(
-      `${source} has ${problems.length} problem${problems.length === 1 ? "" : "s"}:\n` +
-        problems.map((p) => `  - ${p}`).join("\n"),
+      `${source} has ${problems.length} problem${problems.length === 1 ? "" : "s"}:\n` + problems.map((p) => `  - ${p}`).join("\n"),
       ExitCode.invalidInput,
       problems,
     );

@@ -144,7 +144,8 @@ async function withTenant(out: string, tenant: SampleTenant): Promise<void> {
   const commandsBefore = exchange.commands.length;
   const requestsBefore = graph.requests.length;
   await step(env, {
-    title: "readiness: as the deploying identity, reads (never writes) whether Retain can reach every mailbox in scope through EWS; exit 6 = a mailbox Retain must archive is not reachable",
+    title:
+      "readiness: as the deploying identity, reads (never writes) whether Retain can reach every mailbox in scope through EWS; exit 6 = a mailbox Retain must archive is not reachable",
     args: ["readiness", ...STACK],
     endpoints: ["--exchange-endpoint", graph.url, ...microsoft],
     expectExit: 6,
@@ -169,7 +170,8 @@ async function withTenant(out: string, tenant: SampleTenant): Promise<void> {
   const { inside, outside } = accessCheckMailboxes(tenant, deployed);
   const ewsEndpoint = graph.url;
   await step(env, {
-    title: "verify --access: on the Retain server, as Retain's app with the sync's credential, EWS must reach a mailbox in scope and refuse one outside; exit 3 = refused, or the scope does not hold",
+    title:
+      "verify --access: on the Retain server, as Retain's app with the sync's credential, EWS must reach a mailbox in scope and refuse one outside; exit 3 = refused, or the scope does not hold",
     args: ["verify", "--access", "--tenant-id", TENANT_ID, "--client-id", RETAIN_APP_ID, "--mailbox", inside, "--outside", outside],
     endpoints: ["--ews-endpoint", ewsEndpoint, "--authority-host", graph.url],
   });
@@ -193,7 +195,9 @@ async function main(): Promise<number> {
 
   const haveOpenssl = spawnSync("openssl", ["version"], { stdio: "ignore" }).status === 0;
   if (!haveOpenssl) {
-    say("\n▶ skipped adopt, readiness, sync, the delta sync, status and verify --access: openssl is missing (it makes the emulators' throwaway TLS certificate; `bash .ci/run` installs it)");
+    say(
+      "\n▶ skipped adopt, readiness, sync, the delta sync, status and verify --access: openssl is missing (it makes the emulators' throwaway TLS certificate; `bash .ci/run` installs it)",
+    );
   } else {
     const tenant = await startSampleTenant();
     try {

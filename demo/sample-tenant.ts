@@ -40,10 +40,52 @@ export interface SampleTenant {
 
 /** Microsoft's records for contoso.com, as Graph's `serviceConfigurationRecords` lists them. */
 const serviceRecords = [
-  { "@odata.type": "#microsoft.graph.domainDnsMxRecord", id: "mx", isOptional: false, label: "contoso.com", recordType: "Mx", supportedService: "Email", ttl: 3600, mailExchange: "contoso-com.mail.protection.outlook.com", preference: 0 },
-  { "@odata.type": "#microsoft.graph.domainDnsTxtRecord", id: "spf", isOptional: false, label: "contoso.com", recordType: "Txt", supportedService: "Email", ttl: 3600, text: "v=spf1 include:spf.protection.outlook.com -all" },
-  { "@odata.type": "#microsoft.graph.domainDnsCnameRecord", id: "autodiscover", isOptional: false, label: "autodiscover.contoso.com", recordType: "CName", supportedService: "Email", ttl: 3600, canonicalName: "autodiscover.outlook.com" },
-  { "@odata.type": "#microsoft.graph.domainDnsSrvRecord", id: "sip", isOptional: false, label: "contoso.com", recordType: "Srv", supportedService: "OfficeCommunicationsOnline", ttl: 3600, nameTarget: "sipdir.online.lync.com", port: 443, priority: 100, protocol: "_tls", service: "_sip", weight: 1 },
+  {
+    "@odata.type": "#microsoft.graph.domainDnsMxRecord",
+    id: "mx",
+    isOptional: false,
+    label: "contoso.com",
+    recordType: "Mx",
+    supportedService: "Email",
+    ttl: 3600,
+    mailExchange: "contoso-com.mail.protection.outlook.com",
+    preference: 0,
+  },
+  {
+    "@odata.type": "#microsoft.graph.domainDnsTxtRecord",
+    id: "spf",
+    isOptional: false,
+    label: "contoso.com",
+    recordType: "Txt",
+    supportedService: "Email",
+    ttl: 3600,
+    text: "v=spf1 include:spf.protection.outlook.com -all",
+  },
+  {
+    "@odata.type": "#microsoft.graph.domainDnsCnameRecord",
+    id: "autodiscover",
+    isOptional: false,
+    label: "autodiscover.contoso.com",
+    recordType: "CName",
+    supportedService: "Email",
+    ttl: 3600,
+    canonicalName: "autodiscover.outlook.com",
+  },
+  {
+    "@odata.type": "#microsoft.graph.domainDnsSrvRecord",
+    id: "sip",
+    isOptional: false,
+    label: "contoso.com",
+    recordType: "Srv",
+    supportedService: "OfficeCommunicationsOnline",
+    ttl: 3600,
+    nameTarget: "sipdir.online.lync.com",
+    port: 443,
+    priority: 100,
+    protocol: "_tls",
+    service: "_sip",
+    weight: 1,
+  },
 ];
 
 function sampleDirectory(): DirectoryTenant {
@@ -55,9 +97,32 @@ function sampleDirectory(): DirectoryTenant {
   const names = ["All Staff", "Sales", "Marketing", "Finance", "Engineering", "Support", "Legal", "HR", "Projects", "Project Apollo"];
   names.forEach((name, i) => (directory.groups[i]!.displayName = name));
   // The manual procedure's leftovers: the worker, and an admin given Global Administrator "for now".
-  putUser(directory, { id: "99999999-0000-4000-8000-000000000001", userPrincipalName: "RetainWorker@contoso.com", displayName: "RetainWorker", mail: "RetainWorker@contoso.com", mailNickname: "RetainWorker", proxyAddresses: ["SMTP:RetainWorker@contoso.com"], userType: "Member", accountEnabled: true });
-  putUser(directory, { id: "99999999-0000-4000-8000-000000000002", userPrincipalName: "retain-sync@contoso.com", displayName: "Retain Directory Sync", mail: null, mailNickname: "retain-sync", proxyAddresses: [], userType: "Member", accountEnabled: true });
-  directory.roleAssignments.push({ id: "leftover-global-admin", principalId: "99999999-0000-4000-8000-000000000002", roleDefinitionId: GLOBAL_ADMINISTRATOR_TEMPLATE, directoryScopeId: "/" });
+  putUser(directory, {
+    id: "99999999-0000-4000-8000-000000000001",
+    userPrincipalName: "RetainWorker@contoso.com",
+    displayName: "RetainWorker",
+    mail: "RetainWorker@contoso.com",
+    mailNickname: "RetainWorker",
+    proxyAddresses: ["SMTP:RetainWorker@contoso.com"],
+    userType: "Member",
+    accountEnabled: true,
+  });
+  putUser(directory, {
+    id: "99999999-0000-4000-8000-000000000002",
+    userPrincipalName: "retain-sync@contoso.com",
+    displayName: "Retain Directory Sync",
+    mail: null,
+    mailNickname: "retain-sync",
+    proxyAddresses: [],
+    userType: "Member",
+    accountEnabled: true,
+  });
+  directory.roleAssignments.push({
+    id: "leftover-global-admin",
+    principalId: "99999999-0000-4000-8000-000000000002",
+    roleDefinitionId: GLOBAL_ADMINISTRATOR_TEMPLATE,
+    directoryScopeId: "/",
+  });
   return directory;
 }
 
@@ -75,13 +140,24 @@ function sampleExchange(directory: DirectoryTenant): ExchangeState {
   exchange.mailboxes[kiosk!]!.exchangePlans = [EXCHANGE_KIOSK_PLAN];
   exchange.organization = { EwsEnabled: true, EwsAllowedAppIDs: TEAMS_CALENDAR_APP };
   exchange.roles.push("ApplicationImpersonation");
-  exchange.assignments.push({ Name: "Retain impersonation", Role: "ApplicationImpersonation", RoleAssignee: "RetainWorker", RoleAssigneeName: "RetainWorker", RoleAssignmentDelegationType: "Regular" });
+  exchange.assignments.push({
+    Name: "Retain impersonation",
+    Role: "ApplicationImpersonation",
+    RoleAssignee: "RetainWorker",
+    RoleAssigneeName: "RetainWorker",
+    RoleAssignmentDelegationType: "Regular",
+  });
   return exchange;
 }
 
 /** Starts Entra + Graph + Exchange (one emulator, as one Microsoft cloud) and Cloudflare on loopback. */
 export async function startSampleTenant(): Promise<SampleTenant> {
-  const secrets = { cloudflareToken: "demo-cloudflare-token".padEnd(40, "0"), deployerId: DEPLOYER_ID, deployerSecret: "demo-deployer-secret", retainAppSecret: "demo-retain-app-secret" };
+  const secrets = {
+    cloudflareToken: "demo-cloudflare-token".padEnd(40, "0"),
+    deployerId: DEPLOYER_ID,
+    deployerSecret: "demo-deployer-secret",
+    retainAppSecret: "demo-retain-app-secret",
+  };
   const directory = sampleDirectory();
   const exchange = sampleExchange(directory);
   const entra = entraApps();
@@ -90,7 +166,9 @@ export async function startSampleTenant(): Promise<SampleTenant> {
     clients: { [DEPLOYER_ID]: secrets.deployerSecret, [RETAIN_APP_ID]: secrets.retainAppSecret },
     routes: [
       (request, emulator) =>
-        request.path === "/domains/contoso.com/serviceConfigurationRecords" ? pagedCollection(emulator, request.path, request.query, serviceRecords, 100) : undefined,
+        request.path === "/domains/contoso.com/serviceConfigurationRecords"
+          ? pagedCollection(emulator, request.path, request.query, serviceRecords, 100)
+          : undefined,
       // Before the directory's routes: app registrations, and users by licence plan.
       entraRoutes(entra, () => exchange),
       directoryRoutes(directory),
@@ -118,7 +196,16 @@ export async function startSampleTenant(): Promise<SampleTenant> {
 /** A day in the tenant: one hire, one leaver. Returns what changed, in words. */
 export function aDayOfChanges(directory: DirectoryTenant): string {
   const sales = directory.groups[1]!;
-  putUser(directory, { id: "99999999-0000-4000-8000-00000000a001", userPrincipalName: "new.hire@contoso.com", displayName: "New Hire", mail: "new.hire@contoso.com", mailNickname: "new.hire", proxyAddresses: ["SMTP:new.hire@contoso.com"], userType: "Member", accountEnabled: true });
+  putUser(directory, {
+    id: "99999999-0000-4000-8000-00000000a001",
+    userPrincipalName: "new.hire@contoso.com",
+    displayName: "New Hire",
+    mail: "new.hire@contoso.com",
+    mailNickname: "new.hire",
+    proxyAddresses: ["SMTP:new.hire@contoso.com"],
+    userType: "Member",
+    accountEnabled: true,
+  });
   setMember(directory, sales.id, "99999999-0000-4000-8000-00000000a001", true);
   const leaver = directory.users.find((user) => user.mail && user.accountEnabled === true && user.id !== "99999999-0000-4000-8000-000000000001")!;
   removeUser(directory, leaver.id);
@@ -129,7 +216,9 @@ export function aDayOfChanges(directory: DirectoryTenant): string {
 function departmentMailboxes(directory: DirectoryTenant, exchange: ExchangeState): string[] {
   const department = directory.groups.find((group) => group.displayName === ARCHIVED_DEPARTMENT)!;
   const members = new Set(directory.members.get(department.id));
-  return directory.users.filter((user) => members.has(user.id) && String(user.userPrincipalName) in exchange.mailboxes).map((user) => String(user.userPrincipalName));
+  return directory.users
+    .filter((user) => members.has(user.id) && String(user.userPrincipalName) in exchange.mailboxes)
+    .map((user) => String(user.userPrincipalName));
 }
 
 /** What the deploy left for Retain to archive: the scope group and the mailboxes in it. */
@@ -155,7 +244,12 @@ export function deployRetain(tenant: SampleTenant): DeployedRetain {
   const group = invokeCmdlet(exchange, "New-DistributionGroup", { Name: SCOPE_GROUP, Type: "Security" });
   const scope = `${SCOPE_GROUP} (Retain)`;
   invokeCmdlet(exchange, "New-ManagementScope", { Name: scope, RecipientRestrictionFilter: `MemberOfGroup -eq '${String(group.DistinguishedName)}'` });
-  invokeCmdlet(exchange, "New-ManagementRoleAssignment", { Name: "Retain Application EWS.AccessAsApp", Role: "Application EWS.AccessAsApp", App: retain.id, CustomResourceScope: scope });
+  invokeCmdlet(exchange, "New-ManagementRoleAssignment", {
+    Name: "Retain Application EWS.AccessAsApp",
+    Role: "Application EWS.AccessAsApp",
+    App: retain.id,
+    CustomResourceScope: scope,
+  });
   const allowed = [exchange.organization.EwsAllowedAppIDs, RETAIN_APP_ID].filter(Boolean).join(",");
   invokeCmdlet(exchange, "Set-OrganizationConfig", { EwsAllowedAppIDs: allowed });
   // The admin's part (Add-DistributionGroupMember, which the emulator has no cmdlet for): the department's mailboxes.
@@ -171,9 +265,12 @@ export function deployRetain(tenant: SampleTenant): DeployedRetain {
 export function accessCheckMailboxes(tenant: SampleTenant, deployed: DeployedRetain): { inside: string; outside: string } {
   const { exchange, directory } = tenant;
   const enabled = new Set(directory.users.filter((user) => user.accountEnabled === true).map((user) => String(user.userPrincipalName)));
-  const reachable = (address: string) => enabled.has(address) && exchange.mailboxes[address]!.EwsEnabled !== false && !exchange.mailboxes[address]!.exchangePlans?.includes(EXCHANGE_KIOSK_PLAN);
+  const reachable = (address: string) =>
+    enabled.has(address) && exchange.mailboxes[address]!.EwsEnabled !== false && !exchange.mailboxes[address]!.exchangePlans?.includes(EXCHANGE_KIOSK_PLAN);
   const inside = deployed.inScope.find(reachable);
-  const outside = Object.keys(exchange.mailboxes).find((address) => !deployed.inScope.includes(address) && reachable(address) && address !== "RetainWorker@contoso.com");
+  const outside = Object.keys(exchange.mailboxes).find(
+    (address) => !deployed.inScope.includes(address) && reachable(address) && address !== "RetainWorker@contoso.com",
+  );
   if (!inside || !outside) throw new Error("the sample tenant has no mailbox to check access with");
   return { inside, outside };
 }

@@ -59,7 +59,28 @@ const success = (result: unknown, resultInfo?: Record<string, number>): Cloudfla
 });
 
 const SAME_NAME_DOC = "For more details, refer to <https://developers.cloudflare.com/dns/manage-dns-records/troubleshooting/records-with-same-name/>.";
-const KNOWN_TYPES = ["A", "AAAA", "CAA", "CERT", "CNAME", "DNSKEY", "DS", "HTTPS", "LOC", "MX", "NAPTR", "NS", "PTR", "SMIMEA", "SRV", "SSHFP", "SVCB", "TLSA", "TXT", "URI"];
+const KNOWN_TYPES = [
+  "A",
+  "AAAA",
+  "CAA",
+  "CERT",
+  "CNAME",
+  "DNSKEY",
+  "DS",
+  "HTTPS",
+  "LOC",
+  "MX",
+  "NAPTR",
+  "NS",
+  "PTR",
+  "SMIMEA",
+  "SRV",
+  "SSHFP",
+  "SVCB",
+  "TLSA",
+  "TXT",
+  "URI",
+];
 // Only these can be proxied (dns-record-types: "These records are the only ones you can proxy").
 const PROXIABLE = ["A", "AAAA", "CNAME"];
 const invalid = (reason: string) => cloudflareFailure(400, [{ code: 1004, message: "DNS Validation Error", error_chain: [{ code: 1004, message: reason }] }]);
@@ -72,7 +93,8 @@ export function recordRoutes(state: CloudflareZoneState): (request: CloudflareRe
     const zoneId = decodeURIComponent(match[1]!);
     const zoneName = state.zones[zoneId];
     // An unknown zone id reads as a routing failure (reports of code 7003 across Cloudflare's API).
-    if (zoneName === undefined) return cloudflareFailure(404, [{ code: 7003, message: `Could not route to ${request.path}, perhaps your object identifier is invalid?` }]);
+    if (zoneName === undefined)
+      return cloudflareFailure(404, [{ code: 7003, message: `Could not route to ${request.path}, perhaps your object identifier is invalid?` }]);
     const recordId = match[2] === undefined ? undefined : decodeURIComponent(match[2]);
     if (recordId === undefined) {
       if (request.method === "GET") return list(state, zoneId, request.query);
@@ -119,7 +141,16 @@ function list(state: CloudflareZoneState, zoneId: string, query: URLSearchParams
 
 type RecordInput = Partial<Pick<StoredDnsRecord, "type" | "name" | "content" | "ttl" | "proxied" | "priority" | "data" | "comment">>;
 
-const inputOf = (r: StoredDnsRecord): RecordInput => ({ type: r.type, name: r.name, content: r.content, ttl: r.ttl, proxied: r.proxied, priority: r.priority, data: r.data, comment: r.comment });
+const inputOf = (r: StoredDnsRecord): RecordInput => ({
+  type: r.type,
+  name: r.name,
+  content: r.content,
+  ttl: r.ttl,
+  proxied: r.proxied,
+  priority: r.priority,
+  data: r.data,
+  comment: r.comment,
+});
 
 /** Creates a record (existing undefined) or replaces `existing` with `body`, Cloudflare's checks first. */
 function write(state: CloudflareZoneState, zoneId: string, zoneName: string, body: unknown, existing: StoredDnsRecord | undefined): CloudflareResponse {
@@ -155,7 +186,8 @@ function normalize(input: RecordInput, zoneName: string): Normalized | Cloudflar
   const name = fullName(input.name, zoneName);
   const ttl = input.ttl ?? 1;
   // TTL: 1 means automatic, else 60–86400 seconds (developers.cloudflare.com/dns/manage-dns-records/reference/ttl/).
-  if (!Number.isInteger(ttl) || (ttl !== 1 && (ttl < 60 || ttl > 86400))) return cloudflareFailure(400, [{ code: 9021, message: "Invalid TTL. Must be between 60 and 86400 seconds, or 1 for automatic." }]);
+  if (!Number.isInteger(ttl) || (ttl !== 1 && (ttl < 60 || ttl > 86400)))
+    return cloudflareFailure(400, [{ code: 9021, message: "Invalid TTL. Must be between 60 and 86400 seconds, or 1 for automatic." }]);
   const proxied = input.proxied ?? false;
   // Code 9004 for a proxied record of another type (reports from Cloudflare DNS users).
   if (proxied && !PROXIABLE.includes(type)) return cloudflareFailure(400, [{ code: 9004, message: "This record type cannot be proxied." }]);
@@ -177,7 +209,8 @@ function normalize(input: RecordInput, zoneName: string): Normalized | Cloudflar
   if (type === "TXT" && content.length > 2048) return invalid("TXT content must be 2,048 characters or less");
   if (type === "MX") {
     const priority = input.priority;
-    if (typeof priority !== "number" || !Number.isInteger(priority) || priority < 0 || priority > 65535) return invalid("MX records need a priority between 0 and 65535");
+    if (typeof priority !== "number" || !Number.isInteger(priority) || priority < 0 || priority > 65535)
+      return invalid("MX records need a priority between 0 and 65535");
     return { ...base, content, priority };
   }
   return { ...base, content };
@@ -216,6 +249,7 @@ function conflictWith(record: Normalized, others: StoredDnsRecord[]): Cloudflare
   if (record.type === "CNAME" && others.length > 0) {
     return cloudflareFailure(400, [{ code: 81053, message: `An A, AAAA, or CNAME record with that host already exists. ${SAME_NAME_DOC}` }]);
   }
-  if (others.some((o) => o.type === "CNAME")) return cloudflareFailure(400, [{ code: 81054, message: `A CNAME record with that host already exists. ${SAME_NAME_DOC}` }]);
+  if (others.some((o) => o.type === "CNAME"))
+    return cloudflareFailure(400, [{ code: 81054, message: `A CNAME record with that host already exists. ${SAME_NAME_DOC}` }]);
   return undefined;
 }

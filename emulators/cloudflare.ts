@@ -1,7 +1,14 @@
 import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { closer, testTls } from "./tls";
-import { cloudflareFailure, recordRoutes, type CloudflareRequest, type CloudflareResponse, type CloudflareZoneState, type StoredDnsRecord } from "./cloudflare-records";
+import {
+  cloudflareFailure,
+  recordRoutes,
+  type CloudflareRequest,
+  type CloudflareResponse,
+  type CloudflareZoneState,
+  type StoredDnsRecord,
+} from "./cloudflare-records";
 
 export { cloudflareFailure, type CloudflareRequest, type CloudflareResponse, type StoredDnsRecord } from "./cloudflare-records";
 
@@ -117,7 +124,9 @@ function tokenRefusal(authorization: string | undefined, options: CloudflareEmul
   if (authorization === undefined) return cloudflareFailure(400, [{ code: 9106, message: "Missing X-Auth-Key, X-Auth-Email or Authorization headers" }]);
   const token = bearerOf(authorization);
   if (token === undefined || !API_TOKEN.test(token)) {
-    return cloudflareFailure(400, [{ code: 6003, message: "Invalid request headers", error_chain: [{ code: 6111, message: "Invalid format for Authorization header" }] }]);
+    return cloudflareFailure(400, [
+      { code: 6003, message: "Invalid request headers", error_chain: [{ code: 6111, message: "Invalid format for Authorization header" }] },
+    ]);
   }
   if (token !== options.token && token !== options.readOnlyToken) return cloudflareFailure(403, [{ code: 10000, message: "Authentication error" }]);
   return undefined;
@@ -125,5 +134,8 @@ function tokenRefusal(authorization: string | undefined, options: CloudflareEmul
 
 /** Cloudflare's throttling answer: 429, code 971, and the seconds to wait in Retry-After (developers.cloudflare.com/fundamentals/api/reference/limits/). */
 export function rateLimited(retryAfterSeconds: number): CloudflareResponse {
-  return { ...cloudflareFailure(429, [{ code: 971, message: "Please wait and consider throttling your request speed" }]), headers: { "retry-after": String(retryAfterSeconds) } };
+  return {
+    ...cloudflareFailure(429, [{ code: 971, message: "Please wait and consider throttling your request speed" }]),
+    headers: { "retry-after": String(retryAfterSeconds) },
+  };
 }

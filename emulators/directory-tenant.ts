@@ -40,9 +40,14 @@ export interface DirectoryTenant {
   oldestValidToken: number;
 }
 
-type Change = { seq: number; kind: "user"; id: string } | { seq: number; kind: "group"; id: string } | { seq: number; kind: "member"; id: string; member: string; removed: boolean };
+type Change =
+  | { seq: number; kind: "user"; id: string }
+  | { seq: number; kind: "group"; id: string }
+  | { seq: number; kind: "member"; id: string; member: string; removed: boolean };
 
-export function directoryTenant(parts: Partial<Pick<DirectoryTenant, "users" | "groups" | "others" | "members" | "maxPageSize" | "throttle">> = {}): DirectoryTenant {
+export function directoryTenant(
+  parts: Partial<Pick<DirectoryTenant, "users" | "groups" | "others" | "members" | "maxPageSize" | "throttle">> = {},
+): DirectoryTenant {
   return {
     users: [],
     groups: [],

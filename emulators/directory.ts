@@ -27,7 +27,10 @@ const typeOf = (tenant: DirectoryTenant, id: string): string | undefined => inde
 const isGroup = (tenant: DirectoryTenant, id: string) => typeOf(tenant, id) === "#microsoft.graph.group";
 
 function select(object: DirectoryObject, query: URLSearchParams, withType?: string): Record<string, unknown> {
-  const fields = query.get("$select")?.split(",").map((f) => f.trim());
+  const fields = query
+    .get("$select")
+    ?.split(",")
+    .map((f) => f.trim());
   const picked = fields ? Object.fromEntries(fields.filter((f) => f in object || f === "id").map((f) => [f, object[f] ?? null])) : { ...object };
   return withType ? { "@odata.type": withType, ...picked } : picked;
 }
@@ -70,7 +73,11 @@ function spend(tenant: DirectoryTenant, cost: number): EmulatorResponse | Record
       spent -= entry.cost;
       freedAt = entry.at + 10_000;
     }
-    const headers = { "retry-after": String(Math.max(1, Math.ceil((freedAt - now) / 1000))), "x-ms-throttle-scope": "Tenant_Application/ReadWrite", "x-ms-throttle-information": "ResourceUnitLimitExceeded" };
+    const headers = {
+      "retry-after": String(Math.max(1, Math.ceil((freedAt - now) / 1000))),
+      "x-ms-throttle-scope": "Tenant_Application/ReadWrite",
+      "x-ms-throttle-information": "ResourceUnitLimitExceeded",
+    };
     return { ...graphError(429, "TooManyRequests", "Too many requests."), headers };
   }
   tenant.window.push({ at: now, cost });
@@ -100,7 +107,8 @@ function serve(tenant: DirectoryTenant, emulator: GraphEmulator, path: string, q
   const single = /^\/users\/([^/]+)$/.exec(path);
   if (single) return oneUser(tenant, decodeURIComponent(single[1]!), query);
   const top = Number(query.get("$top") ?? "100");
-  if (!Number.isInteger(top) || top < 1 || top > 999) return graphError(400, "Request_UnsupportedQuery", "Invalid page size specified: '" + query.get("$top") + "'. Must be between 1 and 999 inclusive.");
+  if (!Number.isInteger(top) || top < 1 || top > 999)
+    return graphError(400, "Request_UnsupportedQuery", "Invalid page size specified: '" + query.get("$top") + "'. Must be between 1 and 999 inclusive.");
   // Each page's objects are selected once the page is cut, so a page costs the same whatever the tenant's size.
   let items: readonly unknown[];
   let selected: (item: unknown) => Record<string, unknown>;
@@ -116,7 +124,12 @@ function serve(tenant: DirectoryTenant, emulator: GraphEmulator, path: string, q
     const match = /^\/groups\/([^/]+)\/(members|transitiveMembers)$/.exec(path);
     if (!match) return graphError(404, "Request_ResourceNotFound", `Resource '${path}' does not exist.`);
     const groupId = decodeURIComponent(match[1]!);
-    if (!isGroup(tenant, groupId)) return graphError(404, "Request_ResourceNotFound", `Resource '${groupId}' does not exist or one of its queried reference-property objects are not present.`);
+    if (!isGroup(tenant, groupId))
+      return graphError(
+        404,
+        "Request_ResourceNotFound",
+        `Resource '${groupId}' does not exist or one of its queried reference-property objects are not present.`,
+      );
     items = match[2] === "members" ? (tenant.members.get(groupId) ?? []) : transitive(tenant, groupId);
     selected = (id) => {
       const found = indexOf(tenant).get(id as string);
@@ -132,7 +145,10 @@ function serve(tenant: DirectoryTenant, emulator: GraphEmulator, path: string, q
     nextQuery.set("$skiptoken", String(skip + size));
     next = `${emulator.url}/v1.0${path}?${nextQuery.toString()}`;
   }
-  return { status: 200, body: { "@odata.context": `${emulator.url}/v1.0/$metadata#${path.slice(1)}`, value: page, ...(next ? { "@odata.nextLink": next } : {}) } };
+  return {
+    status: 200,
+    body: { "@odata.context": `${emulator.url}/v1.0/$metadata#${path.slice(1)}`, value: page, ...(next ? { "@odata.nextLink": next } : {}) },
+  };
 }
 
 /**
@@ -157,7 +173,8 @@ function roleAssignments(tenant: DirectoryTenant, query: URLSearchParams): Emula
 /** `GET /users/{id | userPrincipalName}` (Graph's "Get user"); a user principal name matches in any letter case. */
 function oneUser(tenant: DirectoryTenant, key: string, query: URLSearchParams): EmulatorResponse {
   const user = tenant.users.find((u) => u.id === key || String(u.userPrincipalName ?? "").toLowerCase() === key.toLowerCase());
-  if (!user) return graphError(404, "Request_ResourceNotFound", `Resource '${key}' does not exist or one of its queried reference-property objects are not present.`);
+  if (!user)
+    return graphError(404, "Request_ResourceNotFound", `Resource '${key}' does not exist or one of its queried reference-property objects are not present.`);
   return { status: 200, body: select(user, query) };
 }
 
@@ -178,8 +195,10 @@ function delta(tenant: DirectoryTenant, emulator: GraphEmulator, path: string, q
   const skip = query.get("$skiptoken");
   if (token === "latest") return { status: 200, body: { value: [], "@odata.deltaLink": link({ $deltatoken: String(tenant.seq) }) } };
   const [since, offset, until] = skip ? skip.split(":").map(Number) : [Number(token ?? "0"), 0, tenant.seq];
-  if (since === undefined || offset === undefined || until === undefined || !Number.isInteger(since)) return graphError(400, "BadRequest", "Invalid delta token.");
-  if (since < tenant.oldestValidToken) return graphError(410, "syncStateNotFound", "The sync state generation is not found. The delta token is expired or invalid.");
+  if (since === undefined || offset === undefined || until === undefined || !Number.isInteger(since))
+    return graphError(400, "BadRequest", "Invalid delta token.");
+  if (since < tenant.oldestValidToken)
+    return graphError(410, "syncStateNotFound", "The sync state generation is not found. The delta token is expired or invalid.");
 
   const changed = tenant.changes.filter((c) => c.seq > since && c.seq <= until);
   const entries: Record<string, unknown>[] = [];
@@ -198,8 +217,20 @@ function delta(tenant: DirectoryTenant, emulator: GraphEmulator, path: string, q
       }
       const last = new Map<string, boolean>();
       for (const c of changed) if (c.kind === "member" && c.id === id) last.set(c.member, c.removed);
-      const memberChanges = [...last].map(([member, removed]) => ({ "@odata.type": typeOf(tenant, member) ?? "#microsoft.graph.directoryObject", id: member, ...(removed ? { "@removed": { reason: "deleted" } } : {}) }));
-      const fields = select(group, new URLSearchParams({ $select: (query.get("$select") ?? "").split(",").filter((f) => f !== "members").join(",") }));
+      const memberChanges = [...last].map(([member, removed]) => ({
+        "@odata.type": typeOf(tenant, member) ?? "#microsoft.graph.directoryObject",
+        id: member,
+        ...(removed ? { "@removed": { reason: "deleted" } } : {}),
+      }));
+      const fields = select(
+        group,
+        new URLSearchParams({
+          $select: (query.get("$select") ?? "")
+            .split(",")
+            .filter((f) => f !== "members")
+            .join(","),
+        }),
+      );
       if (memberChanges.length === 0) entries.push(fields);
       for (let i = 0; i < memberChanges.length; i += 2) entries.push({ ...fields, "members@delta": memberChanges.slice(i, i + 2) });
     }
@@ -211,7 +242,9 @@ function delta(tenant: DirectoryTenant, emulator: GraphEmulator, path: string, q
     status: 200,
     body: {
       value: page,
-      ...(more ? { "@odata.nextLink": link({ $skiptoken: `${since}:${offset + size}:${until}` }) } : { "@odata.deltaLink": link({ $deltatoken: String(until) }) }),
+      ...(more
+        ? { "@odata.nextLink": link({ $skiptoken: `${since}:${offset + size}:${until}` }) }
+        : { "@odata.deltaLink": link({ $deltatoken: String(until) }) }),
     },
   };
 }
@@ -220,7 +253,8 @@ function delta(tenant: DirectoryTenant, emulator: GraphEmulator, path: string, q
 export function directoryRoutes(tenant: DirectoryTenant): Route {
   return (request: EmulatorRequest, emulator) => {
     tenant.counters.requests++;
-    const late = (response: EmulatorResponse | undefined) => (response && tenant.latencyMs ? { ...response, delayMs: (response.delayMs ?? 0) + tenant.latencyMs } : response);
+    const late = (response: EmulatorResponse | undefined) =>
+      response && tenant.latencyMs ? { ...response, delayMs: (response.delayMs ?? 0) + tenant.latencyMs } : response;
     if (request.method === "GET") return late({ ...get(tenant, emulator, request.path, request.query), delayMs: tenant.slowMs || undefined });
     if (request.method !== "POST" || request.path !== "/$batch") return undefined;
     const requests = (request.body as { requests?: { id: string; method: string; url: string }[] } | undefined)?.requests;
@@ -233,7 +267,11 @@ export function directoryRoutes(tenant: DirectoryTenant): Route {
       }
       const injected = tenant.subRequestFaults.shift();
       const url = new URL(`/${sub.url.replace(/^\//, "")}`, "https://graph.invalid");
-      const answer = injected ?? (sub.method === "GET" ? get(tenant, emulator, url.pathname, url.searchParams) : graphError(405, "MethodNotAllowed", "Only GET is emulated in batches."));
+      const answer =
+        injected ??
+        (sub.method === "GET"
+          ? get(tenant, emulator, url.pathname, url.searchParams)
+          : graphError(405, "MethodNotAllowed", "Only GET is emulated in batches."));
       return { id: sub.id, status: answer.status, headers: { "content-type": "application/json", ...answer.headers }, body: answer.body };
     });
     return late({ status: 200, body: { responses } });

@@ -66,7 +66,19 @@ export function entraApps(): EntraApps {
         id: idFrom("sp:graph"),
         appId: GRAPH_RESOURCE_APP_ID,
         displayName: "Microsoft Graph",
-        appRoles: roles("graph", ["User.Read.All", "GroupMember.Read.All", "Application.Read.All", "Mail.Read", "Mail.ReadBasic", "Mail.ReadBasic.All", "Mail.ReadWrite", "Mail.Send", "MailboxSettings.Read", "Calendars.Read", "Contacts.Read"]),
+        appRoles: roles("graph", [
+          "User.Read.All",
+          "GroupMember.Read.All",
+          "Application.Read.All",
+          "Mail.Read",
+          "Mail.ReadBasic",
+          "Mail.ReadBasic.All",
+          "Mail.ReadWrite",
+          "Mail.Send",
+          "MailboxSettings.Read",
+          "Calendars.Read",
+          "Contacts.Read",
+        ]),
       },
       {
         id: idFrom("sp:exchange"),
@@ -126,9 +138,17 @@ function answer(state: EntraApps, exchange: ExchangeState, request: EmulatorRequ
   const single = /^\/servicePrincipals\/([^/]+)(\/appRoleAssignments)?$/.exec(path);
   if (single) {
     const servicePrincipal = state.servicePrincipals.find((sp) => sp.id === decodeURIComponent(single[1]!));
-    if (!servicePrincipal) return graphError(404, "Request_ResourceNotFound", `Resource '${single[1]}' does not exist or one of its queried reference-property objects are not present.`);
+    if (!servicePrincipal)
+      return graphError(
+        404,
+        "Request_ResourceNotFound",
+        `Resource '${single[1]}' does not exist or one of its queried reference-property objects are not present.`,
+      );
     if (!single[2]) return { status: 200, body: select(servicePrincipal as unknown as Obj, query) };
-    return { status: 200, body: { value: state.appRoleAssignments.filter((a) => a.principalId === servicePrincipal.id).map((a) => select(a as unknown as Obj, query)) } };
+    return {
+      status: 200,
+      body: { value: state.appRoleAssignments.filter((a) => a.principalId === servicePrincipal.id).map((a) => select(a as unknown as Obj, query)) },
+    };
   }
   if (path === "/users" && /assignedPlans/i.test(query.get("$filter") ?? "")) return usersByPlan(exchange, emulator, query);
   return undefined;
@@ -152,7 +172,10 @@ function listed(items: readonly object[], query: URLSearchParams): EmulatorRespo
 }
 
 function select(object: Obj, query: URLSearchParams): Obj {
-  const fields = query.get("$select")?.split(",").map((f) => f.trim());
+  const fields = query
+    .get("$select")
+    ?.split(",")
+    .map((f) => f.trim());
   return fields ? Object.fromEntries(fields.filter((f) => f in object).map((f) => [f, object[f]])) : { ...object };
 }
 
@@ -171,20 +194,34 @@ function usersByPlan(exchange: ExchangeState, emulator: GraphEmulator, query: UR
   const clause = /^assignedPlans\/any\((\w+):\s*\1\/servicePlanId\s+eq\s+([0-9a-fA-F-]{36})\)$/.exec(filter.trim());
   if (!clause) return graphError(400, "Request_UnsupportedQuery", `emulator: unsupported filter ${filter}`);
   const top = Number(query.get("$top") ?? "100");
-  if (!Number.isInteger(top) || top < 1 || top > 999) return graphError(400, "Request_UnsupportedQuery", `Invalid page size specified: '${query.get("$top")}'. Must be between 1 and 999 inclusive.`);
+  if (!Number.isInteger(top) || top < 1 || top > 999)
+    return graphError(400, "Request_UnsupportedQuery", `Invalid page size specified: '${query.get("$top")}'. Must be between 1 and 999 inclusive.`);
   const plan = clause[2]!.toLowerCase();
   const holders = Object.entries(exchange.mailboxes).filter(([, m]) => (m.exchangePlans ?? []).some((id) => id.toLowerCase() === plan));
   const skip = Number(query.get("$skiptoken") ?? "0");
-  const selected = query.get("$select")?.split(",").map((f) => f.trim());
+  const selected = query
+    .get("$select")
+    ?.split(",")
+    .map((f) => f.trim());
   const page = holders.slice(skip, skip + top).map(([address, mailbox]) => {
     const user: Obj = {
       id: directoryObjectIdOf(address, mailbox),
       userPrincipalName: address,
       displayName: address.slice(0, address.indexOf("@")),
       mail: address,
-      assignedPlans: [...(mailbox.exchangePlans ?? []).map((servicePlanId) => ({ assignedDateTime: "2026-01-05T08:00:00Z", capabilityStatus: "Enabled", service: "exchange", servicePlanId })), TEAMS_PLAN],
+      assignedPlans: [
+        ...(mailbox.exchangePlans ?? []).map((servicePlanId) => ({
+          assignedDateTime: "2026-01-05T08:00:00Z",
+          capabilityStatus: "Enabled",
+          service: "exchange",
+          servicePlanId,
+        })),
+        TEAMS_PLAN,
+      ],
     };
-    return selected ? Object.fromEntries(selected.filter((f) => f in user).map((f) => [f, user[f]])) : { id: user.id, userPrincipalName: user.userPrincipalName, displayName: user.displayName, mail: user.mail };
+    return selected
+      ? Object.fromEntries(selected.filter((f) => f in user).map((f) => [f, user[f]]))
+      : { id: user.id, userPrincipalName: user.userPrincipalName, displayName: user.displayName, mail: user.mail };
   });
   let next: string | undefined;
   if (skip + top < holders.length) {

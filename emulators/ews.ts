@@ -20,11 +20,34 @@ const EXCHANGE_RESOURCE = "https://outlook.office365.com";
 const EWS_ROLE = "Application EWS.AccessAsApp";
 /** RequestServerVersion's values (Microsoft's "RequestServerVersion" reference). */
 const SERVER_VERSIONS = new Set([
-  "Exchange2007", "Exchange2007_SP1", "Exchange2010", "Exchange2010_SP1", "Exchange2010_SP2", "Exchange2013", "Exchange2013_SP1", "Exchange2015", "Exchange2016",
-  "V2015_10_05", "V2016_01_06", "V2016_04_13", "V2016_07_13", "V2016_10_10", "V2017_01_07", "V2017_04_14", "V2017_07_11", "V2017_10_09", "V2018_01_08",
+  "Exchange2007",
+  "Exchange2007_SP1",
+  "Exchange2010",
+  "Exchange2010_SP1",
+  "Exchange2010_SP2",
+  "Exchange2013",
+  "Exchange2013_SP1",
+  "Exchange2015",
+  "Exchange2016",
+  "V2015_10_05",
+  "V2016_01_06",
+  "V2016_04_13",
+  "V2016_07_13",
+  "V2016_10_10",
+  "V2017_01_07",
+  "V2017_04_14",
+  "V2017_07_11",
+  "V2017_10_09",
+  "V2018_01_08",
 ]);
 /** The distinguished folders GetFolder answers here, with the display names a new English mailbox has. */
-const FOLDERS: Record<string, string> = { inbox: "Inbox", msgfolderroot: "Top of Information Store", sentitems: "Sent Items", deleteditems: "Deleted Items", drafts: "Drafts" };
+const FOLDERS: Record<string, string> = {
+  inbox: "Inbox",
+  msgfolderroot: "Top of Information Store",
+  sentitems: "Sent Items",
+  deleteditems: "Deleted Items",
+  drafts: "Drafts",
+};
 /** The two values of `X-EWS-Policy-Reason` (Microsoft's "Control access to EWS in Exchange"). */
 const POLICY = { disabled: "EWS is disabled for this user or tenant", blocked: "EWS is blocked by policy for this user or tenant" };
 
@@ -39,7 +62,8 @@ function answer(state: ExchangeState, request: EmulatorRequest, emulator: GraphE
   const claims = bearer === undefined || emulator.revokedTokens.has(bearer) ? undefined : emulator.tokenClaims.get(bearer);
   if (!claims) return unauthorized('2000001;reason="The token is missing, expired or not one Entra ID issued."');
   // Exchange Online checks the token's audience (its resource); the .default scope names it.
-  if (!claims.scope.split(" ").includes(`${EXCHANGE_RESOURCE}/.default`)) return unauthorized(`2000003;reason="Invalid audience '${claims.scope}'.";error_category="invalid_resource"`);
+  if (!claims.scope.split(" ").includes(`${EXCHANGE_RESOURCE}/.default`))
+    return unauthorized(`2000003;reason="Invalid audience '${claims.scope}'.";error_category="invalid_resource"`);
   if (!/^text\/xml\b/i.test(String(request.headers["content-type"] ?? ""))) return { status: 415 };
 
   const envelope = parseEnvelope(request.text ?? "");
@@ -51,7 +75,11 @@ function answer(state: ExchangeState, request: EmulatorRequest, emulator: GraphE
   if (organization) return organization;
   const grants = ewsAssignmentsOf(state, claims.appId);
   // An app token with no EWS permission at all (no role in Exchange, no full_access_as_app): HTTP 403 (exchangelib #1321).
-  if (grants.length === 0) return { status: 403, headers: { "x-ms-diagnostics": '2000008;reason="The token contains not enough scope to make this call.";error_category="invalid_grant"' } };
+  if (grants.length === 0)
+    return {
+      status: 403,
+      headers: { "x-ms-diagnostics": '2000008;reason="The token contains not enough scope to make this call.";error_category="invalid_grant"' },
+    };
 
   const connecting = child(child(envelope.header, NS.types, "ExchangeImpersonation"), NS.types, "ConnectingSID");
   const address = ["SmtpAddress", "PrimarySmtpAddress", "PrincipalName"].map((name) => child(connecting, NS.types, name)?.text).find(Boolean);
@@ -61,7 +89,11 @@ function answer(state: ExchangeState, request: EmulatorRequest, emulator: GraphE
   const mailbox = state.mailboxes[key]!;
   // The mailbox's own Set-CASMailbox -EwsEnabled (MC1015893); a Kiosk/F-SKU-only mailbox has no EWS since 2026-10-01 (MC1191578).
   if (mailbox.EwsEnabled === false || kioskOnly(mailbox)) return policyRefusal(POLICY.disabled);
-  if (!grants.some((grant) => grant.CustomResourceScope === "" || grant.CustomResourceScope === undefined || inScope(state, String(grant.CustomResourceScope), key))) {
+  if (
+    !grants.some(
+      (grant) => grant.CustomResourceScope === "" || grant.CustomResourceScope === undefined || inScope(state, String(grant.CustomResourceScope), key),
+    )
+  ) {
     return fault("ErrorImpersonateUserDenied", "The account does not have permission to impersonate the requested user.");
   }
   return getFolder(envelope.body, key);
@@ -72,7 +104,10 @@ function organizationRefusal(state: ExchangeState, appId: string): EmulatorRespo
   const { EwsEnabled, EwsAllowedAppIDs } = state.organization;
   if (EwsEnabled === false) return policyRefusal(POLICY.disabled);
   if (EwsEnabled !== true) return undefined;
-  const listed = (EwsAllowedAppIDs ?? "").split(",").map((id) => id.trim().toLowerCase()).filter(Boolean);
+  const listed = (EwsAllowedAppIDs ?? "")
+    .split(",")
+    .map((id) => id.trim().toLowerCase())
+    .filter(Boolean);
   return listed.includes(appId.toLowerCase()) ? undefined : policyRefusal(POLICY.blocked);
 }
 
@@ -81,7 +116,8 @@ function ewsAssignmentsOf(state: ExchangeState, appId: string): Record<string, u
   const principal = state.servicePrincipals.find((sp) => String(sp.AppId).toLowerCase() === appId.toLowerCase());
   if (!principal) return [];
   return state.assignments.filter(
-    (a) => a.RoleAssigneeType === "ServicePrincipal" && a.RoleAssignee === principal.Identity && a.Role === EWS_ROLE && a.RoleAssignmentDelegationType === "Regular",
+    (a) =>
+      a.RoleAssigneeType === "ServicePrincipal" && a.RoleAssignee === principal.Identity && a.Role === EWS_ROLE && a.RoleAssignmentDelegationType === "Regular",
   );
 }
 
@@ -100,7 +136,10 @@ function inScope(state: ExchangeState, scopeName: string, address: string): bool
   if (!scope) return false;
   const filter = String(scope.RecipientFilter ?? "");
   const dn = /^\s*MemberOfGroup\s+-eq\s+(?:'([^']*)'|"([^"]*)")\s*$/i.exec(filter);
-  if (!dn) throw new Error(`the EWS emulator cannot evaluate the management scope ${scopeName}'s RecipientFilter ${JSON.stringify(filter)}: only MemberOfGroup -eq '<DN>' is emulated`);
+  if (!dn)
+    throw new Error(
+      `the EWS emulator cannot evaluate the management scope ${scopeName}'s RecipientFilter ${JSON.stringify(filter)}: only MemberOfGroup -eq '<DN>' is emulated`,
+    );
   const group = state.groups.find((g) => String(g.DistinguishedName).toLowerCase() === (dn[1] ?? dn[2])!.toLowerCase());
   const members = (group?.Members as string[] | undefined) ?? [];
   return members.some((member) => member.toLowerCase() === address.toLowerCase());
@@ -141,7 +180,12 @@ function soap(status: number, inner: string): EmulatorResponse {
  * #223 and OfficeDev/office-js #1872 show such answers; exchangelib parses them).
  */
 export function ewsFault(code: string, message: string, values: Record<string, string> = {}): EmulatorResponse {
-  const messageXml = Object.keys(values).length === 0 ? "" : `<t:MessageXml xmlns:t="${NS.types}">${Object.entries(values).map(([name, value]) => `<t:Value Name="${escape(name)}">${escape(value)}</t:Value>`).join("")}</t:MessageXml>`;
+  const messageXml =
+    Object.keys(values).length === 0
+      ? ""
+      : `<t:MessageXml xmlns:t="${NS.types}">${Object.entries(values)
+          .map(([name, value]) => `<t:Value Name="${escape(name)}">${escape(value)}</t:Value>`)
+          .join("")}</t:MessageXml>`;
   return soap(
     500,
     `<s:Body><s:Fault><faultcode xmlns:a="${NS.types}">a:${code}</faultcode><faultstring xml:lang="en-US">${escape(message)}</faultstring>` +
@@ -159,7 +203,8 @@ function unauthorized(diagnostics: string): EmulatorResponse {
   return {
     status: 401,
     headers: {
-      "www-authenticate": 'Bearer client_id="00000002-0000-0ff1-ce00-000000000000", trusted_issuers="00000001-0000-0000-c000-000000000000@*", token_types="app_asserted_user_v1 service_asserted_app_v1", error="invalid_token"',
+      "www-authenticate":
+        'Bearer client_id="00000002-0000-0ff1-ce00-000000000000", trusted_issuers="00000001-0000-0000-c000-000000000000@*", token_types="app_asserted_user_v1 service_asserted_app_v1", error="invalid_token"',
       "x-ms-diagnostics": diagnostics,
     },
   };
@@ -177,7 +222,15 @@ function child(parent: XmlElement | undefined, ns: string, name: string): XmlEle
   return parent?.children.find((c) => c.ns === ns && c.name === name);
 }
 
-const parser = new XMLParser({ preserveOrder: true, ignoreAttributes: false, attributeNamePrefix: "", parseTagValue: false, parseAttributeValue: false, trimValues: true, htmlEntities: true });
+const parser = new XMLParser({
+  preserveOrder: true,
+  ignoreAttributes: false,
+  attributeNamePrefix: "",
+  parseTagValue: false,
+  parseAttributeValue: false,
+  trimValues: true,
+  htmlEntities: true,
+});
 
 /** The SOAP envelope's header and body, names resolved to their namespaces; a string says why it is not one. */
 function parseEnvelope(text: string): { header?: XmlElement; body?: XmlElement } | string {

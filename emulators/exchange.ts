@@ -64,7 +64,14 @@ export function exchangeState(tenantId: string): ExchangeState {
     mailboxes: {},
     recipients: {},
     users: ["RetainWorker@example.com"],
-    roles: ["Application EWS.AccessAsApp", "Application Mail.Read", "Application Mail.ReadBasic", "Application MailboxSettings.Read", "Application Calendars.Read", "Application Contacts.Read"],
+    roles: [
+      "Application EWS.AccessAsApp",
+      "Application Mail.Read",
+      "Application Mail.ReadBasic",
+      "Application MailboxSettings.Read",
+      "Application Calendars.Read",
+      "Application Contacts.Read",
+    ],
     pageSize: 100,
     commands: [],
   };
@@ -124,7 +131,11 @@ export function exchangeError(status: number, exception: string, message: string
 }
 
 const notFound = (identity: string) =>
-  exchangeError(400, "Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException", `The operation couldn't be performed because object '${identity}' couldn't be found on 'AM0PR01A001DC01.EURPR01A001.prod.outlook.com'.`);
+  exchangeError(
+    400,
+    "Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException",
+    `The operation couldn't be performed because object '${identity}' couldn't be found on 'AM0PR01A001DC01.EURPR01A001.prod.outlook.com'.`,
+  );
 const alreadyExists = (kind: string, name: string) =>
   exchangeError(400, "Microsoft.Exchange.Data.Directory.ADObjectAlreadyExistsException", `The ${kind} "${name}" already exists. Choose another name.`);
 const same = (a: unknown, b: unknown) => String(a ?? "").toLowerCase() === String(b ?? "").toLowerCase();
@@ -134,7 +145,8 @@ export function exchangeRoutes(state: ExchangeState): Route {
   return (request, emulator) => {
     const match = /^\/adminapi\/beta\/([^/]+)\/InvokeCommand$/.exec(request.path);
     if (!match || request.method !== "POST") return undefined;
-    if (decodeURIComponent(match[1]!) !== state.tenantId) return exchangeError(400, "System.ArgumentException", "The tenant in the URL is not this organization.");
+    if (decodeURIComponent(match[1]!) !== state.tenantId)
+      return exchangeError(400, "System.ArgumentException", "The tenant in the URL is not this organization.");
     if (request.headers["x-anchormailbox"] !== `APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@${state.tenantId}`) {
       return exchangeError(400, "System.ArgumentException", "X-AnchorMailbox is missing or wrong.");
     }
@@ -161,7 +173,11 @@ export function exchangeRoutes(state: ExchangeState): Route {
     } else if (token) {
       listings.delete(token[1]!);
     }
-    const body = { "@odata.context": `${emulator.url}/adminapi/beta/${state.tenantId}/$metadata#Collection(Exchange.GenericHashTable)`, value: page, ...(next ? { "@odata.nextLink": next } : {}) };
+    const body = {
+      "@odata.context": `${emulator.url}/adminapi/beta/${state.tenantId}/$metadata#Collection(Exchange.GenericHashTable)`,
+      value: page,
+      ...(next ? { "@odata.nextLink": next } : {}),
+    };
     return { status: 200, body };
   };
 }
@@ -233,7 +249,8 @@ function runCmdlet(state: ExchangeState, cmdlet: string, raw: Obj): Obj[] | Emul
     case "Get-ServicePrincipal":
       return getOne(state.servicePrincipals, servicePrincipalKeys);
     case "New-ServicePrincipal": {
-      if (typeof p.AppId !== "string" || typeof p.ObjectId !== "string") return exchangeError(400, "System.ArgumentException", "AppId and ObjectId are required.");
+      if (typeof p.AppId !== "string" || typeof p.ObjectId !== "string")
+        return exchangeError(400, "System.ArgumentException", "AppId and ObjectId are required.");
       if (state.servicePrincipals.some((sp) => same(sp.AppId, p.AppId))) return alreadyExists("service principal", String(p.AppId));
       const sp = servicePrincipalReference(p.AppId, p.ObjectId, typeof p.DisplayName === "string" ? p.DisplayName : "");
       state.servicePrincipals.push(sp);
@@ -279,7 +296,11 @@ function runCmdlet(state: ExchangeState, cmdlet: string, raw: Obj): Obj[] | Emul
     }
     case "Remove-ManagementScope":
       if (state.assignments.some((a) => same(a.CustomResourceScope, identity))) {
-        return exchangeError(400, "Microsoft.Exchange.Management.Tasks.CannotRemoveScopeInUseException", `The management scope "${String(identity)}" is in use by role assignments.`);
+        return exchangeError(
+          400,
+          "Microsoft.Exchange.Management.Tasks.CannotRemoveScopeInUseException",
+          `The management scope "${String(identity)}" is in use by role assignments.`,
+        );
       }
       return remove(state.scopes, ["Name", "Identity"]);
     case "Get-ManagementRole":
@@ -323,7 +344,8 @@ function runCmdlet(state: ExchangeState, cmdlet: string, raw: Obj): Obj[] | Emul
       const assignment = find(state.assignments, ["Name", "Identity"]);
       if (!assignment) return notFound(String(identity));
       const others = Object.keys(raw).filter((k) => !["identity", "customresourcescope", "confirm"].includes(k.toLowerCase()));
-      if (others.length > 0) return exchangeError(400, "System.NotImplementedException", `emulator: Set-ManagementRoleAssignment -${others.join(", -")} is not emulated.`);
+      if (others.length > 0)
+        return exchangeError(400, "System.NotImplementedException", `emulator: Set-ManagementRoleAssignment -${others.join(", -")} is not emulated.`);
       if (!Object.keys(raw).some((k) => k.toLowerCase() === "customresourcescope")) return [];
       const scope = p.CustomResourceScope;
       if (scope !== null && !state.scopes.some((s) => same(s.Name, scope))) return notFound(String(scope));
@@ -336,7 +358,17 @@ function runCmdlet(state: ExchangeState, cmdlet: string, raw: Obj): Obj[] | Emul
       const { EwsEnabled, EwsAllowedAppIDs } = state.organization;
       // The app-id list is returned only with -RetrieveEwsOperationAccessPolicy (Microsoft's "Control
       // access to EWS in Exchange" page); without the switch the property is empty even when enforced.
-      return [{ Identity: "contoso.onmicrosoft.com", Name: "contoso.onmicrosoft.com", EwsEnabled, EwsApplicationAccessPolicy: null, EwsAllowList: null, EwsBlockList: null, EwsAllowedAppIDs: p.RetrieveEwsOperationAccessPolicy === true ? EwsAllowedAppIDs : null }];
+      return [
+        {
+          Identity: "contoso.onmicrosoft.com",
+          Name: "contoso.onmicrosoft.com",
+          EwsEnabled,
+          EwsApplicationAccessPolicy: null,
+          EwsAllowList: null,
+          EwsBlockList: null,
+          EwsAllowedAppIDs: p.RetrieveEwsOperationAccessPolicy === true ? EwsAllowedAppIDs : null,
+        },
+      ];
     }
     case "Set-OrganizationConfig": {
       const keys = Object.keys(raw).map((k) => k.toLowerCase());
@@ -362,16 +394,28 @@ function runCmdlet(state: ExchangeState, cmdlet: string, raw: Obj): Obj[] | Emul
       const ews = ewsEnabledFilter(p.Filter);
       if (ews === "unsupported") return unsupportedFilter(p.Filter);
       const matching = Object.entries(state.mailboxes).filter(([, m]) => ews === undefined || m.EwsEnabled === ews);
-      return limited(matching.map(([address, m]) => casMailboxObject(address, m)), p.ResultSize);
+      return limited(
+        matching.map(([address, m]) => casMailboxObject(address, m)),
+        p.ResultSize,
+      );
     }
     case "Get-Mailbox": {
-      const types = p.RecipientTypeDetails === undefined ? undefined : [p.RecipientTypeDetails].flat().flatMap((t) => String(t).split(",")).map((t) => t.trim().toLowerCase());
+      const types =
+        p.RecipientTypeDetails === undefined
+          ? undefined
+          : [p.RecipientTypeDetails]
+              .flat()
+              .flatMap((t) => String(t).split(","))
+              .map((t) => t.trim().toLowerCase());
       const all = Object.entries(state.mailboxes).filter(([, m]) => types === undefined || types.includes(recipientTypeOf(m).toLowerCase()));
       if (identity !== undefined) {
         const found = all.find(([address, m]) => same(address, identity) || same(directoryObjectIdOf(address, m), identity));
         return found ? [mailboxObject(...found)] : notFound(identity);
       }
-      return limited(all.map(([address, m]) => mailboxObject(address, m)), p.ResultSize);
+      return limited(
+        all.map(([address, m]) => mailboxObject(address, m)),
+        p.ResultSize,
+      );
     }
     case "Get-DistributionGroupMember": {
       const group = identity === undefined ? undefined : find(state.groups, ["Name", "Identity", "PrimarySmtpAddress", "DistinguishedName"]);
@@ -380,7 +424,12 @@ function runCmdlet(state: ExchangeState, cmdlet: string, raw: Obj): Obj[] | Emul
       const addresses = { mailboxes: byLowerCase(state.mailboxes), recipients: byLowerCase(state.recipients) };
       for (const address of (group.Members as string[] | undefined) ?? []) {
         const member = memberObject(state, addresses, address);
-        if (!member) return exchangeError(500, "System.InvalidOperationException", `emulator: the member ${address} of ${String(group.Name)} is neither a mailbox, a recipient nor a group of the state`);
+        if (!member)
+          return exchangeError(
+            500,
+            "System.InvalidOperationException",
+            `emulator: the member ${address} of ${String(group.Name)} is neither a mailbox, a recipient nor a group of the state`,
+          );
         members.push(member);
       }
       return limited(members, p.ResultSize);
@@ -410,7 +459,13 @@ function mailboxObject(address: string, mailbox: ExchangeMailbox): Obj {
 /** How Exchange shows a mailbox's client access settings (Get-CASMailbox): no UserPrincipalName there. */
 function casMailboxObject(address: string, mailbox: ExchangeMailbox): Obj {
   const name = address.slice(0, address.indexOf("@"));
-  return { Name: name, Identity: address, PrimarySmtpAddress: address, ExternalDirectoryObjectId: directoryObjectIdOf(address, mailbox), EwsEnabled: mailbox.EwsEnabled };
+  return {
+    Name: name,
+    Identity: address,
+    PrimarySmtpAddress: address,
+    ExternalDirectoryObjectId: directoryObjectIdOf(address, mailbox),
+    EwsEnabled: mailbox.EwsEnabled,
+  };
 }
 
 const recipientTypeOf = (mailbox: ExchangeMailbox) => mailbox.RecipientTypeDetails ?? "UserMailbox";
@@ -428,18 +483,39 @@ function memberObject(state: ExchangeState, addresses: Record<"mailboxes" | "rec
   const mailboxAddress = addresses.mailboxes.get(address.toLowerCase());
   if (mailboxAddress) {
     const mailbox = state.mailboxes[mailboxAddress]!;
-    return { Name: name, Identity: name, PrimarySmtpAddress: mailboxAddress, ExternalDirectoryObjectId: directoryObjectIdOf(mailboxAddress, mailbox), RecipientType: "UserMailbox", RecipientTypeDetails: recipientTypeOf(mailbox) };
+    return {
+      Name: name,
+      Identity: name,
+      PrimarySmtpAddress: mailboxAddress,
+      ExternalDirectoryObjectId: directoryObjectIdOf(mailboxAddress, mailbox),
+      RecipientType: "UserMailbox",
+      RecipientTypeDetails: recipientTypeOf(mailbox),
+    };
   }
   const recipientAddress = addresses.recipients.get(address.toLowerCase());
   if (recipientAddress) {
     const recipient = state.recipients[recipientAddress]!;
-    return { Name: name, Identity: name, PrimarySmtpAddress: recipientAddress, ExternalDirectoryObjectId: directoryObjectIdOf(recipientAddress, recipient), RecipientType: recipient.RecipientTypeDetails, RecipientTypeDetails: recipient.RecipientTypeDetails };
+    return {
+      Name: name,
+      Identity: name,
+      PrimarySmtpAddress: recipientAddress,
+      ExternalDirectoryObjectId: directoryObjectIdOf(recipientAddress, recipient),
+      RecipientType: recipient.RecipientTypeDetails,
+      RecipientTypeDetails: recipient.RecipientTypeDetails,
+    };
   }
   const group = state.groups.find((g) => same(g.Name, address) || same(g.PrimarySmtpAddress, address));
   if (!group) return undefined;
   const security = /SecurityEnabled/i.test(String(group.GroupType ?? ""));
   const type = security ? "MailUniversalSecurityGroup" : "MailUniversalDistributionGroup";
-  return { Name: group.Name, Identity: group.Name, PrimarySmtpAddress: group.PrimarySmtpAddress ?? "", ExternalDirectoryObjectId: group.ExternalDirectoryObjectId ?? "", RecipientType: type, RecipientTypeDetails: type };
+  return {
+    Name: group.Name,
+    Identity: group.Name,
+    PrimarySmtpAddress: group.PrimarySmtpAddress ?? "",
+    ExternalDirectoryObjectId: group.ExternalDirectoryObjectId ?? "",
+    RecipientType: type,
+    RecipientTypeDetails: type,
+  };
 }
 
 /**
@@ -466,4 +542,8 @@ function ewsEnabledFilter(filter: unknown): boolean | null | undefined | "unsupp
 }
 
 const unsupportedFilter = (filter: unknown) =>
-  exchangeError(400, "Microsoft.Exchange.Management.Tasks.InvalidFilterException", `emulator: the filter ${JSON.stringify(filter)} is not one the emulator implements (only "EwsEnabled -eq 0|1|$null").`);
+  exchangeError(
+    400,
+    "Microsoft.Exchange.Management.Tasks.InvalidFilterException",
+    `emulator: the filter ${JSON.stringify(filter)} is not one the emulator implements (only "EwsEnabled -eq 0|1|$null").`,
+  );

@@ -89,7 +89,16 @@ export interface FederatedCredential {
  */
 export async function startGraphEmulator(options: GraphEmulatorOptions): Promise<GraphEmulator> {
   const { key, cert } = testTls();
-  const emulator: GraphEmulator = { url: "", requests: [], issuedTokens: [], tokenClaims: new Map(), tokenServiceRequests: 0, revokedTokens: new Set(), injected: [], close: async () => undefined };
+  const emulator: GraphEmulator = {
+    url: "",
+    requests: [],
+    issuedTokens: [],
+    tokenClaims: new Map(),
+    tokenServiceRequests: 0,
+    revokedTokens: new Set(),
+    injected: [],
+    close: async () => undefined,
+  };
   const server = https.createServer({ key, cert }, (req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -195,7 +204,14 @@ function tokenEndpoint(emulator: GraphEmulator, tenant: string, what: string, fo
 function refuse(code: number, message: string): EmulatorResponse {
   return {
     status: 401,
-    body: { error: "invalid_client", error_description: `AADSTS${code}: ${message}`, error_codes: [code], timestamp: new Date().toISOString(), trace_id: randomUUID(), correlation_id: randomUUID() },
+    body: {
+      error: "invalid_client",
+      error_description: `AADSTS${code}: ${message}`,
+      error_codes: [code],
+      timestamp: new Date().toISOString(),
+      trace_id: randomUUID(),
+      correlation_id: randomUUID(),
+    },
   };
 }
 
@@ -222,14 +238,30 @@ function isSelfSigned(form: URLSearchParams, clientId: string): boolean {
  * now (AADSTS700027 otherwise, as Entra refuses it), whose key made the signature; `aud` is the
  * token endpoint, `iss` and `sub` the client id, `exp` not passed.
  */
-function certificateAssertionRefusal(form: URLSearchParams, clientId: string, tokenEndpointUrl: string, registered: readonly string[]): EmulatorResponse | undefined {
+function certificateAssertionRefusal(
+  form: URLSearchParams,
+  clientId: string,
+  tokenEndpointUrl: string,
+  registered: readonly string[],
+): EmulatorResponse | undefined {
   const jwt = jwtParts(form);
-  if (form.get("client_assertion_type") !== "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" || !jwt) return refuse(50027, "JWT token is invalid or malformed.");
+  if (form.get("client_assertion_type") !== "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" || !jwt)
+    return refuse(50027, "JWT token is invalid or malformed.");
   const { header, claims } = jwt;
   const sha256 = header.alg === "PS256" && typeof header["x5t#S256"] === "string";
   if (!sha256 && !(header.alg === "RS256" && typeof header.x5t === "string")) return refuse(50027, "JWT token is invalid or malformed.");
-  const presented = Buffer.from((sha256 ? header["x5t#S256"] : header.x5t) as string, "base64url").toString("hex").toUpperCase();
-  const certificate = registered.map((pem) => new X509Certificate(pem)).find((c) => createHash(sha256 ? "sha256" : "sha1").update(c.raw).digest("hex").toUpperCase() === presented);
+  const presented = Buffer.from((sha256 ? header["x5t#S256"] : header.x5t) as string, "base64url")
+    .toString("hex")
+    .toUpperCase();
+  const certificate = registered
+    .map((pem) => new X509Certificate(pem))
+    .find(
+      (c) =>
+        createHash(sha256 ? "sha256" : "sha1")
+          .update(c.raw)
+          .digest("hex")
+          .toUpperCase() === presented,
+    );
   if (!certificate) {
     return refuse(
       700027,
@@ -238,7 +270,10 @@ function certificateAssertionRefusal(form: URLSearchParams, clientId: string, to
   }
   const now = Date.now();
   if (now < certificate.validFromDate.getTime() || now >= certificate.validToDate.getTime()) {
-    return refuse(700027, `Client assertion failed signature validation. [Reason - The key used is expired., Thumbprint of key used by client: '${presented}']`);
+    return refuse(
+      700027,
+      `Client assertion failed signature validation. [Reason - The key used is expired., Thumbprint of key used by client: '${presented}']`,
+    );
   }
   const padding = sha256 ? { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 } : {};
   if (!verify("sha256", Buffer.from(jwt.signed), { key: certificate.publicKey, ...padding }, Buffer.from(jwt.signature, "base64url"))) {
@@ -287,7 +322,10 @@ function assertionRefusal(form: URLSearchParams, credential: FederatedCredential
           7002138,
           `No matching federated identity record found for presented assertion subject '${claims.sub}'. The subject matches with case-insensitive comparison, but not with case-sensitive comparison. Check your federated identity credential Subject, Audience and Issuer against the presented assertion. See documentation at: ${documentation}. See breaking change notification and remediation at: https://learn.microsoft.com/en-us/entra/identity-platform/reference-breaking-changes#august-2024.`,
         )
-      : refuse(700213, `No matching federated identity record found for presented assertion subject '${claims.sub}'. Check your federated identity credential Subject, Audience and Issuer against the presented assertion. ${documentation}`);
+      : refuse(
+          700213,
+          `No matching federated identity record found for presented assertion subject '${claims.sub}'. Check your federated identity credential Subject, Audience and Issuer against the presented assertion. ${documentation}`,
+        );
   }
   if (!verify("RSA-SHA256", Buffer.from(`${header}.${payload}`), credential.publicKey, Buffer.from(signature, "base64url"))) {
     return refuse(700027, "Client assertion contains an invalid signature.");

@@ -30,7 +30,11 @@ export function licensingRoutes(state: LicensingState): Route {
     if (!match) return undefined;
     const user = state.users.get(decodeURIComponent(match[1]!));
     if (!user) {
-      return graphError(404, "Request_ResourceNotFound", `Resource '${match[1]}' does not exist or one of its queried reference-property objects are not present.`);
+      return graphError(
+        404,
+        "Request_ResourceNotFound",
+        `Resource '${match[1]}' does not exist or one of its queried reference-property objects are not present.`,
+      );
     }
     if (request.method === "GET" && !match[2]) return { status: 200, body: { id: user.id, assignedLicenses: user.assignedLicenses } };
     if (request.method !== "POST" || !match[2]) return undefined;

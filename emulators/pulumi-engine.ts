@@ -75,7 +75,10 @@ export async function startEngineStandIn(options: EngineStandInOptions): Promise
         problems.push(`cannot judge the range ${JSON.stringify(range)}`);
         callback({ code: grpc.status.INTERNAL, details: `engine stand-in: cannot judge the range ${JSON.stringify(range)} (only >=x.y.z)` });
       } else if (compareVersions(options.cliVersion, minimum) < 0) {
-        callback({ code: grpc.status.UNKNOWN, details: `Pulumi CLI version ${options.cliVersion} does not satisfy the version range ${JSON.stringify(range)}` });
+        callback({
+          code: grpc.status.UNKNOWN,
+          details: `Pulumi CLI version ${options.cliVersion} does not satisfy the version range ${JSON.stringify(range)}`,
+        });
       } else {
         callback(null, new RequirePulumiVersionResponse());
       }

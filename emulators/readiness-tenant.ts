@@ -42,7 +42,10 @@ export function readinessTenant(options: ReadinessTenantOptions): ReadinessTenan
   grantApplicationPermission(entra, retain, GRAPH_RESOURCE_APP_ID, "GroupMember.Read.All");
 
   const exchange = exchangeState(options.tenantId);
-  const servicePrincipal = { ...servicePrincipalReference(RETAIN_APP_ID, RETAIN_APP_OBJECT_ID, options.appDisplayName), Identity: "7e7a1a11-0000-4000-8000-00000000a993" };
+  const servicePrincipal = {
+    ...servicePrincipalReference(RETAIN_APP_ID, RETAIN_APP_OBJECT_ID, options.appDisplayName),
+    Identity: "7e7a1a11-0000-4000-8000-00000000a993",
+  };
   exchange.servicePrincipals.push(servicePrincipal);
   exchange.organization = { EwsEnabled: true, EwsAllowedAppIDs: `${TEAMS_APP_ID},${RETAIN_APP_ID}` };
 
@@ -63,12 +66,31 @@ export function readinessTenant(options: ReadinessTenantOptions): ReadinessTenan
   const scopeName = options.scopeGroup ? `${options.scopeGroup} (Retain)`.slice(0, 64) : undefined;
   if (options.scopeGroup && scopeName) {
     const dn = GROUP_DN(options.scopeGroup);
-    exchange.groups.push({ Name: options.scopeGroup, Identity: options.scopeGroup, GroupType: "Universal, SecurityEnabled", DistinguishedName: dn, ExternalDirectoryObjectId: "7e7a1a11-0000-4000-8000-00000000a994", Members: members });
+    exchange.groups.push({
+      Name: options.scopeGroup,
+      Identity: options.scopeGroup,
+      GroupType: "Universal, SecurityEnabled",
+      DistinguishedName: dn,
+      ExternalDirectoryObjectId: "7e7a1a11-0000-4000-8000-00000000a994",
+      Members: members,
+    });
     exchange.scopes.push({ Name: scopeName, Identity: scopeName, RecipientFilter: `MemberOfGroup -eq '${dn}'`, ScopeRestrictionType: "RecipientScope" });
   }
   // Built-in assignments every organization has: unscoped, and none of them Retain's.
-  for (const [role, group] of [["Mail Recipients", "Organization Management"], ["View-Only Configuration", "View-Only Organization Management"]]) {
-    exchange.assignments.push({ Name: `${role}-${group}`, Identity: `${role}-${group}`, Role: role, RoleAssigneeType: "RoleGroup", RoleAssignee: group, RoleAssigneeName: group, CustomResourceScope: "", RoleAssignmentDelegationType: "Regular" });
+  for (const [role, group] of [
+    ["Mail Recipients", "Organization Management"],
+    ["View-Only Configuration", "View-Only Organization Management"],
+  ]) {
+    exchange.assignments.push({
+      Name: `${role}-${group}`,
+      Identity: `${role}-${group}`,
+      Role: role,
+      RoleAssigneeType: "RoleGroup",
+      RoleAssignee: group,
+      RoleAssigneeName: group,
+      CustomResourceScope: "",
+      RoleAssignmentDelegationType: "Regular",
+    });
   }
   exchange.assignments.push({
     Name: "Retain Application EWS.AccessAsApp",

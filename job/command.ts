@@ -32,8 +32,10 @@ export function jobCommand(options: JobCommandOptions, installation: Installatio
   if (options.launcher !== undefined) return { words: [options.launcher], from: "--launcher" };
   if (options.node === undefined && options.cli === undefined) {
     const ownSystem = (process.platform === "win32") === windows;
-    if (installation.packageLauncher !== undefined && ownSystem) return { words: [installation.packageLauncher], from: "this package's launcher (or --launcher)" };
-    if (windows || installation.packageLauncher !== undefined) return { words: [windows ? INSTALLED_LAUNCHER.windows : INSTALLED_LAUNCHER.linux], from: "--launcher" };
+    if (installation.packageLauncher !== undefined && ownSystem)
+      return { words: [installation.packageLauncher], from: "this package's launcher (or --launcher)" };
+    if (windows || installation.packageLauncher !== undefined)
+      return { words: [windows ? INSTALLED_LAUNCHER.windows : INSTALLED_LAUNCHER.linux], from: "--launcher" };
   }
   const node = options.node ?? (windows ? WINDOWS_CHECKOUT.node : process.execPath);
   const cli = options.cli ?? (windows ? WINDOWS_CHECKOUT.cli : path.resolve(__dirname, "..", "bin", "retain-m365.js"));
@@ -65,11 +67,21 @@ export function checkVisibleToSystemdJob(command: JobCommand, writes: { folder: 
   }
   for (const { folder, from } of writes) {
     const hidden = folderHolding(folder, HIDDEN_BY_PROTECT_HOME);
-    if (hidden) throw new UserFacingError(`${from}: the job would write to ${folder}, which lies under ${hidden}, and the unit's ProtectHome=yes hides that folder from the job; choose a folder elsewhere`, ExitCode.invalidInput);
+    if (hidden)
+      throw new UserFacingError(
+        `${from}: the job would write to ${folder}, which lies under ${hidden}, and the unit's ProtectHome=yes hides that folder from the job; choose a folder elsewhere`,
+        ExitCode.invalidInput,
+      );
   }
-  for (const { file, from } of [...command.words.map((word) => ({ file: word, from: command.from })), ...writes.map(({ folder, from }) => ({ file: folder, from }))]) {
+  for (const { file, from } of [
+    ...command.words.map((word) => ({ file: word, from: command.from })),
+    ...writes.map(({ folder, from }) => ({ file: folder, from })),
+  ]) {
     const replaced = folderHolding(file, REPLACED_BY_PRIVATE_TMP);
-    if (replaced) warnings.push(`${from}: ${file} lies under ${replaced}, which the unit's PrivateTmp=yes replaces with an empty folder for the job: the job will not see what is there now`);
+    if (replaced)
+      warnings.push(
+        `${from}: ${file} lies under ${replaced}, which the unit's PrivateTmp=yes replaces with an empty folder for the job: the job will not see what is there now`,
+      );
   }
   return warnings;
 }

@@ -36,7 +36,8 @@ export function systemdProgram(value: string, named: string): string {
 function checkNormalizedAbsolute(value: string, named: string): void {
   checkWritable(value, named);
   if (!value.startsWith("/")) throw refuse(named, value, "must be an absolute path for systemd");
-  if (/\/\/|\/\.\.?(\/|$)|.\/$/.test(value)) throw refuse(named, value, 'must be a normalized path for systemd (no "//", "." or ".." segments, no trailing "/")');
+  if (/\/\/|\/\.\.?(\/|$)|.\/$/.test(value))
+    throw refuse(named, value, 'must be a normalized path for systemd (no "//", "." or ".." segments, no trailing "/")');
 }
 
 /** One path of ReadWritePaths=: specifiers escaped, quoted when needed (the setting expands no variables). */
@@ -73,7 +74,7 @@ export function systemdUser(value: string, named: string): string {
   checkWritable(value, named);
   refuseSharedAccount(value, named, SHARED_LINUX_ACCOUNTS);
   if (value === "" || value === "." || value === ".." || /[:/]/.test(value) || /^\s|\s$|\\$/.test(value) || value.length > 256) {
-    throw refuse(named, value, "must be a user name systemd accepts (no \":\" or \"/\", no surrounding spaces, no final backslash) or a numeric id");
+    throw refuse(named, value, 'must be a user name systemd accepts (no ":" or "/", no surrounding spaces, no final backslash) or a numeric id');
   }
   return systemdSpecifiersEscaped(value);
 }

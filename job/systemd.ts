@@ -14,7 +14,10 @@ export function systemdJob(options: JobSettings, target: JobTarget, command: Job
   // LoadCredential=): the sync reads the credentials directory %d, whose *.pem are those files.
   const credential = options.certificate
     ? { load: `LoadCredential=app.pem:${systemdCredentialSource(options.certificate, "--certificate")}`, argument: ["--certificate", "%d"] }
-    : { load: `LoadCredential=client-secret:${systemdCredentialSource(options.secretFile ?? LINUX_DEFAULTS.secretFile, "--secret-file")}`, argument: ["--client-secret-file", "%d/client-secret"] };
+    : {
+        load: `LoadCredential=client-secret:${systemdCredentialSource(options.secretFile ?? LINUX_DEFAULTS.secretFile, "--secret-file")}`,
+        argument: ["--client-secret-file", "%d/client-secret"],
+      };
   // %d (the credentials directory) must reach systemd unescaped: the only specifier the job uses.
   const [program, ...leading] = command.words as [string, ...string[]];
   const words = [systemdProgram(program, command.from)]
@@ -79,5 +82,7 @@ WantedBy=timers.target
 
 /** The sync's memory settings (SYNC_RUNTIME) for a unit's Environment=: a checkout's bin/retain-m365.js gets them as the package's launcher does. */
 function systemdRuntimeEnvironment(): string {
-  return Object.entries(syncRuntimeEnvironment()).map(([name, value]) => `${name}=${value}`).join(" ");
+  return Object.entries(syncRuntimeEnvironment())
+    .map(([name, value]) => `${name}=${value}`)
+    .join(" ");
 }

@@ -141,7 +141,10 @@ export function appCertificatesAt(fileOrDir: string, platform: NodeJS.Platform =
   try {
     names = readdirSync(fileOrDir).filter((name) => name.endsWith(".pem"));
   } catch (error) {
-    throw new UserFacingError(`--certificate: cannot read the folder ${fileOrDir} (${(error as NodeJS.ErrnoException).code ?? "error"})`, ExitCode.invalidInput);
+    throw new UserFacingError(
+      `--certificate: cannot read the folder ${fileOrDir} (${(error as NodeJS.ErrnoException).code ?? "error"})`,
+      ExitCode.invalidInput,
+    );
   }
   if (names.length === 0) throw new UserFacingError(`--certificate: the folder ${fileOrDir} has no *.pem file`, ExitCode.invalidInput);
   return names

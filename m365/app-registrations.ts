@@ -26,7 +26,11 @@ export const valuesOf = async <T>(request: Promise<unknown>) => ((await request)
 export async function applicationsNamed(graph: Client, displayName: string): Promise<{ appId: string; displayName: string; createdDateTime?: string }[]> {
   return graphRead("/applications", APPLICATION_READ_PERMISSION, () =>
     valuesOf<{ appId: string; displayName: string; createdDateTime?: string }>(
-      graph.api("/applications").filter(`displayName eq ${quoted(displayName)}`).select(["appId", "displayName", "createdDateTime"]).get(),
+      graph
+        .api("/applications")
+        .filter(`displayName eq ${quoted(displayName)}`)
+        .select(["appId", "displayName", "createdDateTime"])
+        .get(),
     ),
   );
 }

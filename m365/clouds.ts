@@ -13,9 +13,24 @@ export const CLOUDS = {
     login: "https://login.microsoftonline.com",
     autodiscover: ["https://autodiscover-s.outlook.com", "https://autodiscover.outlook.com"],
   },
-  usgov: { graph: "https://graph.microsoft.us", exchange: "https://outlook.office365.us", login: "https://login.microsoftonline.us", autodiscover: ["https://autodiscover.office365.us"] },
-  usgovdod: { graph: "https://dod-graph.microsoft.us", exchange: "https://webmail.apps.mil", login: "https://login.microsoftonline.us", autodiscover: ["https://autodiscover-dod.office365.us"] },
-  china: { graph: "https://microsoftgraph.chinacloudapi.cn", exchange: "https://partner.outlook.cn", login: "https://login.chinacloudapi.cn", autodiscover: ["https://autodiscover.partner.outlook.cn"] },
+  usgov: {
+    graph: "https://graph.microsoft.us",
+    exchange: "https://outlook.office365.us",
+    login: "https://login.microsoftonline.us",
+    autodiscover: ["https://autodiscover.office365.us"],
+  },
+  usgovdod: {
+    graph: "https://dod-graph.microsoft.us",
+    exchange: "https://webmail.apps.mil",
+    login: "https://login.microsoftonline.us",
+    autodiscover: ["https://autodiscover-dod.office365.us"],
+  },
+  china: {
+    graph: "https://microsoftgraph.chinacloudapi.cn",
+    exchange: "https://partner.outlook.cn",
+    login: "https://login.chinacloudapi.cn",
+    autodiscover: ["https://autodiscover.partner.outlook.cn"],
+  },
 } as const;
 
 export type Cloud = keyof typeof CLOUDS;

@@ -66,7 +66,13 @@ export interface Unreachable {
  * that never reached the login host fails with `LOGIN_UNREACHABLE` and its `unreachable` details:
  * MSAL's own error says only "endpoints_resolution_error", whatever the cause.
  */
-export function appCredential(tenantId: string, clientId: string, secret: AppSecret, authority: Authority, retry: RetryPolicy & { timeoutMs: number } = SIGN_IN_RETRY): AzureIdentity.TokenCredential {
+export function appCredential(
+  tenantId: string,
+  clientId: string,
+  secret: AppSecret,
+  authority: Authority,
+  retry: RetryPolicy & { timeoutMs: number } = SIGN_IN_RETRY,
+): AzureIdentity.TokenCredential {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded where the serialized provider runs
   const identity = require("@azure/identity") as typeof AzureIdentity;
   // The connection failures of the current sign-in (each try passes the policy below).
@@ -109,7 +115,12 @@ export function appCredential(tenantId: string, clientId: string, secret: AppSec
         const last = failures.at(-1);
         const why = last && connectionFailure(last.error);
         if (!last || !why || last.at < started) throw error;
-        const unreachable: Unreachable = { host: last.host, reason: why.reason, tries: failures.filter((f) => f.host === last.host).length, elapsedMs: Date.now() - started };
+        const unreachable: Unreachable = {
+          host: last.host,
+          reason: why.reason,
+          tries: failures.filter((f) => f.host === last.host).length,
+          elapsedMs: Date.now() - started,
+        };
         const seconds = (unreachable.elapsedMs / 1000).toFixed(1);
         throw Object.assign(
           new Error(
@@ -141,7 +152,8 @@ function signInFromEnvironment(tenantId: string, authority: Authority): AzureIde
   const env = process.env;
   const clientId = env.AZURE_CLIENT_ID;
   if (clientId && env.AZURE_CLIENT_SECRET) return appCredential(tenantId, clientId, { clientSecret: env.AZURE_CLIENT_SECRET }, authority);
-  if (clientId && env.AZURE_CLIENT_CERTIFICATE_PATH) return appCredential(tenantId, clientId, { certificatePath: env.AZURE_CLIENT_CERTIFICATE_PATH }, authority);
+  if (clientId && env.AZURE_CLIENT_CERTIFICATE_PATH)
+    return appCredential(tenantId, clientId, { certificatePath: env.AZURE_CLIENT_CERTIFICATE_PATH }, authority);
   const requestUrl = env.ACTIONS_ID_TOKEN_REQUEST_URL;
   const requestToken = env.ACTIONS_ID_TOKEN_REQUEST_TOKEN;
   if (clientId && requestUrl && requestToken) return gitHubFederatedCredential(tenantId, clientId, requestUrl, requestToken, authority);
@@ -224,7 +236,13 @@ export function withTokenCache(credential: AzureIdentity.TokenCredential): Azure
  * deployment asks for its first Exchange token late, when replaying the first GitHub token is
  * refused (AADSTS700024, the Azure CLI's limit: Azure/azure-cli#28708).
  */
-function gitHubFederatedCredential(tenantId: string, clientId: string, requestUrl: string, requestToken: string, authority: Authority): AzureIdentity.TokenCredential {
+function gitHubFederatedCredential(
+  tenantId: string,
+  clientId: string,
+  requestUrl: string,
+  requestToken: string,
+  authority: Authority,
+): AzureIdentity.TokenCredential {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded where the serialized provider runs
   const identity = require("@azure/identity") as typeof AzureIdentity;
   const getAssertion = () => gitHubIdToken(clientId, requestUrl, requestToken);
@@ -255,7 +273,10 @@ async function gitHubIdToken(clientId: string, requestUrl: string, requestToken:
       let retryAfter: string | null = null;
       let value: unknown;
       try {
-        const response = await fetch(url, { headers: { authorization: `Bearer ${requestToken}`, accept: "application/json" }, signal: AbortSignal.timeout(30_000) });
+        const response = await fetch(url, {
+          headers: { authorization: `Bearer ${requestToken}`, accept: "application/json" },
+          signal: AbortSignal.timeout(30_000),
+        });
         status = response.status;
         retryAfter = response.headers.get("retry-after");
         const text = await response.text();

@@ -80,7 +80,8 @@ function classify(status: number, headers: Headers, text: string): InboxAnswer |
   // A SOAP fault comes as HTTP 500 with the envelope (SOAP 1.1; exchangelib parses such a 500 too).
   const soap = status === 200 || status === 500 ? readSoapAnswer(text) : undefined;
   if (!soap) {
-    if (isTransientStatus(status) || status === 200) return { retry: status === 200 ? "an answer cut short" : `HTTP ${status}`, retryAfter: headers.get("retry-after") };
+    if (isTransientStatus(status) || status === 200)
+      return { retry: status === 200 ? "an answer cut short" : `HTTP ${status}`, retryAfter: headers.get("retry-after") };
     return { outcome: "unexpected", status, code: `HTTP ${status}`, message: oneLine(text.slice(0, 200)) };
   }
   if (soap.code === "NoError" && soap.responseClass === "Success") return { outcome: "reached", folder: soap.folder ?? "" };

@@ -10,7 +10,8 @@ import { EWS_ACCESS_ROLE, LEGACY_IMPERSONATION_ROLE } from "./exchange-facts";
 export const EWS_SHUTDOWN: Record<Cloud, { date: string | null; source: string }> = {
   global: {
     date: "2027-04-01",
-    source: 'Microsoft 365 message center MC1227454 and the Exchange Team blog "EWS Deprecation Is Here" (2026-10-01): permanent shutdown on 2027-04-01, no exceptions',
+    source:
+      'Microsoft 365 message center MC1227454 and the Exchange Team blog "EWS Deprecation Is Here" (2026-10-01): permanent shutdown on 2027-04-01, no exceptions',
   },
   usgov: { date: null, source: "MC1227454: the national clouds follow the worldwide cloud later; no date announced" },
   usgovdod: { date: null, source: "MC1227454: the national clouds follow the worldwide cloud later; no date announced" },
@@ -62,7 +63,7 @@ export function ewsShutdown(cloud: Cloud = "global", now: Date = new Date()): Ew
   const notice =
     daysLeft > 0
       ? `EWS in Exchange Online ends for good on ${date} in ${where}, in ${daysLeft} day${daysLeft === 1 ? "" : "s"}: ` +
-        "Retain archives through EWS, so from that day it cannot collect mail; keep mail from being purged before Retain archives it (docs/exchange.md, \"EWS's end\")."
+        `Retain archives through EWS, so from that day it cannot collect mail; keep mail from being purged before Retain archives it (docs/exchange.md, "EWS's end").`
       : `EWS in Exchange Online ended on ${date} in ${where}: Retain cannot collect mail through EWS any more; mail deleted since then is gone unless a retention policy or hold keeps it.`;
   return { cloud, shutdown: date, daysLeft, notice };
 }

@@ -35,7 +35,12 @@ export interface ListingOptions {
  * result object, following `@odata.nextLink` (each page is the same command posted to the link)
  * to the endpoint's own origin only.
  */
-export async function invokeCommand(target: ExchangeTarget, cmdlet: string, parameters: CmdletParameters = {}, listing: ListingOptions = {}): Promise<ExchangeObject[]> {
+export async function invokeCommand(
+  target: ExchangeTarget,
+  cmdlet: string,
+  parameters: CmdletParameters = {},
+  listing: ListingOptions = {},
+): Promise<ExchangeObject[]> {
   const base = checkedEndpoint(target.exchangeEndpoint, "exchange", "the Exchange endpoint").replace(/\/+$/, "");
   const body = { CmdletInput: { CmdletName: cmdlet, Parameters: parameters } };
   const results: ExchangeObject[] = [];
@@ -43,25 +48,31 @@ export async function invokeCommand(target: ExchangeTarget, cmdlet: string, para
   let url: string | undefined = `${base}/adminapi/beta/${encodeURIComponent(target.tenantId)}/InvokeCommand${select}`;
   const identity = target.identity ?? deployingIdentity(target.tenantId);
   while (url) {
-    const { status, json } = await sendWithRetry({
-      tenantId: target.tenantId,
-      method: "POST",
-      url,
-      scope: `${new URL(base).origin}/.default`,
-      headers: {
-        "X-AnchorMailbox": `APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@${target.tenantId}`,
-        ...(listing.maxPageSize ? { Prefer: `odata.maxpagesize=${listing.maxPageSize}` } : {}),
+    const { status, json } = await sendWithRetry(
+      {
+        tenantId: target.tenantId,
+        method: "POST",
+        url,
+        scope: `${new URL(base).origin}/.default`,
+        headers: {
+          "X-AnchorMailbox": `APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@${target.tenantId}`,
+          ...(listing.maxPageSize ? { Prefer: `odata.maxpagesize=${listing.maxPageSize}` } : {}),
+        },
+        body,
+        identity,
       },
-      body,
-      identity,
-    }, listing.retry);
+      listing.retry,
+    );
     if (status < 200 || status >= 300) throw exchangeCommandError(cmdlet, parameters, status, json);
     const page = (json ?? {}) as { value?: ExchangeObject[]; "@odata.nextLink"?: string };
     results.push(...(page.value ?? []));
     url = page["@odata.nextLink"];
     // The next page gets the same token: only ever from the endpoint's own origin.
     if (url !== undefined && !isSameOrigin(url, base)) {
-      throw new UserFacingError(`Exchange answered ${describeCommand(cmdlet, parameters)} with a next page at another origin than ${new URL(base).origin}; it was not followed`, ExitCode.remoteService);
+      throw new UserFacingError(
+        `Exchange answered ${describeCommand(cmdlet, parameters)} with a next page at another origin than ${new URL(base).origin}; it was not followed`,
+        ExitCode.remoteService,
+      );
     }
   }
   return results;

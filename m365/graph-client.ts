@@ -83,7 +83,10 @@ class SameOriginHandler implements Middleware {
       } catch {
         shown = JSON.stringify(url);
       }
-      throw Object.assign(new GraphClientError(`Graph sent a link to ${shown}, not ${this.origin}: it was not followed (a link is followed only to the endpoint's own origin)`), { [FOREIGN_ORIGIN]: true });
+      throw Object.assign(
+        new GraphClientError(`Graph sent a link to ${shown}, not ${this.origin}: it was not followed (a link is followed only to the endpoint's own origin)`),
+        { [FOREIGN_ORIGIN]: true },
+      );
     }
     if (!this.next) throw new Error("SameOriginHandler needs a next middleware");
     await this.next.execute(context);
@@ -105,7 +108,14 @@ export function createGraphClient(options: GraphConnectionOptions): Client {
   // The pacer's wait comes before the timeout's clock starts.
   const pacing = new PacingHandler(new GraphPacer());
   return Client.initWithMiddleware({
-    middleware: [new SameOriginHandler(endpoint.origin), new AuthenticationHandler(authProvider), pacing, new TimeoutHandler(options.timeoutMs ?? 100_000), new ConnectionFailureHandler(), new HTTPMessageHandler()],
+    middleware: [
+      new SameOriginHandler(endpoint.origin),
+      new AuthenticationHandler(authProvider),
+      pacing,
+      new TimeoutHandler(options.timeoutMs ?? 100_000),
+      new ConnectionFailureHandler(),
+      new HTTPMessageHandler(),
+    ],
     baseUrl: `${endpoint.origin}/`,
     defaultVersion: "v1.0",
     customHosts: new Set([endpoint.hostname]),

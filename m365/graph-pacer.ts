@@ -33,7 +33,10 @@ export function documentedResourceUnits(method: string, url: string): number {
   if (method.toUpperCase() !== "GET") return 1;
   // Called for every `$batch` sub-request: plain string work rather than a URL parse.
   const [beforeQuery = "", query = ""] = url.split("?", 2);
-  const path = `/${beforeQuery.replace(/^https?:\/\/[^/]+/, "").replace(/^\/+/, "").replace(/^(v1\.0|beta)\//, "")}`;
+  const path = `/${beforeQuery
+    .replace(/^https?:\/\/[^/]+/, "")
+    .replace(/^\/+/, "")
+    .replace(/^(v1\.0|beta)\//, "")}`;
   const base = path.endsWith("/transitiveMembers") ? 5 : path.endsWith("/members") ? 3 : /^\/users(\/|$)/.test(path) ? 2 : 1;
   return Math.max(1, base - (/(^|&)(%24|\$)select=/.test(query) ? 1 : 0));
 }
@@ -79,7 +82,10 @@ export class GraphPacer {
 
   private readonly now: () => number;
 
-  constructor(now?: () => number, private readonly clock: RetryClock | undefined = PACER_DEFAULTS.clock) {
+  constructor(
+    now?: () => number,
+    private readonly clock: RetryClock | undefined = PACER_DEFAULTS.clock,
+  ) {
     this.now = now ?? clock?.now ?? Date.now;
   }
 
@@ -192,7 +198,9 @@ export class PacingHandler implements Middleware {
     try {
       await this.next.execute(context);
       const response = context.response;
-      if (response) observations = batch && response.ok ? await batchObservations(response) : [observation(response.status, (name) => response.headers.get(name) ?? undefined)];
+      if (response)
+        observations =
+          batch && response.ok ? await batchObservations(response) : [observation(response.status, (name) => response.headers.get(name) ?? undefined)];
     } finally {
       this.pacer.settle(spend, observations);
     }
@@ -232,5 +240,10 @@ function observation(status: number, header: (name: string) => string | undefine
   };
   const fraction = number("x-ms-throttle-limit-percentage");
   // Documented as a fraction (0.8 to 1.8); a value over 2 can only be a percentage.
-  return { status, resourceUnits: number("x-ms-resource-unit"), limitFraction: fraction !== undefined && fraction > 2 ? fraction / 100 : fraction, retryAfterSeconds: number("retry-after") };
+  return {
+    status,
+    resourceUnits: number("x-ms-resource-unit"),
+    limitFraction: fraction !== undefined && fraction > 2 ? fraction / 100 : fraction,
+    retryAfterSeconds: number("retry-after"),
+  };
 }

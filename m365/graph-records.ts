@@ -1,10 +1,6 @@
 import type { Client } from "@microsoft/microsoft-graph-client";
 import { getAllPages } from "./graph-client";
-import {
-  parseServiceConfigurationRecords,
-  type ServiceConfigurationRecord,
-  type ServiceConfigurationRecordSource,
-} from "./service-records";
+import { parseServiceConfigurationRecords, type ServiceConfigurationRecord, type ServiceConfigurationRecordSource } from "./service-records";
 
 /**
  * Microsoft's DNS record set, read from Graph at deploy time (the deployer needs Domain.Read.All),
@@ -19,7 +15,9 @@ export class GraphServiceConfigurationRecordSource implements ServiceConfigurati
     let records = this.read.get(domain);
     if (!records) {
       const what = `reading Microsoft's DNS records for ${domain} from Graph`;
-      records = getAllPages<unknown>(this.graph, `/domains/${encodeURIComponent(domain)}/serviceConfigurationRecords`, what).then((items) => parseServiceConfigurationRecords(domain, items));
+      records = getAllPages<unknown>(this.graph, `/domains/${encodeURIComponent(domain)}/serviceConfigurationRecords`, what).then((items) =>
+        parseServiceConfigurationRecords(domain, items),
+      );
       // A failed read is not kept: the next caller asks again.
       records.catch(() => this.read.delete(domain));
       this.read.set(domain, records);

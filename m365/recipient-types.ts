@@ -6,7 +6,18 @@
  * member of one of these has a mailbox Retain can archive. GroupMailbox is a Microsoft 365 group's.
  */
 const MAILBOX_TYPES = new Set(
-  ["DiscoveryMailbox", "EquipmentMailbox", "LegacyMailbox", "LinkedMailbox", "LinkedRoomMailbox", "RoomMailbox", "SchedulingMailbox", "SharedMailbox", "TeamMailbox", "UserMailbox"].map((t) => t.toLowerCase()),
+  [
+    "DiscoveryMailbox",
+    "EquipmentMailbox",
+    "LegacyMailbox",
+    "LinkedMailbox",
+    "LinkedRoomMailbox",
+    "RoomMailbox",
+    "SchedulingMailbox",
+    "SharedMailbox",
+    "TeamMailbox",
+    "UserMailbox",
+  ].map((t) => t.toLowerCase()),
 );
 
 /** The subtype `Get-Mailbox -RecipientTypeDetails` lists for the organization's people. */

@@ -47,7 +47,11 @@ export async function sendWithRetry(request: RestRequest, policy: RetryPolicy = 
       identity.renew();
       return send();
     },
-    { policy, retryable: (o) => (o.ok ? isTransientStatus(o.value.status) : isNetworkFailure(o.error)), retryAfterOf: (o) => (o.ok ? o.value.retryAfter : undefined) },
+    {
+      policy,
+      retryable: (o) => (o.ok ? isTransientStatus(o.value.status) : isNetworkFailure(o.error)),
+      retryAfterOf: (o) => (o.ok ? o.value.retryAfter : undefined),
+    },
   );
   if (!outcome.ok) throw outcome.error;
   const { status, text } = outcome.value;

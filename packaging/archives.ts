@@ -13,7 +13,9 @@ export function entriesOf(stagingDir: string, top: string): string[] {
   const walk = (relative: string): string[] => {
     const absolute = path.join(stagingDir, relative);
     if (!statSync(absolute).isDirectory()) return [relative];
-    const children = readdirSync(absolute).sort().flatMap((name) => walk(path.posix.join(relative, name)));
+    const children = readdirSync(absolute)
+      .sort()
+      .flatMap((name) => walk(path.posix.join(relative, name)));
     return [`${relative}/`, ...children];
   };
   return walk(top);
@@ -24,7 +26,10 @@ export function entriesOf(stagingDir: string, top: string): string[] {
  * fields; every entry gets `mtime`; the modes are the staged files' own (set by the caller).
  */
 export async function writeTarGz(stagingDir: string, entries: string[], mtime: Date, file: string): Promise<void> {
-  await create({ file, cwd: stagingDir, gzip: { level: 9 }, portable: true, mtime, noDirRecurse: true }, entries.map((entry) => entry.replace(/\/$/, "")));
+  await create(
+    { file, cwd: stagingDir, gzip: { level: 9 }, portable: true, mtime, noDirRecurse: true },
+    entries.map((entry) => entry.replace(/\/$/, "")),
+  );
 }
 
 /**
@@ -36,7 +41,13 @@ export async function writeZip(stagingDir: string, entries: string[], mtime: Dat
   const dosTime = new Date(mtime.getUTCFullYear(), mtime.getUTCMonth(), mtime.getUTCDate(), mtime.getUTCHours(), mtime.getUTCMinutes(), mtime.getUTCSeconds());
   for (const entry of entries) {
     if (entry.endsWith("/")) zip.addEmptyDirectory(entry, { mtime: dosTime, mode: 0o40755, forceDosTimestamp: true });
-    else zip.addFile(path.join(stagingDir, entry), entry, { mtime: dosTime, mode: statSync(path.join(stagingDir, entry)).mode, compress: true, forceDosTimestamp: true });
+    else
+      zip.addFile(path.join(stagingDir, entry), entry, {
+        mtime: dosTime,
+        mode: statSync(path.join(stagingDir, entry)).mode,
+        compress: true,
+        forceDosTimestamp: true,
+      });
   }
   zip.end();
   await pipeline(zip.outputStream, createWriteStream(file));

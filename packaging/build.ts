@@ -32,7 +32,8 @@ async function main(): Promise<void> {
       runtimes.set(platform, await fetchRuntime(platform, work));
     }
     const license = [...runtimes.values()].find((runtime) => runtime.license)?.license;
-    if (!license || new Set([...runtimes.values()].map((runtime) => runtime.version)).size !== 1) throw new Error("packaging/runtimes.ts must pin one Node version, for Node's LICENSE");
+    if (!license || new Set([...runtimes.values()].map((runtime) => runtime.version)).size !== 1)
+      throw new Error("packaging/runtimes.ts must pin one Node version, for Node's LICENSE");
     const archives: string[] = [];
     for (const [platform, runtime] of runtimes) {
       const staging = stage(platform, { ...runtime, license }, bundle, version, work);

@@ -56,7 +56,9 @@ function licenseTexts(packages: string[], dirs: Map<string, string>): string {
     .map((name) => {
       const dir = dirs.get(name) as string;
       const manifest = JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")) as { version: string; license?: string };
-      const file = ["LICENSE", "LICENSE.md", "LICENSE.txt", "license", "LICENCE", "LICENSE-MIT"].map((candidate) => path.join(dir, candidate)).find((candidate) => existsSync(candidate));
+      const file = ["LICENSE", "LICENSE.md", "LICENSE.txt", "license", "LICENCE", "LICENSE-MIT"]
+        .map((candidate) => path.join(dir, candidate))
+        .find((candidate) => existsSync(candidate));
       const text = file ? readFileSync(file, "utf8").trim() : `License: ${manifest.license ?? "see the package"}`;
       return `${name}@${manifest.version}\n${"-".repeat(name.length + manifest.version.length + 1)}\n${text}\n`;
     })

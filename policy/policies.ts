@@ -93,13 +93,12 @@ export const microsoft365DnsRecords: ResourceValidationPolicy = {
 // ---------------------------------------------------------------------------------------------
 // 2. and 3. Retain's users
 
-const userLabel = (user: { userPrincipalName: string }, args: ResourceValidationArgs) =>
-  `Entra user ${describedBy(() => user.userPrincipalName, args.name)}`;
+const userLabel = (user: { userPrincipalName: string }, args: ResourceValidationArgs) => `Entra user ${describedBy(() => user.userPrincipalName, args.name)}`;
 
 export const retainUserPasswordNeverExpires: ResourceValidationPolicy = {
   name: "retain-user-password-never-expires",
   description:
-    "Prevents a Retain user without disablePasswordExpiration: true, because in tenants whose passwords expire (90 days in older tenants) Retain's accounts stop signing in and the worker log fills with \"Invalid Password\" errors.",
+    'Prevents a Retain user without disablePasswordExpiration: true, because in tenants whose passwords expire (90 days in older tenants) Retain\'s accounts stop signing in and the worker log fills with "Invalid Password" errors.',
   enforcementLevel: "mandatory",
   validateResource: validateResourceOfType(azuread.User, (user, args, report) => {
     if (user.disablePasswordExpiration !== true) {
@@ -181,7 +180,11 @@ export const graphApplicationPermissionsOnly: ResourceValidationPolicy = {
     }
     const application = args.asType(azuread.Application);
     if (application) {
-      checkRequiredResourceAccess(application, report, describedBy(() => application.displayName, args.name));
+      checkRequiredResourceAccess(
+        application,
+        report,
+        describedBy(() => application.displayName, args.name),
+      );
       return;
     }
     const apiAccess = args.asType(azuread.ApplicationApiAccess);

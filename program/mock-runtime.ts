@@ -128,11 +128,7 @@ export async function startMockRuntime(options: MockRuntimeOptions): Promise<Moc
 
 /** Whether a deserialized value is a Pulumi secret. */
 export function isSecretValue(value: unknown): value is { value: unknown } {
-  return (
-    value !== null &&
-    typeof value === "object" &&
-    (value as Record<string, unknown>)[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig
-  );
+  return value !== null && typeof value === "object" && (value as Record<string, unknown>)[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig;
 }
 
 /** Replaces secrets with `[secret]` and deploy-time values with `[unknown]`, recursively. */

@@ -74,7 +74,12 @@ export async function planStack(stack: string, raw: RawConfig): Promise<Plan> {
 function offlineValues(value: unknown): unknown {
   if (pulumi.Output.isInstance(value)) return "[unknown]";
   if (Array.isArray(value)) return value.map(offlineValues);
-  if (value !== null && typeof value === "object") return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => [k, offlineValues(v)]));
+  if (value !== null && typeof value === "object")
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k, offlineValues(v)]),
+    );
   return value;
 }
 
@@ -82,20 +87,18 @@ export function toPlan(stack: string, resources: readonly RegisteredResource[], 
   const stackUrn = `urn:pulumi:${stack}::${PROJECT}::pulumi:pulumi:Stack::${PROJECT}-${stack}`;
   const steps: PlanStep[] = [
     { op: "create", urn: stackUrn, newState: { type: "pulumi:pulumi:Stack", urn: stackUrn, custom: false, inputs: {} } },
-    ...treeOrder(resources).map(
-      (r): PlanStep => ({
-        op: "create",
+    ...treeOrder(resources).map((r): PlanStep => ({
+      op: "create",
+      urn: r.urn,
+      newState: {
+        type: r.type,
         urn: r.urn,
-        newState: {
-          type: r.type,
-          urn: r.urn,
-          custom: r.custom,
-          parent: r.parent ?? stackUrn,
-          ...(r.protect ? { protect: true } : {}),
-          inputs: displayValue(r.inputs) as Record<string, unknown>,
-        },
-      }),
-    ),
+        custom: r.custom,
+        parent: r.parent ?? stackUrn,
+        ...(r.protect ? { protect: true } : {}),
+        inputs: displayValue(r.inputs) as Record<string, unknown>,
+      },
+    })),
   ];
   const hooks = resources.flatMap((r) => r.hooks.afterCreate.map((name): PlanHook => ({ name, event: "afterCreate", resource: r.urn })));
   return { stack, steps, hooks, changeSummary: { create: steps.length }, warnings, manualDnsRecords };
@@ -107,9 +110,7 @@ function treeOrder(resources: readonly RegisteredResource[]): RegisteredResource
   for (const r of resources) byParent.set(r.parent, [...(byParent.get(r.parent) ?? []), r]);
   const ordered: RegisteredResource[] = [];
   const visit = (parent: string | undefined) => {
-    const children = [...(byParent.get(parent) ?? [])].sort(
-      (a, b) => Number(a.custom) - Number(b.custom) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
-    );
+    const children = [...(byParent.get(parent) ?? [])].sort((a, b) => Number(a.custom) - Number(b.custom) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const child of children) {
       ordered.push(child);
       visit(child.urn);

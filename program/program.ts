@@ -71,7 +71,9 @@ export async function deployTenant(deps: ProgramDependencies): Promise<Record<st
     // What a Retain admin runs on the Retain server (as root), with the Retain-server package unpacked where README says.
     nightlySyncInstallCommand: pulumi
       .all([application.clientId, application.clientSecretEndDate])
-      .apply(([clientId, secretExpires]) => nightlySyncInstallCommand({ tenantId: config.tenantId, clientId, outputDir: config.directorySync.outputDir, secretExpires })),
+      .apply(([clientId, secretExpires]) =>
+        nightlySyncInstallCommand({ tenantId: config.tenantId, clientId, outputDir: config.directorySync.outputDir, secretExpires }),
+      ),
   };
 }
 
@@ -84,7 +86,10 @@ export function credentialExpiryOutputs(application: RetainTenant["application"]
     return { applicationSecretExpires: application.clientSecretEndDate, applicationCredentialExpires: application.clientSecretEndDate };
   }
   const certificates = application.certificates.map((c) => ({ thumbprint: c.thumbprint ?? null, expires: c.notAfter?.toISOString() ?? null }));
-  const earliest = certificates.map((c) => c.expires).filter((expires) => expires !== null).sort()[0];
+  const earliest = certificates
+    .map((c) => c.expires)
+    .filter((expires) => expires !== null)
+    .sort()[0];
   return { applicationCertificates: certificates, ...(earliest ? { applicationCredentialExpires: earliest } : {}) };
 }
 
@@ -100,10 +105,7 @@ function refuseConflicts(discovered: Discovery): void {
   );
 }
 
-async function readMicrosoft365Records(
-  config: TenantConfig,
-  deps: ProgramDependencies,
-): Promise<Record<string, ServiceConfigurationRecord[]>> {
+async function readMicrosoft365Records(config: TenantConfig, deps: ProgramDependencies): Promise<Record<string, ServiceConfigurationRecord[]>> {
   const wanted = config.domains.filter((d) => d.microsoft365Records);
   if (wanted.length === 0) return {};
   const source = deps.recordSource(config);

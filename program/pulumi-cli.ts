@@ -71,4 +71,3 @@ function cliAnswerOf(error: unknown): string {
   const oneLine = text.replace(/\s+/g, " ").trim();
   return oneLine.split(/\.(?: |$)/)[0] || "no reason given";
 }
-

@@ -87,21 +87,24 @@ export class RetainTenant extends pulumi.ComponentResource {
     const sync = config.directorySync;
     const firstSync = sync.runAfterFirstDeploy && config.application.credential.type === "secret";
     if (sync.runAfterFirstDeploy && !firstSync) {
-      void pulumi.log.warn("directorySync.runAfterFirstDeploy: the app uses a certificate whose key the deployment never sees; run the first `retain-m365 sync --certificate …` by hand", this);
+      void pulumi.log.warn(
+        "directorySync.runAfterFirstDeploy: the app uses a certificate whose key the deployment never sees; run the first `retain-m365 sync --certificate …` by hand",
+        this,
+      );
     }
     this.application = new RetainApplication(
       names.application,
       {
         ...config.application,
-        afterSecretCreated: firstSync ? [firstSyncHook(names.firstSync, { tenantId: config.tenantId, clientId: () => this.application.clientId, directorySync: sync })] : [],
+        afterSecretCreated: firstSync
+          ? [firstSyncHook(names.firstSync, { tenantId: config.tenantId, clientId: () => this.application.clientId, directorySync: sync })]
+          : [],
       },
       { parent: this },
     );
-    this.exchangeAccess = new ExchangeAccess(
-      names.exchange,
-      exchangeAccessArgs(config, this.application, this.accounts.worker.userPrincipalName),
-      { parent: this },
-    );
+    this.exchangeAccess = new ExchangeAccess(names.exchange, exchangeAccessArgs(config, this.application, this.accounts.worker.userPrincipalName), {
+      parent: this,
+    });
 
     this.registerOutputs({
       dnsRecords: this.dns.flatMap((d) => d.recordNames),
@@ -151,7 +154,11 @@ function exchangeAccessArgs(config: TenantConfig, application: RetainApplication
 
 /** ExchangeAccess's arguments with the values known before a deploy (for the discovery): the app's display name and the worker's name as configured. */
 export function declaredExchangeAccess(config: TenantConfig): DeclaredExchangeAccess {
-  return { ...exchangeAccessSettings(config), app: { displayName: config.application.displayName }, workerUserPrincipalName: config.workerUser.userPrincipalName };
+  return {
+    ...exchangeAccessSettings(config),
+    app: { displayName: config.application.displayName },
+    workerUserPrincipalName: config.workerUser.userPrincipalName,
+  };
 }
 
 /**
@@ -160,7 +167,12 @@ export function declaredExchangeAccess(config: TenantConfig): DeclaredExchangeAc
  */
 export function domainDnsArgs(domain: DomainConfig, records: readonly ServiceConfigurationRecord[] | undefined): DomainDnsArgs {
   const provider = Object.fromEntries(Object.entries(domain).filter(([key]) => !DOMAIN_KEYS.has(key))) as DnsProviderSettings;
-  return { domain: domain.name, ...provider, microsoft365Records: domain.microsoft365Records ? records : undefined, skypeForBusinessRecords: domain.skypeForBusinessRecords };
+  return {
+    domain: domain.name,
+    ...provider,
+    microsoft365Records: domain.microsoft365Records ? records : undefined,
+    skypeForBusinessRecords: domain.skypeForBusinessRecords,
+  };
 }
 
 /** A domain's keys that are not its provider's (`provider` and the provider's own keys, such as `zoneId`). */

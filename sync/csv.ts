@@ -99,7 +99,8 @@ export class ContractCsvWalker {
           break;
         case Within.RecordEnd:
           if (bytes[i] !== LF) throw new Error(`record ${this.records + 1} is not terminated by CRLF`);
-          if (this.columns !== undefined && this.fields !== this.columns) throw new Error(`record ${this.records + 1} has ${this.fields} fields, not ${this.columns}`);
+          if (this.columns !== undefined && this.fields !== this.columns)
+            throw new Error(`record ${this.records + 1} has ${this.fields} fields, not ${this.columns}`);
           this.records++;
           this.fields = 0;
           this.within = Within.FieldStart;

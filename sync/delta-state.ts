@@ -86,23 +86,30 @@ function* stateLines(state: DeltaState): Generator<string> {
 /** Replaces only the first line (new delta links, after a round that changed nothing); the snapshot's lines are copied as they are. */
 export function saveDeltaHeader(outDir: string, header: DeltaHeader): void {
   const file = path.join(outDir, STATE_FILE);
-  writeStateFile(outDir, STATE_FILE, (function* () {
-    yield `${JSON.stringify(headerLine(header))}\n`;
-    let firstLine = true;
-    for (const chunk of ownFileChunks(file, STATE_FILE_RULE)) {
-      let rest = chunk;
-      if (firstLine) {
-        const end = chunk.indexOf(10);
-        if (end < 0) continue;
-        rest = chunk.subarray(end + 1);
-        firstLine = false;
+  writeStateFile(
+    outDir,
+    STATE_FILE,
+    (function* () {
+      yield `${JSON.stringify(headerLine(header))}\n`;
+      let firstLine = true;
+      for (const chunk of ownFileChunks(file, STATE_FILE_RULE)) {
+        let rest = chunk;
+        if (firstLine) {
+          const end = chunk.indexOf(10);
+          if (end < 0) continue;
+          rest = chunk.subarray(end + 1);
+          firstLine = false;
+        }
+        yield rest;
       }
-      yield rest;
-    }
-  })());
+    })(),
+  );
 }
 
-const headerLine = ({ usersDeltaLink, groupsDeltaLink, written }: DeltaHeader): Line => ["links", { version: VERSION, usersDeltaLink, groupsDeltaLink, ...(written ? { written } : {}) }];
+const headerLine = ({ usersDeltaLink, groupsDeltaLink, written }: DeltaHeader): Line => [
+  "links",
+  { version: VERSION, usersDeltaLink, groupsDeltaLink, ...(written ? { written } : {}) },
+];
 
 /** The first line's fields, when they have the types this version writes (a damaged file gives undefined: a full read). */
 function headerOf(line: unknown): DeltaHeader | undefined {
@@ -111,7 +118,12 @@ function headerOf(line: unknown): DeltaHeader | undefined {
   if (version !== VERSION || typeof usersDeltaLink !== "string" || typeof groupsDeltaLink !== "string") return undefined;
   if (written === undefined) return { usersDeltaLink, groupsDeltaLink };
   const files = written as Record<string, unknown> | null;
-  const complete = typeof files === "object" && files !== null && typeof files.usersSha256 === "string" && typeof files.groupsSha256 === "string" && ["users", "groups", "memberships"].every((count) => typeof files[count] === "number");
+  const complete =
+    typeof files === "object" &&
+    files !== null &&
+    typeof files.usersSha256 === "string" &&
+    typeof files.groupsSha256 === "string" &&
+    ["users", "groups", "memberships"].every((count) => typeof files[count] === "number");
   return complete ? { usersDeltaLink, groupsDeltaLink, written: files as unknown as WrittenFiles } : undefined;
 }
 

@@ -24,7 +24,12 @@ export async function latestDeltaLinks(client: Client, retry: RetryPolicy): Prom
 }
 
 /** Every entry of a delta round, and the link for the next round; EXPIRED when Graph lost the state. */
-async function followDelta(client: Client, link: string, what: string, retry: RetryPolicy): Promise<{ entries: DeltaEntry[]; deltaLink: string } | typeof EXPIRED> {
+async function followDelta(
+  client: Client,
+  link: string,
+  what: string,
+  retry: RetryPolicy,
+): Promise<{ entries: DeltaEntry[]; deltaLink: string } | typeof EXPIRED> {
   const entries: DeltaEntry[] = [];
   let next = link;
   for (;;) {

@@ -52,13 +52,19 @@ export async function readDirectory(client: Client, options: ReadOptions = DEFAU
   });
   // Each page of groups has its members read as soon as it arrives, one page after another.
   let membersRead = Promise.resolve();
-  const groups = forEachPage<DirectoryGroup>(client, `/groups?$filter=mailEnabled eq true&$select=${GROUP_FIELDS.join(",")}&$top=999`, "reading groups from Graph", options.retry, (page) => {
-    progress.groups += page.length;
-    for (const group of page) directory.putGroup(group);
-    const ids = page.map((group) => group.id);
-    membersRead = membersRead.then(() => readMembers(client, directory, ids, options, { progress }));
-    membersRead.catch(() => undefined); // awaited below; until then a failure must not count as unhandled
-  }).then(async () => {
+  const groups = forEachPage<DirectoryGroup>(
+    client,
+    `/groups?$filter=mailEnabled eq true&$select=${GROUP_FIELDS.join(",")}&$top=999`,
+    "reading groups from Graph",
+    options.retry,
+    (page) => {
+      progress.groups += page.length;
+      for (const group of page) directory.putGroup(group);
+      const ids = page.map((group) => group.id);
+      membersRead = membersRead.then(() => readMembers(client, directory, ids, options, { progress }));
+      membersRead.catch(() => undefined); // awaited below; until then a failure must not count as unhandled
+    },
+  ).then(async () => {
     report();
     await membersRead;
   });
@@ -75,7 +81,13 @@ export interface MemberReading {
  * it held, through `$batch` requests of 20. Sub-requests that failed transiently are tried again
  * together (`readBatch`); throttling is the pacer's alone (m365/graph-pacer.ts).
  */
-export async function readMembers(client: Client, directory: Directory, groupIds: readonly string[], options: ReadOptions, reading: MemberReading = {}): Promise<void> {
+export async function readMembers(
+  client: Client,
+  directory: Directory,
+  groupIds: readonly string[],
+  options: ReadOptions,
+  reading: MemberReading = {},
+): Promise<void> {
   const progress = reading.progress ?? { users: 0, groups: groupIds.length, groupsWithMembers: 0, memberships: 0 };
   const report = () => options.onProgress?.({ ...progress });
   for (const id of groupIds) directory.setMembers(id, []);
@@ -118,7 +130,11 @@ async function readBatch(client: Client, batch: readonly MemberRequest[], policy
     async () => {
       const left = batch.filter((request) => !answered.has(request));
       const body = { requests: left.map((request, index) => ({ id: String(index), method: "GET", url: request.url })) };
-      const answer = await withGraphRetry("reading group members from Graph ($batch)", () => client.api("/$batch").post(body) as Promise<BatchResponse>, policy);
+      const answer = await withGraphRetry(
+        "reading group members from Graph ($batch)",
+        () => client.api("/$batch").post(body) as Promise<BatchResponse>,
+        policy,
+      );
       const failures: { request: MemberRequest; failure: GraphFailure }[] = [];
       for (const response of answer.responses ?? []) {
         const request = left[Number(response.id)];

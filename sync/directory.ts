@@ -77,7 +77,10 @@ export class Directory {
   }
 
   setMembers(groupId: string, memberIds: Iterable<string>): void {
-    this.memberLists.set(this.intern(groupId), Array.from(memberIds, (id) => this.intern(id)));
+    this.memberLists.set(
+      this.intern(groupId),
+      Array.from(memberIds, (id) => this.intern(id)),
+    );
   }
 
   addMembers(groupId: string, memberIds: readonly string[]): void {
@@ -107,7 +110,8 @@ export class Directory {
   *fieldLists(): Generator<[ObjectKind<{ id: string }>, string, string]> {
     for (const kind of [USER, GROUP]) {
       const code = codeOf(kind);
-      for (let index = 0; index < this.ids.size; index++) if (this.kinds[index] === code) yield [kind, this.ids.idAt(index), this.texts.text(this.fieldsAt[index]!)];
+      for (let index = 0; index < this.ids.size; index++)
+        if (this.kinds[index] === code) yield [kind, this.ids.idAt(index), this.texts.text(this.fieldsAt[index]!)];
     }
   }
 

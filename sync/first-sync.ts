@@ -44,7 +44,14 @@ export async function runFirstSync(params: FirstSyncParams, timing: FirstSyncTim
   const { outcome, elapsedMs } = await retrying(
     (n) => {
       tries = n;
-      return runSync(client, { outDir: params.outDir, backups: params.backups, maxShrinkPercent: params.maxShrinkPercent, force: false, full: true, ...DEFAULT_READ });
+      return runSync(client, {
+        outDir: params.outDir,
+        backups: params.backups,
+        maxShrinkPercent: params.maxShrinkPercent,
+        force: false,
+        full: true,
+        ...DEFAULT_READ,
+      });
     },
     {
       // Tried while refused and time is left, at the same interval: permissions apply on Entra's schedule, not sooner for backing off.

@@ -36,7 +36,8 @@ export function checkHealth(outDir: string, options: HealthOptions, host: Host =
     for (const folder of [BACKUP_DIR, STATE_DIR]) checkOwn(path.join(outDir, folder), "folder", { owner: null, private: true }, host);
     record = readRunRecord(outDir, recordOwner(outDir, host));
   } catch (error) {
-    if (error instanceof UntrustedRunRecordError) problems.push(`${error.message}; remove it (the next run writes a new one) and check who else writes ${outDir}`);
+    if (error instanceof UntrustedRunRecordError)
+      problems.push(`${error.message}; remove it (the next run writes a new one) and check who else writes ${outDir}`);
     else if (error instanceof UnsafeFileError || error instanceof WrongKindError) problems.push(`the run record is not read: ${error.file} ${error.reason}`);
     else throw error;
   }
@@ -48,14 +49,17 @@ export function checkHealth(outDir: string, options: HealthOptions, host: Host =
     else {
       const ageHours = (now - Date.parse(record.lastSuccessAt)) / HOUR_MS;
       if (ageHours > options.maxAgeHours) {
-        problems.push(`the last successful run was at ${record.lastSuccessAt}, ${ageHours.toFixed(1)} hours ago (more than --max-age-hours ${options.maxAgeHours})`);
+        problems.push(
+          `the last successful run was at ${record.lastSuccessAt}, ${ageHours.toFixed(1)} hours ago (more than --max-age-hours ${options.maxAgeHours})`,
+        );
       }
     }
     const expiresAt = record.credential?.expiresAt;
     if (expiresAt) {
       const daysLeft = (Date.parse(expiresAt) - now) / DAY_MS;
       if (daysLeft <= 0) problems.push(`the app's credential expired at ${expiresAt}`);
-      else if (daysLeft <= options.warnExpiryDays) problems.push(`the app's credential expires at ${expiresAt}, in ${Math.floor(daysLeft)} days (within --warn-expiry-days ${options.warnExpiryDays})`);
+      else if (daysLeft <= options.warnExpiryDays)
+        problems.push(`the app's credential expires at ${expiresAt}, in ${Math.floor(daysLeft)} days (within --warn-expiry-days ${options.warnExpiryDays})`);
     }
   }
   for (const file of [USERS_FILE, GROUPS_FILE]) {
@@ -74,7 +78,14 @@ export function checkHealth(outDir: string, options: HealthOptions, host: Host =
 
 function lastRunOf(record: RunRecord): HealthReport["lastRun"] {
   const { at, ok, exitCode, users, groups, message } = record;
-  return { at, ok, exitCode, ...(users === undefined ? {} : { users }), ...(groups === undefined ? {} : { groups }), ...(message === undefined ? {} : { message }) };
+  return {
+    at,
+    ok,
+    exitCode,
+    ...(users === undefined ? {} : { users }),
+    ...(groups === undefined ? {} : { groups }),
+    ...(message === undefined ? {} : { message }),
+  };
 }
 
 /**

@@ -24,10 +24,22 @@ export const GROUP_FIELDS = ["id", "displayName", "mail", "mailNickname", "proxy
 
 type FieldType = "string" | "strings" | "boolean";
 const USER_FIELD_TYPES: Record<(typeof USER_FIELDS)[number], FieldType> = {
-  id: "string", displayName: "string", mail: "string", mailNickname: "string", userPrincipalName: "string", proxyAddresses: "strings", userType: "string", accountEnabled: "boolean",
+  id: "string",
+  displayName: "string",
+  mail: "string",
+  mailNickname: "string",
+  userPrincipalName: "string",
+  proxyAddresses: "strings",
+  userType: "string",
+  accountEnabled: "boolean",
 };
 const GROUP_FIELD_TYPES: Record<(typeof GROUP_FIELDS)[number], FieldType> = {
-  id: "string", displayName: "string", mail: "string", mailNickname: "string", proxyAddresses: "strings", mailEnabled: "boolean",
+  id: "string",
+  displayName: "string",
+  mail: "string",
+  mailNickname: "string",
+  proxyAddresses: "strings",
+  mailEnabled: "boolean",
 };
 
 /** A kind of directory object: the fields the sync keeps of it (`id` first) and their types. */
@@ -40,7 +52,9 @@ export const USER: ObjectKind<DirectoryUser> = { name: "user", fields: USER_FIEL
 export const GROUP: ObjectKind<DirectoryGroup> = { name: "group", fields: GROUP_FIELDS, types: GROUP_FIELD_TYPES };
 
 const hasType = (value: unknown, type: FieldType) =>
-  value === undefined || value === null || (type === "strings" ? Array.isArray(value) && value.every((item) => typeof item === "string") : typeof value === type);
+  value === undefined ||
+  value === null ||
+  (type === "strings" ? Array.isArray(value) && value.every((item) => typeof item === "string") : typeof value === type);
 
 /** The fields after the id, in the kind's order, each of its type or null (a record of the state file). */
 export function isFieldList(kind: ObjectKind<{ id: string }>, value: unknown): value is unknown[] {

@@ -1,6 +1,18 @@
 import path from "node:path";
 import { countLegacyCsvRecords, GROUPS_FILE, USERS_FILE } from "./csv";
-import { checkOwn, entryOf, ownFileChunks, ownFolder, refuseLink, replaceWhole, THIS_HOST, UnsafeFileError, WrongKindError, type Expect, type Host } from "./safe-files";
+import {
+  checkOwn,
+  entryOf,
+  ownFileChunks,
+  ownFolder,
+  refuseLink,
+  replaceWhole,
+  THIS_HOST,
+  UnsafeFileError,
+  WrongKindError,
+  type Expect,
+  type Host,
+} from "./safe-files";
 
 // What the sync keeps in its output folder (Retain's cfg), named here once:
 //   exchangeuser.csv, exchangegroups.csv  the address book (csv.ts), replaced by replace.ts

@@ -62,7 +62,17 @@ export async function runSync(client: Client, options: SyncOptions): Promise<Syn
       const moved = links.usersDeltaLink !== saved.usersDeltaLink || links.groupsDeltaLink !== saved.groupsDeltaLink;
       const warning = saveStateForNextRun(outDir, moved ? { ...saved, ...links } : undefined);
       const { users, groups, memberships } = saved.written;
-      return { outDir, mode: "delta", users, groups, memberships, unchanged: true, previousUsers: users, durationMs: Date.now() - started, ...(warning ? { warning } : {}) };
+      return {
+        outDir,
+        mode: "delta",
+        users,
+        groups,
+        memberships,
+        unchanged: true,
+        previousUsers: users,
+        durationMs: Date.now() - started,
+        ...(warning ? { warning } : {}),
+      };
     }
     const book = buildAddressBook(latest.directory);
     const { sha256, ...replaced } = await replaceFiles(book, options);
@@ -70,6 +80,13 @@ export async function runSync(client: Client, options: SyncOptions): Promise<Syn
     const header = latest.links && { ...latest.links, written: { usersSha256: sha256.users, groupsSha256: sha256.groups, ...counts } };
     // A state not believed is worth a word only when it would have been read.
     const warnings = [options.full || options.transitive ? undefined : distrusted, saveStateForNextRun(outDir, header, latest.directory)].filter(Boolean);
-    return { outDir, mode: latest.mode, ...counts, ...replaced, durationMs: Date.now() - started, ...(warnings.length > 0 ? { warning: warnings.join("; ") } : {}) };
+    return {
+      outDir,
+      mode: latest.mode,
+      ...counts,
+      ...replaced,
+      durationMs: Date.now() - started,
+      ...(warnings.length > 0 ? { warning: warnings.join("; ") } : {}),
+    };
   });
 }

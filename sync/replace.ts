@@ -97,7 +97,10 @@ export async function replaceFiles(files: NewFiles, options: ReplaceOptions): Pr
         if (previousUsersCopy) await renameWhenFree(previousUsersCopy, users.path, platform);
         else rmSync(users.path, { force: true });
       } catch {
-        throw new UserFacingError(`${groups.path} could not be replaced, nor ${users.path} put back: the two files are of different runs until the next sync`, ExitCode.safetyGuard);
+        throw new UserFacingError(
+          `${groups.path} could not be replaced, nor ${users.path} put back: the two files are of different runs until the next sync`,
+          ExitCode.safetyGuard,
+        );
       }
       throw error;
     }
@@ -111,7 +114,10 @@ export async function replaceFiles(files: NewFiles, options: ReplaceOptions): Pr
 /** A rename that waits while another program holds the target open (Windows); then refuses, keeping the previous files. */
 async function renameWhenFree(from: string, to: string, platform: FileSystemPlatform): Promise<void> {
   const inUse = (error: unknown) => platform.windows && IN_USE_CODES.has((error as NodeJS.ErrnoException).code ?? "");
-  const { outcome, tries } = await retrying(() => platform.rename(from, to), { policy: { ...FILE_IN_USE_RETRY, clock: platform.clock }, retryable: (o) => !o.ok && inUse(o.error) });
+  const { outcome, tries } = await retrying(() => platform.rename(from, to), {
+    policy: { ...FILE_IN_USE_RETRY, clock: platform.clock },
+    retryable: (o) => !o.ok && inUse(o.error),
+  });
   if (outcome.ok) return;
   if (!inUse(outcome.error)) throw outcome.error;
   const code = (outcome.error as NodeJS.ErrnoException).code;
@@ -160,7 +166,10 @@ function backupPrevious(files: string[], options: ReplaceOptions, host: Host): s
   const existing = files.filter((file) => entryOf(file));
   if (existing.length === 0 || options.backups <= 0) return undefined;
   const root = ownFolder(path.join(options.outDir, BACKUP_DIR), host);
-  const stamp = (options.now ?? new Date()).toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  const stamp = (options.now ?? new Date())
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
   let folder = path.join(root, stamp);
   for (let n = 2; ; n++) {
     try {
@@ -172,7 +181,9 @@ function backupPrevious(files: string[], options: ReplaceOptions, host: Host): s
     }
   }
   for (const file of existing) copyOwn(file, path.join(folder, path.basename(file)), FILE_MODE, host);
-  const generations = readdirSync(root).filter((name) => /^\d{8}T\d{6}Z(-\d+)?$/.test(name)).sort();
+  const generations = readdirSync(root)
+    .filter((name) => /^\d{8}T\d{6}Z(-\d+)?$/.test(name))
+    .sort();
   for (const old of generations.slice(0, Math.max(0, generations.length - options.backups))) rmSync(path.join(root, old), { recursive: true, force: true });
   return folder;
 }

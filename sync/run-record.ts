@@ -133,7 +133,10 @@ const METRICS: [name: string, help: string][] = [
   ["retain_m365_sync_duration_seconds", "Wall time of the last directory sync run."],
   ["retain_m365_sync_users", "Rows of exchangeuser.csv, the file Retain reads now."],
   ["retain_m365_sync_groups", "Rows of exchangegroups.csv, the file Retain reads now."],
-  ["retain_m365_credential_expiry_timestamp_seconds", "When the credential of Retain's app expires (Unix time); absent when unknown. Label thumbprint: the certificate's, upper-case hex."],
+  [
+    "retain_m365_credential_expiry_timestamp_seconds",
+    "When the credential of Retain's app expires (Unix time); absent when unknown. Label thumbprint: the certificate's, upper-case hex.",
+  ],
 ];
 export const METRIC_NAMES: readonly string[] = METRICS.map(([name]) => name);
 
@@ -185,14 +188,25 @@ export interface RecordingOptions {
  * Runs one sync and records its outcome, success or failure, in the run record and the metrics
  * file. The error, if any, is rethrown unchanged.
  */
-export async function recordedRun<T extends { users: number; groups: number; credential?: CredentialInfo }>(outDir: string, options: RecordingOptions, work: () => Promise<T>): Promise<T> {
+export async function recordedRun<T extends { users: number; groups: number; credential?: CredentialInfo }>(
+  outDir: string,
+  options: RecordingOptions,
+  work: () => Promise<T>,
+): Promise<T> {
   const startedAt = Date.now();
   let outcome: RunOutcome;
   let result: { ok: true; summary: T } | { ok: false; error: unknown };
   try {
     const summary = await work();
     result = { ok: true, summary };
-    outcome = { startedAt, endedAt: Date.now(), exitCode: 0, users: summary.users, groups: summary.groups, credential: summary.credential ?? options.credential };
+    outcome = {
+      startedAt,
+      endedAt: Date.now(),
+      exitCode: 0,
+      users: summary.users,
+      groups: summary.groups,
+      credential: summary.credential ?? options.credential,
+    };
   } catch (error) {
     result = { ok: false, error };
     const message = (error instanceof Error ? (error.message.split("\n")[0] ?? "") : String(error)).slice(0, 500);

@@ -1,5 +1,20 @@
 import { createHash, randomBytes } from "node:crypto";
-import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync, type Stats } from "node:fs";
+import {
+  closeSync,
+  constants,
+  fchmodSync,
+  fstatSync,
+  fsyncSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  rmSync,
+  writeSync,
+  type Stats,
+} from "node:fs";
 import path from "node:path";
 import { ExitCode, UserFacingError } from "../core/errors";
 import { SafetyGuardError } from "./safety-guard";
@@ -73,11 +88,20 @@ function refusal(file: string, stats: Stats, kind: Kind, host: Host, expect: Exp
   if (kind === "file" ? !stats.isFile() : !stats.isDirectory()) return new WrongKindError(file, kind === "file" ? "is not a regular file" : "is not a folder");
   const owner = expect.owner === undefined ? host.user : expect.owner;
   if (owner !== null && stats.uid !== owner) {
-    return new UnsafeFileError(file, `belongs to uid ${stats.uid}, not to the sync's user (uid ${owner})`, "so it may have been put there by another account: check it, then move it away or run the sync as its owner");
+    return new UnsafeFileError(
+      file,
+      `belongs to uid ${stats.uid}, not to the sync's user (uid ${owner})`,
+      "so it may have been put there by another account: check it, then move it away or run the sync as its owner",
+    );
   }
-  if (kind === "file" && !expect.hardLinks && stats.nlink > 1) return new UnsafeFileError(file, `has ${stats.nlink} hard links`, "so it may be another file's: move it away");
+  if (kind === "file" && !expect.hardLinks && stats.nlink > 1)
+    return new UnsafeFileError(file, `has ${stats.nlink} hard links`, "so it may be another file's: move it away");
   if (expect.private && host.modes && (stats.mode & 0o022) !== 0) {
-    return new UnsafeFileError(file, `is writable by group or others (mode ${(stats.mode & 0o777).toString(8).padStart(4, "0")})`, `so another account may have changed it: run \`chmod go-w ${file}\``);
+    return new UnsafeFileError(
+      file,
+      `is writable by group or others (mode ${(stats.mode & 0o777).toString(8).padStart(4, "0")})`,
+      `so another account may have changed it: run \`chmod go-w ${file}\``,
+    );
   }
   return undefined;
 }
@@ -145,7 +169,7 @@ export function openOwn(file: string, expect: Expect = {}, host: Host = THIS_HOS
 /** A descriptor's bytes from where it stands, in pieces of 1 MiB (the same buffer each time); the caller closes it. */
 export function* chunksOf(fd: number): Generator<Buffer> {
   const buffer = Buffer.alloc(1 << 20);
-  for (let read; (read = readSync(fd, buffer, 0, buffer.length, null)) > 0; ) yield buffer.subarray(0, read);
+  for (let read; (read = readSync(fd, buffer, 0, buffer.length, null)) > 0;) yield buffer.subarray(0, read);
 }
 
 /** A file of the sync's own, read through `openOwn`, in pieces of 1 MiB. */
@@ -205,7 +229,13 @@ export function createTemp(file: string, mode: number, host: Host = THIS_HOST): 
  * descriptor of the file's own (openOwn) and compared byte for byte, then its size, its mode (where modes mean anything) and
  * that its name still leads to it: the file there holds exactly the pieces, checked without a second pass over it.
  */
-export function writeTemp(file: string, pieces: Iterable<string | Buffer>, mode: number, host: Host = THIS_HOST, checks: { hashed?: boolean; readBack?: boolean } = {}): { file: string; bytes: number; sha256?: string } {
+export function writeTemp(
+  file: string,
+  pieces: Iterable<string | Buffer>,
+  mode: number,
+  host: Host = THIS_HOST,
+  checks: { hashed?: boolean; readBack?: boolean } = {},
+): { file: string; bytes: number; sha256?: string } {
   const { fd, file: temp } = createTemp(file, mode, host);
   const hash = checks.hashed ? createHash("sha256") : undefined;
   const open = [fd];
@@ -216,18 +246,19 @@ export function writeTemp(file: string, pieces: Iterable<string | Buffer>, mode:
     for (const piece of pieces) {
       const chunk = typeof piece === "string" ? Buffer.from(piece, "utf8") : piece;
       hash?.update(chunk);
-      for (let done = 0; done < chunk.length; ) done += writeSync(fd, chunk, done);
+      for (let done = 0; done < chunk.length;) done += writeSync(fd, chunk, done);
       if (reader !== undefined) {
         if (back.length < chunk.length) back = Buffer.allocUnsafe(chunk.length);
         let read = 0;
-        for (let n; read < chunk.length && (n = readSync(reader, back, read, chunk.length - read, bytes + read)) > 0; ) read += n;
+        for (let n; read < chunk.length && (n = readSync(reader, back, read, chunk.length - read, bytes + read)) > 0;) read += n;
         if (!back.subarray(0, read).equals(chunk)) throw new Error(`${temp} does not read back as written`);
       }
       bytes += chunk.length;
     }
     fsyncSync(fd);
     const stats = reader === undefined ? undefined : fstatSync(reader);
-    if (stats && (stats.size !== bytes || (host.modes && (stats.mode & 0o777) !== mode) || entryOf(temp)?.ino !== stats.ino)) throw new Error(`${temp} is not the file written`);
+    if (stats && (stats.size !== bytes || (host.modes && (stats.mode & 0o777) !== mode) || entryOf(temp)?.ino !== stats.ino))
+      throw new Error(`${temp} is not the file written`);
   } catch (error) {
     for (const descriptor of open) closeSync(descriptor);
     rmSync(temp, { force: true });
@@ -279,7 +310,7 @@ function copyInto(from: string, create: () => { fd: number; file: string }, host
   try {
     const target = create();
     try {
-      for (const chunk of chunksOf(source)) for (let done = 0; done < chunk.length; ) done += writeSync(target.fd, chunk, done);
+      for (const chunk of chunksOf(source)) for (let done = 0; done < chunk.length;) done += writeSync(target.fd, chunk, done);
     } catch (error) {
       closeSync(target.fd);
       rmSync(target.file, { force: true });

@@ -21,7 +21,8 @@ export interface GuardOptions {
  */
 export function guardReplacement(usersFile: string, userCount: number, previousUsers: number | undefined, options: GuardOptions): void {
   if (options.force) return;
-  if (userCount === 0) throw new SafetyGuardError("the directory returned no mail-enabled users; refusing to write empty files (use --force to write them anyway)");
+  if (userCount === 0)
+    throw new SafetyGuardError("the directory returned no mail-enabled users; refusing to write empty files (use --force to write them anyway)");
   if (previousUsers !== undefined && Number.isNaN(previousUsers)) {
     throw new SafetyGuardError(`${usersFile} is not a CSV this tool can count, so the shrink guard cannot check the new result; use --force to replace it`);
   }

@@ -71,7 +71,7 @@ function runningIn(group: number): string[] {
 }
 
 async function runningAfter(group: number, ms: number): Promise<string[]> {
-  for (const deadline = Date.now() + ms; Date.now() < deadline && runningIn(group).length > 0; ) await new Promise((resolve) => setTimeout(resolve, 100));
+  for (const deadline = Date.now() + ms; Date.now() < deadline && runningIn(group).length > 0;) await new Promise((resolve) => setTimeout(resolve, 100));
   return runningIn(group);
 }
 
@@ -101,7 +101,8 @@ describe("npm run demo", () => {
 
   it("exits 0 after every step: plan, adopt's decision, readiness, sync, the delta sync, status, verify --access, the systemd unit", () => {
     assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
-    for (const command of ["plan", "adopt", "readiness", "sync", "status", "verify --access", "schedule --systemd"]) assert.match(run.stdout, new RegExp(`\\$ retain-m365 ${command} `), command);
+    for (const command of ["plan", "adopt", "readiness", "sync", "status", "verify --access", "schedule --systemd"])
+      assert.match(run.stdout, new RegExp(`\\$ retain-m365 ${command} `), command);
     assert.match(run.stdout, /decide with retain-m365:domains\[0\]\.onExisting\.mx/);
     assert.match(run.stdout, /\(full read\)/);
     assert.match(run.stdout, /\(changes only\)/);
@@ -122,7 +123,10 @@ describe("npm run demo", () => {
     assert.match(readiness, /^ {4}EWS ends: 2027-04-01, in \d+ days$/m);
     assert.match(readiness, /^ {4}organization: EwsEnabled True, allow list of 2 \(Retain listed\)$/m);
     const counts = /^ {4}mailboxes: (\d+) in scope, (\d+) ready, 2 not ready$/m.exec(readiness);
-    assert.ok(counts && Number(counts[1]) >= 24 && Number(counts[2]) === Number(counts[1]) - 2, "a scope group of a few dozen mailboxes, two of them not ready");
+    assert.ok(
+      counts && Number(counts[1]) >= 24 && Number(counts[2]) === Number(counts[1]) - 2,
+      "a scope group of a few dozen mailboxes, two of them not ready",
+    );
     const problems = [...readiness.matchAll(/^ {4}(mailbox-ews-off|frontline-licence|no-mailbox) +(\S+): /gm)].map((m) => m[1]);
     assert.deepEqual(problems.sort(), ["frontline-licence", "mailbox-ews-off"]);
     assert.doesNotMatch(readiness, /^ {4}problem /m, "the organization lets Retain's app through");
@@ -148,10 +152,17 @@ describe("npm run demo", () => {
     const groups = parseContractCsv(readFileSync(path.join(out, "exchangegroups.csv"), "utf8"));
     assert.ok(users.length > 300, `${users.length} rows`);
     assert.ok(groups.length > 20, `${groups.length} rows`);
-    assert.ok(users.some((row) => row[2] === "new.hire@contoso.com"), "the hire of the day is in the users' file");
+    assert.ok(
+      users.some((row) => row[2] === "new.hire@contoso.com"),
+      "the hire of the day is in the users' file",
+    );
     const leaver = /, (\S+@contoso\.com) leaves/.exec(run.stdout)?.[1];
     assert.ok(leaver, "the demo names the leaver");
-    assert.equal(users.some((row) => row[2] === leaver), false, "the leaver is gone from the users' file");
+    assert.equal(
+      users.some((row) => row[2] === leaver),
+      false,
+      "the leaver is gone from the users' file",
+    );
   });
 
   it("the nightly delta sync made only a few Graph requests, counted at the emulator", () => {

@@ -32,14 +32,24 @@ function repositoryFiles(dir = ""): string[] {
 }
 
 const read = (file: string) => readFileSync(path.join(REPO_ROOT, file), "utf8");
-const docs = readdirSync(path.join(REPO_ROOT, "docs")).filter((name) => name.endsWith(".md")).map((name) => `docs/${name}`);
+const docs = readdirSync(path.join(REPO_ROOT, "docs"))
+  .filter((name) => name.endsWith(".md"))
+  .map((name) => `docs/${name}`);
 
 /** Heading texts of a Markdown file, outside code blocks. */
 function headings(text: string): string[] {
-  return text.replace(/```[\s\S]*?```/g, "").split("\n").flatMap((line) => /^#{1,6} (.+)$/.exec(line)?.[1] ?? []);
+  return text
+    .replace(/```[\s\S]*?```/g, "")
+    .split("\n")
+    .flatMap((line) => /^#{1,6} (.+)$/.exec(line)?.[1] ?? []);
 }
 /** GitHub's anchor for a heading. */
-const anchorOf = (heading: string) => heading.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, "").replace(/\s/g, "-");
+const anchorOf = (heading: string) =>
+  heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, "")
+    .replace(/\s/g, "-");
 
 /** The text of a `## name` section, up to the next heading of that level or higher. */
 function section(text: string, heading: string): string {

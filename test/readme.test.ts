@@ -27,7 +27,10 @@ describe("README agrees with the code", () => {
   });
 
   it("lists every permission the tenant's components declare", () => {
-    for (const [half, heading] of [["read", "Read"], ["write", "Write"]] as const) {
+    for (const [half, heading] of [
+      ["read", "Read"],
+      ["write", "Write"],
+    ] as const) {
       const table = new RegExp(`^#### ${heading}:.*\\n\\n((?:\\|.*\\n)+)`, "m").exec(readme)?.[1];
       assert.ok(table, `README has a "#### ${heading}:" permissions table`);
       const all = Object.values(retainTenantPermissions[half]).flat();
@@ -40,14 +43,21 @@ describe("README agrees with the code", () => {
     const table = /^#### Write:.*\n\n((?:\|.*\n)+)/m.exec(readme)?.[1] ?? "";
     assert.match(table, /^\| Where \| Permission \| Raises its own privileges \|$/m);
     const declared = Object.values(retainTenantPermissions.write).flat();
-    for (const permission of Object.keys(SELF_ELEVATING_PERMISSIONS)) assert.ok(declared.includes(permission), `"${permission}" is not a declared deploy permission`);
+    for (const permission of Object.keys(SELF_ELEVATING_PERMISSIONS))
+      assert.ok(declared.includes(permission), `"${permission}" is not a declared deploy permission`);
     for (const permission of declared) {
       const row = table.split("\n").find((line) => line.includes(`| ${permission} |`)) ?? "";
       const how = SELF_ELEVATING_PERMISSIONS[permission];
-      assert.ok(row.endsWith(how === undefined ? `| ${permission} | no |` : `| ${permission} | **yes**: ${how} |`), `README's Write row for "${permission}": ${row}`);
+      assert.ok(
+        row.endsWith(how === undefined ? `| ${permission} | no |` : `| ${permission} | **yes**: ${how} |`),
+        `README's Write row for "${permission}": ${row}`,
+      );
     }
     for (const permission of ["AppRoleAssignment.ReadWrite.All", "RoleManagement.ReadWrite.Directory", "Application.ReadWrite.All"]) {
-      assert.ok(Object.keys(SELF_ELEVATING_PERMISSIONS).some((key) => key.includes(permission)), permission);
+      assert.ok(
+        Object.keys(SELF_ELEVATING_PERMISSIONS).some((key) => key.includes(permission)),
+        permission,
+      );
     }
     assert.match(readme, /^#### A first deploy by a person, then a narrower CI identity$/m);
     assert.match(readme, /^### The sync admin, signed out by default$/m);

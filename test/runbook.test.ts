@@ -20,7 +20,10 @@ describe("runbook: its commands are the ones the code and workflows use", () => 
   it("every retain-m365 command, npm script and script it shows exists, with the options it uses", () => {
     const commands = commandsIn(runbook);
     for (const subcommand of ["plan", "stacks", "sync", "schedule", "verify"]) {
-      assert.ok(commands.some((command) => command[0] === "retain-m365" && command[1] === subcommand), `the runbook shows retain-m365 ${subcommand}`);
+      assert.ok(
+        commands.some((command) => command[0] === "retain-m365" && command[1] === subcommand),
+        `the runbook shows retain-m365 ${subcommand}`,
+      );
     }
     for (const command of commands) assert.equal(problemWith(command), undefined, command.join(" "));
   });
@@ -48,7 +51,13 @@ describe("runbook: its commands are the ones the code and workflows use", () => 
   it("describes the schedule command the stack outputs for the Retain server", () => {
     const command = nightlySyncInstallCommand({ tenantId: "<tenant>", clientId: "<app>", outputDir: "/srv/cfg" });
     assert.match(command, new RegExp(`^${INSTALLED_LAUNCHER.linux} schedule --systemd .*--write-to /etc/systemd/system `));
-    assert.match(runbook, /\/opt\/retain-m365-sync\/bin\/retain-m365 schedule --systemd --tenant-id <tenant> --client-id <app> .*--write-to \/etc\/systemd\/system/);
-    assert.match(runbook, /npx retain-m365 schedule --systemd --stack contoso --launcher \/opt\/retain-m365-sync\/bin\/retain-m365 --write-to \/etc\/systemd\/system/);
+    assert.match(
+      runbook,
+      /\/opt\/retain-m365-sync\/bin\/retain-m365 schedule --systemd --tenant-id <tenant> --client-id <app> .*--write-to \/etc\/systemd\/system/,
+    );
+    assert.match(
+      runbook,
+      /npx retain-m365 schedule --systemd --stack contoso --launcher \/opt\/retain-m365-sync\/bin\/retain-m365 --write-to \/etc\/systemd\/system/,
+    );
   });
 });

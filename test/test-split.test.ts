@@ -37,7 +37,8 @@ describe("the test suite's split: unit tests, then system tests", () => {
       ["systemd-analyze", ["verify"]],
       ["/usr/bin/promtool", ["check", "rules"]],
     ];
-    for (const [program, args] of refused) assert.match(unitRunRefusal(program, args) ?? "", /is a system test, in a file named test\/\*\*\/\*\.system\.test\.ts$/, `${program} ${args.join(" ")}`);
+    for (const [program, args] of refused)
+      assert.match(unitRunRefusal(program, args) ?? "", /is a system test, in a file named test\/\*\*\/\*\.system\.test\.ts$/, `${program} ${args.join(" ")}`);
     assert.ok(unitRunRefusal("node bin/retain-m365.js sync", [], true), "a shell command line too");
     const allowed: [string, string[]][] = [
       ["openssl", ["req", "-x509"]],

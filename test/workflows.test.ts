@@ -68,7 +68,10 @@ const workflow = (name: string): Workflow => {
       const inner = called[0]!;
       const ceiling = job.permissions ?? (raw as { permissions?: Record<string, string> }).permissions ?? {};
       const permissions = Object.fromEntries(
-        Object.entries(inner.permissions ?? {}).map(([scope, level]) => [scope, LEVELS[level]! <= LEVELS[ceiling[scope] ?? "none"]! ? level : (ceiling[scope] ?? "none")]),
+        Object.entries(inner.permissions ?? {}).map(([scope, level]) => [
+          scope,
+          LEVELS[level]! <= LEVELS[ceiling[scope] ?? "none"]! ? level : (ceiling[scope] ?? "none"),
+        ]),
       );
       const expanded: Job = {
         ...(inner as Job),
@@ -85,7 +88,9 @@ const workflow = (name: string): Workflow => {
 const localActions = readdirSync(path.join(REPO_ROOT, ".github", "actions")).map((name) => `./.github/actions/${name}`);
 const action = (uses: string) => parse(readFileSync(path.join(REPO_ROOT, uses, "action.yml"), "utf8")) as ActionMetadata;
 const allSteps = (): { where: string; step: Step }[] => [
-  ...workflowFiles.filter((file) => !reusableFiles.includes(file)).flatMap((file) => Object.entries(workflow(file).jobs).flatMap(([job, j]) => j.steps.map((step) => ({ where: `${file} ${job}`, step })))),
+  ...workflowFiles
+    .filter((file) => !reusableFiles.includes(file))
+    .flatMap((file) => Object.entries(workflow(file).jobs).flatMap(([job, j]) => j.steps.map((step) => ({ where: `${file} ${job}`, step })))),
   ...localActions.flatMap((uses) => action(uses).runs.steps.map((step) => ({ where: uses, step }))),
 ];
 
@@ -96,13 +101,17 @@ const allSteps = (): { where: string; step: Step }[] => [
  */
 function writeStubGh(bin: string, issues: { number: number; title: string }[]): void {
   writeFileSync(path.join(bin, "issues.json"), JSON.stringify(issues));
-  writeFileSync(path.join(bin, "gh"), `#!/bin/bash
+  writeFileSync(
+    path.join(bin, "gh"),
+    `#!/bin/bash
 printf '%s\\n' "$*" >> "${bin}/calls"
 [ "$2" = list ] || exit 0
 program=""
 while [ $# -gt 0 ]; do [ "$1" = --jq ] && program="$2"; shift; done
 if [ -n "$program" ]; then jq -r "$program" "${bin}/issues.json"; else cat "${bin}/issues.json"; fi
-`, { mode: 0o755 });
+`,
+    { mode: 0o755 },
+  );
 }
 
 /** Each remote action's `uses:` value (owner/repo@ref) with the comment after it on the line, in every workflow and composite action. */
@@ -118,17 +127,53 @@ const yamlFiles = (): { file: string; text: string }[] => [
 /** Every `uses:` line of the given YAML texts, with its value and the comment after it. */
 function usesLines(files = yamlFiles()): { file: string; uses: string; comment: string }[] {
   return files.flatMap(({ file, text }) =>
-    [...text.matchAll(/^\s*(?:-\s+)?uses:\s*["']?([^\s"'#]+)["']?[ \t]*(?:#[ \t]*(.*))?$/gm)].map((match) => ({ file, uses: match[1]!, comment: (match[2] ?? "").trim() })),
+    [...text.matchAll(/^\s*(?:-\s+)?uses:\s*["']?([^\s"'#]+)["']?[ \t]*(?:#[ \t]*(.*))?$/gm)].map((match) => ({
+      file,
+      uses: match[1]!,
+      comment: (match[2] ?? "").trim(),
+    })),
   );
 }
 
 // pulumi/actions v6 inputs (action.yml of pulumi/actions v6): a misspelt input is otherwise ignored silently.
 const PULUMI_ACTION_INPUTS = new Set([
-  "command", "stack-name", "work-dir", "comment-on-pr", "comment-on-pr-number", "comment-on-summary", "github-token", "cloud-url",
-  "secrets-provider", "parallel", "message", "config-map", "expect-no-changes", "diff", "replace", "exclude", "exclude-dependents",
-  "target", "target-dependents", "policyPacks", "policyPackConfigs", "refresh", "upsert", "remove", "edit-pr-comment", "color",
-  "exclude-protected", "plan", "suppress-outputs", "suppress-progress", "always-include-summary", "continue-on-error",
-  "log-verbosity", "log-flow", "debug", "pulumi-version", "pulumi-version-file",
+  "command",
+  "stack-name",
+  "work-dir",
+  "comment-on-pr",
+  "comment-on-pr-number",
+  "comment-on-summary",
+  "github-token",
+  "cloud-url",
+  "secrets-provider",
+  "parallel",
+  "message",
+  "config-map",
+  "expect-no-changes",
+  "diff",
+  "replace",
+  "exclude",
+  "exclude-dependents",
+  "target",
+  "target-dependents",
+  "policyPacks",
+  "policyPackConfigs",
+  "refresh",
+  "upsert",
+  "remove",
+  "edit-pr-comment",
+  "color",
+  "exclude-protected",
+  "plan",
+  "suppress-outputs",
+  "suppress-progress",
+  "always-include-summary",
+  "continue-on-error",
+  "log-verbosity",
+  "log-flow",
+  "debug",
+  "pulumi-version",
+  "pulumi-version-file",
 ]);
 
 describe("GitHub workflows: valid", () => {
@@ -244,13 +289,32 @@ describe("GitHub workflows: what each does", () => {
     /** Runs the step's script with a stub `pulumi` answering `outputs` and a stub `gh` that logs its arguments and answers `openIssue`. */
     const runStep = (outputs: Record<string, unknown>, openIssue: string): string[] => {
       const bin = mkdtempSync(path.join(tmpdir(), "retain-drift-bin-"));
-      writeFileSync(path.join(bin, "pulumi"), `#!/bin/sh
+      writeFileSync(
+        path.join(bin, "pulumi"),
+        `#!/bin/sh
 [ "$1" = login ] && exit 0
 echo '${JSON.stringify(outputs)}'
-`, { mode: 0o755 });
-      writeStubGh(bin, openIssue ? [{ number: Number(openIssue), title: "Credential expiring: tenant stack contoso" }, { number: 7, title: "Credential expiring: tenant stack other" }] : []);
+`,
+        { mode: 0o755 },
+      );
+      writeStubGh(
+        bin,
+        openIssue
+          ? [
+              { number: Number(openIssue), title: "Credential expiring: tenant stack contoso" },
+              { number: 7, title: "Credential expiring: tenant stack other" },
+            ]
+          : [],
+      );
       const result = spawnSync("bash", ["-eo", "pipefail", "-c", step().run!], {
-        env: { PATH: `${bin}:${process.env.PATH}`, REPO: "o/r", STACK: "contoso", RUN_URL: "https://run", WITHIN_DAYS: step().env?.WITHIN_DAYS, BACKEND_URL: "file://x" },
+        env: {
+          PATH: `${bin}:${process.env.PATH}`,
+          REPO: "o/r",
+          STACK: "contoso",
+          RUN_URL: "https://run",
+          WITHIN_DAYS: step().env?.WITHIN_DAYS,
+          BACKEND_URL: "file://x",
+        },
         encoding: "utf8",
       });
       assert.equal(result.status, 0, result.stderr);
@@ -266,15 +330,26 @@ echo '${JSON.stringify(outputs)}'
 
     it("opens an issue when the credential expires within 30 days, comments on the open one after that", () => {
       const opened = runStep({ applicationCredentialExpires: inDays(10) }, "");
-      assert.ok(opened.some((call) => /^issue create --repo o\/r --title Credential expiring: tenant stack contoso --label credential-expiry --body .*expires on /.test(call)), opened.join("\n"));
+      assert.ok(
+        opened.some((call) =>
+          /^issue create --repo o\/r --title Credential expiring: tenant stack contoso --label credential-expiry --body .*expires on /.test(call),
+        ),
+        opened.join("\n"),
+      );
       const updated = runStep({ applicationCredentialExpires: inDays(10) }, "42");
-      assert.ok(updated.some((call) => call.startsWith("issue comment 42 ")), updated.join("\n"));
+      assert.ok(
+        updated.some((call) => call.startsWith("issue comment 42 ")),
+        updated.join("\n"),
+      );
       assert.ok(!updated.some((call) => call.startsWith("issue create")));
     });
 
     it("closes the open issue once the credential is renewed, and opens none for a distant expiry", () => {
       const renewed = runStep({ applicationCredentialExpires: inDays(200) }, "42");
-      assert.ok(renewed.some((call) => call.startsWith("issue close 42 ")), renewed.join("\n"));
+      assert.ok(
+        renewed.some((call) => call.startsWith("issue close 42 ")),
+        renewed.join("\n"),
+      );
       assert.ok(!runStep({ applicationCredentialExpires: inDays(31) }, "").some((call) => /^issue (create|comment)/.test(call)));
     });
   });
@@ -292,11 +367,20 @@ echo '${JSON.stringify(outputs)}'
       const checkout = mkdtempSync(path.join(tmpdir(), "retain-ews-issue-"));
       mkdirSync(path.join(checkout, "stacks"));
       for (let i = 0; i < relying; i++) writeFileSync(path.join(checkout, "stacks", `Pulumi.tenant-${String(i).padStart(3, "0")}.yaml`), exampleStack);
-      writeFileSync(path.join(checkout, "stacks", "Pulumi.graph-only.yaml"), exampleStack.replace("      - Application EWS.AccessAsApp", "      - Application Mail.Read"));
+      writeFileSync(
+        path.join(checkout, "stacks", "Pulumi.graph-only.yaml"),
+        exampleStack.replace("      - Application EWS.AccessAsApp", "      - Application Mail.Read"),
+      );
       const bin = path.join(checkout, "bin");
       mkdirSync(bin);
-      writeFileSync(path.join(bin, "npx"), `#!/bin/sh\n[ "$1" = retain-m365 ] && shift\nexec "${process.execPath}" "${path.join(REPO_ROOT, "bin", "retain-m365.js")}" "$@"\n`, { mode: 0o755 });
-      writeFileSync(path.join(bin, "gh"), `#!/bin/sh\nprintf '%s\\n' "$*" >> "${bin}/calls"\n[ "$2" = list ] && echo "${openIssue}"\nexit 0\n`, { mode: 0o755 });
+      writeFileSync(
+        path.join(bin, "npx"),
+        `#!/bin/sh\n[ "$1" = retain-m365 ] && shift\nexec "${process.execPath}" "${path.join(REPO_ROOT, "bin", "retain-m365.js")}" "$@"\n`,
+        { mode: 0o755 },
+      );
+      writeFileSync(path.join(bin, "gh"), `#!/bin/sh\nprintf '%s\\n' "$*" >> "${bin}/calls"\n[ "$2" = list ] && echo "${openIssue}"\nexit 0\n`, {
+        mode: 0o755,
+      });
       const result = spawnSync("bash", ["-eo", "pipefail", "-c", step().run!], {
         cwd: checkout,
         env: { PATH: `${bin}:${process.env.PATH}`, REPO: "o/r", RUN_URL: "https://run", WITHIN_DAYS: withinDays, HOME: process.env.HOME },
@@ -320,7 +404,13 @@ echo '${JSON.stringify(outputs)}'
     it("opens one issue naming the one stack on EWS with the date and the days left; none before the window", () => {
       const { calls, created } = runStep(1, "", always);
       assert.equal(created, 1, calls);
-      assert.match(calls, new RegExp(`^issue create --repo o/r --title EWS ends on ${shutdown}: tenant stacks still relying on it --label ews-shutdown --body EWS in Exchange Online ends for good on ${shutdown}, in ${daysLeft} days`, "m"));
+      assert.match(
+        calls,
+        new RegExp(
+          `^issue create --repo o/r --title EWS ends on ${shutdown}: tenant stacks still relying on it --label ews-shutdown --body EWS in Exchange Online ends for good on ${shutdown}, in ${daysLeft} days`,
+          "m",
+        ),
+      );
       assert.match(calls, /^- `tenant-000`$/m);
       assert.doesNotMatch(calls, /graph-only/, "a stack on Graph roles only does not rely on EWS");
       assert.doesNotMatch(runStep(1, "", String(daysLeft - 1)).calls, /issue (create|edit|comment)/, "more than WITHIN_DAYS away: no issue");
@@ -347,7 +437,12 @@ echo '${JSON.stringify(outputs)}'
     const pulumi = action("./.github/actions/pulumi");
     const step = pulumi.runs.steps.find((s) => s.uses?.startsWith("pulumi/actions@"))!;
     // ARM_* for the azuread provider; AZURE_* for the program and the dynamic providers (credentialFromEnvironment).
-    for (const [name, input] of [["ARM_CLIENT_ID", "azure-client-id"], ["ARM_TENANT_ID", "azure-tenant-id"], ["AZURE_CLIENT_ID", "azure-client-id"], ["AZURE_TENANT_ID", "azure-tenant-id"]]) {
+    for (const [name, input] of [
+      ["ARM_CLIENT_ID", "azure-client-id"],
+      ["ARM_TENANT_ID", "azure-tenant-id"],
+      ["AZURE_CLIENT_ID", "azure-client-id"],
+      ["AZURE_TENANT_ID", "azure-tenant-id"],
+    ]) {
       assert.equal(step.env?.[name], `\${{ inputs.${input} }}`, `the pulumi step gets ${name}`);
     }
     assert.equal(step.env?.ARM_USE_OIDC, "true");
@@ -356,9 +451,13 @@ echo '${JSON.stringify(outputs)}'
     assert.ok(!pulumi.runs.steps.some((s) => s.uses?.startsWith("azure/login@")), "no azure/login");
     // The only Azure CLI session is the state identity's, in the operator's tenant (state container and Key Vault key).
     const signIn = pulumi.runs.steps.find((s) => s.name === "Sign in to the state backend")!;
-    assert.match(signIn.run ?? "", /az login --service-principal --username "\$STATE_CLIENT_ID" --tenant "\$STATE_TENANT_ID" --federated-token "\$\(oidc_token api:\/\/AzureADTokenExchange\)"/);
+    assert.match(
+      signIn.run ?? "",
+      /az login --service-principal --username "\$STATE_CLIENT_ID" --tenant "\$STATE_TENANT_ID" --federated-token "\$\(oidc_token api:\/\/AzureADTokenExchange\)"/,
+    );
     assert.doesNotMatch(JSON.stringify(signIn), /\$AZURE_CLIENT_ID|\$ARM_CLIENT_ID|inputs\.azure-client-id/, "the tenant's deployer app has no CLI session");
-    for (const removed of ["pulumi-access-token", "pulumi-config-passphrase", "azure-storage-key"]) assert.ok(!(removed in (pulumi.inputs ?? {})), `no ${removed} input: nothing stored decrypts or writes a stack`);
+    for (const removed of ["pulumi-access-token", "pulumi-config-passphrase", "azure-storage-key"])
+      assert.ok(!(removed in (pulumi.inputs ?? {})), `no ${removed} input: nothing stored decrypts or writes a stack`);
     const users = workflowFiles.flatMap((file) => {
       const w = workflow(file) as Workflow & { permissions?: Record<string, string> };
       return Object.entries(w.jobs)
@@ -366,7 +465,8 @@ echo '${JSON.stringify(outputs)}'
         .map(([name, job]) => ({ where: `${file} ${name}`, permissions: job.permissions ?? w.permissions }));
     });
     assert.ok(users.length >= 3, "preview, deploy and drift run Pulumi");
-    for (const { where, permissions } of users) assert.equal(permissions?.["id-token"], "write", `${where}: GitHub sets ACTIONS_ID_TOKEN_REQUEST_* only with id-token: write`);
+    for (const { where, permissions } of users)
+      assert.equal(permissions?.["id-token"], "write", `${where}: GitHub sets ACTIONS_ID_TOKEN_REQUEST_* only with id-token: write`);
   });
 
   it("the package's own CI: install, lint, typecheck and tests on Node 22 and 24 through .ci/run", () => {
@@ -430,11 +530,15 @@ function secretProblems(file: string, w: AnyWorkflow): string[] {
     const kind = environmentKind(job);
     const environment = kind ? ENVIRONMENTS[kind] : undefined;
     if (!environment) {
-      problems.push(`${file} ${name}: ${used.length ? `reads ${used.join(", ")}` : "can mint OIDC tokens"} without a per-stack environment (${job.environment ?? "none"}): a repository-level secret or an OIDC subject any branch can get`);
+      problems.push(
+        `${file} ${name}: ${used.length ? `reads ${used.join(", ")}` : "can mint OIDC tokens"} without a per-stack environment (${job.environment ?? "none"}): a repository-level secret or an OIDC subject any branch can get`,
+      );
       continue;
     }
-    for (const secret of used) if (!environment.secrets.includes(secret)) problems.push(`${file} ${name}: ${secret} is not a secret of the ${kind}-<stack> environments`);
-    if (runsPullRequestCode && !environment.reviewers) problems.push(`${file} ${name}: runs pull-request code with ${kind}-<stack>, which has no required reviewers`);
+    for (const secret of used)
+      if (!environment.secrets.includes(secret)) problems.push(`${file} ${name}: ${secret} is not a secret of the ${kind}-<stack> environments`);
+    if (runsPullRequestCode && !environment.reviewers)
+      problems.push(`${file} ${name}: runs pull-request code with ${kind}-<stack>, which has no required reviewers`);
   }
   return problems;
 }
@@ -454,8 +558,10 @@ function mainOnlyProblems(file: string, w: AnyWorkflow): string[] {
   const extra = Object.keys(on).filter((trigger) => !["push", "workflow_dispatch"].includes(trigger));
   if (extra.length) problems.push(`deploy.yml: also runs on ${extra.join(", ")}`);
   const push = (on.push ?? {}) as Record<string, unknown>;
-  if (JSON.stringify(push) !== JSON.stringify({ branches: ["main"] })) problems.push(`deploy.yml: push must be branches: [main] only (got ${JSON.stringify(push)})`);
-  if (on.workflow_dispatch && Object.keys(on.workflow_dispatch as object).length > 0) problems.push("deploy.yml: workflow_dispatch takes no inputs (no ref, no stack)");
+  if (JSON.stringify(push) !== JSON.stringify({ branches: ["main"] }))
+    problems.push(`deploy.yml: push must be branches: [main] only (got ${JSON.stringify(push)})`);
+  if (on.workflow_dispatch && Object.keys(on.workflow_dispatch as object).length > 0)
+    problems.push("deploy.yml: workflow_dispatch takes no inputs (no ref, no stack)");
   for (const [name, job] of Object.entries(w.jobs)) {
     if (!MAIN_ONLY_IF.test(job.if ?? "")) problems.push(`deploy.yml ${name}: runs without if: github.ref == 'refs/heads/main' && …`);
     for (const step of job.steps) if (step.with && "ref" in step.with) problems.push(`deploy.yml ${name}: checks out another ref (${String(step.with.ref)})`);
@@ -471,11 +577,16 @@ function oidcInstallProblems(file: string, w: AnyWorkflow): string[] {
   for (const [name, job] of Object.entries(w.jobs)) {
     if ((job.permissions ?? w.permissions)?.["id-token"] !== "write") continue;
     const runs = expandedSteps(job.steps).map((step) => step.run ?? "");
-    const installs = runs.map((run, index) => ({ run, index })).filter(({ run }) => /\bnpm (?:ci|install|i|rebuild)\b|\bbash \.ci\/run\b|\b(?:yarn|pnpm)\b/.test(run));
+    const installs = runs
+      .map((run, index) => ({ run, index }))
+      .filter(({ run }) => /\bnpm (?:ci|install|i|rebuild)\b|\bbash \.ci\/run\b|\b(?:yarn|pnpm)\b/.test(run));
     if (installs.length === 0) problems.push(`${file} ${name}: installs nothing (expected npm ci --ignore-scripts)`);
-    for (const { run } of installs) if (!/^npm ci --ignore-scripts\b/.test(run.trim())) problems.push(`${file} ${name}: "${run.trim()}" can run install scripts in a job that mints OIDC tokens`);
+    for (const { run } of installs)
+      if (!/^npm ci --ignore-scripts\b/.test(run.trim()))
+        problems.push(`${file} ${name}: "${run.trim()}" can run install scripts in a job that mints OIDC tokens`);
     const build = runs.findIndex((run) => run.trim() === "npm run prepare");
-    if (installs.length > 0 && build < Math.max(...installs.map(({ index }) => index))) problems.push(`${file} ${name}: does not build the CLI bundle (npm run prepare) after installing`);
+    if (installs.length > 0 && build < Math.max(...installs.map(({ index }) => index)))
+      problems.push(`${file} ${name}: does not build the CLI bundle (npm run prepare) after installing`);
   }
   return problems;
 }
@@ -515,7 +626,11 @@ describe("GitHub workflows: many stacks (issue 27), within GitHub's 256 jobs per
     for (const name of names) writeFileSync(path.join(checkout, "stacks", `Pulumi.${name}.yaml`), "config: {}\n");
     const bin = path.join(checkout, "bin");
     mkdirSync(bin);
-    writeFileSync(path.join(bin, "npx"), `#!/bin/sh\n[ "$1" = retain-m365 ] && shift\nexec "${process.execPath}" "${path.join(REPO_ROOT, "bin", "retain-m365.js")}" "$@"\n`, { mode: 0o755 });
+    writeFileSync(
+      path.join(bin, "npx"),
+      `#!/bin/sh\n[ "$1" = retain-m365 ] && shift\nexec "${process.execPath}" "${path.join(REPO_ROOT, "bin", "retain-m365.js")}" "$@"\n`,
+      { mode: 0o755 },
+    );
   });
 
   /**
@@ -531,7 +646,9 @@ describe("GitHub workflows: many stacks (issue 27), within GitHub's 256 jobs per
     const [[, expression]] = Object.entries(outer.matrix ?? {}) as [[string, string]];
     const output = /^\$\{\{ fromJSON\(needs\.stacks\.outputs\.(\w+)\) \}\}$/.exec(expression)?.[1];
     if (!output) return [`the matrix is not the stacks job's output (${expression})`];
-    const [, stepId, stepOutput] = /^\$\{\{ steps\.([\w-]+)\.outputs\.(\w+) \}\}$/.exec((w.jobs.stacks as Job & { outputs: Record<string, string> }).outputs[output]!)!;
+    const [, stepId, stepOutput] = /^\$\{\{ steps\.([\w-]+)\.outputs\.(\w+) \}\}$/.exec(
+      (w.jobs.stacks as Job & { outputs: Record<string, string> }).outputs[output]!,
+    )!;
     const step = w.jobs.stacks!.steps.find((s) => (s as Step & { id?: string }).id === stepId)!;
     const githubOutput = path.join(mkdtempSync(path.join(tmpdir(), "retain-many-output-")), "output");
     const result = spawnSync("bash", ["-eo", "pipefail", "-c", step.run!], {
@@ -540,7 +657,9 @@ describe("GitHub workflows: many stacks (issue 27), within GitHub's 256 jobs per
       encoding: "utf8",
     });
     assert.equal(result.status, 0, result.stderr);
-    const line = readFileSync(githubOutput, "utf8").split("\n").find((l) => l.startsWith(`${stepOutput}=`))!;
+    const line = readFileSync(githubOutput, "utf8")
+      .split("\n")
+      .find((l) => l.startsWith(`${stepOutput}=`))!;
     const shards = (JSON.parse(line.slice(stepOutput!.length + 1)) as (string | string[])[]).map((entry) => (Array.isArray(entry) ? entry : [entry]));
     const problems: string[] = [];
     if (shards.length > MATRIX_MAX_JOBS) problems.push(`${shards.length} jobs in one matrix`);
@@ -597,11 +716,23 @@ describe("GitHub workflows: many stacks (issue 27), within GitHub's 256 jobs per
   it("the reusable workflows: workflow_call only, called by their own workflow only, the secret passed by name and required", () => {
     assert.deepEqual(reusableFiles.sort(), ["deploy-stacks.yml", "drift-stacks.yml", "preview-stacks.yml"]);
     for (const file of reusableFiles) {
-      const callers = workflowFiles.flatMap((caller) => Object.values(rawWorkflow(caller).jobs).filter((j) => j.uses === `./.github/workflows/${file}`).map((j) => ({ caller, j })));
-      assert.deepEqual(callers.map(({ caller }) => caller), [file.replace("-stacks", "")], `${file} is called by its own workflow only`);
+      const callers = workflowFiles.flatMap((caller) =>
+        Object.values(rawWorkflow(caller).jobs)
+          .filter((j) => j.uses === `./.github/workflows/${file}`)
+          .map((j) => ({ caller, j })),
+      );
+      assert.deepEqual(
+        callers.map(({ caller }) => caller),
+        [file.replace("-stacks", "")],
+        `${file} is called by its own workflow only`,
+      );
       const on = rawWorkflow(file).on.workflow_call as { secrets: Record<string, { required: boolean }> };
       assert.deepEqual(Object.keys(on.secrets), ["CLOUDFLARE_API_TOKEN"]);
-      assert.equal(on.secrets.CLOUDFLARE_API_TOKEN!.required, true, "a caller that forgets to pass it fails, instead of an empty token (docs.github.com, reusing workflows)");
+      assert.equal(
+        on.secrets.CLOUDFLARE_API_TOKEN!.required,
+        true,
+        "a caller that forgets to pass it fails, instead of an empty token (docs.github.com, reusing workflows)",
+      );
       // Passed by name, never `secrets: inherit`: the environment's value takes precedence in the called job.
       for (const { j } of callers) assert.deepEqual(j.secrets, { CLOUDFLARE_API_TOKEN: "${{ secrets.CLOUDFLARE_API_TOKEN }}" });
     }
@@ -616,7 +747,12 @@ describe("GitHub workflows: no repository-level secret decrypts or writes a tena
     assert.ok(lines.filter(({ uses }) => !uses.startsWith("./")).length >= 10);
     assert.deepEqual(pinProblems(lines), []);
     // The check catches a tag, a branch, a short commit, a missing or vague comment, and one tag on two commits.
-    const bad = usesLines([{ file: "bad.yml", text: `steps:\n  - uses: actions/checkout@v4\n  - uses: actions/checkout@main # v4.4.0\n  - uses: actions/setup-node@49933ea # v4.4.0\n  - uses: actions/setup-node@${"a".repeat(40)}\n  - uses: actions/setup-node@${"b".repeat(40)} # v4\n  - uses: pulumi/actions@${"c".repeat(40)} # v6.6.1\n  - uses: pulumi/actions@${"d".repeat(40)} # v6.6.1\n  - uses: docker://alpine:3\n` }]);
+    const bad = usesLines([
+      {
+        file: "bad.yml",
+        text: `steps:\n  - uses: actions/checkout@v4\n  - uses: actions/checkout@main # v4.4.0\n  - uses: actions/setup-node@49933ea # v4.4.0\n  - uses: actions/setup-node@${"a".repeat(40)}\n  - uses: actions/setup-node@${"b".repeat(40)} # v4\n  - uses: pulumi/actions@${"c".repeat(40)} # v6.6.1\n  - uses: pulumi/actions@${"d".repeat(40)} # v6.6.1\n  - uses: docker://alpine:3\n`,
+      },
+    ]);
     assert.equal(pinProblems(bad).length, 7, pinProblems(bad).join("\n"));
   });
 
@@ -665,7 +801,11 @@ describe("GitHub workflows: no repository-level secret decrypts or writes a tena
   });
 
   it("(d) jobs that can mint OIDC tokens run npm ci --ignore-scripts, then build the CLI bundle themselves", () => {
-    const minting = all().flatMap(({ file, w }) => Object.entries(w.jobs).filter(([, job]) => (job.permissions ?? w.permissions)?.["id-token"] === "write").map(([name]) => `${file} ${name}`));
+    const minting = all().flatMap(({ file, w }) =>
+      Object.entries(w.jobs)
+        .filter(([, job]) => (job.permissions ?? w.permissions)?.["id-token"] === "write")
+        .map(([name]) => `${file} ${name}`),
+    );
     assert.deepEqual(minting.sort(), ["deploy.yml up", "drift.yml drift", "preview.yml preview", "release.yml package"]);
     for (const { file, w } of all()) assert.deepEqual(oidcInstallProblems(file, w), [], file);
     // "prepare" is what builds the bundle on install, and the bin builds it when it is stale.
@@ -685,8 +825,13 @@ describe("GitHub workflows: no repository-level secret decrypts or writes a tena
   });
 
   it("(e) stack names reach jq as --arg values, never inside a jq program", () => {
-    const scripts = all().flatMap(({ file, w }) => Object.entries(w.jobs).flatMap(([name, job]) => expandedSteps(job.steps).map((step) => ({ where: `${file} ${name}`, run: step.run ?? "" }))));
-    const drift = scripts.filter(({ where }) => where.startsWith("drift.yml")).map(({ run }) => run).join("\n");
+    const scripts = all().flatMap(({ file, w }) =>
+      Object.entries(w.jobs).flatMap(([name, job]) => expandedSteps(job.steps).map((step) => ({ where: `${file} ${name}`, run: step.run ?? "" }))),
+    );
+    const drift = scripts
+      .filter(({ where }) => where.startsWith("drift.yml"))
+      .map(({ run }) => run)
+      .join("\n");
     assert.ok((drift.match(/--arg title "\$title"/g) ?? []).length >= 3, "the drift and credential issues find theirs by title with --arg");
     for (const { where, run } of scripts) assert.deepEqual(jqProblems(where, run), [], where);
     for (const built of [
@@ -705,7 +850,11 @@ describe("GitHub workflows: no repository-level secret decrypts or writes a tena
     const bin = mkdtempSync(path.join(tmpdir(), "retain-drift-jq-"));
     writeStubGh(bin, [{ number: 5, title: "Drift: tenant stack other" }]);
     const stack = 'x" or true or "$(touch pwned)';
-    const result = spawnSync("bash", ["-eo", "pipefail", "-c", step.run!], { cwd: bin, env: { PATH: `${bin}:${process.env.PATH}`, REPO: "o/r", STACK: stack, RUN_URL: "https://run" }, encoding: "utf8" });
+    const result = spawnSync("bash", ["-eo", "pipefail", "-c", step.run!], {
+      cwd: bin,
+      env: { PATH: `${bin}:${process.env.PATH}`, REPO: "o/r", STACK: stack, RUN_URL: "https://run" },
+      encoding: "utf8",
+    });
     assert.equal(result.status, 0, result.stderr);
     const calls = readFileSync(path.join(bin, "calls"), "utf8");
     assert.doesNotMatch(calls, /^issue comment 5 /m, "another stack's issue");
@@ -723,7 +872,8 @@ describe("GitHub workflows: no repository-level secret decrypts or writes a tena
       assert.equal(/^required/.test(reviewers ?? ""), environment.reviewers, `${kind}: required reviewers`);
       const jobs = all().flatMap(({ w }) => Object.values(w.jobs).filter((job) => environmentKind(job) === kind));
       assert.ok(jobs.length > 0, kind);
-      const read = (what: string) => new Set(jobs.flatMap((job) => [...JSON.stringify(job).matchAll(new RegExp(`${what}\\.([A-Z_]+)`, "g"))].map((m) => m[1]!)));
+      const read = (what: string) =>
+        new Set(jobs.flatMap((job) => [...JSON.stringify(job).matchAll(new RegExp(`${what}\\.([A-Z_]+)`, "g"))].map((m) => m[1]!)));
       for (const name of read("vars")) assert.ok(variables?.includes(`\`${name}\``), `${kind}-<stack>: the runbook does not list the variable ${name}`);
       assert.deepEqual([...read("secrets")].sort(), [...environment.secrets].sort());
       for (const name of environment.secrets) assert.ok(secrets?.includes(`\`${name}\``), `${kind}-<stack>: the runbook does not list the secret ${name}`);
@@ -744,16 +894,28 @@ describe("fork pull requests: the offline plan is posted as text in a code block
     writeFileSync(path.join(dir, "plan.md"), plan);
     const bin = path.join(work, "bin");
     mkdirSync(bin);
-    writeFileSync(path.join(bin, "gh"), `#!/bin/bash
+    writeFileSync(
+      path.join(bin, "gh"),
+      `#!/bin/bash
 case "$2" in
   repos/o/r/pulls/7) echo abc123 ;;
   repos/o/r/issues/7/comments) echo '[{"id": 9, "user": {"login": "someone"}, "body": "${MARKER} planted"}]' ;;
 esac
 for arg in "$@"; do case "$arg" in body=*) printf '%s' "\${arg#body=}" > "${bin}/body"; printf '%s\\n' "$*" | head -c 60 >> "${bin}/calls"; echo >> "${bin}/calls" ;; esac; done
-`, { mode: 0o755 });
-    const result = spawnSync("bash", ["-eo", "pipefail", "-c", step().run!], { cwd: work, env: { PATH: `${bin}:${process.env.PATH}`, REPO: "o/r", HEAD_SHA: "abc123", GH_TOKEN: "x" }, encoding: "utf8" });
+`,
+      { mode: 0o755 },
+    );
+    const result = spawnSync("bash", ["-eo", "pipefail", "-c", step().run!], {
+      cwd: work,
+      env: { PATH: `${bin}:${process.env.PATH}`, REPO: "o/r", HEAD_SHA: "abc123", GH_TOKEN: "x" },
+      encoding: "utf8",
+    });
     assert.equal(result.status, 0, result.stderr);
-    assert.match(readFileSync(path.join(bin, "calls"), "utf8"), /^api -X POST repos\/o\/r\/issues\/7\/comments /, "a new comment: the planted one is not the workflow's");
+    assert.match(
+      readFileSync(path.join(bin, "calls"), "utf8"),
+      /^api -X POST repos\/o\/r\/issues\/7\/comments /,
+      "a new comment: the planted one is not the workflow's",
+    );
     return readFileSync(path.join(bin, "body"), "utf8");
   };
   /** The text inside the body's code block, checking that nothing in it can close the block. */
@@ -761,7 +923,10 @@ for arg in "$@"; do case "$arg" in body=*) printf '%s' "\${arg#body=}" > "${bin}
     const lines = body.split("\n");
     assert.equal(lines[0], MARKER);
     const open = lines.findIndex((line) => /^`{3,}$/.test(line));
-    assert.ok(open > 0 && lines.slice(1, open).every((line) => !line.includes("`") || /^Offline plan of stack `contoso`/.test(line)), "only the marker and a line of our own before the block");
+    assert.ok(
+      open > 0 && lines.slice(1, open).every((line) => !line.includes("`") || /^Offline plan of stack `contoso`/.test(line)),
+      "only the marker and a line of our own before the block",
+    );
     const fence = lines[open]!;
     assert.equal(lines.at(-1), fence, "the block ends the comment");
     const text = lines.slice(open + 1, -1).join("\n");
@@ -772,7 +937,8 @@ for arg in "$@"; do case "$arg" in body=*) printf '%s' "\${arg#body=}" > "${bin}
   };
 
   it("a plan of markdown is shown as its text, in a plain ``` block", () => {
-    const plan = "| Op | Type |\n|---|---|\n| create | azuread:index/user:User |\n\n@everyone <img src=x onerror=alert(1)> [click](https://example.com) <!-- offline-plan:other -->";
+    const plan =
+      "| Op | Type |\n|---|---|\n| create | azuread:index/user:User |\n\n@everyone <img src=x onerror=alert(1)> [click](https://example.com) <!-- offline-plan:other -->";
     assert.deepEqual(codeBlock(post(`${plan}\n`)), { fence: "```", text: plan });
   });
 
@@ -796,7 +962,9 @@ describe("the state backend's sign-in: short-lived, for the environment's stack 
   /** Runs the sign-in step with stub curl and az; returns what they were asked, what went to GITHUB_ENV, and the output. */
   const run = (env: Record<string, string>) => {
     const bin = mkdtempSync(path.join(tmpdir(), "retain-state-signin-"));
-    writeFileSync(path.join(bin, "curl"), `#!/bin/bash
+    writeFileSync(
+      path.join(bin, "curl"),
+      `#!/bin/bash
 printf 'curl %s\\n' "$*" >> "${bin}/calls"
 data=""; post=""
 while [ $# -gt 0 ]; do
@@ -808,12 +976,18 @@ while [ $# -gt 0 ]; do
   shift
 done
 [ -n "$post" ] && printf '%s' "$data" > "${bin}/exchange.json" && echo '{"access_token": "pul-team-token"}'
-`, { mode: 0o755 });
-    writeFileSync(path.join(bin, "az"), `#!/bin/bash
+`,
+      { mode: 0o755 },
+    );
+    writeFileSync(
+      path.join(bin, "az"),
+      `#!/bin/bash
 printf 'az %s\\n' "$*" >> "${bin}/calls"
 [ "$2" = container ] && echo "se=2030&sp=rl&sig=delegated"
 exit 0
-`, { mode: 0o755 });
+`,
+      { mode: 0o755 },
+    );
     writeFileSync(path.join(bin, "github_env"), "");
     const step = signIn();
     const result = spawnSync("bash", ["-c", step.run!], {
@@ -835,29 +1009,55 @@ exit 0
     const read = (name: string) => (existsSync(path.join(bin, name)) ? readFileSync(path.join(bin, name), "utf8") : "");
     return { code: result.status, stdout: result.stdout, calls: read("calls"), githubEnv: read("github_env"), exchange: read("exchange.json") };
   };
-  const blob = { BACKEND_URL: "azblob://state-contoso", STATE_CLIENT_ID: "state-app", STATE_TENANT_ID: "operator-tenant", STATE_STORAGE_ACCOUNT: "retainstate" };
+  const blob = {
+    BACKEND_URL: "azblob://state-contoso",
+    STATE_CLIENT_ID: "state-app",
+    STATE_TENANT_ID: "operator-tenant",
+    STATE_STORAGE_ACCOUNT: "retainstate",
+  };
 
   it("takes every input from the step's env (no expression inside the script), and only the inputs it needs", () => {
     assert.doesNotMatch(signIn().run!, /\$\{\{/);
-    assert.deepEqual(Object.keys(signIn().env ?? {}).sort(), ["BACKEND_URL", "COMMAND", "PULUMI_CLOUD_ORGANIZATION", "PULUMI_CLOUD_TEAM", "STATE_CLIENT_ID", "STATE_STORAGE_ACCOUNT", "STATE_TENANT_ID"]);
+    assert.deepEqual(Object.keys(signIn().env ?? {}).sort(), [
+      "BACKEND_URL",
+      "COMMAND",
+      "PULUMI_CLOUD_ORGANIZATION",
+      "PULUMI_CLOUD_TEAM",
+      "STATE_CLIENT_ID",
+      "STATE_STORAGE_ACCOUNT",
+      "STATE_TENANT_ID",
+    ]);
   });
 
   it("Azure Blob: the CLI signs in as the environment's identity with the job's OIDC token; a read-only SAS of the stack's container for a preview", () => {
     const { code, stdout, calls, githubEnv } = run(blob);
     assert.equal(code, 0, stdout);
     assert.match(calls, /^curl .*--data-urlencode audience=api:\/\/AzureADTokenExchange https:\/\/token\.invalid\/issue\?api-version=2\.0$/m);
-    assert.match(calls, /^az login --service-principal --username state-app --tenant operator-tenant --federated-token gh-oidc-for-api:\/\/AzureADTokenExchange --allow-no-subscriptions --output none$/m);
-    assert.match(calls, /^az storage container generate-sas --account-name retainstate --name state-contoso --as-user --auth-mode login --permissions rl --expiry \d{4}-\d\d-\d\dT\d\d:\d\dZ --https-only --output tsv$/m);
+    assert.match(
+      calls,
+      /^az login --service-principal --username state-app --tenant operator-tenant --federated-token gh-oidc-for-api:\/\/AzureADTokenExchange --allow-no-subscriptions --output none$/m,
+    );
+    assert.match(
+      calls,
+      /^az storage container generate-sas --account-name retainstate --name state-contoso --as-user --auth-mode login --permissions rl --expiry \d{4}-\d\d-\d\dT\d\d:\d\dZ --https-only --output tsv$/m,
+    );
     assert.equal(githubEnv, "AZURE_STORAGE_ACCOUNT=retainstate\nAZURE_STORAGE_SAS_TOKEN=se=2030&sp=rl&sig=delegated\nAZURE_KEYVAULT_AUTH_VIA_CLI=true\n");
     assert.match(stdout, /^::add-mask::se=2030&sp=rl&sig=delegated$/m, "the SAS is masked in the log");
   });
 
   it("Azure Blob: write access (racwdl) for `up` only; a folder in the URL is not part of the container", () => {
-    assert.match(run({ ...blob, COMMAND: "up", BACKEND_URL: "azblob://state-contoso/sub?x=1" }).calls, /--name state-contoso --as-user --auth-mode login --permissions racwdl /);
+    assert.match(
+      run({ ...blob, COMMAND: "up", BACKEND_URL: "azblob://state-contoso/sub?x=1" }).calls,
+      /--name state-contoso --as-user --auth-mode login --permissions racwdl /,
+    );
   });
 
   it("Pulumi Cloud: the job's OIDC token (audience urn:pulumi:org:<org>) exchanged for a team token, masked", () => {
-    const { code, stdout, calls, githubEnv, exchange } = run({ BACKEND_URL: "https://api.pulumi.com", PULUMI_CLOUD_ORGANIZATION: "acme", PULUMI_CLOUD_TEAM: "contoso-deploy" });
+    const { code, stdout, calls, githubEnv, exchange } = run({
+      BACKEND_URL: "https://api.pulumi.com",
+      PULUMI_CLOUD_ORGANIZATION: "acme",
+      PULUMI_CLOUD_TEAM: "contoso-deploy",
+    });
     assert.equal(code, 0, stdout);
     assert.match(calls, /^curl -fsS -X POST -H Content-Type: application\/json --data .* https:\/\/api\.pulumi\.com\/api\/oauth\/token$/m);
     assert.deepEqual(JSON.parse(exchange), {

@@ -68,9 +68,20 @@ export async function discoverDomainDns(
   const spf = await spfAssessment(declared, others, decisions, lookup);
   notices.push(...spf.notices);
   const byKey = new Map(declared.map((record) => [record.key, record]));
-  for (const classified of classifyExisting(declared.filter((r) => !ours.has(r.key)), others, provider.importIdOf, decisions, spf.assessment)) {
+  for (const classified of classifyExisting(
+    declared.filter((r) => !ours.has(r.key)),
+    others,
+    provider.importIdOf,
+    decisions,
+    spf.assessment,
+  )) {
     const record = byKey.get(classified.key)!;
-    const finding = provider.finding?.(classified, record, others.filter((r) => sameName(r.name, record.name))) ?? classified;
+    const finding =
+      provider.finding?.(
+        classified,
+        record,
+        others.filter((r) => sameName(r.name, record.name)),
+      ) ?? classified;
     const urn = urnOf(recordResourceName(name, finding.key));
     const entry = toFinding(urn, finding, settings);
     if (entry) findings.push(entry);
@@ -88,7 +99,11 @@ export async function discoverDomainDns(
  * importing it again: a Cloudflare record's id is not its `<zone>/<record>` import id.)
  */
 function alreadyManaged(urn: string, record: DeclaredRecord): Finding {
-  return { urn, action: "adopt", detail: `${record.type} ${record.name} carries retain-m365's comment: the stack manages it already (an earlier deploy made it), nothing to import; the deploy sets what is declared.` };
+  return {
+    urn,
+    action: "adopt",
+    detail: `${record.type} ${record.name} carries retain-m365's comment: the stack manages it already (an earlier deploy made it), nothing to import; the deploy sets what is declared.`,
+  };
 }
 
 function toFinding(urn: string, finding: RecordFinding & { content?: string }, settings: DomainDnsSettings): Finding | undefined {
@@ -126,7 +141,9 @@ async function spfAssessment(
   if (assessment.merged && spfLookupLevel(assessment.merged) === "near") notices.push(nearLimitSentence(record.name, assessment.merged, withInclude));
   if (!assessment.merged && assessment.current && spfLookupLevel(assessment.current) !== "fine") {
     const level = spfLookupLevel(assessment.current);
-    notices.push(`${level === "over" ? overLimitSentence(record.name, assessment.current, false) : nearLimitSentence(record.name, assessment.current, false)} (The deployment adds nothing to it.)`);
+    notices.push(
+      `${level === "over" ? overLimitSentence(record.name, assessment.current, false) : nearLimitSentence(record.name, assessment.current, false)} (The deployment adds nothing to it.)`,
+    );
   }
   return { assessment, notices };
 }

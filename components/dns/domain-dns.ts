@@ -47,7 +47,9 @@ function specsOf(args: DomainDnsArgs): DnsRecordSpec[] {
 }
 
 function m365SpecsOf(args: DomainDnsArgs): DnsRecordSpec[] {
-  return args.microsoft365Records ? microsoft365RecordSpecs(args.domain, args.microsoft365Records, { skypeForBusinessRecords: args.skypeForBusinessRecords }) : [];
+  return args.microsoft365Records
+    ? microsoft365RecordSpecs(args.domain, args.microsoft365Records, { skypeForBusinessRecords: args.skypeForBusinessRecords })
+    : [];
 }
 
 /** Argument checks, pure so tests can call them without the Pulumi runtime. */
@@ -160,7 +162,10 @@ export class DomainDns extends pulumi.ComponentResource {
     const declared = specsOf(args).filter((spec) => args.existingRecords?.[spec.role] !== "leave");
     const records = declared.map((spec) => {
       const action = args.existingRecords?.[spec.role];
-      return { role: spec.role, ...provider.declare(spec, { parent: this, name: recordResourceName(name, spec.role), action: action === "leave" ? undefined : action }) };
+      return {
+        role: spec.role,
+        ...provider.declare(spec, { parent: this, name: recordResourceName(name, spec.role), action: action === "leave" ? undefined : action }),
+      };
     });
     const byRole = new Map(records.map((record) => [record.role, record.resource]));
     this.autodiscoverCname = byRole.get("autodiscover-cname");

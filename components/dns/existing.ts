@@ -76,13 +76,7 @@ interface FindingBase {
   detail: string;
 }
 export type Finding = FindingBase &
-  (
-    | { action: "create" }
-    | { action: "adopt"; importId?: string }
-    | { action: "merge" }
-    | { action: "conflict"; decidedBy: RecordGroup }
-    | { action: "leave" }
-  );
+  ({ action: "create" } | { action: "adopt"; importId?: string } | { action: "merge" } | { action: "conflict"; decidedBy: RecordGroup } | { action: "leave" });
 
 /**
  * What a domain's component does with a record that exists: adopt it by import id, not declare it,
@@ -97,7 +91,12 @@ function srvOf(record: ExistingRecord): Partial<SrvData> {
   const [weight, port, target] = record.content.split(/\s+/);
   const data = record.data ?? { priority: record.priority, weight: Number(weight), port: Number(port), target };
   const number = (value: unknown) => (typeof value === "number" ? value : undefined);
-  return { priority: number(data.priority), weight: number(data.weight), port: number(data.port), target: typeof data.target === "string" ? data.target : undefined };
+  return {
+    priority: number(data.priority),
+    weight: number(data.weight),
+    port: number(data.port),
+    target: typeof data.target === "string" ? data.target : undefined,
+  };
 }
 
 /** Where a record points: a CNAME's and an MX's host, an SRV's target and port. */
@@ -110,18 +109,22 @@ export function pointsAsDeclared(declared: DeclaredRecord, record: ExistingRecor
 /** Differences an adoption overwrites; the comment and the TTL do not matter. */
 export function smallDifferences(declared: DeclaredRecord, record: ExistingRecord): string[] {
   const differences: string[] = [];
-  if (declared.type === "MX" && record.priority !== declared.priority) differences.push(`its preference ${String(record.priority)} becomes ${String(declared.priority)}`);
+  if (declared.type === "MX" && record.priority !== declared.priority)
+    differences.push(`its preference ${String(record.priority)} becomes ${String(declared.priority)}`);
   if (declared.type === "SRV") {
     const srv = srvOf(record);
     if (srv.priority !== declared.data?.priority || srv.weight !== declared.data?.weight) {
-      differences.push(`its priority/weight ${String(srv.priority)} ${String(srv.weight)} become ${String(declared.data?.priority)} ${String(declared.data?.weight)}`);
+      differences.push(
+        `its priority/weight ${String(srv.priority)} ${String(srv.weight)} become ${String(declared.data?.priority)} ${String(declared.data?.weight)}`,
+      );
     }
   }
   return differences;
 }
 
 export function describeDeclared(record: DeclaredRecord): string {
-  if (record.type === "SRV" && record.data) return `SRV ${record.name} → ${record.data.priority} ${record.data.weight} ${record.data.port} ${record.data.target}`;
+  if (record.type === "SRV" && record.data)
+    return `SRV ${record.name} → ${record.data.priority} ${record.data.weight} ${record.data.port} ${record.data.target}`;
   if (record.type === "MX") return `MX ${record.name} → ${String(record.priority)} ${String(record.content)}`;
   return `${record.type} ${record.name} → ${String(record.content)}`;
 }
@@ -154,11 +157,16 @@ export function classifyExisting(
   return declared.map((record) => {
     const atName = existing.filter((live) => host(live.name) === host(record.name));
     const base = { key: record.key, group: record.group, type: record.type, name: record.name };
-    return { ...base, ...(record.type === "TXT" ? classifySpf(record, atName, decisions, spf) : classifyRecord(record, atName, importIdOf, decisions)) } as Finding;
+    return {
+      ...base,
+      ...(record.type === "TXT" ? classifySpf(record, atName, decisions, spf) : classifyRecord(record, atName, importIdOf, decisions)),
+    } as Finding;
   });
 }
 
-type Outcome = { detail: string } & ({ action: "create" } | { action: "adopt"; importId?: string } | { action: "merge" } | { action: "conflict"; decidedBy: RecordGroup } | { action: "leave" });
+type Outcome = { detail: string } & (
+  { action: "create" } | { action: "adopt"; importId?: string } | { action: "merge" } | { action: "conflict"; decidedBy: RecordGroup } | { action: "leave" }
+);
 
 /**
  * `assessment`: the SPF record's DNS lookups (spf-lookups.ts `assessSpf`), where they were counted.
@@ -174,7 +182,8 @@ function classifySpf(record: DeclaredRecord, atName: readonly ExistingRecord[], 
   const [only] = spf;
   if (spf.length > 1) return { action: "conflict", decidedBy: "spf", detail: twoSpfRecords(record.name, spf.length) };
   const { merged } = assessment;
-  if (merged && spfLookupLevel(merged) === "over") return { action: "conflict", decidedBy: "spf", detail: overLimitSentence(record.name, merged, only !== undefined) };
+  if (merged && spfLookupLevel(merged) === "over")
+    return { action: "conflict", decidedBy: "spf", detail: overLimitSentence(record.name, merged, only !== undefined) };
   if (!only) return { action: "create", detail: `${record.name} has no SPF record: the deployment creates TXT ${String(record.content)}.` };
   if (!leadsToMicrosoft(only.content) && assessment.current?.reachesMicrosoft) {
     return {
@@ -183,10 +192,16 @@ function classifySpf(record: DeclaredRecord, atName: readonly ExistingRecord[], 
     };
   }
   if (leadsToMicrosoft(only.content) && !hasMicrosoftInclude(only.content)) {
-    return { action: "merge", detail: `${record.name}'s SPF record redirects to ${MICROSOFT_SPF_DOMAIN}: nothing to add, and the deployment never adds an include after a redirect that leads to Microsoft.` };
+    return {
+      action: "merge",
+      detail: `${record.name}'s SPF record redirects to ${MICROSOFT_SPF_DOMAIN}: nothing to add, and the deployment never adds an include after a redirect that leads to Microsoft.`,
+    };
   }
   if (hasMicrosoftInclude(only.content)) {
-    return { action: "merge", detail: `${record.name}'s SPF record already includes ${MICROSOFT_SPF_INCLUDE}: nothing to add, and the deployment never removes an include it did not add.` };
+    return {
+      action: "merge",
+      detail: `${record.name}'s SPF record already includes ${MICROSOFT_SPF_INCLUDE}: nothing to add, and the deployment never removes an include it did not add.`,
+    };
   }
   return { action: "merge", detail: `${record.name}'s SPF record gets ${MICROSOFT_SPF_INCLUDE} added before its final term; every other term stays as it is.` };
 }
@@ -216,7 +231,11 @@ function classifyRecord(record: DeclaredRecord, atName: readonly ExistingRecord[
     return { action: "leave", detail: `${declared} is not declared: what is at ${record.name} (${there}) stays as it is.` };
   }
   if (decision === "replace" && only && same.length === 1 && blocking.length === 0) {
-    return { action: "adopt", importId: importIdOf(only), detail: `${record.name} has ${there}: the deployment takes it over and replaces it with ${declared}.` };
+    return {
+      action: "adopt",
+      importId: importIdOf(only),
+      detail: `${record.name} has ${there}: the deployment takes it over and replaces it with ${declared}.`,
+    };
   }
   const unsettled =
     decision === "replace"

@@ -19,7 +19,13 @@ export function dnsRecordLookup(server?: string): DnsRecordLookup {
   const dns = require("node:dns") as typeof Dns;
   const resolver = new dns.promises.Resolver({ timeout: 3000, tries: 2 });
   if (server) resolver.setServers([server]);
-  const record = (type: string, name: string, content: string, extra: Partial<ExistingRecord> = {}): ExistingRecord => ({ id: "", type, name, content, ...extra });
+  const record = (type: string, name: string, content: string, extra: Partial<ExistingRecord> = {}): ExistingRecord => ({
+    id: "",
+    type,
+    name,
+    content,
+    ...extra,
+  });
   return async (name, type) => {
     try {
       switch (type) {
@@ -31,7 +37,10 @@ export function dnsRecordLookup(server?: string): DnsRecordLookup {
           return (await resolver.resolveMx(name)).map((mx) => record(type, name, mx.exchange, { priority: mx.priority }));
         case "SRV":
           return (await resolver.resolveSrv(name)).map((srv) =>
-            record(type, name, `${srv.weight} ${srv.port} ${srv.name}`, { priority: srv.priority, data: { priority: srv.priority, weight: srv.weight, port: srv.port, target: srv.name } }),
+            record(type, name, `${srv.weight} ${srv.port} ${srv.name}`, {
+              priority: srv.priority,
+              data: { priority: srv.priority, weight: srv.weight, port: srv.port, target: srv.name },
+            }),
           );
         case "TXT":
           return (await resolver.resolveTxt(name)).map((strings) => record(type, name, strings.join("")));
@@ -39,7 +48,10 @@ export function dnsRecordLookup(server?: string): DnsRecordLookup {
     } catch (error) {
       const code = (error as { code?: string }).code ?? "error";
       if (NONE.has(code)) return [];
-      throw new UserFacingError(`reading ${type} ${name} through DNS failed (${code}${server ? `, resolver ${server}` : ""}); check the resolver, or try again`, ExitCode.remoteService);
+      throw new UserFacingError(
+        `reading ${type} ${name} through DNS failed (${code}${server ? `, resolver ${server}` : ""}); check the resolver, or try again`,
+        ExitCode.remoteService,
+      );
     }
   };
 }

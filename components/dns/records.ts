@@ -63,7 +63,11 @@ export interface Microsoft365RecordOptions {
  * Graph marks `isOptional`, and the Skype for Business records unless `skypeForBusinessRecords`
  * (m365/service-records.ts: Teams-only tenants need none of them).
  */
-export function microsoft365RecordSpecs(domain: string, records: readonly ServiceConfigurationRecord[], options: Microsoft365RecordOptions = {}): DnsRecordSpec[] {
+export function microsoft365RecordSpecs(
+  domain: string,
+  records: readonly ServiceConfigurationRecord[],
+  options: Microsoft365RecordOptions = {},
+): DnsRecordSpec[] {
   const autodiscover = new Set(autodiscoverRecordSpecs(domain).map((spec) => spec.name));
   const specs: DnsRecordSpec[] = [];
   const roles = new Map<string, number>();

@@ -47,7 +47,8 @@ export interface DeclaredExchangeAccess {
 /** What reading Exchange needs, named when Exchange refuses. */
 export const EXCHANGE_READ_ACCESS = `${EXCHANGE_ADMIN_API_PERMISSION}, and the Entra role Global Reader or Exchange Administrator, for the identity running adopt`;
 
-const byResourceName = (a: { resourceName: string }, b: { resourceName: string }) => (a.resourceName < b.resourceName ? -1 : a.resourceName > b.resourceName ? 1 : 0);
+const byResourceName = (a: { resourceName: string }, b: { resourceName: string }) =>
+  a.resourceName < b.resourceName ? -1 : a.resourceName > b.resourceName ? 1 : 0;
 
 /**
  * The objects an ExchangeAccess of this name declares with these arguments, named as it names them
@@ -58,15 +59,30 @@ export function declaredExchangeObjects(name: string, args: DeclaredExchangeAcce
   const rbac = args.mode === "application-rbac";
   const assignments: PlannedRoleAssignment[] = rbac
     ? (args.roles ?? []).map((role) => ({ resourceName: names.role(role), name: assignmentName(role), role }))
-    : [{ resourceName: names.impersonation, name: assignmentName(LEGACY_IMPERSONATION_ROLE), role: LEGACY_IMPERSONATION_ROLE, user: args.workerUserPrincipalName }];
+    : [
+        {
+          resourceName: names.impersonation,
+          name: assignmentName(LEGACY_IMPERSONATION_ROLE),
+          role: LEGACY_IMPERSONATION_ROLE,
+          user: args.workerUserPrincipalName,
+        },
+      ];
   const { scopeGroup, ewsAllowList } = args;
   return {
     servicePrincipal: rbac ? { resourceName: names.servicePrincipal, displayName: args.app.displayName } : undefined,
-    scope: rbac && scopeGroup ? { group: { resourceName: names.scopeGroup, name: scopeGroup }, scope: { resourceName: names.scope, name: scopeName(scopeGroup) } } : undefined,
+    scope:
+      rbac && scopeGroup
+        ? { group: { resourceName: names.scopeGroup, name: scopeGroup }, scope: { resourceName: names.scope, name: scopeName(scopeGroup) } }
+        : undefined,
     // In the plan's order: `plan --json` lists a component's resources by name.
     roleAssignments: assignments.sort(byResourceName),
     ewsAllowList: ewsAllowList
-      ? { resourceName: names.ewsAllowList, enforce: ewsAllowList.enforce ?? false, alsoAllow: ewsAllowList.alsoAllow ?? [], enforceSetting: args.ewsEnforceSetting ?? "enforce" }
+      ? {
+          resourceName: names.ewsAllowList,
+          enforce: ewsAllowList.enforce ?? false,
+          alsoAllow: ewsAllowList.alsoAllow ?? [],
+          enforceSetting: args.ewsEnforceSetting ?? "enforce",
+        }
       : undefined,
     settings,
   };

@@ -46,7 +46,9 @@ export function checkExchangeAccessArgs(args: ExchangeAccessArgs): string[] {
   const problems: string[] = [];
   if (args.mode === "application-rbac" && roles.length === 0) problems.push("application-rbac needs at least one role");
   if (args.mode === "application-rbac" && !args.scopeGroup === !args.allMailboxes) {
-    problems.push("application-rbac needs exactly one of scopeGroup (the mailboxes Retain's app reaches) and allMailboxes: true (the decision that it reaches every mailbox)");
+    problems.push(
+      "application-rbac needs exactly one of scopeGroup (the mailboxes Retain's app reaches) and allMailboxes: true (the decision that it reaches every mailbox)",
+    );
   }
   if (args.mode === "application-impersonation" && (roles.length > 0 || args.scopeGroup || args.allMailboxes)) {
     problems.push("roles, scopeGroup and allMailboxes apply only to application-rbac");
@@ -119,7 +121,13 @@ export class ExchangeAccess extends pulumi.ComponentResource {
         (role) =>
           new RoleAssignment(
             names.role(role),
-            { ...target, name: assignmentName(role), role, app: servicePrincipal.objectId, ...(scope ? { customResourceScope: scope.name } : { allMailboxes: true }) },
+            {
+              ...target,
+              name: assignmentName(role),
+              role,
+              app: servicePrincipal.objectId,
+              ...(scope ? { customResourceScope: scope.name } : { allMailboxes: true }),
+            },
             child,
           ),
       );

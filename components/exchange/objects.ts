@@ -1,5 +1,12 @@
 import type * as pulumi from "@pulumi/pulumi";
-import { invokeCommand, isNotFound, type CmdletParameters, type ExchangeCommandError, type ExchangeObject, type ExchangeTarget } from "../../m365/exchange-admin-api";
+import {
+  invokeCommand,
+  isNotFound,
+  type CmdletParameters,
+  type ExchangeCommandError,
+  type ExchangeObject,
+  type ExchangeTarget,
+} from "../../m365/exchange-admin-api";
 import { EXCHANGE_MANAGE_AS_APP, EXCHANGE_ONLINE_APP_ID } from "../../m365/exchange-facts";
 import { requiredInputFailures, type InputFailure } from "../provider-inputs";
 
@@ -34,7 +41,9 @@ export async function removeIfPresent(target: ExchangeTarget, cmdlet: string, id
  * assignee as one of them, not necessarily the id it was made with (docs/exchange.md).
  */
 export function referenceIds(servicePrincipal: ExchangeObject | undefined): string[] {
-  return ["Identity", "ObjectId", "ServiceId", "AppId", "Name"].map((key) => servicePrincipal?.[key]).filter((id): id is string => typeof id === "string" && id !== "");
+  return ["Identity", "ObjectId", "ServiceId", "AppId", "Name"]
+    .map((key) => servicePrincipal?.[key])
+    .filter((id): id is string => typeof id === "string" && id !== "");
 }
 
 /** A role assignment that gives its role (a delegating one only lets its holder hand the role on). */

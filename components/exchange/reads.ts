@@ -1,6 +1,14 @@
 import { ExitCode, UserFacingError } from "../../core/errors";
 import { isNetworkFailure } from "../../core/retry";
-import { describeCommand, invokeCommand, isNotFound, type CmdletParameters, type ExchangeCommandError, type ExchangeObject, type ExchangeTarget } from "../../m365/exchange-admin-api";
+import {
+  describeCommand,
+  invokeCommand,
+  isNotFound,
+  type CmdletParameters,
+  type ExchangeCommandError,
+  type ExchangeObject,
+  type ExchangeTarget,
+} from "../../m365/exchange-admin-api";
 import { signInFailureReason } from "../../m365/credentials";
 import { isAuthenticationFailure } from "../../m365/graph-client";
 import { readOrganizationEws } from "./ews-allow-list/organization";
@@ -20,7 +28,8 @@ export function exchangeFailure(error: unknown, command: string, needs: string):
   if (status === 401 || status === 403 || exceptionType === "CommandNotFoundException" || isAuthenticationFailure(error)) {
     return new UserFacingError(`Exchange Online refused ${command} (${message}). Reading Exchange needs ${needs}.`, ExitCode.auth);
   }
-  if (status !== undefined || isNetworkFailure(error)) return new UserFacingError(`Exchange Online did not answer ${command}: ${message}`, ExitCode.remoteService);
+  if (status !== undefined || isNetworkFailure(error))
+    return new UserFacingError(`Exchange Online did not answer ${command}: ${message}`, ExitCode.remoteService);
   return error;
 }
 
@@ -36,10 +45,12 @@ export function exchangeReader(target: ExchangeTarget, needs: string, maxPageSiz
       throw exchangeFailure(error, command, needs);
     }
   };
-  const read = (cmdlet: GetCmdlet, parameters: CmdletParameters, select?: readonly string[]) => invokeCommand(target, cmdlet, parameters, { select, maxPageSize });
+  const read = (cmdlet: GetCmdlet, parameters: CmdletParameters, select?: readonly string[]) =>
+    invokeCommand(target, cmdlet, parameters, { select, maxPageSize });
   return {
     /** Every object a listing returns. */
-    list: (cmdlet: GetCmdlet, parameters: CmdletParameters = {}, select?: readonly string[]) => guarded(describeCommand(cmdlet, parameters), () => read(cmdlet, parameters, select)),
+    list: (cmdlet: GetCmdlet, parameters: CmdletParameters = {}, select?: readonly string[]) =>
+      guarded(describeCommand(cmdlet, parameters), () => read(cmdlet, parameters, select)),
     /** As `list`, but undefined when Exchange has no object of the identity the parameters name. */
     listOf: (cmdlet: GetCmdlet, parameters: CmdletParameters, select?: readonly string[]): Promise<ExchangeObject[] | undefined> =>
       guarded(describeCommand(cmdlet, parameters), async () => {

@@ -48,7 +48,9 @@ export const discoverDns: DiscoveryStep = async ({ config, sources, urnOf, stack
   const found: Discovery[] = [];
   for (const [index, domain] of config.domains.entries()) {
     const records = domain.microsoft365Records ? await graphRecords.recordsFor(domain.name) : undefined;
-    found.push(await discoverDomainDns(tenantNames(stack).dns(domain.name), domainDnsArgs(domain, records), domain.onExisting, domainSettings(index), read, urnOf));
+    found.push(
+      await discoverDomainDns(tenantNames(stack).dns(domain.name), domainDnsArgs(domain, records), domain.onExisting, domainSettings(index), read, urnOf),
+    );
   }
   return { findings: found.flatMap((d) => d.findings), notices: found.flatMap((d) => d.notices), left: found.flatMap((d) => d.left ?? []) };
 };
@@ -80,7 +82,11 @@ const ewsEnd: DiscoveryStep = async ({ config }) => ({ findings: [], notices: re
 
 /** Retain's app registration: always created; registrations of the same display name are a notice. */
 const discoverRetainApplication: DiscoveryStep = ({ config, sources, urnOf, stack }) =>
-  discoverApplication(sources.graph, declaredApplication(tenantNames(stack).application, config.application.displayName, `${NAMESPACE}:application.displayName`), urnOf);
+  discoverApplication(
+    sources.graph,
+    declaredApplication(tenantNames(stack).application, config.application.displayName, `${NAMESPACE}:application.displayName`),
+    urnOf,
+  );
 
 /** What `retain-m365 adopt` reads: the zones, the directory, Retain's app, Exchange; and what it says of EWS's end. */
 export const DISCOVERY_STEPS: readonly DiscoveryStep[] = [discoverDns, discoverAccounts, discoverRetainApplication, discoverExchangeAccess, ewsEnd];

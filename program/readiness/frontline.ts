@@ -34,9 +34,15 @@ export async function frontlineOnlyUsers(graph: Client): Promise<Map<string, str
   for (const plan of frontline) {
     const path = `/users?$filter=assignedPlans/any(p:p/servicePlanId eq ${plan})&$select=id,userPrincipalName,assignedPlans&$top=999`;
     await graphRead("/users (their licence plans)", USER_READ_PERMISSION, () =>
-      forEachPage<{ id: string; userPrincipalName: string; assignedPlans?: AssignedPlan[] }>(graph, path, "Microsoft Graph GET /users", DEFAULT_RETRY, (page) => {
-        for (const user of page) if (onlyFrontlineExchange(user.assignedPlans ?? [])) users.set(user.id.toLowerCase(), user.userPrincipalName);
-      }),
+      forEachPage<{ id: string; userPrincipalName: string; assignedPlans?: AssignedPlan[] }>(
+        graph,
+        path,
+        "Microsoft Graph GET /users",
+        DEFAULT_RETRY,
+        (page) => {
+          for (const user of page) if (onlyFrontlineExchange(user.assignedPlans ?? [])) users.set(user.id.toLowerCase(), user.userPrincipalName);
+        },
+      ),
     );
   }
   return users;

@@ -65,7 +65,12 @@ export async function ewsOffMailboxes(exchange: ReadinessExchange): Promise<Set<
 }
 
 /** One reason for each in-scope recipient Retain cannot archive: no mailbox, a frontline-only licence, EWS off for the mailbox. */
-export function mailboxProblems(members: readonly InScope[], ewsOff: ReadonlySet<string>, frontline: ReadonlyMap<string, string>, scopeGroup: string | undefined): MailboxProblem[] {
+export function mailboxProblems(
+  members: readonly InScope[],
+  ewsOff: ReadonlySet<string>,
+  frontline: ReadonlyMap<string, string>,
+  scopeGroup: string | undefined,
+): MailboxProblem[] {
   const problems: MailboxProblem[] = [];
   for (const member of members) {
     if (!isMailbox(member.type)) {

@@ -36,14 +36,21 @@ export function organizationReadiness(facts: OrganizationFacts): { organization:
         ]
       : [];
   return {
-    organization: { ewsEnabled: ews.enabled, retainListed: listed(ews.allowed, app.appId), allowListSize: ews.allowed.length, problem: problems.length > 0 ? problems.join(" ") : null },
+    organization: {
+      ewsEnabled: ews.enabled,
+      retainListed: listed(ews.allowed, app.appId),
+      allowListSize: ews.allowed.length,
+      problem: problems.length > 0 ? problems.join(" ") : null,
+    },
     notices,
   };
 }
 
 function ewsProblems(ews: OrganizationEws, app: RetainApp): string[] {
   if (ews.enabled === false) {
-    return [`EWS is turned off for the whole organization (EwsEnabled False), so Exchange refuses Retain's app at every mailbox: put the allow list in force with Retain's app id (${EWS_ENFORCE_SETTING} true) and deploy.`];
+    return [
+      `EWS is turned off for the whole organization (EwsEnabled False), so Exchange refuses Retain's app at every mailbox: put the allow list in force with Retain's app id (${EWS_ENFORCE_SETTING} true) and deploy.`,
+    ];
   }
   if (ews.enabled !== true) return [];
   if (ews.allowed.length === 0) {
@@ -61,7 +68,8 @@ function ewsProblems(ews: OrganizationEws, app: RetainApp): string[] {
 
 function entraProblems(facts: OrganizationFacts): string[] {
   const { app, grants, scopeGroup } = facts;
-  if (grants === null) return [`Retain's application "${app.displayName}" (${app.appId}) has no service principal in this tenant, so it cannot sign in: deploy the stack.`];
+  if (grants === null)
+    return [`Retain's application "${app.displayName}" (${app.appId}) has no service principal in this tenant, so it cannot sign in: deploy the stack.`];
   if (grants.length === 0) return [];
   const names = grants.map((g) => `${g.permission} (${g.resource})`);
   const list = names.length === 1 ? names[0]! : `${names.slice(0, -1).join(", ")} and ${names.at(-1)!}`;
@@ -77,7 +85,9 @@ function exchangeRoleProblems(facts: OrganizationFacts): string[] {
   const { app, scopeGroup } = facts;
   const problems: string[] = [];
   if (facts.missingScopeGroup) {
-    problems.push(`The scope group "${scopeGroup ?? ""}" does not exist in Exchange, so Retain's scoped role reaches no mailbox: deploy the stack, which creates it, and add the mailboxes to archive.`);
+    problems.push(
+      `The scope group "${scopeGroup ?? ""}" does not exist in Exchange, so Retain's scoped role reaches no mailbox: deploy the stack, which creates it, and add the mailboxes to archive.`,
+    );
   }
   const servicePrincipal = facts.exchangeServicePrincipals.find((sp) => same(sp.AppId, app.appId));
   const ids = servicePrincipal ? referenceIds(servicePrincipal) : [];

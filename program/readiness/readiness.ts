@@ -56,7 +56,16 @@ export async function readinessOf(stack: string, config: TenantConfig, sources: 
     frontlineOnlyUsers(sources.graph),
   ] as const);
 
-  const { organization, notices } = organizationReadiness({ ews, app: retain, grants, exchangeServicePrincipals, assignments, mode: access.mode, scopeGroup, missingScopeGroup: people.missingGroup });
+  const { organization, notices } = organizationReadiness({
+    ews,
+    app: retain,
+    grants,
+    exchangeServicePrincipals,
+    assignments,
+    mode: access.mode,
+    scopeGroup,
+    missingScopeGroup: people.missingGroup,
+  });
   const problems = mailboxProblems(people.members, ewsOff, frontline, scopeGroup);
   const shutdown = ewsShutdown(options.cloud ?? "global", options.now ?? new Date());
   return {

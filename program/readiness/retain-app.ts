@@ -26,17 +26,29 @@ export async function findRetainApp(graph: Client, displayName: string, appId?: 
   if (!appId) {
     const named = await applicationsNamed(graph, displayName);
     if (named.length !== 1) {
-      const found = named.length === 0 ? `no application is registered as "${displayName}"` : `${named.length} applications are registered as "${displayName}" (${named.map((a) => a.appId).join(", ")})`;
+      const found =
+        named.length === 0
+          ? `no application is registered as "${displayName}"`
+          : `${named.length} applications are registered as "${displayName}" (${named.map((a) => a.appId).join(", ")})`;
       throw new UserFacingError(`${found} in this tenant: name Retain's with --app-id <guid> (the stack output applicationClientId)`, ExitCode.invalidInput);
     }
     app = named[0];
   }
   const wanted = appId ?? app!.appId;
   const [servicePrincipal] = await graphRead("/servicePrincipals", APPLICATION_READ_PERMISSION, () =>
-    valuesOf<{ id: string; appId: string; displayName: string }>(graph.api("/servicePrincipals").filter(`appId eq ${quoted(wanted)}`).select(["id", "appId", "displayName"]).get()),
+    valuesOf<{ id: string; appId: string; displayName: string }>(
+      graph
+        .api("/servicePrincipals")
+        .filter(`appId eq ${quoted(wanted)}`)
+        .select(["id", "appId", "displayName"])
+        .get(),
+    ),
   );
   if (!servicePrincipal && appId) {
-    throw new UserFacingError(`no application with the id ${appId} has a service principal in this tenant: check --app-id (the stack output applicationClientId)`, ExitCode.invalidInput);
+    throw new UserFacingError(
+      `no application with the id ${appId} has a service principal in this tenant: check --app-id (the stack output applicationClientId)`,
+      ExitCode.invalidInput,
+    );
   }
   return { appId: wanted, displayName: app?.displayName ?? servicePrincipal!.displayName, servicePrincipalId: servicePrincipal?.id ?? null };
 }

@@ -25,7 +25,8 @@ const CLOUDFLARE_TOKEN = "retain-adopt-test-token".padEnd(40, "0");
 const COM_ZONE = "0123456789abcdef0123456789abcdef";
 const NET_ZONE = "fedcba9876543210fedcba9876543210";
 const OTHER_APPS = ["aaaaaaaa-0000-4000-8000-0000000000a1", "aaaaaaaa-0000-4000-8000-0000000000a2"];
-const serviceRecords = (JSON.parse(readFileSync(path.join(__dirname, "..", "fixtures", "service-configuration-records.json"), "utf8")) as { value: unknown[] }).value;
+const serviceRecords = (JSON.parse(readFileSync(path.join(__dirname, "..", "fixtures", "service-configuration-records.json"), "utf8")) as { value: unknown[] })
+  .value;
 
 let graph: GraphEmulator;
 let cloudflare: CloudflareEmulator;
@@ -43,7 +44,9 @@ before(async () => {
     routes: [
       (request, emulator) => {
         const match = /^\/domains\/([^/]+)\/serviceConfigurationRecords$/.exec(request.path);
-        return match && decodeURIComponent(match[1]!) === "example.com" ? pagedCollection(emulator, request.path, request.query, serviceRecords, 100) : undefined;
+        return match && decodeURIComponent(match[1]!) === "example.com"
+          ? pagedCollection(emulator, request.path, request.query, serviceRecords, 100)
+          : undefined;
       },
       // App registrations (Graph "List applications") before the directory's routes.
       (request, emulator) => entraRoutes(entra, () => exchange)(request, emulator),
@@ -62,7 +65,12 @@ before(async () => {
   });
   cloudflare = await startCloudflareEmulator({ token: CLOUDFLARE_TOKEN, zones: { [COM_ZONE]: "example.com", [NET_ZONE]: "example.net" } });
   const values = validRawValues();
-  writeFileSync(stackFile, stringify({ config: { ...values, "retain-m365:directorySync": { ...(values["retain-m365:directorySync"] as object), outputDir: path.join(stacksDir, "cfg") } } }));
+  writeFileSync(
+    stackFile,
+    stringify({
+      config: { ...values, "retain-m365:directorySync": { ...(values["retain-m365:directorySync"] as object), outputDir: path.join(stacksDir, "cfg") } },
+    }),
+  );
 });
 after(async () => {
   retryWithoutWaiting();
@@ -88,7 +96,22 @@ interface Report {
 
 async function adopt(): Promise<{ code: number; report: Report; stderr: string }> {
   const result = await runMain(
-    ["adopt", "--config-file", stackFile, "--json", "--cloudflare-endpoint", cloudflare.url, "--exchange-endpoint", graph.url, "--graph-endpoint", graph.url, "--authority-host", graph.url, "--resolver", dns.address],
+    [
+      "adopt",
+      "--config-file",
+      stackFile,
+      "--json",
+      "--cloudflare-endpoint",
+      cloudflare.url,
+      "--exchange-endpoint",
+      graph.url,
+      "--graph-endpoint",
+      graph.url,
+      "--authority-host",
+      graph.url,
+      "--resolver",
+      dns.address,
+    ],
     { env: { CLOUDFLARE_API_TOKEN: CLOUDFLARE_TOKEN } },
   );
   assert.equal(result.stderr.includes(CLOUDFLARE_TOKEN), false, "the Cloudflare token is never printed");
@@ -114,12 +137,37 @@ describe("retain-m365 adopt", () => {
     cloudflare.seed(COM_ZONE, { type: "TXT", name: "example.com", content: '"v=spf1 include:_spf.gateway.example ~all"', ttl: 1 });
     cloudflare.seed(COM_ZONE, { type: "MX", name: "example.com", content: "mx.gateway.example", priority: 10, ttl: 1 });
     cloudflare.seed(NET_ZONE, { type: "CNAME", name: "autodiscover.example.net", content: "autodiscover.outlook.com", proxied: true, ttl: 1 });
-    putUser(directory, { id: "99999999-0000-4000-8000-000000000001", userPrincipalName: "RetainWorker@example.com", displayName: "RetainWorker", accountEnabled: true, userType: "Member", mail: "RetainWorker@example.com" });
-    putUser(directory, { id: "99999999-0000-4000-8000-000000000002", userPrincipalName: "retain-sync@example.com", displayName: "Retain Directory Sync", accountEnabled: true, userType: "Member", mail: "retain-sync@example.com" });
-    directory.roleAssignments.push({ id: "role-assignment-of-the-old-admin", principalId: "99999999-0000-4000-8000-000000000002", roleDefinitionId: "f2ef992c-3afb-46b9-b7cf-a126ee74c451", directoryScopeId: "/" });
+    putUser(directory, {
+      id: "99999999-0000-4000-8000-000000000001",
+      userPrincipalName: "RetainWorker@example.com",
+      displayName: "RetainWorker",
+      accountEnabled: true,
+      userType: "Member",
+      mail: "RetainWorker@example.com",
+    });
+    putUser(directory, {
+      id: "99999999-0000-4000-8000-000000000002",
+      userPrincipalName: "retain-sync@example.com",
+      displayName: "Retain Directory Sync",
+      accountEnabled: true,
+      userType: "Member",
+      mail: "retain-sync@example.com",
+    });
+    directory.roleAssignments.push({
+      id: "role-assignment-of-the-old-admin",
+      principalId: "99999999-0000-4000-8000-000000000002",
+      roleDefinitionId: "f2ef992c-3afb-46b9-b7cf-a126ee74c451",
+      directoryScopeId: "/",
+    });
     exchange.organization = { EwsEnabled: true, EwsAllowedAppIDs: OTHER_APPS.join(",") };
     exchange.roles.push(LEGACY_IMPERSONATION_ROLE);
-    exchange.assignments.push({ Name: "Retain impersonation", Role: LEGACY_IMPERSONATION_ROLE, RoleAssignee: "RetainWorker", RoleAssigneeName: "RetainWorker", RoleAssignmentDelegationType: "Regular" });
+    exchange.assignments.push({
+      Name: "Retain impersonation",
+      Role: LEGACY_IMPERSONATION_ROLE,
+      RoleAssignee: "RetainWorker",
+      RoleAssigneeName: "RetainWorker",
+      RoleAssignmentDelegationType: "Regular",
+    });
     exchange.commands.length = 0;
 
     const { code, report } = await adopt();
@@ -134,11 +182,17 @@ describe("retain-m365 adopt", () => {
     assert.deepEqual([proxied.action, proxied.decide], ["conflict", "retain-m365:domains[1].onExisting.autodiscover"]);
     const worker = byName(report, "accounts-worker");
     assert.deepEqual([worker.action, worker.importId], ["adopt", "/users/99999999-0000-4000-8000-000000000001"]);
-    assert.deepEqual([byName(report, "accounts-admin").action, byName(report, "accounts-admin").importId], ["adopt", "/users/99999999-0000-4000-8000-000000000002"]);
+    assert.deepEqual(
+      [byName(report, "accounts-admin").action, byName(report, "accounts-admin").importId],
+      ["adopt", "/users/99999999-0000-4000-8000-000000000002"],
+    );
     const role = byName(report, "accounts-admin-role");
     assert.deepEqual([role.action, role.importId], ["adopt", "role-assignment-of-the-old-admin"], "a second assignment of the same role would be refused");
     assert.equal(byName(report, "exchange-ews-allow-list").action, "merge");
-    assert.ok(report.notices.some((notice) => notice.includes("ApplicationImpersonation") && notice.includes("RetainWorker")), report.notices.join("\n"));
+    assert.ok(
+      report.notices.some((notice) => notice.includes("ApplicationImpersonation") && notice.includes("RetainWorker")),
+      report.notices.join("\n"),
+    );
     assert.deepEqual(report.summary, {
       create: report.findings.filter((f) => f.action === "create").length,
       adopt: 4,
@@ -186,14 +240,31 @@ describe("retain-m365 adopt", () => {
     assert.match(list.detail, /in force \(EwsEnabled true\) but empty/);
     assert.equal(code, 5);
     const { shutdown, daysLeft } = ewsShutdown("global");
-    assert.ok(report.notices.some((n) => n.includes(`ends for good on ${shutdown} in the worldwide cloud, in ${daysLeft} day`)), report.notices.join("\n"));
+    assert.ok(
+      report.notices.some((n) => n.includes(`ends for good on ${shutdown} in the worldwide cloud, in ${daysLeft} day`)),
+      report.notices.join("\n"),
+    );
     assertNothingWritten();
   });
 
   it("records an earlier deploy made carry its comment: the stack's own whatever they hold now, adopted without an import id (Pulumi would import them again)", async () => {
-    cloudflare.seed(NET_ZONE, { type: "CNAME", name: "autodiscover.example.net", content: "autodiscover.outlook.com", proxied: false, ttl: 3600, comment: "Managed by retain-m365" });
+    cloudflare.seed(NET_ZONE, {
+      type: "CNAME",
+      name: "autodiscover.example.net",
+      content: "autodiscover.outlook.com",
+      proxied: false,
+      ttl: 3600,
+      comment: "Managed by retain-m365",
+    });
     // Its own MX, made when Microsoft's target was another: the deploy updates it, no decision needed.
-    cloudflare.seed(COM_ZONE, { type: "MX", name: "example.com", content: "example-com.mail.protection.outlook.com", priority: 0, ttl: 3600, comment: "Managed by retain-m365" });
+    cloudflare.seed(COM_ZONE, {
+      type: "MX",
+      name: "example.com",
+      content: "example-com.mail.protection.outlook.com",
+      priority: 0,
+      ttl: 3600,
+      comment: "Managed by retain-m365",
+    });
     const { report } = await adopt();
     for (const name of ["dns-example.net-autodiscover-cname", "dns-example.com-m365-mx"]) {
       const own = byName(report, name);
@@ -204,10 +275,21 @@ describe("retain-m365 adopt", () => {
 
   it("Skype for Business records (not declared without skypeForBusinessRecords): a hybrid tenant's are named in a notice and left alone, no finding, no conflict", async () => {
     cloudflare.seed(COM_ZONE, { type: "CNAME", name: "sip.example.com", content: "sip.onprem.example.com", proxied: false, ttl: 1 });
-    cloudflare.seed(COM_ZONE, { type: "SRV", name: "_sip._tls.example.com", content: "1 443 sip.onprem.example.com", priority: 100, data: { priority: 100, weight: 1, port: 443, target: "sip.onprem.example.com" }, ttl: 1 });
+    cloudflare.seed(COM_ZONE, {
+      type: "SRV",
+      name: "_sip._tls.example.com",
+      content: "1 443 sip.onprem.example.com",
+      priority: 100,
+      data: { priority: 100, weight: 1, port: 443, target: "sip.onprem.example.com" },
+      ttl: 1,
+    });
     exchange.organization = { EwsEnabled: false, EwsAllowedAppIDs: null };
     const { report } = await adopt();
-    assert.deepEqual(report.findings.filter((f) => /sip\._tls|cname-sip|lyncdiscover/.test(f.urn)), [], "nothing of Skype for Business is declared");
+    assert.deepEqual(
+      report.findings.filter((f) => /sip\._tls|cname-sip|lyncdiscover/.test(f.urn)),
+      [],
+      "nothing of Skype for Business is declared",
+    );
     const skype = report.notices.filter((n) => n.includes("Skype for Business"));
     assert.deepEqual(skype, [
       "CNAME sip.example.com is a Skype for Business record, which Teams-only tenants no longer need: the stack leaves it as it is (retain-m365:domains[0].skypeForBusinessRecords: true would manage it, and never repoints one that points elsewhere).",
@@ -219,12 +301,20 @@ describe("retain-m365 adopt", () => {
 
   it("SPF's 10-lookup limit: past 10 with Microsoft's include is a conflict for onExisting.spf (exit 5); 9–10 a notice", async () => {
     // include:_spf.crm.example costs 4, each a and mx 1: 4 + 4 + 1 = 9, and Microsoft's include 2 more.
-    const seeded = cloudflare.seed(COM_ZONE, { type: "TXT", name: "example.com", content: '"v=spf1 include:_spf.crm.example include:_spf.gateway.example a mx a:x.example mx:y.example ~all"', ttl: 1 });
+    const seeded = cloudflare.seed(COM_ZONE, {
+      type: "TXT",
+      name: "example.com",
+      content: '"v=spf1 include:_spf.crm.example include:_spf.gateway.example a mx a:x.example mx:y.example ~all"',
+      ttl: 1,
+    });
     exchange.organization = { EwsEnabled: false, EwsAllowedAppIDs: null };
     const over = await adopt();
     const spf = byName(over.report, "dns-example.com-m365-txt");
     assert.deepEqual([spf.action, spf.decide], ["conflict", "retain-m365:domains[0].onExisting.spf"]);
-    assert.match(spf.detail, /^example\.com's SPF record with include:spf\.protection\.outlook\.com added needs 11 DNS lookups, over SPF's limit of 10 \(RFC 7208 §4\.6\.4\)/);
+    assert.match(
+      spf.detail,
+      /^example\.com's SPF record with include:spf\.protection\.outlook\.com added needs 11 DNS lookups, over SPF's limit of 10 \(RFC 7208 §4\.6\.4\)/,
+    );
     assert.equal(over.code, 5);
     assert.ok(dns.queries.includes("spfa.protection.outlook.com"), "Microsoft's record was followed through DNS");
 
@@ -232,7 +322,9 @@ describe("retain-m365 adopt", () => {
     const near = await adopt();
     assert.equal(byName(near.report, "dns-example.com-m365-txt").action, "merge");
     assert.ok(
-      near.report.notices.includes("example.com's SPF record with include:spf.protection.outlook.com added needs 9 DNS lookups of SPF's 10 (RFC 7208 §4.6.4): one more include by anyone makes SPF fail for all of the domain's mail."),
+      near.report.notices.includes(
+        "example.com's SPF record with include:spf.protection.outlook.com added needs 9 DNS lookups of SPF's 10 (RFC 7208 §4.6.4): one more include by anyone makes SPF fail for all of the domain's mail.",
+      ),
       near.report.notices.join("\n"),
     );
     assertNothingWritten();
@@ -247,7 +339,19 @@ describe("retain-m365 adopt", () => {
 
   it("a wrong Cloudflare token: exit 3, one sentence naming Cloudflare, the token never shown", async () => {
     const result = await runMain(
-      ["adopt", "--config-file", stackFile, "--cloudflare-endpoint", cloudflare.url, "--exchange-endpoint", graph.url, "--graph-endpoint", graph.url, "--authority-host", graph.url],
+      [
+        "adopt",
+        "--config-file",
+        stackFile,
+        "--cloudflare-endpoint",
+        cloudflare.url,
+        "--exchange-endpoint",
+        graph.url,
+        "--graph-endpoint",
+        graph.url,
+        "--authority-host",
+        graph.url,
+      ],
       { env: { CLOUDFLARE_API_TOKEN: "wrong-token".padEnd(40, "9") } },
     );
     assert.equal(result.code, 3);
@@ -257,7 +361,10 @@ describe("retain-m365 adopt", () => {
 
   it("an invalid stack: exit 2 with every problem, before any request", async () => {
     const bad = path.join(stacksDir, "Pulumi.bad.yaml");
-    writeFileSync(bad, stringify({ config: { ...validRawValues(), "azuread:tenantId": "not-a-guid", "retain-m365:domains": [{ name: "Example.com", zoneId: COM_ZONE }] } }));
+    writeFileSync(
+      bad,
+      stringify({ config: { ...validRawValues(), "azuread:tenantId": "not-a-guid", "retain-m365:domains": [{ name: "Example.com", zoneId: COM_ZONE }] } }),
+    );
     const result = await runMain(["adopt", "--config-file", bad, "--cloudflare-endpoint", cloudflare.url], { env: { CLOUDFLARE_API_TOKEN: CLOUDFLARE_TOKEN } });
     assert.equal(result.code, 2);
     assert.match(result.stderr, /azuread:tenantId: must be the tenant id, a GUID/);

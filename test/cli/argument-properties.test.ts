@@ -59,7 +59,10 @@ describe("any arguments: an exit code of the contract, never 1, no stack trace, 
     mkdirSync(fixtures.folder);
     mkdirSync(fixtures.stacks);
     writeFileSync(path.join(fixtures.stacks, "Pulumi.broken.yaml"), `config:\n  cloudflare:apiToken: ${SECRET}\n  retain-m365:domains: [{name: "a b"}]\n`);
-    writeFileSync(path.join(fixtures.stacks, "Pulumi.bomb.yaml"), "config:\n  a: &a [x, x, x, x, x, x, x, x, x]\n  b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n  c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n  d: [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n");
+    writeFileSync(
+      path.join(fixtures.stacks, "Pulumi.bomb.yaml"),
+      "config:\n  a: &a [x, x, x, x, x, x, x, x, x]\n  b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n  c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n  d: [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n",
+    );
     // Relative paths land here; the repository's own stacks stay out of reach, so nothing is planned or deployed.
     process.chdir(work);
     delete process.env[SECRET_ENVIRONMENT_VARIABLE];
@@ -75,9 +78,55 @@ describe("any arguments: an exit code of the contract, never 1, no stack trace, 
   });
 
   const hostile = fc.constantFrom(
-    "", " ", "-", "--", "-x", "x\ny", "a\0b", "\r\n", "%n", "$HOME", "a;b", "a&b", "<x>", '"', "'", "..", "C:\\x\\", "\\\\", "über", "9".repeat(300), "1e999", "-1", "0", "101", "3651",
-    "00000000-0000-4000-8000-0000000000aa", "2027-13-45", "2027-05-31", "25:61", "02:30", "::1", "[::1]:99999", "127.0.0.1:0", "http://", "file:///etc/passwd", "ftp://x", "ExecStartPre=/bin/sh",
-    "bad domain!", "example.com", "a@b", "broken", "bomb", "../x", "global", "usgov", "china", "\u2028", "--output=/tmp/x", "HEAD~1",
+    "",
+    " ",
+    "-",
+    "--",
+    "-x",
+    "x\ny",
+    "a\0b",
+    "\r\n",
+    "%n",
+    "$HOME",
+    "a;b",
+    "a&b",
+    "<x>",
+    '"',
+    "'",
+    "..",
+    "C:\\x\\",
+    "\\\\",
+    "über",
+    "9".repeat(300),
+    "1e999",
+    "-1",
+    "0",
+    "101",
+    "3651",
+    "00000000-0000-4000-8000-0000000000aa",
+    "2027-13-45",
+    "2027-05-31",
+    "25:61",
+    "02:30",
+    "::1",
+    "[::1]:99999",
+    "127.0.0.1:0",
+    "http://",
+    "file:///etc/passwd",
+    "ftp://x",
+    "ExecStartPre=/bin/sh",
+    "bad domain!",
+    "example.com",
+    "a@b",
+    "broken",
+    "bomb",
+    "../x",
+    "global",
+    "usgov",
+    "china",
+    "\u2028",
+    "--output=/tmp/x",
+    "HEAD~1",
   );
   const pathValue = fc.oneof(
     fc.constantFrom(...Object.values(fixtures)),
@@ -93,7 +142,16 @@ describe("any arguments: an exit code of the contract, never 1, no stack trace, 
       fc
         .array(
           fc.oneof(
-            { weight: 8, arbitrary: fc.constantFrom(...command.options.filter((o) => o.flag !== "--debug")).chain((option) => (option.takesValue ? (option.path ? pathValue : fc.oneof(hostile, fc.string({ maxLength: 10 }))).map((value): string[] => [option.flag, value]) : fc.constant<string[]>([option.flag]))) },
+            {
+              weight: 8,
+              arbitrary: fc
+                .constantFrom(...command.options.filter((o) => o.flag !== "--debug"))
+                .chain((option) =>
+                  option.takesValue
+                    ? (option.path ? pathValue : fc.oneof(hostile, fc.string({ maxLength: 10 }))).map((value): string[] => [option.flag, value])
+                    : fc.constant<string[]>([option.flag]),
+                ),
+            },
             { weight: 1, arbitrary: fc.oneof(hostile, fc.constantFrom("--nope", "-z", "extra")).map((word): string[] => [word]) },
           ),
           { maxLength: 6 },
@@ -105,7 +163,11 @@ describe("any arguments: an exit code of the contract, never 1, no stack trace, 
         const result = await runMain([...args, ...(offlineFor[command.name] ?? [])]);
         assertContract(command.name, result, [SECRET], args);
       }),
-      { numRuns: Number(process.env.PROPERTY_RUNS ?? 300), interruptAfterTimeLimit: Number(process.env.PROPERTY_TIME_MS ?? 10_000), markInterruptAsFailure: false },
+      {
+        numRuns: Number(process.env.PROPERTY_RUNS ?? 300),
+        interruptAfterTimeLimit: Number(process.env.PROPERTY_TIME_MS ?? 10_000),
+        markInterruptAsFailure: false,
+      },
     );
   });
 

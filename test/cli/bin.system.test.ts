@@ -9,13 +9,28 @@ import { REPO_ROOT } from "../support/cli";
 /** A copy of this checkout's code (node_modules linked), whose sources the test may change. */
 function checkoutCopy(): string {
   const copy = mkdtempSync(path.join(tmpdir(), "retain-checkout-"));
-  for (const part of ["bin", "cli", "core", "m365", "cloudflare", "config", "components", "sync", "job", "program", "policy", "tsconfig.json", "package.json"]) {
+  for (const part of [
+    "bin",
+    "cli",
+    "core",
+    "m365",
+    "cloudflare",
+    "config",
+    "components",
+    "sync",
+    "job",
+    "program",
+    "policy",
+    "tsconfig.json",
+    "package.json",
+  ]) {
     cpSync(path.join(REPO_ROOT, part), path.join(copy, part), { recursive: true });
   }
   symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(copy, "node_modules"));
   return copy;
 }
-const run = (checkout: string, args: string[]) => spawnSync(process.execPath, [path.join(checkout, "bin", "retain-m365.js"), ...args], { cwd: checkout, encoding: "utf8" });
+const run = (checkout: string, args: string[]) =>
+  spawnSync(process.execPath, [path.join(checkout, "bin", "retain-m365.js"), ...args], { cwd: checkout, encoding: "utf8" });
 
 describe("bin/retain-m365.js runs a bundle of the checkout as it is", () => {
   const checkout = checkoutCopy();

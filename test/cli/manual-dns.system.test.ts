@@ -45,7 +45,10 @@ function pulumiAnswering(outputs: Record<string, unknown> | undefined): NodeJS.P
   return { PATH: `${bin}:${process.env.PATH}` };
 }
 
-const good = (domain: string) => [`--cname=autodiscover.${domain},autodiscover.outlook.com`, `--srv-host=_autodiscover._tcp.${domain},autodiscover.outlook.com,443,0,0`];
+const good = (domain: string) => [
+  `--cname=autodiscover.${domain},autodiscover.outlook.com`,
+  `--srv-host=_autodiscover._tcp.${domain},autodiscover.outlook.com,443,0,0`,
+];
 let dns: Dnsmasq;
 let autodiscover: https.Server;
 let autodiscoverUrl = "";
@@ -54,27 +57,60 @@ let restoreCas: () => void;
 before(async () => {
   for (const [stack, values] of [
     ["manual", manualRawValues()],
-    ["manualbroken", { ...manualRawValues(), "retain-m365:domains": [{ name: "example.org", provider: "manual", microsoft365Records: true }], "retain-m365:adminUser": { userPrincipalName: "retain-sync@example.org" }, "retain-m365:workerUser": { userPrincipalName: "RetainWorker@example.org", usageLocation: "US", licenseSku: "EXCHANGESTANDARD" } }],
-    ["manualzone", { ...manualRawValues(), "retain-m365:domains": [{ name: "example.com", provider: "manual", zoneId: "0123456789abcdef0123456789abcdef" }, { name: "example.net" }] }],
+    [
+      "manualbroken",
+      {
+        ...manualRawValues(),
+        "retain-m365:domains": [{ name: "example.org", provider: "manual", microsoft365Records: true }],
+        "retain-m365:adminUser": { userPrincipalName: "retain-sync@example.org" },
+        "retain-m365:workerUser": { userPrincipalName: "RetainWorker@example.org", usageLocation: "US", licenseSku: "EXCHANGESTANDARD" },
+      },
+    ],
+    [
+      "manualzone",
+      {
+        ...manualRawValues(),
+        "retain-m365:domains": [{ name: "example.com", provider: "manual", zoneId: "0123456789abcdef0123456789abcdef" }, { name: "example.net" }],
+      },
+    ],
   ] as const) {
     writeFileSync(path.join(stacksDir, `Pulumi.${stack}.yaml`), stringify({ config: values }));
   }
   dns = await startDnsmasq([
-    "--local=/example.com/", "--local=/example.net/", "--local=/example.org/",
-    "--host-record=autodiscover.outlook.com,192.0.2.10", "--host-record=example-com.r-v1.mx.microsoft,192.0.2.11", "--host-record=mx.gateway.example,192.0.2.12",
-    "--host-record=enterpriseregistration.windows.net,192.0.2.13", "--host-record=enterpriseenrollment.manage.microsoft.com,192.0.2.14", "--host-record=sipfed.online.lync.com,192.0.2.15",
+    "--local=/example.com/",
+    "--local=/example.net/",
+    "--local=/example.org/",
+    "--host-record=autodiscover.outlook.com,192.0.2.10",
+    "--host-record=example-com.r-v1.mx.microsoft,192.0.2.11",
+    "--host-record=mx.gateway.example,192.0.2.12",
+    "--host-record=enterpriseregistration.windows.net,192.0.2.13",
+    "--host-record=enterpriseenrollment.manage.microsoft.com,192.0.2.14",
+    "--host-record=sipfed.online.lync.com,192.0.2.15",
     // Created by hand as the stack lists them.
-    ...good("example.com"), ...good("example.net"),
-    "--mx-host=example.com,example-com.r-v1.mx.microsoft,0", `--txt-record=example.com,${SPF_MERGED}`, "--txt-record=example.com,MS=ms12345678",
+    ...good("example.com"),
+    ...good("example.net"),
+    "--mx-host=example.com,example-com.r-v1.mx.microsoft,0",
+    `--txt-record=example.com,${SPF_MERGED}`,
+    "--txt-record=example.com,MS=ms12345678",
     "--srv-host=_sipfederationtls._tcp.example.com,sipfed.online.lync.com,5061,100,1",
-    "--cname=enterpriseregistration.example.com,enterpriseregistration.windows.net", "--cname=enterpriseenrollment.example.com,enterpriseenrollment.manage.microsoft.com",
+    "--cname=enterpriseregistration.example.com,enterpriseregistration.windows.net",
+    "--cname=enterpriseenrollment.example.com,enterpriseenrollment.manage.microsoft.com",
     // Not yet, or wrongly.
-    ...good("example.org"), "--mx-host=example.org,mx.gateway.example,10", "--txt-record=example.org,v=spf1 include:_spf.gateway.example ~all",
-    "--srv-host=_sipfederationtls._tcp.example.org,sipfed.online.lync.com,443,100,1", "--cname=enterpriseenrollment.example.org,mx.gateway.example",
+    ...good("example.org"),
+    "--mx-host=example.org,mx.gateway.example,10",
+    "--txt-record=example.org,v=spf1 include:_spf.gateway.example ~all",
+    "--srv-host=_sipfederationtls._tcp.example.org,sipfed.online.lync.com,443,100,1",
+    "--cname=enterpriseenrollment.example.org,mx.gateway.example",
   ]);
   restoreCas = trustTestCa();
   const { key, cert } = testTls();
-  autodiscover = https.createServer({ key, cert }, (_req, res) => void res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ Protocol: "EWS", Url: "https://outlook.office365.com/EWS/Exchange.asmx" })));
+  autodiscover = https.createServer(
+    { key, cert },
+    (_req, res) =>
+      void res
+        .writeHead(200, { "content-type": "application/json" })
+        .end(JSON.stringify({ Protocol: "EWS", Url: "https://outlook.office365.com/EWS/Exchange.asmx" })),
+  );
   await new Promise<void>((resolve) => autodiscover.listen(0, "127.0.0.1", resolve));
   autodiscoverUrl = `https://127.0.0.1:${(autodiscover.address() as AddressInfo).port}`;
 });
@@ -100,11 +136,18 @@ describe("plan: a manual domain", () => {
     const plan = JSON.parse(result.stdout) as PlanJson;
     for (const key of ["stack", "steps", "hooks", "changeSummary"]) assert.ok(key in plan, key);
     const types = plan.steps.map((step) => step.newState.type);
-    assert.deepEqual(types.filter((type) => type.startsWith("cloudflare:") || type.endsWith(":SpfInclude")), []);
+    assert.deepEqual(
+      types.filter((type) => type.startsWith("cloudflare:") || type.endsWith(":SpfInclude")),
+      [],
+    );
     assert.equal(types.filter((type) => type === "retain-m365:dns:ManualRecord").length, 9);
     const listed = plan.manualDnsRecords;
     assert.deepEqual(listed.slice(0, 2), deployed("example.com").slice(0, 2));
-    assert.deepEqual(listed[2], { domain: "example.com", type: "MX", name: "example.com", content: "[unknown]", priority: "[unknown]", ttl: 3600 }, "Microsoft's values: only Graph knows them");
+    assert.deepEqual(
+      listed[2],
+      { domain: "example.com", type: "MX", name: "example.com", content: "[unknown]", priority: "[unknown]", ttl: 3600 },
+      "Microsoft's values: only Graph knows them",
+    );
     assert.match(listed[3]?.note ?? "", /add include:spf\.protection\.outlook\.com to it before its final term instead of creating a second/);
     assert.deepEqual(listed.slice(7), deployed("example.net", false));
   });
@@ -169,7 +212,10 @@ describe("verify --stack: every record of a manual domain, through DNS", () => {
   it("before a deploy (no stack output): says so, and checks what the stack file alone defines, the SPF record", async () => {
     const result = await verify("manualbroken", pulumiAnswering(undefined));
     assert.equal(result.code, 4);
-    assert.match(result.stderr, /^warning: cannot read the stack output manualDnsRecords of manualbroken \(error: no stack named manual found\): for example\.org only the records the stack file defines are checked$/m);
+    assert.match(
+      result.stderr,
+      /^warning: cannot read the stack output manualDnsRecords of manualbroken \(error: no stack named manual found\): for example\.org only the records the stack file defines are checked$/m,
+    );
     assert.match(result.stdout, /^✗ TXT example\.org SPF record "v=spf1 include:_spf\.gateway\.example ~all" lacks include:spf\.protection\.outlook\.com$/m);
     assert.doesNotMatch(result.stdout, /MX example\.org/);
   });

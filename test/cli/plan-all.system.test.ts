@@ -34,7 +34,10 @@ describe("plan --all: every stack, planned in warm processes", () => {
     assert.equal(result.code, 0, result.stderr);
     const { stacks } = JSON.parse(result.stdout) as { stacks: Plan[] };
     const files = readdirSync(path.join(REPO_ROOT, "stacks")).filter((name) => /^Pulumi\..+\.yaml$/.test(name));
-    assert.deepEqual(stacks.map((plan) => `Pulumi.${plan.stack}.yaml`), files.sort());
+    assert.deepEqual(
+      stacks.map((plan) => `Pulumi.${plan.stack}.yaml`),
+      files.sort(),
+    );
     for (const plan of stacks) assert.deepEqual(plan, JSON.parse((await runMain(["plan", "--stack", plan.stack, "--json"])).stdout));
   });
 
@@ -43,8 +46,14 @@ describe("plan --all: every stack, planned in warm processes", () => {
     const result = runCli(["plan", "--all", "--stacks-dir", dir, "--json"]);
     assert.equal(result.code, 0, result.stderr);
     const { stacks } = JSON.parse(result.stdout) as { stacks: Plan[] };
-    assert.deepEqual(stacks.map((plan) => plan.stack), ["contoso", "fabrikam"]);
-    for (const [plan, domain] of [[stacks[0]!, "contoso.com"], [stacks[1]!, "fabrikam.com"]] as const) {
+    assert.deepEqual(
+      stacks.map((plan) => plan.stack),
+      ["contoso", "fabrikam"],
+    );
+    for (const [plan, domain] of [
+      [stacks[0]!, "contoso.com"],
+      [stacks[1]!, "fabrikam.com"],
+    ] as const) {
       const cname = plan.steps.find((step) => step.newState.inputs.name === `autodiscover.${domain}`);
       assert.ok(cname, `${plan.stack} declares autodiscover.${domain}`);
       assert.match(cname.urn, new RegExp(`^urn:pulumi:${plan.stack}::`));
@@ -58,20 +67,29 @@ describe("plan --all: every stack, planned in warm processes", () => {
     const dir = stackFolder({
       alpha: tenant(2, "alpha.example"),
       bravo: { ...tenant(3, "bravo.example"), "retain-m365:exchangeAccess": { mode: "application-impersonation" } },
-      charlie: { ...tenant(4, "charlie.example"), "retain-m365:domains": [{ name: "charlie.example", zoneId: "0123456789abcdef0123456789abcdef", microsoft365Records: true }] },
+      charlie: {
+        ...tenant(4, "charlie.example"),
+        "retain-m365:domains": [{ name: "charlie.example", zoneId: "0123456789abcdef0123456789abcdef", microsoft365Records: true }],
+      },
       delta: tenant(5, "delta.example"),
       echo: { ...tenant(6, "echo.example"), "retain-m365:directorySync": { outputDir: "/srv/retain/cfg", backups: 3 } },
     });
     const result = runCli(["plan", "--all", "--stacks-dir", dir, "--json"]);
     assert.equal(result.code, 0, result.stderr);
     const { stacks } = JSON.parse(result.stdout) as { stacks: Plan[] };
-    assert.deepEqual(stacks.map((plan) => plan.stack), ["alpha", "bravo", "charlie", "delta", "echo"]);
-    assert.notDeepEqual(stacks[1]!.steps.map((step) => step.newState.type), stacks[0]!.steps.map((step) => step.newState.type), "the stacks differ");
+    assert.deepEqual(
+      stacks.map((plan) => plan.stack),
+      ["alpha", "bravo", "charlie", "delta", "echo"],
+    );
+    assert.notDeepEqual(
+      stacks[1]!.steps.map((step) => step.newState.type),
+      stacks[0]!.steps.map((step) => step.newState.type),
+      "the stacks differ",
+    );
     for (const plan of stacks) {
       const own = await runMain(["plan", "--stack", plan.stack, "--stacks-dir", dir, "--json"]);
       assert.equal(own.code, 0, own.stderr);
       assert.deepEqual(plan, JSON.parse(own.stdout), `stack ${plan.stack}`);
     }
   });
-
 });

@@ -209,10 +209,10 @@ describe("plan: certificates", () => {
     assert.equal(result.code, 0, result.stderr);
     const plan = JSON.parse(result.stdout) as Plan;
     const keys = plan.steps.filter((s) => s.newState.type === "azuread:index/applicationCertificate:ApplicationCertificate");
-    assert.deepEqual(keys.map((k) => k.urn.split("::").pop()), [
-      "certificates-app-certificate-6C2A3CFE0460C64A6D803D5285116B2CFD4BA025",
-      "certificates-app-certificate-B9076686776C1F78A2D54C6BDD740764D10D77DE",
-    ]);
+    assert.deepEqual(
+      keys.map((k) => k.urn.split("::").pop()),
+      ["certificates-app-certificate-6C2A3CFE0460C64A6D803D5285116B2CFD4BA025", "certificates-app-certificate-B9076686776C1F78A2D54C6BDD740764D10D77DE"],
+    );
     for (const key of keys) assert.deepEqual([key.newState.inputs.type, key.newState.inputs.encoding], ["AsymmetricX509Cert", "pem"]);
     assert.ok(!plan.steps.some((s) => s.newState.type === "azuread:index/applicationPassword:ApplicationPassword"));
     assert.doesNotMatch(result.stdout, /PRIVATE KEY/);

@@ -22,7 +22,11 @@ writeFileSync(stackFile, stringify({ config: validRawValues() }));
 
 interface Report {
   stack: string;
-  ews: { shutdown: string | null; daysLeft: number | null; organization: { ewsEnabled: boolean | null; retainListed: boolean; allowListSize: number; problem: string | null } };
+  ews: {
+    shutdown: string | null;
+    daysLeft: number | null;
+    organization: { ewsEnabled: boolean | null; retainListed: boolean; allowListSize: number; problem: string | null };
+  };
   mailboxes: { inScope: number; ready: number; notReady: number; preserved: number | null };
   problems: { mailbox: string; reason: string; detail: string }[];
   notices: string[];
@@ -76,7 +80,10 @@ describe("retain-m365 readiness", () => {
     grantApplicationPermission(world.tenant.entra, world.tenant.retain, EXCHANGE_RESOURCE_APP_ID, "full_access_as_app");
     const { code, report } = await readinessJson();
     assert.equal(code, 6);
-    assert.match(report.ews.organization.problem ?? "", /full_access_as_app \(Office 365 Exchange Online\) consented in Entra, which reaches every mailbox of the organization past the management scope/);
+    assert.match(
+      report.ews.organization.problem ?? "",
+      /full_access_as_app \(Office 365 Exchange Online\) consented in Entra, which reaches every mailbox of the organization past the management scope/,
+    );
     assert.equal(report.mailboxes.notReady, 0);
   });
 
@@ -93,10 +100,16 @@ describe("retain-m365 readiness", () => {
   });
 
   it("an identity without Exchange's view-only roles: exit 3 naming the role to add", async () => {
-    world.exchangeFault = (cmdlet) => (cmdlet === "Get-DistributionGroupMember" ? exchangeError(400, "System.Management.Automation.CommandNotFoundException", `The term '${cmdlet}' is not recognized as a name of a cmdlet.`) : undefined);
+    world.exchangeFault = (cmdlet) =>
+      cmdlet === "Get-DistributionGroupMember"
+        ? exchangeError(400, "System.Management.Automation.CommandNotFoundException", `The term '${cmdlet}' is not recognized as a name of a cmdlet.`)
+        : undefined;
     const { code, stderr } = await readiness();
     assert.equal(code, 3);
-    assert.match(stderr, /^retain-m365: Exchange Online refused Get-DistributionGroupMember -Identity "Retain Archived Users" -ResultSize "Unlimited" \(.*CommandNotFoundException.*\)\. Reading Exchange needs .*Global Reader \(or Exchange's View-Only Organization Management role group\)/);
+    assert.match(
+      stderr,
+      /^retain-m365: Exchange Online refused Get-DistributionGroupMember -Identity "Retain Archived Users" -ResultSize "Unlimited" \(.*CommandNotFoundException.*\)\. Reading Exchange needs .*Global Reader \(or Exchange's View-Only Organization Management role group\)/,
+    );
   });
 
   it("Exchange answering 5xx through every retry: exit 4", async () => {

@@ -27,7 +27,11 @@ const launcher = ["--launcher", LAUNCHER];
 
 /** The unit's Environment= assignments (this generator writes one line of NAME=value words without spaces). */
 const unitEnvironment = (unit: string) =>
-  Object.fromEntries((/^Environment=(.*)$/m.exec(unit)?.[1] ?? "").split(" ").map((assignment) => [assignment.slice(0, assignment.indexOf("=")), assignment.slice(assignment.indexOf("=") + 1)]));
+  Object.fromEntries(
+    (/^Environment=(.*)$/m.exec(unit)?.[1] ?? "")
+      .split(" ")
+      .map((assignment) => [assignment.slice(0, assignment.indexOf("=")), assignment.slice(assignment.indexOf("=") + 1)]),
+  );
 
 /** Splits an ExecStart= line as systemd does for what this generator writes: words, double quotes, backslash escapes. */
 function execStartWords(line: string): string[] {
@@ -53,7 +57,11 @@ describe("schedule --systemd", () => {
   });
 
   it("writes a service and a timer that systemd-analyze verify accepts without a single remark", async () => {
-    const verify = await promisify(execFile)("systemd-analyze", ["verify", path.join(unitDir, "retain-m365-sync.service"), path.join(unitDir, "retain-m365-sync.timer")], { encoding: "utf8" });
+    const verify = await promisify(execFile)(
+      "systemd-analyze",
+      ["verify", path.join(unitDir, "retain-m365-sync.service"), path.join(unitDir, "retain-m365-sync.timer")],
+      { encoding: "utf8" },
+    );
     assert.equal(verify.stdout + verify.stderr, "");
   });
 
@@ -98,9 +106,25 @@ describe("schedule --systemd", () => {
     const registered: string[] = [];
     before(async () => {
       const tenant = directoryTenant({
-        users: [{ id: "u-1", displayName: "Ann", mail: "ann@contoso.com", mailNickname: "ann", userPrincipalName: "ann@contoso.com", proxyAddresses: ["SMTP:ann@contoso.com"], userType: "Member", accountEnabled: true }],
+        users: [
+          {
+            id: "u-1",
+            displayName: "Ann",
+            mail: "ann@contoso.com",
+            mailNickname: "ann",
+            userPrincipalName: "ann@contoso.com",
+            proxyAddresses: ["SMTP:ann@contoso.com"],
+            userType: "Member",
+            accountEnabled: true,
+          },
+        ],
       });
-      emulator = await startGraphEmulator({ token: "t", clients: { [APP]: SECRET }, certificates: { [APP]: registered }, routes: [(request, e) => directoryRoutes(tenant)(request, e)] });
+      emulator = await startGraphEmulator({
+        token: "t",
+        clients: { [APP]: SECRET },
+        certificates: { [APP]: registered },
+        routes: [(request, e) => directoryRoutes(tenant)(request, e)],
+      });
     });
     after(() => emulator.close());
 
@@ -121,7 +145,9 @@ describe("schedule --systemd", () => {
       assert.match(service, /^CacheDirectory=retain-m365$/m);
       const credentials = mkdtempSync(path.join(tmpdir(), "retain-credentials-"));
       writeFileSync(path.join(credentials, "client-secret"), `${SECRET}\n`, { mode: 0o400 });
-      const [command, ...args] = execStartWords(/^ExecStart=(.*)$/m.exec(service)?.[1] ?? "").map((word) => word.replace(/%d/g, credentials).replace(/%%/g, "%"));
+      const [command, ...args] = execStartWords(/^ExecStart=(.*)$/m.exec(service)?.[1] ?? "").map((word) =>
+        word.replace(/%d/g, credentials).replace(/%%/g, "%"),
+      );
       // systemd makes /var/cache/retain-m365 for the job's user and names it in CACHE_DIRECTORY.
       const night = (cache: string) =>
         promisify(execFile)(command as string, [...args, "--graph-endpoint", emulator.url, "--authority-host", emulator.url], {
@@ -148,7 +174,11 @@ describe("schedule --systemd", () => {
       const scheduled = await runMain(["schedule", "--systemd", ...launcher, ...ids, "--out", certOut, "--certificate", folder, "--write-to", units]);
       assert.equal(scheduled.code, 0, scheduled.stderr);
       const unit = readFileSync(path.join(units, "retain-m365-sync.service"), "utf8");
-      const verify = await promisify(execFile)("systemd-analyze", ["verify", path.join(units, "retain-m365-sync.service"), path.join(units, "retain-m365-sync.timer")], { encoding: "utf8" });
+      const verify = await promisify(execFile)(
+        "systemd-analyze",
+        ["verify", path.join(units, "retain-m365-sync.service"), path.join(units, "retain-m365-sync.timer")],
+        { encoding: "utf8" },
+      );
       assert.equal(verify.stdout + verify.stderr, "");
       const [id, source] = (/^LoadCredential=([^:]+):(.*)$/m.exec(unit) ?? []).slice(1);
       assert.equal(source, folder);
@@ -184,7 +214,20 @@ describe("schedule --systemd: monitoring (--metrics-file, --on-failure)", () => 
   let service: string;
 
   before(async () => {
-    const result = await runMain(["schedule", "--systemd", ...launcher, ...ids, "--out", "/srv/retain/cfg", "--metrics-file", metrics, "--on-failure", "notify-failure@%n.service", "--write-to", unitDir]);
+    const result = await runMain([
+      "schedule",
+      "--systemd",
+      ...launcher,
+      ...ids,
+      "--out",
+      "/srv/retain/cfg",
+      "--metrics-file",
+      metrics,
+      "--on-failure",
+      "notify-failure@%n.service",
+      "--write-to",
+      unitDir,
+    ]);
     assert.equal(result.code, 0, result.stderr);
     service = readFileSync(path.join(unitDir, "retain-m365-sync.service"), "utf8");
   });
@@ -196,7 +239,11 @@ describe("schedule --systemd: monitoring (--metrics-file, --on-failure)", () => 
     const line = /^ExecStart=(.*)$/m.exec(service)?.[1] ?? "";
     const words = execStartWords(line);
     assert.equal(words[words.indexOf("--metrics-file") + 1], metrics);
-    const verify = await promisify(execFile)("systemd-analyze", ["verify", path.join(unitDir, "retain-m365-sync.service"), path.join(unitDir, "retain-m365-sync.timer")], { encoding: "utf8" });
+    const verify = await promisify(execFile)(
+      "systemd-analyze",
+      ["verify", path.join(unitDir, "retain-m365-sync.service"), path.join(unitDir, "retain-m365-sync.timer")],
+      { encoding: "utf8" },
+    );
     assert.equal(verify.stdout + verify.stderr, "");
   });
 
@@ -204,7 +251,11 @@ describe("schedule --systemd: monitoring (--metrics-file, --on-failure)", () => 
     const plain = await runMain(["schedule", "--systemd", ...launcher, ...ids, "--out", "/srv/retain/cfg"]);
     assert.ok(!plain.stdout.includes("OnFailure=") && !plain.stdout.includes("--metrics-file"));
     assert.equal(plain.stdout.match(/^ReadWritePaths=/gm)?.length, 1);
-    for (const bad of [["--systemd", "--metrics-file", "retain.prom"], ["--systemd", "--on-failure", "a.service b.service"], ["--windows", "--on-failure", "a.service"]]) {
+    for (const bad of [
+      ["--systemd", "--metrics-file", "retain.prom"],
+      ["--systemd", "--on-failure", "a.service b.service"],
+      ["--windows", "--on-failure", "a.service"],
+    ]) {
       assert.equal((await runMain(["schedule", ...bad, ...ids])).code, 2, bad.join(" "));
     }
     const windows = await runMain(["schedule", "--windows", ...ids, "--metrics-file", "C:\\metrics\\retain-m365.prom"]);
@@ -213,4 +264,3 @@ describe("schedule --systemd: monitoring (--metrics-file, --on-failure)", () => 
     assert.match(windows.stdout, / --metrics-file C:\\metrics\\retain-m365\.prom<\/Arguments>/);
   });
 });
-

@@ -39,7 +39,11 @@ describe("schedule --windows", () => {
       `sync --tenant-id ${TENANT} --client-id ${APP} --authority-host https://login.microsoftonline.com --out "C:\\Program Files\\Beginfinite\\Retain\\RetainServer\\WEB-INF\\cfg" --client-secret-file C:\\ProgramData\\retain-m365\\client-secret`,
     );
     assert.equal((task.Settings as Record<string, unknown>).MultipleInstancesPolicy, "IgnoreNew");
-    assert.deepEqual(task.Principals, { Principal: { UserId: "retain-m365", LogonType: "Password", RunLevel: "LeastPrivilege" } }, "its own account, which runs whether or not anyone is logged on");
+    assert.deepEqual(
+      task.Principals,
+      { Principal: { UserId: "retain-m365", LogonType: "Password", RunLevel: "LeastPrivilege" } },
+      "its own account, which runs whether or not anyone is logged on",
+    );
   });
 
   it("runs as a gMSA when asked to", async () => {
@@ -71,9 +75,13 @@ describe("schedule: the job never runs as an account the whole system shares", (
 describe("schedule --stack: the output folder is the stack's directorySync.outputDir unless --out is given", () => {
   const stacksDir = mkdtempSync(path.join(tmpdir(), "retain-stacks-"));
   const stackWithOutput = (name: string, outputDir: string) =>
-    writeFileSync(path.join(stacksDir, `Pulumi.${name}.yaml`), stringify({ config: { ...validRawValues(), "azuread:tenantId": TENANT, "retain-m365:directorySync": { outputDir } } }));
+    writeFileSync(
+      path.join(stacksDir, `Pulumi.${name}.yaml`),
+      stringify({ config: { ...validRawValues(), "azuread:tenantId": TENANT, "retain-m365:directorySync": { outputDir } } }),
+    );
   const taskArguments = (stdout: string) =>
-    (new XMLParser().parse(stdout.replace(/^# ---- retain-m365-sync\.xml ----\n/, "")) as { Task: { Actions: { Exec: { Arguments: string } } } }).Task.Actions.Exec.Arguments;
+    (new XMLParser().parse(stdout.replace(/^# ---- retain-m365-sync\.xml ----\n/, "")) as { Task: { Actions: { Exec: { Arguments: string } } } }).Task.Actions
+      .Exec.Arguments;
 
   it("--windows puts the stack's folder into the Task Scheduler XML; --out overrides it", async () => {
     stackWithOutput("windows", "D:\\Retain\\RetainServer\\WEB-INF\\cfg");
@@ -99,7 +107,13 @@ describe("schedule --stack: the output folder is the stack's directorySync.outpu
   it("passes the stack's backups and shrink limit to the nightly sync, fractions included", async () => {
     writeFileSync(
       path.join(stacksDir, "Pulumi.guarded.yaml"),
-      stringify({ config: { ...validRawValues(), "azuread:tenantId": TENANT, "retain-m365:directorySync": { outputDir: "/srv/retain/cfg", backups: 30, maxShrinkPercent: 12.5 } } }),
+      stringify({
+        config: {
+          ...validRawValues(),
+          "azuread:tenantId": TENANT,
+          "retain-m365:directorySync": { outputDir: "/srv/retain/cfg", backups: 30, maxShrinkPercent: 12.5 },
+        },
+      }),
     );
     const result = await runMain(["schedule", "--systemd", ...launcher, "--stack", "guarded", "--stacks-dir", stacksDir, "--client-id", APP]);
     assert.equal(result.code, 0, result.stderr);
@@ -110,13 +124,19 @@ describe("schedule --stack: the output folder is the stack's directorySync.outpu
     stackWithOutput("linux-only", "/srv/retain/cfg");
     const result = await runMain(["schedule", "--windows", "--stack", "linux-only", "--stacks-dir", stacksDir, "--client-id", APP]);
     assert.equal(result.code, 2);
-    assert.equal(result.stderr, "retain-m365: --stack linux-only: its directorySync.outputDir /srv/retain/cfg is not a Windows folder; set one there or give --out <dir>\n");
+    assert.equal(
+      result.stderr,
+      "retain-m365: --stack linux-only: its directorySync.outputDir /srv/retain/cfg is not a Windows folder; set one there or give --out <dir>\n",
+    );
   });
 });
 
 describe("schedule --stack: the client secret's end date from the stack output applicationSecretExpires", () => {
   const stacksDir = mkdtempSync(path.join(tmpdir(), "retain-stacks-"));
-  writeFileSync(path.join(stacksDir, "Pulumi.dated.yaml"), stringify({ config: { ...validRawValues(), "azuread:tenantId": TENANT, "retain-m365:directorySync": { outputDir: "/srv/retain/cfg" } } }));
+  writeFileSync(
+    path.join(stacksDir, "Pulumi.dated.yaml"),
+    stringify({ config: { ...validRawValues(), "azuread:tenantId": TENANT, "retain-m365:directorySync": { outputDir: "/srv/retain/cfg" } } }),
+  );
   /** A `pulumi` on PATH that answers `stack output --json` with these outputs. */
   const withOutputs = (outputs: Record<string, unknown>) => {
     const bin = mkdtempSync(path.join(tmpdir(), "retain-pulumi-"));
@@ -124,13 +144,18 @@ describe("schedule --stack: the client secret's end date from the stack output a
     return { PATH: `${bin}:${process.env.PATH}` };
   };
   const schedule = async (outputs: Record<string, unknown>, ...extra: string[]) => {
-    const result = await runMain(["schedule", "--systemd", ...launcher, "--stack", "dated", "--stacks-dir", stacksDir, ...extra], { env: withOutputs(outputs) });
+    const result = await runMain(["schedule", "--systemd", ...launcher, "--stack", "dated", "--stacks-dir", stacksDir, ...extra], {
+      env: withOutputs(outputs),
+    });
     assert.equal(result.code, 0, result.stderr);
     return /^ExecStart=(.*)$/m.exec(result.stdout)?.[1] ?? "";
   };
 
   it("fills --secret-expires into the nightly job when the stack has the output", async () => {
-    assert.match(await schedule({ applicationSecretExpires: "2027-05-31T04:00:00Z" }), / --out \/srv\/retain\/cfg --secret-expires 2027-05-31T04:00:00Z --client-secret-file %d\/client-secret$/);
+    assert.match(
+      await schedule({ applicationSecretExpires: "2027-05-31T04:00:00Z" }),
+      / --out \/srv\/retain\/cfg --secret-expires 2027-05-31T04:00:00Z --client-secret-file %d\/client-secret$/,
+    );
   });
 
   it("writes no --secret-expires without the output, or when the job signs in with a certificate", async () => {
@@ -157,7 +182,20 @@ describe("schedule: input", () => {
 
   it("documents its options", async () => {
     const help = await runMain(["schedule", "--help"]);
-    for (const option of ["--systemd", "--windows", "--stack", "--tenant-id", "--client-id", "--out", "--at", "--random-delay", "--user", "--secret-file", "--certificate", "--write-to"]) {
+    for (const option of [
+      "--systemd",
+      "--windows",
+      "--stack",
+      "--tenant-id",
+      "--client-id",
+      "--out",
+      "--at",
+      "--random-delay",
+      "--user",
+      "--secret-file",
+      "--certificate",
+      "--write-to",
+    ]) {
       assert.ok(help.stdout.includes(option), `--help lacks ${option}`);
     }
   });
@@ -168,7 +206,9 @@ describe("schedule: what the job starts", () => {
     assert.deepEqual(jobCommand({}, REPOSITORY_INSTALLATION).words, [process.execPath, path.join(REPO_ROOT, "bin", "retain-m365.js")]);
     const unpacked = packageInstallation("/opt/retain-m365-sync/lib/retain-m365-sync.cjs", "linux");
     assert.deepEqual(jobCommand({}, unpacked).words, ["/opt/retain-m365-sync/bin/retain-m365"]);
-    assert.deepEqual(packageInstallation("D:\\Tools\\retain-m365-sync\\lib\\retain-m365-sync.cjs", "win32"), { packageLauncher: "D:\\Tools\\retain-m365-sync\\retain-m365.cmd" });
+    assert.deepEqual(packageInstallation("D:\\Tools\\retain-m365-sync\\lib\\retain-m365-sync.cjs", "win32"), {
+      packageLauncher: "D:\\Tools\\retain-m365-sync\\retain-m365.cmd",
+    });
     // A Windows job made on a Linux machine runs the package where README installs it.
     assert.deepEqual(jobCommand({ windows: true }, unpacked).words, ["C:\\Program Files\\retain-m365-sync\\retain-m365.cmd"]);
   });
@@ -190,7 +230,10 @@ describe("schedule: what the job starts", () => {
     );
     const checkout = await runMain(["schedule", "--systemd", ...ids, "--node", "/usr/bin/node", "--cli", "/home/alice/retain-m365/bin/retain-m365.js"]);
     assert.equal(checkout.code, 2);
-    assert.match(checkout.stderr, /^retain-m365: --node\/--cli: the job would start \/home\/alice\/retain-m365\/bin\/retain-m365\.js, which lies under \/home,/);
+    assert.match(
+      checkout.stderr,
+      /^retain-m365: --node\/--cli: the job would start \/home\/alice\/retain-m365\/bin\/retain-m365\.js, which lies under \/home,/,
+    );
     assert.match((await runMain(["schedule", "--systemd", ...ids, "--launcher", "retain-m365-sync/bin/retain-m365"])).stderr, /systemd needs an absolute path/);
     assert.equal((await runMain(["schedule", "--systemd", ...ids, ...launcher, "--node", "/usr/bin/node"])).code, 2);
   });
@@ -198,11 +241,17 @@ describe("schedule: what the job starts", () => {
   it("refuses (exit 2) a folder to write under /home; warns when something lies under /tmp, which PrivateTmp=yes replaces", async () => {
     const home = await runMain(["schedule", "--systemd", ...ids, ...launcher, "--out", "/home/retain/cfg"]);
     assert.equal(home.code, 2);
-    assert.equal(home.stderr, "retain-m365: --out: the job would write to /home/retain/cfg, which lies under /home, and the unit's ProtectHome=yes hides that folder from the job; choose a folder elsewhere\n");
+    assert.equal(
+      home.stderr,
+      "retain-m365: --out: the job would write to /home/retain/cfg, which lies under /home, and the unit's ProtectHome=yes hides that folder from the job; choose a folder elsewhere\n",
+    );
     assert.equal((await runMain(["schedule", "--systemd", ...ids, ...launcher, "--out", "/srv/cfg", "--metrics-file", "/root/metrics/retain.prom"])).code, 2);
     const tmp = await runMain(["schedule", "--systemd", ...ids, "--launcher", "/opt/retain-m365-sync/bin/retain-m365", "--out", "/var/tmp/cfg"]);
     assert.equal(tmp.code, 0, tmp.stderr);
-    assert.equal(tmp.stderr, "warning: --out: /var/tmp/cfg lies under /var/tmp, which the unit's PrivateTmp=yes replaces with an empty folder for the job: the job will not see what is there now\n");
+    assert.equal(
+      tmp.stderr,
+      "warning: --out: /var/tmp/cfg lies under /var/tmp, which the unit's PrivateTmp=yes replaces with an empty folder for the job: the job will not see what is there now\n",
+    );
     assert.equal((await runMain(["schedule", "--systemd", ...ids, "--launcher", "/opt/retain-m365-sync/bin/retain-m365", "--out", "/srv/cfg"])).stderr, "");
   });
 });

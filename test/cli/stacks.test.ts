@@ -21,13 +21,34 @@ describe("which stacks a change touches", () => {
     }
   });
   it("docs, tests, benchmarks, the demo and CI definitions touch no stack; nor does a deleted or unknown stack file", () => {
-    assert.deepEqual(stacksTouchedBy(["README.md", "docs/runbook.md", "test/sync.test.ts", "bench/run.ts", "demo/run.ts", "demo/Pulumi.contoso.yaml", ".github/workflows/ci.yml", "stacks/Pulumi.gone.yaml"], "stacks", stacks), []);
+    assert.deepEqual(
+      stacksTouchedBy(
+        [
+          "README.md",
+          "docs/runbook.md",
+          "test/sync.test.ts",
+          "bench/run.ts",
+          "demo/run.ts",
+          "demo/Pulumi.contoso.yaml",
+          ".github/workflows/ci.yml",
+          "stacks/Pulumi.gone.yaml",
+        ],
+        "stacks",
+        stacks,
+      ),
+      [],
+    );
   });
 });
 
 describe("retain-m365 stacks", () => {
   let repo: string;
-  const git = (...args: string[]) => execFileSync("git", args, { cwd: repo, encoding: "utf8", env: { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@example.com", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@example.com" } });
+  const git = (...args: string[]) =>
+    execFileSync("git", args, {
+      cwd: repo,
+      encoding: "utf8",
+      env: { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@example.com", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@example.com" },
+    });
   const write = (file: string, text: string) => {
     mkdirSync(path.dirname(path.join(repo, file)), { recursive: true });
     writeFileSync(path.join(repo, file), text);
@@ -86,14 +107,20 @@ describe("retain-m365 stacks --shard-size: shards for GitHub's nested matrices (
   });
 
   it("as even as can be (300 in shards of 256 is 150 + 150); none for no stack", () => {
-    assert.deepEqual(shardStacks(names(300), 256).map((shard) => shard.length), [150, 150]);
+    assert.deepEqual(
+      shardStacks(names(300), 256).map((shard) => shard.length),
+      [150, 150],
+    );
     assert.deepEqual(shardStacks(names(3), 2), [names(3).slice(0, 2), names(3).slice(2)]);
     assert.deepEqual(shardStacks([], 64), []);
   });
 
   it("the most one shard size can hold is 256 shards of it; one stack more is exit 2, naming the limit", () => {
     assert.equal(shardStacks(names(MATRIX_MAX_JOBS * 3), 3).length, MATRIX_MAX_JOBS);
-    assert.throws(() => shardStacks(names(MATRIX_MAX_JOBS * 3 + 1), 3), /769 stacks in shards of at most 3 make 257 shards, more than the 256 jobs GitHub runs per matrix; raise --shard-size/);
+    assert.throws(
+      () => shardStacks(names(MATRIX_MAX_JOBS * 3 + 1), 3),
+      /769 stacks in shards of at most 3 make 257 shards, more than the 256 jobs GitHub runs per matrix; raise --shard-size/,
+    );
   });
 
   it("the CLI prints the shards as JSON arrays, or one line per shard; refuses a size outside 1–256 and --relying-on-ews", async () => {
@@ -132,12 +159,15 @@ describe("stack names: only what Pulumi allows, wherever a name is read", () => 
   });
 
   it("a stack file whose name Pulumi does not allow: `stacks` and `plan --all` exit 2 naming the file; nothing of the name runs", async () => {
-    for (const bad of ['a$(touch pwned)', 'x") | .number, ("', "a b", "a`id`"]) {
+    for (const bad of ["a$(touch pwned)", 'x") | .number, ("', "a b", "a`id`"]) {
       const dir = mkdtempSync(path.join(tmpdir(), "retain-stack-names-"));
       mkdirSync(path.join(dir, "stacks"));
       writeFileSync(path.join(dir, "stacks", "Pulumi.good.yaml"), "config: {}\n");
       writeFileSync(path.join(dir, "stacks", `Pulumi.${bad}.yaml`), "config: {}\n");
-      assert.throws(() => listStacks(path.join(dir, "stacks")), (error: Error) => error.message.includes(JSON.stringify(bad)));
+      assert.throws(
+        () => listStacks(path.join(dir, "stacks")),
+        (error: Error) => error.message.includes(JSON.stringify(bad)),
+      );
       for (const args of [["stacks", "--json"], ["stacks"], ["plan", "--all"]]) {
         const result = await runMain(args, { cwd: dir });
         assert.equal(result.code, 2, `${args.join(" ")}: ${result.stdout}${result.stderr}`);

@@ -19,7 +19,8 @@ describe("what the Retain-server package's CLI loads before it works (its cold s
     for (const args of [["--help"], ["sync", "--help"], ["status", "--help"], ["schedule", "--help"], ["verify", "--help"], ["credential", "--help"]]) {
       const loaded = packagesLoadedByServerCli(args);
       assert.ok(loaded.includes("commander"), "the report sees a package that is loaded");
-      for (const heavy of ["@pulumi/pulumi", "zod", "yaml", "node-forge", "@azure/identity"]) assert.ok(!loaded.includes(heavy), `${args.join(" ")} loads ${heavy}`);
+      for (const heavy of ["@pulumi/pulumi", "zod", "yaml", "node-forge", "@azure/identity"])
+        assert.ok(!loaded.includes(heavy), `${args.join(" ")} loads ${heavy}`);
     }
   });
 });

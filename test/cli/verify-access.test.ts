@@ -37,7 +37,19 @@ beforeEach(() => {
   emulator.requests.length = 0;
 });
 
-const access = (extra: string[]) => ["verify", "--access", "--tenant-id", TENANT, "--client-id", APP, "--ews-endpoint", emulator.url, "--authority-host", emulator.url, ...extra];
+const access = (extra: string[]) => [
+  "verify",
+  "--access",
+  "--tenant-id",
+  TENANT,
+  "--client-id",
+  APP,
+  "--ews-endpoint",
+  emulator.url,
+  "--authority-host",
+  emulator.url,
+  ...extra,
+];
 const verify = (extra: string[]) => runMain(access(extra));
 const ewsRequests = () => emulator.requests.filter((r) => r.path === EWS_PATH);
 
@@ -57,7 +69,10 @@ describe("verify --access: Retain's EWS access, as Retain's app", () => {
     assert.equal(result.stderr, "");
     // As Retain asks: a token for Exchange's resource, the mailbox as anchor and impersonated.
     const requests = ewsRequests();
-    assert.deepEqual(requests.map((r) => r.headers["x-anchormailbox"]), [INSIDE, OUTSIDE]);
+    assert.deepEqual(
+      requests.map((r) => r.headers["x-anchormailbox"]),
+      [INSIDE, OUTSIDE],
+    );
     const token = /^Bearer (.+)$/.exec(String(requests[0]!.headers.authorization))![1]!;
     assert.deepEqual(emulator.tokenClaims.get(token), { appId: APP, scope: "https://outlook.office365.com/.default" });
   });
@@ -89,7 +104,13 @@ describe("verify --access: Retain's EWS access, as Retain's app", () => {
       state.organization.EwsAllowedAppIDs = list;
       const result = await verify(["--mailbox", INSIDE, "--outside", OUTSIDE]);
       assert.equal(result.code, 3, result.stderr);
-      assert.match(result.stdout, new RegExp(`^✗ EWS for ${INSIDE} is refused by the organization's EWS allow list: EwsAllowedAppIDs leaves Retain's app ${APP} out.*X-EWS-Policy-Reason: "EWS is blocked by policy for this user or tenant"`, "m"));
+      assert.match(
+        result.stdout,
+        new RegExp(
+          `^✗ EWS for ${INSIDE} is refused by the organization's EWS allow list: EwsAllowedAppIDs leaves Retain's app ${APP} out.*X-EWS-Policy-Reason: "EWS is blocked by policy for this user or tenant"`,
+          "m",
+        ),
+      );
       assert.match(result.stdout, /^✗ EWS for bob@contoso\.com \(outside the scope\) .*not by the management scope/m);
       assert.match(result.stderr, /^retain-m365: 2 of 2 access checks failed: ann@contoso\.com is refused by the organization's EWS allow list/);
     }
@@ -99,7 +120,10 @@ describe("verify --access: Retain's EWS access, as Retain's app", () => {
     for (const mailbox of [EWS_TENANT.ewsOff, EWS_TENANT.kiosk]) {
       const result = await verify(["--mailbox", mailbox]);
       assert.equal(result.code, 3, result.stderr);
-      assert.match(result.stdout, new RegExp(`^✗ EWS for ${mailbox} is refused because EWS is disabled for this mailbox or the organization: the mailbox's own EwsEnabled`));
+      assert.match(
+        result.stdout,
+        new RegExp(`^✗ EWS for ${mailbox} is refused because EWS is disabled for this mailbox or the organization: the mailbox's own EwsEnabled`),
+      );
       assert.match(result.stderr, new RegExp(`^retain-m365: 1 of 1 access checks failed: ${mailbox} is refused because EWS is disabled for this mailbox`));
     }
   });
@@ -110,7 +134,10 @@ describe("verify --access: Retain's EWS access, as Retain's app", () => {
     assert.equal(result.code, 3, result.stderr);
     assert.match(result.stdout, /^✓ EWS for ann@contoso\.com is reached/m);
     assert.match(result.stdout, /^✗ EWS for bob@contoso\.com \(outside the scope\) is reached: the management scope does not hold/m);
-    assert.equal(result.stderr, "retain-m365: 1 of 2 access checks failed: the management scope does not hold: Retain's app reaches bob@contoso.com, which should be outside it\n");
+    assert.equal(
+      result.stderr,
+      "retain-m365: 1 of 2 access checks failed: the management scope does not hold: Retain's app reaches bob@contoso.com, which should be outside it\n",
+    );
   });
 
   it("exit 3 when the mailbox is outside the scope, or the app has no EWS role at all", async () => {
@@ -120,7 +147,10 @@ describe("verify --access: Retain's EWS access, as Retain's app", () => {
     state.assignments.length = 0;
     const noRole = await verify(["--mailbox", INSIDE]);
     assert.equal(noRole.code, 3);
-    assert.match(noRole.stdout, /^✗ EWS for ann@contoso\.com is refused \(HTTP 403, x-ms-diagnostics: 2000008;.*\): Retain's app holds no EWS permission in Exchange \(the role Application EWS\.AccessAsApp\)$/m);
+    assert.match(
+      noRole.stdout,
+      /^✗ EWS for ann@contoso\.com is refused \(HTTP 403, x-ms-diagnostics: 2000008;.*\): Retain's app holds no EWS permission in Exchange \(the role Application EWS\.AccessAsApp\)$/m,
+    );
   });
 
   it("exit 2 naming a mailbox that does not exist, as --mailbox or --outside", async () => {
@@ -140,7 +170,10 @@ describe("verify --access: Retain's EWS access, as Retain's app", () => {
       for (const extra of [[], ["--debug"]]) {
         const result = await runMain([...extra, ...access(["--mailbox", INSIDE])]);
         assert.equal(result.code, 3, result.stderr);
-        assert.match(result.stderr, /^retain-m365: Entra ID refused to sign in Retain's app 00000000-0000-4000-8000-0000000000bb for https:\/\/outlook\.office365\.com\/\.default: .*AADSTS7000215/);
+        assert.match(
+          result.stderr,
+          /^retain-m365: Entra ID refused to sign in Retain's app 00000000-0000-4000-8000-0000000000bb for https:\/\/outlook\.office365\.com\/\.default: .*AADSTS7000215/,
+        );
         for (const secret of [wrong, SECRET]) assert.ok(!(result.stdout + result.stderr).includes(secret));
       }
       assert.equal(ewsRequests().length, 0, "EWS is not asked without a token");
@@ -150,17 +183,24 @@ describe("verify --access: Retain's EWS access, as Retain's app", () => {
   });
 
   it("exit 4 when EWS keeps failing: tried as often as the retry policy allows, the outside check not tried", async () => {
-    for (let i = 0; i < DEFAULT_RETRY.maxAttempts; i++) emulator.injected.push({ status: 503, headers: { "retry-after": "0" }, body: { error: "Service Unavailable" } });
+    for (let i = 0; i < DEFAULT_RETRY.maxAttempts; i++)
+      emulator.injected.push({ status: 503, headers: { "retry-after": "0" }, body: { error: "Service Unavailable" } });
     const result = await verify(["--mailbox", INSIDE, "--outside", OUTSIDE]);
     assert.equal(result.code, 4, result.stderr);
     assert.equal(ewsRequests().length, DEFAULT_RETRY.maxAttempts);
     assert.match(result.stdout, new RegExp(`^✗ EWS for ann@contoso\\.com got no answer from EWS: HTTP 503, ${DEFAULT_RETRY.maxAttempts} tries$`, "m"));
     assert.match(result.stdout, /^✗ EWS for bob@contoso\.com \(outside the scope\) was not tried/m);
-    assert.equal(result.stderr, `retain-m365: 2 of 2 access checks failed: EWS did not answer (HTTP 503, ${DEFAULT_RETRY.maxAttempts} tries); bob@contoso.com was not tried\n`);
+    assert.equal(
+      result.stderr,
+      `retain-m365: 2 of 2 access checks failed: EWS did not answer (HTTP 503, ${DEFAULT_RETRY.maxAttempts} tries); bob@contoso.com was not tried\n`,
+    );
   });
 
   it("rides out a 503 and EWS's ErrorServerBusy (waiting its BackOffMilliseconds)", async () => {
-    emulator.injected.push({ status: 503, headers: { "retry-after": "0" } }, ewsFault("ErrorServerBusy", "The server cannot service this request right now. Try again later.", { BackOffMilliseconds: "0" }));
+    emulator.injected.push(
+      { status: 503, headers: { "retry-after": "0" } },
+      ewsFault("ErrorServerBusy", "The server cannot service this request right now. Try again later.", { BackOffMilliseconds: "0" }),
+    );
     const result = await verify(["--mailbox", INSIDE]);
     assert.equal(result.code, 0, result.stdout + result.stderr);
     assert.equal(ewsRequests().length, 3);
@@ -195,6 +235,14 @@ describe("verify --access: its arguments", () => {
     const help = await runMain(["verify", "--help"]);
     assert.equal(help.code, 0);
     const words = help.stdout.replace(/\s+/g, " ");
-    for (const text of ["autodiscover CNAME and SRV", "--access", "--outside <address>", "--ews-endpoint <url>", "--certificate <file|dir>", "the EWS URL to enter in Retain"]) assert.ok(words.includes(text), text);
+    for (const text of [
+      "autodiscover CNAME and SRV",
+      "--access",
+      "--outside <address>",
+      "--ews-endpoint <url>",
+      "--certificate <file|dir>",
+      "the EWS URL to enter in Retain",
+    ])
+      assert.ok(words.includes(text), text);
   });
 });

@@ -12,17 +12,26 @@ let autodiscover: https.Server;
 let autodiscoverUrl = "";
 let restoreCas: () => void;
 
-const good = (domain: string) => [`--cname=autodiscover.${domain},autodiscover.outlook.com`, `--srv-host=_autodiscover._tcp.${domain},autodiscover.outlook.com,443,0,0`];
+const good = (domain: string) => [
+  `--cname=autodiscover.${domain},autodiscover.outlook.com`,
+  `--srv-host=_autodiscover._tcp.${domain},autodiscover.outlook.com,443,0,0`,
+];
 
 before(async () => {
   // A real DNS server on loopback, authoritative for the test zones (no upstream).
   dns = await startDnsmasq([
-    "--local=/example.com/", "--local=/example.net/",
-    "--host-record=autodiscover.outlook.com,192.0.2.10", "--host-record=mail.example.org,192.0.2.20",
-    ...good("good.test"), ...good("example.com"), ...good("example.net"),
+    "--local=/example.com/",
+    "--local=/example.net/",
+    "--host-record=autodiscover.outlook.com,192.0.2.10",
+    "--host-record=mail.example.org,192.0.2.20",
+    ...good("good.test"),
+    ...good("example.com"),
+    ...good("example.net"),
     "--cname=autodiscover.nosrv.test,autodiscover.outlook.com",
-    "--cname=autodiscover.wrong.test,mail.example.org", "--srv-host=_autodiscover._tcp.wrong.test,autodiscover.outlook.com,80,10,5",
-    "--host-record=autodiscover.proxied.test,104.16.1.1", "--srv-host=_autodiscover._tcp.proxied.test,autodiscover.outlook.com,443,0,0",
+    "--cname=autodiscover.wrong.test,mail.example.org",
+    "--srv-host=_autodiscover._tcp.wrong.test,autodiscover.outlook.com,80,10,5",
+    "--host-record=autodiscover.proxied.test,104.16.1.1",
+    "--srv-host=_autodiscover._tcp.proxied.test,autodiscover.outlook.com,443,0,0",
   ]);
   restoreCas = trustTestCa();
 

@@ -29,8 +29,14 @@ describe("Cloudflare DNS records API client (loopback HTTPS)", () => {
     cloudflare.state.maxPerPage = 2;
     for (const n of [1, 2, 3, 4, 5]) cloudflare.seed(ZONE, { type: "A", name: `host${n}`, content: `192.0.2.${n}` });
     const records = await listDnsRecords(target(), ZONE, {}, FAST);
-    assert.deepEqual(records.map((r) => r.name), [1, 2, 3, 4, 5].map((n) => `host${n}.example.com`));
-    assert.deepEqual(cloudflare.requests.map((r) => r.query.get("page")), ["1", "2", "3"]);
+    assert.deepEqual(
+      records.map((r) => r.name),
+      [1, 2, 3, 4, 5].map((n) => `host${n}.example.com`),
+    );
+    assert.deepEqual(
+      cloudflare.requests.map((r) => r.query.get("page")),
+      ["1", "2", "3"],
+    );
   });
 
   it("filters by exact name and by type", async () => {
@@ -83,17 +89,45 @@ describe("Cloudflare DNS records API client (loopback HTTPS)", () => {
   });
 
   it("creates, changes and deletes records in Cloudflare's shapes", async () => {
-    const mx = await createDnsRecord(target(), ZONE, { type: "MX", name: "@", content: "example-com.mail.protection.outlook.com", priority: 0, ttl: 3600 }, FAST);
+    const mx = await createDnsRecord(
+      target(),
+      ZONE,
+      { type: "MX", name: "@", content: "example-com.mail.protection.outlook.com", priority: 0, ttl: 3600 },
+      FAST,
+    );
     assert.match(mx.id, /^[0-9a-f]{32}$/);
-    assert.deepEqual({ ...mx, id: undefined }, { id: undefined, type: "MX", name: "example.com", content: "example-com.mail.protection.outlook.com", priority: 0, ttl: 3600, proxied: false, comment: null });
-    const srv = await createDnsRecord(target(), ZONE, { type: "SRV", name: "_sip._tls", data: { priority: 100, weight: 1, port: 443, target: "sipdir.online.lync.com" } }, FAST);
-    assert.deepEqual([srv.content, srv.priority, srv.data], ["1 443 sipdir.online.lync.com", 100, { priority: 100, weight: 1, port: 443, target: "sipdir.online.lync.com" }]);
+    assert.deepEqual(
+      { ...mx, id: undefined },
+      {
+        id: undefined,
+        type: "MX",
+        name: "example.com",
+        content: "example-com.mail.protection.outlook.com",
+        priority: 0,
+        ttl: 3600,
+        proxied: false,
+        comment: null,
+      },
+    );
+    const srv = await createDnsRecord(
+      target(),
+      ZONE,
+      { type: "SRV", name: "_sip._tls", data: { priority: 100, weight: 1, port: 443, target: "sipdir.online.lync.com" } },
+      FAST,
+    );
+    assert.deepEqual(
+      [srv.content, srv.priority, srv.data],
+      ["1 443 sipdir.online.lync.com", 100, { priority: 100, weight: 1, port: 443, target: "sipdir.online.lync.com" }],
+    );
     const txt = await createDnsRecord(target(), ZONE, { type: "TXT", name: "@", content: "MS=ms12345678" }, FAST);
     assert.equal(txt.content, '"MS=ms12345678"', "TXT content is sent as a quoted character-string");
 
     const changed = await updateDnsRecord(target(), ZONE, mx.id, { content: "other.mail.protection.outlook.com" }, FAST);
     assert.deepEqual([changed.id, changed.content, changed.priority], [mx.id, "other.mail.protection.outlook.com", 0]);
-    assert.deepEqual(cloudflare.writes().map((r) => r.method), ["POST", "POST", "POST", "PATCH"]);
+    assert.deepEqual(
+      cloudflare.writes().map((r) => r.method),
+      ["POST", "POST", "POST", "PATCH"],
+    );
 
     await deleteDnsRecord(target(), ZONE, mx.id, FAST);
     assert.deepEqual((await listDnsRecords(target(), ZONE, { type: "MX" }, FAST)).length, 0);
@@ -105,11 +139,19 @@ describe("Cloudflare DNS records API client (loopback HTTPS)", () => {
     cloudflare.seed(ZONE, { type: "A", name: "autodiscover", content: "192.0.2.1" });
     const cname = await failureOf(createDnsRecord(target(), ZONE, { type: "CNAME", name: "autodiscover", content: "autodiscover.outlook.com" }, FAST));
     assert.deepEqual([cname.status, cname.codes, cname.refused], [400, [81053], false]);
-    assert.match(cname.message, new RegExp(`^Cloudflare rejected POST /zones/${ZONE}/dns_records with HTTP 400: An A, AAAA, or CNAME record with that host already exists\\. .*\\(81053\\)\\.$`));
+    assert.match(
+      cname.message,
+      new RegExp(
+        `^Cloudflare rejected POST /zones/${ZONE}/dns_records with HTTP 400: An A, AAAA, or CNAME record with that host already exists\\. .*\\(81053\\)\\.$`,
+      ),
+    );
     assert.doesNotMatch(cname.message, /\n/);
 
     const identical = await failureOf(createDnsRecord(target(), ZONE, { type: "A", name: "autodiscover.example.com", content: "192.0.2.1" }, FAST));
-    assert.deepEqual([identical.codes, identical.message], [[81058], `Cloudflare rejected POST /zones/${ZONE}/dns_records with HTTP 400: An identical record already exists (81058).`]);
+    assert.deepEqual(
+      [identical.codes, identical.message],
+      [[81058], `Cloudflare rejected POST /zones/${ZONE}/dns_records with HTTP 400: An identical record already exists (81058).`],
+    );
 
     cloudflare.seed(ZONE, { type: "CNAME", name: "lyncdiscover", content: "webdir.online.lync.com" });
     const besideCname = await failureOf(createDnsRecord(target(), ZONE, { type: "TXT", name: "lyncdiscover", content: "x" }, FAST));
@@ -125,7 +167,8 @@ describe("Cloudflare DNS records API client (loopback HTTPS)", () => {
 
     const malformed = await failureOf(listDnsRecords(target("not a token"), ZONE, {}, FAST));
     assert.deepEqual([malformed.status, malformed.codes, malformed.refused], [400, [6003, 6111], true]);
-    for (const error of [wrong, malformed]) assert.ok(!JSON.stringify({ ...error, message: error.message }).includes(unknown) && !error.message.includes("not a token"));
+    for (const error of [wrong, malformed])
+      assert.ok(!JSON.stringify({ ...error, message: error.message }).includes(unknown) && !error.message.includes("not a token"));
     assert.equal(cloudflare.requests.length, 2, "a refusal is not retried");
   });
 
@@ -160,6 +203,9 @@ describe("Cloudflare DNS records API client (loopback HTTPS)", () => {
     await closed.close();
     const unreachable = await failureOf(listDnsRecords({ endpoint: closed.url, token: TOKEN }, ZONE, {}, { ...FAST, maxAttempts: 2 }));
     assert.deepEqual([unreachable.status, unreachable.refused], [0, false]);
-    assert.match(unreachable.message, new RegExp(`^Cloudflare could not be reached for GET /zones/${ZONE}/dns_records\\?per_page=100&page=1 after 2 attempts: fetch failed: ECONNREFUSED\\.$`));
+    assert.match(
+      unreachable.message,
+      new RegExp(`^Cloudflare could not be reached for GET /zones/${ZONE}/dns_records\\?per_page=100&page=1 after 2 attempts: fetch failed: ECONNREFUSED\\.$`),
+    );
   });
 });

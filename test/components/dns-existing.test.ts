@@ -1,14 +1,43 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { classifyExisting, existingRecordActions, type DeclaredRecord, type DnsDecisions, type ExistingRecord, type Finding } from "../../components/dns/existing";
+import {
+  classifyExisting,
+  existingRecordActions,
+  type DeclaredRecord,
+  type DnsDecisions,
+  type ExistingRecord,
+  type Finding,
+} from "../../components/dns/existing";
 import { cloudflareImportId } from "../../components/dns/providers/cloudflare/zone";
 
 const ZONE = "0123456789abcdef0123456789abcdef";
 const id = (n: number) => n.toString(16).padStart(32, "0");
 
-const CNAME: DeclaredRecord = { key: "autodiscover-cname", group: "autodiscover", type: "CNAME", name: "autodiscover.contoso.com", content: "autodiscover.outlook.com", proxied: false };
-const MX: DeclaredRecord = { key: "m365-mx", group: "mx", type: "MX", name: "contoso.com", content: "contoso-com.mail.protection.outlook.com", priority: 0, proxied: false };
-const SPF: DeclaredRecord = { key: "m365-txt", group: "spf", type: "TXT", name: "contoso.com", content: "v=spf1 include:spf.protection.outlook.com -all", proxied: false };
+const CNAME: DeclaredRecord = {
+  key: "autodiscover-cname",
+  group: "autodiscover",
+  type: "CNAME",
+  name: "autodiscover.contoso.com",
+  content: "autodiscover.outlook.com",
+  proxied: false,
+};
+const MX: DeclaredRecord = {
+  key: "m365-mx",
+  group: "mx",
+  type: "MX",
+  name: "contoso.com",
+  content: "contoso-com.mail.protection.outlook.com",
+  priority: 0,
+  proxied: false,
+};
+const SPF: DeclaredRecord = {
+  key: "m365-txt",
+  group: "spf",
+  type: "TXT",
+  name: "contoso.com",
+  content: "v=spf1 include:spf.protection.outlook.com -all",
+  proxied: false,
+};
 const SIP_SRV: DeclaredRecord = {
   key: "m365-srv-_sip._tls",
   group: "microsoft365",
@@ -87,7 +116,10 @@ describe("classifyExisting: MX", () => {
   it("an MX to a gateway: a conflict for the mx decision", () => {
     const finding = one(MX, [gateway, live(9, "TXT", "contoso.com", "v=spf1 -all")]);
     assert.equal(decider(finding), "mx");
-    assert.match(finding.detail, /^contoso\.com has MX → 10 mx1\.mailgateway\.example where MX contoso\.com → 0 contoso-com\.mail\.protection\.outlook\.com is declared\.$/);
+    assert.match(
+      finding.detail,
+      /^contoso\.com has MX → 10 mx1\.mailgateway\.example where MX contoso\.com → 0 contoso-com\.mail\.protection\.outlook\.com is declared\.$/,
+    );
   });
 
   it("keep leaves the gateway's MX; replace adopts it to be replaced", () => {
@@ -114,7 +146,10 @@ describe("classifyExisting: MX", () => {
 
 describe("classifyExisting: Microsoft's SRV records", () => {
   it("as declared: adopt; pointing elsewhere: a conflict for the microsoft365 decision, settled by leave", () => {
-    const same = live(8, "SRV", "_sip._tls.contoso.com", "1 443 sipdir.online.lync.com", { priority: 100, data: { priority: 100, weight: 1, port: 443, target: "sipdir.online.lync.com" } });
+    const same = live(8, "SRV", "_sip._tls.contoso.com", "1 443 sipdir.online.lync.com", {
+      priority: 100,
+      data: { priority: 100, weight: 1, port: 443, target: "sipdir.online.lync.com" },
+    });
     assert.equal(importOf(one(SIP_SRV, [same])), `${ZONE}/${id(8)}`);
     const other = live(8, "SRV", "_sip._tls.contoso.com", "1 5061 sip.onprem.example", { priority: 100 });
     const conflict = one(SIP_SRV, [other]);
@@ -175,14 +210,25 @@ describe("existingRecordActions", () => {
 
 describe("classifyExisting: Skype for Business records (skypeForBusinessRecords: true)", () => {
   const SFB_SRV: DeclaredRecord = { ...SIP_SRV, skypeForBusiness: true };
-  const SFB_CNAME: DeclaredRecord = { key: "m365-cname-sip", group: "microsoft365", type: "CNAME", name: "sip.contoso.com", content: "sipdir.online.lync.com", proxied: false, skypeForBusiness: true };
+  const SFB_CNAME: DeclaredRecord = {
+    key: "m365-cname-sip",
+    group: "microsoft365",
+    type: "CNAME",
+    name: "sip.contoso.com",
+    content: "sipdir.online.lync.com",
+    proxied: false,
+    skypeForBusiness: true,
+  };
 
   it("a hybrid tenant's own records are left alone, never repointed, even with microsoft365: replace", () => {
     const onPremises = [live(1, "CNAME", "sip.contoso.com", "sip.onprem.contoso.com")];
     for (const decisions of [{}, { microsoft365: "replace" as const }, { microsoft365: "leave" as const }]) {
       const finding = one(SFB_CNAME, onPremises, decisions);
       assert.equal(finding.action, "leave", JSON.stringify(decisions));
-      assert.match(finding.detail, /sip\.contoso\.com \(CNAME → sip\.onprem\.contoso\.com\) is a Skype for Business record, a hybrid tenant's own perhaps, and is never repointed/);
+      assert.match(
+        finding.detail,
+        /sip\.contoso\.com \(CNAME → sip\.onprem\.contoso\.com\) is a Skype for Business record, a hybrid tenant's own perhaps, and is never repointed/,
+      );
     }
     const srv = one(SFB_SRV, [live(2, "SRV", "_sip._tls.contoso.com", "1 443 sip.onprem.contoso.com", { priority: 100 })], { microsoft365: "replace" });
     assert.equal(srv.action, "leave");

@@ -20,9 +20,7 @@ import { fakeCall, fakeOutputs } from "../support/fake-tenant";
 const DNS_RECORD = "cloudflare:index/dnsRecord:DnsRecord";
 const SPF_INCLUDE = "pulumi-nodejs:dynamic/dns:SpfInclude";
 const ZONE = "0123456789abcdef0123456789abcdef";
-const graphAnswer = JSON.parse(
-  readFileSync(path.join(__dirname, "..", "fixtures", "service-configuration-records.json"), "utf8"),
-) as { value: unknown[] };
+const graphAnswer = JSON.parse(readFileSync(path.join(__dirname, "..", "fixtures", "service-configuration-records.json"), "utf8")) as { value: unknown[] };
 const cannedRecords = () => parseServiceConfigurationRecords("example.com", graphAnswer.value);
 
 let runtime: MockRuntime;
@@ -122,10 +120,7 @@ describe("DomainDns: Microsoft's record set from serviceConfigurationRecords", (
 
   it("with skypeForBusinessRecords also declares the sip and lyncdiscover CNAMEs and the _sip._tls SRV", () => {
     const names = childrenOf(byName("sfb").urn).map((c) => c.name);
-    assert.deepEqual(
-      names.sort(),
-      [...TEAMS_ONLY, "m365-cname-lyncdiscover", "m365-cname-sip", "m365-srv-_sip._tls"].map((role) => `sfb-${role}`).sort(),
-    );
+    assert.deepEqual(names.sort(), [...TEAMS_ONLY, "m365-cname-lyncdiscover", "m365-cname-sip", "m365-srv-_sip._tls"].map((role) => `sfb-${role}`).sort());
   });
 
   it("leaves out a record Graph marks isOptional", () => {
@@ -191,7 +186,12 @@ describe("DomainDns: a zone that already serves the organisation's mail", () => 
       },
       { transformations: [capture] },
     );
-    new components.DomainDns("no-spf", { domain: "example.org", zoneId: ZONE, microsoft365Records: cannedRecords().map((r) => ({ ...r, label: r.label.replace(/example\.com$/, "example.org") })), existingRecords: { "m365-txt": "leave" } });
+    new components.DomainDns("no-spf", {
+      domain: "example.org",
+      zoneId: ZONE,
+      microsoft365Records: cannedRecords().map((r) => ({ ...r, label: r.label.replace(/example\.com$/, "example.org") })),
+      existingRecords: { "m365-txt": "leave" },
+    });
     await runtime.settle();
   });
 
@@ -213,7 +213,10 @@ describe("DomainDns: a zone that already serves the organisation's mail", () => 
     assert.equal(names.length, 6);
     const records = [...options.entries()].filter(([name]) => name !== "adopting" && name !== "adopting-m365-txt");
     assert.equal(records.length, 5);
-    assert.ok(records.every(([, opts]) => opts.retainOnDelete === true), "autodiscover, MX and Microsoft's records stay on destroy");
+    assert.ok(
+      records.every(([, opts]) => opts.retainOnDelete === true),
+      "autodiscover, MX and Microsoft's records stay on destroy",
+    );
   });
 
   it("with SPF left to the organisation declares no SPF resource at all", () => {
@@ -222,7 +225,10 @@ describe("DomainDns: a zone that already serves the organisation's mail", () => 
 
   it("refuses existingRecords that name no declared record, import ids of another form or zone, and an imported SPF record", () => {
     const args = { domain: "example.com", zoneId: ZONE, microsoft365Records: cannedRecords() };
-    assert.deepEqual(checkDomainDnsArgs({ ...args, existingRecords: { "m365-mx": { import: importId }, "m365-txt": "leave", "autodiscover-srv": "leave" } }), []);
+    assert.deepEqual(
+      checkDomainDnsArgs({ ...args, existingRecords: { "m365-mx": { import: importId }, "m365-txt": "leave", "autodiscover-srv": "leave" } }),
+      [],
+    );
     assert.deepEqual(checkDomainDnsArgs({ ...args, existingRecords: { "m365-cname-www": "leave" } }), [
       'existingRecords["m365-cname-www"] of example.com: example.com declares no such record (it declares autodiscover-cname, autodiscover-srv, m365-mx, m365-txt, m365-srv-_sipfederationtls._tcp, m365-cname-enterpriseregistration, m365-cname-enterpriseenrollment)',
     ]);
@@ -230,9 +236,15 @@ describe("DomainDns: a zone that already serves the organisation's mail", () => 
     assert.deepEqual(checkDomainDnsArgs({ ...args, existingRecords: { "m365-mx": { import: otherZone } } }), [
       `existingRecords["m365-mx"] of example.com: import id "${otherZone}" is not "<zoneId>/<recordId>" in zone ${ZONE}`,
     ]);
-    assert.match(checkDomainDnsArgs({ ...args, existingRecords: { "m365-txt": { import: importId } } }).join(), /the SPF record is merged into, never imported/);
+    assert.match(
+      checkDomainDnsArgs({ ...args, existingRecords: { "m365-txt": { import: importId } } }).join(),
+      /the SPF record is merged into, never imported/,
+    );
     assert.match(checkDomainDnsArgs({ ...args, existingRecords: { "m365-mx": "keep" as never } }).join(), /must be "leave" or \{ import/);
-    assert.throws(() => new components.DomainDns("bad-import", { ...args, existingRecords: { "autodiscover-cname": { import: "42" } } }), /DomainDns bad-import: existingRecords\["autodiscover-cname"\]/);
+    assert.throws(
+      () => new components.DomainDns("bad-import", { ...args, existingRecords: { "autodiscover-cname": { import: "42" } } }),
+      /DomainDns bad-import: existingRecords\["autodiscover-cname"\]/,
+    );
   });
 
   it("lists the records it declares for classification, each classified against the zone", () => {
@@ -258,9 +270,21 @@ describe("DomainDns: a zone that already serves the organisation's mail", () => 
       { id: "c".repeat(32), type: "TXT", name: "example.com", content: '"v=spf1 include:gateway.example ~all"', proxied: false, ttl: 1 },
     ];
     const findings = classifyExisting(declared, zone, cloudflareImportId(ZONE), { mx: "keep" });
-    assert.deepEqual(findings.map((f) => f.action), ["adopt", "create", "leave", "merge", "create", "create", "create", "create", "create", "create"]);
+    assert.deepEqual(
+      findings.map((f) => f.action),
+      ["adopt", "create", "leave", "merge", "create", "create", "create", "create", "create", "create"],
+    );
     const actions = existingRecordActions(findings);
-    assert.deepEqual(checkDomainDnsArgs({ domain: "example.com", zoneId: ZONE, microsoft365Records: cannedRecords(), skypeForBusinessRecords: true, existingRecords: actions }), []);
+    assert.deepEqual(
+      checkDomainDnsArgs({
+        domain: "example.com",
+        zoneId: ZONE,
+        microsoft365Records: cannedRecords(),
+        skypeForBusinessRecords: true,
+        existingRecords: actions,
+      }),
+      [],
+    );
     assert.deepEqual(
       declared.filter((r) => r.skypeForBusiness).map((r) => r.key),
       ["m365-cname-sip", "m365-cname-lyncdiscover", "m365-srv-_sip._tls"],
@@ -270,7 +294,10 @@ describe("DomainDns: a zone that already serves the organisation's mail", () => 
 
   it("cannot list Microsoft's records from the offline set, whose values only Graph knows", async () => {
     const offline = await new OfflineServiceConfigurationRecordSource().recordsFor("example.com");
-    assert.throws(() => declaredDomainRecords({ domain: "example.com", zoneId: ZONE, microsoft365Records: offline }), /MX example\.com is known only at deploy time/);
+    assert.throws(
+      () => declaredDomainRecords({ domain: "example.com", zoneId: ZONE, microsoft365Records: offline }),
+      /MX example\.com is known only at deploy time/,
+    );
   });
 });
 
@@ -285,10 +312,12 @@ describe("RetainTenant", () => {
     const dns = childrenOf(tenant.urn).filter((c) => c.type === "retain-m365:dns:DomainDns");
     assert.deepEqual(dns.map((d) => d.name).sort(), ["tenant-dns-example.com", "tenant-dns-example.net"]);
     assert.equal(childrenOf(byName("tenant-dns-example.com").urn).length, 7, "Teams-only by default: no Skype for Business record");
-    assert.deepEqual(childrenOf(byName("tenant-dns-example.net").urn).map((r) => r.inputs.name).sort(), [
-      "_autodiscover._tcp.example.net",
-      "autodiscover.example.net",
-    ]);
+    assert.deepEqual(
+      childrenOf(byName("tenant-dns-example.net").urn)
+        .map((r) => r.inputs.name)
+        .sort(),
+      ["_autodiscover._tcp.example.net", "autodiscover.example.net"],
+    );
   });
 
   it("fails clearly when a domain wants Microsoft's records but none were read", () => {

@@ -39,14 +39,20 @@ describe("ExchangeAccess (mock runtime)", () => {
     await runtime.settle();
     const component = byName("rbac");
     assert.equal(component.type, "retain-m365:exchange:ExchangeAccess");
-    assert.deepEqual(runtime.resources.filter((r) => r.parent === component.urn).map((r) => `${r.type} ${r.name}`).sort(), [
-      "pulumi-nodejs:dynamic/exchange:EwsAllowListEntry rbac-ews-allow-list",
-      "pulumi-nodejs:dynamic/exchange:ManagementScope rbac-scope",
-      "pulumi-nodejs:dynamic/exchange:RoleAssignment rbac-role-EWS.AccessAsApp",
-      "pulumi-nodejs:dynamic/exchange:RoleAssignment rbac-role-Mail.Read",
-      "pulumi-nodejs:dynamic/exchange:SecurityGroup rbac-scope-group",
-      "pulumi-nodejs:dynamic/exchange:ServicePrincipal rbac-service-principal",
-    ]);
+    assert.deepEqual(
+      runtime.resources
+        .filter((r) => r.parent === component.urn)
+        .map((r) => `${r.type} ${r.name}`)
+        .sort(),
+      [
+        "pulumi-nodejs:dynamic/exchange:EwsAllowListEntry rbac-ews-allow-list",
+        "pulumi-nodejs:dynamic/exchange:ManagementScope rbac-scope",
+        "pulumi-nodejs:dynamic/exchange:RoleAssignment rbac-role-EWS.AccessAsApp",
+        "pulumi-nodejs:dynamic/exchange:RoleAssignment rbac-role-Mail.Read",
+        "pulumi-nodejs:dynamic/exchange:SecurityGroup rbac-scope-group",
+        "pulumi-nodejs:dynamic/exchange:ServicePrincipal rbac-service-principal",
+      ],
+    );
     const sp = byName("rbac-service-principal").inputs;
     assert.deepEqual([sp.appId, sp.objectId, sp.exchangeEndpoint], ["app-client-id", "app-sp-object-id", "https://outlook.office365.com"]);
     assert.equal(byName("rbac-scope").inputs.recipientRestrictionFilter, "MemberOfGroup -eq 'CN=Archived,DC=test'");
@@ -56,14 +62,18 @@ describe("ExchangeAccess (mock runtime)", () => {
       { name: "Retain Application EWS.AccessAsApp", role: "Application EWS.AccessAsApp", app: "app-sp-object-id", scope: "Archived (Retain)", user: undefined },
     );
     const allowList = byName("rbac-ews-allow-list").inputs;
-    assert.deepEqual(
-      [allowList.appId, allowList.alsoAllow, allowList.enforce, allowList.enforceSetting],
-      ["app-client-id", [TEAMS_APP_ID], true, "enforce"],
-    );
+    assert.deepEqual([allowList.appId, allowList.alsoAllow, allowList.enforce, allowList.enforceSetting], ["app-client-id", [TEAMS_APP_ID], true, "enforce"]);
   });
 
   it("application-rbac with allMailboxes: true: no scope, and each assignment records the decision the policy pack looks for", async () => {
-    new Access("everyone", { tenantId: TENANT, mode: "application-rbac", roles: ["Application EWS.AccessAsApp"], allMailboxes: true, app, workerUserPrincipalName: "RetainWorker@example.com" });
+    new Access("everyone", {
+      tenantId: TENANT,
+      mode: "application-rbac",
+      roles: ["Application EWS.AccessAsApp"],
+      allMailboxes: true,
+      app,
+      workerUserPrincipalName: "RetainWorker@example.com",
+    });
     await runtime.settle();
     const children = runtime.resources.filter((r) => r.parent === byName("everyone").urn);
     assert.deepEqual(children.map((c) => c.name).sort(), ["everyone-role-EWS.AccessAsApp", "everyone-service-principal"]);
@@ -76,18 +86,31 @@ describe("ExchangeAccess (mock runtime)", () => {
     new Access("legacy", { tenantId: TENANT, mode: "application-impersonation", app, workerUserPrincipalName: "RetainWorker@example.com" });
     await runtime.settle();
     const children = runtime.resources.filter((r) => r.parent === byName("legacy").urn);
-    assert.deepEqual(children.map((c) => c.name), ["legacy-impersonation"]);
-    assert.deepEqual([children[0]?.inputs.role, children[0]?.inputs.user, children[0]?.inputs.app], ["ApplicationImpersonation", "RetainWorker@example.com", undefined]);
+    assert.deepEqual(
+      children.map((c) => c.name),
+      ["legacy-impersonation"],
+    );
+    assert.deepEqual(
+      [children[0]?.inputs.role, children[0]?.inputs.user, children[0]?.inputs.app],
+      ["ApplicationImpersonation", "RetainWorker@example.com", undefined],
+    );
   });
 
   it("checks its arguments without the runtime", () => {
     const base = { tenantId: TENANT, app, workerUserPrincipalName: "w@example.com" };
-    assert.deepEqual(checkExchangeAccessArgs({ ...base, mode: "application-rbac", roles: [], scopeGroup: "Retain Archived Users" }), ["application-rbac needs at least one role"]);
+    assert.deepEqual(checkExchangeAccessArgs({ ...base, mode: "application-rbac", roles: [], scopeGroup: "Retain Archived Users" }), [
+      "application-rbac needs at least one role",
+    ]);
     const noDecision = /^application-rbac needs exactly one of scopeGroup .* and allMailboxes: true/;
     assert.match(checkExchangeAccessArgs({ ...base, mode: "application-rbac", roles: ["Application EWS.AccessAsApp"] }).join("\n"), noDecision);
-    assert.match(checkExchangeAccessArgs({ ...base, mode: "application-rbac", roles: ["Application EWS.AccessAsApp"], scopeGroup: "G", allMailboxes: true }).join("\n"), noDecision);
+    assert.match(
+      checkExchangeAccessArgs({ ...base, mode: "application-rbac", roles: ["Application EWS.AccessAsApp"], scopeGroup: "G", allMailboxes: true }).join("\n"),
+      noDecision,
+    );
     assert.deepEqual(checkExchangeAccessArgs({ ...base, mode: "application-rbac", roles: ["Application EWS.AccessAsApp"], allMailboxes: true }), []);
-    assert.deepEqual(checkExchangeAccessArgs({ ...base, mode: "application-impersonation", allMailboxes: true }), ["roles, scopeGroup and allMailboxes apply only to application-rbac"]);
+    assert.deepEqual(checkExchangeAccessArgs({ ...base, mode: "application-impersonation", allMailboxes: true }), [
+      "roles, scopeGroup and allMailboxes apply only to application-rbac",
+    ]);
   });
 });
 
@@ -102,7 +125,10 @@ describe("plan: Exchange access", () => {
     assert.deepEqual([sp?.appId, sp?.objectId], ["[unknown]", "[unknown]"]);
     assert.equal(ofType(plan, "pulumi-nodejs:dynamic/exchange:ManagementScope").length, 1);
     const assignments = ofType(plan, "pulumi-nodejs:dynamic/exchange:RoleAssignment");
-    assert.deepEqual(assignments.map((a) => [a.role, a.app, a.customResourceScope]), [["Application EWS.AccessAsApp", "[unknown]", "Retain Archived Users (Retain)"]]);
+    assert.deepEqual(
+      assignments.map((a) => [a.role, a.app, a.customResourceScope]),
+      [["Application EWS.AccessAsApp", "[unknown]", "Retain Archived Users (Retain)"]],
+    );
   });
 
   it("application-impersonation: one assignment of ApplicationImpersonation to the worker's UPN, with a warning", async () => {
@@ -115,7 +141,10 @@ describe("plan: Exchange access", () => {
     assert.match(result.stderr, /warning: retain-m365:exchangeAccess\.mode: application-impersonation .*removed in February 2025/);
     const plan = JSON.parse(result.stdout) as Plan;
     const assignments = ofType(plan, "pulumi-nodejs:dynamic/exchange:RoleAssignment");
-    assert.deepEqual(assignments.map((a) => [a.role, a.user]), [["ApplicationImpersonation", "RetainWorker@example.com"]]);
+    assert.deepEqual(
+      assignments.map((a) => [a.role, a.user]),
+      [["ApplicationImpersonation", "RetainWorker@example.com"]],
+    );
     assert.equal(ofType(plan, "pulumi-nodejs:dynamic/exchange:ServicePrincipal").length, 0);
   });
 });

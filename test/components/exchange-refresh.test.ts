@@ -4,7 +4,11 @@ import { ewsAllowListProvider, type EwsAllowListInputs } from "../../components/
 import { managementScopeProvider, type ManagementScopeInputs } from "../../components/exchange/management-scope";
 import { securityGroupProvider, type SecurityGroupOutputs } from "../../components/exchange/security-group";
 import { roleAssignmentProvider, type RoleAssignmentInputs } from "../../components/exchange/role-assignment";
-import { exchangeServicePrincipalProvider, type ExchangeServicePrincipalInputs, type ExchangeServicePrincipalOutputs } from "../../components/exchange/service-principal";
+import {
+  exchangeServicePrincipalProvider,
+  type ExchangeServicePrincipalInputs,
+  type ExchangeServicePrincipalOutputs,
+} from "../../components/exchange/service-principal";
 import type { ExchangeTarget } from "../../m365/exchange-admin-api";
 import { TEAMS_APP_ID } from "../../m365/exchange-facts";
 import { startMockRuntime } from "../../program/mock-runtime";
@@ -37,7 +41,14 @@ useExchangeEmulator(TENANT, (e, s) => {
 
 const spInputs = (): ExchangeServicePrincipalInputs => ({ ...target(), appId: APP_ID, objectId: SP_OBJECT_ID, displayName: "Retain Archiving" });
 const scopeInputs = (): ManagementScopeInputs => ({ ...target(), name: SCOPE, recipientRestrictionFilter: "MemberOfGroup -eq 'CN=Archived,DC=x'" });
-const rbac = (o: Partial<RoleAssignmentInputs> = {}): RoleAssignmentInputs => ({ ...target(), name: ASSIGNMENT, role: "Application EWS.AccessAsApp", app: SP_OBJECT_ID, customResourceScope: SCOPE, ...o });
+const rbac = (o: Partial<RoleAssignmentInputs> = {}): RoleAssignmentInputs => ({
+  ...target(),
+  name: ASSIGNMENT,
+  role: "Application EWS.AccessAsApp",
+  app: SP_OBJECT_ID,
+  customResourceScope: SCOPE,
+  ...o,
+});
 
 async function created<T>(create: Promise<{ id: string; outs?: T }>): Promise<{ id: string; outs: T }> {
   const { id, outs } = await create;
@@ -172,7 +183,14 @@ describe("refresh of a management role assignment", () => {
 });
 
 describe("refresh of the EWS allow list entry", () => {
-  const entry = (o: Partial<EwsAllowListInputs> = {}): EwsAllowListInputs => ({ ...target(), appId: APP_ID, alsoAllow: [TEAMS_APP_ID], enforce: false, enforceSetting: "ewsAllowList.enforce", ...o });
+  const entry = (o: Partial<EwsAllowListInputs> = {}): EwsAllowListInputs => ({
+    ...target(),
+    appId: APP_ID,
+    alsoAllow: [TEAMS_APP_ID],
+    enforce: false,
+    enforceSetting: "ewsAllowList.enforce",
+    ...o,
+  });
   const listedNow = async () => {
     state.organization = { EwsEnabled: true, EwsAllowedAppIDs: OTHER_APP };
     return created(ewsAllowListProvider.create(entry()));
@@ -233,7 +251,12 @@ describe("a refused refresh", () => {
       ]) {
         emulator.injected.push(refusal);
         const error = await rejection(read());
-        assert.match(error.message, new RegExp(`^Exchange refused ${cmdlet} .*reading Exchange back \\(a refresh\\) needs Exchange\\.ManageAsApp on Office 365 Exchange Online \\(00000002-0000-0ff1-ce00-000000000000\\) and the Entra role Global Reader`));
+        assert.match(
+          error.message,
+          new RegExp(
+            `^Exchange refused ${cmdlet} .*reading Exchange back \\(a refresh\\) needs Exchange\\.ManageAsApp on Office 365 Exchange Online \\(00000002-0000-0ff1-ce00-000000000000\\) and the Entra role Global Reader`,
+          ),
+        );
       }
     }
   });

@@ -37,7 +37,10 @@ describe("Exchange admin API client", () => {
     state.pageSize = 2;
     for (let i = 1; i <= 5; i++) state.servicePrincipals.push({ AppId: `app-${i}`, ObjectId: `sp-${i}`, DisplayName: `App ${i}` });
     const all = await invokeCommand(target(), "Get-ServicePrincipal");
-    assert.deepEqual(all.map((sp) => sp.AppId), ["app-1", "app-2", "app-3", "app-4", "app-5"]);
+    assert.deepEqual(
+      all.map((sp) => sp.AppId),
+      ["app-1", "app-2", "app-3", "app-4", "app-5"],
+    );
     assert.equal(state.commands.length, 3, "three pages");
   });
 
@@ -45,7 +48,10 @@ describe("Exchange admin API client", () => {
     const elsewhere = await countingListener();
     try {
       const { port } = elsewhere;
-      emulator.injected.push({ status: 200, body: { value: [{ AppId: "app-1" }], "@odata.nextLink": `https://127.0.0.1:${port}/adminapi/beta/${TENANT}/InvokeCommand?$skiptoken=1` } });
+      emulator.injected.push({
+        status: 200,
+        body: { value: [{ AppId: "app-1" }], "@odata.nextLink": `https://127.0.0.1:${port}/adminapi/beta/${TENANT}/InvokeCommand?$skiptoken=1` },
+      });
       const error = await rejection(invokeCommand(target(), "Get-ServicePrincipal"));
       assert.ok(error instanceof UserFacingError);
       assert.equal(error.exitCode, ExitCode.remoteService);
@@ -73,7 +79,10 @@ describe("Exchange admin API client", () => {
       error.message,
       `Exchange refused Get-ManagementScope -Identity "Nope" -Password [secret] (HTTP 400, ManagementObjectNotFoundException): The operation couldn't be performed because object 'Nope' couldn't be found on 'AM0PR01A001DC01.EURPR01A001.prod.outlook.com'.`,
     );
-    assert.equal(describeCommand("Set-OrganizationConfig", { EwsEnabled: true, EwsAllowList: { "@odata.type": "#Exchange.GenericHashTable", Add: ["x"] } }), 'Set-OrganizationConfig -EwsEnabled -EwsAllowList @{Add="x"}');
+    assert.equal(
+      describeCommand("Set-OrganizationConfig", { EwsEnabled: true, EwsAllowList: { "@odata.type": "#Exchange.GenericHashTable", Add: ["x"] } }),
+      'Set-OrganizationConfig -EwsEnabled -EwsAllowList @{Add="x"}',
+    );
   });
 
   it("waits out a 429 with Retry-After", async () => {
@@ -103,13 +112,25 @@ describe("Exchange admin API client", () => {
 });
 
 describe("Exchange service principal provider", () => {
-  const inputs = (o: Partial<ExchangeServicePrincipalInputs> = {}): ExchangeServicePrincipalInputs => ({ ...target(), appId: APP_ID, objectId: SP_OBJECT_ID, displayName: "Retain Archiving", ...o });
+  const inputs = (o: Partial<ExchangeServicePrincipalInputs> = {}): ExchangeServicePrincipalInputs => ({
+    ...target(),
+    appId: APP_ID,
+    objectId: SP_OBJECT_ID,
+    displayName: "Retain Archiving",
+    ...o,
+  });
 
   it("registers the app's service principal", async () => {
     const result = await exchangeServicePrincipalProvider.create(inputs());
     assert.equal(result.id, APP_ID);
-    assert.deepEqual(state.commands.at(-1), { cmdlet: "New-ServicePrincipal", parameters: { AppId: APP_ID, ObjectId: SP_OBJECT_ID, DisplayName: "Retain Archiving" } });
-    assert.deepEqual(state.servicePrincipals.map((sp) => [sp.AppId, sp.ObjectId, sp.DisplayName]), [[APP_ID, SP_OBJECT_ID, "Retain Archiving"]]);
+    assert.deepEqual(state.commands.at(-1), {
+      cmdlet: "New-ServicePrincipal",
+      parameters: { AppId: APP_ID, ObjectId: SP_OBJECT_ID, DisplayName: "Retain Archiving" },
+    });
+    assert.deepEqual(
+      state.servicePrincipals.map((sp) => [sp.AppId, sp.ObjectId, sp.DisplayName]),
+      [[APP_ID, SP_OBJECT_ID, "Retain Archiving"]],
+    );
   });
 
   it("adopts an identical existing one without creating", async () => {
@@ -141,7 +162,10 @@ describe("Exchange service principal provider", () => {
   it("rides out a 429, a 5xx and an expired token while creating", async () => {
     await invokeCommand(target(), "Get-OrganizationConfig");
     emulator.revokedTokens.add(emulator.issuedTokens.at(-1)!);
-    emulator.injected.push({ ...exchangeError(429, "Microsoft.Exchange.Throttling", "Slow down"), headers: { "retry-after": "1" } }, exchangeError(502, "System.Exception", "Bad gateway"));
+    emulator.injected.push(
+      { ...exchangeError(429, "Microsoft.Exchange.Throttling", "Slow down"), headers: { "retry-after": "1" } },
+      exchangeError(502, "System.Exception", "Bad gateway"),
+    );
     const { waits } = await withRecordedWaits(() => exchangeServicePrincipalProvider.create(inputs()));
     assert.equal(state.servicePrincipals.length, 1);
     assert.equal(waits.length, 2, "after the 429 (its Retry-After) and after the 502");
@@ -276,15 +300,28 @@ describe("management role assignment provider", () => {
     state.servicePrincipals.push(other);
     state.assignments = [madeByHand({ RoleAssignee: other.Identity, RoleAssigneeName: "Someone else" })];
     const assignee = await rejection(roleAssignmentProvider.create(rbac()));
-    assert.match(assignee.message, new RegExp(`\\(RoleAssignee is "${String(other.Identity)}" \\(Someone else\\) there, the Exchange service principal ${String(servicePrincipal.Identity)} here\\)`));
+    assert.match(
+      assignee.message,
+      new RegExp(
+        `\\(RoleAssignee is "${String(other.Identity)}" \\(Someone else\\) there, the Exchange service principal ${String(servicePrincipal.Identity)} here\\)`,
+      ),
+    );
     assert.ok(!cmdlets().includes("New-ManagementRoleAssignment"));
   });
 
   it("explains the 2025 removal when ApplicationImpersonation is refused", async () => {
     const error = await rejection(
-      roleAssignmentProvider.create({ ...target(), name: "Retain ApplicationImpersonation", role: LEGACY_IMPERSONATION_ROLE, user: "RetainWorker@example.com" }),
+      roleAssignmentProvider.create({
+        ...target(),
+        name: "Retain ApplicationImpersonation",
+        role: LEGACY_IMPERSONATION_ROLE,
+        user: "RetainWorker@example.com",
+      }),
     );
-    assert.match(error.message, /^Exchange Online has no ApplicationImpersonation role any more: Microsoft removed it in February 2025 .* Set retain-m365:exchangeAccess\.mode to application-rbac/);
+    assert.match(
+      error.message,
+      /^Exchange Online has no ApplicationImpersonation role any more: Microsoft removed it in February 2025 .* Set retain-m365:exchangeAccess\.mode to application-rbac/,
+    );
   });
 
   it("replaces on any change (deleting first, the name being the same) and deletes", async () => {
@@ -293,7 +330,10 @@ describe("management role assignment provider", () => {
     assert.equal((await roleAssignmentProvider.diff!("id", rbac(), rbac())).changes, false);
     await roleAssignmentProvider.create(rbac());
     const moved = rbac({ exchangeEndpoint: "https://outlook.office365.us" });
-    assert.deepEqual([(await roleAssignmentProvider.diff!("id", rbac(), moved)).replaces, (await roleAssignmentProvider.update!("id", rbac(), moved)).outs], [[], moved]);
+    assert.deepEqual(
+      [(await roleAssignmentProvider.diff!("id", rbac(), moved)).replaces, (await roleAssignmentProvider.update!("id", rbac(), moved)).outs],
+      [[], moved],
+    );
     await roleAssignmentProvider.delete!("id", rbac());
     assert.deepEqual(state.assignments, []);
   });
@@ -327,8 +367,14 @@ describe("EWS allow list provider", () => {
   it("refuses to put an unset list in force, naming the decision, and writes nothing", async () => {
     state.organization = { EwsEnabled: null, EwsAllowedAppIDs: OTHER_APP };
     const error = await rejection(ewsAllowListProvider.create(entry()));
-    assert.match(error.message, /^The organization's EWS app-id allow list is not in force \(EwsEnabled is unset\), and turning it on would let ONLY the listed applications reach EWS, tenant-wide/);
-    assert.match(error.message, /Teams' calendar integration \(app id cc15fd57-2c6c-4117-a88c-83b1d56b4bbe\).*Nothing was changed\. If the organization wants that, set retain-m365:exchangeAccess\.ewsAllowList\.enforce to true/);
+    assert.match(
+      error.message,
+      /^The organization's EWS app-id allow list is not in force \(EwsEnabled is unset\), and turning it on would let ONLY the listed applications reach EWS, tenant-wide/,
+    );
+    assert.match(
+      error.message,
+      /Teams' calendar integration \(app id cc15fd57-2c6c-4117-a88c-83b1d56b4bbe\).*Nothing was changed\. If the organization wants that, set retain-m365:exchangeAccess\.ewsAllowList\.enforce to true/,
+    );
     assert.deepEqual(writes(), []);
     assert.deepEqual(state.organization, { EwsEnabled: null, EwsAllowedAppIDs: OTHER_APP });
   });
@@ -371,17 +417,28 @@ describe("EWS allow list provider", () => {
     state.organization = { EwsEnabled: true, EwsAllowedAppIDs: null };
     const error = await rejection(ewsAllowListProvider.create(entry()));
     assert.equal(error.message, emptyListRefusal("retain-m365:exchangeAccess.ewsAllowList.enforce"));
-    assert.match(error.message, /in force \(EwsEnabled true\) but empty.*"no application restricted".*blocked ALL EWS that way since 2026-10-10.*Nothing was changed\. .*set retain-m365:exchangeAccess\.ewsAllowList\.enforce to true/);
+    assert.match(
+      error.message,
+      /in force \(EwsEnabled true\) but empty.*"no application restricted".*blocked ALL EWS that way since 2026-10-10.*Nothing was changed\. .*set retain-m365:exchangeAccess\.ewsAllowList\.enforce to true/,
+    );
     assert.deepEqual(writes(), []);
     await ewsAllowListProvider.create(entry({ enforce: true, alsoAllow: [TEAMS_APP_ID] }));
-    assert.deepEqual(writes(), [{ cmdlet: "Set-OrganizationConfig", parameters: { EwsAllowedAppIDs: `${APP_ID},${TEAMS_APP_ID}` } }], "with the decision: the list alone, EwsEnabled is on already");
+    assert.deepEqual(
+      writes(),
+      [{ cmdlet: "Set-OrganizationConfig", parameters: { EwsAllowedAppIDs: `${APP_ID},${TEAMS_APP_ID}` } }],
+      "with the decision: the list alone, EwsEnabled is on already",
+    );
   });
 
   it("where the list is in force, adds Retain's id to the others in one write, keeping them and their order", async () => {
     state.organization = { EwsEnabled: true, EwsAllowedAppIDs: `${OTHER_APP}, ${THIRD_APP}` };
     await ewsAllowListProvider.create(entry());
     assert.deepEqual(state.organization, { EwsEnabled: true, EwsAllowedAppIDs: `${OTHER_APP},${THIRD_APP},${APP_ID}` });
-    assert.deepEqual(writes(), [{ cmdlet: "Set-OrganizationConfig", parameters: { EwsAllowedAppIDs: `${OTHER_APP},${THIRD_APP},${APP_ID}` } }], "one write, EwsEnabled not sent");
+    assert.deepEqual(
+      writes(),
+      [{ cmdlet: "Set-OrganizationConfig", parameters: { EwsAllowedAppIDs: `${OTHER_APP},${THIRD_APP},${APP_ID}` } }],
+      "one write, EwsEnabled not sent",
+    );
   });
 
   it("does not write when Retain's id is already listed (in any letter case)", async () => {
@@ -392,7 +449,9 @@ describe("EWS allow list provider", () => {
   });
 
   it("the emulator refuses the undocumented @{Add=…} form for this String parameter", async () => {
-    const error = await rejection(invokeCommand(target(), "Set-OrganizationConfig", { EwsAllowedAppIDs: { "@odata.type": "#Exchange.GenericHashTable", Add: [APP_ID] } }));
+    const error = await rejection(
+      invokeCommand(target(), "Set-OrganizationConfig", { EwsAllowedAppIDs: { "@odata.type": "#Exchange.GenericHashTable", Add: [APP_ID] } }),
+    );
     assert.match(error.message, /ParameterBindingException.*to type "System\.String"/);
   });
 
@@ -426,14 +485,18 @@ describe("EWS allow list provider", () => {
       if (cmdlet === "Set-OrganizationConfig") state.organization.EwsAllowedAppIDs = APP_ID;
     };
     const error = await rejection(ewsAllowListProvider.create(entry()));
-    assert.match(error.message, new RegExp(`the EWS allow list lost other applications' ids \\(${OTHER_APP}\\) while Retain's was added: someone else wrote the list at the same time`));
+    assert.match(
+      error.message,
+      new RegExp(`the EWS allow list lost other applications' ids \\(${OTHER_APP}\\) while Retain's was added: someone else wrote the list at the same time`),
+    );
   });
 
   it("gives up with a clear sentence when the list changes on every attempt", async () => {
     state.organization = { EwsEnabled: true, EwsAllowedAppIDs: OTHER_APP };
     let n = 0;
     state.afterCommand = (cmdlet) => {
-      if (cmdlet === "Get-OrganizationConfig") state.organization.EwsAllowedAppIDs = `${OTHER_APP},${`0000000${n++ % 10}`.slice(-8)}-0000-4000-8000-000000000009`;
+      if (cmdlet === "Get-OrganizationConfig")
+        state.organization.EwsAllowedAppIDs = `${OTHER_APP},${`0000000${n++ % 10}`.slice(-8)}-0000-4000-8000-000000000009`;
     };
     const error = await rejection(ewsAllowListProvider.create(entry()));
     assert.match(error.message, /^the EWS allow list changed on every one of 5 attempts to add/);

@@ -60,7 +60,12 @@ describe("RetainAccounts", () => {
       assert.equal(user.protect, true, "users are protected by default");
       const password = user.inputs.password;
       assert.ok(isSecretValue(password), "the password must reach the engine as a secret");
-      const generated = fakeOutputs({ type: "random:index/randomPassword:RandomPassword", name: `acc-${role}-password`, inputs: byName(`acc-${role}-password`).inputs, custom: true });
+      const generated = fakeOutputs({
+        type: "random:index/randomPassword:RandomPassword",
+        name: `acc-${role}-password`,
+        inputs: byName(`acc-${role}-password`).inputs,
+        custom: true,
+      });
       assert.equal(password.value, generated.result);
       const spec = byName(`acc-${role}-password`).inputs;
       assert.equal(spec.length, 32);
@@ -76,7 +81,11 @@ describe("RetainAccounts", () => {
   it("creates the sync admin with sign-in blocked unless signIn is true; the worker always signs in", async () => {
     assert.equal(byName("acc-admin").inputs.accountEnabled, false);
     assert.equal(byName("acc-worker").inputs.accountEnabled, true);
-    new Accounts("open", { ...accountsArgs, admin: { ...accountsArgs.admin, userPrincipalName: "retain-sync2@example.com", signIn: true }, worker: { ...accountsArgs.worker, userPrincipalName: "RetainWorker2@example.com" } });
+    new Accounts("open", {
+      ...accountsArgs,
+      admin: { ...accountsArgs.admin, userPrincipalName: "retain-sync2@example.com", signIn: true },
+      worker: { ...accountsArgs.worker, userPrincipalName: "RetainWorker2@example.com" },
+    });
     await runtime.settle();
     assert.equal(byName("open-admin").inputs.accountEnabled, true);
   });
@@ -188,12 +197,30 @@ describe("RetainApplication", () => {
 
   it("registers one key credential per certificate, each named by its thumbprint (upper-case hex, as Entra shows it), with its expiry", async () => {
     const [first, second] = [1, 2].map((n) => readFileSync(path.join(REPO_ROOT, "test", "fixtures", "certificates", `app-${n}.pem`), "utf8"));
-    const twoCertificates = new Application("rotating", { displayName: "Retain", credential: { type: "certificate", certificates: [first!, second!] }, credentialRotation: "r1" });
-    const onlyNew = new Application("rotated", { displayName: "Retain", credential: { type: "certificate", certificates: [second!] }, credentialRotation: "r1" });
+    const twoCertificates = new Application("rotating", {
+      displayName: "Retain",
+      credential: { type: "certificate", certificates: [first!, second!] },
+      credentialRotation: "r1",
+    });
+    const onlyNew = new Application("rotated", {
+      displayName: "Retain",
+      credential: { type: "certificate", certificates: [second!] },
+      credentialRotation: "r1",
+    });
     await runtime.settle();
-    const names = (app: string) => runtime.resources.filter((r) => r.type === "azuread:index/applicationCertificate:ApplicationCertificate" && r.name.startsWith(`${app}-`)).map((r) => r.name);
-    assert.deepEqual(names("rotating"), ["rotating-certificate-6C2A3CFE0460C64A6D803D5285116B2CFD4BA025", "rotating-certificate-B9076686776C1F78A2D54C6BDD740764D10D77DE"]);
-    assert.deepEqual(names("rotated"), ["rotated-certificate-B9076686776C1F78A2D54C6BDD740764D10D77DE"], "removing the old certificate keeps the new one's name");
+    const names = (app: string) =>
+      runtime.resources
+        .filter((r) => r.type === "azuread:index/applicationCertificate:ApplicationCertificate" && r.name.startsWith(`${app}-`))
+        .map((r) => r.name);
+    assert.deepEqual(names("rotating"), [
+      "rotating-certificate-6C2A3CFE0460C64A6D803D5285116B2CFD4BA025",
+      "rotating-certificate-B9076686776C1F78A2D54C6BDD740764D10D77DE",
+    ]);
+    assert.deepEqual(
+      names("rotated"),
+      ["rotated-certificate-B9076686776C1F78A2D54C6BDD740764D10D77DE"],
+      "removing the old certificate keeps the new one's name",
+    );
     assert.deepEqual(
       byName("rotated-certificate-B9076686776C1F78A2D54C6BDD740764D10D77DE").aliasNames,
       ["rotated-certificate-b9076686776c1f78a2d54c6bdd740764d10d77de"],
@@ -202,7 +229,10 @@ describe("RetainApplication", () => {
     assert.equal((byName("rotating-certificate-B9076686776C1F78A2D54C6BDD740764D10D77DE").inputs.value as { value: string }).value, second);
     assert.deepEqual(
       twoCertificates.certificates.map((c) => [c.thumbprint, c.notAfter?.toISOString()]),
-      [["6C2A3CFE0460C64A6D803D5285116B2CFD4BA025", "2027-03-11T04:35:16.000Z"], ["B9076686776C1F78A2D54C6BDD740764D10D77DE", "2027-06-19T04:35:16.000Z"]],
+      [
+        ["6C2A3CFE0460C64A6D803D5285116B2CFD4BA025", "2027-03-11T04:35:16.000Z"],
+        ["B9076686776C1F78A2D54C6BDD740764D10D77DE", "2027-06-19T04:35:16.000Z"],
+      ],
     );
     assert.equal(onlyNew.clientSecretEndDate, undefined);
   });
@@ -212,10 +242,10 @@ describe("RetainApplication", () => {
       "a secret's lifetimeDays must be 1 to 730",
     ]);
     const pem = readFileSync(path.join(REPO_ROOT, "test", "fixtures", "certificates", "app-1.pem"), "utf8");
-    assert.deepEqual(checkRetainApplicationArgs({ displayName: "x", credential: { type: "certificate", certificates: [pem, "garbled", pem] }, credentialRotation: "r" }), [
-      "certificates[1] must be a PEM certificate readable as X.509",
-      "certificates[2] is listed twice",
-    ]);
+    assert.deepEqual(
+      checkRetainApplicationArgs({ displayName: "x", credential: { type: "certificate", certificates: [pem, "garbled", pem] }, credentialRotation: "r" }),
+      ["certificates[1] must be a PEM certificate readable as X.509", "certificates[2] is listed twice"],
+    );
     assert.deepEqual(checkRetainApplicationArgs({ displayName: "x", credential: { type: "certificate", certificates: [] }, credentialRotation: "r" }), [
       "a certificate credential needs at least one certificate",
     ]);

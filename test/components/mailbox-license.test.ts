@@ -41,7 +41,10 @@ describe("MailboxLicense provider: create", () => {
     const result = await provider.create(inputs());
     assert.equal(result.id, `${WORKER}/${EXCHANGESTANDARD}`);
     assert.equal(result.outs?.skuId, EXCHANGESTANDARD);
-    assert.deepEqual(state.users.get(WORKER)?.assignedLicenses.map((l) => l.skuId), [EXCHANGESTANDARD]);
+    assert.deepEqual(
+      state.users.get(WORKER)?.assignedLicenses.map((l) => l.skuId),
+      [EXCHANGESTANDARD],
+    );
     assert.equal(state.skus[0]?.consumedUnits, 3);
   });
 
@@ -88,7 +91,10 @@ describe("MailboxLicense provider: create", () => {
   it("surfaces Graph's own message for a refused assignment", async () => {
     state.users.get(WORKER)!.usageLocation = undefined;
     const error = await rejection(provider.create(inputs()));
-    assert.match(error.message, /assigning licence EXCHANGESTANDARD to user .*HTTP 400 Request_BadRequest: License assignment cannot be done for user with invalid usage location/);
+    assert.match(
+      error.message,
+      /assigning licence EXCHANGESTANDARD to user .*HTTP 400 Request_BadRequest: License assignment cannot be done for user with invalid usage location/,
+    );
   });
 
   it("fails on a user that does not exist", async () => {
@@ -133,7 +139,10 @@ describe("MailboxLicense provider: check, diff, update, delete", () => {
   it("delete removes only this licence", async () => {
     state.users.get(WORKER)!.assignedLicenses.push({ skuId: EXCHANGESTANDARD, disabledPlans: [] }, { skuId: SPE_E3, disabledPlans: [] });
     await provider.delete!("id", outputs());
-    assert.deepEqual(state.users.get(WORKER)?.assignedLicenses.map((l) => l.skuId), [SPE_E3]);
+    assert.deepEqual(
+      state.users.get(WORKER)?.assignedLicenses.map((l) => l.skuId),
+      [SPE_E3],
+    );
   });
 
   it("delete is a no-op when the licence or the user is already gone", async () => {
@@ -155,7 +164,10 @@ describe("MailboxLicense provider: read (a refresh)", () => {
     const { id, outs } = await createOne();
     const before = graph.requests.length;
     assert.deepEqual(await provider.read!(id, outs), { id, props: outs });
-    assert.deepEqual(graph.requests.slice(before).map((r) => `${r.method} ${r.path}`), [`GET /v1.0/users/${WORKER}`]);
+    assert.deepEqual(
+      graph.requests.slice(before).map((r) => `${r.method} ${r.path}`),
+      [`GET /v1.0/users/${WORKER}`],
+    );
   });
 
   it("the licence removed by hand: gone, and the next deployment assigns it again", async () => {
@@ -163,7 +175,10 @@ describe("MailboxLicense provider: read (a refresh)", () => {
     state.users.get(WORKER)!.assignedLicenses = [{ skuId: SPE_E3, disabledPlans: [] }];
     assert.deepEqual(await provider.read!(id, outs), { id: "" });
     await provider.create(inputs());
-    assert.deepEqual(state.users.get(WORKER)?.assignedLicenses.map((l) => l.skuId), [SPE_E3, EXCHANGESTANDARD]);
+    assert.deepEqual(
+      state.users.get(WORKER)?.assignedLicenses.map((l) => l.skuId),
+      [SPE_E3, EXCHANGESTANDARD],
+    );
   });
 
   it("the user deleted by hand: gone", async () => {
@@ -196,9 +211,15 @@ describe("MailboxLicense provider: serialization", () => {
     assert.equal(typeof text, "string");
     const created = await runSerializedProviders({ licence: text as string }, `return load("licence").create(${JSON.stringify(inputs())});`);
     assert.equal((created as { outs: MailboxLicenseOutputs }).outs.skuId, EXCHANGESTANDARD);
-    assert.deepEqual(state.users.get(WORKER)?.assignedLicenses.map((l) => l.skuId), [EXCHANGESTANDARD]);
+    assert.deepEqual(
+      state.users.get(WORKER)?.assignedLicenses.map((l) => l.skuId),
+      [EXCHANGESTANDARD],
+    );
     state.users.get(WORKER)!.assignedLicenses = [];
     const { id, outs } = created as { id: string; outs: MailboxLicenseOutputs };
-    assert.deepEqual(await runSerializedProviders({ licence: text as string }, `return load("licence").read(${JSON.stringify(id)}, ${JSON.stringify(outs)});`), { id: "" });
+    assert.deepEqual(
+      await runSerializedProviders({ licence: text as string }, `return load("licence").read(${JSON.stringify(id)}, ${JSON.stringify(outs)});`),
+      { id: "" },
+    );
   });
 });

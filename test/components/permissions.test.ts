@@ -10,12 +10,21 @@ describe("permissions, read and write apart", () => {
       permissions({ read: { graph: ["User.Read.All", "Application.Read.All"] }, write: { graph: ["User.Read.All", "AppRoleAssignment.ReadWrite.All"] } }),
     );
     assert.deepEqual(combined.read, { graph: ["Application.Read.All", "User.Read.All"], entraRoles: [], cloudflare: [], exchange: [] });
-    assert.deepEqual(combined.write, { graph: ["AppRoleAssignment.ReadWrite.All", "User.ReadWrite.All"], entraRoles: [], cloudflare: ["Zone › DNS › Edit"], exchange: [] });
+    assert.deepEqual(combined.write, {
+      graph: ["AppRoleAssignment.ReadWrite.All", "User.ReadWrite.All"],
+      entraRoles: [],
+      cloudflare: ["Zone › DNS › Edit"],
+      exchange: [],
+    });
   });
 
   it("gives a previewing identity nothing that can change the tenant or its DNS", () => {
     const changes = /ReadWrite|\bEdit\b|Administrator|(?<!View-Only )Organization Management/;
     for (const permission of Object.values(retainTenantPermissions.read).flat()) assert.doesNotMatch(permission, changes);
-    assert.ok(Object.values(retainTenantPermissions.write).flat().some((permission) => changes.test(permission)));
+    assert.ok(
+      Object.values(retainTenantPermissions.write)
+        .flat()
+        .some((permission) => changes.test(permission)),
+    );
   });
 });

@@ -74,8 +74,15 @@ describe("SpfInclude against the Cloudflare emulator", () => {
     assert.deepEqual([outs.createdRecord, outs.includedBefore], [false, false]);
     assert.deepEqual(txtAtApex(), [`"v=spf1 ip4:192.0.2.0/24 include:mailgw.example ${OURS} ~all"`, '"google-site-verification=abc"']);
     const patches = cloudflare.writes();
-    assert.deepEqual(patches.map((r) => [r.method, r.path]), [["PATCH", `/zones/${ZONE}/dns_records/${gateway.id}`]]);
-    assert.deepEqual(patches[0]?.body, { type: "TXT", content: `"v=spf1 ip4:192.0.2.0/24 include:mailgw.example ${OURS} ~all"` }, "only the content is written (beside the type it keeps)");
+    assert.deepEqual(
+      patches.map((r) => [r.method, r.path]),
+      [["PATCH", `/zones/${ZONE}/dns_records/${gateway.id}`]],
+    );
+    assert.deepEqual(
+      patches[0]?.body,
+      { type: "TXT", content: `"v=spf1 ip4:192.0.2.0/24 include:mailgw.example ${OURS} ~all"` },
+      "only the content is written (beside the type it keeps)",
+    );
 
     await provider.delete(id, outs);
     assert.deepEqual(txtAtApex(), ['"v=spf1 ip4:192.0.2.0/24 include:mailgw.example ~all"', '"google-site-verification=abc"']);
@@ -93,7 +100,10 @@ describe("SpfInclude against the Cloudflare emulator", () => {
   it("two SPF records: fails with the conflict sentence and writes nothing", async () => {
     seedTxt("v=spf1 mx -all");
     seedTxt("v=spf1 include:mailgw.example ~all");
-    await assert.rejects(provider.create(inputs()), /^Error: contoso\.com has 2 SPF TXT records \(v=spf1\), which makes SPF fail .* merge them into one record by hand/);
+    await assert.rejects(
+      provider.create(inputs()),
+      /^Error: contoso\.com has 2 SPF TXT records \(v=spf1\), which makes SPF fail .* merge them into one record by hand/,
+    );
     assert.deepEqual(cloudflare.writes(), []);
   });
 
@@ -143,7 +153,11 @@ describe("SpfInclude against the Cloudflare emulator", () => {
     assert.equal(refreshed.present, false);
     assert.equal((await provider.diff(id, refreshed, inputs())).changes, true);
     const updated = await provider.update(id, refreshed, inputs());
-    assert.deepEqual([updated.present, updated.includedBefore, updated.createdRecord], [true, false, false], "what was there before is kept from the first deployment");
+    assert.deepEqual(
+      [updated.present, updated.includedBefore, updated.createdRecord],
+      [true, false, false],
+      "what was there before is kept from the first deployment",
+    );
     assert.deepEqual(txtAtApex(), [`"v=spf1 include:mailgw.example ${OURS} ~all"`]);
   });
 
@@ -180,6 +194,10 @@ describe("SpfInclude against the Cloudflare emulator", () => {
       { property: "endpoint", reason: "must be an https:// URL" },
       { property: "content", reason: `must include ${OURS}` },
     ]);
-    assert.deepEqual((await provider.check(inputs(), inputs({ content: "04da6b54-80e4-46f7-96ec-b56ff0331ba9" }))).failures, [], "a value a preview does not know yet passes");
+    assert.deepEqual(
+      (await provider.check(inputs(), inputs({ content: "04da6b54-80e4-46f7-96ec-b56ff0331ba9" }))).failures,
+      [],
+      "a value a preview does not know yet passes",
+    );
   });
 });

@@ -68,9 +68,15 @@ describe("counting an SPF record's DNS lookups (RFC 7208 §4.6.4)", () => {
 });
 
 describe("the merged record against the limit: a conflict over 10, a notice at 9–10", () => {
-  const zone = (content: string): ExistingRecord[] => [{ id: "c".repeat(32), type: "TXT", name: "contoso.com", content: `"${content}"`, proxied: false, ttl: 1 }];
+  const zone = (content: string): ExistingRecord[] => [
+    { id: "c".repeat(32), type: "TXT", name: "contoso.com", content: `"${content}"`, proxied: false, ttl: 1 },
+  ];
   const classify = async (content: string) => {
-    const assessment = await assessSpf(zone(content).map((r) => r.content), MICROSOFT, lookup);
+    const assessment = await assessSpf(
+      zone(content).map((r) => r.content),
+      MICROSOFT,
+      lookup,
+    );
     const [finding] = classifyExisting([SPF], zone(content), cloudflareImportId(ZONE), {}, assessment);
     return { finding: finding!, assessment };
   };
@@ -86,7 +92,13 @@ describe("the merged record against the limit: a conflict over 10, a notice at 9
       "contoso.com's SPF record with include:spf.protection.outlook.com added needs 11 DNS lookups, over SPF's limit of 10 (RFC 7208 §4.6.4), " +
         "which makes SPF fail for all of the domain's mail; make room in it first (fewer includes, or ip4/ip6 in their place), or leave SPF to the organisation.",
     );
-    const left = classifyExisting([SPF], zone("v=spf1 include:_spf.gateway.example a mx include:newsletter.example ~all"), cloudflareImportId(ZONE), { spf: "leave" }, {});
+    const left = classifyExisting(
+      [SPF],
+      zone("v=spf1 include:_spf.gateway.example a mx include:newsletter.example ~all"),
+      cloudflareImportId(ZONE),
+      { spf: "leave" },
+      {},
+    );
     assert.equal(left[0]!.action, "leave", "onExisting.spf: leave settles it");
   });
 

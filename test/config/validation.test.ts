@@ -71,13 +71,23 @@ describe("config validation: a valid stack", () => {
   it("takes a domain kept by hand (provider: manual) without a zone id, and a stack of them needs no Cloudflare token", () => {
     const result = validateConfig(toRaw(manualRawValues(), {}));
     assert.ok(result.ok, JSON.stringify(result));
-    assert.deepEqual(result.config.domains.map((d) => [d.name, d.provider, "zoneId" in d]), [["example.com", "manual", false], ["example.net", "manual", false]]);
+    assert.deepEqual(
+      result.config.domains.map((d) => [d.name, d.provider, "zoneId" in d]),
+      [
+        ["example.com", "manual", false],
+        ["example.net", "manual", false],
+      ],
+    );
     assert.deepEqual(result.warnings, []);
     const mixed = clone();
     (mixed["retain-m365:domains"] as Record<string, unknown>[])[1] = { name: "example.net", provider: "manual" };
     const both = validateConfig(toRaw(mixed, {}));
     assert.ok(both.ok, JSON.stringify(both));
-    assert.deepEqual(both.config.domains.map((d) => d.provider), ["cloudflare", "manual"], "cloudflare is the default");
+    assert.deepEqual(
+      both.config.domains.map((d) => d.provider),
+      ["cloudflare", "manual"],
+      "cloudflare is the default",
+    );
     assert.match(both.warnings.join("\n"), /cloudflare:apiToken: not set/, "a Cloudflare domain still needs the token");
   });
 
@@ -90,7 +100,12 @@ describe("config validation: a valid stack", () => {
       return result.config.domains[0]?.onExisting;
     };
     assert.deepEqual(withDecisions(undefined), { spf: "merge" });
-    assert.deepEqual(withDecisions({ autodiscover: "leave", mx: "keep", spf: "leave", microsoft365: "replace" }), { autodiscover: "leave", mx: "keep", spf: "leave", microsoft365: "replace" });
+    assert.deepEqual(withDecisions({ autodiscover: "leave", mx: "keep", spf: "leave", microsoft365: "replace" }), {
+      autodiscover: "leave",
+      mx: "keep",
+      spf: "leave",
+      microsoft365: "replace",
+    });
   });
 
   it("reads the EWS allow list decision: off, add where in force, or put in force with other apps to keep", () => {
@@ -145,66 +160,257 @@ const invalid: [string, () => Values, RegExp][] = [
   ["domains not a list", () => ({ ...clone(), "retain-m365:domains": "example.com" }), /^retain-m365:domains: must be a list of domains/],
   ["upper-case domain", domainsEdit((d) => (d[0]!.name = "Example.com")), /^retain-m365:domains\[0\]\.name: must be lower-case \(write "example\.com"\)$/],
   ["single-label domain", domainsEdit((d) => (d[1]!.name = "localhost")), /^retain-m365:domains\[1\]\.name: "localhost" is not a DNS domain name/],
-  ["label ending in a dash", domainsEdit((d) => (d[1]!.name = "bad-.example.net")), /^retain-m365:domains\[1\]\.name: "bad-\.example\.net" is not a DNS domain name/],
-  ["short zone id", domainsEdit((d) => (d[0]!.zoneId = "0123abc")), /^retain-m365:domains\[0\]\.zoneId: must be a Cloudflare zone id: 32 lower-case hex characters$/],
-  ["upper-case zone id", domainsEdit((d) => (d[1]!.zoneId = "FEDCBA9876543210FEDCBA9876543210")), /^retain-m365:domains\[1\]\.zoneId: must be a Cloudflare zone id/],
-  ["Cloudflare domain without a zone id", domainsEdit((d) => delete d[0]!.zoneId), /^retain-m365:domains\[0\]\.zoneId: is required with provider cloudflare \(the default\); or set provider: manual to create example\.com's records by hand at the DNS host that keeps them$/],
-  ["manual domain with a zone id", domainsEdit((d) => (d[1]!.provider = "manual")), /^retain-m365:domains\[1\]\.zoneId: applies only with provider cloudflare, not manual: nothing is written to DNS for a manual domain, whose records the admin creates by hand; remove zoneId, or set provider: cloudflare$/],
+  [
+    "label ending in a dash",
+    domainsEdit((d) => (d[1]!.name = "bad-.example.net")),
+    /^retain-m365:domains\[1\]\.name: "bad-\.example\.net" is not a DNS domain name/,
+  ],
+  [
+    "short zone id",
+    domainsEdit((d) => (d[0]!.zoneId = "0123abc")),
+    /^retain-m365:domains\[0\]\.zoneId: must be a Cloudflare zone id: 32 lower-case hex characters$/,
+  ],
+  [
+    "upper-case zone id",
+    domainsEdit((d) => (d[1]!.zoneId = "FEDCBA9876543210FEDCBA9876543210")),
+    /^retain-m365:domains\[1\]\.zoneId: must be a Cloudflare zone id/,
+  ],
+  [
+    "Cloudflare domain without a zone id",
+    domainsEdit((d) => delete d[0]!.zoneId),
+    /^retain-m365:domains\[0\]\.zoneId: is required with provider cloudflare \(the default\); or set provider: manual to create example\.com's records by hand at the DNS host that keeps them$/,
+  ],
+  [
+    "manual domain with a zone id",
+    domainsEdit((d) => (d[1]!.provider = "manual")),
+    /^retain-m365:domains\[1\]\.zoneId: applies only with provider cloudflare, not manual: nothing is written to DNS for a manual domain, whose records the admin creates by hand; remove zoneId, or set provider: cloudflare$/,
+  ],
   ["unknown DNS provider", domainsEdit((d) => (d[0]!.provider = "route53")), /^retain-m365:domains\[0\]\.provider: must be one of: cloudflare, manual$/],
-  ["microsoft365Records not a boolean", domainsEdit((d) => (d[0]!.microsoft365Records = "yes")), /^retain-m365:domains\[0\]\.microsoft365Records: must be a boolean \(got a string\)$/],
+  [
+    "microsoft365Records not a boolean",
+    domainsEdit((d) => (d[0]!.microsoft365Records = "yes")),
+    /^retain-m365:domains\[0\]\.microsoft365Records: must be a boolean \(got a string\)$/,
+  ],
   ["duplicate domain", domainsEdit((d) => (d[1]!.name = "example.com")), /^retain-m365:domains\[1\]\.name: "example\.com" is already listed as domains\[0\]$/],
   ["unknown MX decision", domainsEdit((d) => (d[0]!.onExisting = { mx: "delete" })), /^retain-m365:domains\[0\]\.onExisting\.mx: must be keep or replace$/],
-  ["MX decision without Microsoft's records", domainsEdit((d) => (d[1]!.onExisting = { mx: "keep" })), /^retain-m365:domains\[1\]\.onExisting\.mx: applies only with microsoft365Records: true$/],
-  ["Skype for Business records without Microsoft's records", domainsEdit((d) => (d[1]!.skypeForBusinessRecords = true)), /^retain-m365:domains\[1\]\.skypeForBusinessRecords: applies only with microsoft365Records: true$/],
+  [
+    "MX decision without Microsoft's records",
+    domainsEdit((d) => (d[1]!.onExisting = { mx: "keep" })),
+    /^retain-m365:domains\[1\]\.onExisting\.mx: applies only with microsoft365Records: true$/,
+  ],
+  [
+    "Skype for Business records without Microsoft's records",
+    domainsEdit((d) => (d[1]!.skypeForBusinessRecords = true)),
+    /^retain-m365:domains\[1\]\.skypeForBusinessRecords: applies only with microsoft365Records: true$/,
+  ],
   ["unknown key inside a domain", domainsEdit((d) => (d[0]!.zone = "x")), /^retain-m365:domains\[0\]\.zone: unknown key$/],
-  ["admin UPN without @", edit("retain-m365:adminUser", (u) => (u.userPrincipalName = "retain-sync")), /^retain-m365:adminUser\.userPrincipalName: "retain-sync" is not a user principal name/],
-  ["admin UPN outside the domains", edit("retain-m365:adminUser", (u) => (u.userPrincipalName = "retain-sync@contoso.com")), /^retain-m365:adminUser\.userPrincipalName: domain "contoso\.com" is not one of the configured domains \(example\.com, example\.net\)$/],
-  ["admin role that can write", edit("retain-m365:adminUser", (u) => (u.directoryRole = "Global Administrator")), /^retain-m365:adminUser\.directoryRole: must be one of the read-only roles: Global Reader, Directory Readers/],
+  [
+    "admin UPN without @",
+    edit("retain-m365:adminUser", (u) => (u.userPrincipalName = "retain-sync")),
+    /^retain-m365:adminUser\.userPrincipalName: "retain-sync" is not a user principal name/,
+  ],
+  [
+    "admin UPN outside the domains",
+    edit("retain-m365:adminUser", (u) => (u.userPrincipalName = "retain-sync@contoso.com")),
+    /^retain-m365:adminUser\.userPrincipalName: domain "contoso\.com" is not one of the configured domains \(example\.com, example\.net\)$/,
+  ],
+  [
+    "admin role that can write",
+    edit("retain-m365:adminUser", (u) => (u.directoryRole = "Global Administrator")),
+    /^retain-m365:adminUser\.directoryRole: must be one of the read-only roles: Global Reader, Directory Readers/,
+  ],
   ["empty admin display name", edit("retain-m365:adminUser", (u) => (u.displayName = "  ")), /^retain-m365:adminUser\.displayName: must not be empty$/],
-  ["worker without userPrincipalName", edit("retain-m365:workerUser", (u) => delete u.userPrincipalName), /^retain-m365:workerUser\.userPrincipalName: is required$/],
-  ["worker UPN outside the domains", edit("retain-m365:workerUser", (u) => (u.userPrincipalName = "RetainWorker@example.org")), /^retain-m365:workerUser\.userPrincipalName: domain "example\.org" is not one of the configured domains/],
-  ["worker same as admin", edit("retain-m365:workerUser", (u) => (u.userPrincipalName = "Retain-Sync@example.com")), /^retain-m365:workerUser\.userPrincipalName: must differ from retain-m365:adminUser\.userPrincipalName/],
-  ["lower-case usage location", edit("retain-m365:workerUser", (u) => (u.usageLocation = "us")), /^retain-m365:workerUser\.usageLocation: must be an ISO 3166 alpha-2 country code/],
-  ["not a country", edit("retain-m365:workerUser", (u) => (u.usageLocation = "XX")), /^retain-m365:workerUser\.usageLocation: must be an ISO 3166 alpha-2 country code/],
-  ["licence SKU with spaces", edit("retain-m365:workerUser", (u) => (u.licenseSku = "Exchange Online Plan 1")), /^retain-m365:workerUser\.licenseSku: must be a licence SKU part number/],
-  ["misspelt key inside workerUser", edit("retain-m365:workerUser", (u) => (u.licenceSku = "EXCHANGESTANDARD")), /^retain-m365:workerUser\.licenceSku: unknown key$/],
-  ["unknown exchange mode", edit("retain-m365:exchangeAccess", (a) => (a.mode = "impersonation")), /^retain-m365:exchangeAccess\.mode: must be one of: application-rbac, application-impersonation$/],
-  ["write role for the archiver", edit("retain-m365:exchangeAccess", (a) => (a.roles = ["Application Mail.ReadWrite"])), /^retain-m365:exchangeAccess\.roles\[0\]: must be one of the application roles an archiver may hold/],
-  ["no scope decision (neither scopeGroup nor allMailboxes)", edit("retain-m365:exchangeAccess", (a) => delete a.scopeGroup), /^retain-m365:exchangeAccess\.scopeGroup: is required with mode application-rbac: .*full access to every mailbox in reach: read, change and send.*retain-m365:exchangeAccess\.allMailboxes: true/],
-  ["no exchangeAccess key at all", () => ({ ...clone(), "retain-m365:exchangeAccess": undefined }), /^retain-m365:exchangeAccess\.scopeGroup: is required with mode application-rbac/],
-  ["allMailboxes false without a scope group", edit("retain-m365:exchangeAccess", (a) => Object.assign(a, { scopeGroup: undefined, allMailboxes: false })), /^retain-m365:exchangeAccess\.scopeGroup: is required with mode application-rbac/],
-  ["allMailboxes beside a scope group", edit("retain-m365:exchangeAccess", (a) => (a.allMailboxes = true)), /^retain-m365:exchangeAccess\.allMailboxes: contradicts scopeGroup/],
-  ["allMailboxes as a word", edit("retain-m365:exchangeAccess", (a) => Object.assign(a, { scopeGroup: undefined, allMailboxes: "yes" })), /^retain-m365:exchangeAccess\.allMailboxes: must be true or false$/],
-  ["allMailboxes with legacy mode", edit("retain-m365:exchangeAccess", (a) => Object.assign(a, { mode: "application-impersonation", scopeGroup: undefined, allMailboxes: true })), /^retain-m365:exchangeAccess\.allMailboxes: applies only to mode application-rbac/],
+  [
+    "worker without userPrincipalName",
+    edit("retain-m365:workerUser", (u) => delete u.userPrincipalName),
+    /^retain-m365:workerUser\.userPrincipalName: is required$/,
+  ],
+  [
+    "worker UPN outside the domains",
+    edit("retain-m365:workerUser", (u) => (u.userPrincipalName = "RetainWorker@example.org")),
+    /^retain-m365:workerUser\.userPrincipalName: domain "example\.org" is not one of the configured domains/,
+  ],
+  [
+    "worker same as admin",
+    edit("retain-m365:workerUser", (u) => (u.userPrincipalName = "Retain-Sync@example.com")),
+    /^retain-m365:workerUser\.userPrincipalName: must differ from retain-m365:adminUser\.userPrincipalName/,
+  ],
+  [
+    "lower-case usage location",
+    edit("retain-m365:workerUser", (u) => (u.usageLocation = "us")),
+    /^retain-m365:workerUser\.usageLocation: must be an ISO 3166 alpha-2 country code/,
+  ],
+  [
+    "not a country",
+    edit("retain-m365:workerUser", (u) => (u.usageLocation = "XX")),
+    /^retain-m365:workerUser\.usageLocation: must be an ISO 3166 alpha-2 country code/,
+  ],
+  [
+    "licence SKU with spaces",
+    edit("retain-m365:workerUser", (u) => (u.licenseSku = "Exchange Online Plan 1")),
+    /^retain-m365:workerUser\.licenseSku: must be a licence SKU part number/,
+  ],
+  [
+    "misspelt key inside workerUser",
+    edit("retain-m365:workerUser", (u) => (u.licenceSku = "EXCHANGESTANDARD")),
+    /^retain-m365:workerUser\.licenceSku: unknown key$/,
+  ],
+  [
+    "unknown exchange mode",
+    edit("retain-m365:exchangeAccess", (a) => (a.mode = "impersonation")),
+    /^retain-m365:exchangeAccess\.mode: must be one of: application-rbac, application-impersonation$/,
+  ],
+  [
+    "write role for the archiver",
+    edit("retain-m365:exchangeAccess", (a) => (a.roles = ["Application Mail.ReadWrite"])),
+    /^retain-m365:exchangeAccess\.roles\[0\]: must be one of the application roles an archiver may hold/,
+  ],
+  [
+    "no scope decision (neither scopeGroup nor allMailboxes)",
+    edit("retain-m365:exchangeAccess", (a) => delete a.scopeGroup),
+    /^retain-m365:exchangeAccess\.scopeGroup: is required with mode application-rbac: .*full access to every mailbox in reach: read, change and send.*retain-m365:exchangeAccess\.allMailboxes: true/,
+  ],
+  [
+    "no exchangeAccess key at all",
+    () => ({ ...clone(), "retain-m365:exchangeAccess": undefined }),
+    /^retain-m365:exchangeAccess\.scopeGroup: is required with mode application-rbac/,
+  ],
+  [
+    "allMailboxes false without a scope group",
+    edit("retain-m365:exchangeAccess", (a) => Object.assign(a, { scopeGroup: undefined, allMailboxes: false })),
+    /^retain-m365:exchangeAccess\.scopeGroup: is required with mode application-rbac/,
+  ],
+  [
+    "allMailboxes beside a scope group",
+    edit("retain-m365:exchangeAccess", (a) => (a.allMailboxes = true)),
+    /^retain-m365:exchangeAccess\.allMailboxes: contradicts scopeGroup/,
+  ],
+  [
+    "allMailboxes as a word",
+    edit("retain-m365:exchangeAccess", (a) => Object.assign(a, { scopeGroup: undefined, allMailboxes: "yes" })),
+    /^retain-m365:exchangeAccess\.allMailboxes: must be true or false$/,
+  ],
+  [
+    "allMailboxes with legacy mode",
+    edit("retain-m365:exchangeAccess", (a) => Object.assign(a, { mode: "application-impersonation", scopeGroup: undefined, allMailboxes: true })),
+    /^retain-m365:exchangeAccess\.allMailboxes: applies only to mode application-rbac/,
+  ],
   ["admin signIn as a word", edit("retain-m365:adminUser", (u) => (u.signIn = "no")), /^retain-m365:adminUser\.signIn: must be true or false$/],
   ["empty role list", edit("retain-m365:exchangeAccess", (a) => (a.roles = [])), /^retain-m365:exchangeAccess\.roles: must name at least one role$/],
-  ["role listed twice", edit("retain-m365:exchangeAccess", (a) => (a.roles = ["Application Mail.Read", "Application Mail.Read"])), /^retain-m365:exchangeAccess\.roles: must not list a role twice$/],
-  ["roles with legacy mode", edit("retain-m365:exchangeAccess", (a) => Object.assign(a, { mode: "application-impersonation", roles: ["Application Mail.Read"], scopeGroup: undefined })), /^retain-m365:exchangeAccess\.roles: applies only to mode application-rbac/],
-  ["scope group with legacy mode", edit("retain-m365:exchangeAccess", (a) => (a.mode = "application-impersonation")), /^retain-m365:exchangeAccess\.scopeGroup: applies only to mode application-rbac/],
-  ["EWS allow list as a word", edit("retain-m365:exchangeAccess", (a) => (a.ewsAllowList = "enforce")), /^retain-m365:exchangeAccess\.ewsAllowList: must be true, false, or \{enforce: true\|false, alsoAllow: \[application ids\]\}$/],
-  ["EWS allow list with a name for an app id", edit("retain-m365:exchangeAccess", (a) => (a.ewsAllowList = { enforce: true, alsoAllow: ["Teams"] })), /^retain-m365:exchangeAccess\.ewsAllowList\.alsoAllow\[0\]: must be an application \(client\) id, a GUID$/],
-  ["EWS allow list listing an app twice", edit("retain-m365:exchangeAccess", (a) => (a.ewsAllowList = { alsoAllow: ["cc15fd57-2c6c-4117-a88c-83b1d56b4bbe", "CC15FD57-2C6C-4117-A88C-83B1D56B4BBE"] })), /^retain-m365:exchangeAccess\.ewsAllowList\.alsoAllow: must not list an application twice$/],
-  ["EWS allow list with an unknown key", edit("retain-m365:exchangeAccess", (a) => (a.ewsAllowList = { enforced: true })), /^retain-m365:exchangeAccess\.ewsAllowList\.enforced: unknown key$/],
-  ["relative output folder", edit("retain-m365:directorySync", (s) => (s.outputDir = "cfg")), /^retain-m365:directorySync\.outputDir: must be an absolute path \(got "cfg"\)$/],
-  ["output folder with trailing separator", edit("retain-m365:directorySync", (s) => (s.outputDir = "/opt/retain/cfg/")), /^retain-m365:directorySync\.outputDir: must not end with a path separator \(write "\/opt\/retain\/cfg"\)$/],
-  ["Windows output folder with trailing backslash", edit("retain-m365:directorySync", (s) => (s.outputDir = "C:\\Retain\\cfg\\")), /^retain-m365:directorySync\.outputDir: must not end with a path separator/],
-  ["output folder with ..", edit("retain-m365:directorySync", (s) => (s.outputDir = "/opt/../etc")), /^retain-m365:directorySync\.outputDir: must not contain "\." or "\.\." segments/],
+  [
+    "role listed twice",
+    edit("retain-m365:exchangeAccess", (a) => (a.roles = ["Application Mail.Read", "Application Mail.Read"])),
+    /^retain-m365:exchangeAccess\.roles: must not list a role twice$/,
+  ],
+  [
+    "roles with legacy mode",
+    edit("retain-m365:exchangeAccess", (a) => Object.assign(a, { mode: "application-impersonation", roles: ["Application Mail.Read"], scopeGroup: undefined })),
+    /^retain-m365:exchangeAccess\.roles: applies only to mode application-rbac/,
+  ],
+  [
+    "scope group with legacy mode",
+    edit("retain-m365:exchangeAccess", (a) => (a.mode = "application-impersonation")),
+    /^retain-m365:exchangeAccess\.scopeGroup: applies only to mode application-rbac/,
+  ],
+  [
+    "EWS allow list as a word",
+    edit("retain-m365:exchangeAccess", (a) => (a.ewsAllowList = "enforce")),
+    /^retain-m365:exchangeAccess\.ewsAllowList: must be true, false, or \{enforce: true\|false, alsoAllow: \[application ids\]\}$/,
+  ],
+  [
+    "EWS allow list with a name for an app id",
+    edit("retain-m365:exchangeAccess", (a) => (a.ewsAllowList = { enforce: true, alsoAllow: ["Teams"] })),
+    /^retain-m365:exchangeAccess\.ewsAllowList\.alsoAllow\[0\]: must be an application \(client\) id, a GUID$/,
+  ],
+  [
+    "EWS allow list listing an app twice",
+    edit(
+      "retain-m365:exchangeAccess",
+      (a) => (a.ewsAllowList = { alsoAllow: ["cc15fd57-2c6c-4117-a88c-83b1d56b4bbe", "CC15FD57-2C6C-4117-A88C-83B1D56B4BBE"] }),
+    ),
+    /^retain-m365:exchangeAccess\.ewsAllowList\.alsoAllow: must not list an application twice$/,
+  ],
+  [
+    "EWS allow list with an unknown key",
+    edit("retain-m365:exchangeAccess", (a) => (a.ewsAllowList = { enforced: true })),
+    /^retain-m365:exchangeAccess\.ewsAllowList\.enforced: unknown key$/,
+  ],
+  [
+    "relative output folder",
+    edit("retain-m365:directorySync", (s) => (s.outputDir = "cfg")),
+    /^retain-m365:directorySync\.outputDir: must be an absolute path \(got "cfg"\)$/,
+  ],
+  [
+    "output folder with trailing separator",
+    edit("retain-m365:directorySync", (s) => (s.outputDir = "/opt/retain/cfg/")),
+    /^retain-m365:directorySync\.outputDir: must not end with a path separator \(write "\/opt\/retain\/cfg"\)$/,
+  ],
+  [
+    "Windows output folder with trailing backslash",
+    edit("retain-m365:directorySync", (s) => (s.outputDir = "C:\\Retain\\cfg\\")),
+    /^retain-m365:directorySync\.outputDir: must not end with a path separator/,
+  ],
+  [
+    "output folder with ..",
+    edit("retain-m365:directorySync", (s) => (s.outputDir = "/opt/../etc")),
+    /^retain-m365:directorySync\.outputDir: must not contain "\." or "\.\." segments/,
+  ],
   ["fractional backups", edit("retain-m365:directorySync", (s) => (s.backups = 2.5)), /^retain-m365:directorySync\.backups: must be a whole number$/],
   ["negative backups", edit("retain-m365:directorySync", (s) => (s.backups = -1)), /^retain-m365:directorySync\.backups: must be 0 or more$/],
-  ["shrink guard above 100", edit("retain-m365:directorySync", (s) => (s.maxShrinkPercent = 150)), /^retain-m365:directorySync\.maxShrinkPercent: must be between 0 and 100$/],
-  ["runAfterFirstDeploy as text", edit("retain-m365:directorySync", (s) => (s.runAfterFirstDeploy = "true")), /^retain-m365:directorySync\.runAfterFirstDeploy: must be a boolean \(got a string\)$/],
+  [
+    "shrink guard above 100",
+    edit("retain-m365:directorySync", (s) => (s.maxShrinkPercent = 150)),
+    /^retain-m365:directorySync\.maxShrinkPercent: must be between 0 and 100$/,
+  ],
+  [
+    "runAfterFirstDeploy as text",
+    edit("retain-m365:directorySync", (s) => (s.runAfterFirstDeploy = "true")),
+    /^retain-m365:directorySync\.runAfterFirstDeploy: must be a boolean \(got a string\)$/,
+  ],
   ["empty rotation key", () => ({ ...clone(), "retain-m365:passwordRotation": " " }), /^retain-m365:passwordRotation: must not be empty$/],
   ["tenant id not a GUID", () => ({ ...clone(), "azuread:tenantId": "contoso.onmicrosoft.com" }), /^azuread:tenantId: must be the tenant id, a GUID$/],
   ["no tenant id", () => ({ ...clone(), "azuread:tenantId": undefined }), /^azuread:tenantId: is required$/],
-  ["misspelt top-level key", () => ({ ...clone(), "retain-m365:directorysync": {} }), /^retain-m365:directorysync: unknown key \(did you mean retain-m365:directorySync\?\)$/],
-  ["unknown app credential type", edit("retain-m365:application", (a) => (a.credential = { type: "password" })), /^retain-m365:application\.credential\.type: must be secret or certificate$/],
-  ["secret lifetime of zero days", edit("retain-m365:application", (a) => (a.credential = { type: "secret", lifetimeDays: 0 })), /^retain-m365:application\.credential\.lifetimeDays: must be at least 1$/],
-  ["certificate that is not PEM", edit("retain-m365:application", (a) => (a.credential = { type: "certificate", certificate: "MIIB..." })), /^retain-m365:application\.credential\.certificate: must be a PEM certificate/],
-  ["certificate list entry that is not X.509", edit("retain-m365:application", (a) => (a.credential = { type: "certificate", certificates: [PEM_1, PEM_1.replace(/MII/, "XXX")] })), /^retain-m365:application\.credential\.certificates\[1\]: must be a PEM certificate .*readable as X\.509$/],
-  ["certificate listed twice", edit("retain-m365:application", (a) => (a.credential = { type: "certificate", certificates: [PEM_1, PEM_2, PEM_1] })), /^retain-m365:application\.credential\.certificates\[2\]: is the same certificate as certificates\[0\]; list each certificate once$/],
-  ["no certificate at all", edit("retain-m365:application", (a) => (a.credential = { type: "certificate", certificates: [] })), /^retain-m365:application\.credential\.certificates: must list at least one certificate$/],
+  [
+    "misspelt top-level key",
+    () => ({ ...clone(), "retain-m365:directorysync": {} }),
+    /^retain-m365:directorysync: unknown key \(did you mean retain-m365:directorySync\?\)$/,
+  ],
+  [
+    "unknown app credential type",
+    edit("retain-m365:application", (a) => (a.credential = { type: "password" })),
+    /^retain-m365:application\.credential\.type: must be secret or certificate$/,
+  ],
+  [
+    "secret lifetime of zero days",
+    edit("retain-m365:application", (a) => (a.credential = { type: "secret", lifetimeDays: 0 })),
+    /^retain-m365:application\.credential\.lifetimeDays: must be at least 1$/,
+  ],
+  [
+    "certificate that is not PEM",
+    edit("retain-m365:application", (a) => (a.credential = { type: "certificate", certificate: "MIIB..." })),
+    /^retain-m365:application\.credential\.certificate: must be a PEM certificate/,
+  ],
+  [
+    "certificate list entry that is not X.509",
+    edit("retain-m365:application", (a) => (a.credential = { type: "certificate", certificates: [PEM_1, PEM_1.replace(/MII/, "XXX")] })),
+    /^retain-m365:application\.credential\.certificates\[1\]: must be a PEM certificate .*readable as X\.509$/,
+  ],
+  [
+    "certificate listed twice",
+    edit("retain-m365:application", (a) => (a.credential = { type: "certificate", certificates: [PEM_1, PEM_2, PEM_1] })),
+    /^retain-m365:application\.credential\.certificates\[2\]: is the same certificate as certificates\[0\]; list each certificate once$/,
+  ],
+  [
+    "no certificate at all",
+    edit("retain-m365:application", (a) => (a.credential = { type: "certificate", certificates: [] })),
+    /^retain-m365:application\.credential\.certificates: must list at least one certificate$/,
+  ],
   ["protectUsers as a word", () => ({ ...clone(), "retain-m365:protectUsers": "yes" }), /^retain-m365:protectUsers: must be true or false$/],
-  ["adminUser not a mapping", () => ({ ...clone(), "retain-m365:adminUser": "retain-sync@example.com" }), /^retain-m365:adminUser: must be a mapping of keys \(got a string\)$/],
+  [
+    "adminUser not a mapping",
+    () => ({ ...clone(), "retain-m365:adminUser": "retain-sync@example.com" }),
+    /^retain-m365:adminUser: must be a mapping of keys \(got a string\)$/,
+  ],
 ];
 
 describe("config validation: each mistake is named by its key path", () => {
@@ -231,13 +437,11 @@ describe("config validation: reporting", () => {
     (values["retain-m365:directorySync"] as Record<string, unknown>).outputDir = "relative/dir";
     values["azuread:tenantId"] = "x";
     const errors = errorsOf(values);
-    for (const key of [
-      "retain-m365:domains[0].zoneId",
-      "retain-m365:workerUser.usageLocation",
-      "retain-m365:directorySync.outputDir",
-      "azuread:tenantId",
-    ]) {
-      assert.ok(errors.some((e) => e.startsWith(`${key}: `)), `missing ${key} in:\n${errors.join("\n")}`);
+    for (const key of ["retain-m365:domains[0].zoneId", "retain-m365:workerUser.usageLocation", "retain-m365:directorySync.outputDir", "azuread:tenantId"]) {
+      assert.ok(
+        errors.some((e) => e.startsWith(`${key}: `)),
+        `missing ${key} in:\n${errors.join("\n")}`,
+      );
     }
   });
 
@@ -271,6 +475,9 @@ describe("config validation: reporting", () => {
 
   it("refuses project settings stored as unreadable secrets", () => {
     const errors = errorsOf(validRawValues(), { "cloudflare:apiToken": undefined, "retain-m365:passwordRotation": undefined });
-    assert.ok(errors.some((e) => /^retain-m365:passwordRotation: is stored as a secret/.test(e)), errors.join("\n"));
+    assert.ok(
+      errors.some((e) => /^retain-m365:passwordRotation: is stored as a secret/.test(e)),
+      errors.join("\n"),
+    );
   });
 });

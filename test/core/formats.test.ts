@@ -32,9 +32,25 @@ describe("one rule for DNS names and certificates, in the configuration and in t
   });
 
   it("accepts and refuses the same domain names in both places", () => {
-    const names = ["example.org", "mail.example.org", "xn--bcher-kva.example", "a-b.example.org", "a.com", "a-.com", "localhost", "Example.org", "a..com", "exa_mple.com", `${"a".repeat(64)}.com`, `${"a".repeat(63)}.com`, ".example.org", "example.org."];
+    const names = [
+      "example.org",
+      "mail.example.org",
+      "xn--bcher-kva.example",
+      "a-b.example.org",
+      "a.com",
+      "a-.com",
+      "localhost",
+      "Example.org",
+      "a..com",
+      "exa_mple.com",
+      `${"a".repeat(64)}.com`,
+      `${"a".repeat(63)}.com`,
+      ".example.org",
+      "example.org.",
+    ];
     const verdicts = names.map((name) => [name, configAcceptsDomain(name), componentAcceptsDomain(name)] as const);
-    for (const [name, config, component] of verdicts) assert.equal(component, config, `${name}: configuration ${config ? "accepts" : "refuses"} it, the component does not agree`);
+    for (const [name, config, component] of verdicts)
+      assert.equal(component, config, `${name}: configuration ${config ? "accepts" : "refuses"} it, the component does not agree`);
     assert.ok(verdicts.some(([, config]) => config) && verdicts.some(([, config]) => !config));
   });
 

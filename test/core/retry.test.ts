@@ -66,7 +66,12 @@ describe("sendWithRetry under the policy", () => {
 });
 
 describe("withRetry, the one retry loop", () => {
-  const policy = (clock = recordingClock()): RetryPolicy & { clock: ReturnType<typeof recordingClock> } => ({ maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 1000, clock });
+  const policy = (clock = recordingClock()): RetryPolicy & { clock: ReturnType<typeof recordingClock> } => ({
+    maxAttempts: 4,
+    baseDelayMs: 100,
+    maxDelayMs: 1000,
+    clock,
+  });
   const reset = () => Object.assign(new TypeError("fetch failed"), { cause: Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" }) });
 
   it("tries network failures again with doubling, jittered backoff, up to the policy's tries, then throws the last one", async () => {
@@ -108,8 +113,16 @@ describe("withRetry, the one retry loop", () => {
 
   it("waits what Retry-After asks, capped at the policy's longest wait, and reports the tries and the time they took", async () => {
     const rules = { policy: policy() };
-    const answers = [{ status: 429, retryAfter: "2" }, { status: 503, retryAfter: "3600" }, { status: 200, retryAfter: null }];
-    const result = await retrying(() => answers.shift()!, { ...rules, retryable: (o) => o.ok && o.value.status !== 200, retryAfterOf: (o) => (o.ok ? o.value.retryAfter : undefined) });
+    const answers = [
+      { status: 429, retryAfter: "2" },
+      { status: 503, retryAfter: "3600" },
+      { status: 200, retryAfter: null },
+    ];
+    const result = await retrying(() => answers.shift()!, {
+      ...rules,
+      retryable: (o) => o.ok && o.value.status !== 200,
+      retryAfterOf: (o) => (o.ok ? o.value.retryAfter : undefined),
+    });
     assert.deepEqual(result.outcome, { ok: true, value: { status: 200, retryAfter: null } });
     assert.deepEqual(rules.policy.clock.waits, [1000, 1000], "2 s and an hour asked, the cap (1 s) waited");
     assert.equal(result.tries, 3);

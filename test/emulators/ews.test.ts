@@ -44,7 +44,10 @@ describe("EWS emulator", () => {
   it("answers GetFolder in Microsoft's shape, and refuses a request without ExchangeImpersonation or not well-formed", () => {
     const reached = ask(getInboxEnvelope(EWS_TENANT.inside));
     assert.equal(reached.status, 200);
-    assert.match(reached.xml ?? "", /<m:GetFolderResponseMessage ResponseClass="Success"><m:ResponseCode>NoError<\/m:ResponseCode><m:Folders><t:Folder><t:FolderId Id="[^"]+" ChangeKey="[^"]+"\/><t:DisplayName>Inbox<\/t:DisplayName>/);
+    assert.match(
+      reached.xml ?? "",
+      /<m:GetFolderResponseMessage ResponseClass="Success"><m:ResponseCode>NoError<\/m:ResponseCode><m:Folders><t:Folder><t:FolderId Id="[^"]+" ChangeKey="[^"]+"\/><t:DisplayName>Inbox<\/t:DisplayName>/,
+    );
     const anonymous = ask(getInboxEnvelope(EWS_TENANT.inside).replace(/<t:ExchangeImpersonation>.*<\/t:ExchangeImpersonation>/, ""));
     assert.deepEqual([anonymous.status, faultCode(anonymous)], [500, "ErrorInvalidExchangeImpersonationHeaderData"]);
     const broken = ask(getInboxEnvelope(EWS_TENANT.inside).replace("</soap:Body>", ""));

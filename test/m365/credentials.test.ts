@@ -33,7 +33,10 @@ describe("the Entra login host", () => {
   it("AZURE_AUTHORITY_HOST overrides the cloud's and turns instance discovery off; an explicit host (--authority-host) wins over both", () => {
     process.env.AZURE_AUTHORITY_HOST = "https://127.0.0.1:8443";
     assert.deepEqual(authorityFor("china"), { authorityHost: "https://127.0.0.1:8443", disableInstanceDiscovery: true });
-    assert.deepEqual(authorityFor("china", "https://login.microsoftonline.us"), { authorityHost: "https://login.microsoftonline.us", disableInstanceDiscovery: true });
+    assert.deepEqual(authorityFor("china", "https://login.microsoftonline.us"), {
+      authorityHost: "https://login.microsoftonline.us",
+      disableInstanceDiscovery: true,
+    });
   });
 
   it("takes only a login host of Microsoft's clouds or a loopback address, over https: anything else is exit 2 naming where it came from", () => {
@@ -46,7 +49,9 @@ describe("the Entra login host", () => {
   });
 
   it("an app signs in at the host AZURE_AUTHORITY_HOST names, without asking the public cloud", async () => {
-    const token = await appCredential(TENANT_ID, DEPLOYER_CLIENT_ID, { clientSecret: DEPLOYER_SECRET }, authorityFor()).getToken("https://graph.microsoft.com/.default");
+    const token = await appCredential(TENANT_ID, DEPLOYER_CLIENT_ID, { clientSecret: DEPLOYER_SECRET }, authorityFor()).getToken(
+      "https://graph.microsoft.com/.default",
+    );
     assert.equal(token?.token, graph.issuedTokens.at(-1));
   });
 });
@@ -77,7 +82,10 @@ describe("the deploying identity's credential, shared by the calls made with it"
     const identity = deployingIdentity(TENANT_ID);
     const issued = graph.issuedTokens.length;
     const answers = await Promise.all(Array.from({ length: 5 }, () => getOrganization(identity)));
-    assert.deepEqual(answers.map((a) => a.status), [200, 200, 200, 200, 200]);
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      [200, 200, 200, 200, 200],
+    );
     assert.equal(graph.issuedTokens.length, issued + 1);
   });
 });
@@ -91,7 +99,10 @@ describe("why signing in failed, in one clause", () => {
     );
     const reason = signInFailureReason(chain);
     assert.equal(reason.includes("\n"), false);
-    assert.match(reason, /^no credential for the deploying identity in this environment: set AZURE_CLIENT_ID with AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH/);
+    assert.match(
+      reason,
+      /^no credential for the deploying identity in this environment: set AZURE_CLIENT_ID with AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH/,
+    );
   });
 
   it("a refused credential keeps Entra's own first line (its AADSTS code)", () => {

@@ -26,7 +26,16 @@ describe("AZURE_AUTHORITY_HOST: the nightly job names its own host", () => {
       // The token request goes through a loopback proxy, which records where it was headed and closes.
       const result = await runCliAsync(
         ["sync", ...ids, "--authority-host", jobAuthority!, "--out", out, "--graph-endpoint", `https://127.0.0.1:${authority.port}`],
-        { env: { RETAIN_SYNC_CLIENT_SECRET: "s3cret", AZURE_AUTHORITY_HOST: `https://127.0.0.1:${authority.port}`, HTTPS_PROXY: `http://127.0.0.1:${proxy.port}`, https_proxy: "", NO_PROXY: "", no_proxy: "" } },
+        {
+          env: {
+            RETAIN_SYNC_CLIENT_SECRET: "s3cret",
+            AZURE_AUTHORITY_HOST: `https://127.0.0.1:${authority.port}`,
+            HTTPS_PROXY: `http://127.0.0.1:${proxy.port}`,
+            https_proxy: "",
+            NO_PROXY: "",
+            no_proxy: "",
+          },
+        },
       );
       assert.notEqual(result.code, 0, result.stderr);
       assert.ok(proxied.length > 0, `the token request went through the proxy: ${result.stderr}`);

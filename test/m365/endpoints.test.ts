@@ -40,7 +40,11 @@ describe("the endpoint rule (m365/endpoints.ts)", () => {
   const refused: [EndpointService, string, RegExp][] = [
     ["login", "http://127.0.0.1:8443", /must be an https:\/\/ URL: credentials and tokens never travel in clear/],
     ["cloudflare", "http://api.cloudflare.com/client/v4", /must be an https:\/\/ URL/],
-    ["login", "https://login.example.test", /must be an Entra ID login host \(login\.microsoftonline\.com, login\.microsoftonline\.us, login\.chinacloudapi\.cn\) or a loopback address/],
+    [
+      "login",
+      "https://login.example.test",
+      /must be an Entra ID login host \(login\.microsoftonline\.com, login\.microsoftonline\.us, login\.chinacloudapi\.cn\) or a loopback address/,
+    ],
     ["graph", "https://graph.microsoft.com.attacker.example", /must be a Microsoft Graph host/],
     ["graph", "https://login.microsoftonline.com", /must be a Microsoft Graph host/],
     ["login", "https://graph.microsoft.com", /must be an Entra ID login host/],
@@ -60,12 +64,17 @@ describe("the endpoint rule (m365/endpoints.ts)", () => {
   it("refuses with exit 2 naming the flag or variable it came from", () => {
     assert.throws(
       () => checkedEndpoint("http://evil.example", "login", "--authority-host"),
-      (error: unknown) => error instanceof UserFacingError && error.exitCode === ExitCode.invalidInput && /^--authority-host must be an https:\/\/ URL/.test(error.message),
+      (error: unknown) =>
+        error instanceof UserFacingError && error.exitCode === ExitCode.invalidInput && /^--authority-host must be an https:\/\/ URL/.test(error.message),
     );
   });
 
   it("holds AZURE_AUTHORITY_HOST to it wherever a credential signs in; a flag wins over the variable", () => {
-    const restore = setEnvironment({ AZURE_AUTHORITY_HOST: "https://attacker.example", AZURE_CLIENT_ID: "00000000-0000-4000-8000-0000000000cc", AZURE_CLIENT_SECRET: "x" });
+    const restore = setEnvironment({
+      AZURE_AUTHORITY_HOST: "https://attacker.example",
+      AZURE_CLIENT_ID: "00000000-0000-4000-8000-0000000000cc",
+      AZURE_CLIENT_SECRET: "x",
+    });
     try {
       assert.throws(() => authorityFor("global"), /: AZURE_AUTHORITY_HOST must be an Entra ID login host/);
       assert.throws(() => credentialFromEnvironment("00000000-0000-4000-8000-0000000000aa"), /: AZURE_AUTHORITY_HOST must be an Entra ID login host/);
@@ -76,7 +85,6 @@ describe("the endpoint rule (m365/endpoints.ts)", () => {
     }
   });
 });
-
 
 describe("every endpoint flag and AZURE_AUTHORITY_HOST: refused with exit 2, before any connection", () => {
   const TENANT = "00000000-0000-4000-8000-0000000000aa";
@@ -103,7 +111,15 @@ describe("every endpoint flag and AZURE_AUTHORITY_HOST: refused with exit 2, bef
   it("the listener counts a connection to 0.0.0.0 and to plain http (the addresses below would reach it)", async () => {
     for (const host of ["0.0.0.0", "127.0.0.1"]) {
       const before = listener.connections();
-      await new Promise<void>((resolve, reject) => net.connect(listener.port, host).once("connect", function (this: net.Socket) { this.destroy(); resolve(); }).once("error", reject));
+      await new Promise<void>((resolve, reject) =>
+        net
+          .connect(listener.port, host)
+          .once("connect", function (this: net.Socket) {
+            this.destroy();
+            resolve();
+          })
+          .once("error", reject),
+      );
       for (let i = 0; i < 50 && listener.connections() === before; i++) await new Promise((resolve) => setTimeout(resolve, 10));
       assert.equal(listener.connections(), before + 1, host);
     }
@@ -115,12 +131,25 @@ describe("every endpoint flag and AZURE_AUTHORITY_HOST: refused with exit 2, bef
   const plainHttp = () => `http://127.0.0.1:${listener.port}`;
   const notLoopback = () => `https://0.0.0.0:${listener.port}`;
   const cases: { name: string; flag: string; args: (bad: string) => string[]; env?: (bad: string) => Record<string, string> }[] = [
-    { name: "sync --graph-endpoint", flag: "--graph-endpoint", args: (bad) => ["sync", "--tenant-id", TENANT, "--client-id", CLIENT, "--out", out, "--authority-host", here(), "--graph-endpoint", bad] },
-    { name: "sync --authority-host", flag: "--authority-host", args: (bad) => ["sync", "--tenant-id", TENANT, "--client-id", CLIENT, "--out", out, "--graph-endpoint", here(), "--authority-host", bad] },
+    {
+      name: "sync --graph-endpoint",
+      flag: "--graph-endpoint",
+      args: (bad) => ["sync", "--tenant-id", TENANT, "--client-id", CLIENT, "--out", out, "--authority-host", here(), "--graph-endpoint", bad],
+    },
+    {
+      name: "sync --authority-host",
+      flag: "--authority-host",
+      args: (bad) => ["sync", "--tenant-id", TENANT, "--client-id", CLIENT, "--out", out, "--graph-endpoint", here(), "--authority-host", bad],
+    },
     ...(["--cloudflare-endpoint", "--exchange-endpoint", "--graph-endpoint", "--authority-host"] as const).map((flag) => ({
       name: `adopt ${flag}`,
       flag,
-      args: (bad: string) => ["adopt", "--config-file", stackFile, ...["--cloudflare-endpoint", "--exchange-endpoint", "--graph-endpoint", "--authority-host"].flatMap((f) => [f, f === flag ? bad : here()])],
+      args: (bad: string) => [
+        "adopt",
+        "--config-file",
+        stackFile,
+        ...["--cloudflare-endpoint", "--exchange-endpoint", "--graph-endpoint", "--authority-host"].flatMap((f) => [f, f === flag ? bad : here()]),
+      ],
     })),
     {
       name: "adopt with AZURE_AUTHORITY_HOST",
@@ -131,7 +160,14 @@ describe("every endpoint flag and AZURE_AUTHORITY_HOST: refused with exit 2, bef
     ...(["--exchange-endpoint", "--graph-endpoint", "--authority-host"] as const).map((flag) => ({
       name: `readiness ${flag}`,
       flag,
-      args: (bad: string) => ["readiness", "--config-file", stackFile, "--app-id", CLIENT, ...["--exchange-endpoint", "--graph-endpoint", "--authority-host"].flatMap((f) => [f, f === flag ? bad : here()])],
+      args: (bad: string) => [
+        "readiness",
+        "--config-file",
+        stackFile,
+        "--app-id",
+        CLIENT,
+        ...["--exchange-endpoint", "--graph-endpoint", "--authority-host"].flatMap((f) => [f, f === flag ? bad : here()]),
+      ],
     })),
     {
       name: "readiness with AZURE_AUTHORITY_HOST",
@@ -139,20 +175,53 @@ describe("every endpoint flag and AZURE_AUTHORITY_HOST: refused with exit 2, bef
       args: () => ["readiness", "--config-file", stackFile, "--app-id", CLIENT, "--exchange-endpoint", here(), "--graph-endpoint", here()],
       env: (bad) => ({ AZURE_AUTHORITY_HOST: bad }),
     },
-    { name: "verify --autodiscover-url", flag: "--autodiscover-url", args: (bad) => ["verify", "--domain", "example.com", "--resolver", `127.0.0.1:${listener.port}`, "--autodiscover-url", bad] },
+    {
+      name: "verify --autodiscover-url",
+      flag: "--autodiscover-url",
+      args: (bad) => ["verify", "--domain", "example.com", "--resolver", `127.0.0.1:${listener.port}`, "--autodiscover-url", bad],
+    },
     {
       name: "verify --access --ews-endpoint",
       flag: "--ews-endpoint",
-      args: (bad) => ["verify", "--access", "--tenant-id", TENANT, "--client-id", CLIENT, "--mailbox", "worker@example.com", "--authority-host", here(), "--ews-endpoint", bad],
+      args: (bad) => [
+        "verify",
+        "--access",
+        "--tenant-id",
+        TENANT,
+        "--client-id",
+        CLIENT,
+        "--mailbox",
+        "worker@example.com",
+        "--authority-host",
+        here(),
+        "--ews-endpoint",
+        bad,
+      ],
     },
     {
       name: "verify --access --authority-host",
       flag: "--authority-host",
-      args: (bad) => ["verify", "--access", "--tenant-id", TENANT, "--client-id", CLIENT, "--mailbox", "worker@example.com", "--ews-endpoint", here(), "--authority-host", bad],
+      args: (bad) => [
+        "verify",
+        "--access",
+        "--tenant-id",
+        TENANT,
+        "--client-id",
+        CLIENT,
+        "--mailbox",
+        "worker@example.com",
+        "--ews-endpoint",
+        here(),
+        "--authority-host",
+        bad,
+      ],
     },
   ];
   for (const { name, flag, args, env } of cases) {
-    for (const [kind, bad] of [["plain http", plainHttp], ["not loopback, not the cloud's", notLoopback]] as const) {
+    for (const [kind, bad] of [
+      ["plain http", plainHttp],
+      ["not loopback, not the cloud's", notLoopback],
+    ] as const) {
       it(`${name}: ${kind}`, async () => {
         const undo = setEnvironment(env?.(bad()) ?? {});
         const before = listener.connections();
@@ -176,12 +245,27 @@ describe("AZURE_AUTHORITY_HOST: a sync by hand follows it (endpoints.system.test
 
   it("a sync started by hand without --authority-host signs in where the variable says (a loopback emulator here)", async () => {
     // A directory to read, so that the sync ends with its reads (no read left going when it returns).
-    const tenant = directoryTenant({ users: [{ id: "u-1", displayName: "Ann", mail: "ann@contoso.com", mailNickname: "ann", userPrincipalName: "ann@contoso.com", proxyAddresses: ["SMTP:ann@contoso.com"], userType: "Member", accountEnabled: true }] });
+    const tenant = directoryTenant({
+      users: [
+        {
+          id: "u-1",
+          displayName: "Ann",
+          mail: "ann@contoso.com",
+          mailNickname: "ann",
+          userPrincipalName: "ann@contoso.com",
+          proxyAddresses: ["SMTP:ann@contoso.com"],
+          userType: "Member",
+          accountEnabled: true,
+        },
+      ],
+    });
     const emulator = await startGraphEmulator({ token: "t", clients: { [ids[3]!]: "s3cret" }, routes: [(request, e) => directoryRoutes(tenant)(request, e)] });
     const restoreCas = trustTestCa();
     try {
       const out = mkdtempSync(path.join(tmpdir(), "retain-endpoints-by-hand-"));
-      await runMain(["sync", ...ids, "--out", out, "--graph-endpoint", emulator.url], { env: { RETAIN_SYNC_CLIENT_SECRET: "s3cret", AZURE_AUTHORITY_HOST: emulator.url } });
+      await runMain(["sync", ...ids, "--out", out, "--graph-endpoint", emulator.url], {
+        env: { RETAIN_SYNC_CLIENT_SECRET: "s3cret", AZURE_AUTHORITY_HOST: emulator.url },
+      });
       assert.equal(emulator.issuedTokens.length, 1, "the variable's host issued Retain's app its token");
     } finally {
       restoreCas();

@@ -29,7 +29,12 @@ describe("EWS answers, whatever prefixes Exchange writes", () => {
       <GetFolderResponseMessage ResponseClass='Error'><MessageText>The SMTP address has no mailbox associated with it.</MessageText>
       <ResponseCode>ErrorNonExistentMailbox</ResponseCode><DescriptiveLinkKey>0</DescriptiveLinkKey></GetFolderResponseMessage>
       </ResponseMessages></GetFolderResponse></s:Body></s:Envelope>`;
-    assert.deepEqual(readSoapAnswer(xml), { responseClass: "Error", code: "ErrorNonExistentMailbox", message: "The SMTP address has no mailbox associated with it.", folder: undefined });
+    assert.deepEqual(readSoapAnswer(xml), {
+      responseClass: "Error",
+      code: "ErrorNonExistentMailbox",
+      message: "The SMTP address has no mailbox associated with it.",
+      folder: undefined,
+    });
   });
 
   it("a SOAP fault: the detail's ResponseCode and Message, entities decoded, BackOffMilliseconds", () => {
@@ -40,12 +45,27 @@ describe("EWS answers, whatever prefixes Exchange writes", () => {
       <e:Message xmlns:e="http://schemas.microsoft.com/exchange/services/2006/errors">The server cannot service this request right now &lt;now&gt;.</e:Message>
       <t:MessageXml xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types"><t:Value Name="BackOffMilliseconds">2500</t:Value></t:MessageXml>
       </detail></s:Fault></s:Body></s:Envelope>`;
-    assert.deepEqual(readSoapAnswer(xml), { responseClass: "Error", code: "ErrorServerBusy", message: "The server cannot service this request right now <now>.", folder: undefined, backOffMs: "2500" });
-    assert.equal(readSoapAnswer(xml.replace(/<e:ResponseCode[^]*?<\/e:Message>/, ""))?.message, "Busy & ‘throttled’", "faultcode and faultstring without a detail");
+    assert.deepEqual(readSoapAnswer(xml), {
+      responseClass: "Error",
+      code: "ErrorServerBusy",
+      message: "The server cannot service this request right now <now>.",
+      folder: undefined,
+      backOffMs: "2500",
+    });
+    assert.equal(
+      readSoapAnswer(xml.replace(/<e:ResponseCode[^]*?<\/e:Message>/, ""))?.message,
+      "Busy & ‘throttled’",
+      "faultcode and faultstring without a detail",
+    );
   });
 
   it("not an EWS answer: an HTML error page, or an envelope cut short", () => {
     assert.equal(readSoapAnswer("<html><body>Service Unavailable</body></html>"), undefined);
-    assert.equal(readSoapAnswer('<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><m:GetFolderResponse><m:ResponseMessages><m:GetFolderResponseMessage ResponseClass="Success"><m:ResponseCode>NoError</m:Resp'), undefined);
+    assert.equal(
+      readSoapAnswer(
+        '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><m:GetFolderResponse><m:ResponseMessages><m:GetFolderResponseMessage ResponseClass="Success"><m:ResponseCode>NoError</m:Resp',
+      ),
+      undefined,
+    );
   });
 });

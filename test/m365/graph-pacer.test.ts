@@ -114,7 +114,11 @@ describe("Graph pacer", () => {
     const time = clock();
     const pacer = new GraphPacer(time.now);
     const spend = await pacer.admit(60);
-    pacer.settle(spend, [{ status: 200, resourceUnits: 2 }, { status: 200, resourceUnits: 2, limitFraction: 0.8 }, { status: 429, retryAfterSeconds: 0 }]);
+    pacer.settle(spend, [
+      { status: 200, resourceUnits: 2 },
+      { status: 200, resourceUnits: 2, limitFraction: 0.8 },
+      { status: 429, retryAfterSeconds: 0 },
+    ]);
     assert.equal(spend.units, 4);
     assert.equal(pacer.learnedBudget, undefined, "under 100 RU spent teaches nothing");
   });

@@ -13,9 +13,7 @@ import { trustTestCa } from "../../emulators/tls";
 import { withRecordedWaits } from "../support/retry-clock";
 
 const TOKEN = "test-token-for-loopback-graph";
-const records = (
-  JSON.parse(readFileSync(path.join(__dirname, "..", "fixtures", "service-configuration-records.json"), "utf8")) as { value: unknown[] }
-).value;
+const records = (JSON.parse(readFileSync(path.join(__dirname, "..", "fixtures", "service-configuration-records.json"), "utf8")) as { value: unknown[] }).value;
 const staticToken = (token: string): TokenCredential => ({
   getToken: () => Promise.resolve({ token, expiresOnTimestamp: Date.now() + 3_600_000 }),
 });
@@ -52,7 +50,10 @@ describe("reading Microsoft's DNS records from Graph (loopback HTTPS)", () => {
     assert.deepEqual(mx && { target: mx.mailExchange, preference: mx.preference }, { target: "example-com.r-v1.mx.microsoft", preference: 0 });
     const srv = result.filter((r) => r.recordType === "Srv").map((r) => `${r.service}.${r.protocol} ${String(r.port)}`);
     assert.deepEqual(srv, ["_sip._tls 443", "_sipfederationtls._tcp 5061"]);
-    assert.ok(result.every((r) => r.isOptional === false), "Graph's isOptional is kept on every record");
+    assert.ok(
+      result.every((r) => r.isOptional === false),
+      "Graph's isOptional is kept on every record",
+    );
   });
 
   it("reads a domain's records once for the life of the source (the deploy's declarations and discovery share one)", async () => {
@@ -70,14 +71,20 @@ describe("reading Microsoft's DNS records from Graph (loopback HTTPS)", () => {
       parseServiceConfigurationRecords("example.com", [{ ...mx, isOptional: true }, mx]).map((r) => r.isOptional),
       [true, undefined],
     );
-    assert.throws(() => parseServiceConfigurationRecords("example.com", [{ ...mx, isOptional: "yes" }]), /malformed Mx record for example\.com \(item 0, field isOptional/);
+    assert.throws(
+      () => parseServiceConfigurationRecords("example.com", [{ ...mx, isOptional: "yes" }]),
+      /malformed Mx record for example\.com \(item 0, field isOptional/,
+    );
   });
 
   it("follows @odata.nextLink only to the endpoint's own origin: a link elsewhere is exit 4, and nothing connects there", async () => {
     const elsewhere = await countingListener();
     try {
       const { port } = elsewhere;
-      graph.injected.push({ status: 200, body: { value: [], "@odata.nextLink": `https://127.0.0.1:${port}/v1.0/domains/example.com/serviceConfigurationRecords?$skiptoken=2` } });
+      graph.injected.push({
+        status: 200,
+        body: { value: [], "@odata.nextLink": `https://127.0.0.1:${port}/v1.0/domains/example.com/serviceConfigurationRecords?$skiptoken=2` },
+      });
       const client = createGraphClient({ credential: staticToken(TOKEN), endpoint: graph.url });
       const error = await getAllPages(client, "/domains/example.com/serviceConfigurationRecords", "reading records").then(
         () => assert.fail("expected a refusal"),
@@ -85,7 +92,10 @@ describe("reading Microsoft's DNS records from Graph (loopback HTTPS)", () => {
       );
       assert.ok(error instanceof UserFacingError, String(error));
       assert.equal(error.exitCode, ExitCode.remoteService);
-      assert.match(error.message, new RegExp(`^reading records: Graph sent a link to https://127\\.0\\.0\\.1:${port}, not ${graph.url.replace(/\./g, "\\.")}: it was not followed`));
+      assert.match(
+        error.message,
+        new RegExp(`^reading records: Graph sent a link to https://127\\.0\\.0\\.1:${port}, not ${graph.url.replace(/\./g, "\\.")}: it was not followed`),
+      );
       assert.equal(elsewhere.connections(), 0, "no connection to the link's host");
     } finally {
       await elsewhere.close();
@@ -101,10 +111,12 @@ describe("reading Microsoft's DNS records from Graph (loopback HTTPS)", () => {
   });
 
   it("turns a rejected token into an authentication failure (exit 3) without echoing the token", async () => {
-    const error = await source("wrong-token-value").recordsFor("example.com").then(
-      () => assert.fail("expected a failure"),
-      (e: unknown) => e,
-    );
+    const error = await source("wrong-token-value")
+      .recordsFor("example.com")
+      .then(
+        () => assert.fail("expected a failure"),
+        (e: unknown) => e,
+      );
     assert.ok(error instanceof UserFacingError);
     assert.equal(error.exitCode, ExitCode.auth);
     assert.match(error.message, /reading Microsoft's DNS records for example\.com from Graph was refused/);
@@ -112,10 +124,12 @@ describe("reading Microsoft's DNS records from Graph (loopback HTTPS)", () => {
   });
 
   it("names a domain the tenant does not have (exit 2)", async () => {
-    const error = await source().recordsFor("example.org").then(
-      () => assert.fail("expected a failure"),
-      (e: unknown) => e,
-    );
+    const error = await source()
+      .recordsFor("example.org")
+      .then(
+        () => assert.fail("expected a failure"),
+        (e: unknown) => e,
+      );
     assert.ok(error instanceof UserFacingError);
     assert.equal(error.exitCode, ExitCode.invalidInput);
     assert.match(error.message, /example\.org.*not found/);

@@ -40,7 +40,10 @@ describe("the worker mailbox's own EWS setting", () => {
 
   it("turns a failure into a warning instead of stopping the deployment", async () => {
     emulator.injected.push(exchangeError(403, "Microsoft.Exchange.Security.Authorization.AuthorizationException", "The caller is not authorized."));
-    assert.match((await mailboxEwsWarning(target(), WORKER)) ?? "", /^could not check whether the worker's mailbox RetainWorker@example\.com may use EWS: Exchange refused Get-CASMailbox .*not authorized/);
+    assert.match(
+      (await mailboxEwsWarning(target(), WORKER)) ?? "",
+      /^could not check whether the worker's mailbox RetainWorker@example\.com may use EWS: Exchange refused Get-CASMailbox .*not authorized/,
+    );
   });
 });
 
@@ -60,7 +63,9 @@ describe("the deployment reports tenant checks as warnings", () => {
     });
     await runtime.settle();
     await runtime.stop();
-    assert.deepEqual(warned, [`warning: [runtime] the worker's mailbox ${WORKER} may not use EWS (Get-CASMailbox shows EwsEnabled False), so Retain cannot reach it through EWS; allow it with Set-CASMailbox -Identity ${WORKER} -EwsEnabled $true`]);
+    assert.deepEqual(warned, [
+      `warning: [runtime] the worker's mailbox ${WORKER} may not use EWS (Get-CASMailbox shows EwsEnabled False), so Retain cannot reach it through EWS; allow it with Set-CASMailbox -Identity ${WORKER} -EwsEnabled $true`,
+    ]);
     assert.ok(runtime.resources.some((r) => r.type === "retain-m365:tenant:RetainTenant"));
   });
 });

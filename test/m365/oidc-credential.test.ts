@@ -106,7 +106,10 @@ let restoreEnvironment: () => void;
 let restoreCas: () => void;
 
 /** Entra's answer to the client-credentials grant with this assertion, as the Azure CLI would replay it. */
-async function presentAssertion(assertion: string, scope: string): Promise<{ status: number; body: { error?: string; error_description?: string; access_token?: string } }> {
+async function presentAssertion(
+  assertion: string,
+  scope: string,
+): Promise<{ status: number; body: { error?: string; error_description?: string; access_token?: string } }> {
   const response = await fetch(`${entra.url}/${TENANT}/oauth2/v2.0/token`, {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded" },
@@ -129,7 +132,10 @@ before(async () => {
     token: "entra-token-never-printed",
     federatedCredentials: { [DEPLOYER_CLIENT_ID]: { issuer: GITHUB_ISSUER, subject: SUBJECT, audiences: [AZURE_AUDIENCE], publicKey } },
     routes: [
-      (request, emulator) => (request.method === "GET" && request.path === "/organization" ? { status: 200, body: { value: [{ id: TENANT }] } } : licensingRoutes(licensing)(request, emulator)),
+      (request, emulator) =>
+        request.method === "GET" && request.path === "/organization"
+          ? { status: 200, body: { value: [{ id: TENANT }] } }
+          : licensingRoutes(licensing)(request, emulator),
     ],
   });
 });
@@ -151,7 +157,10 @@ beforeEach(() => {
   github.issued.length = 0;
   github.injected.length = 0;
   github.subject = SUBJECT;
-  licensing = { skus: [sku("EXCHANGESTANDARD", EXCHANGESTANDARD, 5, 2)], users: new Map([[WORKER, { id: WORKER, usageLocation: "US", assignedLicenses: [] }]]) };
+  licensing = {
+    skus: [sku("EXCHANGESTANDARD", EXCHANGESTANDARD, 5, 2)],
+    users: new Map([[WORKER, { id: WORKER, usageLocation: "US", assignedLicenses: [] }]]),
+  };
 });
 afterEach(() => {
   mock.timers.reset();
@@ -234,11 +243,17 @@ describe("the deploying identity in a GitHub Actions job (OIDC)", () => {
     // repository ids; GitHub changelog 2026-04-23); a credential made for the name-only one never matches.
     github.subject = "repo:contoso-ops-81234567/retain-m365-912345678:environment:deploy-contoso";
     const immutable = await rejection(credentialFromEnvironment(TENANT).getToken(GRAPH));
-    assert.match(immutable.message, /AADSTS700213: No matching federated identity record found for presented assertion subject 'repo:contoso-ops-81234567\/retain-m365-912345678:environment:deploy-contoso'\./);
+    assert.match(
+      immutable.message,
+      /AADSTS700213: No matching federated identity record found for presented assertion subject 'repo:contoso-ops-81234567\/retain-m365-912345678:environment:deploy-contoso'\./,
+    );
     // Entra compares subjects case-sensitively: the environment's letter case matters.
     github.subject = "repo:contoso-ops/retain-m365:environment:Deploy-Contoso";
     const letterCase = await rejection(credentialFromEnvironment(TENANT).getToken(GRAPH));
-    assert.match(letterCase.message, /AADSTS7002138: .*'repo:contoso-ops\/retain-m365:environment:Deploy-Contoso'\. The subject matches with case-insensitive comparison, but not with case-sensitive comparison\./);
+    assert.match(
+      letterCase.message,
+      /AADSTS7002138: .*'repo:contoso-ops\/retain-m365:environment:Deploy-Contoso'\. The subject matches with case-insensitive comparison, but not with case-sensitive comparison\./,
+    );
     for (const error of [immutable, letterCase]) assert.ok(!error.message.includes(REQUEST_TOKEN));
   });
 
@@ -269,9 +284,14 @@ describe("the deploying identity in a GitHub Actions job (OIDC)", () => {
     await runtime.stop();
     const text = runtime.resources.find((r) => r.name === "worker-licence")?.inputs.__provider;
     assert.equal(typeof text, "string");
-    const created = (await runSerializedProviders({ licence: text as string }, `return load("licence").create(${JSON.stringify(inputs)});`)) as { outs: { skuId: string } };
+    const created = (await runSerializedProviders({ licence: text as string }, `return load("licence").create(${JSON.stringify(inputs)});`)) as {
+      outs: { skuId: string };
+    };
     assert.equal(created.outs.skuId, EXCHANGESTANDARD);
-    assert.deepEqual(licensing.users.get(WORKER)?.assignedLicenses.map((l) => l.skuId), [EXCHANGESTANDARD]);
+    assert.deepEqual(
+      licensing.users.get(WORKER)?.assignedLicenses.map((l) => l.skuId),
+      [EXCHANGESTANDARD],
+    );
     assert.deepEqual(github.requests, [{ audience: AZURE_AUDIENCE, authorized: true }]);
   });
 });

@@ -40,7 +40,10 @@ after(() => untrusted.close());
 
 const token = { getToken: async () => ({ token: "t", expiresOnTimestamp: Date.now() + 3_600_000 }) };
 async function failure(promise: Promise<unknown>): Promise<UserFacingError> {
-  const error = await promise.then(() => assert.fail("it succeeded"), (e: unknown) => e);
+  const error = await promise.then(
+    () => assert.fail("it succeeded"),
+    (e: unknown) => e,
+  );
   assert.ok(error instanceof UserFacingError, String(error));
   return error;
 }
@@ -49,21 +52,40 @@ describe("an endpoint that cannot be reached", () => {
   it("Graph's host refusing the connection: named, with why, tried per the policy, exit 4", async () => {
     const client = createGraphClient({ credential: token, endpoint: `https://127.0.0.1:${closedPort}` });
     const error = await failure(withGraphRetry("reading users from Graph", () => client.api("/users").get(), FAST));
-    assert.match(error.message, new RegExp(`^reading users from Graph failed: could not reach the Microsoft Graph host 127\\.0\\.0\\.1:${closedPort}: the connection was refused: nothing listens at that address and port \\(ECONNREFUSED\\); tried 3 times over \\d+\\.\\d s$`));
+    assert.match(
+      error.message,
+      new RegExp(
+        `^reading users from Graph failed: could not reach the Microsoft Graph host 127\\.0\\.0\\.1:${closedPort}: the connection was refused: nothing listens at that address and port \\(ECONNREFUSED\\); tried 3 times over \\d+\\.\\d s$`,
+      ),
+    );
     assert.equal(error.exitCode, ExitCode.remoteService);
   });
 
   it("Graph's host with an untrusted certificate: a TLS failure, not tried again", async () => {
     const client = createGraphClient({ credential: token, endpoint: untrustedUrl });
     const error = await failure(withGraphRetry("reading users from Graph", () => client.api("/users").get(), FAST));
-    assert.match(error.message, /could not reach the Microsoft Graph host 127\.0\.0\.1:\d+: TLS failed: the server's certificate is self-signed \(DEPTH_ZERO_SELF_SIGNED_CERT\); tried 1 time over/);
+    assert.match(
+      error.message,
+      /could not reach the Microsoft Graph host 127\.0\.0\.1:\d+: TLS failed: the server's certificate is self-signed \(DEPTH_ZERO_SELF_SIGNED_CERT\); tried 1 time over/,
+    );
   });
 
   it("the login host refusing: the sign-in says which host and why instead of MSAL's endpoints_resolution_error, and is not tried again by the Graph call", async () => {
-    const credential = appCredential(TENANT, APP, { clientSecret: "s" }, { authorityHost: `https://127.0.0.1:${closedPort}`, disableInstanceDiscovery: true }, { ...FAST, timeoutMs: 5_000 });
+    const credential = appCredential(
+      TENANT,
+      APP,
+      { clientSecret: "s" },
+      { authorityHost: `https://127.0.0.1:${closedPort}`, disableInstanceDiscovery: true },
+      { ...FAST, timeoutMs: 5_000 },
+    );
     const client = createGraphClient({ credential, endpoint: untrustedUrl });
     const error = await failure(withGraphRetry("starting the users delta", () => client.api("/users/delta").get(), FAST));
-    assert.match(error.message, new RegExp(`^starting the users delta failed: could not reach the Entra ID login host 127\\.0\\.0\\.1:${closedPort} to sign in: the connection was refused: nothing listens at that address and port \\(ECONNREFUSED\\); tried 3 times over \\d+\\.\\d s$`));
+    assert.match(
+      error.message,
+      new RegExp(
+        `^starting the users delta failed: could not reach the Entra ID login host 127\\.0\\.0\\.1:${closedPort} to sign in: the connection was refused: nothing listens at that address and port \\(ECONNREFUSED\\); tried 3 times over \\d+\\.\\d s$`,
+      ),
+    );
     assert.doesNotMatch(error.message, /endpoints_resolution_error|HTTP -1/);
     assert.equal(error.exitCode, ExitCode.remoteService);
   });
@@ -73,9 +95,23 @@ describe("an endpoint that cannot be reached", () => {
     await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
     try {
       const host = `127.0.0.1:${(silent.address() as AddressInfo).port}`;
-      const credential = appCredential(TENANT, APP, { clientSecret: "s" }, { authorityHost: `https://${host}`, disableInstanceDiscovery: true }, { ...FAST, maxAttempts: 2, timeoutMs: 200 });
-      const error = await credential.getToken("https://graph.microsoft.com/.default").then(() => assert.fail("it signed in"), (e: unknown) => e as Error);
-      assert.match(error.message, new RegExp(`^could not reach the Entra ID login host ${host.replace(/\./g, "\\.")} to sign in: no answer in time \\(the request timed out\\); tried \\d times? over`));
+      const credential = appCredential(
+        TENANT,
+        APP,
+        { clientSecret: "s" },
+        { authorityHost: `https://${host}`, disableInstanceDiscovery: true },
+        { ...FAST, maxAttempts: 2, timeoutMs: 200 },
+      );
+      const error = await credential.getToken("https://graph.microsoft.com/.default").then(
+        () => assert.fail("it signed in"),
+        (e: unknown) => e as Error,
+      );
+      assert.match(
+        error.message,
+        new RegExp(
+          `^could not reach the Entra ID login host ${host.replace(/\./g, "\\.")} to sign in: no answer in time \\(the request timed out\\); tried \\d times? over`,
+        ),
+      );
     } finally {
       silent.close();
     }
@@ -83,11 +119,17 @@ describe("an endpoint that cannot be reached", () => {
 
   it("sync against a login host with an untrusted certificate: one sentence naming the host and TLS, exit 4, at once", async () => {
     const out = mkdtempSync(path.join(tmpdir(), "retain-unreachable-"));
-    const result = await runMain(["sync", "--tenant-id", TENANT, "--client-id", APP, "--out", out, "--graph-endpoint", untrustedUrl, "--authority-host", untrustedUrl], {
-      env: { RETAIN_SYNC_CLIENT_SECRET: "s" },
-    });
+    const result = await runMain(
+      ["sync", "--tenant-id", TENANT, "--client-id", APP, "--out", out, "--graph-endpoint", untrustedUrl, "--authority-host", untrustedUrl],
+      {
+        env: { RETAIN_SYNC_CLIENT_SECRET: "s" },
+      },
+    );
     assert.equal(result.code, ExitCode.remoteService, result.stderr);
-    assert.match(result.stderr, /could not reach the Entra ID login host 127\.0\.0\.1:\d+ to sign in: TLS failed: the server's certificate is self-signed \(DEPTH_ZERO_SELF_SIGNED_CERT\); tried 1 time over \d+\.\d s/);
+    assert.match(
+      result.stderr,
+      /could not reach the Entra ID login host 127\.0\.0\.1:\d+ to sign in: TLS failed: the server's certificate is self-signed \(DEPTH_ZERO_SELF_SIGNED_CERT\); tried 1 time over \d+\.\d s/,
+    );
     assert.doesNotMatch(result.stderr, /endpoints_resolution_error|HTTP -1/);
   });
 
@@ -106,10 +148,16 @@ describe("an endpoint that cannot be reached", () => {
     try {
       const resolver = new Resolver({ tries: 1 });
       resolver.setServers([`127.0.0.1:${dns.address().port}`]);
-      const error = await resolver.resolve4("login.example.invalid").then(() => assert.fail("it resolved"), (e: unknown) => e);
+      const error = await resolver.resolve4("login.example.invalid").then(
+        () => assert.fail("it resolved"),
+        (e: unknown) => e,
+      );
       assert.equal((error as NodeJS.ErrnoException).code, "ENOTFOUND");
       // As `fetch` reports it: "fetch failed" with the lookup's error as its cause.
-      assert.deepEqual(connectionFailure(new TypeError("fetch failed", { cause: error })), { reason: "the name does not resolve in DNS (ENOTFOUND)", retryable: true });
+      assert.deepEqual(connectionFailure(new TypeError("fetch failed", { cause: error })), {
+        reason: "the name does not resolve in DNS (ENOTFOUND)",
+        retryable: true,
+      });
     } finally {
       dns.close();
     }
@@ -117,7 +165,13 @@ describe("an endpoint that cannot be reached", () => {
 
   it("a connect that fails with a code Node has no name for (libuv's UNKNOWN, as under Wine): the call and code, not 'fetch failed'", () => {
     // What undici's fetch rejects with under Wine 8 (docs/windows.md): "fetch failed", caused by connect's UNKNOWN.
-    const cause = Object.assign(new Error("connect UNKNOWN 127.0.0.1:443"), { errno: -4094, code: "UNKNOWN", syscall: "connect", address: "127.0.0.1", port: 443 });
+    const cause = Object.assign(new Error("connect UNKNOWN 127.0.0.1:443"), {
+      errno: -4094,
+      code: "UNKNOWN",
+      syscall: "connect",
+      address: "127.0.0.1",
+      port: 443,
+    });
     assert.deepEqual(connectionFailure(new TypeError("fetch failed", { cause })), { reason: "the connect call failed (UNKNOWN)", retryable: true });
     assert.equal(connectionFailure(new TypeError("fetch failed")), undefined, "nothing from a system call: not a connection failure");
   });

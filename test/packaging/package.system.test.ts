@@ -50,7 +50,12 @@ describe("npm run package: the Retain-server package", () => {
     // Its Exchange too: Retain's app (APP) with EWS.AccessAsApp scoped to a group, for verify --access.
     const exchange = deployedEwsTenant();
     assert.deepEqual([EWS_TENANT.tenantId, EWS_TENANT.appId], [TENANT, APP]);
-    emulator = await startGraphEmulator({ token: "package-token", clients: { [APP]: SECRET }, routes: [(request, e) => directoryRoutes(tenant)(request, e)], ews: ewsRoute(exchange) });
+    emulator = await startGraphEmulator({
+      token: "package-token",
+      clients: { [APP]: SECRET },
+      routes: [(request, e) => directoryRoutes(tenant)(request, e)],
+      ews: ewsRoute(exchange),
+    });
   });
   after(() => emulator?.close());
 
@@ -71,7 +76,10 @@ describe("npm run package: the Retain-server package", () => {
     ]);
     assert.ok(files.every((file) => !file.includes("node_modules") && !file.endsWith(".ts")));
     // Readable by the job's own user (root unpacks it): folders and programs 0755, the rest 0644.
-    const modes = execFileSync("tar", ["-tvzf", archive("linux-x64")], { encoding: "utf8" }).trim().split("\n").map((line) => line.split(/\s+/));
+    const modes = execFileSync("tar", ["-tvzf", archive("linux-x64")], { encoding: "utf8" })
+      .trim()
+      .split("\n")
+      .map((line) => line.split(/\s+/));
     for (const [mode, , , , , name] of modes) {
       const executable = name?.endsWith("/") || name?.endsWith("/bin/node") || name?.endsWith("/bin/retain-m365");
       assert.equal(mode, executable ? `${name?.endsWith("/") ? "d" : "-"}rwxr-xr-x` : "-rw-r--r--", name);
@@ -99,7 +107,8 @@ describe("npm run package: the Retain-server package", () => {
     assert.ok(!packaged.stdout.includes(SECRET) && !packaged.stderr.includes(SECRET));
     const repository = await runCliAsync([...sync, "--out", fromRepository], { env: { RETAIN_SYNC_CLIENT_SECRET: SECRET } });
     assert.equal(repository.code, 0, repository.stderr);
-    for (const file of ["exchangeuser.csv", "exchangegroups.csv"]) assert.ok(readFileSync(path.join(fromPackage, file)).equals(readFileSync(path.join(fromRepository, file))), file);
+    for (const file of ["exchangeuser.csv", "exchangegroups.csv"])
+      assert.ok(readFileSync(path.join(fromPackage, file)).equals(readFileSync(path.join(fromRepository, file))), file);
     const status = await runBare(launcher, ["status", "--out", fromPackage]);
     assert.equal(status.code, 0, status.stdout + status.stderr);
   });
@@ -108,7 +117,10 @@ describe("npm run package: the Retain-server package", () => {
     const access = ["verify", "--access", "--tenant-id", TENANT, "--client-id", APP, "--ews-endpoint", emulator.url, "--authority-host", emulator.url];
     const run = await runBare(launcher, [...access, "--mailbox", EWS_TENANT.inside, "--outside", EWS_TENANT.outside], { RETAIN_SYNC_CLIENT_SECRET: SECRET });
     assert.equal(run.code, 0, run.stdout + run.stderr);
-    assert.match(run.stdout, new RegExp(`^✓ EWS for ${EWS_TENANT.inside} is reached as Retain's app[^]*^✓ EWS for ${EWS_TENANT.outside} \\(outside the scope\\) is refused`, "m"));
+    assert.match(
+      run.stdout,
+      new RegExp(`^✓ EWS for ${EWS_TENANT.inside} is reached as Retain's app[^]*^✓ EWS for ${EWS_TENANT.outside} \\(outside the scope\\) is refused`, "m"),
+    );
   });
 
   it("schedule from the package starts the package's launcher", async () => {
@@ -116,14 +128,24 @@ describe("npm run package: the Retain-server package", () => {
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, new RegExp(`^ExecStart=${launcher.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} sync --tenant-id ${TENANT} `, "m"));
     // A stack file: its schema and YAML parser, loaded only then, are in the bundle too.
-    const fromStack = await runBare(launcher, ["schedule", "--systemd", "--stack", "example", "--stacks-dir", path.join(REPO_ROOT, "stacks"), "--client-id", APP]);
+    const fromStack = await runBare(launcher, [
+      "schedule",
+      "--systemd",
+      "--stack",
+      "example",
+      "--stacks-dir",
+      path.join(REPO_ROOT, "stacks"),
+      "--client-id",
+      APP,
+    ]);
     assert.equal(fromStack.code, 0, fromStack.stderr);
     assert.match(fromStack.stdout, /^ExecStart=\S+ sync --tenant-id \S+ --client-id /m);
   });
 
   it("keeps Node's compile cache in the job's cache folder (systemd's CacheDirectory=), and starts without one it cannot use", async () => {
     // Killed after 20 s: Node 22 hangs at start on a compile-cache folder under /proc.
-    const help = (env: NodeJS.ProcessEnv) => promisify(execFile)(launcher, ["--help"], { cwd: tmpdir(), env: { PATH: "/usr/bin:/bin", ...env }, encoding: "utf8", timeout: 20_000 });
+    const help = (env: NodeJS.ProcessEnv) =>
+      promisify(execFile)(launcher, ["--help"], { cwd: tmpdir(), env: { PATH: "/usr/bin:/bin", ...env }, encoding: "utf8", timeout: 20_000 });
     const byHand = await help({});
     const cache = path.join(mkdtempSync(path.join(tmpdir(), "retain-cache-")), "retain-m365");
     assert.equal((await help({ CACHE_DIRECTORY: cache })).stdout, byHand.stdout);
@@ -135,7 +157,12 @@ describe("npm run package: the Retain-server package", () => {
 
     const file = path.join(mkdtempSync(path.join(tmpdir(), "retain-cache-")), "not-a-folder");
     writeFileSync(file, "");
-    const unusable = [{ CACHE_DIRECTORY: file }, { CACHE_DIRECTORY: path.join(file, "cache") }, { CACHE_DIRECTORY: "/proc/self/retain-m365" }, { NODE_COMPILE_CACHE: "/proc/retain-m365" }];
+    const unusable = [
+      { CACHE_DIRECTORY: file },
+      { CACHE_DIRECTORY: path.join(file, "cache") },
+      { CACHE_DIRECTORY: "/proc/self/retain-m365" },
+      { NODE_COMPILE_CACHE: "/proc/retain-m365" },
+    ];
     for (const env of unusable) assert.equal((await help(env)).stdout, byHand.stdout, JSON.stringify(env));
     assert.equal(readFileSync(file, "utf8"), "", "the file in the folder's place is left as it was");
   });

@@ -17,7 +17,10 @@ const VERSION = (JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "
 describe("the Retain-server package", () => {
   it("is reproducible: the same inputs give the same bytes", async () => {
     const again = mkdtempSync(path.join(tmpdir(), "retain-dist-"));
-    const [dist] = await Promise.all([builtPackage(), promisify(execFile)("npm", ["run", "--silent", "package", "--", "--out", again], { cwd: REPO_ROOT, maxBuffer: 16 * 1024 * 1024 })]);
+    const [dist] = await Promise.all([
+      builtPackage(),
+      promisify(execFile)("npm", ["run", "--silent", "package", "--", "--out", again], { cwd: REPO_ROOT, maxBuffer: 16 * 1024 * 1024 }),
+    ]);
     const { checksums } = packageFileNames(VERSION);
     assert.equal(readFileSync(path.join(again, checksums), "utf8"), readFileSync(path.join(dist, checksums), "utf8"));
   });

@@ -29,7 +29,9 @@ function requireWine(): void {
     try {
       execFileSync("sh", ["-c", 'command -v "$0"', program], { stdio: "ignore" });
     } catch {
-      throw new Error(`${program} is not installed: the Windows package is tested under Wine. Run \`bash .ci/run\`, which installs Debian's wine and wine64, or \`apt-get install --no-install-recommends wine wine64\``);
+      throw new Error(
+        `${program} is not installed: the Windows package is tested under Wine. Run \`bash .ci/run\`, which installs Debian's wine and wine64, or \`apt-get install --no-install-recommends wine wine64\``,
+      );
     }
   }
 }
@@ -174,7 +176,11 @@ socket.on("error", (error) => console.log(\`\${error.syscall} \${error.code}\`))
       assert.ok(["connected\n", "connect UNKNOWN\n"].includes(run.stdout), run.stdout);
       wineLacksKeepAlive = run.stdout !== "connected\n";
       assert.equal(listener.connections(), wineLacksKeepAlive ? 0 : 1);
-      t.diagnostic(wineLacksKeepAlive ? "this Wine lacks TCP_KEEPALIVE: the sync runs with test/support/wine-keepalive.cjs" : "this Wine has TCP_KEEPALIVE: the sync runs as it is");
+      t.diagnostic(
+        wineLacksKeepAlive
+          ? "this Wine lacks TCP_KEEPALIVE: the sync runs with test/support/wine-keepalive.cjs"
+          : "this Wine has TCP_KEEPALIVE: the sync runs as it is",
+      );
     } finally {
       await listener.close();
     }
@@ -192,7 +198,8 @@ socket.on("error", (error) => console.log(\`\${error.syscall} \${error.code}\`))
     assert.ok(!synced.stdout.includes(SECRET) && !synced.stderr.includes(SECRET));
     const repository = await runCliAsync([...sync, "--out", onLinux], { env: { RETAIN_SYNC_CLIENT_SECRET: SECRET } });
     assert.equal(repository.code, 0, repository.stderr);
-    for (const file of ["exchangeuser.csv", "exchangegroups.csv"]) assert.ok(readFileSync(path.join(fromWine, file)).equals(readFileSync(path.join(onLinux, file))), file);
+    for (const file of ["exchangeuser.csv", "exchangegroups.csv"])
+      assert.ok(readFileSync(path.join(fromWine, file)).equals(readFileSync(path.join(onLinux, file))), file);
     const status = await retain(["status", "--out", windowsPath(fromWine)]);
     assert.equal(status.code, 0, status.stdout + status.stderr);
     assert.match(status.stdout, new RegExp(`^healthy: the last run succeeded at \\S+ \\(${counts?.[1]} users, ${counts?.[2]} groups\\)$`, "m"));

@@ -15,6 +15,11 @@ describe("the policy pack, loaded by a process of its own", () => {
         error ? reject(new Error(`loading the pack did not end by itself (${error.message}): ${err}`)) : resolve(out),
       );
     });
-    assert.deepEqual(JSON.parse(stdout), { kind: "function", name: "retain-m365", level: "mandatory", policies: policies.map((policy) => `${policy.name}:mandatory`) });
+    assert.deepEqual(JSON.parse(stdout), {
+      kind: "function",
+      name: "retain-m365",
+      level: "mandatory",
+      policies: policies.map((policy) => `${policy.name}:mandatory`),
+    });
   });
 });

@@ -26,7 +26,6 @@ import {
 } from "../../policy/policies";
 import { toRaw, validRawValues } from "../support/configs";
 
-
 // --- Validation args built by hand, as @pulumi/policy's analyzer builds them (server.js) --------
 
 /** Runtime exports of @pulumi/policy that its type declarations leave out. */
@@ -96,7 +95,14 @@ async function violations(policy: ResourceValidationPolicy, args: ResourceValida
 
 describe("policy m365-dns-records-dns-only-and-on-target", () => {
   const check = (props: Record<string, unknown>) => violations(microsoft365DnsRecords, resourceArgs(TYPES.dnsRecord, props));
-  const autodiscoverCname = { zoneId: "0123456789abcdef0123456789abcdef", name: "autodiscover.example.com", type: "CNAME", content: AUTODISCOVER_TARGET, proxied: false, ttl: 3600 };
+  const autodiscoverCname = {
+    zoneId: "0123456789abcdef0123456789abcdef",
+    name: "autodiscover.example.com",
+    type: "CNAME",
+    content: AUTODISCOVER_TARGET,
+    proxied: false,
+    ttl: 3600,
+  };
   const autodiscoverSrv = {
     zoneId: "0123456789abcdef0123456789abcdef",
     name: "_autodiscover._tcp.example.com",
@@ -157,7 +163,13 @@ describe("policy m365-dns-records-dns-only-and-on-target", () => {
   });
 
   it("refuses proxied Microsoft 365 records: Teams, Intune, DKIM and MX", async () => {
-    for (const name of ["lyncdiscover.example.com", "sip.example.com", "enterpriseregistration.example.com", "enterpriseenrollment.example.com", "selector1._domainkey.example.com"]) {
+    for (const name of [
+      "lyncdiscover.example.com",
+      "sip.example.com",
+      "enterpriseregistration.example.com",
+      "enterpriseenrollment.example.com",
+      "selector1._domainkey.example.com",
+    ]) {
       assert.deepEqual(await check({ name, type: "CNAME", content: UNKNOWN, proxied: true, ttl: 3600 }), [proxiedMessage(`${name} (CNAME)`)]);
     }
     assert.deepEqual(await check({ name: "@", type: "MX", content: UNKNOWN, priority: 0, proxied: true, ttl: 3600 }), [proxiedMessage("@ (MX)")]);
@@ -180,7 +192,8 @@ const retainUser = {
 const secretPassword = { additionalSecretOutputs: ["password"] };
 
 describe("policy retain-user-password-never-expires", () => {
-  const check = (props: Record<string, unknown>, name?: string) => violations(retainUserPasswordNeverExpires, resourceArgs(TYPES.user, props, secretPassword, name));
+  const check = (props: Record<string, unknown>, name?: string) =>
+    violations(retainUserPasswordNeverExpires, resourceArgs(TYPES.user, props, secretPassword, name));
   const message = (user: string) =>
     `Entra user ${user} does not set disablePasswordExpiration: true: set it, or where the tenant's passwords expire Retain stops signing in with "Invalid Password" errors until someone resets the password by hand.`;
 
@@ -201,7 +214,8 @@ describe("policy retain-user-password-never-expires", () => {
 });
 
 describe("policy retain-user-password-secret", () => {
-  const check = (props: Record<string, unknown>, opts: Partial<PolicyResourceOptions>) => violations(retainUserPasswordSecret, resourceArgs(TYPES.user, props, opts));
+  const check = (props: Record<string, unknown>, opts: Partial<PolicyResourceOptions>) =>
+    violations(retainUserPasswordSecret, resourceArgs(TYPES.user, props, opts));
   const message =
     'Entra user RetainWorker@example.com has a password that is not declared secret: give the resource additionalSecretOutputs ["password"] and pass the password as a Pulumi secret, so that Pulumi encrypts it in the stack state and masks it in previews and logs.';
 
@@ -248,8 +262,10 @@ describe("policy application-permissions-graph-read-only", () => {
   const FULL_ACCESS_AS_APP = "dc890d15-9560-4a4c-9b7f-a736ec74ec40";
   const remedy =
     "Retain's app may hold only Microsoft Graph's User.Read.All (df021288-bdef-4463-88db-98f22de89214) and GroupMember.Read.All (98830695-27a2-44f7-8c18-0c3ebc9698f6); remove it.";
-  const check = (type: string, props: Record<string, unknown>, name: string) => violations(graphApplicationPermissionsOnly, resourceArgs(type, props, {}, name));
-  const assignment = (appRoleId: string) => check(TYPES.appRoleAssignment, { appRoleId, principalObjectId: UNKNOWN, resourceObjectId: UNKNOWN }, "example-app-graph");
+  const check = (type: string, props: Record<string, unknown>, name: string) =>
+    violations(graphApplicationPermissionsOnly, resourceArgs(type, props, {}, name));
+  const assignment = (appRoleId: string) =>
+    check(TYPES.appRoleAssignment, { appRoleId, principalObjectId: UNKNOWN, resourceObjectId: UNKNOWN }, "example-app-graph");
   const application = (requiredResourceAccesses: unknown[]) =>
     check(TYPES.application, { displayName: "Retain Archiving", signInAudience: "AzureADMyOrg", requiredResourceAccesses }, "example-app-registration");
 
@@ -259,7 +275,9 @@ describe("policy application-permissions-graph-read-only", () => {
   });
 
   it("refuses an assignment of any other app role", async () => {
-    assert.deepEqual(await assignment(DIRECTORY_READ_WRITE_ALL), [`App role assignment example-app-graph grants app role ${DIRECTORY_READ_WRITE_ALL}: ${remedy}`]);
+    assert.deepEqual(await assignment(DIRECTORY_READ_WRITE_ALL), [
+      `App role assignment example-app-graph grants app role ${DIRECTORY_READ_WRITE_ALL}: ${remedy}`,
+    ]);
   });
 
   it("accepts the application's required resource access as the program declares it", async () => {
@@ -269,21 +287,32 @@ describe("policy application-permissions-graph-read-only", () => {
 
   it("refuses an application requesting other application permissions, such as Exchange's full_access_as_app; delegated scopes are not application permissions", async () => {
     const requested = [
-      { resourceAppId: GRAPH, resourceAccesses: [{ id: USER_READ_ALL, type: "Role" }, { id: "e1fe6dd8-ba31-4d61-89e7-88639da4683d", type: "Scope" }] },
+      {
+        resourceAppId: GRAPH,
+        resourceAccesses: [
+          { id: USER_READ_ALL, type: "Role" },
+          { id: "e1fe6dd8-ba31-4d61-89e7-88639da4683d", type: "Scope" },
+        ],
+      },
       { resourceAppId: EXCHANGE, resourceAccesses: [{ id: FULL_ACCESS_AS_APP, type: "Role" }] },
     ];
-    assert.deepEqual(await application(requested), [`Application "Retain Archiving" requests application permission ${FULL_ACCESS_AS_APP} of API ${EXCHANGE}: ${remedy}`]);
+    assert.deepEqual(await application(requested), [
+      `Application "Retain Archiving" requests application permission ${FULL_ACCESS_AS_APP} of API ${EXCHANGE}: ${remedy}`,
+    ]);
   });
 
   it("checks application API access the same way", async () => {
     assert.deepEqual(await check(TYPES.applicationApiAccess, { applicationId: UNKNOWN, apiClientId: GRAPH, roleIds: [USER_READ_ALL] }, "api-access"), []);
-    assert.deepEqual(await check(TYPES.applicationApiAccess, { applicationId: UNKNOWN, apiClientId: GRAPH, roleIds: [DIRECTORY_READ_WRITE_ALL] }, "api-access"), [
-      `API access api-access requests application permission ${DIRECTORY_READ_WRITE_ALL} of API ${GRAPH}: ${remedy}`,
-    ]);
+    assert.deepEqual(
+      await check(TYPES.applicationApiAccess, { applicationId: UNKNOWN, apiClientId: GRAPH, roleIds: [DIRECTORY_READ_WRITE_ALL] }, "api-access"),
+      [`API access api-access requests application permission ${DIRECTORY_READ_WRITE_ALL} of API ${GRAPH}: ${remedy}`],
+    );
   });
 
   it("does not apply to other resources", async () => {
-    assert.deepEqual(await check(TYPES.user, retainUser, "user"), ["not applicable: Policy only applies to app role assignments, applications and application API access"]);
+    assert.deepEqual(await check(TYPES.user, retainUser, "user"), [
+      "not applicable: Policy only applies to app role assignments, applications and application API access",
+    ]);
   });
 });
 
@@ -291,7 +320,13 @@ describe("policy application-permissions-graph-read-only", () => {
 
 describe("policy no-application-impersonation", () => {
   const TENANT = "00000000-0000-4000-8000-000000000001";
-  const legacy = { tenantId: TENANT, exchangeEndpoint: "https://outlook.office365.com", name: "Retain ApplicationImpersonation", role: LEGACY_IMPERSONATION_ROLE, user: "RetainWorker@example.com" };
+  const legacy = {
+    tenantId: TENANT,
+    exchangeEndpoint: "https://outlook.office365.com",
+    name: "Retain ApplicationImpersonation",
+    role: LEGACY_IMPERSONATION_ROLE,
+    user: "RetainWorker@example.com",
+  };
   const check = (props: Record<string, unknown>, type: string = EXCHANGE_ROLE_ASSIGNMENT_TYPE) =>
     violations(noApplicationImpersonation, resourceArgs(type, props, {}, "example-exchange-impersonation"));
   const message = (endpoint: string) =>
@@ -307,7 +342,10 @@ describe("policy no-application-impersonation", () => {
   });
 
   it("accepts RBAC for Applications roles", async () => {
-    assert.deepEqual(await check({ ...legacy, name: "Retain Application EWS.AccessAsApp", role: "Application EWS.AccessAsApp", user: undefined, app: UNKNOWN }), []);
+    assert.deepEqual(
+      await check({ ...legacy, name: "Retain Application EWS.AccessAsApp", role: "Application EWS.AccessAsApp", user: undefined, app: UNKNOWN }),
+      [],
+    );
   });
 
   it("leaves national clouds alone", async () => {
@@ -325,7 +363,13 @@ describe("policy no-application-impersonation", () => {
 
 describe("policy exchange-application-access-scoped", () => {
   const TENANT = "00000000-0000-4000-8000-000000000001";
-  const assignment = { tenantId: TENANT, exchangeEndpoint: "https://outlook.office365.com", name: "Retain Application EWS.AccessAsApp", role: "Application EWS.AccessAsApp", app: "11111111-2222-4000-8000-000000000003" };
+  const assignment = {
+    tenantId: TENANT,
+    exchangeEndpoint: "https://outlook.office365.com",
+    name: "Retain Application EWS.AccessAsApp",
+    role: "Application EWS.AccessAsApp",
+    app: "11111111-2222-4000-8000-000000000003",
+  };
   const check = (props: Record<string, unknown>, type: string = EXCHANGE_ROLE_ASSIGNMENT_TYPE) =>
     violations(scopedApplicationAccess, resourceArgs(type, props, {}, "example-exchange-role-EWS.AccessAsApp"));
   const refusal =
@@ -349,7 +393,10 @@ describe("policy exchange-application-access-scoped", () => {
   });
 
   it("leaves a user's assignment (legacy impersonation) to no-application-impersonation, and other resources alone", async () => {
-    assert.deepEqual(await check({ tenantId: TENANT, name: "Retain ApplicationImpersonation", role: LEGACY_IMPERSONATION_ROLE, user: "RetainWorker@example.com" }), []);
+    assert.deepEqual(
+      await check({ tenantId: TENANT, name: "Retain ApplicationImpersonation", role: LEGACY_IMPERSONATION_ROLE, user: "RetainWorker@example.com" }),
+      [],
+    );
     assert.deepEqual(await check({ tenantId: TENANT, name: "Retain Archived Users (Retain)" }, "pulumi-nodejs:dynamic/exchange:ManagementScope"), [
       "not applicable: Policy only applies to resources of type 'pulumi-nodejs:dynamic/exchange:RoleAssignment'",
     ]);
@@ -374,7 +421,13 @@ interface Diagnostic {
 }
 
 /** An Analyze call as the engine makes it: top-level `__` keys (a dynamic resource's `__provider`) left out. */
-function analyzeRequest(resource: { urn: string; type: string; name: string; properties: Record<string, unknown>; additionalSecretOutputs?: string[] }): AnalyzeRequest {
+function analyzeRequest(resource: {
+  urn: string;
+  type: string;
+  name: string;
+  properties: Record<string, unknown>;
+  additionalSecretOutputs?: string[];
+}): AnalyzeRequest {
   const properties = Object.fromEntries(Object.entries(resource.properties).filter(([key]) => !key.startsWith("__")));
   const options = new AnalyzerResourceOptions();
   options.setAdditionalsecretoutputsList(resource.additionalSecretOutputs ?? []);
@@ -397,18 +450,30 @@ async function analyze(packPolicies: ResourceValidationPolicy[], request: Analyz
   const response = await new Promise<AnalyzeResponse>((resolve, reject) => {
     void rpc({ request }, (error, answer) => (error || !answer ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(answer)));
   });
-  return response.getDiagnosticsList().map((d) => ({ policy: d.getPolicyname(), message: d.getMessage(), mandatory: d.getEnforcementlevel() === EnforcementLevel.MANDATORY }));
+  return response
+    .getDiagnosticsList()
+    .map((d) => ({ policy: d.getPolicyname(), message: d.getMessage(), mandatory: d.getEnforcementlevel() === EnforcementLevel.MANDATORY }));
 }
 
 const secretValue = (value: unknown) => ({ [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig, value });
 
 describe("how a secret reaches a policy (@pulumi/policy's analyzer)", () => {
   const user = (password: unknown, additionalSecretOutputs: string[]) =>
-    analyzeRequest({ urn: "urn:pulumi:test::retain-m365::azuread:index/user:User::worker", type: TYPES.user, name: "worker", properties: { ...retainUser, password }, additionalSecretOutputs });
+    analyzeRequest({
+      urn: "urn:pulumi:test::retain-m365::azuread:index/user:User::worker",
+      type: TYPES.user,
+      name: "worker",
+      properties: { ...retainUser, password },
+      additionalSecretOutputs,
+    });
 
   it("a validation sees a secret input as its plain value, exactly like a plain one", async () => {
     const seen: unknown[] = [];
-    const probe: ResourceValidationPolicy = { name: "probe", description: "records the password it is given", validateResource: (args) => void seen.push(args.props.password) };
+    const probe: ResourceValidationPolicy = {
+      name: "probe",
+      description: "records the password it is given",
+      validateResource: (args) => void seen.push(args.props.password),
+    };
     await analyze([probe], user(secretValue("S3cret-value"), []));
     await analyze([probe], user("S3cret-value", []));
     assert.deepEqual(seen, ["S3cret-value", "S3cret-value"]);
@@ -491,7 +556,12 @@ describe("the program's own resources (a preview of stacks/Pulumi.example.yaml's
     });
     // An assignment declared around the component, with neither a scope nor the decision.
     const { RoleAssignment } = await import("../../components/exchange/role-assignment");
-    new RoleAssignment("unscoped", { tenantId: "00000000-0000-4000-8000-000000000001", name: "Retain Application EWS.AccessAsApp", role: "Application EWS.AccessAsApp", app: "app-sp-object-id" });
+    new RoleAssignment("unscoped", {
+      tenantId: "00000000-0000-4000-8000-000000000001",
+      name: "Retain Application EWS.AccessAsApp",
+      role: "Application EWS.AccessAsApp",
+      app: "app-sp-object-id",
+    });
     await runtime.settle();
   });
   after(() => runtime.stop());
@@ -521,7 +591,9 @@ describe("the program's own resources (a preview of stacks/Pulumi.example.yaml's
       {
         resource: "unscoped",
         policy: "exchange-application-access-scoped",
-        message: `${scopedApplicationAccess.description}\n` + "Exchange role assignment Retain Application EWS.AccessAsApp gives Application EWS.AccessAsApp to an application without a management scope: it reaches every mailbox of the organization, with full access (read, change and send through EWS). Set retain-m365:exchangeAccess.scopeGroup to the group whose members Retain archives, or record the decision with retain-m365:exchangeAccess.allMailboxes: true.",
+        message:
+          `${scopedApplicationAccess.description}\n` +
+          "Exchange role assignment Retain Application EWS.AccessAsApp gives Application EWS.AccessAsApp to an application without a management scope: it reaches every mailbox of the organization, with full access (read, change and send through EWS). Set retain-m365:exchangeAccess.scopeGroup to the group whose members Retain archives, or record the decision with retain-m365:exchangeAccess.allMailboxes: true.",
         mandatory: true,
       },
     ]);
@@ -546,7 +618,15 @@ describe("the policy pack", () => {
       policies.map((p) => p.name),
       EXPECTED_POLICIES,
     );
-    assert.deepEqual(policies, [microsoft365DnsRecords, retainUserPasswordNeverExpires, retainUserPasswordSecret, readOnlyDirectoryRoles, graphApplicationPermissionsOnly, noApplicationImpersonation, scopedApplicationAccess]);
+    assert.deepEqual(policies, [
+      microsoft365DnsRecords,
+      retainUserPasswordNeverExpires,
+      retainUserPasswordSecret,
+      readOnlyDirectoryRoles,
+      graphApplicationPermissionsOnly,
+      noApplicationImpersonation,
+      scopedApplicationAccess,
+    ]);
     for (const policy of policies) {
       assert.equal(policy.enforcementLevel, "mandatory", policy.name);
       assert.match(policy.description, /^Prevents [^\n]+, because [^\n]+\.$/, policy.name);

@@ -41,14 +41,20 @@ const example = (changes: Partial<ExchangeDiscoveryInputs> = {}): ExchangeDiscov
   settings: EXCHANGE_SETTINGS,
   ...changes,
 });
-const allowList = (enforce: boolean, alsoAllow: string[] = []) => ({ resourceName: "example-exchange-ews-allow-list", enforce, alsoAllow, enforceSetting: EWS_ENFORCE_SETTING });
+const allowList = (enforce: boolean, alsoAllow: string[] = []) => ({
+  resourceName: "example-exchange-ews-allow-list",
+  enforce,
+  alsoAllow,
+  enforceSetting: EWS_ENFORCE_SETTING,
+});
 
 async function discover(inputs: ExchangeDiscoveryInputs) {
   const discovery = await discoverExchange(target(), inputs, urnOf);
   assert.deepEqual(exchangeWrites(state), [], "discovery runs Get- cmdlets only");
   return discovery;
 }
-const finding = (findings: Finding[], resourceName: string) => findings.find((f) => f.urn === urnOf(resourceName)) ?? assert.fail(`no finding for ${resourceName}`);
+const finding = (findings: Finding[], resourceName: string) =>
+  findings.find((f) => f.urn === urnOf(resourceName)) ?? assert.fail(`no finding for ${resourceName}`);
 
 /** The group and scope as an earlier deploy made them, through the providers; the emulator then forgets those commands. */
 async function existingGroupAndScope(filter?: string) {
@@ -127,7 +133,9 @@ describe("adopt: Exchange", () => {
 
   it("calls a role the organization lacks a conflict on roles", async () => {
     state.roles = state.roles.filter((role) => role !== "Application Mail.Read");
-    const inputs = example({ roleAssignments: [{ resourceName: "example-exchange-role-Mail.Read", name: "Retain Application Mail.Read", role: "Application Mail.Read" }] });
+    const inputs = example({
+      roleAssignments: [{ resourceName: "example-exchange-role-Mail.Read", name: "Retain Application Mail.Read", role: "Application Mail.Read" }],
+    });
     const assignment = (await discover(inputs)).findings.at(-1)!;
     assert.deepEqual([assignment.action, assignment.decide], ["conflict", "retain-m365:exchangeAccess.roles"]);
   });
@@ -137,7 +145,14 @@ describe("adopt: Exchange", () => {
       example({
         servicePrincipal: undefined,
         scope: undefined,
-        roleAssignments: [{ resourceName: "example-exchange-impersonation", name: "Retain ApplicationImpersonation", role: LEGACY_IMPERSONATION_ROLE, user: "RetainWorker@example.com" }],
+        roleAssignments: [
+          {
+            resourceName: "example-exchange-impersonation",
+            name: "Retain ApplicationImpersonation",
+            role: LEGACY_IMPERSONATION_ROLE,
+            user: "RetainWorker@example.com",
+          },
+        ],
       });
 
     it("calls the removed role a conflict on the mode", async () => {
@@ -148,10 +163,18 @@ describe("adopt: Exchange", () => {
 
     it("adopts the worker's assignment where the role still exists, and does not report it as a leftover", async () => {
       state.roles.push(LEGACY_IMPERSONATION_ROLE);
-      await roleAssignmentProvider.create({ ...target(), name: "Retain ApplicationImpersonation", role: LEGACY_IMPERSONATION_ROLE, user: "RetainWorker@example.com" });
+      await roleAssignmentProvider.create({
+        ...target(),
+        name: "Retain ApplicationImpersonation",
+        role: LEGACY_IMPERSONATION_ROLE,
+        user: "RetainWorker@example.com",
+      });
       state.commands.length = 0;
       const { findings, notices } = await discover(legacy());
-      assert.deepEqual(findings.map((f) => f.action), ["adopt"]);
+      assert.deepEqual(
+        findings.map((f) => f.action),
+        ["adopt"],
+      );
       assert.deepEqual(notices, []);
     });
   });
@@ -160,7 +183,13 @@ describe("adopt: Exchange", () => {
     state.roles.push(LEGACY_IMPERSONATION_ROLE);
     state.users.push("old-archiver@example.com");
     await roleAssignmentProvider.create({ ...target(), name: "Old archiver impersonation", role: LEGACY_IMPERSONATION_ROLE, user: "old-archiver@example.com" });
-    state.assignments.push({ Name: "ApplicationImpersonation-Organization Management-Delegating", Role: LEGACY_IMPERSONATION_ROLE, RoleAssignee: "Organization Management", RoleAssigneeName: "Organization Management", RoleAssignmentDelegationType: "DelegatingOrgWide" });
+    state.assignments.push({
+      Name: "ApplicationImpersonation-Organization Management-Delegating",
+      Role: LEGACY_IMPERSONATION_ROLE,
+      RoleAssignee: "Organization Management",
+      RoleAssigneeName: "Organization Management",
+      RoleAssignmentDelegationType: "DelegatingOrgWide",
+    });
     state.commands.length = 0;
     const { notices } = await discover(example());
     assert.deepEqual(notices, [
@@ -179,7 +208,10 @@ describe("adopt: Exchange", () => {
       state.organization = { EwsEnabled: true, EwsAllowedAppIDs: `${OTHER_APP},${THIRD_APP}` };
       const { finding: entry, notices } = await ews(allowList(false, [THIRD_APP, TEAMS_APP_ID]));
       assert.equal(entry?.action, "merge");
-      assert.equal(entry?.detail, `The organization's EWS allow list is in force (EwsEnabled true): the deploy adds Retain's app id and ${TEAMS_APP_ID} and keeps the 2 application ids listed now (1 of alsoAllow among them).`);
+      assert.equal(
+        entry?.detail,
+        `The organization's EWS allow list is in force (EwsEnabled true): the deploy adds Retain's app id and ${TEAMS_APP_ID} and keeps the 2 application ids listed now (1 of alsoAllow among them).`,
+      );
       assert.deepEqual(notices, [ALLOW_LIST_DELAY], "says the change can take 24 hours");
       assert.match(ALLOW_LIST_DELAY, /within up to 24 hours/);
     });
@@ -194,9 +226,15 @@ describe("adopt: Exchange", () => {
       });
       const decided = await ews(allowList(true, [TEAMS_APP_ID]));
       assert.equal(decided.finding?.action, "merge");
-      assert.match(decided.finding!.detail, /is in force \(EwsEnabled true\) but empty; as retain-m365:exchangeAccess\.ewsAllowList\.enforce decides, the deploy puts it in force with Retain's app id and cc15fd57-.*, the list first and EwsEnabled second/);
+      assert.match(
+        decided.finding!.detail,
+        /is in force \(EwsEnabled true\) but empty; as retain-m365:exchangeAccess\.ewsAllowList\.enforce decides, the deploy puts it in force with Retain's app id and cc15fd57-.*, the list first and EwsEnabled second/,
+      );
       assert.deepEqual(decided.notices, [ALLOW_LIST_DELAY]);
-      assert.match((await ews(undefined)).notices.join(), /in force \(EwsEnabled true\) but empty, and the configuration leaves it alone: .*"no application restricted".*"all EWS blocked"/);
+      assert.match(
+        (await ews(undefined)).notices.join(),
+        /in force \(EwsEnabled true\) but empty, and the configuration leaves it alone: .*"no application restricted".*"all EWS blocked"/,
+      );
     });
 
     it("calls a list not in force a conflict on the enforce setting, in the provider's own words", async () => {
@@ -214,7 +252,10 @@ describe("adopt: Exchange", () => {
       state.organization = { EwsEnabled: false, EwsAllowedAppIDs: OTHER_APP };
       const { finding: entry, notices } = await ews(allowList(true, [THIRD_APP]));
       assert.equal(entry?.action, "merge");
-      assert.match(entry!.detail, /not in force \(EwsEnabled false\); as retain-m365:exchangeAccess\.ewsAllowList\.enforce decides, the deploy puts it in force with Retain's app id and eeeeeeee-0000-4000-8000-000000000001 besides the 1 application id listed now, the list first and EwsEnabled second:/);
+      assert.match(
+        entry!.detail,
+        /not in force \(EwsEnabled false\); as retain-m365:exchangeAccess\.ewsAllowList\.enforce decides, the deploy puts it in force with Retain's app id and eeeeeeee-0000-4000-8000-000000000001 besides the 1 application id listed now, the list first and EwsEnabled second:/,
+      );
       assert.deepEqual(notices.length, 2);
       assert.equal(notices[0], ALLOW_LIST_DELAY);
       assert.match(notices[1]!, /Teams' calendar integration .* loses EWS/);
@@ -236,11 +277,20 @@ describe("adopt: Exchange", () => {
       const error = await rejection(discoverExchange(target(), example(), urnOf));
       assert.ok(error instanceof UserFacingError);
       assert.equal(error.exitCode, ExitCode.auth);
-      assert.match(error.message, /^Exchange Online refused Get-ManagementRoleAssignment \(.*HTTP 403.*\)\. Reading Exchange needs Exchange\.ManageAsApp .*Global Reader or Exchange Administrator/);
+      assert.match(
+        error.message,
+        /^Exchange Online refused Get-ManagementRoleAssignment \(.*HTTP 403.*\)\. Reading Exchange needs Exchange\.ManageAsApp .*Global Reader or Exchange Administrator/,
+      );
     });
 
     it("treats a cmdlet missing from the caller's roles as a refusal (exit 3)", async () => {
-      emulator.injected.push(exchangeError(400, "System.Management.Automation.CommandNotFoundException", "The term 'Get-ManagementRoleAssignment' is not recognized as a name of a cmdlet."));
+      emulator.injected.push(
+        exchangeError(
+          400,
+          "System.Management.Automation.CommandNotFoundException",
+          "The term 'Get-ManagementRoleAssignment' is not recognized as a name of a cmdlet.",
+        ),
+      );
       const error = await rejection(discoverExchange(target(), example(), urnOf));
       assert.equal((error as UserFacingError).exitCode, ExitCode.auth);
     });

@@ -16,7 +16,11 @@ const USERS: Record<AccountRole, DeclaredUser> = {
   admin: { resourceName: "example-accounts-admin", userPrincipalName: "retain-sync@example.com", displayName: "Retain Directory Sync", accountEnabled: false },
   worker: { resourceName: "example-accounts-worker", userPrincipalName: "RetainWorker@example.com", displayName: "RetainWorker", accountEnabled: true },
 };
-const KEYS: AccountKeys = { admin: "retain-m365:adminUser.userPrincipalName", worker: "retain-m365:workerUser.userPrincipalName", adminSignIn: "retain-m365:adminUser.signIn" };
+const KEYS: AccountKeys = {
+  admin: "retain-m365:adminUser.userPrincipalName",
+  worker: "retain-m365:workerUser.userPrincipalName",
+  adminSignIn: "retain-m365:adminUser.signIn",
+};
 const urnOf = (name: string) => `urn:pulumi:example::retain-m365::test::${name}`;
 
 let emulator: GraphEmulator;
@@ -86,7 +90,9 @@ describe("adopt: the declared users", () => {
   });
 
   it("adopts a disabled admin as it is when the stack blocks the admin's sign-in (the default); with signIn: true it is a conflict", async () => {
-    tenant.users.push(member("66666666-aaaa-4000-8000-000000000006", "retain-sync@example.com", { displayName: "Retain Directory Sync", accountEnabled: false }));
+    tenant.users.push(
+      member("66666666-aaaa-4000-8000-000000000006", "retain-sync@example.com", { displayName: "Retain Directory Sync", accountEnabled: false }),
+    );
     const blocked = (await discover()).findings[0]!;
     assert.equal(blocked.action, "adopt");
     assert.doesNotMatch(blocked.detail, /sign-in|disabled/);
@@ -158,7 +164,12 @@ describe("adopt: the declared users", () => {
     const adminId = "11111111-aaaa-4000-8000-000000000001";
     const withRole = { ...USERS, admin: { ...USERS.admin, directoryRole: { resourceName: "example-accounts-admin-role", roleTemplateId: GLOBAL_READER } } };
     tenant.users.push(member(adminId, "retain-sync@example.com", { accountEnabled: false }));
-    tenant.roleAssignments.push({ id: "scoped-to-an-administrative-unit", principalId: adminId, roleDefinitionId: GLOBAL_READER, directoryScopeId: "/administrativeUnits/5a0e1b0c-0000-4000-8000-00000000a001" });
+    tenant.roleAssignments.push({
+      id: "scoped-to-an-administrative-unit",
+      principalId: adminId,
+      roleDefinitionId: GLOBAL_READER,
+      directoryScopeId: "/administrativeUnits/5a0e1b0c-0000-4000-8000-00000000a001",
+    });
     const graph = createGraphClient({ credential: staticToken, endpoint: emulator.url });
     const scopedOnly = (await discoverUsers(graph, withRole, urnOf, KEYS)).findings.find((f) => f.urn === urnOf("example-accounts-admin-role"));
     assert.equal(scopedOnly?.action, "create", "an administrative unit's assignment is not the tenant-wide one the stack declares");

@@ -47,7 +47,12 @@ describe("the program does what adopt said", () => {
     assert.equal(named(resources, "run-dns-example.com-m365-mx"), undefined, "a record left to the gateway is not declared");
     const spf = named(resources, "run-dns-example.com-m365-txt");
     assert.ok(spf && !spf.type.startsWith("cloudflare:"), "SPF is merged into the zone's record, never a second TXT");
-    for (const name of ["run-dns-example.com-autodiscover-cname", "run-dns-example.com-autodiscover-srv", "run-dns-example.net-autodiscover-cname", "run-dns-example.com-m365-cname-enterpriseregistration"]) {
+    for (const name of [
+      "run-dns-example.com-autodiscover-cname",
+      "run-dns-example.com-autodiscover-srv",
+      "run-dns-example.net-autodiscover-cname",
+      "run-dns-example.com-m365-cname-enterpriseregistration",
+    ]) {
       assert.equal(named(resources, name)?.retainOnDelete, true, `${name} outlives a destroy`);
     }
   });
@@ -55,7 +60,12 @@ describe("the program does what adopt said", () => {
   it("stops on a conflict before declaring anything, with the sentence and the key that decides (exit 5)", async () => {
     const { code, resources, stderr } = await deploy({
       findings: [
-        { urn: "run-dns-example.com-m365-mx", action: "conflict", detail: "example.com has MX mx.gateway.example where Microsoft's MX is declared.", decide: "retain-m365:domains[0].onExisting.mx" },
+        {
+          urn: "run-dns-example.com-m365-mx",
+          action: "conflict",
+          detail: "example.com has MX mx.gateway.example where Microsoft's MX is declared.",
+          decide: "retain-m365:domains[0].onExisting.mx",
+        },
       ],
       notices: [],
     });
@@ -74,5 +84,4 @@ describe("the program does what adopt said", () => {
     assert.deepEqual(resources, []);
     assert.ok(stderr.includes(`${emptyListRefusal(EWS_ENFORCE_SETTING)} Decide with ${EWS_ENFORCE_SETTING}.`), stderr);
   });
-
 });

@@ -33,7 +33,8 @@ before(async () => {
   graph = await startDeployerEmulator({
     token: "graph-and-exchange-token",
     routes: [
-      (request, emulator) => (/^\/domains\/[^/]+\/serviceConfigurationRecords$/.test(request.path) ? pagedCollection(emulator, request.path, request.query, [], 100) : undefined),
+      (request, emulator) =>
+        /^\/domains\/[^/]+\/serviceConfigurationRecords$/.test(request.path) ? pagedCollection(emulator, request.path, request.query, [], 100) : undefined,
       (request, emulator) => directoryRoutes(directoryTenant())(request, emulator),
     ],
     adminApi: (request, emulator) => exchangeRoutes(exchange)(request, emulator),
@@ -75,7 +76,10 @@ describe("what the deploy reads before declaring anything", () => {
       conflicts.map((f) => [f.urn, f.decide]),
       [["contoso-exchange-ews-allow-list", "retain-m365:exchangeAccess.ewsAllowList.enforce"]],
     );
-    assert.ok(findings.every((f) => f.action === "create" || f.action === "conflict"), JSON.stringify(findings));
+    assert.ok(
+      findings.every((f) => f.action === "create" || f.action === "conflict"),
+      JSON.stringify(findings),
+    );
   });
 
   it("warns of EWS's end with its date and the days left, as adopt does", async () => {
@@ -90,12 +94,22 @@ describe("what the deploy reads before declaring anything", () => {
     exchange.organization = { EwsEnabled: true, EwsAllowedAppIDs: null };
     const { findings } = await discover();
     const list = findings.find((f) => f.urn === "contoso-exchange-ews-allow-list");
-    assert.deepEqual(list, { urn: "contoso-exchange-ews-allow-list", action: "conflict", decide: EWS_ENFORCE_SETTING, detail: emptyListRefusal(EWS_ENFORCE_SETTING) });
+    assert.deepEqual(list, {
+      urn: "contoso-exchange-ews-allow-list",
+      action: "conflict",
+      decide: EWS_ENFORCE_SETTING,
+      detail: emptyListRefusal(EWS_ENFORCE_SETTING),
+    });
   });
 
   it("a scope of the same name with another filter stops the deploy too (it would fail at the scope otherwise)", async () => {
     exchange.organization = { EwsEnabled: true, EwsAllowedAppIDs: "aaaaaaaa-0000-4000-8000-0000000000a1" };
-    await managementScopeProvider.create({ tenantId: TENANT_ID, exchangeEndpoint: graph.url, name: `${GROUP} (Retain)`, recipientRestrictionFilter: "Department -eq 'Sales'" });
+    await managementScopeProvider.create({
+      tenantId: TENANT_ID,
+      exchangeEndpoint: graph.url,
+      name: `${GROUP} (Retain)`,
+      recipientRestrictionFilter: "Department -eq 'Sales'",
+    });
     exchange.commands.length = 0;
     const { findings } = await discover();
     const scope = findings.find((f) => f.urn === "contoso-exchange-scope");
@@ -106,15 +120,41 @@ describe("what the deploy reads before declaring anything", () => {
     exchange.organization = { EwsEnabled: true, EwsAllowedAppIDs: "aaaaaaaa-0000-4000-8000-0000000000a1" };
     const target = { tenantId: TENANT_ID, exchangeEndpoint: graph.url };
     const group = await securityGroupProvider.create({ ...target, name: GROUP });
-    await managementScopeProvider.create({ ...target, name: `${GROUP} (Retain)`, recipientRestrictionFilter: memberOfGroupFilter(group.outs!.distinguishedName) });
-    for (const [zone, domain] of [[COM_ZONE, "example.com"], [NET_ZONE, "example.net"]] as const) {
-      cloudflare.seed(zone, { type: "CNAME", name: `autodiscover.${domain}`, content: "autodiscover.outlook.com", proxied: false, ttl: 3600, comment: "Managed by retain-m365" });
-      cloudflare.seed(zone, { type: "SRV", name: `_autodiscover._tcp.${domain}`, data: { priority: 0, weight: 0, port: 443, target: "autodiscover.outlook.com" }, ttl: 3600, comment: "Managed by retain-m365" });
+    await managementScopeProvider.create({
+      ...target,
+      name: `${GROUP} (Retain)`,
+      recipientRestrictionFilter: memberOfGroupFilter(group.outs!.distinguishedName),
+    });
+    for (const [zone, domain] of [
+      [COM_ZONE, "example.com"],
+      [NET_ZONE, "example.net"],
+    ] as const) {
+      cloudflare.seed(zone, {
+        type: "CNAME",
+        name: `autodiscover.${domain}`,
+        content: "autodiscover.outlook.com",
+        proxied: false,
+        ttl: 3600,
+        comment: "Managed by retain-m365",
+      });
+      cloudflare.seed(zone, {
+        type: "SRV",
+        name: `_autodiscover._tcp.${domain}`,
+        data: { priority: 0, weight: 0, port: 443, target: "autodiscover.outlook.com" },
+        ttl: 3600,
+        comment: "Managed by retain-m365",
+      });
     }
     exchange.commands.length = 0;
     cloudflare.requests.length = 0;
     const { findings } = await discover();
-    assert.deepEqual(findings.filter((f) => f.action === "conflict"), []);
-    assert.ok(findings.filter((f) => f.urn.startsWith("contoso-dns-")).every((f) => f.action === "adopt" && f.importId === undefined), "nothing of its own is imported again");
+    assert.deepEqual(
+      findings.filter((f) => f.action === "conflict"),
+      [],
+    );
+    assert.ok(
+      findings.filter((f) => f.urn.startsWith("contoso-dns-")).every((f) => f.action === "adopt" && f.importId === undefined),
+      "nothing of its own is imported again",
+    );
   });
 });

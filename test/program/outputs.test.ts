@@ -22,7 +22,10 @@ before(async () => {
     stack: "outputs",
     preview: false,
     // Entra sets a secret's end date on create: the provider's computed endDate.
-    outputs: (args) => ({ ...fakeOutputs(args), ...(args.type === "azuread:index/applicationPassword:ApplicationPassword" ? { endDate: SECRET_END_DATE } : {}) }),
+    outputs: (args) => ({
+      ...fakeOutputs(args),
+      ...(args.type === "azuread:index/applicationPassword:ApplicationPassword" ? { endDate: SECRET_END_DATE } : {}),
+    }),
     call: fakeCall,
   });
   RetainTenant = (await import("../../program/tenant")).RetainTenant;
@@ -43,7 +46,9 @@ function configWith(credential: Record<string, unknown>): TenantConfig {
 /** The outputs with every Pulumi output resolved. */
 async function resolved(outputs: Record<string, unknown>): Promise<Record<string, unknown>> {
   const entries = await Promise.all(
-    Object.entries(outputs).map(async ([key, value]) => [key, pulumi.Output.isInstance(value) ? await new Promise((resolve) => value.apply(resolve)) : value] as const),
+    Object.entries(outputs).map(
+      async ([key, value]) => [key, pulumi.Output.isInstance(value) ? await new Promise((resolve) => value.apply(resolve)) : value] as const,
+    ),
   );
   return Object.fromEntries(entries);
 }
@@ -51,7 +56,10 @@ async function resolved(outputs: Record<string, unknown>): Promise<Record<string
 describe("stack outputs: when Retain's app credential expires", () => {
   it("with a client secret: its end date, as applicationSecretExpires and applicationCredentialExpires", async () => {
     const tenant = new RetainTenant("secret", { config: configWith({ type: "secret" }), microsoft365Records: {} });
-    assert.deepEqual(await resolved(credentialExpiryOutputs(tenant.application)), { applicationSecretExpires: SECRET_END_DATE, applicationCredentialExpires: SECRET_END_DATE });
+    assert.deepEqual(await resolved(credentialExpiryOutputs(tenant.application)), {
+      applicationSecretExpires: SECRET_END_DATE,
+      applicationCredentialExpires: SECRET_END_DATE,
+    });
   });
 
   it("with certificates: each one's notAfter from its PEM, the earliest as applicationCredentialExpires, no secret end date", async () => {

@@ -25,8 +25,7 @@ describe("retain-m365 plan through the Pulumi engine's version check", () => {
     return started;
   };
   // Asynchronous: this process serves the engine the CLI's program talks to.
-  const planWith = (stand: EngineStandIn, args = ["plan", "--stack", "example"]) =>
-    runCliAsync(args, { env: { PULUMI_NODEJS_ENGINE: stand.address } });
+  const planWith = (stand: EngineStandIn, args = ["plan", "--stack", "example"]) => runCliAsync(args, { env: { PULUMI_NODEJS_ENGINE: stand.address } });
   let plain: CliResult;
   before(() => {
     plain = runCli(["plan", "--stack", "example"]);

@@ -51,7 +51,10 @@ describe("readiness: the organization", () => {
     const { organization } = (await readiness()).ews;
     assert.equal(organization.allowListSize, 0);
     assert.equal(organization.retainListed, false);
-    assert.match(organization.problem ?? "", /empty EWS allow list: Microsoft's Set-OrganizationConfig reference reads that as no restriction.*worldwide cloud it has blocked all EWS since 2026-10-10/);
+    assert.match(
+      organization.problem ?? "",
+      /empty EWS allow list: Microsoft's Set-OrganizationConfig reference reads that as no restriction.*worldwide cloud it has blocked all EWS since 2026-10-10/,
+    );
     assert.ok(organization.problem?.includes(EWS_ENFORCE_SETTING), organization.problem ?? "");
   });
 
@@ -69,14 +72,20 @@ describe("readiness: the organization", () => {
     const report = await readiness();
     assert.equal(report.ews.organization.problem, null);
     assert.equal(report.ews.organization.ewsEnabled, null);
-    assert.ok(report.notices.some((n) => /never set EwsEnabled.*False after a 7-day notice/.test(n)), report.notices.join("\n"));
+    assert.ok(
+      report.notices.some((n) => /never set EwsEnabled.*False after a 7-day notice/.test(n)),
+      report.notices.join("\n"),
+    );
   });
 
   it("names every unscoped Entra grant to mailboxes, resolved by the resource's app roles, and not the directory reads the stack grants", async () => {
     grantApplicationPermission(world.tenant.entra, world.tenant.retain, EXCHANGE_RESOURCE_APP_ID, "full_access_as_app");
     grantApplicationPermission(world.tenant.entra, world.tenant.retain, GRAPH_RESOURCE_APP_ID, "Mail.Read");
     const problem = (await readiness()).ews.organization.problem ?? "";
-    assert.match(problem, /Retain's app holds the application permissions (full_access_as_app \(Office 365 Exchange Online\) and Mail\.Read \(Microsoft Graph\)|Mail\.Read \(Microsoft Graph\) and full_access_as_app \(Office 365 Exchange Online\)) consented in Entra/);
+    assert.match(
+      problem,
+      /Retain's app holds the application permissions (full_access_as_app \(Office 365 Exchange Online\) and Mail\.Read \(Microsoft Graph\)|Mail\.Read \(Microsoft Graph\) and full_access_as_app \(Office 365 Exchange Online\)) consented in Entra/,
+    );
     assert.match(problem, /past the management scope of "Retain Archived Users"/);
     assert.doesNotMatch(problem, /User\.Read\.All|GroupMember\.Read\.All/);
   });
@@ -109,7 +118,10 @@ describe("readiness: Retain's application", () => {
   it("none or several of that name: exit 2 asking for --app-id", async () => {
     registerApp(world.tenant.entra, APP_NAME, "bbbbbbbb-0000-4000-8000-0000000000b1");
     let error = await rejection(readiness());
-    assert.deepEqual([(error as UserFacingError).exitCode, /2 applications are registered as "Retain Archiving".*--app-id/.test(error.message)], [ExitCode.invalidInput, true]);
+    assert.deepEqual(
+      [(error as UserFacingError).exitCode, /2 applications are registered as "Retain Archiving".*--app-id/.test(error.message)],
+      [ExitCode.invalidInput, true],
+    );
     world.tenant.entra.applications.length = 0;
     error = await rejection(readiness());
     assert.equal((error as UserFacingError).exitCode, ExitCode.invalidInput);
@@ -125,7 +137,13 @@ describe("readiness: the mailboxes", () => {
     mailboxes["kiosk-and-plan2@example.com"] = { EwsEnabled: null, exchangePlans: [EXCHANGE_KIOSK_PLAN, EXCHANGE_PLAN_2] };
     mailboxes["outside@example.com"] = { EwsEnabled: false, exchangePlans: [EXCHANGE_KIOSK_PLAN] };
     recipients["partner@partner.example"] = { RecipientTypeDetails: "MailUser" };
-    groups[0]!.Members = [...(groups[0]!.Members as string[]), "ews-off@example.com", "kiosk@example.com", "kiosk-and-plan2@example.com", "partner@partner.example"];
+    groups[0]!.Members = [
+      ...(groups[0]!.Members as string[]),
+      "ews-off@example.com",
+      "kiosk@example.com",
+      "kiosk-and-plan2@example.com",
+      "partner@partner.example",
+    ];
     const report = await readiness();
     assert.deepEqual(
       report.problems.map((p) => [p.mailbox, p.reason]),
@@ -147,7 +165,10 @@ describe("readiness: the mailboxes", () => {
     groups[0]!.Members = [...(groups[0]!.Members as string[]), "Sales"];
     const report = await readiness();
     assert.deepEqual([report.mailboxes.inScope, report.problems.length], [3, 0]);
-    assert.ok(report.notices.some((n) => n.includes(`"${SCOPE_GROUP}" has the group "Sales" as a member`) && n.includes("direct members only")), report.notices.join("\n"));
+    assert.ok(
+      report.notices.some((n) => n.includes(`"${SCOPE_GROUP}" has the group "Sales" as a member`) && n.includes("direct members only")),
+      report.notices.join("\n"),
+    );
   });
 
   it("a scope group Exchange does not have is an organization problem, with nothing in scope", async () => {
@@ -163,7 +184,10 @@ describe("readiness: the mailboxes", () => {
     world.tenant.exchange.mailboxes["off@example.com"] = { EwsEnabled: false };
     const report = await readiness({ access: { scopeGroup: undefined, allMailboxes: true } });
     assert.deepEqual(report.mailboxes, { inScope: 4, ready: 3, notReady: 1, preserved: null });
-    assert.deepEqual(report.problems.map((p) => p.mailbox), ["off@example.com"]);
+    assert.deepEqual(
+      report.problems.map((p) => p.mailbox),
+      ["off@example.com"],
+    );
     assert.equal(report.ews.organization.problem, null, "without a scope group an unscoped assignment is the admin's decision");
     const listing = world.tenant.exchange.commands.find((c) => c.cmdlet === "Get-Mailbox");
     assert.deepEqual(listing?.parameters, { RecipientTypeDetails: "UserMailbox", ResultSize: "Unlimited" });
@@ -184,11 +208,16 @@ describe("readiness: the mailboxes", () => {
 describe("readiness: refusals and outages", () => {
   it("Exchange without the View-Only roles (the cmdlet is not in the session): exit 3 naming the role to add", async () => {
     world.exchangeFault = (cmdlet) =>
-      /^Get-(DistributionGroupMember|CASMailbox|Mailbox)$/.test(cmdlet) ? exchangeError(400, "System.Management.Automation.CommandNotFoundException", `The term '${cmdlet}' is not recognized as a name of a cmdlet.`) : undefined;
+      /^Get-(DistributionGroupMember|CASMailbox|Mailbox)$/.test(cmdlet)
+        ? exchangeError(400, "System.Management.Automation.CommandNotFoundException", `The term '${cmdlet}' is not recognized as a name of a cmdlet.`)
+        : undefined;
     const error = await rejection(readiness());
     assert.equal((error as UserFacingError).exitCode, ExitCode.auth);
     assert.match(error.message, /^Exchange Online refused Get-/);
-    assert.match(error.message, /Exchange\.ManageAsApp .*Global Reader \(or Exchange's View-Only Organization Management role group\), for the identity running readiness/);
+    assert.match(
+      error.message,
+      /Exchange\.ManageAsApp .*Global Reader \(or Exchange's View-Only Organization Management role group\), for the identity running readiness/,
+    );
   });
 
   it("a Graph permission missing: exit 3 naming it", async () => {

@@ -23,7 +23,11 @@ export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.Pro
 }
 
 /** Runs a program without blocking this process, which may be serving the loopback emulator it talks to. */
-export function runProgramAsync(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; onSpawn?: (pid: number) => void }): Promise<CliResult> {
+export function runProgramAsync(
+  command: string,
+  args: string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv; onSpawn?: (pid: number) => void },
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: options.cwd, env: options.env });
     let stdout = "";

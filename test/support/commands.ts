@@ -30,6 +30,9 @@ export function problemWith(command: readonly string[]): string | undefined {
   const subcommand = parent.commands.length > 0 ? parent.commands.find((c) => c.name() === rest[0]) : parent;
   if (!subcommand) return `retain-m365 ${first} ${rest[0] ?? ""}: no such subcommand`;
   const known = new Set(["--help", ...program.options.map((o) => o.long), ...subcommand.options.map((o) => o.long)]);
-  const unknown = [first, ...rest].filter((word) => word?.startsWith("--")).map((word) => word!.split("=")[0]!).filter((option) => !known.has(option));
+  const unknown = [first, ...rest]
+    .filter((word) => word?.startsWith("--"))
+    .map((word) => word!.split("=")[0]!)
+    .filter((option) => !known.has(option));
   return unknown.length > 0 ? `retain-m365 ${first}: unknown option ${unknown.join(", ")}` : undefined;
 }

@@ -19,7 +19,10 @@ export interface MainResult {
  * process shows (its exit, signals, the modules it loads, bin/retain-m365.js) is a system test's,
  * with runCli.
  */
-export async function runMain(args: readonly string[], options: { env?: Readonly<Record<string, string | undefined>>; cwd?: string } = {}): Promise<MainResult> {
+export async function runMain(
+  args: readonly string[],
+  options: { env?: Readonly<Record<string, string | undefined>>; cwd?: string } = {},
+): Promise<MainResult> {
   let stdout = "";
   let stderr = "";
   const restoreEnvironment = setEnvironment(options.env ?? {});
@@ -42,8 +45,14 @@ export function exitCodeTable(markdown = readFileSync(path.join(REPO_ROOT, "READ
   const table = new Map<string, number[]>();
   for (const row of markdown.slice(start).split("\n").slice(2)) {
     if (!row.startsWith("| `")) break;
-    const cells = row.split("|").slice(1, -1).map((cell) => cell.trim());
-    table.set(cells[0]!.replace(/`/g, ""), cells.slice(1).flatMap((cell, code) => (cell === "✓" ? [code] : [])));
+    const cells = row
+      .split("|")
+      .slice(1, -1)
+      .map((cell) => cell.trim());
+    table.set(
+      cells[0]!.replace(/`/g, ""),
+      cells.slice(1).flatMap((cell, code) => (cell === "✓" ? [code] : [])),
+    );
   }
   return table;
 }

@@ -11,7 +11,7 @@ export interface Dnsmasq {
 const freePort = () =>
   new Promise<number>((resolve) => {
     const server = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = (server.address() as AddressInfo);
+      const { port } = server.address() as AddressInfo;
       server.close(() => resolve(port));
     });
   });
@@ -36,7 +36,19 @@ export async function startDnsmasq(options: readonly string[]): Promise<Dnsmasq>
 async function startOn(port: number, options: readonly string[]): Promise<Dnsmasq> {
   const child = spawn(
     "dnsmasq",
-    ["--no-daemon", `--port=${port}`, "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv", "--no-hosts", "--conf-file=/dev/null", "--pid-file=", "--local=/test/", "--host-record=ready.test,192.0.2.1", ...options],
+    [
+      "--no-daemon",
+      `--port=${port}`,
+      "--listen-address=127.0.0.1",
+      "--bind-interfaces",
+      "--no-resolv",
+      "--no-hosts",
+      "--conf-file=/dev/null",
+      "--pid-file=",
+      "--local=/test/",
+      "--host-record=ready.test,192.0.2.1",
+      ...options,
+    ],
     { stdio: ["ignore", "ignore", "pipe"] },
   );
   let stderr = "";

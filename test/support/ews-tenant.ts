@@ -38,7 +38,12 @@ export function deployedEwsTenant(): ExchangeState {
   const group = state.groups[0]!;
   group.Members = [t.inside, t.quoted, t.ewsOff, t.kiosk];
   runCmdlet(state, "New-ManagementScope", { Name: t.scope, RecipientRestrictionFilter: `MemberOfGroup -eq '${String(group.DistinguishedName)}'` });
-  runCmdlet(state, "New-ManagementRoleAssignment", { Name: "Retain EWS", App: t.appObjectId, Role: "Application EWS.AccessAsApp", CustomResourceScope: t.scope });
+  runCmdlet(state, "New-ManagementRoleAssignment", {
+    Name: "Retain EWS",
+    App: t.appObjectId,
+    Role: "Application EWS.AccessAsApp",
+    CustomResourceScope: t.scope,
+  });
   runCmdlet(state, "Set-OrganizationConfig", { EwsAllowedAppIDs: `${TEAMS_APP_ID},${t.appId}` });
   runCmdlet(state, "Set-OrganizationConfig", { EwsEnabled: true });
   state.commands.length = 0;

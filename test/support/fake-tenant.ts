@@ -13,7 +13,11 @@ export function fakeOutputs(args: pulumi.runtime.MockResourceArgs): Record<strin
     case "azuread:index/servicePrincipal:ServicePrincipal":
       return { objectId: `${args.name}-object-id` };
     case "random:index/randomPassword:RandomPassword":
-      return { result: createHash("sha256").update(args.name + JSON.stringify(args.inputs)).digest("base64url") };
+      return {
+        result: createHash("sha256")
+          .update(args.name + JSON.stringify(args.inputs))
+          .digest("base64url"),
+      };
     case "azuread:index/application:Application":
       return { clientId: `${args.name}-client-id` };
     case "azuread:index/applicationPassword:ApplicationPassword":

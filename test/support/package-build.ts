@@ -41,10 +41,14 @@ function buildOf(run: string): Promise<string> {
     };
     const check = () => {
       if (existsSync(path.join(run, "built"))) settle(() => resolve(path.join(run, "dist")));
-      else if (existsSync(path.join(run, "failed"))) settle(() => reject(new Error(`npm run package failed in another test file: ${readFileSync(path.join(run, "failed"), "utf8")}`)));
+      else if (existsSync(path.join(run, "failed")))
+        settle(() => reject(new Error(`npm run package failed in another test file: ${readFileSync(path.join(run, "failed"), "utf8")}`)));
     };
     const watcher = watch(run, check);
-    const timer = setTimeout(() => settle(() => reject(new Error(`npm run package did not finish in ${WAIT_MS / 1000} s in another test file (${run})`))), WAIT_MS);
+    const timer = setTimeout(
+      () => settle(() => reject(new Error(`npm run package did not finish in ${WAIT_MS / 1000} s in another test file (${run})`))),
+      WAIT_MS,
+    );
     check();
   });
 }

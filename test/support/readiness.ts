@@ -11,7 +11,12 @@ export const APP_NAME = "Retain Archiving";
 
 /** A tenant as a deploy of the example stack leaves it: three ready mailboxes in the scope group. */
 export const deployedTenant = (changes: { scopeGroup?: string | null; mailboxes?: number } = {}): ReadinessTenant =>
-  readinessTenant({ tenantId: TENANT_ID, mailboxes: changes.mailboxes ?? 3, scopeGroup: changes.scopeGroup === null ? undefined : (changes.scopeGroup ?? SCOPE_GROUP), appDisplayName: APP_NAME });
+  readinessTenant({
+    tenantId: TENANT_ID,
+    mailboxes: changes.mailboxes ?? 3,
+    scopeGroup: changes.scopeGroup === null ? undefined : (changes.scopeGroup ?? SCOPE_GROUP),
+    appDisplayName: APP_NAME,
+  });
 
 export interface ReadinessWorld {
   /** Entra, Graph and Exchange in one loopback emulator, as the deploying identity reaches them. */

@@ -15,7 +15,15 @@ import { fakeCall, fakeOutputs } from "./fake-tenant";
 
 export interface ProgramRun {
   code: number;
-  resources: { name: string; type: string; protect: boolean; retainOnDelete: boolean; importId?: string; ignoreChanges: string[]; inputs: Record<string, unknown> }[];
+  resources: {
+    name: string;
+    type: string;
+    protect: boolean;
+    retainOnDelete: boolean;
+    importId?: string;
+    ignoreChanges: string[];
+    inputs: Record<string, unknown>;
+  }[];
   stderr: string;
 }
 
@@ -47,8 +55,20 @@ export async function runProgram(file: string, discovery?: Discovery): Promise<P
       : Array.isArray(value)
         ? value.map(unwrap)
         : value !== null && typeof value === "object"
-          ? Object.fromEntries(Object.entries(value).filter(([k]) => k !== "__provider").map(([k, v]) => [k, unwrap(v)]))
+          ? Object.fromEntries(
+              Object.entries(value)
+                .filter(([k]) => k !== "__provider")
+                .map(([k, v]) => [k, unwrap(v)]),
+            )
           : value;
-  const resources = runtime.resources.map((r) => ({ name: r.name, type: r.type, protect: r.protect, retainOnDelete: r.retainOnDelete, importId: r.importId, ignoreChanges: r.ignoreChanges, inputs: unwrap(r.inputs) }));
+  const resources = runtime.resources.map((r) => ({
+    name: r.name,
+    type: r.type,
+    protect: r.protect,
+    retainOnDelete: r.retainOnDelete,
+    importId: r.importId,
+    ignoreChanges: r.ignoreChanges,
+    inputs: unwrap(r.inputs),
+  }));
   return { code: 0, resources: JSON.parse(JSON.stringify(resources)) as ProgramRun["resources"], stderr };
 }

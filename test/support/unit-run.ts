@@ -39,7 +39,9 @@ function guarded(name: (typeof NAMES)[number], start: Start): Start {
     const argv = Array.isArray(second) ? second.map(String) : [];
     const options = args.find((arg): arg is { shell?: unknown } => typeof arg === "object" && arg !== null && !Array.isArray(arg));
     const refusal =
-      name === "fork" ? unitRunRefusal(process.execPath, [String(first), ...argv]) : unitRunRefusal(String(first), argv, name === "exec" || name === "execSync" || !!options?.shell);
+      name === "fork"
+        ? unitRunRefusal(process.execPath, [String(first), ...argv])
+        : unitRunRefusal(String(first), argv, name === "exec" || name === "execSync" || !!options?.shell);
     if (refusal) throw new Error(refusal);
     return start(...args);
   };

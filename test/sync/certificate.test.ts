@@ -19,11 +19,27 @@ let emulator: GraphEmulator;
 let restoreCas: () => void;
 const registered: string[] = [];
 const tenant = directoryTenant({
-  users: [{ id: "u-1", displayName: "Jo", mail: "jo@contoso.com", mailNickname: "jo", userPrincipalName: "jo@contoso.com", proxyAddresses: ["SMTP:jo@contoso.com"], userType: "Member", accountEnabled: true }],
+  users: [
+    {
+      id: "u-1",
+      displayName: "Jo",
+      mail: "jo@contoso.com",
+      mailNickname: "jo",
+      userPrincipalName: "jo@contoso.com",
+      proxyAddresses: ["SMTP:jo@contoso.com"],
+      userType: "Member",
+      accountEnabled: true,
+    },
+  ],
 });
 
 before(async () => {
-  emulator = await startGraphEmulator({ token: "cert-token", clients: { [APP]: SECRET }, certificates: { [APP]: registered }, routes: [(request, e) => directoryRoutes(tenant)(request, e)] });
+  emulator = await startGraphEmulator({
+    token: "cert-token",
+    clients: { [APP]: SECRET },
+    certificates: { [APP]: registered },
+    routes: [(request, e) => directoryRoutes(tenant)(request, e)],
+  });
   restoreCas = trustTestCa();
 });
 after(async () => {
@@ -46,13 +62,36 @@ async function credentialNew(dir: string, days: number): Promise<Made> {
 /** The warning of a sync run as root (hostile-folder.test.ts tests it), left out of stderr: these tests run as root in some places, not in others. */
 const ROOT_WARNING_LINE = `warning: ${rootWarning({ ...THIS_HOST, user: 0 })}\n`;
 function sync(extra: string[], env: Record<string, string | undefined> = {}): Promise<MainResult> {
-  return runMain(["sync", "--tenant-id", TENANT, "--client-id", APP, "--out", newDir(), "--graph-endpoint", emulator.url, "--authority-host", emulator.url, "--json", ...extra], {
-    env: { RETAIN_SYNC_CLIENT_SECRET: "", ...env },
-  }).then((result) => ({ ...result, stderr: result.stderr.replace(ROOT_WARNING_LINE, "") }));
+  return runMain(
+    [
+      "sync",
+      "--tenant-id",
+      TENANT,
+      "--client-id",
+      APP,
+      "--out",
+      newDir(),
+      "--graph-endpoint",
+      emulator.url,
+      "--authority-host",
+      emulator.url,
+      "--json",
+      ...extra,
+    ],
+    {
+      env: { RETAIN_SYNC_CLIENT_SECRET: "", ...env },
+    },
+  ).then((result) => ({ ...result, stderr: result.stderr.replace(ROOT_WARNING_LINE, "") }));
 }
-const summaryOf = (result: MainResult) => JSON.parse(result.stdout) as { users: number; credential: { type: string; thumbprint?: string; expiresAt: string | null } };
+const summaryOf = (result: MainResult) =>
+  JSON.parse(result.stdout) as { users: number; credential: { type: string; thumbprint?: string; expiresAt: string | null } };
 function assertNoKey(results: MainResult[], made: Made[]): void {
-  const keyLines = made.flatMap((m) => readFileSync(m.file, "utf8").split("-----BEGIN PRIVATE KEY-----")[1]!.split("\n").filter((line) => line.length > 40));
+  const keyLines = made.flatMap((m) =>
+    readFileSync(m.file, "utf8")
+      .split("-----BEGIN PRIVATE KEY-----")[1]!
+      .split("\n")
+      .filter((line) => line.length > 40),
+  );
   for (const result of results) {
     for (const text of [result.stdout, result.stderr]) {
       assert.doesNotMatch(text, /PRIVATE KEY/);
@@ -121,7 +160,12 @@ describe("sync with Retain's app certificate", () => {
     const warned = await sync(["--certificate", made.file]);
     assert.equal(warned.code, 0, warned.stderr);
     const expiresAt = summaryOf(warned).credential.expiresAt!;
-    assert.match(warned.stderr, new RegExp(`warning: Retain's app certificate ${made.thumbprint} expires on ${expiresAt.replace(/\./g, "\\.")} \\(in 9 days\\): run \`retain-m365 credential new\``));
+    assert.match(
+      warned.stderr,
+      new RegExp(
+        `warning: Retain's app certificate ${made.thumbprint} expires on ${expiresAt.replace(/\./g, "\\.")} \\(in 9 days\\): run \`retain-m365 credential new\``,
+      ),
+    );
     const quiet = await sync(["--certificate", made.file, "--warn-expiry-days", "5"]);
     assert.equal(quiet.code, 0, quiet.stderr);
     assert.doesNotMatch(quiet.stderr, /warning/);
@@ -141,7 +185,10 @@ describe("sync with Retain's app certificate", () => {
       [file("cert-only.pem", certificate!), /holds a certificate but no private key/],
       [file("garbled.pem", "-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n" + key!), /the certificate is garbled/],
       [file("notes.txt", "hello"), /is not a PEM certificate with its private key/],
-      [file("mismatch.pem", certificate! + readFileSync(other.file, "utf8").split(/(?=-----BEGIN PRIVATE KEY-----)/)[1]!), /the private key does not belong to the certificate/],
+      [
+        file("mismatch.pem", certificate! + readFileSync(other.file, "utf8").split(/(?=-----BEGIN PRIVATE KEY-----)/)[1]!),
+        /the private key does not belong to the certificate/,
+      ],
       [newDir(), /has no \*\.pem file/],
       [path.join(dir, "missing.pem"), /no file or folder/],
     ];
@@ -207,7 +254,12 @@ describe("sync with a client secret: its expiry", () => {
     const warned = await sync(["--secret-expires", soon], { RETAIN_SYNC_CLIENT_SECRET: SECRET });
     assert.equal(warned.code, 0, warned.stderr);
     assert.deepEqual(summaryOf(warned).credential, { type: "secret", expiresAt: soon });
-    assert.match(warned.stderr, new RegExp(`warning: Retain's app client secret expires on ${soon.replace(/\./g, "\\.")} \\(in 5 days\\): change retain-m365:application.credentialRotation`));
+    assert.match(
+      warned.stderr,
+      new RegExp(
+        `warning: Retain's app client secret expires on ${soon.replace(/\./g, "\\.")} \\(in 5 days\\): change retain-m365:application.credentialRotation`,
+      ),
+    );
 
     const expired = await sync(["--secret-expires", "2020-01-31"], { RETAIN_SYNC_CLIENT_SECRET: SECRET });
     assert.match(expired.stderr, /warning: Retain's app client secret expired on 2020-01-31T00:00:00\.000Z/);

@@ -19,9 +19,19 @@ describe("CSV contract: order", () => {
 
 describe("CSV contract: format", () => {
   it("quotes every field, doubles quotes, ends every record with CRLF and keeps line breaks inside fields", () => {
-    const text = renderCsv(["A", "B"], [['say "hi"', "two\nlines"], ["", "x,y"]]);
+    const text = renderCsv(
+      ["A", "B"],
+      [
+        ['say "hi"', "two\nlines"],
+        ["", "x,y"],
+      ],
+    );
     assert.equal(text, '"A","B"\r\n"say ""hi""","two\nlines"\r\n"","x,y"\r\n');
-    assert.deepEqual(parseContractCsv(text), [["A", "B"], ['say "hi"', "two\nlines"], ["", "x,y"]]);
+    assert.deepEqual(parseContractCsv(text), [
+      ["A", "B"],
+      ['say "hi"', "two\nlines"],
+      ["", "x,y"],
+    ]);
     assert.equal(walkContractCsv(text, 2), 3);
   });
 
@@ -37,7 +47,11 @@ describe("CSV contract: format", () => {
 });
 
 describe("CSV contract: checking files as they stream by", () => {
-  const rows = [['Zoë "Z" Ärger', "a@x;b@x"], ["日本 太郎\r\nLine 2", ""], ["", "x,y"]];
+  const rows = [
+    ['Zoë "Z" Ärger', "a@x;b@x"],
+    ["日本 太郎\r\nLine 2", ""],
+    ["", "x,y"],
+  ];
   const text = renderCsv(["Name", "Members"], rows);
   const bytes = Buffer.from(text, "utf8");
 
@@ -65,7 +79,10 @@ describe("CSV contract: checking files as they stream by", () => {
   });
 
   it("counts the records of an old sync365.ps1 file (BOM, #TYPE line, LF, unquoted) in any pieces", () => {
-    const legacy = Buffer.from('\uFEFF#TYPE Selected.Microsoft.Exchange.Data.Directory.Management.Mailbox\nDisplayName,Alias\nAnn,ann\n"Bo\nB",bob\nCy,cy\n', "utf8");
+    const legacy = Buffer.from(
+      '\uFEFF#TYPE Selected.Microsoft.Exchange.Data.Directory.Management.Mailbox\nDisplayName,Alias\nAnn,ann\n"Bo\nB",bob\nCy,cy\n',
+      "utf8",
+    );
     for (let cut = 0; cut <= legacy.length; cut++) {
       assert.equal(countLegacyCsvRecords([legacy.subarray(0, cut), legacy.subarray(cut)].filter((piece) => piece.length > 0)), 3, `cut at ${cut}`);
     }

@@ -49,8 +49,14 @@ describe("the compact directory", () => {
   it("keeps a removed object's id as a member of other groups, and forgets its own member list", () => {
     const directory = Directory.of({
       users: [user("u-1", "a@contoso.com")],
-      groups: [{ id: "g-1", mail: "g1@contoso.com", mailEnabled: true }, { id: "g-2", mail: "g2@contoso.com", mailEnabled: true }],
-      members: new Map([["g-1", ["u-1", "g-2", "device-1"]], ["g-2", ["u-1"]]]),
+      groups: [
+        { id: "g-1", mail: "g1@contoso.com", mailEnabled: true },
+        { id: "g-2", mail: "g2@contoso.com", mailEnabled: true },
+      ],
+      members: new Map([
+        ["g-1", ["u-1", "g-2", "device-1"]],
+        ["g-2", ["u-1"]],
+      ]),
     });
     directory.remove("g-2");
     directory.remove("u-1");
@@ -65,13 +71,32 @@ describe("the compact directory", () => {
   it("survives the state file unchanged, and renders the same address book after it", () => {
     const out = mkdtempSync(path.join(tmpdir(), "retain-directory-"));
     const directory = Directory.of({
-      users: [user("u-2", "Same@contoso.com"), user("U-1", "same@contoso.com"), user("u-1", "same@contoso.com"), user("guest", "g@x.com", { userType: "Guest" }), user("no-mail", null)],
-      groups: [{ id: "g-1", displayName: "All", mail: "all@contoso.com", mailNickname: "all", proxyAddresses: ["smtp:x@contoso.com", "SMTP:All@contoso.com"], mailEnabled: true }],
+      users: [
+        user("u-2", "Same@contoso.com"),
+        user("U-1", "same@contoso.com"),
+        user("u-1", "same@contoso.com"),
+        user("guest", "g@x.com", { userType: "Guest" }),
+        user("no-mail", null),
+      ],
+      groups: [
+        {
+          id: "g-1",
+          displayName: "All",
+          mail: "all@contoso.com",
+          mailNickname: "all",
+          proxyAddresses: ["smtp:x@contoso.com", "SMTP:All@contoso.com"],
+          mailEnabled: true,
+        },
+      ],
       members: new Map([["g-1", ["u-2", "u-1", "u-1", "guest", "g-1", "device-1"]]]),
     });
     const render = (d: Directory) => {
       const book = buildAddressBook(d);
-      return { users: renderCsv(book.users.columns, book.users.rows()), groups: renderCsv(book.groups.columns, book.groups.rows()), memberships: book.memberships };
+      return {
+        users: renderCsv(book.users.columns, book.users.rows()),
+        groups: renderCsv(book.groups.columns, book.groups.rows()),
+        memberships: book.memberships,
+      };
     };
     const before = render(directory);
     saveDeltaState(out, { usersDeltaLink: "https://graph/u", groupsDeltaLink: "https://graph/g", directory });
@@ -81,7 +106,10 @@ describe("the compact directory", () => {
     assert.deepEqual([...loaded.directory.objects(GROUP)], [...directory.objects(GROUP)]);
     assert.deepEqual(render(loaded.directory), before);
     // The contract's order: addresses equal but for case by the address itself ("S" < "s"), equal ones by id.
-    const ids = before.users.split("\r\n").slice(1, -1).map((line) => line.split(",").at(-1));
+    const ids = before.users
+      .split("\r\n")
+      .slice(1, -1)
+      .map((line) => line.split(",").at(-1));
     assert.deepEqual(ids, ['"u-2"', '"U-1"', '"u-1"']);
     assert.equal(before.memberships, 2, "members that are rows, each once, never the group itself");
   });

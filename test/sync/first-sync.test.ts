@@ -29,7 +29,18 @@ after(async () => {
 });
 beforeEach(() => {
   tenant = directoryTenant({
-    users: [{ id: "u-1", displayName: "Ann", mail: "ann@contoso.com", mailNickname: "ann", userPrincipalName: "ann@contoso.com", proxyAddresses: ["SMTP:ann@contoso.com"], userType: "Member", accountEnabled: true }],
+    users: [
+      {
+        id: "u-1",
+        displayName: "Ann",
+        mail: "ann@contoso.com",
+        mailNickname: "ann",
+        userPrincipalName: "ann@contoso.com",
+        proxyAddresses: ["SMTP:ann@contoso.com"],
+        userType: "Member",
+        accountEnabled: true,
+      },
+    ],
   });
 });
 
@@ -66,7 +77,10 @@ describe("the post-deploy first sync", () => {
     const summary = await runFirstSync(params(out), { waitForPermissionsMs: 20_000, retryIntervalMs: 500, log: (m) => messages.push(m), clock });
     assert.equal(summary.users, 1);
     assert.deepEqual(clock.waits, [500, 500], "the same interval each time");
-    assert.deepEqual(messages, [1, 2].map((n) => `first directory sync: permissions not in effect yet (attempt ${n}); trying again in 1 s`));
+    assert.deepEqual(
+      messages,
+      [1, 2].map((n) => `first directory sync: permissions not in effect yet (attempt ${n}); trying again in 1 s`),
+    );
     assert.ok(messages.every((m) => !m.includes(SECRET)));
   });
 
@@ -78,11 +92,20 @@ describe("the post-deploy first sync", () => {
     assert.deepEqual(clock.waits, [500, 500, 500], "no wait that would end past the limit");
     assert.ok(error instanceof UserFacingError);
     assert.equal(error.exitCode, ExitCode.auth);
-    assert.match(error.message, /^the first directory sync failed after waiting \d+ s for the new permissions: .*Authorization_RequestDenied.*Run it by hand once the permissions apply: npx retain-m365 sync --tenant-id 00000000-0000-4000-8000-0000000000aa --client-id 00000000-0000-4000-8000-0000000000bb --out \S+ --client-secret-file </);
+    assert.match(
+      error.message,
+      /^the first directory sync failed after waiting \d+ s for the new permissions: .*Authorization_RequestDenied.*Run it by hand once the permissions apply: npx retain-m365 sync --tenant-id 00000000-0000-4000-8000-0000000000aa --client-id 00000000-0000-4000-8000-0000000000bb --out \S+ --client-secret-file </,
+    );
     // Never the secret on a command line, where the shell's history keeps it: a file, the variable set some other way, or a certificate.
     assert.doesNotMatch(error.message, /RETAIN_SYNC_CLIENT_SECRET=|--client-secret[ =]/);
-    assert.match(error.message, /or the secret in RETAIN_SYNC_CLIENT_SECRET, set without typing it on a command line, .*or --certificate <folder> after `retain-m365 credential new`\)$/);
+    assert.match(
+      error.message,
+      /or the secret in RETAIN_SYNC_CLIENT_SECRET, set without typing it on a command line, .*or --certificate <folder> after `retain-m365 credential new`\)$/,
+    );
     assert.ok(!error.message.includes(SECRET));
-    assert.deepEqual(readdirSync(out).filter((name) => name.endsWith(".csv") || name.endsWith(".tmp")), []);
+    assert.deepEqual(
+      readdirSync(out).filter((name) => name.endsWith(".csv") || name.endsWith(".tmp")),
+      [],
+    );
   });
 });

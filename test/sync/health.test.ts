@@ -27,7 +27,16 @@ let emulator: GraphEmulator;
 let restoreCas: () => void;
 let tenant: DirectoryTenant;
 
-const user = (id: string, mail: string) => ({ id, displayName: id, mail, mailNickname: id, userPrincipalName: mail, proxyAddresses: [`SMTP:${mail}`], userType: "Member", accountEnabled: true });
+const user = (id: string, mail: string) => ({
+  id,
+  displayName: id,
+  mail,
+  mailNickname: id,
+  userPrincipalName: mail,
+  proxyAddresses: [`SMTP:${mail}`],
+  userType: "Member",
+  accountEnabled: true,
+});
 
 before(async () => {
   tenant = directoryTenant({
@@ -45,9 +54,12 @@ after(async () => {
 
 const newOut = () => mkdtempSync(path.join(tmpdir(), "retain-health-"));
 function sync(out: string, extra: string[] = [], secret = SECRET): Promise<MainResult> {
-  return runMain(["sync", "--tenant-id", TENANT, "--client-id", APP, "--out", out, "--graph-endpoint", emulator.url, "--authority-host", emulator.url, "--full", ...extra], {
-    env: { RETAIN_SYNC_CLIENT_SECRET: secret },
-  });
+  return runMain(
+    ["sync", "--tenant-id", TENANT, "--client-id", APP, "--out", out, "--graph-endpoint", emulator.url, "--authority-host", emulator.url, "--full", ...extra],
+    {
+      env: { RETAIN_SYNC_CLIENT_SECRET: secret },
+    },
+  );
 }
 const status = (args: string[]) => runMain(["status", ...args]);
 const recordFile = (out: string) => path.join(out, "backup", "state", "last-run.json");
@@ -132,7 +144,10 @@ describe("sync records each run; status and the metrics file tell its health", (
     const csvs = ["exchangeuser.csv", "exchangegroups.csv"].map((file) => readFileSync(path.join(out, file)));
     const result = await sync(out, ["--metrics-file", metrics], WRONG_SECRET);
     assert.equal(result.code, 3, result.stderr);
-    assert.deepEqual(["exchangeuser.csv", "exchangegroups.csv"].map((file) => readFileSync(path.join(out, file))), csvs);
+    assert.deepEqual(
+      ["exchangeuser.csv", "exchangegroups.csv"].map((file) => readFileSync(path.join(out, file))),
+      csvs,
+    );
     const record = readRecord(out);
     assert.equal(record.ok, false);
     assert.equal(record.exitCode, 3);
@@ -178,7 +193,8 @@ describe("status: each reason the nightly sync is unhealthy", () => {
     out = newOut();
     assert.equal((await sync(out)).code, 0);
   });
-  const recordWith = (fields: Record<string, unknown>) => writeRecord(out, { at: hoursAgo(1), ok: true, exitCode: 0, durationMs: 900, users: 2, groups: 1, lastSuccessAt: hoursAgo(1), ...fields });
+  const recordWith = (fields: Record<string, unknown>) =>
+    writeRecord(out, { at: hoursAgo(1), ok: true, exitCode: 0, durationMs: 900, users: 2, groups: 1, lastSuccessAt: hoursAgo(1), ...fields });
 
   it("stale: no success within --max-age-hours (default 26)", async () => {
     recordWith({ at: hoursAgo(30), lastSuccessAt: hoursAgo(30) });
@@ -191,7 +207,14 @@ describe("status: each reason the nightly sync is unhealthy", () => {
 
   it("status and the credential metric spell a certificate's thumbprint as Entra does, and take nothing else from the record", async () => {
     const expiresAt = "2027-01-01T00:00:00.000Z";
-    const withThumbprint = (thumbprint: string) => ({ at: hoursAgo(1), ok: true, exitCode: 0, durationMs: 900, lastSuccessAt: hoursAgo(1), credential: { type: "certificate", thumbprint, expiresAt } });
+    const withThumbprint = (thumbprint: string) => ({
+      at: hoursAgo(1),
+      ok: true,
+      exitCode: 0,
+      durationMs: 900,
+      lastSuccessAt: hoursAgo(1),
+      credential: { type: "certificate", thumbprint, expiresAt },
+    });
     const metricLine = (thumbprint: string) =>
       renderMetrics(withThumbprint(thumbprint), out)
         .split("\n")
@@ -242,7 +265,7 @@ describe("status: each reason the nightly sync is unhealthy", () => {
   });
 
   it("a malformed last-run.json is exit 6 with one sentence; a missing --out is exit 2", async () => {
-    for (const garbage of ["{\"at\": \"2026-", JSON.stringify({ ok: "yes" })]) {
+    for (const garbage of ['{"at": "2026-', JSON.stringify({ ok: "yes" })]) {
       writeRecord(out, {});
       writeFileSync(recordFile(out), garbage);
       const result = await status(["--out", out]);

@@ -1,6 +1,22 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, chownSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -26,7 +42,16 @@ const OTHER_UID = 54_321;
 let emulator: GraphEmulator;
 let tenant: DirectoryTenant;
 let restoreCas: () => void;
-const user = (id: string, name: string) => ({ id, displayName: name, mail: `${id}@contoso.com`, mailNickname: id, userPrincipalName: `${id}@contoso.com`, proxyAddresses: [`SMTP:${id}@contoso.com`], userType: "Member", accountEnabled: true });
+const user = (id: string, name: string) => ({
+  id,
+  displayName: name,
+  mail: `${id}@contoso.com`,
+  mailNickname: id,
+  userPrincipalName: `${id}@contoso.com`,
+  proxyAddresses: [`SMTP:${id}@contoso.com`],
+  userType: "Member",
+  accountEnabled: true,
+});
 
 before(async () => {
   tenant = directoryTenant({
@@ -46,9 +71,12 @@ const ROOT_WARNING_LINE = `warning: ${rootWarning({ ...THIS_HOST, user: 0 })}\n`
 /** A sync in this process; `onStart` is given its pid first, as `ps` would show it as it starts. */
 function sync(out: string, extra: string[] = [], onStart?: (pid: number) => void): Promise<MainResult> {
   onStart?.(process.pid);
-  return runMain(["sync", "--tenant-id", TENANT, "--client-id", APP, "--out", out, "--graph-endpoint", emulator.url, "--authority-host", emulator.url, "--json", ...extra], {
-    env: { RETAIN_SYNC_CLIENT_SECRET: SECRET },
-  }).then((result) => ({ ...result, stderr: result.stderr.replace(ROOT_WARNING_LINE, "") }));
+  return runMain(
+    ["sync", "--tenant-id", TENANT, "--client-id", APP, "--out", out, "--graph-endpoint", emulator.url, "--authority-host", emulator.url, "--json", ...extra],
+    {
+      env: { RETAIN_SYNC_CLIENT_SECRET: SECRET },
+    },
+  ).then((result) => ({ ...result, stderr: result.stderr.replace(ROOT_WARNING_LINE, "") }));
 }
 
 /** A file the job's user can read that Retain's account wants: its bytes, mode and folder must stay as they are. */
@@ -99,7 +127,10 @@ function assertOutsideUntouched(target: Outside, out: string): void {
 
 /** The CSVs that were there (a planted link counts as one: still the same link). */
 function assertCsvsKept(folder: Folder): void {
-  for (const [name, bytes] of [["exchangeuser.csv", folder.users], ["exchangegroups.csv", folder.groups]] as const) {
+  for (const [name, bytes] of [
+    ["exchangeuser.csv", folder.users],
+    ["exchangegroups.csv", folder.groups],
+  ] as const) {
     const file = path.join(folder.out, name);
     if (lstatSync(file).isSymbolicLink()) continue;
     assert.ok(readFileSync(file).equals(bytes), `${name} changed`);
@@ -183,7 +214,9 @@ describe("a link planted in the sync's folder: refused, nothing outside read or 
     assert.equal(result.code, 6, result.stderr);
     const report = JSON.parse(result.stdout) as { problems: string[]; lastRun: unknown };
     assert.equal(report.lastRun, null, "the linked record, a healthy one, was not believed");
-    assert.deepEqual(report.problems, [`${planted} is not trusted, so it was not read: it is a symbolic link; remove it (the next run writes a new one) and check who else writes ${folder.out}`]);
+    assert.deepEqual(report.problems, [
+      `${planted} is not trusted, so it was not read: it is a symbolic link; remove it (the next run writes a new one) and check who else writes ${folder.out}`,
+    ]);
   });
 
   it("status does not read a record through a linked backup/state/ either: a problem naming the link (exit 6)", async () => {
@@ -253,7 +286,8 @@ describe("temp file names planted in advance: never written through", () => {
   it("replacing the files in this process: the links at its old temp names are left alone, the files replaced", async () => {
     const out = mkdtempSync(path.join(tmpdir(), "retain-hostile-"));
     const target = outside();
-    const book = (name: string) => buildAddressBook(Directory.of({ users: [{ ...user("ann", name), userType: "Member", accountEnabled: true }], groups: [], members: new Map() }));
+    const book = (name: string) =>
+      buildAddressBook(Directory.of({ users: [{ ...user("ann", name), userType: "Member", accountEnabled: true }], groups: [], members: new Map() }));
     await replaceFiles(book("Ann"), { outDir: out, backups: 3, maxShrinkPercent: 20, force: false });
     mkdirSync(path.join(out, "backup", "state"), { recursive: true });
     plant(out, process.pid, target);
@@ -280,7 +314,11 @@ describe("temp file names planted in advance: never written through", () => {
     assert.equal(names.size, 100);
     for (const name of names) assert.match(name, new RegExp(`^\\.exchangeuser\\.csv\\.${process.pid}\\.[0-9a-f]{16}\\.tmp$`));
     assert.equal(tempFileProcess([...names][0]!, ["exchangeuser.csv"]), process.pid);
-    assert.equal(tempFileProcess(`.exchangeuser.csv.${process.pid}.tmp`, ["exchangeuser.csv"]), process.pid, "an earlier version's leftovers are recognised too");
+    assert.equal(
+      tempFileProcess(`.exchangeuser.csv.${process.pid}.tmp`, ["exchangeuser.csv"]),
+      process.pid,
+      "an earlier version's leftovers are recognised too",
+    );
     const target = outside();
     const planted = path.join(out, ".planted.tmp");
     symlinkSync(target.file, planted);
@@ -299,7 +337,12 @@ describe("files and folders another user owns", () => {
       if (name.endsWith(".lock")) writeFileSync(planted, JSON.stringify({ pid: 2 ** 22 + 5, host: "elsewhere", started: "2026-01-01T00:00:00.000Z" }));
       giveToAnotherUser(planted);
       const result = await sync(folder.out);
-      assertRefused(result, 5, planted, new RegExp(`belongs to uid ${OTHER_UID}, not to the sync's user \\(uid ${process.geteuid?.()}\\), so it may have been put there by another account`));
+      assertRefused(
+        result,
+        5,
+        planted,
+        new RegExp(`belongs to uid ${OTHER_UID}, not to the sync's user \\(uid ${process.geteuid?.()}\\), so it may have been put there by another account`),
+      );
       assertCsvsKept(folder);
     });
   }
@@ -360,9 +403,12 @@ describe("run as root", () => {
     assert.equal(rootWarning({ ...THIS_HOST, user: 1000 }), undefined);
     assert.equal(rootWarning({ noFollow: 0, user: null, modes: false }), undefined, "Windows has no root uid");
     const out = mkdtempSync(path.join(tmpdir(), "retain-hostile-"));
-    const result = await runMain(["sync", "--tenant-id", TENANT, "--client-id", APP, "--out", out, "--graph-endpoint", emulator.url, "--authority-host", emulator.url], {
-      env: { RETAIN_SYNC_CLIENT_SECRET: SECRET },
-    });
+    const result = await runMain(
+      ["sync", "--tenant-id", TENANT, "--client-id", APP, "--out", out, "--graph-endpoint", emulator.url, "--authority-host", emulator.url],
+      {
+        env: { RETAIN_SYNC_CLIENT_SECRET: SECRET },
+      },
+    );
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stderr.includes(ROOT_WARNING_LINE), process.geteuid?.() === 0);
     assert.ok(existsSync(path.join(out, "exchangeuser.csv")));

@@ -11,7 +11,11 @@ import { recordingClock } from "../support/retry-clock";
 
 type SubAnswer = { status: number; headers?: Record<string, string>; body?: unknown };
 const page = (...ids: string[]): SubAnswer => ({ status: 200, body: { value: ids.map((id) => ({ id })) } });
-const graphError = (status: number, code: string, headers?: Record<string, string>): SubAnswer => ({ status, headers, body: { error: { code, message: `${code}.` } } });
+const graphError = (status: number, code: string, headers?: Record<string, string>): SubAnswer => ({
+  status,
+  headers,
+  body: { error: { code, message: `${code}.` } },
+});
 
 /** A Graph client whose `$batch` answers each sub-request with the next of its group's answers; the URLs asked for are kept. */
 function batchClient(answers: Record<string, SubAnswer[]>): { client: Client; asked: string[][] } {
@@ -40,7 +44,9 @@ describe("reading group members in $batch requests", () => {
   });
 
   it("waits a 5xx's Retry-After (or backs off) before sending what failed again", async () => {
-    const { client, asked } = batchClient({ g1: [graphError(503, "ServiceUnavailable", { "retry-after": "2" }), graphError(500, "InternalServerError"), page("u1")] });
+    const { client, asked } = batchClient({
+      g1: [graphError(503, "ServiceUnavailable", { "retry-after": "2" }), graphError(500, "InternalServerError"), page("u1")],
+    });
     const { directory, clock } = await read(client, ["g1"]);
     assert.deepEqual(directory.memberIds("g1"), ["u1"]);
     assert.equal(asked.length, 3);

@@ -27,10 +27,13 @@ after(() => emulator.close());
 
 const newOut = () => mkdtempSync(path.join(tmpdir(), "retain-sync-"));
 function sync(out: string, extra: string[] = [], onSpawn?: (pid: number) => void): Promise<CliResult> {
-  return runCliAsync(["sync", "--tenant-id", TENANT, "--client-id", APP, "--out", out, "--graph-endpoint", emulator.url, "--authority-host", emulator.url, ...extra], {
-    env: { RETAIN_SYNC_CLIENT_SECRET: SECRET },
-    ...(onSpawn ? { onSpawn } : {}),
-  });
+  return runCliAsync(
+    ["sync", "--tenant-id", TENANT, "--client-id", APP, "--out", out, "--graph-endpoint", emulator.url, "--authority-host", emulator.url, ...extra],
+    {
+      env: { RETAIN_SYNC_CLIENT_SECRET: SECRET },
+      ...(onSpawn ? { onSpawn } : {}),
+    },
+  );
 }
 const read = (out: string, file: string) => readFileSync(path.join(out, file));
 const snapshotOf = (out: string) => ({ users: read(out, "exchangeuser.csv"), groups: read(out, "exchangegroups.csv") });
@@ -147,14 +150,25 @@ describe("sync: processes", () => {
     const out = newOut();
     const metrics = path.join(mkdtempSync(path.join(tmpdir(), "retain-textfile-")), "retain-m365.prom");
     const record = path.join(out, "backup", "state", "last-run.json");
-    const metricsReads = await watchWhole(metrics, (text) => text.includes("retain_m365_sync_groups ") && text.endsWith("\n"), async () => {
-      for (let i = 0; i < 3; i++) assert.equal((await sync(out, ["--full", "--metrics-file", metrics])).code, 0);
-    });
-    const recordReads = await watchWhole(record, (text) => text.trimEnd().endsWith("}") && JSON.parse(text) !== undefined, async () => {
-      assert.equal((await sync(out, ["--full", "--metrics-file", metrics])).code, 0);
-    });
+    const metricsReads = await watchWhole(
+      metrics,
+      (text) => text.includes("retain_m365_sync_groups ") && text.endsWith("\n"),
+      async () => {
+        for (let i = 0; i < 3; i++) assert.equal((await sync(out, ["--full", "--metrics-file", metrics])).code, 0);
+      },
+    );
+    const recordReads = await watchWhole(
+      record,
+      (text) => text.trimEnd().endsWith("}") && JSON.parse(text) !== undefined,
+      async () => {
+        assert.equal((await sync(out, ["--full", "--metrics-file", metrics])).code, 0);
+      },
+    );
     assert.ok(metricsReads > 10 && recordReads > 10);
     assert.deepEqual(readdirSync(path.dirname(metrics)), ["retain-m365.prom"]);
-    assert.deepEqual(readdirSync(path.dirname(record)).filter((name) => name.endsWith(".tmp")), []);
+    assert.deepEqual(
+      readdirSync(path.dirname(record)).filter((name) => name.endsWith(".tmp")),
+      [],
+    );
   });
 });

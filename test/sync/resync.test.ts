@@ -27,7 +27,21 @@ after(async () => {
 });
 
 function sync(out: string, extra: string[] = []): Promise<MainResult> {
-  const args = ["sync", "--tenant-id", TENANT, "--client-id", APP, "--out", out, "--graph-endpoint", emulator.url, "--authority-host", emulator.url, "--json", ...extra];
+  const args = [
+    "sync",
+    "--tenant-id",
+    TENANT,
+    "--client-id",
+    APP,
+    "--out",
+    out,
+    "--graph-endpoint",
+    emulator.url,
+    "--authority-host",
+    emulator.url,
+    "--json",
+    ...extra,
+  ];
   return runMain(args, { env: { RETAIN_SYNC_CLIENT_SECRET: SECRET } });
 }
 
@@ -36,7 +50,12 @@ async function counted(run: () => Promise<MainResult>): Promise<{ result: MainRe
   const before = { graph: emulator.requests.length, tokenService: emulator.tokenServiceRequests, tokens: emulator.issuedTokens.length };
   const result = await run();
   assert.equal(result.code, 0, result.stderr);
-  return { result, graph: emulator.requests.length - before.graph, tokenService: emulator.tokenServiceRequests - before.tokenService, tokens: emulator.issuedTokens.length - before.tokens };
+  return {
+    result,
+    graph: emulator.requests.length - before.graph,
+    tokenService: emulator.tokenServiceRequests - before.tokenService,
+    tokens: emulator.issuedTokens.length - before.tokens,
+  };
 }
 
 const files = (out: string) => ["exchangeuser.csv", "exchangegroups.csv", path.join("backup", "state", "delta.json")].map((f) => path.join(out, f));
@@ -58,7 +77,11 @@ describe("sync: one sign-in per run, and an unchanged re-sync that does no work 
     assert.deepEqual(JSON.parse(again.result.stdout).unchanged, true);
     assert.equal(again.graph + again.tokenService, 4, `${again.graph} Graph and ${again.tokenService} token service requests`);
     assert.equal(again.tokens, 1);
-    assert.deepEqual(files(out).map((file) => statSync(file).mtimeMs), before, "the CSVs and the delta state were left as they were");
+    assert.deepEqual(
+      files(out).map((file) => statSync(file).mtimeMs),
+      before,
+      "the CSVs and the delta state were left as they were",
+    );
   });
 
   it("a file that changed on disk since the last run is written again, though Graph reports no change", async () => {

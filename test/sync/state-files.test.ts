@@ -16,7 +16,20 @@ const SECRET = "state-files-secret-never-shown";
 /** The files a sync reads back from its folder, as a crash, a full disk or a hand edit may leave them. */
 const STATE_FILES = ["backup/state/last-run.json", "backup/state/delta.json", ".retain-m365-sync.lock", "exchangeuser.csv", "exchangegroups.csv"];
 const damaged = fc.oneof(
-  fc.constantFrom("", "{", "null", "5", "[]", "{}", '"x"', '{"pid":"x","host":5}', `["links",{"version":3,"usersDeltaLink":5,"groupsDeltaLink":null}]\n["user",5]\n["members",null,7]\n`, `["links",{"version":3,"usersDeltaLink":"GRAPH/v1.0/users/delta?$deltatoken=latest","groupsDeltaLink":"GRAPH/v1.0/groups/delta?$deltatoken=latest"}]\n["user","u-1",[5,null]]\n["group","g-1",{"mail":7}]\n["members","g-1",[null]]\n`, "\0\0\0", "\uFEFF,,,\n\"\n"),
+  fc.constantFrom(
+    "",
+    "{",
+    "null",
+    "5",
+    "[]",
+    "{}",
+    '"x"',
+    '{"pid":"x","host":5}',
+    `["links",{"version":3,"usersDeltaLink":5,"groupsDeltaLink":null}]\n["user",5]\n["members",null,7]\n`,
+    `["links",{"version":3,"usersDeltaLink":"GRAPH/v1.0/users/delta?$deltatoken=latest","groupsDeltaLink":"GRAPH/v1.0/groups/delta?$deltatoken=latest"}]\n["user","u-1",[5,null]]\n["group","g-1",{"mail":7}]\n["members","g-1",[null]]\n`,
+    "\0\0\0",
+    '\uFEFF,,,\n"\n',
+  ),
   fc.string({ maxLength: 40 }),
   fc.jsonValue({ maxDepth: 2 }).map((value) => JSON.stringify(value)),
 );
@@ -45,9 +58,12 @@ describe("damaged state files: sync and status answer with a code of the contrac
         const input = { name, content };
         const status = await runMain(["status", "--out", out]);
         assertContract("status", status, [SECRET], input);
-        const sync = await runMain(["sync", "--tenant-id", TENANT, "--client-id", APP, "--out", out, "--graph-endpoint", emulator.url, "--authority-host", emulator.url], {
-          env: { RETAIN_SYNC_CLIENT_SECRET: SECRET },
-        });
+        const sync = await runMain(
+          ["sync", "--tenant-id", TENANT, "--client-id", APP, "--out", out, "--graph-endpoint", emulator.url, "--authority-host", emulator.url],
+          {
+            env: { RETAIN_SYNC_CLIENT_SECRET: SECRET },
+          },
+        );
         assertContract("sync", { code: sync.code ?? -1, stdout: sync.stdout, stderr: sync.stderr }, [SECRET], input);
       }),
       { numRuns: Number(process.env.PROPERTY_RUNS ?? 6), interruptAfterTimeLimit: 30_000, markInterruptAsFailure: false },

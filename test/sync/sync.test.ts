@@ -37,9 +37,12 @@ const newOut = () => mkdtempSync(path.join(tmpdir(), "retain-sync-"));
 const ROOT_WARNING_LINE = `warning: ${rootWarning({ ...THIS_HOST, user: 0 })}\n`;
 /** A sync in this process (processes.system.test.ts runs it as a process of its own). */
 function sync(out: string, extra: string[] = [], env: Record<string, string | undefined> = {}): Promise<MainResult> {
-  return runMain(["sync", "--tenant-id", TENANT, "--client-id", APP, "--out", out, "--graph-endpoint", emulator.url, "--authority-host", emulator.url, ...extra], {
-    env: { RETAIN_SYNC_CLIENT_SECRET: SECRET, ...env },
-  }).then((result) => ({ ...result, stderr: result.stderr.replace(ROOT_WARNING_LINE, "") }));
+  return runMain(
+    ["sync", "--tenant-id", TENANT, "--client-id", APP, "--out", out, "--graph-endpoint", emulator.url, "--authority-host", emulator.url, ...extra],
+    {
+      env: { RETAIN_SYNC_CLIENT_SECRET: SECRET, ...env },
+    },
+  ).then((result) => ({ ...result, stderr: result.stderr.replace(ROOT_WARNING_LINE, "") }));
 }
 const read = (out: string, file: string) => readFileSync(path.join(out, file));
 const snapshotOf = (out: string) => ({ users: read(out, "exchangeuser.csv"), groups: read(out, "exchangegroups.csv") });
@@ -68,7 +71,11 @@ function trickyTenant(): DirectoryTenant {
   });
   return directoryTenant({
     users: [
-      user("u-1", 'Smith, "Jo"', "jo.smith@contoso.com", ["smtp:js@contoso.onmicrosoft.com", "SMTP:jo.smith@contoso.com", "X500:/o=ExchangeLabs/cn=Recipients/cn=abc"]),
+      user("u-1", 'Smith, "Jo"', "jo.smith@contoso.com", [
+        "smtp:js@contoso.onmicrosoft.com",
+        "SMTP:jo.smith@contoso.com",
+        "X500:/o=ExchangeLabs/cn=Recipients/cn=abc",
+      ]),
       user("u-2", "Zoë Ärger\nLine2", "zoe@contoso.com", ["SMTP:Zoe@contoso.com"]),
       user("u-3", "No Mail", null, []),
       user("u-4", "Guest Person", "guest@fabrikam.com", ["SMTP:guest@fabrikam.com"], { userType: "Guest" }),
@@ -176,9 +183,28 @@ describe("sync: faults leave correct files or the previous ones", () => {
   const untouched = () => assert.deepEqual(snapshotOf(out), previous);
 
   const recoverable: [string, () => void][] = [
-    ["a 429 storm with Retry-After", () => emulator.injected.push(...Array.from({ length: 3 }, () => ({ ...graphError(429, "TooManyRequests", "Too many requests."), headers: { "retry-after": "1" } })))],
-    ["429s on $batch sub-requests", () => tenant.subRequestFaults.push(...Array.from({ length: 3 }, () => ({ ...graphError(429, "TooManyRequests", "Too many requests."), headers: { "retry-after": "1" } })))],
-    ["503 then 500", () => emulator.injected.push({ ...graphError(503, "ServiceUnavailable", "x"), headers: { "retry-after": "0" } }, { ...graphError(500, "InternalServerError", "x"), headers: { "retry-after": "0" } })],
+    [
+      "a 429 storm with Retry-After",
+      () =>
+        emulator.injected.push(
+          ...Array.from({ length: 3 }, () => ({ ...graphError(429, "TooManyRequests", "Too many requests."), headers: { "retry-after": "1" } })),
+        ),
+    ],
+    [
+      "429s on $batch sub-requests",
+      () =>
+        tenant.subRequestFaults.push(
+          ...Array.from({ length: 3 }, () => ({ ...graphError(429, "TooManyRequests", "Too many requests."), headers: { "retry-after": "1" } })),
+        ),
+    ],
+    [
+      "503 then 500",
+      () =>
+        emulator.injected.push(
+          { ...graphError(503, "ServiceUnavailable", "x"), headers: { "retry-after": "0" } },
+          { ...graphError(500, "InternalServerError", "x"), headers: { "retry-after": "0" } },
+        ),
+    ],
     ["a connection reset mid-body", () => emulator.injected.push({ status: 200, body: { value: [{ id: "x" }, { id: "y" }] }, fault: "reset" })],
     ["truncated JSON", () => emulator.injected.push({ status: 200, body: { value: [{ id: "x" }, { id: "y" }] }, fault: "truncate" })],
     ["a response slower than --timeout", () => emulator.injected.push({ status: 200, body: { value: [] }, delayMs: 2500 })],
@@ -194,10 +220,15 @@ describe("sync: faults leave correct files or the previous ones", () => {
   }
 
   it("gives up on a service that stays down: exit 4, files untouched", async () => {
-    emulator.injected.push(...Array.from({ length: 12 }, () => ({ ...graphError(503, "ServiceUnavailable", "Service unavailable"), headers: { "retry-after": "0" } })));
+    emulator.injected.push(
+      ...Array.from({ length: 12 }, () => ({ ...graphError(503, "ServiceUnavailable", "Service unavailable"), headers: { "retry-after": "0" } })),
+    );
     const result = await sync(out, ["--full"]);
     assert.equal(result.code, 4, result.stderr);
-    assert.match(result.stderr, /^retain-m365: (reading (users|groups) from Graph|starting the (users|groups) delta) failed with HTTP 503: ServiceUnavailable: Service unavailable\n$/);
+    assert.match(
+      result.stderr,
+      /^retain-m365: (reading (users|groups) from Graph|starting the (users|groups) delta) failed with HTTP 503: ServiceUnavailable: Service unavailable\n$/,
+    );
     untouched();
   });
 
@@ -239,8 +270,24 @@ describe("sync: faults leave correct files or the previous ones", () => {
 });
 
 describe("sync: incremental runs (Graph delta)", () => {
-  const user = (id: string, name: string, mail: string) => ({ id, displayName: name, mail, mailNickname: name.toLowerCase(), userPrincipalName: mail, proxyAddresses: [`SMTP:${mail}`], userType: "Member", accountEnabled: true });
-  const group = (id: string, name: string, mail: string) => ({ id, displayName: name, mail, mailNickname: name.toLowerCase(), proxyAddresses: [`SMTP:${mail}`], mailEnabled: true });
+  const user = (id: string, name: string, mail: string) => ({
+    id,
+    displayName: name,
+    mail,
+    mailNickname: name.toLowerCase(),
+    userPrincipalName: mail,
+    proxyAddresses: [`SMTP:${mail}`],
+    userType: "Member",
+    accountEnabled: true,
+  });
+  const group = (id: string, name: string, mail: string) => ({
+    id,
+    displayName: name,
+    mail,
+    mailNickname: name.toLowerCase(),
+    proxyAddresses: [`SMTP:${mail}`],
+    mailEnabled: true,
+  });
 
   it("after adds, removals, renames and membership changes, writes exactly the bytes a full run writes", async () => {
     tenant = trickyTenant();
@@ -250,14 +297,24 @@ describe("sync: incremental runs (Graph delta)", () => {
 
     putUser(tenant, user("u-8", "Newcomer", "new@contoso.com"));
     removeUser(tenant, "u-6");
-    putUser(tenant, { ...tenant.users.find((u) => u.id === "u-7")!, displayName: "Taro Yamada", proxyAddresses: ["SMTP:taro.yamada@contoso.com", "smtp:taro@contoso.com"] });
+    putUser(tenant, {
+      ...tenant.users.find((u) => u.id === "u-7")!,
+      displayName: "Taro Yamada",
+      proxyAddresses: ["SMTP:taro.yamada@contoso.com", "smtp:taro@contoso.com"],
+    });
     setMember(tenant, "g-2", "u-8", true);
     setMember(tenant, "g-1", "u-1", false);
     putGroup(tenant, { ...tenant.groups.find((g) => g.id === "g-2")!, displayName: "Sales, Europe" });
     putGroup(tenant, group("g-6", "Newsletter", "news@contoso.com"));
     setMember(tenant, "g-6", "u-2", true);
     setMember(tenant, "g-6", "u-5", true);
-    putGroup(tenant, { ...tenant.groups.find((g) => g.id === "g-5")!, mail: "secure@contoso.com", mailNickname: "secure", proxyAddresses: ["SMTP:secure@contoso.com"], mailEnabled: true });
+    putGroup(tenant, {
+      ...tenant.groups.find((g) => g.id === "g-5")!,
+      mail: "secure@contoso.com",
+      mailNickname: "secure",
+      proxyAddresses: ["SMTP:secure@contoso.com"],
+      mailEnabled: true,
+    });
     removeGroup(tenant, "g-3");
 
     const incremental = await sync(out, ["--json"]);
@@ -334,7 +391,9 @@ describe("sync: generations of the previous files", () => {
       assert.equal((await sync(out, ["--backups", "2"])).code, 0);
       t.mock.timers.tick(1100);
     }
-    const generations = readdirSync(path.join(out, "backup")).filter((name) => name !== "state").sort();
+    const generations = readdirSync(path.join(out, "backup"))
+      .filter((name) => name !== "state")
+      .sort();
     assert.equal(generations.length, 2);
     const newest = path.join(out, "backup", generations[1]!);
     assert.match(readFileSync(path.join(newest, "exchangeuser.csv"), "utf8"), /"Abby 2"/);
@@ -350,7 +409,10 @@ describe("sync: what an existing installation may hold", () => {
   it("counts the users of a file the old sync365.ps1 wrote (BOM, #TYPE line, LF), so the shrink guard holds", async () => {
     const out = newOut();
     const rows = Array.from({ length: 100 }, (_, i) => `User ${i},user${i},user${i}@contoso.com`).join("\n");
-    writeFileSync(path.join(out, "exchangeuser.csv"), `\uFEFF#TYPE Selected.Microsoft.Exchange.Data.Directory.Management.Mailbox\nDisplayName,Alias,PrimarySmtpAddress\n${rows}\n`);
+    writeFileSync(
+      path.join(out, "exchangeuser.csv"),
+      `\uFEFF#TYPE Selected.Microsoft.Exchange.Data.Directory.Management.Mailbox\nDisplayName,Alias,PrimarySmtpAddress\n${rows}\n`,
+    );
     const result = await sync(out);
     assert.equal(result.code, 5);
     assert.match(result.stderr, /the user count would drop from 100 to 5/);
@@ -424,7 +486,9 @@ describe("sync: input, secrets and help", () => {
 
   it("--stack takes the tenant from the stack file and the client id from `pulumi stack output`", async () => {
     const bin = mkdtempSync(path.join(tmpdir(), "fake-pulumi-"));
-    writeFileSync(path.join(bin, "pulumi"), `#!/bin/sh\necho "$@" > "${bin}/args"\necho '{"applicationClientId":"${APP}","adminPassword":"[secret]"}'\n`, { mode: 0o755 });
+    writeFileSync(path.join(bin, "pulumi"), `#!/bin/sh\necho "$@" > "${bin}/args"\necho '{"applicationClientId":"${APP}","adminPassword":"[secret]"}'\n`, {
+      mode: 0o755,
+    });
     const out = newOut();
     const result = await runMain(["sync", "--stack", "example", "--out", out, "--graph-endpoint", emulator.url, "--authority-host", emulator.url, "--json"], {
       env: { RETAIN_SYNC_CLIENT_SECRET: SECRET, PATH: `${bin}:${process.env.PATH ?? ""}` },
@@ -440,7 +504,20 @@ describe("sync: input, secrets and help", () => {
     const config = { ...validRawValues(), "azuread:tenantId": TENANT, "retain-m365:directorySync": { outputDir: out } };
     writeFileSync(path.join(stacksDir, "Pulumi.nightly.yaml"), stringify({ config }));
     const result = await runMain(
-      ["sync", "--stack", "nightly", "--stacks-dir", stacksDir, "--client-id", APP, "--graph-endpoint", emulator.url, "--authority-host", emulator.url, "--json"],
+      [
+        "sync",
+        "--stack",
+        "nightly",
+        "--stacks-dir",
+        stacksDir,
+        "--client-id",
+        APP,
+        "--graph-endpoint",
+        emulator.url,
+        "--authority-host",
+        emulator.url,
+        "--json",
+      ],
       { env: { RETAIN_SYNC_CLIENT_SECRET: SECRET } },
     );
     assert.equal(result.code, 0, result.stderr);
@@ -464,7 +541,22 @@ describe("sync: input, secrets and help", () => {
   it("documents every option of the contract in --help", async () => {
     const help = await runMain(["sync", "--help"]);
     assert.equal(help.code, 0);
-    for (const option of ["--stack", "--tenant-id", "--client-id", "--out", "--certificate", "--cloud", "--graph-endpoint", "--authority-host", "--backups", "--max-shrink-percent", "--force", "--transitive", "--json", "RETAIN_SYNC_CLIENT_SECRET"]) {
+    for (const option of [
+      "--stack",
+      "--tenant-id",
+      "--client-id",
+      "--out",
+      "--certificate",
+      "--cloud",
+      "--graph-endpoint",
+      "--authority-host",
+      "--backups",
+      "--max-shrink-percent",
+      "--force",
+      "--transitive",
+      "--json",
+      "RETAIN_SYNC_CLIENT_SECRET",
+    ]) {
       assert.ok(help.stdout.includes(option), `--help lacks ${option}`);
     }
   });

@@ -43,7 +43,13 @@ describe("the CSVs as written", () => {
       yield "first piece\r\n";
       // Another file put at the temp file's name between two pieces: each piece still reads back through the writer's own descriptor.
       writeFileSync(other, "first piece\r\nsecond piece\r\n", { mode: 0o640 });
-      renameSync(other, path.join(dir, readdirSync(dir).find((name) => name.endsWith(".tmp"))!));
+      renameSync(
+        other,
+        path.join(
+          dir,
+          readdirSync(dir).find((name) => name.endsWith(".tmp"))!,
+        ),
+      );
       yield "second piece\r\n";
     };
     assert.throws(() => writeTemp(file, pieces(), 0o640, undefined, { hashed: true, readBack: true }), /\.tmp is not the file written$/);

@@ -60,11 +60,21 @@ function ewsAllowListFinding(ews: OrganizationEws, planned: PlannedEwsAllowList,
   if (enabled === true && ews.allowed.length > 0) {
     const already = planned.alsoAllow.length - missing.length;
     return {
-      findings: [{ urn, action: "merge", detail: `The organization's EWS allow list is in force (EwsEnabled true): the deploy adds ${added} and keeps the ${others}${already > 0 ? ` (${already} of alsoAllow among them)` : ""}.` }],
+      findings: [
+        {
+          urn,
+          action: "merge",
+          detail: `The organization's EWS allow list is in force (EwsEnabled true): the deploy adds ${added} and keeps the ${others}${already > 0 ? ` (${already} of alsoAllow among them)` : ""}.`,
+        },
+      ],
       notices: delay,
     };
   }
-  if (enabled !== true && !planned.enforce) return { findings: [{ urn, action: "conflict", decide: planned.enforceSetting, detail: notEnforcedRefusal(enabled, planned.enforceSetting) }], notices: [] };
+  if (enabled !== true && !planned.enforce)
+    return {
+      findings: [{ urn, action: "conflict", decide: planned.enforceSetting, detail: notEnforcedRefusal(enabled, planned.enforceSetting) }],
+      notices: [],
+    };
   const teamsKept = listed([...ews.allowed, ...planned.alsoAllow], TEAMS_APP_ID);
   const state = enabled === true ? "in force (EwsEnabled true) but empty" : `not in force (EwsEnabled ${enabled === null ? "unset" : "false"})`;
   return {
@@ -79,7 +89,11 @@ function ewsAllowListFinding(ews: OrganizationEws, planned: PlannedEwsAllowList,
     ],
     notices: [
       ...delay,
-      ...(teamsKept ? [] : [`Microsoft Teams' calendar integration (app id ${TEAMS_APP_ID}) is not on the EWS allow list the deploy puts in force, so it loses EWS; add it to ${settings.alsoAllow} if the organization uses it.`]),
+      ...(teamsKept
+        ? []
+        : [
+            `Microsoft Teams' calendar integration (app id ${TEAMS_APP_ID}) is not on the EWS allow list the deploy puts in force, so it loses EWS; add it to ${settings.alsoAllow} if the organization uses it.`,
+          ]),
     ],
   };
 }

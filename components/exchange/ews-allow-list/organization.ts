@@ -29,12 +29,15 @@ export function listed(ids: readonly string[], id: string): boolean {
 export async function readOrganizationEws(target: ExchangeTarget): Promise<OrganizationEws> {
   const [config] = await invokeCommand(target, "Get-OrganizationConfig", { RetrieveEwsOperationAccessPolicy: true });
   if (!config || !("EwsAllowedAppIDs" in config) || !("EwsEnabled" in config)) {
-    throw new Error("Exchange's Get-OrganizationConfig -RetrieveEwsOperationAccessPolicy returned no EwsEnabled/EwsAllowedAppIDs; the EWS allow list was not changed");
+    throw new Error(
+      "Exchange's Get-OrganizationConfig -RetrieveEwsOperationAccessPolicy returned no EwsEnabled/EwsAllowedAppIDs; the EWS allow list was not changed",
+    );
   }
   return { enabled: typeof config.EwsEnabled === "boolean" ? config.EwsEnabled : null, allowed: parseAppIdList(config.EwsAllowedAppIDs) };
 }
 
-export const sameState = (a: OrganizationEws, b: OrganizationEws) => a.enabled === b.enabled && a.allowed.join(",").toLowerCase() === b.allowed.join(",").toLowerCase();
+export const sameState = (a: OrganizationEws, b: OrganizationEws) =>
+  a.enabled === b.enabled && a.allowed.join(",").toLowerCase() === b.allowed.join(",").toLowerCase();
 
 /** Why a deployment without the admin's decision leaves an unenforced list alone. */
 export function notEnforcedRefusal(enabled: false | null, enforceSetting: string): string {

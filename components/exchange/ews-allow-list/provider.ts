@@ -47,7 +47,11 @@ async function ensureListed(inputs: EwsAllowListInputs): Promise<void> {
     if (missing.length > 0) {
       await writeAllowList(inputs, [...before.allowed, ...missing]);
       now = await readOrganizationEws(inputs);
-      throwIfOthersLost(before.allowed.filter((id) => !listed(wanted, id)), now, "added");
+      throwIfOthersLost(
+        before.allowed.filter((id) => !listed(wanted, id)),
+        now,
+        "added",
+      );
       if (!wanted.every((id) => listed(now.allowed, id))) continue;
     }
     if (now.enabled !== true) {
@@ -56,7 +60,9 @@ async function ensureListed(inputs: EwsAllowListInputs): Promise<void> {
     }
     if (now.enabled === true && wanted.every((id) => listed(now.allowed, id))) return;
   }
-  throw new Error(`the EWS allow list changed on every one of ${WRITE_ATTEMPTS} attempts to add ${wanted.join(", ")}; someone else is editing it — try again later`);
+  throw new Error(
+    `the EWS allow list changed on every one of ${WRITE_ATTEMPTS} attempts to add ${wanted.join(", ")}; someone else is editing it — try again later`,
+  );
 }
 
 /**
@@ -75,7 +81,9 @@ async function removeOurs(inputs: EwsAllowListInputs): Promise<void> {
     throwIfOthersLost(remaining, after, "removed");
     if (!listed(after.allowed, inputs.appId)) return;
   }
-  throw new Error(`the EWS allow list changed on every one of ${WRITE_ATTEMPTS} attempts to remove ${inputs.appId}; someone else is editing it — try again later`);
+  throw new Error(
+    `the EWS allow list changed on every one of ${WRITE_ATTEMPTS} attempts to remove ${inputs.appId}; someone else is editing it — try again later`,
+  );
 }
 
 /** Other applications' ids missing after our write: someone wrote the list at the same time. */
@@ -96,7 +104,8 @@ function throwIfOthersLost(others: string[], after: OrganizationEws, done: "adde
 export const ewsAllowListProvider: pulumi.dynamic.ResourceProvider<EwsAllowListInputs, EwsAllowListInputs> = {
   async check(_olds, news) {
     const failures = exchangeInputFailures(news, ["appId", "enforceSetting"]);
-    if (typeof news.appId === "string" && news.appId && !GUID.test(news.appId)) failures.push({ property: "appId", reason: "must be an application (client) id, a GUID" });
+    if (typeof news.appId === "string" && news.appId && !GUID.test(news.appId))
+      failures.push({ property: "appId", reason: "must be an application (client) id, a GUID" });
     if (!Array.isArray(news.alsoAllow) || news.alsoAllow.some((id) => typeof id !== "string" || !GUID.test(id))) {
       failures.push({ property: "alsoAllow", reason: "must be a list of application (client) ids, GUIDs" });
     }

@@ -24,7 +24,11 @@ export async function discoverManagementScope(
   const urn = urnOf(planned.resourceName);
   const existing = await exchange.one("Get-ManagementScope", planned.name);
   if (!existing) {
-    return { urn, action: "create", detail: `The deploy creates the management scope "${planned.name}", limiting Retain's roles to the members of "${group.name}".` };
+    return {
+      urn,
+      action: "create",
+      detail: `The deploy creates the management scope "${planned.name}", limiting Retain's roles to the members of "${group.name}".`,
+    };
   }
   const { securityGroup } = group.reading;
   const filter = String(existing.RecipientFilter ?? "");

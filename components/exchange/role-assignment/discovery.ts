@@ -62,8 +62,17 @@ export async function discoverRoleAssignment(
     ...(same(existing.RoleAssignee, planned.user) ? [] : [`RoleAssignee is "${String(existing.RoleAssignee ?? "")}" there, "${planned.user}" here`]),
   ];
   return differs.length === 0
-    ? { urn, action: "adopt", detail: `The role assignment "${planned.name}" (${planned.role} to ${planned.user}) exists: the deploy takes it over as it is (its provider adopts an existing assignment on create); a destroy removes it.` }
-    : { urn, action: "conflict", decide, detail: `The role assignment "${planned.name}" exists with other settings (${differs.join("; ")}), so the deploy would stop there. Remove it by hand (${removeByHand}), or set ${decide} to application-rbac.` };
+    ? {
+        urn,
+        action: "adopt",
+        detail: `The role assignment "${planned.name}" (${planned.role} to ${planned.user}) exists: the deploy takes it over as it is (its provider adopts an existing assignment on create); a destroy removes it.`,
+      }
+    : {
+        urn,
+        action: "conflict",
+        decide,
+        detail: `The role assignment "${planned.name}" exists with other settings (${differs.join("; ")}), so the deploy would stop there. Remove it by hand (${removeByHand}), or set ${decide} to application-rbac.`,
+      };
 }
 
 /** ApplicationImpersonation assignments the stack does not declare: left alone, and said to be removable by hand. */

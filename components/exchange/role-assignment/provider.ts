@@ -25,7 +25,9 @@ async function assigneeDifferences(inputs: RoleAssignmentInputs, existing: Excha
   if (!inputs.app) return shown.toLowerCase() === (inputs.user ?? "").toLowerCase() ? [] : [`RoleAssignee is "${shown}" there, "${inputs.user}" here`];
   const servicePrincipal = await getOptional(inputs, "Get-ServicePrincipal", inputs.app);
   if (referenceIds(servicePrincipal).some((id) => id.toLowerCase() === shown.toLowerCase())) return [];
-  const known = servicePrincipal ? `Exchange service principal ${String(servicePrincipal.Identity ?? inputs.app)}` : `service principal ${inputs.app}, which Exchange does not know`;
+  const known = servicePrincipal
+    ? `Exchange service principal ${String(servicePrincipal.Identity ?? inputs.app)}`
+    : `service principal ${inputs.app}, which Exchange does not know`;
   return [`RoleAssignee is "${shown}" (${String(existing.RoleAssigneeName ?? existing.RoleAssigneeType ?? "")}) there, the ${known} here`];
 }
 
@@ -44,7 +46,12 @@ export const roleAssignmentProvider: pulumi.dynamic.ResourceProvider<RoleAssignm
         identity: inputs.name,
         getCmdlet: "Get-ManagementRoleAssignment",
         newCmdlet: "New-ManagementRoleAssignment",
-        newParameters: { Name: inputs.name, Role: inputs.role, ...assignee, ...(inputs.customResourceScope ? { CustomResourceScope: inputs.customResourceScope } : {}) },
+        newParameters: {
+          Name: inputs.name,
+          Role: inputs.role,
+          ...assignee,
+          ...(inputs.customResourceScope ? { CustomResourceScope: inputs.customResourceScope } : {}),
+        },
         wanted: { Role: inputs.role, RoleAssigneeType: inputs.app ? "ServicePrincipal" : "User", CustomResourceScope: inputs.customResourceScope },
         moreDifferences: (existing) => assigneeDifferences(inputs, existing),
       });

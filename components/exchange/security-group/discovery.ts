@@ -25,7 +25,11 @@ export function securityGroupFinding(planned: PlannedSecurityGroup, reading: Sec
   const urn = urnOf(planned.resourceName);
   const { existing, securityGroup } = reading;
   if (!existing) {
-    return { urn, action: "create", detail: `No group "${planned.name}" exists: the deploy creates it as a mail-enabled security group, whose members are the mailboxes Retain may reach.` };
+    return {
+      urn,
+      action: "create",
+      detail: `No group "${planned.name}" exists: the deploy creates it as a mail-enabled security group, whose members are the mailboxes Retain may reach.`,
+    };
   }
   if (!securityGroup) {
     return {

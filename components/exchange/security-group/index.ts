@@ -10,7 +10,13 @@ export class SecurityGroup extends pulumi.dynamic.Resource {
   declare readonly distinguishedName: pulumi.Output<string>;
 
   constructor(name: string, args: ExchangeTargetArgs & { name: pulumi.Input<string> }, opts?: pulumi.CustomResourceOptions) {
-    super(securityGroupProvider, name, { ...args, exchangeEndpoint: args.exchangeEndpoint ?? CLOUDS.global.exchange, distinguishedName: undefined, adopted: undefined }, opts, "exchange", "SecurityGroup");
+    super(
+      securityGroupProvider,
+      name,
+      { ...args, exchangeEndpoint: args.exchangeEndpoint ?? CLOUDS.global.exchange, distinguishedName: undefined, adopted: undefined },
+      opts,
+      "exchange",
+      "SecurityGroup",
+    );
   }
 }
-

@@ -19,7 +19,9 @@ export const securityGroupProvider: pulumi.dynamic.ResourceProvider<SecurityGrou
   async create(inputs) {
     const existing = await getOptional(inputs, "Get-DistributionGroup", inputs.name);
     if (existing && !/SecurityEnabled/i.test(String(existing.GroupType ?? ""))) {
-      throw new Error(`group "${inputs.name}" exists in Exchange but is not security-enabled (GroupType ${String(existing.GroupType)}); a management scope needs a mail-enabled security group`);
+      throw new Error(
+        `group "${inputs.name}" exists in Exchange but is not security-enabled (GroupType ${String(existing.GroupType)}); a management scope needs a mail-enabled security group`,
+      );
     }
     const group = existing ?? (await invokeCommand(inputs, "New-DistributionGroup", { Name: inputs.name, Type: "Security" }))[0] ?? {};
     const distinguishedName = String(group.DistinguishedName ?? "");

@@ -15,7 +15,12 @@ const same = (a: unknown, b: unknown) => String(a ?? "").toLowerCase() === Strin
  * Retain's app as Exchange will know it: always created, since the deploy registers the app in
  * Entra first; service principals of another app carrying its display name are named in notices.
  */
-export async function discoverServicePrincipal(exchange: ExchangeReader, planned: PlannedServicePrincipal, assignments: ExchangeObject[], urnOf: UrnOf): Promise<Discovery> {
+export async function discoverServicePrincipal(
+  exchange: ExchangeReader,
+  planned: PlannedServicePrincipal,
+  assignments: ExchangeObject[],
+  urnOf: UrnOf,
+): Promise<Discovery> {
   const { resourceName, displayName } = planned;
   return {
     findings: [

@@ -17,6 +17,13 @@ export class ExchangeServicePrincipal extends pulumi.dynamic.Resource {
   declare readonly objectId: pulumi.Output<string>;
 
   constructor(name: string, args: ExchangeServicePrincipalArgs, opts?: pulumi.CustomResourceOptions) {
-    super(exchangeServicePrincipalProvider, name, { ...args, exchangeEndpoint: args.exchangeEndpoint ?? CLOUDS.global.exchange, adopted: undefined }, opts, "exchange", "ServicePrincipal");
+    super(
+      exchangeServicePrincipalProvider,
+      name,
+      { ...args, exchangeEndpoint: args.exchangeEndpoint ?? CLOUDS.global.exchange, adopted: undefined },
+      opts,
+      "exchange",
+      "ServicePrincipal",
+    );
   }
 }

@@ -35,7 +35,9 @@ export const exchangeServicePrincipalProvider: pulumi.dynamic.ResourceProvider<E
     const live = await readingBack(() => getOptional(state, "Get-ServicePrincipal", state.appId));
     if (!live) return gone();
     // The Entra object id shows as ObjectId and as ServiceId (docs/exchange.md): either one matching is no change.
-    const objectId = [live.ObjectId, live.ServiceId].some((shown) => asRecorded(state.objectId, shown) === state.objectId) ? state.objectId : asRecorded(state.objectId, live.ObjectId ?? live.ServiceId);
+    const objectId = [live.ObjectId, live.ServiceId].some((shown) => asRecorded(state.objectId, shown) === state.objectId)
+      ? state.objectId
+      : asRecorded(state.objectId, live.ObjectId ?? live.ServiceId);
     return { id, props: { ...state, appId: asRecorded(state.appId, live.AppId), objectId, displayName: asRecorded(state.displayName, live.DisplayName) } };
   },
   async diff(_id, olds, news) {

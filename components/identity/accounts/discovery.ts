@@ -65,12 +65,22 @@ export async function discoverUsers(graph: Client, users: Record<AccountRole, De
     const existing = await readUser(graph, declared.userPrincipalName);
     const urn = urnOf(declared.resourceName);
     if (!existing) {
-      findings.push({ urn, action: "create", detail: `No user ${declared.userPrincipalName} exists: the deploy creates the ${ROLE_LABEL[role]} with a generated password.` });
+      findings.push({
+        urn,
+        action: "create",
+        detail: `No user ${declared.userPrincipalName} exists: the deploy creates the ${ROLE_LABEL[role]} with a generated password.`,
+      });
       continue;
     }
     const problems = [
       ...(existing.accountEnabled === false && declared.accountEnabled ? ["is disabled (accountEnabled false), and the deploy would enable it"] : []),
-      ...(existing.userType === "Member" ? [] : [existing.userType === "Guest" ? "is a guest (userType Guest), not a member of the organization" : `has userType ${existing.userType ?? "unset"}, not Member`]),
+      ...(existing.userType === "Member"
+        ? []
+        : [
+            existing.userType === "Guest"
+              ? "is a guest (userType Guest), not a member of the organization"
+              : `has userType ${existing.userType ?? "unset"}, not Member`,
+          ]),
     ];
     const found = `User ${existing.userPrincipalName} exists (object id ${existing.id})`;
     if (problems.length > 0) {
@@ -104,17 +114,30 @@ async function roleFinding(graph: Client, user: ExistingUser, role: NonNullable<
   const urn = urnOf(role.resourceName);
   const filter = `principalId eq '${user.id}' and roleDefinitionId eq '${role.roleTemplateId}' and directoryScopeId eq '/'`;
   const path = "/roleManagement/directory/roleAssignments";
-  const assignments = await withGraphRetry(`Microsoft Graph GET ${path}`, async () => ((await graph.api(path).filter(filter).get()) as { value?: { id: string }[] }).value ?? []);
+  const assignments = await withGraphRetry(
+    `Microsoft Graph GET ${path}`,
+    async () => ((await graph.api(path).filter(filter).get()) as { value?: { id: string }[] }).value ?? [],
+  );
   const [assignment] = assignments;
   return assignment
-    ? { urn, action: "adopt", importId: assignment.id, detail: `${user.userPrincipalName} holds the directory role ${role.roleTemplateId} tenant-wide already (assignment ${assignment.id}): the deploy takes the assignment over.` }
-    : { urn, action: "create", detail: `${user.userPrincipalName} does not hold the directory role ${role.roleTemplateId} tenant-wide yet: the deploy assigns it.` };
+    ? {
+        urn,
+        action: "adopt",
+        importId: assignment.id,
+        detail: `${user.userPrincipalName} holds the directory role ${role.roleTemplateId} tenant-wide already (assignment ${assignment.id}): the deploy takes the assignment over.`,
+      }
+    : {
+        urn,
+        action: "create",
+        detail: `${user.userPrincipalName} does not hold the directory role ${role.roleTemplateId} tenant-wide yet: the deploy assigns it.`,
+      };
 }
 
 function takeOver(existing: ExistingUser, declared: DeclaredUser, signInKey: string): string {
   const updates: string[] = [];
   if (existing.displayName !== declared.displayName) updates.push(`its display name from "${existing.displayName ?? ""}" to "${declared.displayName}"`);
-  if (existing.userPrincipalName !== declared.userPrincipalName) updates.push(`its user principal name from ${existing.userPrincipalName} to ${declared.userPrincipalName}`);
+  if (existing.userPrincipalName !== declared.userPrincipalName)
+    updates.push(`its user principal name from ${existing.userPrincipalName} to ${declared.userPrincipalName}`);
   if (existing.accountEnabled !== false && !declared.accountEnabled) updates.push(`blocks its sign-in (accountEnabled false; ${signInKey}: true keeps it)`);
   return (
     `the deploy takes it over and sets its password once to a generated one, which replaces its current password: ` +
@@ -138,7 +161,10 @@ async function readUser(graph: Client, userPrincipalName: string): Promise<Exist
     });
   } catch (error) {
     if (error instanceof UserFacingError && error.exitCode === ExitCode.auth) {
-      throw new UserFacingError(`${error.message.replace(/\.$/, "")}. Reading the declared users needs the Graph permission ${USER_READ_PERMISSION} (or the Entra role Global Reader).`, ExitCode.auth);
+      throw new UserFacingError(
+        `${error.message.replace(/\.$/, "")}. Reading the declared users needs the Graph permission ${USER_READ_PERMISSION} (or the Entra role Global Reader).`,
+        ExitCode.auth,
+      );
     }
     throw error;
   }

@@ -18,7 +18,11 @@ export interface RetainAccountsArgs {
    * sync365.ps1; the product's sync signs in as Retain's app, so the admin is created with sign-in
    * blocked unless `signIn` is true (retain-m365:adminUser.signIn).
    */
-  admin: AccountSpec & { directoryRole: DirectoryRoleName; signIn?: boolean; /** An assignment of that role to an adopted admin, by its id: imported. */ roleImportId?: string };
+  admin: AccountSpec & {
+    directoryRole: DirectoryRoleName;
+    signIn?: boolean;
+    /** An assignment of that role to an adopted admin, by its id: imported. */ roleImportId?: string;
+  };
   /** The mailbox-enabled worker; its licence gives it the mailbox. */
   worker: AccountSpec & { usageLocation: string; licenseSku: string };
   /** Changing this value generates new passwords for both users, and changes nothing else. */
@@ -31,7 +35,8 @@ export interface RetainAccountsArgs {
 export function checkRetainAccountsArgs(args: RetainAccountsArgs): string[] {
   const problems: string[] = [];
   if (!(args.admin.directoryRole in READ_ONLY_DIRECTORY_ROLES)) problems.push(`directory role "${args.admin.directoryRole}" is not a read-only role`);
-  if (args.admin.userPrincipalName.toLowerCase() === args.worker.userPrincipalName.toLowerCase()) problems.push("the admin and the worker must be different users");
+  if (args.admin.userPrincipalName.toLowerCase() === args.worker.userPrincipalName.toLowerCase())
+    problems.push("the admin and the worker must be different users");
   if (!args.passwordRotation.trim()) problems.push("passwordRotation must not be empty");
   return problems;
 }

@@ -31,7 +31,10 @@ const DAY_MS = 86_400_000;
 
 /** The client secret's resource name: one per rotation key and lifetime, so either change makes a new secret. */
 export function secretResourceName(name: string, rotation: string, lifetimeDays: number): string {
-  return `${name}-secret-${createHash("sha256").update(JSON.stringify([rotation, lifetimeDays])).digest("hex").slice(0, 8)}`;
+  return `${name}-secret-${createHash("sha256")
+    .update(JSON.stringify([rotation, lifetimeDays]))
+    .digest("hex")
+    .slice(0, 8)}`;
 }
 
 /** Argument checks, pure so tests can call them without the Pulumi runtime. */

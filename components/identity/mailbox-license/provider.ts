@@ -36,7 +36,14 @@ function signedIn(inputs: MailboxLicenseInputs): Caller {
 /** One Graph call with the deploying identity's token. */
 function graphCall(inputs: Caller, method: string, path: string, body?: unknown): Promise<RestResponse> {
   const base = inputs.graphEndpoint.replace(/\/+$/, "");
-  return sendWithRetry({ tenantId: inputs.tenantId, method, url: `${base}/v1.0${path}`, scope: `${new URL(base).origin}/.default`, body, identity: inputs.identity });
+  return sendWithRetry({
+    tenantId: inputs.tenantId,
+    method,
+    url: `${base}/v1.0${path}`,
+    scope: `${new URL(base).origin}/.default`,
+    body,
+    identity: inputs.identity,
+  });
 }
 
 /** Graph's refusal as one sentence; a 401/403 names what the identity needs, where `needs` says. */
@@ -72,7 +79,8 @@ async function assignedSkuIds(inputs: Caller, userId: string): Promise<string[] 
   const path = `/users/${encodeURIComponent(userId)}?$select=id,assignedLicenses`;
   const { status, json } = await graphCall(inputs, "GET", path);
   if (status === 404) return undefined;
-  if (status < 200 || status >= 300) throw graphFailure(`reading the licences of user ${userId}`, status, json, "the Graph application permission User.Read.All");
+  if (status < 200 || status >= 300)
+    throw graphFailure(`reading the licences of user ${userId}`, status, json, "the Graph application permission User.Read.All");
   return ((json as { assignedLicenses?: { skuId: string }[] }).assignedLicenses ?? []).map((l) => l.skuId);
 }
 
@@ -96,10 +104,16 @@ export const mailboxLicenseProvider: pulumi.dynamic.ResourceProvider<MailboxLice
           `no free units of licence ${sku.skuPartNumber}: ${sku.consumedUnits} of ${sku.prepaidUnits?.enabled ?? 0} are assigned; buy more or free one`,
         );
       }
-      await graphOk(call, `assigning licence ${sku.skuPartNumber} to user ${inputs.userId}`, "POST", `/users/${encodeURIComponent(inputs.userId)}/assignLicense`, {
-        addLicenses: [{ skuId: sku.skuId, disabledPlans: [] }],
-        removeLicenses: [],
-      });
+      await graphOk(
+        call,
+        `assigning licence ${sku.skuPartNumber} to user ${inputs.userId}`,
+        "POST",
+        `/users/${encodeURIComponent(inputs.userId)}/assignLicense`,
+        {
+          addLicenses: [{ skuId: sku.skuId, disabledPlans: [] }],
+          removeLicenses: [],
+        },
+      );
     }
     return { id: `${inputs.userId}/${sku.skuId}`, outs: { ...inputs, skuId: sku.skuId } };
   },
@@ -132,9 +146,15 @@ export const mailboxLicenseProvider: pulumi.dynamic.ResourceProvider<MailboxLice
     const call = signedIn(props);
     const assigned = await assignedSkuIds(call, props.userId);
     if (assigned === undefined || !assigned.includes(props.skuId)) return;
-    await graphOk(call, `removing licence ${props.skuPartNumber} from user ${props.userId}`, "POST", `/users/${encodeURIComponent(props.userId)}/assignLicense`, {
-      addLicenses: [],
-      removeLicenses: [props.skuId],
-    });
+    await graphOk(
+      call,
+      `removing licence ${props.skuPartNumber} from user ${props.userId}`,
+      "POST",
+      `/users/${encodeURIComponent(props.userId)}/assignLicense`,
+      {
+        addLicenses: [],
+        removeLicenses: [props.skuId],
+      },
+    );
   },
 };

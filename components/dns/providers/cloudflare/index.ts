@@ -46,11 +46,27 @@ export function cloudflareDnsProvider(domain: string, args: CloudflareDomainArgs
     if (spec.type === "TXT") {
       const content = typeof spec.content === "string" ? txtContent(spec.content) : pulumi.output(spec.content ?? "").apply(txtContent);
       const apiToken = args.cloudflareApiToken ?? new pulumi.Config("cloudflare").getSecret("apiToken");
-      return { resource: new SpfInclude(name, { zoneId: args.zoneId, name: spec.name, content, ttl: spec.ttl, apiToken, endpoint: args.cloudflareEndpoint }, { parent }) };
+      return {
+        resource: new SpfInclude(
+          name,
+          { zoneId: args.zoneId, name: spec.name, content, ttl: spec.ttl, apiToken, endpoint: args.cloudflareEndpoint },
+          { parent },
+        ),
+      };
     }
     const record = new cloudflare.DnsRecord(
       name,
-      { zoneId: args.zoneId, name: spec.name, type: spec.type, ttl: spec.ttl, proxied: false, content: spec.content, priority: spec.priority, data: spec.data, comment: MANAGED_COMMENT },
+      {
+        zoneId: args.zoneId,
+        name: spec.name,
+        type: spec.type,
+        ttl: spec.ttl,
+        proxied: false,
+        content: spec.content,
+        priority: spec.priority,
+        data: spec.data,
+        comment: MANAGED_COMMENT,
+      },
       { parent, retainOnDelete: true, ...(action && "import" in action ? { import: action.import } : {}) },
     );
     return { resource: record };

@@ -48,7 +48,10 @@ const COMMENT = "Managed by retain-m365 (SPF include)";
 function targetOf(inputs: Pick<SpfIncludeInputs, "endpoint" | "apiToken">, preferEnvironment = false): CloudflareTarget {
   const fromEnvironment = process.env.CLOUDFLARE_API_TOKEN;
   const token = (preferEnvironment ? fromEnvironment || inputs.apiToken : inputs.apiToken || fromEnvironment) ?? "";
-  if (!token) throw new Error("no Cloudflare API token for the SPF record: the deployment passed none and CLOUDFLARE_API_TOKEN is not set; the SPF record was not changed");
+  if (!token)
+    throw new Error(
+      "no Cloudflare API token for the SPF record: the deployment passed none and CLOUDFLARE_API_TOKEN is not set; the SPF record was not changed",
+    );
   return { endpoint: checkedEndpoint(inputs.endpoint, "cloudflare", "the Cloudflare endpoint"), token };
 }
 
@@ -75,7 +78,14 @@ async function ensureIncluded(inputs: SpfIncludeInputs): Promise<Placed> {
     if (change.action === "none") return { recordId: change.recordId, createdRecord: false, includedBefore: true };
     if (!sameRecords(before, await txtRecordsAt(target, inputs.zoneId, inputs.name))) continue;
     if (change.action === "create") {
-      const created = await createDnsRecord(target, inputs.zoneId, { type: "TXT", name: inputs.name, content: change.content, ttl: inputs.ttl, proxied: false, comment: COMMENT });
+      const created = await createDnsRecord(target, inputs.zoneId, {
+        type: "TXT",
+        name: inputs.name,
+        content: change.content,
+        ttl: inputs.ttl,
+        proxied: false,
+        comment: COMMENT,
+      });
       const after = spfOf(await txtRecordsAt(target, inputs.zoneId, inputs.name));
       if (after.length === 1) return { recordId: created.id, createdRecord: true, includedBefore: false };
       // Someone created an SPF record at the same time: take ours back out and merge into theirs.
@@ -86,7 +96,9 @@ async function ensureIncluded(inputs: SpfIncludeInputs): Promise<Placed> {
     const after = (await txtRecordsAt(target, inputs.zoneId, inputs.name)).find((record) => record.id === change.recordId);
     if (after && hasMicrosoftInclude(after.content)) return { recordId: change.recordId, createdRecord: false, includedBefore: false };
   }
-  throw new Error(`the SPF record at ${inputs.name} changed on every one of ${WRITE_ATTEMPTS} attempts to add ${MICROSOFT_SPF_INCLUDE}; someone else is editing it — try again later`);
+  throw new Error(
+    `the SPF record at ${inputs.name} changed on every one of ${WRITE_ATTEMPTS} attempts to add ${MICROSOFT_SPF_INCLUDE}; someone else is editing it — try again later`,
+  );
 }
 
 /** Takes out the include this resource added; deletes the record only if it created it and nothing else is in it. */
@@ -105,7 +117,9 @@ async function removeIncluded(state: SpfIncludeState): Promise<void> {
     const after = (await txtRecordsAt(target, state.zoneId, state.name)).find((candidate) => candidate.id === record.id);
     if (!after || !hasMicrosoftInclude(after.content)) return;
   }
-  throw new Error(`the SPF record at ${state.name} changed on every one of ${WRITE_ATTEMPTS} attempts to remove ${MICROSOFT_SPF_INCLUDE}; someone else is editing it — try again later`);
+  throw new Error(
+    `the SPF record at ${state.name} changed on every one of ${WRITE_ATTEMPTS} attempts to remove ${MICROSOFT_SPF_INCLUDE}; someone else is editing it — try again later`,
+  );
 }
 
 function inputFailures(news: SpfIncludeInputs): InputFailure[] {
@@ -113,7 +127,8 @@ function inputFailures(news: SpfIncludeInputs): InputFailure[] {
   // A preview may not know Graph's value yet: the engine then passes its "unknown" marker.
   const content = news.content === pulumi.runtime.unknownValue ? undefined : news.content;
   if (typeof content === "string" && content && !isSpfRecord(content)) failures.push({ property: "content", reason: "must be an SPF record (v=spf1 …)" });
-  if (typeof content === "string" && isSpfRecord(content) && !hasMicrosoftInclude(content)) failures.push({ property: "content", reason: `must include ${MICROSOFT_SPF_INCLUDE}` });
+  if (typeof content === "string" && isSpfRecord(content) && !hasMicrosoftInclude(content))
+    failures.push({ property: "content", reason: `must include ${MICROSOFT_SPF_INCLUDE}` });
   return failures;
 }
 
@@ -129,7 +144,10 @@ export const spfIncludeProvider: pulumi.dynamic.ResourceProvider<SpfIncludeInput
     const state = props as SpfIncludeState;
     const records = spfOf(await txtRecordsAt(targetOf(state), state.zoneId, state.name));
     const record = records.find((candidate) => candidate.id === state.recordId) ?? (records.length === 1 ? records[0] : undefined);
-    return { id, props: { ...state, recordId: record?.id ?? state.recordId, present: records.length === 1 && record !== undefined && leadsToMicrosoft(record.content) } };
+    return {
+      id,
+      props: { ...state, recordId: record?.id ?? state.recordId, present: records.length === 1 && record !== undefined && leadsToMicrosoft(record.content) },
+    };
   },
   async diff(_id, olds, news) {
     const replaces = (["zoneId", "name"] as const).filter((key) => olds[key] !== news[key]);
@@ -140,7 +158,15 @@ export const spfIncludeProvider: pulumi.dynamic.ResourceProvider<SpfIncludeInput
     const placed = await ensureIncluded(news);
     // The first deployment's knowledge of what was there before stays: it decides what a delete removes.
     const sameRecord = placed.recordId === olds.recordId;
-    return { outs: { ...news, ...placed, createdRecord: sameRecord ? olds.createdRecord : placed.createdRecord, includedBefore: sameRecord ? olds.includedBefore : placed.includedBefore, present: true } };
+    return {
+      outs: {
+        ...news,
+        ...placed,
+        createdRecord: sameRecord ? olds.createdRecord : placed.createdRecord,
+        includedBefore: sameRecord ? olds.includedBefore : placed.includedBefore,
+        present: true,
+      },
+    };
   },
   async delete(_id, props) {
     await removeIncluded(props);

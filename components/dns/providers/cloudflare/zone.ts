@@ -17,8 +17,17 @@ export const cloudflareImportId = (zoneId: string) => (record: ExistingRecord) =
  * Every record of the zone at the declared names (GET only), those carrying the stack's comment
  * marked as its own. A refused token is exit 3 naming what it needs, anything else exit 4.
  */
-export async function readZone(cloudflare: CloudflareTarget | undefined, domain: string, zoneId: string, records: readonly RecordAt[]): Promise<ExistingRecord[]> {
-  if (!cloudflare) throw new UserFacingError(`${domain}'s records are in Cloudflare (zone ${zoneId}): reading them needs a Cloudflare API token (Zone › DNS › Read)`, ExitCode.invalidInput);
+export async function readZone(
+  cloudflare: CloudflareTarget | undefined,
+  domain: string,
+  zoneId: string,
+  records: readonly RecordAt[],
+): Promise<ExistingRecord[]> {
+  if (!cloudflare)
+    throw new UserFacingError(
+      `${domain}'s records are in Cloudflare (zone ${zoneId}): reading them needs a Cloudflare API token (Zone › DNS › Read)`,
+      ExitCode.invalidInput,
+    );
   // The token goes only to Cloudflare's API host or a loopback emulator, over https.
   checkedEndpoint(cloudflare.endpoint, "cloudflare", "the Cloudflare endpoint");
   const names = [...new Set(records.map((record) => record.name))];

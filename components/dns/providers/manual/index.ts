@@ -21,7 +21,9 @@ export function manualDnsProvider(domain: string, _args: ManualDomainArgs): DnsP
   return {
     problems: () => [],
     actionProblem: (label, _role, action) =>
-      typeof (action as { content?: unknown } | null)?.content === "string" ? undefined : `${label}: a manual domain's records are created by hand, never imported; give "leave", { content: "<value>" } or nothing`,
+      typeof (action as { content?: unknown } | null)?.content === "string"
+        ? undefined
+        : `${label}: a manual domain's records are created by hand, never imported; give "leave", { content: "<value>" } or nothing`,
     declare(spec, { parent, name, action }) {
       const manual = manualRecordOf(domain, spec, action && "content" in action ? action.content : undefined);
       return { resource: new ManualRecord(name, manual, { parent }), manual };
@@ -61,9 +63,15 @@ function manualFinding(finding: Finding, record: DeclaredRecord, atName: readonl
       const there = atName.find((live) => live.type === record.type);
       if (there && pointsAsDeclared(record, there)) {
         const changes = smallDifferences(record, there);
-        return { ...finding, detail: changes.length > 0 ? `${declared} is there; change it by hand: ${changes.join("; ")}.` : `${declared} is there as declared: nothing to do.` };
+        return {
+          ...finding,
+          detail: changes.length > 0 ? `${declared} is there; change it by hand: ${changes.join("; ")}.` : `${declared} is there as declared: nothing to do.`,
+        };
       }
-      return { ...finding, detail: `${finding.detail.replace(/: the deployment takes it over and replaces it with .*$/, "")}: change it by hand to ${declared} (onExisting says replace).` };
+      return {
+        ...finding,
+        detail: `${finding.detail.replace(/: the deployment takes it over and replaces it with .*$/, "")}: change it by hand to ${declared} (onExisting says replace).`,
+      };
     }
     default:
       return finding;
@@ -72,10 +80,16 @@ function manualFinding(finding: Finding, record: DeclaredRecord, atName: readonl
 
 function manualSpfFinding(finding: Finding, record: DeclaredRecord, atName: readonly ExistingRecord[]): Finding & { content?: string } {
   const [only] = atName.filter((live) => live.type === "TXT" && isSpfRecord(live.content));
-  if (finding.action === "create") return { ...finding, detail: `${record.name} has no SPF record: create TXT ${String(record.content)} by hand at the domain's DNS host.` };
+  if (finding.action === "create")
+    return { ...finding, detail: `${record.name} has no SPF record: create TXT ${String(record.content)} by hand at the domain's DNS host.` };
   if (finding.action !== "merge" || !only) return finding;
   const current = spfText(only.content);
-  if (leadsToMicrosoft(current)) return { ...finding, detail: `${record.name}'s SPF record leads to Microsoft's servers already: nothing to change.`, content: current };
+  if (leadsToMicrosoft(current))
+    return { ...finding, detail: `${record.name}'s SPF record leads to Microsoft's servers already: nothing to change.`, content: current };
   const merged = spfText(withMicrosoftInclude(current));
-  return { ...finding, detail: `${record.name}'s SPF record needs ${MICROSOFT_SPF_INCLUDE} before its final term: set it by hand to "${merged}" (every other term stays).`, content: merged };
+  return {
+    ...finding,
+    detail: `${record.name}'s SPF record needs ${MICROSOFT_SPF_INCLUDE} before its final term: set it by hand to "${merged}" (every other term stays).`,
+    content: merged,
+  };
 }

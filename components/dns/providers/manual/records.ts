@@ -29,7 +29,8 @@ export const MANUAL_SPF_NOTE =
   `the domain's one SPF record: where one exists, add ${MICROSOFT_SPF_INCLUDE} to it before its final term instead of creating a second ` +
   "(`retain-m365 adopt --resolver` shows the value to set); create this one only where there is none";
 /** The note once the SPF record there was read: the content is that record with Microsoft's include merged in. */
-export const MERGED_SPF_NOTE = "the domain's one SPF record, as it was read with Microsoft's include merged in: replace the one there with it, never add a second";
+export const MERGED_SPF_NOTE =
+  "the domain's one SPF record, as it was read with Microsoft's include merged in: replace the one there with it, never add a second";
 
 /** A record as the admin creates it; `content` overrides the declared value (the SPF record there, merged). */
 export function manualRecordOf(domain: string, spec: DnsRecordSpec, content?: string): ManualDnsRecordInput {
