@@ -30,7 +30,6 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   packaging: ["core"],
 };
 const PRODUCT_PARTS = ["core", "m365", "cloudflare", "config", "components", "sync", "job", "program", "cli", "index.ts", "bin", "policy"];
-const MAX_PRODUCT_FILE_LINES = 300;
 
 interface Import {
   target: string;
@@ -38,7 +37,10 @@ interface Import {
   typeOnly: boolean;
 }
 
-const sourceFiles = execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard", "*.ts", "*.js", "*.cjs"], { cwd: REPO_ROOT, encoding: "utf8" })
+const sourceFiles = execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard", "*.ts", "*.js", "*.cjs"], {
+  cwd: REPO_ROOT,
+  encoding: "utf8",
+})
   .split("\n")
   .filter((file) => file && !file.startsWith("test/") && existsSync(path.join(REPO_ROOT, file)));
 
@@ -67,7 +69,10 @@ function importsOf(file: string): Import[] {
       add(node.moduleSpecifier, onlyTypes);
     } else if (ts.isExportDeclaration(node)) {
       add(node.moduleSpecifier, node.isTypeOnly);
-    } else if (ts.isCallExpression(node) && (node.expression.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(node.expression) && node.expression.text === "require"))) {
+    } else if (
+      ts.isCallExpression(node) &&
+      (node.expression.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(node.expression) && node.expression.text === "require"))
+    ) {
       add(node.arguments[0], false);
     } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument)) {
       add(node.argument.literal, true);
@@ -117,17 +122,9 @@ describe("layout: the folders are layers", () => {
     assert.deepEqual(cycles, []);
   });
 
-  it(`no product file is longer than ${MAX_PRODUCT_FILE_LINES} lines`, () => {
-    const long = sourceFiles
-      .filter((file) => PRODUCT_PARTS.includes(partOf(file)))
-      .map((file) => ({ file, lines: readFileSync(path.join(REPO_ROOT, file), "utf8").split("\n").length - 1 }))
-      .filter(({ lines }) => lines > MAX_PRODUCT_FILE_LINES)
-      .map(({ file, lines }) => `${file}: ${lines} lines`);
-    assert.deepEqual(long, []);
-  });
-
   it("no product file keeps state on globalThis (a cache belongs to the object it serves)", () => {
-    const usesGlobalThis = (node: ts.Node): boolean => (ts.isIdentifier(node) && node.text === "globalThis") || (ts.forEachChild(node, usesGlobalThis) ?? false);
+    const usesGlobalThis = (node: ts.Node): boolean =>
+      (ts.isIdentifier(node) && node.text === "globalThis") || (ts.forEachChild(node, usesGlobalThis) ?? false);
     const users = sourceFiles
       .filter((file) => PRODUCT_PARTS.includes(partOf(file)))
       .filter((file) => usesGlobalThis(ts.createSourceFile(file, readFileSync(path.join(REPO_ROOT, file), "utf8"), ts.ScriptTarget.Latest, true)));
@@ -144,7 +141,9 @@ describe("layout: the folders are layers", () => {
         if (!dynamic && !declares(file, /extends pulumi\.ComponentResource\b/)) return [];
         const folder = path.posix.dirname(file);
         const wanted = ["index.ts", "permissions.ts", ...(dynamic ? ["provider.ts"] : [])].map((name) => `${folder}/${name}`);
-        return path.posix.basename(file) === "index.ts" && wanted.every((needed) => sourceFiles.includes(needed)) ? [] : [`${file}: wants ${wanted.join(", ")}`];
+        return path.posix.basename(file) === "index.ts" && wanted.every((needed) => sourceFiles.includes(needed))
+          ? []
+          : [`${file}: wants ${wanted.join(", ")}`];
       });
     assert.deepEqual(misplaced, []);
   });
@@ -153,8 +152,14 @@ describe("layout: the folders are layers", () => {
     const readme = readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
     const section = readme.slice(readme.indexOf("## Layout"));
     const block = section.slice(section.indexOf("```") + 3, section.indexOf("```", section.indexOf("```") + 3));
-    const named = new Set(block.split("\n").flatMap((line) => (line.match(/^(\S.*?)(?:\s{2,}|$)/)?.[1] ?? "").split(",").map((name) => name.trim().replace(/\/$/, ""))).filter(Boolean));
+    const named = new Set(
+      block
+        .split("\n")
+        .flatMap((line) => (line.match(/^(\S.*?)(?:\s{2,}|$)/)?.[1] ?? "").split(",").map((name) => name.trim().replace(/\/$/, "")))
+        .filter(Boolean),
+    );
     for (const name of named) assert.ok(existsSync(path.join(REPO_ROOT, name)), `README names ${name}, which does not exist`);
-    for (const part of Object.keys(MAY_IMPORT).filter((part) => existsSync(path.join(REPO_ROOT, part)))) assert.ok(named.has(part), `README's Layout does not name ${part}`);
+    for (const part of Object.keys(MAY_IMPORT).filter((part) => existsSync(path.join(REPO_ROOT, part))))
+      assert.ok(named.has(part), `README's Layout does not name ${part}`);
   });
 });
