@@ -4,7 +4,7 @@ import { ExitCode, UserFacingError } from "./core/errors";
 import { CLOUDFLARE_API_BASE, CLOUDS } from "./m365/clouds";
 import { credentialFromEnvironment } from "./m365/credentials";
 import { createGraphClient } from "./m365/graph-client";
-import { GraphServiceConfigurationRecordSource } from "./m365/graph-records";
+import { GraphServiceConfigurationRecordSource } from "./m365/microsoft-dns-records/from-graph";
 import type { AdoptSources } from "./program/adopt/adopt";
 import { discoverForDeploy } from "./program/adopt/discovery-steps";
 import { deployTenant, tenantWarnings } from "./program/program";

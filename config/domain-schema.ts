@@ -75,7 +75,7 @@ export const domainSchema = z
     microsoft365Records: z.boolean().default(false),
     /**
      * Also declare Microsoft's Skype for Business records (CNAME sip, lyncdiscover; SRV _sip._tls):
-     * Teams-only tenants need none of them (m365/service-records.ts). Only with microsoft365Records.
+     * Teams-only tenants need none of them (m365/microsoft-dns-records/records.ts). Only with microsoft365Records.
      */
     skypeForBusinessRecords: z.boolean().default(false),
     onExisting: onExistingSchema.prefault({}),

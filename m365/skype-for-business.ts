@@ -1,4 +1,4 @@
-import type { ServiceConfigurationRecord } from "./service-records";
+import type { ServiceConfigurationRecord } from "./microsoft-dns-records/records";
 
 // Kept free of zod and Pulumi, like spf.ts: the SPF dynamic provider's serialized closure reaches
 // components/dns/records.ts, which uses these.

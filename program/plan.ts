@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { validatedOrThrow, type RawConfig } from "../config/validate";
-import { OfflineServiceConfigurationRecordSource } from "../m365/offline-records";
+import { OfflineServiceConfigurationRecordSource } from "../m365/microsoft-dns-records/offline";
 import { deployTenant } from "./program";
 import { displayValue, startMockRuntime, type RegisteredResource } from "./mock-runtime";
 import type { ManualDnsRecord } from "../components/dns/providers/manual";

@@ -5,7 +5,7 @@ import type { TenantConfig } from "../config/schema";
 import { validatedOrThrow } from "../config/validate";
 import { CLOUDS } from "../m365/clouds";
 import { mailboxEwsWarning } from "../m365/mailbox-ews";
-import type { ServiceConfigurationRecord, ServiceConfigurationRecordSource } from "../m365/service-records";
+import type { ServiceConfigurationRecord, ServiceConfigurationRecordSource } from "../m365/microsoft-dns-records/records";
 import { requirePulumiCli } from "./pulumi-cli";
 import { existingResources, type Discovery } from "../components/discovery";
 import { ExitCode, UserFacingError } from "../core/errors";

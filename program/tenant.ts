@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { EWS_ENFORCE_SETTING, type DnsProviderSettings, type DomainConfig, type TenantConfig } from "../config/schema";
-import type { ServiceConfigurationRecord } from "../m365/service-records";
+import type { ServiceConfigurationRecord } from "../m365/microsoft-dns-records/records";
 import { RetainAccounts, retainAccountsNames, type RetainAccountsArgs } from "../components/identity/accounts";
 import { retainAccountsPermissions } from "../components/identity/accounts/permissions";
 import { RetainApplication } from "../components/identity/application";

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { isDnsName } from "../../core/formats";
-import type { ServiceConfigurationRecord } from "../../m365/service-records";
+import type { ServiceConfigurationRecord } from "../../m365/microsoft-dns-records/records";
 import type { DeclaredRecord, ExistingRecordAction } from "./existing";
 import { autodiscoverRecordSpecs, microsoft365RecordSpecs, type DnsRecordSpec } from "./records";
 import { dnsProvider, dnsProviderPermissions, type DnsProviderArgs } from "./providers";

@@ -1,6 +1,6 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { AUTODISCOVER_TARGET, RECOMMENDED_TTL } from "../../m365/autodiscover";
-import type { ServiceConfigurationRecord } from "../../m365/service-records";
+import type { ServiceConfigurationRecord } from "../../m365/microsoft-dns-records/records";
 import { isSkypeForBusinessRecord } from "../../m365/skype-for-business";
 
 // What a domain needs, whoever keeps its records: computed here without any provider's types, then
@@ -61,7 +61,7 @@ export interface Microsoft365RecordOptions {
  * Microsoft's record set for a domain as the records to declare. Left out: the autodiscover CNAME (the
  * autodiscover records are always declared and would otherwise be declared twice), the records
  * Graph marks `isOptional`, and the Skype for Business records unless `skypeForBusinessRecords`
- * (m365/service-records.ts: Teams-only tenants need none of them).
+ * (m365/microsoft-dns-records/records.ts: Teams-only tenants need none of them).
  */
 export function microsoft365RecordSpecs(
   domain: string,

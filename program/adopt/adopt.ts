@@ -4,7 +4,7 @@ import type { Client } from "@microsoft/microsoft-graph-client";
 import { validatedOrThrow, type RawConfig } from "../../config/validate";
 import type { TenantConfig } from "../../config/schema";
 import type { ExchangeTarget } from "../../m365/exchange-admin-api";
-import type { ServiceConfigurationRecordSource } from "../../m365/service-records";
+import type { ServiceConfigurationRecordSource } from "../../m365/microsoft-dns-records/records";
 import type { DomainDnsReadSources } from "../../components/dns/discovery";
 import type { Discovery, UrnOf } from "../../components/discovery";
 import { planStack } from "../plan";

@@ -6,7 +6,7 @@ import { dnsTxtLookup } from "../../components/dns/spf-lookups";
 import { declaredExchangeObjects, discoverExchange, type ExchangeSettings } from "../../components/exchange/discovery";
 import { declaredAccounts, discoverUsers } from "../../components/identity/accounts/discovery";
 import { declaredApplication, discoverApplication } from "../../components/identity/application/discovery";
-import { GraphServiceConfigurationRecordSource } from "../../m365/graph-records";
+import { GraphServiceConfigurationRecordSource } from "../../m365/microsoft-dns-records/from-graph";
 import { ewsShutdown, reliesOnEws } from "../../m365/ews-retirement";
 import { accountsArgs, declaredExchangeAccess, domainDnsArgs, tenantNames } from "../tenant";
 import type { AdoptSources, DiscoveryContext, DiscoveryStep } from "./adopt";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { validateConfig } from "../../config/validate";
 import { mailboxEwsWarning } from "../../m365/mailbox-ews";
-import { OfflineServiceConfigurationRecordSource } from "../../m365/offline-records";
+import { OfflineServiceConfigurationRecordSource } from "../../m365/microsoft-dns-records/offline";
 import { startMockRuntime } from "../../program/mock-runtime";
 import { toRaw, validRawValues } from "../support/configs";
 import { TENANT_ID } from "../support/deployer";

@@ -10,7 +10,7 @@ import { validateConfig } from "../../config/validate";
 import { AUTODISCOVER_TARGET } from "../../m365/autodiscover";
 import { GRAPH_APP_ROLES, MICROSOFT_GRAPH_APP_ID, READ_ONLY_DIRECTORY_ROLES } from "../../m365/entra";
 import { EXCHANGE_ONLINE_APP_ID, LEGACY_IMPERSONATION_ROLE } from "../../m365/exchange-facts";
-import { OfflineServiceConfigurationRecordSource } from "../../m365/offline-records";
+import { OfflineServiceConfigurationRecordSource } from "../../m365/microsoft-dns-records/offline";
 import { startMockRuntime, type MockRuntime } from "../../program/mock-runtime";
 import type { deployTenant } from "../../program/program";
 import {

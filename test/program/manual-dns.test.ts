@@ -7,7 +7,7 @@ import type { ExistingRecord } from "../../components/dns/existing";
 import type { DnsRecordLookup } from "../../components/dns/providers";
 import type { TenantConfig } from "../../config/schema";
 import { validateConfig } from "../../config/validate";
-import { parseServiceConfigurationRecords, type ServiceConfigurationRecordSource } from "../../m365/service-records";
+import { parseServiceConfigurationRecords, type ServiceConfigurationRecordSource } from "../../m365/microsoft-dns-records/records";
 import type { discoverDns as DiscoverDns } from "../../program/adopt/discovery-steps";
 import { existingResources } from "../../components/discovery";
 import { startMockRuntime, type MockRuntime } from "../../program/mock-runtime";

@@ -7,7 +7,7 @@ import path from "node:path";
 import { format } from "node:util";
 import { loadIntoRuntime } from "../../program/runtime-config";
 import { loadConfigFile } from "../../config/stack-file";
-import { parseServiceConfigurationRecords } from "../../m365/service-records";
+import { parseServiceConfigurationRecords } from "../../m365/microsoft-dns-records/records";
 import { isSecretValue, startMockRuntime } from "../../program/mock-runtime";
 import { deployTenant } from "../../program/program";
 import type { Discovery } from "../../components/discovery";

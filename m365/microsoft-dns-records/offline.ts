@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { Deferred, ServiceConfigurationRecord, ServiceConfigurationRecordSource } from "./service-records";
+import type { Deferred, ServiceConfigurationRecord, ServiceConfigurationRecordSource } from "./records";
 
 function deferred<T extends string | number>(): Deferred<T> {
   return pulumi.output(pulumi.unknown as unknown as T) as pulumi.Output<T>;

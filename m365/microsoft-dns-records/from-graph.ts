@@ -1,6 +1,6 @@
 import type { Client } from "@microsoft/microsoft-graph-client";
-import { getAllPages } from "./graph-client";
-import { parseServiceConfigurationRecords, type ServiceConfigurationRecord, type ServiceConfigurationRecordSource } from "./service-records";
+import { getAllPages } from "../graph-client";
+import { parseServiceConfigurationRecords, type ServiceConfigurationRecord, type ServiceConfigurationRecordSource } from "./records";
 
 /**
  * Microsoft's DNS record set, read from Graph at deploy time (the deployer needs Domain.Read.All),
