@@ -2,7 +2,7 @@
 // missing) unpacked into a temp folder: start of `--help` (median of 5) by hand and as the nightly
 // job (its cache folder filled), next to the repository's CLI, and the peak RSS of a packaged sync
 // of the 100,000-user tenant, the job's first night (no compile cache yet) and a later one.
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -11,25 +11,15 @@ import { directoryRoutes } from "../emulators/directory";
 import { syntheticTenant } from "../emulators/directory-tenant";
 import { startGraphEmulator } from "../emulators/graph";
 import { testTls } from "../emulators/tls";
+import { runCaptured, syncArguments, type Finished } from "./child-process";
 
 const ROOT = path.resolve(__dirname, "..");
 const TENANT = "00000000-0000-4000-8000-0000000000aa";
 const APP = "00000000-0000-4000-8000-0000000000bb";
 const SECRET = "bench-secret";
 
-function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ ms: number; code: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(command, args, {
-      cwd: tmpdir(),
-      env: { PATH: "/usr/bin:/bin", NODE_EXTRA_CA_CERTS: testTls().caFile, ...env },
-      stdio: ["ignore", "ignore", "pipe"],
-    });
-    let stderr = "";
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ ms: performance.now() - started, code, stderr }));
-  });
+function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Finished> {
+  return runCaptured(command, args, { cwd: tmpdir(), env: { PATH: "/usr/bin:/bin", NODE_EXTRA_CA_CERTS: testTls().caFile, ...env } });
 }
 
 async function medianMs(command: string, args: string[], env: NodeJS.ProcessEnv = {}, times = 5): Promise<number> {
@@ -72,20 +62,7 @@ export async function benchPackage(): Promise<void> {
     const jobCache = { CACHE_DIRECTORY: mkdtempSync(path.join(tmpdir(), "bench-package-cache-")) };
     for (const night of ["first night: compiles, as a run by hand does, and fills the cache", "a later night: from the compile cache"]) {
       const out = mkdtempSync(path.join(tmpdir(), "bench-package-out-"));
-      const args = [
-        "sync",
-        "--tenant-id",
-        TENANT,
-        "--client-id",
-        APP,
-        "--out",
-        out,
-        "--graph-endpoint",
-        emulator.url,
-        "--authority-host",
-        emulator.url,
-        "--full",
-      ];
+      const args = [...syncArguments(TENANT, APP, out, emulator.url), "--full"];
       const result = await run(launcher, args, {
         RETAIN_SYNC_CLIENT_SECRET: SECRET,
         NODE_OPTIONS: `--require ${path.join(__dirname, "report-rss.cjs")}`,

@@ -1,27 +1,16 @@
 // `npm run bench -- d`: the offline plan, one stack and a hundred (docs/bench.md).
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { runCaptured } from "./child-process";
 
 const ROOT = path.resolve(__dirname, "..");
 const CLI = path.join(ROOT, "bin", "retain-m365.js");
 
-function cli(args: string[]): Promise<{ seconds: number; stdout: string }> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    child.on("error", reject);
-    child.on("close", (code) =>
-      code === 0
-        ? resolve({ seconds: (performance.now() - started) / 1000, stdout })
-        : reject(new Error(`${args.join(" ")} exited ${String(code)}: ${stderr}`)),
-    );
-  });
+async function cli(args: string[]): Promise<{ seconds: number; stdout: string }> {
+  const { code, stdout, stderr, ms } = await runCaptured(process.execPath, [CLI, ...args], { cwd: ROOT, env: process.env });
+  if (code !== 0) throw new Error(`${args.join(" ")} exited ${String(code)}: ${stderr}`);
+  return { seconds: ms / 1000, stdout };
 }
 
 /** `count` tenants made from the example stack: their own tenant id and domains. */

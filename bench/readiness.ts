@@ -1,7 +1,6 @@
 // `npm run bench -- readiness`: `retain-m365 readiness` over 100,000 mailboxes against the loopback
 // Entra, Graph and Exchange, 20 ms latency per request as the sync bench has. Prints figures;
 // asserts nothing (targets: ≤ 60 s and ≤ 300 requests).
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -10,6 +9,7 @@ import { exchangeRoutes } from "../emulators/exchange";
 import { startGraphEmulator, type GraphEmulator } from "../emulators/graph";
 import { readinessTenant, type ReadinessTenant } from "../emulators/readiness-tenant";
 import { testTls } from "../emulators/tls";
+import { runCaptured, type Finished } from "./child-process";
 
 const ROOT = path.resolve(__dirname, "..");
 const CLI = path.join(ROOT, "bin", "retain-m365.js");
@@ -37,25 +37,11 @@ function stackFile(scoped: boolean): string {
   return file;
 }
 
-function readiness(file: string, emulator: GraphEmulator): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function readiness(file: string, emulator: GraphEmulator): Promise<Finished> {
   const endpoints = ["--exchange-endpoint", emulator.url, "--graph-endpoint", emulator.url, "--authority-host", emulator.url];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, "readiness", "--config-file", file, "--json", ...endpoints], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        NODE_EXTRA_CA_CERTS: testTls().caFile,
-        AZURE_CLIENT_ID: DEPLOYER,
-        AZURE_CLIENT_SECRET: SECRET,
-        AZURE_AUTHORITY_HOST: emulator.url,
-      },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  return runCaptured(process.execPath, [CLI, "readiness", "--config-file", file, "--json", ...endpoints], {
+    cwd: ROOT,
+    env: { ...process.env, NODE_EXTRA_CA_CERTS: testTls().caFile, AZURE_CLIENT_ID: DEPLOYER, AZURE_CLIENT_SECRET: SECRET, AZURE_AUTHORITY_HOST: emulator.url },
   });
 }
 

@@ -1,6 +1,5 @@
 // `npm run bench`: the directory sync against the loopback Graph emulator with 20 ms latency and
 // Microsoft's resource-unit throttle on. Prints figures; asserts nothing (targets and figures are in docs/bench.md).
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,6 +9,7 @@ import { putUser, syntheticTenant, type DirectoryTenant } from "../emulators/dir
 import { startGraphEmulator, type GraphEmulator } from "../emulators/graph";
 import { testTls } from "../emulators/tls";
 import { syncRuntimeEnvironment } from "../core/server-package";
+import { runCaptured, syncArguments, type Finished } from "./child-process";
 import { benchPackage } from "./package";
 import { benchPlans } from "./plan";
 import { benchReadiness } from "./readiness";
@@ -38,18 +38,10 @@ interface Run {
 let tenant: DirectoryTenant;
 let emulator: GraphEmulator;
 
-function child(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const process_ = spawn(process.execPath, args, {
-      cwd: ROOT,
-      env: { ...process.env, NODE_EXTRA_CA_CERTS: testTls().caFile, RETAIN_SYNC_CLIENT_SECRET: SECRET, ...env },
-    });
-    let stdout = "";
-    let stderr = "";
-    process_.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    process_.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    process_.on("error", reject);
-    process_.on("close", (code) => resolve({ code, stdout, stderr }));
+function child(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Finished> {
+  return runCaptured(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, NODE_EXTRA_CA_CERTS: testTls().caFile, RETAIN_SYNC_CLIENT_SECRET: SECRET, ...env },
   });
 }
 
@@ -75,24 +67,7 @@ async function measure(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run
 // The sync runs as the nightly job starts it: with the memory settings its systemd unit and the package's launcher give.
 const AS_SCHEDULED = syncRuntimeEnvironment();
 const sync = (out: string, extra: string[] = []) =>
-  measure(
-    [
-      path.join(ROOT, "bench", "measure-sync.js"),
-      "sync",
-      "--tenant-id",
-      TENANT,
-      "--client-id",
-      APP,
-      "--out",
-      out,
-      "--graph-endpoint",
-      emulator.url,
-      "--authority-host",
-      emulator.url,
-      ...extra,
-    ],
-    AS_SCHEDULED,
-  );
+  measure([path.join(ROOT, "bench", "measure-sync.js"), ...syncArguments(TENANT, APP, out, emulator.url), ...extra], AS_SCHEDULED);
 
 function useTenant(seed: number, size: { users: number; groups: number; memberships: number }): void {
   tenant = syntheticTenant(seed, size);

@@ -1,6 +1,6 @@
 import { statSync } from "node:fs";
 import { isIP } from "node:net";
-import { isDnsName } from "../core/formats";
+import { isDnsName } from "../core/dns-name";
 import { ExitCode, UserFacingError } from "../core/errors";
 import { checkedEndpoint, type EndpointService } from "../m365/endpoints";
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { isDnsName } from "../core/formats";
+import { isDnsName } from "../core/dns-name";
 
 // A domain of `retain-m365:domains` (config/schema.ts holds the other keys): its name, where its
 // records are kept (its DNS provider and that provider's keys), and the admin's decisions about

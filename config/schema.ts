@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { isPemCertificate, pemCertificateFacts } from "../core/formats";
+import { isPemCertificate, pemCertificateFacts } from "../core/certificates";
 import { isWritable } from "../core/writable-text";
 import { GUID } from "../m365/ids";
 import { ALL_MAILBOXES_SETTING, DEFAULT_OUTPUT_DIR, DIRECTORY_SYNC_DEFAULTS, isWindowsFolder, NAMESPACE, SCOPE_GROUP_SETTING } from "./defaults";

@@ -480,42 +480,29 @@ const byLowerCase = (records: Record<string, unknown>) => new Map(Object.keys(re
  */
 function memberObject(state: ExchangeState, addresses: Record<"mailboxes" | "recipients", Map<string, string>>, address: string): Obj | undefined {
   const name = address.includes("@") ? address.slice(0, address.indexOf("@")) : address;
+  const member = (primary: unknown, directoryObjectId: unknown, recipientType: string, recipientTypeDetails: string): Obj => ({
+    Name: name,
+    Identity: name,
+    PrimarySmtpAddress: primary,
+    ExternalDirectoryObjectId: directoryObjectId,
+    RecipientType: recipientType,
+    RecipientTypeDetails: recipientTypeDetails,
+  });
   const mailboxAddress = addresses.mailboxes.get(address.toLowerCase());
   if (mailboxAddress) {
     const mailbox = state.mailboxes[mailboxAddress]!;
-    return {
-      Name: name,
-      Identity: name,
-      PrimarySmtpAddress: mailboxAddress,
-      ExternalDirectoryObjectId: directoryObjectIdOf(mailboxAddress, mailbox),
-      RecipientType: "UserMailbox",
-      RecipientTypeDetails: recipientTypeOf(mailbox),
-    };
+    return member(mailboxAddress, directoryObjectIdOf(mailboxAddress, mailbox), "UserMailbox", recipientTypeOf(mailbox));
   }
   const recipientAddress = addresses.recipients.get(address.toLowerCase());
   if (recipientAddress) {
     const recipient = state.recipients[recipientAddress]!;
-    return {
-      Name: name,
-      Identity: name,
-      PrimarySmtpAddress: recipientAddress,
-      ExternalDirectoryObjectId: directoryObjectIdOf(recipientAddress, recipient),
-      RecipientType: recipient.RecipientTypeDetails,
-      RecipientTypeDetails: recipient.RecipientTypeDetails,
-    };
+    return member(recipientAddress, directoryObjectIdOf(recipientAddress, recipient), recipient.RecipientTypeDetails, recipient.RecipientTypeDetails);
   }
   const group = state.groups.find((g) => same(g.Name, address) || same(g.PrimarySmtpAddress, address));
   if (!group) return undefined;
   const security = /SecurityEnabled/i.test(String(group.GroupType ?? ""));
   const type = security ? "MailUniversalSecurityGroup" : "MailUniversalDistributionGroup";
-  return {
-    Name: group.Name,
-    Identity: group.Name,
-    PrimarySmtpAddress: group.PrimarySmtpAddress ?? "",
-    ExternalDirectoryObjectId: group.ExternalDirectoryObjectId ?? "",
-    RecipientType: type,
-    RecipientTypeDetails: type,
-  };
+  return { ...member(group.PrimarySmtpAddress ?? "", group.ExternalDirectoryObjectId ?? "", type, type), Name: group.Name, Identity: group.Name };
 }
 
 /**

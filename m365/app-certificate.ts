@@ -3,14 +3,14 @@ import { closeSync, fstatSync, openSync, readdirSync, readFileSync, statSync } f
 import path from "node:path";
 import type { AccessToken, GetTokenOptions, TokenCredential } from "@azure/identity";
 import { ExitCode, UserFacingError } from "../core/errors";
-import { thumbprintOf } from "../core/formats";
+import { thumbprintOf } from "../core/certificates";
 
 // Retain's app certificate: made on the Retain server, its key never leaving it.
 
 /** A certificate file the sync can sign in with: its certificate first, its unencrypted private key in the same file. */
 export interface AppCertificate {
   file: string;
-  /** core/formats.ts's thumbprintOf. */
+  /** core/certificates.ts's thumbprintOf. */
   thumbprint: string;
   notBefore: Date;
   notAfter: Date;

@@ -1,6 +1,6 @@
 import path from "node:path";
 import { ExitCode, fileSystemRefusal, UserFacingError } from "../core/errors";
-import { isThumbprint } from "../core/formats";
+import { isThumbprint } from "../core/certificates";
 import { GROUPS_FILE, USERS_FILE } from "./csv";
 import { countRecords, RUN_RECORD_FILE, STATE_FILE_RULE, writeStateFile } from "./output-folder";
 import { entryOf, ownFileChunks, replaceWhole, UnsafeFileError, WrongKindError } from "./safe-files";
@@ -113,7 +113,7 @@ export function recordFor(outcome: RunOutcome, previous: RunRecord | undefined):
 }
 
 /**
- * The recorded certificate's thumbprint in the one spelling (core/formats.ts), or undefined: the record
+ * The recorded certificate's thumbprint in the one spelling (core/certificates.ts), or undefined: the record
  * lives in a folder others may reach, so nothing but a thumbprint reaches status or a metric label.
  */
 export function recordedThumbprint(record: RunRecord | undefined): string | undefined {

@@ -273,12 +273,7 @@ export function writeTemp(
  * A reader sees the old or the new bytes, never a part; a link in its place is replaced, never followed.
  */
 export function replaceWhole(file: string, pieces: Iterable<string | Buffer>, mode: number, host: Host = THIS_HOST): void {
-  const { file: temp } = writeTemp(file, pieces, mode, host);
-  try {
-    renameSync(temp, file);
-  } finally {
-    rmSync(temp, { force: true });
-  }
+  placeWhole(file, pieces, mode, host, renameSync);
 }
 
 /**
@@ -287,9 +282,14 @@ export function replaceWhole(file: string, pieces: Iterable<string | Buffer>, mo
  * A reader sees the whole file or none; nothing is replaced, no link followed.
  */
 export function createWhole(file: string, pieces: Iterable<string | Buffer>, mode: number, host: Host = THIS_HOST): void {
+  placeWhole(file, pieces, mode, host, linkSync);
+}
+
+/** The pieces written to a temp file beside `file`, then put in its place by `place`; the temp name never stays. */
+function placeWhole(file: string, pieces: Iterable<string | Buffer>, mode: number, host: Host, place: (temp: string, file: string) => void): void {
   const { file: temp } = writeTemp(file, pieces, mode, host);
   try {
-    linkSync(temp, file);
+    place(temp, file);
   } finally {
     rmSync(temp, { force: true });
   }

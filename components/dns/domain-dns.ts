@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { isDnsName } from "../../core/formats";
+import { isDnsName } from "../../core/dns-name";
 import type { ServiceConfigurationRecord } from "../../m365/microsoft-dns-records/records";
 import type { DeclaredRecord, ExistingRecordAction } from "./existing";
 import { autodiscoverRecordSpecs, microsoft365RecordSpecs, type DnsRecordSpec } from "./records";

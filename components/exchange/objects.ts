@@ -19,13 +19,18 @@ export interface ExchangeTargetArgs {
   exchangeEndpoint?: pulumi.Input<string>;
 }
 
-export async function getOptional(target: ExchangeTarget, cmdlet: string, identity: string): Promise<ExchangeObject | undefined> {
+/** What `call` returns, or undefined where Exchange answers that the object does not exist. */
+export async function unlessNotFound<T>(call: () => Promise<T>): Promise<T | undefined> {
   try {
-    return (await invokeCommand(target, cmdlet, { Identity: identity }))[0];
+    return await call();
   } catch (error) {
     if (isNotFound(error)) return undefined;
     throw error;
   }
+}
+
+export async function getOptional(target: ExchangeTarget, cmdlet: string, identity: string): Promise<ExchangeObject | undefined> {
+  return unlessNotFound(async () => (await invokeCommand(target, cmdlet, { Identity: identity }))[0]);
 }
 
 export async function removeIfPresent(target: ExchangeTarget, cmdlet: string, identity: string, extra: CmdletParameters = {}): Promise<void> {

@@ -3,7 +3,6 @@ import { isNetworkFailure } from "../../core/retry";
 import {
   describeCommand,
   invokeCommand,
-  isNotFound,
   type CmdletParameters,
   type ExchangeCommandError,
   type ExchangeObject,
@@ -12,7 +11,7 @@ import {
 import { signInFailureReason } from "../../m365/credentials";
 import { isAuthenticationFailure } from "../../m365/graph-client";
 import { readOrganizationEws } from "./ews-allow-list/organization";
-import { getOptional } from "./objects";
+import { getOptional, unlessNotFound } from "./objects";
 
 // Exchange read by `adopt` and `readiness` as the deploying identity: Get- cmdlets only, a refusal
 // exit 3 naming what the reader needs, an outage exit 4.
@@ -53,14 +52,7 @@ export function exchangeReader(target: ExchangeTarget, needs: string, maxPageSiz
       guarded(describeCommand(cmdlet, parameters), () => read(cmdlet, parameters, select)),
     /** As `list`, but undefined when Exchange has no object of the identity the parameters name. */
     listOf: (cmdlet: GetCmdlet, parameters: CmdletParameters, select?: readonly string[]): Promise<ExchangeObject[] | undefined> =>
-      guarded(describeCommand(cmdlet, parameters), async () => {
-        try {
-          return await read(cmdlet, parameters, select);
-        } catch (error) {
-          if (isNotFound(error)) return undefined;
-          throw error;
-        }
-      }),
+      guarded(describeCommand(cmdlet, parameters), () => unlessNotFound(() => read(cmdlet, parameters, select))),
     /** The one object of that identity, or undefined. */
     one: (cmdlet: GetCmdlet, identity: string) => guarded(describeCommand(cmdlet, { Identity: identity }), () => getOptional(target, cmdlet, identity)),
     organizationEws: () => guarded("Get-OrganizationConfig -RetrieveEwsOperationAccessPolicy", () => readOrganizationEws(target)),

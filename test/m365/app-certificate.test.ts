@@ -5,7 +5,7 @@ import path from "node:path";
 import { X509Certificate } from "node:crypto";
 import { describe, it } from "node:test";
 import { makeAppCertificate, readAppCertificate } from "../../m365/app-certificate";
-import { pemCertificateFacts } from "../../core/formats";
+import { pemCertificateFacts } from "../../core/certificates";
 
 /** The random bytes a serial is made from, as chosen here rather than drawn. */
 const bytes = (hex: string) => () => Buffer.from(hex.padEnd(32, "5a"), "hex");

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
-import { isPemCertificate, pemCertificateFacts } from "../../../core/formats";
+import { isPemCertificate, pemCertificateFacts } from "../../../core/certificates";
 import { GRAPH_APP_ROLES, MICROSOFT_GRAPH_APP_ID } from "../../../m365/entra";
 
 /**

@@ -1,16 +1,5 @@
-/** Formats both the configuration and the components' own argument checks hold values to. */
+/** Certificates as Entra takes them (PEM, public part only) and their thumbprint in one spelling. */
 import { X509Certificate } from "node:crypto";
-
-const DNS_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
-
-/**
- * A lower-case DNS domain name of at least two labels: a-z, 0-9 and "-" (not first or last),
- * internationalised names in their xn-- form.
- */
-export function isDnsName(name: string): boolean {
-  const labels = name.split(".");
-  return name.length <= 253 && labels.length >= 2 && labels.every((label) => DNS_LABEL.test(label));
-}
 
 const PEM_CERTIFICATE = /^-----BEGIN CERTIFICATE-----\s[A-Za-z0-9+/=\s]+-----END CERTIFICATE-----\s*$/;
 
