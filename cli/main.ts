@@ -13,7 +13,7 @@ import { runCommand, topLevelCommand } from "./run-command";
 
 /** The repository's command tree; each subcommand lives in a module of its own. */
 export function buildCli(io: Io): Command {
-  const program = topLevelCommand(io);
+  const program = topLevelCommand(io, "Prepare a Microsoft 365 tenant for archiving with Retain and keep Retain's address book in sync.");
   registerPlanCommand(program, io);
   registerAdoptCommand(program, io);
   registerReadinessCommand(program, io);

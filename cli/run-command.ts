@@ -1,11 +1,13 @@
+import { RETAIN_M365_VERSION } from "../core/version";
 import { Command, CommanderError, Option } from "commander";
 import { ExitCode, fileSystemRefusal, UserFacingError } from "../core/errors";
 import type { Io } from "./io";
 
 /** The top-level command, without subcommands: the repository's CLI and the Retain-server package add theirs. */
-export function topLevelCommand(io: Io): Command {
+export function topLevelCommand(io: Io, description: string): Command {
   return new Command("retain-m365")
-    .description("Prepare a Microsoft 365 tenant for archiving with Retain and keep Retain's address book in sync.")
+    .description(description)
+    .version(RETAIN_M365_VERSION, "-V, --version", "print the version and exit")
     .addOption(new Option("--debug", "show stack traces of unexpected errors"))
     .showHelpAfterError("(add --help for usage)")
     .exitOverride()

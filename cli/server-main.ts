@@ -14,7 +14,11 @@ import { registerVerifyCommand } from "./verify";
  * Retain server needs, from the same modules as the repository's CLI, so flags and exit codes agree.
  */
 export function buildServerCli(io: Io, installation: Installation): Command {
-  const program = topLevelCommand(io);
+  const program = topLevelCommand(
+    io,
+    "The Retain server's side of retain-m365: writes Retain's address book (exchangeuser.csv, exchangegroups.csv) from Microsoft 365 each night, " +
+      "installs that nightly job (schedule), reports its health (status), checks Retain's access to a mailbox (verify --access) and makes Retain's app certificate (credential new).",
+  );
   registerSyncCommand(program, io);
   registerStatusCommand(program, io);
   registerScheduleCommand(program, io, installation);

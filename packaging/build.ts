@@ -1,30 +1,35 @@
 import { execFileSync } from "node:child_process";
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { packageFileNames, SERVER_PACKAGE } from "../core/server-package";
+import { RETAIN_M365_VERSION } from "../core/version";
 import { entriesOf, sha256Line, writeTarGz, writeZip } from "./archives";
 import { bundleServerCli, type Bundle } from "./bundle";
 import { LINUX_LAUNCHER, WINDOWS_LAUNCHER } from "./launchers";
 import { fetchRuntime, PLATFORMS, type Platform, type Runtime } from "./runtime";
 
 const REPO_ROOT = path.resolve(__dirname, "..");
+/** Semantic Versioning 2.0's form, without build metadata: it names archives, so nothing else may be in it. */
+const SEMANTIC_VERSION = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$/;
 
 /**
- * `npm run package [-- --out <dir>]`: the Retain-server package for Linux and Windows (x64), each
+ * `npm run package [-- --out <dir>] [--version <v>]`: the Retain-server package for Linux and Windows (x64), each
  * `retain-m365-sync/` with a Node runtime, the bundled server-side CLI and a launcher, plus a
- * sha256sum file of both archives.
+ * sha256sum file of both archives. The version (package.json's unless `--version` gives another, as
+ * for a release candidate) is in the archive names, the VERSION file and `--version`'s output.
  */
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { out: { type: "string", default: path.join(REPO_ROOT, "dist") } } });
+  const { values } = parseArgs({ options: { out: { type: "string", default: path.join(REPO_ROOT, "dist") }, version: { type: "string" } } });
   const outDir = path.resolve(values.out);
-  const version = (JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { version: string }).version;
+  const version = values.version ?? RETAIN_M365_VERSION;
+  if (!SEMANTIC_VERSION.test(version)) throw new Error(`--version ${JSON.stringify(version)} is not a version such as 1.2.3 or 1.2.3-rc.1`);
   const mtime = sourceDate();
   const work = mkdtempSync(path.join(tmpdir(), "retain-m365-package-"));
   try {
     step("bundling cli/server-main.ts with esbuild");
-    const bundle = await bundleServerCli(REPO_ROOT);
+    const bundle = await bundleServerCli(REPO_ROOT, version);
     mkdirSync(outDir, { recursive: true });
     const runtimes = new Map<Platform, Runtime>();
     for (const platform of PLATFORMS) {
@@ -60,6 +65,8 @@ function stage(platform: Platform, runtime: Required<Runtime>, bundle: Bundle, v
     { to: windows ? SERVER_PACKAGE.windowsNode : SERVER_PACKAGE.linuxNode, from: runtime.binary, executable: true },
     { to: "node/LICENSE", from: runtime.license },
     { to: windows ? SERVER_PACKAGE.windowsLauncher : SERVER_PACKAGE.linuxLauncher, text: windows ? WINDOWS_LAUNCHER : LINUX_LAUNCHER, executable: true },
+    { to: "LICENSE", from: path.join(REPO_ROOT, "LICENSE") },
+    { to: "NOTICE", from: path.join(REPO_ROOT, "NOTICE") },
     { to: "THIRD-PARTY-LICENSES.txt", text: bundle.thirdPartyLicenses },
     { to: "VERSION", text: `${SERVER_PACKAGE.name} ${version} for ${platform}, with Node ${runtime.version}\n` },
   ];

@@ -12,7 +12,8 @@ import { REPO_ROOT } from "./support/cli";
 
 /** What each top-level part may import (besides itself), type imports included: the layers, bottom first. */
 const MAY_IMPORT: Record<string, readonly string[]> = {
-  core: [],
+  // package.json: the version (core/version.ts), data below every layer.
+  core: ["package.json"],
   m365: ["core"],
   cloudflare: ["core"],
   config: ["core", "m365"],
@@ -48,6 +49,7 @@ const partOf = (file: string) => (file.includes("/") ? file.slice(0, file.indexO
 
 function resolveImport(from: string, specifier: string): string | undefined {
   const base = path.posix.normalize(path.posix.join(path.posix.dirname(from), specifier));
+  if (base.endsWith(".json")) return existsSync(path.join(REPO_ROOT, base)) ? base : undefined;
   return ["", ".ts", ".js", "/index.ts"].map((ending) => base + ending).find((candidate) => sourceFiles.includes(candidate));
 }
 

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
+import { build } from "esbuild";
 import { packageFileNames, SERVER_PACKAGE, SYNC_RUNTIME, type PackagePlatform } from "../../core/server-package";
 import { directoryRoutes } from "../../emulators/directory";
 import { ewsRoute } from "../../emulators/ews";
@@ -67,6 +68,8 @@ describe("npm run package: the Retain-server package", () => {
   it("Linux: one folder with Node 22 or later, the bundle and the launcher; no node_modules, no TypeScript, no Pulumi", async () => {
     const files = listing(unpacked);
     assert.deepEqual(files.filter((file) => !file.endsWith("/")).sort(), [
+      "retain-m365-sync/LICENSE",
+      "retain-m365-sync/NOTICE",
       "retain-m365-sync/THIRD-PARTY-LICENSES.txt",
       "retain-m365-sync/VERSION",
       "retain-m365-sync/bin/retain-m365",
@@ -187,6 +190,8 @@ describe("npm run package: the Retain-server package", () => {
     const zip = archive("win-x64");
     const entries = execFileSync("unzip", ["-Z1", zip], { encoding: "utf8" }).trim().split("\n");
     assert.deepEqual(entries.filter((entry) => !entry.endsWith("/")).sort(), [
+      "retain-m365-sync/LICENSE",
+      "retain-m365-sync/NOTICE",
       "retain-m365-sync/THIRD-PARTY-LICENSES.txt",
       "retain-m365-sync/VERSION",
       "retain-m365-sync/lib/retain-m365-sync.cjs",
@@ -203,5 +208,89 @@ describe("npm run package: the Retain-server package", () => {
     // Node's compile cache in the package's cache folder, unless set already; the variable stays in the .cmd (setlocal).
     assert.ok(lines.includes("setlocal") && lines.includes('if not defined NODE_COMPILE_CACHE set "NODE_COMPILE_CACHE=%~dp0cache"'), cmd);
     assert.equal(lines.at(-2), "exit /b %ERRORLEVEL%");
+  });
+
+  it("--version prints the version its VERSION file and archive names carry; the package carries the project's Apache-2.0 licence", async () => {
+    const printed = await runBare(launcher, ["--version"]);
+    assert.equal(printed.code, 0, printed.stderr);
+    assert.equal(printed.stdout, `${VERSION}\n`);
+    assert.match(readFileSync(path.join(root, "VERSION"), "utf8"), new RegExp(`^${SERVER_PACKAGE.name} ${VERSION.replace(/\./g, "\\.")} for linux-x64,`));
+    assert.ok(readdirSync(dist).includes(names.archive("linux-x64")));
+    assert.equal((await runBare(launcher, ["-V"])).stdout, printed.stdout);
+    assert.equal(readFileSync(path.join(root, "LICENSE"), "utf8"), readFileSync(path.join(REPO_ROOT, "LICENSE"), "utf8"));
+    assert.match(readFileSync(path.join(root, "LICENSE"), "utf8"), /Apache License\s+Version 2\.0/);
+  });
+
+  it("THIRD-PARTY-LICENSES.txt holds every npm package inside the bundle, at the version bundled, with that package's own licence text", async () => {
+    // The bundle's inputs, asked of esbuild again here: each npm package is the folder of the nearest package.json with a name.
+    const { metafile } = await build({
+      entryPoints: [path.join(REPO_ROOT, "cli", "server-main.ts")],
+      absWorkingDir: REPO_ROOT,
+      bundle: true,
+      platform: "node",
+      target: "node22",
+      format: "cjs",
+      write: false,
+      metafile: true,
+      logLevel: "silent",
+    });
+    // Each npm package is the folder named after it right below a node_modules folder (its dist/ may hold package.json files of its own).
+    const bundled = new Map<string, string>();
+    for (const input of Object.keys(metafile.inputs)) {
+      const packageDir = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input)?.[1];
+      if (!packageDir) continue;
+      const dir = path.join(REPO_ROOT, packageDir);
+      const manifest = JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")) as { name: string; version: string };
+      bundled.set(`${manifest.name}@${manifest.version}`, dir);
+    }
+    assert.ok(bundled.size > 10, "the bundle holds the npm packages the sync needs");
+    const text = readFileSync(path.join(root, "THIRD-PARTY-LICENSES.txt"), "utf8");
+    const headings = [...text.matchAll(/^(\S+@\S+)\n-+\n/gm)].map((match) => match[1] as string);
+    assert.deepEqual([...headings].sort(), [...bundled.keys()].sort());
+    for (const [heading, dir] of bundled) {
+      const licence = readdirSync(dir).find((name) => /^licen[cs]e\b/i.test(name));
+      assert.ok(licence, `${heading} ships a licence file`);
+      const licenceText = readFileSync(path.join(dir, licence), "utf8").trim();
+      assert.ok(text.includes(`${heading}\n${"-".repeat(heading.length)}\n${licenceText}\n`), `${heading}'s licence text`);
+    }
+  });
+
+  it("an upgrade keeps the delta state: a newer package's sync on the same folder reads only the changes", async () => {
+    const newer = "0.1.1-upgrade.1";
+    const newerDist = mkdtempSync(path.join(tmpdir(), "retain-package-newer-"));
+    await promisify(execFile)("npm", ["run", "--silent", "package", "--", "--out", newerDist, "--version", newer], {
+      cwd: REPO_ROOT,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    const newerRoot = mkdtempSync(path.join(tmpdir(), "retain-server-newer-"));
+    execFileSync("tar", ["-xzf", path.join(newerDist, packageFileNames(newer).archive("linux-x64")), "-C", newerRoot]);
+    const newerLauncher = path.join(newerRoot, SERVER_PACKAGE.name, SERVER_PACKAGE.linuxLauncher);
+    assert.equal((await runBare(newerLauncher, ["--version"])).stdout, `${newer}\n`);
+
+    const out = mkdtempSync(path.join(tmpdir(), "retain-upgrade-out-"));
+    const sync = [
+      "sync",
+      "--json",
+      "--tenant-id",
+      TENANT,
+      "--client-id",
+      APP,
+      "--out",
+      out,
+      "--graph-endpoint",
+      emulator.url,
+      "--authority-host",
+      emulator.url,
+    ];
+    const before = await runBare(launcher, sync, { RETAIN_SYNC_CLIENT_SECRET: SECRET });
+    assert.equal(before.code, 0, before.stderr);
+    assert.equal((JSON.parse(before.stdout) as { mode: string }).mode, "full");
+    const files = ["exchangeuser.csv", "exchangegroups.csv"].map((file) => readFileSync(path.join(out, file)));
+    const after = await runBare(newerLauncher, sync, { RETAIN_SYNC_CLIENT_SECRET: SECRET });
+    assert.equal(after.code, 0, after.stderr);
+    assert.equal((JSON.parse(after.stdout) as { mode: string }).mode, "delta", "the newer package continues from the older one's delta state");
+    ["exchangeuser.csv", "exchangegroups.csv"].forEach((file, i) => assert.ok(readFileSync(path.join(out, file)).equals(files[i] as Buffer), file));
+    const status = await runBare(newerLauncher, ["status", "--out", out]);
+    assert.equal(status.code, 0, status.stdout + status.stderr);
   });
 });

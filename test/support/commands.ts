@@ -9,6 +9,8 @@ export function commandsIn(text: string): string[][] {
   for (const line of text.split("\n")) {
     for (const match of line.matchAll(/(?:npx\s+)?(retain-m365|npm run|bash)\s+([a-z.-][^|;&>)`]*)/g)) {
       const words = match[2]!.trim().split(/\s+/).filter(Boolean);
+      const comment = words.findIndex((word) => word.startsWith("#"));
+      if (comment >= 0) words.length = comment;
       commands.push([match[1]!, ...words]);
     }
   }
@@ -24,6 +26,9 @@ export function problemWith(command: readonly string[]): string | undefined {
   }
   if (tool === "bash") return first && existsSync(path.join(REPO_ROOT, first)) ? undefined : `bash ${first ?? ""}: no such file`;
   const program = buildCli({ stdout: () => undefined, stderr: () => undefined });
+  // A global option alone (`retain-m365 --version`) is a command too.
+  if (first?.startsWith("-") && rest.length === 0)
+    return program.options.some((o) => o.long === first || o.short === first) ? undefined : `retain-m365 ${first}: unknown option`;
   const parent = program.commands.find((c) => c.name() === first);
   if (!parent) return `retain-m365 ${first ?? ""}: no such subcommand`;
   // A command with subcommands of its own (`credential new`): the second word names one.
