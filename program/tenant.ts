@@ -97,7 +97,14 @@ export class RetainTenant extends pulumi.ComponentResource {
       {
         ...config.application,
         afterSecretCreated: firstSync
-          ? [firstSyncHook(names.firstSync, { tenantId: config.tenantId, clientId: () => this.application.clientId, directorySync: sync })]
+          ? [
+              firstSyncHook(names.firstSync, {
+                tenantId: config.tenantId,
+                clientId: () => this.application.clientId,
+                secretExpires: () => this.application.clientSecretEndDate,
+                directorySync: sync,
+              }),
+            ]
           : [],
       },
       { parent: this },

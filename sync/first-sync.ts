@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { ExitCode, UserFacingError } from "../core/errors";
 import { retrying, type RetryClock } from "../core/retry";
 import { CLOUDS } from "../m365/clouds";
@@ -16,6 +19,8 @@ export interface FirstSyncParams {
   maxShrinkPercent: number;
   graphEndpoint?: string;
   authorityHost?: string;
+  /** Where this run writes, when not `outDir` itself (firstSyncAfterDeploy's temporary folder). */
+  writeTo?: string;
 }
 
 export interface FirstSyncTiming {
@@ -45,7 +50,7 @@ export async function runFirstSync(params: FirstSyncParams, timing: FirstSyncTim
     (n) => {
       tries = n;
       return runSync(client, {
-        outDir: params.outDir,
+        outDir: params.writeTo ?? params.outDir,
         backups: params.backups,
         maxShrinkPercent: params.maxShrinkPercent,
         force: false,
@@ -75,4 +80,33 @@ export async function runFirstSync(params: FirstSyncParams, timing: FirstSyncTim
       "or --certificate <folder> after `retain-m365 credential new`)",
     error instanceof UserFacingError ? error.exitCode : ExitCode.unexpected,
   );
+}
+
+/** What the first sync after a deployment did: wrote `outDir` on this machine, or proved the app's access without writing it. */
+export interface FirstSyncOutcome {
+  summary: SyncSummary;
+  /** Whether `outDir` is a folder on this machine, and so got the CSVs. */
+  wroteOutputFolder: boolean;
+}
+
+const isFolder = (dir: string) => statSync(dir, { throwIfNoEntry: false })?.isDirectory() === true;
+
+/**
+ * The first sync where the deployment runs. On the Retain server, whose output folder is here, it
+ * writes the CSVs as the nightly job does. Anywhere else (GitHub's runner, an admin's laptop) it
+ * reads the tenant all the same, which proves the new app's permissions, into a temporary folder
+ * that is removed afterwards: nothing is written outside it and nothing of the output stays.
+ */
+export async function firstSyncAfterDeploy(
+  params: FirstSyncParams,
+  timing: FirstSyncTiming = DEFAULT_FIRST_SYNC_TIMING,
+  temporaryBase = tmpdir(),
+): Promise<FirstSyncOutcome> {
+  if (isFolder(params.outDir)) return { summary: await runFirstSync(params, timing), wroteOutputFolder: true };
+  const trial = mkdtempSync(path.join(temporaryBase, "retain-m365-first-sync-"));
+  try {
+    return { summary: await runFirstSync({ ...params, backups: 0, writeTo: trial }, timing), wroteOutputFolder: false };
+  } finally {
+    rmSync(trial, { recursive: true, force: true });
+  }
 }

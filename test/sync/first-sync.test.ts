@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { ExitCode, UserFacingError } from "../../core/errors";
-import { runFirstSync, type FirstSyncParams } from "../../sync/first-sync";
+import { firstSyncAfterDeploy, runFirstSync, type FirstSyncParams } from "../../sync/first-sync";
 import { rejection } from "../support/deployer";
 import { recordingClock } from "../support/retry-clock";
 import { directoryRoutes } from "../../emulators/directory";
@@ -107,5 +107,38 @@ describe("the post-deploy first sync", () => {
       readdirSync(out).filter((name) => name.endsWith(".csv") || name.endsWith(".tmp")),
       [],
     );
+  });
+
+  it("after a deployment on the Retain server (its output folder is on this machine): writes the CSVs there", async () => {
+    const out = mkdtempSync(path.join(tmpdir(), "first-sync-"));
+    const { summary, wroteOutputFolder } = await firstSyncAfterDeploy(params(out), { waitForPermissionsMs: 5_000, retryIntervalMs: 200 });
+    assert.equal(wroteOutputFolder, true);
+    assert.equal(summary.users, 1);
+    assert.ok(existsSync(path.join(out, "exchangeuser.csv")));
+  });
+
+  it("after a deployment elsewhere (CI=true on a runner, no output folder here): reads the tenant, writes nothing outside a temporary folder, and leaves none", async (test) => {
+    const ci = process.env.CI;
+    process.env.CI = "true";
+    test.after(() => (ci === undefined ? delete process.env.CI : (process.env.CI = ci)));
+    const absent = path.join(mkdtempSync(path.join(tmpdir(), "first-sync-")), "opt", "beginfinite", "retain", "RetainServer", "WEB-INF", "cfg");
+    const temporaryBase = mkdtempSync(path.join(tmpdir(), "first-sync-base-"));
+    const { summary, wroteOutputFolder } = await firstSyncAfterDeploy(params(absent), { waitForPermissionsMs: 5_000, retryIntervalMs: 200 }, temporaryBase);
+    assert.equal(wroteOutputFolder, false);
+    assert.equal(summary.users, 1, "the new app's access is proved all the same");
+    assert.ok(!existsSync(path.dirname(path.dirname(absent))), "nothing made where the output folder would be");
+    assert.deepEqual(readdirSync(temporaryBase), [], "the temporary folder is gone");
+  });
+
+  it("elsewhere, a refusal still fails the deployment, naming the real output folder, and leaves no temporary folder", async () => {
+    tenant.forbiddenUntil = Date.now() + 60_000;
+    const absent = path.join(mkdtempSync(path.join(tmpdir(), "first-sync-")), "cfg");
+    const temporaryBase = mkdtempSync(path.join(tmpdir(), "first-sync-base-"));
+    const error = await rejection(
+      firstSyncAfterDeploy(params(absent), { waitForPermissionsMs: 500, retryIntervalMs: 500, clock: recordingClock() }, temporaryBase),
+    );
+    assert.ok(error instanceof UserFacingError);
+    assert.ok(error.message.includes(`--out ${absent} `), error.message);
+    assert.deepEqual(readdirSync(temporaryBase), []);
   });
 });
