@@ -78,6 +78,12 @@ export function entraApps(): EntraApps {
           "MailboxSettings.Read",
           "Calendars.Read",
           "Contacts.Read",
+          // The mailbox import/export API's application permissions (Graph permissions reference;
+          // "mailbox: exportItems": MailboxItem.Export.All least privileged, ImportExport.All higher).
+          "MailboxFolder.Read.All",
+          "MailboxItem.Read.All",
+          "MailboxItem.Export.All",
+          "MailboxItem.ImportExport.All",
         ]),
       },
       {

@@ -21,6 +21,14 @@ export const EWS_ACCESS_ROLE = "Application EWS.AccessAsApp";
  * through EWS, and Graph-style roles that read only. Roles that change or send through Graph
  * (Mail.ReadWrite, Mail.Send) are not offered: archiving does not need them, though
  * EWS.AccessAsApp can already do both.
+ *
+ * The last three are what a Graph-based archiver needs once EWS is gone (1 April 2027): folders
+ * (`/admin/exchange/mailboxes/{id}/folders`), items and their delta, and the full-fidelity export
+ * (`POST /admin/exchange/mailboxes/{id}/exportItems`, whose least privileged application permission
+ * is MailboxItem.Export.All). `Application MailboxItem.ImportExport` is left out on purpose: it
+ * also imports (`createImportSession`), that is, writes items into every mailbox in reach, which an
+ * archiver never does (Microsoft's "Role Based Access Control for Applications in Exchange Online",
+ * Supported Application Roles; Graph's "mailbox: exportItems" permissions table).
  */
 export const ARCHIVING_APPLICATION_ROLES = [
   EWS_ACCESS_ROLE,
@@ -29,6 +37,9 @@ export const ARCHIVING_APPLICATION_ROLES = [
   "Application MailboxSettings.Read",
   "Application Calendars.Read",
   "Application Contacts.Read",
+  "Application MailboxFolder.Read",
+  "Application MailboxItem.Read",
+  "Application MailboxItem.Export",
 ] as const;
 export type ArchivingApplicationRole = (typeof ARCHIVING_APPLICATION_ROLES)[number];
 

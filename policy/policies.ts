@@ -6,6 +6,7 @@ import { CLOUDS } from "../m365/clouds";
 import { GRAPH_APP_ROLES, MICROSOFT_GRAPH_APP_ID, READ_ONLY_DIRECTORY_ROLES } from "../m365/entra";
 import { EWS_ACCESS_ROLE, LEGACY_IMPERSONATION_ROLE } from "../m365/exchange-facts";
 import { AUTODISCOVER_TARGET } from "../m365/autodiscover";
+import { isArchivingRole, MAILBOX_RESOURCES, SCOPED_EQUIVALENTS, scopedEquivalentOf, type ScopedEquivalent } from "../m365/mail-access";
 
 // What must never be deployed. Policies only read what they need: during a preview a value the
 // engine does not know yet throws when read, and @pulumi/policy turns the whole validation into
@@ -156,11 +157,19 @@ const PERMISSIONS_REMEDY = `Retain's app may hold only Microsoft Graph's ${GRANT
 const isGrantedGraphRole = (api: string | undefined, roleId: string) =>
   api?.toLowerCase() === MICROSOFT_GRAPH_APP_ID && GRANTED_GRAPH_ROLE_IDS.has(roleId.toLowerCase());
 
+/** A permission to mailboxes named after its id, where the id is one of theirs (no-unscoped-mailbox-permission says what instead). */
+function named(roleId: string, api?: string): string {
+  const known = scopedEquivalentOf(roleId, api);
+  return known ? ` (${MAILBOX_RESOURCES[known.resourceAppId]}'s ${known.permission})` : "";
+}
+
 function checkRequiredResourceAccess(application: Unwrap<azuread.ApplicationArgs>, report: ReportViolation, displayName: string): void {
   for (const api of application.requiredResourceAccesses ?? []) {
     for (const access of api.resourceAccesses) {
       if (access.type.toLowerCase() === "role" && !isGrantedGraphRole(api.resourceAppId, access.id)) {
-        report(`Application "${displayName}" requests application permission ${access.id} of API ${api.resourceAppId}: ${PERMISSIONS_REMEDY}.`);
+        report(
+          `Application "${displayName}" requests application permission ${access.id}${named(access.id, api.resourceAppId)} of API ${api.resourceAppId}: ${PERMISSIONS_REMEDY}.`,
+        );
       }
     }
   }
@@ -174,7 +183,7 @@ export const graphApplicationPermissionsOnly: ResourceValidationPolicy = {
     const assignment = args.asType(azuread.AppRoleAssignment);
     if (assignment) {
       if (!GRANTED_GRAPH_ROLE_IDS.has(assignment.appRoleId.toLowerCase())) {
-        report(`App role assignment ${args.name} grants app role ${assignment.appRoleId}: ${PERMISSIONS_REMEDY}.`);
+        report(`App role assignment ${args.name} grants app role ${assignment.appRoleId}${named(assignment.appRoleId)}: ${PERMISSIONS_REMEDY}.`);
       }
       return;
     }
@@ -191,7 +200,9 @@ export const graphApplicationPermissionsOnly: ResourceValidationPolicy = {
     if (apiAccess) {
       for (const roleId of apiAccess.roleIds ?? []) {
         if (!isGrantedGraphRole(apiAccess.apiClientId, roleId)) {
-          report(`API access ${args.name} requests application permission ${roleId} of API ${apiAccess.apiClientId}: ${PERMISSIONS_REMEDY}.`);
+          report(
+            `API access ${args.name} requests application permission ${roleId}${named(roleId, apiAccess.apiClientId)} of API ${apiAccess.apiClientId}: ${PERMISSIONS_REMEDY}.`,
+          );
         }
       }
       return;
@@ -262,6 +273,64 @@ export const scopedApplicationAccess: ResourceValidationPolicy = {
   },
 };
 
+// ---------------------------------------------------------------------------------------------
+// 8. No unscoped grant of what an Exchange application role grants within the scope
+
+const ROLES_SETTING = "retain-m365:exchangeAccess.roles";
+
+/** Where an app role id names an unscoped permission to mailboxes: what it is and what to list instead. */
+function unscopedMailboxPermission(grant: string, permission: ScopedEquivalent): string {
+  const what = `${grant} ${MAILBOX_RESOURCES[permission.resourceAppId]}'s application permission ${permission.permission} (${permission.appRoleId})`;
+  const reach = "which reaches every mailbox of the organization whatever the Exchange management scope says (permissions add up)";
+  const instead = isArchivingRole(permission.scopedRole)
+    ? `remove it and list "${permission.scopedRole}" in ${ROLES_SETTING} instead: that Exchange role grants the same, within the management scope`
+    : `remove it: Exchange's scoped role for it, "${permission.scopedRole}", changes mailboxes, which an archiver never needs, so ${ROLES_SETTING} takes no such role`;
+  return `${what}, ${reach}: ${instead}.`;
+}
+
+/** The permission families the policy knows, by resource: "Microsoft Graph's Mail.*, …". */
+const SCOPED_FAMILIES = Object.entries(MAILBOX_RESOURCES)
+  .map(([appId, resource]) => {
+    const families = [...new Set(SCOPED_EQUIVALENTS.filter((e) => e.resourceAppId === appId).map((e) => e.permission.replace(/\..*$/, ".*")))];
+    return `${resource}'s ${families.join(", ")}`;
+  })
+  .join("; ");
+
+export const noUnscopedMailboxPermission: ResourceValidationPolicy = {
+  name: "no-unscoped-mailbox-permission",
+  description: `Prevents an Entra application permission to mailboxes that an Exchange application role also grants within a management scope (${SCOPED_FAMILIES}) in app role assignments, requiredResourceAccess and ApplicationApiAccess, because permissions are additive: the unscoped Entra grant reaches every mailbox of the organization and makes the Exchange management scope (${SCOPE_GROUP_SETTING}) meaningless, so the scoped role belongs in ${ROLES_SETTING} instead.`,
+  enforcementLevel: "mandatory",
+  validateResource: (args, report) => {
+    const assignment = args.asType(azuread.AppRoleAssignment);
+    if (assignment) {
+      // An assignment names its resource by service principal object id, different in every tenant: the id alone tells.
+      const permission = scopedEquivalentOf(assignment.appRoleId);
+      if (permission) report(unscopedMailboxPermission(`App role assignment ${args.name} grants`, permission));
+      return;
+    }
+    const application = args.asType(azuread.Application);
+    if (application) {
+      const displayName = describedBy(() => application.displayName, args.name);
+      for (const api of application.requiredResourceAccesses ?? []) {
+        for (const access of api.resourceAccesses) {
+          const permission = access.type.toLowerCase() === "role" ? scopedEquivalentOf(access.id, api.resourceAppId) : undefined;
+          if (permission) report(unscopedMailboxPermission(`Application "${displayName}" requests`, permission));
+        }
+      }
+      return;
+    }
+    const apiAccess = args.asType(azuread.ApplicationApiAccess);
+    if (apiAccess) {
+      for (const roleId of apiAccess.roleIds ?? []) {
+        const permission = scopedEquivalentOf(roleId, apiAccess.apiClientId);
+        if (permission) report(unscopedMailboxPermission(`API access ${args.name} requests`, permission));
+      }
+      return;
+    }
+    args.notApplicable("Policy only applies to app role assignments, applications and application API access");
+  },
+};
+
 /** Every policy of the pack, in the order they are reported. */
 export const policies: ResourceValidationPolicy[] = [
   microsoft365DnsRecords,
@@ -271,4 +340,5 @@ export const policies: ResourceValidationPolicy[] = [
   graphApplicationPermissionsOnly,
   noApplicationImpersonation,
   scopedApplicationAccess,
+  noUnscopedMailboxPermission,
 ];

@@ -4,6 +4,7 @@ import { isRegularAssignment, referenceIds } from "../../components/exchange/obj
 import { EMPTY_ALLOW_LIST_BLOCKS_SINCE } from "../../m365/ews-retirement";
 import type { ExchangeObject } from "../../m365/exchange-admin-api";
 import { EWS_ACCESS_ROLE } from "../../m365/exchange-facts";
+import { isArchivingRole } from "../../m365/mail-access";
 import type { RetainApp, UnscopedGrant } from "./retain-app";
 import type { OrganizationReadiness } from "./report";
 
@@ -71,13 +72,34 @@ function entraProblems(facts: OrganizationFacts): string[] {
   if (grants === null)
     return [`Retain's application "${app.displayName}" (${app.appId}) has no service principal in this tenant, so it cannot sign in: deploy the stack.`];
   if (grants.length === 0) return [];
-  const names = grants.map((g) => `${g.permission} (${g.resource})`);
-  const list = names.length === 1 ? names[0]! : `${names.slice(0, -1).join(", ")} and ${names.at(-1)!}`;
+  const list = joined(grants.map((g) => `${g.permission} (${g.resource})`));
   const reach = scopeGroup ? `past the management scope of "${scopeGroup}" (permissions add up)` : "through Entra, beside the Exchange role the stack grants";
   return [
     `Retain's app holds the application permission${grants.length === 1 ? "" : "s"} ${list} consented in Entra, which reach${grants.length === 1 ? "es" : ""} every mailbox of the organization ${reach}: ` +
-      `remove ${grants.length === 1 ? "it" : "them"} from "${app.displayName}" (Entra admin center, Enterprise applications, Permissions) and keep Exchange's ${EWS_ACCESS_ROLE} role.`,
+      `remove ${grants.length === 1 ? "it" : "them"} from "${app.displayName}" (Entra admin center, Enterprise applications, Permissions)${scopedInstead(grants, scopeGroup !== undefined)}.`,
   ];
+}
+
+const joined = (items: string[]) => (items.length <= 1 ? (items[0] ?? "") : `${items.slice(0, -1).join(", ")} and ${items.at(-1)!}`);
+
+/**
+ * What grants the same within the scope: the Exchange roles to list in exchangeAccess.roles
+ * instead, and the scoped roles that write, which the stack does not take.
+ */
+function scopedInstead(grants: UnscopedGrant[], scoped: boolean): string {
+  const reads = grants.filter((g) => g.scopedRole !== null && isArchivingRole(g.scopedRole));
+  const writes = grants.filter((g) => g.scopedRole !== null && !isArchivingRole(g.scopedRole));
+  const roles = [...new Set(reads.map((g) => `"${g.scopedRole!}"`))];
+  let text =
+    roles.length === 0
+      ? `, and keep Exchange's ${EWS_ACCESS_ROLE} role`
+      : `, and grant the same through Exchange instead${scoped ? ", within the scope" : ""}: list ${joined(roles)} in ${setting("roles")} ` +
+        `(the scoped role${roles.length === 1 ? "" : "s"} for ${joined(reads.map((g) => g.permission))}) and deploy`;
+  if (writes.length > 0) {
+    const named = joined(writes.map((g) => `${g.permission} (scoped: ${g.scopedRole!})`));
+    text += `; ${named} ${writes.length === 1 ? "changes" : "change"} mailboxes, which an archiver never needs, so ${setting("roles")} takes no such role`;
+  }
+  return text;
 }
 
 /** Retain's Exchange role assignments: an EWS role at all, and (with a scope group) none without the scope. */

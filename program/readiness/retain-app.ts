@@ -2,7 +2,7 @@ import type { Client } from "@microsoft/microsoft-graph-client";
 import { ExitCode, UserFacingError } from "../../core/errors";
 import { APPLICATION_READ_PERMISSION, applicationsNamed, graphRead, quoted, valuesOf } from "../../m365/app-registrations";
 import { getAllPages } from "../../m365/graph-client";
-import { MAILBOX_RESOURCES, reachesEveryMailbox } from "../../m365/mail-access";
+import { MAILBOX_RESOURCES, reachesEveryMailbox, scopedRoleFor } from "../../m365/mail-access";
 
 /** Retain's application in this tenant; `servicePrincipalId` null when it has no service principal (it cannot sign in). */
 export interface RetainApp {
@@ -15,6 +15,8 @@ export interface RetainApp {
 export interface UnscopedGrant {
   permission: string;
   resource: string;
+  /** The Exchange application role that grants the same within the management scope; null when none does. */
+  scopedRole: string | null;
 }
 
 /**
@@ -72,7 +74,9 @@ export async function unscopedGrants(graph: Client, servicePrincipalId: string):
     if (!name) continue;
     for (const assignment of assignments.filter((a) => a.resourceId === resourceId)) {
       const permission = resource.appRoles?.find((role) => role.id === assignment.appRoleId)?.value;
-      if (permission && reachesEveryMailbox(resource.appId, permission)) grants.push({ permission, resource: name });
+      if (permission && reachesEveryMailbox(resource.appId, permission)) {
+        grants.push({ permission, resource: name, scopedRole: scopedRoleFor(resource.appId, permission) ?? null });
+      }
     }
   }
   return grants;

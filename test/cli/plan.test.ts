@@ -200,6 +200,30 @@ describe("plan: who Retain's app reaches", () => {
   });
 });
 
+describe("plan: a Graph-ready role set", () => {
+  it("plans one assignment per role, MailboxFolder.Read and MailboxItem.Read included, each in the stack's management scope", async () => {
+    const config = (parse(readFileSync(exampleFile, "utf8")) as { config: Record<string, unknown> }).config;
+    const roles = ["Application EWS.AccessAsApp", "Application MailboxFolder.Read", "Application MailboxItem.Read", "Application MailboxItem.Export"];
+    config["retain-m365:exchangeAccess"] = { ...(config["retain-m365:exchangeAccess"] as object), roles };
+    const result = await runMain(["plan", "--config-file", writeStackFile("Pulumi.graph-ready.yaml", config), "--json"]);
+    assert.equal(result.code, 0, result.stderr);
+    const steps = (JSON.parse(result.stdout) as Plan).steps;
+    const scopes = steps.filter((s) => s.newState.type === "pulumi-nodejs:dynamic/exchange:ManagementScope").map((s) => s.newState.inputs.name);
+    assert.deepEqual(scopes, ["Retain Archived Users (Retain)"]);
+    const assignments = steps.filter((s) => s.newState.type === "pulumi-nodejs:dynamic/exchange:RoleAssignment");
+    assert.deepEqual(
+      assignments.map((s) => [s.urn.split("::").pop(), s.newState.inputs.role, s.newState.inputs.name, s.newState.inputs.customResourceScope]).sort(),
+      [
+        ["graph-ready-exchange-role-EWS.AccessAsApp", "Application EWS.AccessAsApp", "Retain Application EWS.AccessAsApp", scopes[0]],
+        ["graph-ready-exchange-role-MailboxFolder.Read", "Application MailboxFolder.Read", "Retain Application MailboxFolder.Read", scopes[0]],
+        ["graph-ready-exchange-role-MailboxItem.Export", "Application MailboxItem.Export", "Retain Application MailboxItem.Export", scopes[0]],
+        ["graph-ready-exchange-role-MailboxItem.Read", "Application MailboxItem.Read", "Retain Application MailboxItem.Read", scopes[0]],
+      ],
+    );
+    for (const assignment of assignments) assert.equal(assignment.newState.inputs.allMailboxes, undefined, "scoped, not every mailbox");
+  });
+});
+
 describe("plan: certificates", () => {
   it("renders one key credential per listed certificate, the public part only, and no client secret", async () => {
     const pems = [1, 2].map((n) => readFileSync(path.join(REPO_ROOT, "test", "fixtures", "certificates", `app-${n}.pem`), "utf8"));

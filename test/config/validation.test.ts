@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { validateConfig } from "../../config/validate";
+import { validateConfig, validatedOrThrow } from "../../config/validate";
+import { ExitCode, type ConfigError } from "../../core/errors";
 import { manualRawValues, toRaw, validRawValues } from "../support/configs";
 
 type Values = Record<string, unknown>;
@@ -133,6 +134,14 @@ describe("config validation: a valid stack", () => {
     const scoped = validateConfig(toRaw(clone()));
     assert.ok(scoped.ok);
     assert.equal(scoped.config.exchangeAccess.allMailboxes, false);
+  });
+
+  it("takes the read-only roles of a Graph-based archiver, scoped like EWS.AccessAsApp (RBAC for Applications' MailboxFolder.Read, MailboxItem.Read, MailboxItem.Export)", () => {
+    const roles = ["Application EWS.AccessAsApp", "Application MailboxFolder.Read", "Application MailboxItem.Read", "Application MailboxItem.Export"];
+    const result = validateConfig(toRaw(edit("retain-m365:exchangeAccess", (a) => (a.roles = roles))()));
+    assert.ok(result.ok, JSON.stringify(result));
+    assert.deepEqual(result.config.exchangeAccess.roles, roles);
+    assert.equal(result.config.exchangeAccess.scopeGroup, "Retain Archived Users");
   });
 
   it("lets the sync admin sign in only when adminUser.signIn is true", () => {
@@ -427,6 +436,31 @@ describe("config validation: each mistake is named by its key path", () => {
       );
     });
   }
+});
+
+describe("config validation: exchangeAccess.roles outside the archiving roles", () => {
+  it("refuses Application MailboxItem.ImportExport (it writes) and a misspelt role, exit 2 naming retain-m365:exchangeAccess.roles", () => {
+    const values = edit(
+      "retain-m365:exchangeAccess",
+      (a) => (a.roles = ["Application MailboxItem.Read", "Application MailboxItem.ImportExport", "Application MailboxItems.Read"]),
+    )();
+    const error = (() => {
+      try {
+        validatedOrThrow(toRaw(values), "stack example");
+      } catch (thrown) {
+        return thrown as ConfigError;
+      }
+      assert.fail("expected the configuration to be rejected");
+    })();
+    assert.equal(error.exitCode, ExitCode.invalidInput);
+    assert.equal(error.problems.length, 2, error.problems.join("\n"));
+    assert.match(
+      error.problems[0] ?? "",
+      /^retain-m365:exchangeAccess\.roles\[1\]: must be one of the application roles an archiver may hold: .*Application MailboxItem\.Export$/,
+    );
+    assert.match(error.problems[1] ?? "", /^retain-m365:exchangeAccess\.roles\[2\]: must be one of the application roles an archiver may hold/);
+    assert.doesNotMatch(error.problems[0] ?? "", /ImportExport/, "the list offered leaves out the role that writes");
+  });
 });
 
 describe("config validation: reporting", () => {

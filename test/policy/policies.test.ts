@@ -18,6 +18,7 @@ import {
   graphApplicationPermissionsOnly,
   microsoft365DnsRecords,
   noApplicationImpersonation,
+  noUnscopedMailboxPermission,
   policies,
   readOnlyDirectoryRoles,
   retainUserPasswordNeverExpires,
@@ -297,7 +298,7 @@ describe("policy application-permissions-graph-read-only", () => {
       { resourceAppId: EXCHANGE, resourceAccesses: [{ id: FULL_ACCESS_AS_APP, type: "Role" }] },
     ];
     assert.deepEqual(await application(requested), [
-      `Application "Retain Archiving" requests application permission ${FULL_ACCESS_AS_APP} of API ${EXCHANGE}: ${remedy}`,
+      `Application "Retain Archiving" requests application permission ${FULL_ACCESS_AS_APP} (Office 365 Exchange Online's full_access_as_app) of API ${EXCHANGE}: ${remedy}`,
     ]);
   });
 
@@ -399,6 +400,100 @@ describe("policy exchange-application-access-scoped", () => {
     );
     assert.deepEqual(await check({ tenantId: TENANT, name: "Retain Archived Users (Retain)" }, "pulumi-nodejs:dynamic/exchange:ManagementScope"), [
       "not applicable: Policy only applies to resources of type 'pulumi-nodejs:dynamic/exchange:RoleAssignment'",
+    ]);
+  });
+});
+
+// --- 8. No unscoped grant of what an Exchange application role grants within the scope ---------
+
+describe("policy no-unscoped-mailbox-permission", () => {
+  const GRAPH = MICROSOFT_GRAPH_APP_ID;
+  const EXCHANGE = EXCHANGE_ONLINE_APP_ID;
+  // Graph permissions reference (application identifiers) and Microsoft's EWS OAuth manifest (full_access_as_app).
+  const MAILBOX_ITEM_READ_ALL = "7d9f353d-a7bd-4fbb-822a-26d5dd39a3ce";
+  const MAILBOX_FOLDER_READ_ALL = "99280d24-a782-4793-93cc-0888549957f6";
+  const MAIL_READ = "810c84a8-4a9e-49e6-bf7d-12d183f40d01";
+  const MAIL_READ_WRITE = "e2a3a72e-5f79-4c64-b1b1-878b674786c9";
+  const FULL_ACCESS_AS_APP = "dc890d15-9560-4a4c-9b7f-a736ec74ec40";
+  const reach = "which reaches every mailbox of the organization whatever the Exchange management scope says (permissions add up)";
+  const instead = (role: string) =>
+    `remove it and list "${role}" in retain-m365:exchangeAccess.roles instead: that Exchange role grants the same, within the management scope.`;
+  const check = (type: string, props: Record<string, unknown>, name: string) => violations(noUnscopedMailboxPermission, resourceArgs(type, props, {}, name));
+  const assignment = (appRoleId: string) =>
+    check(TYPES.appRoleAssignment, { appRoleId, principalObjectId: UNKNOWN, resourceObjectId: UNKNOWN }, "example-app-graph");
+  const application = (requiredResourceAccesses: unknown[]) =>
+    check(TYPES.application, { displayName: "Retain Archiving", signInAudience: "AzureADMyOrg", requiredResourceAccesses }, "example-app-registration");
+
+  it("refuses an app role assignment of Graph's MailboxItem.Read.All, naming it and the scoped role to list instead", async () => {
+    assert.deepEqual(await assignment(MAILBOX_ITEM_READ_ALL), [
+      `App role assignment example-app-graph grants Microsoft Graph's application permission MailboxItem.Read.All (${MAILBOX_ITEM_READ_ALL}), ${reach}: ${instead("Application MailboxItem.Read")}`,
+    ]);
+    assert.deepEqual(await assignment(MAIL_READ.toUpperCase()), [
+      `App role assignment example-app-graph grants Microsoft Graph's application permission Mail.Read (${MAIL_READ}), ${reach}: ${instead("Application Mail.Read")}`,
+    ]);
+  });
+
+  it("refuses an application requesting MailboxFolder.Read.All or Exchange's full_access_as_app; a delegated scope of the same id is not an application permission", async () => {
+    const requested = [
+      {
+        resourceAppId: GRAPH,
+        resourceAccesses: [
+          { id: GRAPH_APP_ROLES["User.Read.All"], type: "Role" },
+          { id: MAILBOX_FOLDER_READ_ALL, type: "Role" },
+          { id: MAIL_READ, type: "Scope" },
+        ],
+      },
+      { resourceAppId: EXCHANGE, resourceAccesses: [{ id: FULL_ACCESS_AS_APP, type: "Role" }] },
+    ];
+    assert.deepEqual(await application(requested), [
+      `Application "Retain Archiving" requests Microsoft Graph's application permission MailboxFolder.Read.All (${MAILBOX_FOLDER_READ_ALL}), ${reach}: ${instead("Application MailboxFolder.Read")}`,
+      `Application "Retain Archiving" requests Office 365 Exchange Online's application permission full_access_as_app (${FULL_ACCESS_AS_APP}), ${reach}: ${instead("Application EWS.AccessAsApp")}`,
+    ]);
+  });
+
+  it("refuses application API access to Graph's Mail.ReadWrite, saying its scoped role writes and the stack takes none", async () => {
+    assert.deepEqual(
+      await check(
+        TYPES.applicationApiAccess,
+        { applicationId: UNKNOWN, apiClientId: GRAPH, roleIds: [GRAPH_APP_ROLES["User.Read.All"], MAIL_READ_WRITE] },
+        "api-access",
+      ),
+      [
+        `API access api-access requests Microsoft Graph's application permission Mail.ReadWrite (${MAIL_READ_WRITE}), ${reach}: ` +
+          `remove it: Exchange's scoped role for it, "Application Mail.ReadWrite", changes mailboxes, which an archiver never needs, so retain-m365:exchangeAccess.roles takes no such role.`,
+      ],
+    );
+  });
+
+  it("accepts what the program grants, and leaves other permissions to application-permissions-graph-read-only", async () => {
+    assert.deepEqual(await assignment(GRAPH_APP_ROLES["User.Read.All"]), []);
+    assert.deepEqual(await assignment(GRAPH_APP_ROLES["GroupMember.Read.All"]), []);
+    assert.deepEqual(await assignment("19dbc75e-c2e2-444c-a770-ec69d8559fc7"), [], "Directory.ReadWrite.All reaches no mailbox");
+    const declared = [{ resourceAppId: GRAPH, resourceAccesses: Object.values(GRAPH_APP_ROLES).map((id) => ({ id, type: "Role" })) }];
+    assert.deepEqual(await application(declared), []);
+    // The id of Graph's Mail.Read under another API is not Graph's Mail.Read.
+    assert.deepEqual(await check(TYPES.applicationApiAccess, { applicationId: UNKNOWN, apiClientId: EXCHANGE, roleIds: [MAIL_READ] }, "api-access"), []);
+  });
+
+  it("names the permission in application-permissions-graph-read-only's refusal of the same grant, so the two read together", async () => {
+    const [message] = await violations(
+      graphApplicationPermissionsOnly,
+      resourceArgs(
+        TYPES.appRoleAssignment,
+        { appRoleId: MAILBOX_ITEM_READ_ALL, principalObjectId: UNKNOWN, resourceObjectId: UNKNOWN },
+        {},
+        "example-app-graph",
+      ),
+    );
+    assert.match(
+      message ?? "",
+      /^App role assignment example-app-graph grants app role 7d9f353d-a7bd-4fbb-822a-26d5dd39a3ce \(Microsoft Graph's MailboxItem\.Read\.All\): Retain's app may hold only/,
+    );
+  });
+
+  it("does not apply to other resources", async () => {
+    assert.deepEqual(await check(TYPES.user, retainUser, "user"), [
+      "not applicable: Policy only applies to app role assignments, applications and application API access",
     ]);
   });
 });
@@ -610,6 +705,7 @@ const EXPECTED_POLICIES = [
   "application-permissions-graph-read-only",
   "no-application-impersonation",
   "exchange-application-access-scoped",
+  "no-unscoped-mailbox-permission",
 ];
 
 describe("the policy pack", () => {
@@ -626,6 +722,7 @@ describe("the policy pack", () => {
       graphApplicationPermissionsOnly,
       noApplicationImpersonation,
       scopedApplicationAccess,
+      noUnscopedMailboxPermission,
     ]);
     for (const policy of policies) {
       assert.equal(policy.enforcementLevel, "mandatory", policy.name);

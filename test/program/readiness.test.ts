@@ -90,6 +90,27 @@ describe("readiness: the organization", () => {
     assert.doesNotMatch(problem, /User\.Read\.All|GroupMember\.Read\.All/);
   });
 
+  it("EWS ends on 1 April 2027: names Graph's MailboxItem.Read.All and Exchange's full_access_as_app grants and the scoped roles to list instead", async () => {
+    grantApplicationPermission(world.tenant.entra, world.tenant.retain, GRAPH_RESOURCE_APP_ID, "MailboxItem.Read.All");
+    grantApplicationPermission(world.tenant.entra, world.tenant.retain, EXCHANGE_RESOURCE_APP_ID, "full_access_as_app");
+    const problem = (await readiness()).ews.organization.problem ?? "";
+    assert.match(problem, /Retain's app holds the application permissions .*MailboxItem\.Read\.All \(Microsoft Graph\).* consented in Entra/);
+    assert.match(problem, /full_access_as_app \(Office 365 Exchange Online\)/);
+    assert.match(
+      problem,
+      /grant the same through Exchange instead, within the scope: list ("Application MailboxItem\.Read" and "Application EWS\.AccessAsApp"|"Application EWS\.AccessAsApp" and "Application MailboxItem\.Read") in retain-m365:exchangeAccess\.roles \(the scoped roles for (MailboxItem\.Read\.All and full_access_as_app|full_access_as_app and MailboxItem\.Read\.All)\) and deploy\./,
+    );
+  });
+
+  it("a grant whose scoped role writes (Graph's Mail.ReadWrite) is to be removed, not moved to a role the stack does not take", async () => {
+    grantApplicationPermission(world.tenant.entra, world.tenant.retain, GRAPH_RESOURCE_APP_ID, "Mail.ReadWrite");
+    const problem = (await readiness()).ews.organization.problem ?? "";
+    assert.match(
+      problem,
+      /holds the application permission Mail\.ReadWrite \(Microsoft Graph\) consented in Entra.*: remove it from "Retain Archiving" \(Entra admin center, Enterprise applications, Permissions\), and keep Exchange's Application EWS\.AccessAsApp role; Mail\.ReadWrite \(scoped: Application Mail\.ReadWrite\) changes mailboxes, which an archiver never needs, so retain-m365:exchangeAccess\.roles takes no such role\./,
+    );
+  });
+
   it("names an Exchange role assignment to Retain's app without the scope, and a missing EWS role", async () => {
     const assignment = world.tenant.exchange.assignments.find((a) => a.Name === "Retain Application EWS.AccessAsApp")!;
     assignment.CustomResourceScope = "";
