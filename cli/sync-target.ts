@@ -29,7 +29,12 @@ export interface SyncTarget {
   maxShrinkPercent: number;
 }
 
-export function resolveSyncTarget(options: SyncTargetOptions): SyncTarget {
+/**
+ * The target, each value from its flag, else the stack, else the default. `required` names what else
+ * the command cannot run without (the output folder, a credential): every missing value is one
+ * refusal, listed together, before anything connects.
+ */
+export function resolveSyncTarget(options: SyncTargetOptions, required: { outDir?: boolean; otherProblems?: string[] } = {}): SyncTarget {
   // The stack file's schema (zod) and YAML parser load only when a stack is named, so the nightly job starts quickly.
   const stack =
     options.stack === undefined
@@ -41,9 +46,11 @@ export function resolveSyncTarget(options: SyncTargetOptions): SyncTarget {
   const clientId = options.clientId ?? (outputs ? requiredOutput(outputs, stack!.stack, "applicationClientId") : undefined);
   const secretExpires = outputs?.applicationSecretExpires;
   const directorySync = stack?.config.directorySync ?? DIRECTORY_SYNC_DEFAULTS;
+  const outDir = options.out ?? stack?.config.directorySync.outputDir;
+  const problems = [...(required.outDir && outDir === undefined ? ["--out <dir> (or --stack) is required"] : []), ...(required.otherProblems ?? [])];
   return {
-    ...requireIds(tenantId, clientId),
-    outDir: options.out ?? stack?.config.directorySync.outputDir,
+    ...requireIds(tenantId, clientId, problems),
+    outDir,
     outDirFromStack: options.out === undefined && stack !== undefined,
     backups: options.backups ?? directorySync.backups,
     maxShrinkPercent: options.maxShrinkPercent ?? directorySync.maxShrinkPercent,
@@ -75,12 +82,13 @@ function requiredOutput(outputs: Record<string, unknown>, stack: string, name: s
   return value;
 }
 
-function requireIds(tenantId: string | undefined, clientId: string | undefined): { tenantId: string; clientId: string } {
+function requireIds(tenantId: string | undefined, clientId: string | undefined, otherProblems: string[]): { tenantId: string; clientId: string } {
   const problems: string[] = [];
   if (!tenantId) problems.push("--tenant-id (or --stack) is required");
   else if (!GUID.test(tenantId)) problems.push(`--tenant-id must be a GUID (got "${tenantId}")`);
   if (!clientId) problems.push("--client-id is required");
   else if (!GUID.test(clientId)) problems.push(`--client-id must be a GUID (got "${clientId}")`);
+  problems.push(...otherProblems);
   if (problems.length > 0) throw new UserFacingError(problems.join("; "), ExitCode.invalidInput);
   return { tenantId: tenantId as string, clientId: clientId as string };
 }

@@ -108,9 +108,14 @@ export function registerSyncCommand(program: Command, io: Io): void {
     )
     .action(async (options: SyncCliOptions) => {
       favourMemoryOverSpeed();
-      const { tenantId, clientId, ...target } = resolveSyncTarget(options);
-      if (target.outDir === undefined) throw new UserFacingError("sync needs --out <dir> or --stack <name>", ExitCode.invalidInput);
-      const outDir = path.resolve(target.outDir);
+      const noCredential = !options.certificate && !options.clientSecretFile && !process.env[SECRET_ENVIRONMENT_VARIABLE];
+      const { tenantId, clientId, ...target } = resolveSyncTarget(options, {
+        outDir: true,
+        otherProblems: noCredential
+          ? [`a credential is required: --certificate <pem|dir>, --client-secret-file <file>, or the secret in ${SECRET_ENVIRONMENT_VARIABLE}`]
+          : [],
+      });
+      const outDir = path.resolve(target.outDir as string);
       checkWritableFolder(outDir, target.outDirFromStack ? `the stack ${options.stack}'s directorySync.outputDir` : "--out");
       const chosen = chooseSyncCredential(tenantId, clientId, options, (line) => io.stderr(`warning: ${line}\n`));
       const client = createGraphClient({

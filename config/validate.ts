@@ -1,3 +1,4 @@
+import { nearestName } from "../core/suggest";
 import type { z } from "zod";
 import { ConfigError } from "../core/errors";
 import { LEGACY_IMPERSONATION_ROLE } from "../m365/exchange-facts";
@@ -168,8 +169,7 @@ function formatIssue(key: string, issue: z.core.$ZodIssue): string[] {
 }
 
 function suggestKey(key: string): string {
-  const wanted = key.toLowerCase().replace(/[^a-z0-9:]/g, "");
-  const match = Object.keys(schemas()).find((known) => known.startsWith(`${NAMESPACE}:`) && known.toLowerCase().replace(/[^a-z0-9:]/g, "") === wanted);
   const known = Object.keys(schemas()).filter((k) => k.startsWith(`${NAMESPACE}:`));
+  const match = nearestName(key, known);
   return match ? ` (did you mean ${match}?)` : ` (known keys: ${known.join(", ")})`;
 }

@@ -476,7 +476,7 @@ describe("sync: input, secrets and help", () => {
     const out = newOut();
     const none = await sync(out, [], { RETAIN_SYNC_CLIENT_SECRET: "" });
     assert.equal(none.code, 2);
-    assert.match(none.stderr, /no credential: give --certificate <pem> or set the client secret in RETAIN_SYNC_CLIENT_SECRET/);
+    assert.match(none.stderr, /a credential is required: --certificate <pem\|dir>, --client-secret-file <file>, or the secret in RETAIN_SYNC_CLIENT_SECRET/);
     const bad = await runMain(["sync", "--tenant-id", "contoso", "--client-id", APP, "--out", out]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--tenant-id must be a GUID \(got "contoso"\)/);
@@ -525,7 +525,17 @@ describe("sync: input, secrets and help", () => {
     assert.equal(read(out, "exchangeuser.csv").toString("utf8"), EXPECTED_USERS);
     const withoutOut = await runMain(["sync", "--tenant-id", TENANT, "--client-id", APP], { env: { RETAIN_SYNC_CLIENT_SECRET: SECRET } });
     assert.equal(withoutOut.code, 2);
-    assert.equal(withoutOut.stderr, "retain-m365: sync needs --out <dir> or --stack <name>\n");
+    assert.equal(withoutOut.stderr, "retain-m365: --out <dir> (or --stack) is required\n");
+  });
+
+  it("names every missing value at once, in one sentence, exit 2", async () => {
+    const nothing = await runMain(["sync"], { env: { RETAIN_SYNC_CLIENT_SECRET: "" } });
+    assert.equal(nothing.code, 2);
+    assert.equal(
+      nothing.stderr,
+      "retain-m365: --tenant-id (or --stack) is required; --client-id is required; --out <dir> (or --stack) is required; " +
+        "a credential is required: --certificate <pem|dir>, --client-secret-file <file>, or the secret in RETAIN_SYNC_CLIENT_SECRET\n",
+    );
   });
 
   it("--stack without the Pulumi CLI or --client-id says what to do (exit 2); --stack excludes --tenant-id", async () => {
