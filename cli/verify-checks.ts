@@ -1,3 +1,4 @@
+import { connectionFailure } from "../core/connection-failure";
 import { promises as dns } from "node:dns";
 import { AUTODISCOVER_TARGET } from "../m365/autodiscover";
 import { checkedEndpoint } from "../m365/endpoints";
@@ -104,6 +105,6 @@ export async function checkAutodiscover(baseUrl: string, mailbox: string): Promi
     const body = (await response.json()) as { Protocol?: string; Url?: string };
     return body.Url ? { check, ok: true, detail: `EWS at ${body.Url}` } : { check, ok: false, detail: "answered without an EWS URL" };
   } catch (error) {
-    return { check, ok: false, detail: `did not answer (${(error as Error).message})` };
+    return { check, ok: false, detail: `did not answer: ${connectionFailure(error)?.reason ?? (error as Error).message}` };
   }
 }

@@ -159,6 +159,20 @@ export function isCredentialRefusal(error: unknown): boolean {
 }
 
 /**
+ * Entra's refusal of a certificate it does not know for the app (AADSTS700027 "… is not registered
+ * on application"), its message led by what to do: the key is on the Retain server, the stack
+ * registers the certificate. Other refusals stay as they are.
+ */
+function withUnregisteredHint(error: unknown, certificate: AppCertificate): unknown {
+  const entra = /AADSTS700027: [^.[]*not registered[^.[]*/.exec((error as Error).message ?? "")?.[0]?.trim();
+  if (!entra) return error;
+  (error as Error).message =
+    `this certificate (${certificate.thumbprint}, ${certificate.file}) is not registered for Retain's app: add it to the stack's ` +
+    `retain-m365:application.credential.certificates and run pulumi up (${entra})`;
+  return error;
+}
+
+/**
  * Signs in with the first certificate Entra accepts, in the order given; a refusal moves on to the
  * next, and the one accepted is kept for the rest of the run. Other failures (the network) are the
  * caller's to retry. With every certificate refused, the last refusal is the error.
@@ -187,7 +201,8 @@ export class CertificateFallbackCredential implements TokenCredential {
         return await credential.getToken(scopes, options);
       } catch (error) {
         const next = this.certificates[index + 1];
-        if (!isCredentialRefusal(error) || next === undefined) throw error;
+        if (!isCredentialRefusal(error)) throw error;
+        if (next === undefined) throw withUnregisteredHint(error, this.certificates[index]!);
         // Another request may have moved on already.
         if (this.index === index) {
           this.index = index + 1;

@@ -151,7 +151,10 @@ describe("sync with Retain's app certificate", () => {
     registered.splice(0, registered.length);
     const result = await sync(["--certificate", dir]);
     assert.equal(result.code, 3);
-    assert.match(result.stderr, /AADSTS700027: The certificate with identifier used to sign the client assertion is not registered on application/);
+    assert.match(
+      result.stderr,
+      /this certificate \([0-9A-F]{40}, \S+\.pem\) is not registered for Retain's app: add it to the stack's retain-m365:application\.credential\.certificates and run pulumi up \(AADSTS700027: The certificate with identifier used to sign the client assertion is not registered on application\)$/m,
+    );
   });
 
   it("warns when the certificate expires within --warn-expiry-days, naming the date and what to do", async () => {
