@@ -1,7 +1,7 @@
 import type { ExchangeTarget } from "../../m365/exchange-admin-api";
 import { LEGACY_IMPERSONATION_ROLE } from "../../m365/exchange-facts";
 import type { Discovery, Finding, UrnOf } from "../discovery";
-import { EXCHANGE_ADMIN_API_PERMISSION } from "./access-rights";
+import { EXCHANGE_ADMIN_API_PERMISSION, EXCHANGE_READER_ROLE } from "./access-rights";
 import { discoverEwsAllowList, type EwsAllowListSettings, type PlannedEwsAllowList } from "./ews-allow-list/discovery";
 import { assignmentName, exchangeAccessNames, scopeName, type ExchangeAccessMode } from "./index";
 import { discoverManagementScope, type PlannedManagementScope } from "./management-scope/discovery";
@@ -45,7 +45,7 @@ export interface DeclaredExchangeAccess {
 }
 
 /** What reading Exchange needs, named when Exchange refuses. */
-export const EXCHANGE_READ_ACCESS = `${EXCHANGE_ADMIN_API_PERMISSION}, and the Entra role Global Reader or Exchange Administrator, for the identity running adopt`;
+export const EXCHANGE_READ_ACCESS = `${EXCHANGE_ADMIN_API_PERMISSION}, and the Entra role ${EXCHANGE_READER_ROLE}, for the identity running adopt`;
 
 const byResourceName = (a: { resourceName: string }, b: { resourceName: string }) =>
   a.resourceName < b.resourceName ? -1 : a.resourceName > b.resourceName ? 1 : 0;

@@ -9,6 +9,7 @@ import {
 } from "../../m365/exchange-admin-api";
 import { EXCHANGE_MANAGE_AS_APP, EXCHANGE_ONLINE_APP_ID } from "../../m365/exchange-facts";
 import { requiredInputFailures, type InputFailure } from "../provider-inputs";
+import { EXCHANGE_READER_ROLE } from "./access-rights";
 
 // Shared by the Exchange dynamic providers; serialized with them (functions only).
 
@@ -116,7 +117,7 @@ export function gone(): { id: string } {
 }
 
 /** What reading the Exchange objects back (a refresh: `pulumi refresh`, `pulumi preview --refresh`, the Drift workflow) needs. */
-export const EXCHANGE_REFRESH_ACCESS = `${EXCHANGE_MANAGE_AS_APP} on Office 365 Exchange Online (${EXCHANGE_ONLINE_APP_ID}) and the Entra role Global Reader`;
+export const EXCHANGE_REFRESH_ACCESS = `${EXCHANGE_MANAGE_AS_APP} on Office 365 Exchange Online (${EXCHANGE_ONLINE_APP_ID}) and the Entra role ${EXCHANGE_READER_ROLE}`;
 
 /**
  * Runs a refresh's reads. A refusal (HTTP 401/403, or a cmdlet outside the caller's roles, which

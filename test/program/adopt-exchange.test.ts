@@ -279,7 +279,7 @@ describe("adopt: Exchange", () => {
       assert.equal(error.exitCode, ExitCode.auth);
       assert.match(
         error.message,
-        /^Exchange Online refused Get-ManagementRoleAssignment \(.*HTTP 403.*\)\. Reading Exchange needs Exchange\.ManageAsApp .*Global Reader or Exchange Administrator/,
+        /^Exchange Online refused Get-ManagementRoleAssignment \(.*HTTP 403.*\)\. Reading Exchange needs Exchange\.ManageAsApp .*and the Entra role Global Reader, for the identity running adopt/,
       );
     });
 
