@@ -159,6 +159,10 @@ async function withTenant(out: string, tenant: SampleTenant): Promise<void> {
   const full = graph.requests.length;
   await step(env, { title: `sync: the first run reads the whole directory and writes Retain's two CSVs into ${shown(out)}`, args: sync, endpoints: microsoft });
   const fullRequests = graph.requests.length - full;
+  const guests = directory.users.filter((user) => user.mail && user.userType !== "Member").length;
+  say(
+    `    ${mail} users have mail; the ${guests} guests among them are left out: a guest's mailbox is in its own organization, not one Retain archives (docs/csv-format.md)`,
+  );
 
   say(`\n▶ a day passes in the tenant: ${aDayOfChanges(directory)}`);
   const delta = graph.requests.length;
