@@ -109,8 +109,18 @@ function load() {
   return compiled.exports;
 }
 
+// The Node this project runs on (package.json's engines), said in a sentence rather than as the
+// TypeError an older Node would meet first. `npm ci` runs on Node 20 too: it installs Node 22 into
+// node_modules (the `node` dev dependency), which npx and npm scripts put first on PATH.
+const neededNode = Number(/\d+/.exec(require(path.join(root, "package.json")).engines.node)[0]);
+
 if (process.env.npm_lifecycle_event === "prepare") {
   if (!isFresh()) save(build()); // `npm ci`: build once, run nothing
+} else if (Number(process.versions.node.split(".")[0]) < neededNode) {
+  process.stderr.write(
+    `retain-m365: needs Node ${neededNode} or later, and this is Node ${process.version}: run it as \`npx retain-m365\` (or through an npm script), which uses the Node ${neededNode} that npm ci installed into node_modules\n`,
+  );
+  process.exitCode = 2;
 } else {
   enableCompileCache();
   load()

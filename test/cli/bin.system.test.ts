@@ -62,4 +62,22 @@ describe("bin/retain-m365.js runs a bundle of the checkout as it is", () => {
     assert.notEqual(result.status, 0);
     assert.match(result.stderr, /cli\/status\.ts:1:\d+: ERROR: Unexpected ";"/);
   });
+
+  it("on a Node older than package.json's engines: one sentence naming the Node needed and how to get it, exit 2, nothing built", () => {
+    const older = path.join(mkdtempSync(path.join(tmpdir(), "retain-old-node-")), "node-20.cjs");
+    writeFileSync(
+      older,
+      'Object.defineProperty(process, "version", { value: "v20.20.2" });\nObject.defineProperty(process.versions, "node", { value: "20.20.2" });\n',
+    );
+    const result = spawnSync(process.execPath, ["--require", older, path.join(REPO_ROOT, "bin", "retain-m365.js"), "--version"], {
+      cwd: REPO_ROOT,
+      encoding: "utf8",
+    });
+    assert.equal(result.status, 2);
+    assert.equal(result.stdout, "");
+    assert.equal(
+      result.stderr,
+      "retain-m365: needs Node 22 or later, and this is Node v20.20.2: run it as `npx retain-m365` (or through an npm script), which uses the Node 22 that npm ci installed into node_modules\n",
+    );
+  });
 });
