@@ -24,6 +24,8 @@ function sourcesFor(config: TenantConfig): AdoptSources & { records: GraphServic
       graph,
       records: new GraphServiceConfigurationRecordSource(graph),
       exchange: { tenantId: config.tenantId, exchangeEndpoint: CLOUDS.global.exchange },
+      // Purview's retention policies and holds, read only for a stack with `preservation`.
+      ...(config.preservation ? { compliance: { tenantId: config.tenantId, complianceEndpoint: CLOUDS.global.compliance } } : {}),
     };
   }
   return sources;

@@ -23,6 +23,7 @@ interface AdoptOptions {
   json?: boolean;
   cloudflareEndpoint: string;
   exchangeEndpoint: string;
+  complianceEndpoint: string;
   graphEndpoint: string;
   authorityHost?: string;
   resolver?: string;
@@ -44,6 +45,12 @@ export function registerAdoptCommand(program: Command, io: Io): void {
     .option("--json", "print one JSON object: {stack, findings, notices, summary}")
     .option("--cloudflare-endpoint <url>", "base of Cloudflare's v4 API", endpointUrl("--cloudflare-endpoint"), CLOUDFLARE_API_BASE)
     .option("--exchange-endpoint <url>", "Exchange Online's base URL", endpointUrl("--exchange-endpoint"), CLOUDS.global.exchange)
+    .option(
+      "--compliance-endpoint <url>",
+      "Security & Compliance's base URL (Purview's retention policies and holds, read where the stack has preservation)",
+      endpointUrl("--compliance-endpoint"),
+      CLOUDS.global.compliance,
+    )
     .option("--graph-endpoint <url>", "Graph base URL without /v1.0", endpointUrl("--graph-endpoint"), CLOUDS.global.graph)
     .option("--authority-host <url>", "Entra login host (also read from AZURE_AUTHORITY_HOST); turns instance discovery off", endpointUrl("--authority-host"))
     .option(
@@ -82,6 +89,7 @@ export function registerAdoptCommand(program: Command, io: Io): void {
           ...(token && cloudflare.length > 0 ? { cloudflare: { endpoint: options.cloudflareEndpoint, token } } : {}),
           graph: createGraphClient({ credential, endpoint: options.graphEndpoint }),
           exchange: { tenantId, exchangeEndpoint: options.exchangeEndpoint, identity: credential },
+          compliance: { tenantId, complianceEndpoint: options.complianceEndpoint, identity: credential },
           dns: dnsTxtLookup(options.resolver),
           dnsRecords: dnsRecordLookup(options.resolver),
         },

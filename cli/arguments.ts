@@ -48,6 +48,7 @@ const ENDPOINT_FLAGS = {
   "--authority-host": "login",
   "--graph-endpoint": "graph",
   "--exchange-endpoint": "exchange",
+  "--compliance-endpoint": "compliance",
   "--ews-endpoint": "exchange",
   "--cloudflare-endpoint": "cloudflare",
   "--autodiscover-url": "autodiscover",

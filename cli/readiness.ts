@@ -18,6 +18,7 @@ interface ReadinessOptions {
   appId?: string;
   json?: boolean;
   exchangeEndpoint: string;
+  complianceEndpoint: string;
   graphEndpoint: string;
   authorityHost?: string;
 }
@@ -51,6 +52,12 @@ export function registerReadinessCommand(program: Command, io: Io): void {
     )
     .option("--json", "print one JSON object: {stack, ews, mailboxes, problems, notices}")
     .option("--exchange-endpoint <url>", "Exchange Online's base URL", endpointUrl("--exchange-endpoint"), CLOUDS.global.exchange)
+    .option(
+      "--compliance-endpoint <url>",
+      "Security & Compliance's base URL (Purview's retention policies and holds, read where the stack has preservation)",
+      endpointUrl("--compliance-endpoint"),
+      CLOUDS.global.compliance,
+    )
     .option("--graph-endpoint <url>", "Graph base URL without /v1.0", endpointUrl("--graph-endpoint"), CLOUDS.global.graph)
     .option("--authority-host <url>", "Entra login host (also read from AZURE_AUTHORITY_HOST); turns instance discovery off", endpointUrl("--authority-host"))
     .action(async (options: ReadinessOptions) => {
@@ -68,6 +75,7 @@ export function registerReadinessCommand(program: Command, io: Io): void {
         {
           graph: createGraphClient({ credential, endpoint: options.graphEndpoint }),
           exchange: { tenantId: config.tenantId, exchangeEndpoint: options.exchangeEndpoint, identity: credential },
+          compliance: { tenantId: config.tenantId, complianceEndpoint: options.complianceEndpoint, identity: credential },
         },
         { appId: options.appId, cloud: cloudOf(options.exchangeEndpoint) },
       );
@@ -97,7 +105,7 @@ function reportText(report: ReadinessReport): string {
       `EWS ends: ${report.ews.shutdown === null ? "not announced for this cloud" : `${report.ews.shutdown}, in ${report.ews.daysLeft} days`}`,
       `organization: EwsEnabled ${ewsEnabled}, allow list of ${organization.allowListSize} (Retain ${organization.retainListed ? "listed" : "not listed"})`,
       ...(organization.problem ? [`problem  ${organization.problem}`] : []),
-      `mailboxes: ${inScope} in scope, ${ready} ready, ${notReady} not ready`,
+      `mailboxes: ${inScope} in scope, ${ready} ready, ${notReady} not ready${report.mailboxes.preserved === null ? "" : `, ${report.mailboxes.preserved} kept by a retention policy`}`,
       ...report.problems.map((p) => `${p.reason.padEnd(17)} ${p.mailbox}: ${p.detail}`),
       ...report.notices.map((n) => `notice   ${n}`),
     ].join("\n") + "\n"

@@ -5,6 +5,7 @@ import { GUID } from "../m365/ids";
 import { ALL_MAILBOXES_SETTING, DEFAULT_OUTPUT_DIR, DIRECTORY_SYNC_DEFAULTS, isWindowsFolder, NAMESPACE, SCOPE_GROUP_SETTING } from "./defaults";
 import { READ_ONLY_DIRECTORY_ROLES, type DirectoryRoleName } from "../m365/entra";
 import { ARCHIVING_APPLICATION_ROLES, EWS_ACCESS_ROLE, type ArchivingApplicationRole } from "../m365/exchange-facts";
+import { MAX_RETAIN_DAYS, STATIC_SCOPE_SENTENCE, STATIC_SCOPE_SOURCE } from "../m365/compliance-facts";
 import { domainSchema } from "./domain-schema";
 
 export { DEFAULT_DNS_PROVIDER, DNS_PROVIDERS, domainSchema, type DnsProviderName, type DnsProviderSettings } from "./domain-schema";
@@ -166,6 +167,42 @@ export const directorySyncSchema = z.strictObject({
     .default(DIRECTORY_SYNC_DEFAULTS.maxShrinkPercent),
 });
 
+export const PRESERVATION_MAILBOXES = ["all", "scopeGroup"] as const;
+const RETAIN_DAYS = `must be a whole number of days from 1 to ${MAX_RETAIN_DAYS}, or "unlimited"`;
+
+/**
+ * A Microsoft Purview retention policy that keeps mailbox items (deleted and purged ones too) until
+ * Retain archives again: Retain's own advice ("Preventing the Deletion of Unarchived Messages").
+ * Absent: none. `mailboxes` is `all`: a retention policy's Exchange location follows the
+ * organization only as All; a group in it is expanded once, so later members would be left out.
+ */
+export const preservationSchema = z
+  .strictObject({
+    // A whole number, also as `pulumi config set --path` may store it (a string of digits).
+    retainDays: z.preprocess(
+      (value) => (typeof value === "string" && /^\d{1,9}$/.test(value) ? Number(value) : value),
+      z.union([z.int().min(1, RETAIN_DAYS).max(MAX_RETAIN_DAYS, RETAIN_DAYS), z.literal("unlimited")], {
+        error: (issue) => (issue.input === undefined ? "is required" : RETAIN_DAYS),
+      }),
+    ),
+    mailboxes: z.enum(PRESERVATION_MAILBOXES, { error: "must be all" }).default("all"),
+  })
+  .superRefine((preservation, ctx) => {
+    if (preservation.mailboxes === "scopeGroup") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["mailboxes"],
+        message:
+          `scopeGroup is not supported: Microsoft expands a group in a retention policy's Exchange location once, so members added later are not kept ("${STATIC_SCOPE_SENTENCE}", ${STATIC_SCOPE_SOURCE}); ` +
+          "use all (every mailbox, those created later too)",
+      });
+    }
+  })
+  .transform((preservation) => ({ retainDays: preservation.retainDays, mailboxes: "all" as const }));
+
+/** `retain-m365:preservation` as validated: null when the stack has none. */
+export type PreservationConfig = z.output<typeof preservationSchema> | null;
+
 /** A free-form value whose change rotates a credential. */
 const rotationKey = z
   .union([z.string(), z.number()], { error: 'must be a string such as "2026-11"' })
@@ -235,6 +272,8 @@ export const keySchemas = {
   [`${NAMESPACE}:directorySync`]: directorySyncSchema.prefault({}),
   [`${NAMESPACE}:passwordRotation`]: rotationKey,
   [`${NAMESPACE}:application`]: applicationSchema.prefault({}),
+  /** Optional: null when absent (no retention policy). */
+  [`${NAMESPACE}:preservation`]: preservationSchema.nullable().default(null),
   /** Protect both users from deletion by `pulumi destroy` or a removed stack entry. */
   [`${NAMESPACE}:protectUsers`]: z
     .union([z.boolean(), z.enum(["true", "false"])], { error: "must be true or false" })

@@ -68,6 +68,8 @@ export interface GraphEmulatorOptions {
   adminApi?: Route;
   /** Answers `EWS_PATH` (SOAP over text/xml); it checks the bearer token itself, as EWS refuses one in its own way. */
   ews?: Route;
+  /** Another emulator whose token endpoint signs in for this one too: its issued tokens are accepted (a second service at the same authority). */
+  tokenIssuer?: GraphEmulator;
 }
 
 /** Where EWS answers on the emulator's host, as under `https://outlook.office365.com`. */
@@ -143,8 +145,8 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
     }
     emulator.requests.push(request);
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1] ?? "";
-    const known = bearer === options.token || emulator.issuedTokens.includes(bearer);
-    if (!known || emulator.revokedTokens.has(bearer)) {
+    const known = bearer === options.token || emulator.issuedTokens.includes(bearer) || !!options.tokenIssuer?.issuedTokens.includes(bearer);
+    if (!known || emulator.revokedTokens.has(bearer) || options.tokenIssuer?.revokedTokens.has(bearer)) {
       return reply(graphError(401, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience."));
     }
     const injected = emulator.injected.shift();

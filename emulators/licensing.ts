@@ -5,6 +5,8 @@ export interface TenantSku {
   skuPartNumber: string;
   consumedUnits: number;
   prepaidUnits: { enabled: number; suspended: number; warning: number; lockedOut: number };
+  /** The service plans the SKU includes, as Graph's subscribedSkus lists them. */
+  servicePlans?: { servicePlanId: string; servicePlanName: string; provisioningStatus: string; appliesTo: string }[];
 }
 export interface TenantUser {
   id: string;

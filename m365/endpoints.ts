@@ -2,19 +2,20 @@ import { ExitCode, UserFacingError } from "../core/errors";
 import { CLOUDFLARE_API_BASE, CLOUDS } from "./clouds";
 
 // Where a credential, a token or a request may go: the one rule for every endpoint flag
-// (`--authority-host`, `--graph-endpoint`, `--exchange-endpoint`, `--ews-endpoint`,
-// `--cloudflare-endpoint`, `--autodiscover-url`), for `AZURE_AUTHORITY_HOST`, and for every client
+// (`--authority-host`, `--graph-endpoint`, `--exchange-endpoint`, `--compliance-endpoint`,
+// `--ews-endpoint`, `--cloudflare-endpoint`, `--autodiscover-url`), for `AZURE_AUTHORITY_HOST`, and for every client
 // before it connects. An endpoint is an https URL whose host is the service's own in one of
 // Microsoft's clouds (m365/clouds.ts), Cloudflare's API host, or a loopback address (the emulators).
 // Used inside dynamic providers, which Pulumi serializes: functions and constants only.
 
 /** The services an endpoint can stand for. */
-export type EndpointService = "graph" | "exchange" | "login" | "autodiscover" | "cloudflare";
+export type EndpointService = "graph" | "exchange" | "compliance" | "login" | "autodiscover" | "cloudflare";
 
 /** What each service's hosts are called in a refusal. */
 const SERVICE_HOSTS: Record<EndpointService, string> = {
   graph: "a Microsoft Graph host",
   exchange: "an Exchange Online host",
+  compliance: "a Security & Compliance host",
   login: "an Entra ID login host",
   autodiscover: "an Exchange Online autodiscover host",
   cloudflare: "Cloudflare's API host",
@@ -48,7 +49,30 @@ export function endpointProblem(value: string, service: EndpointService): string
   if (url.username || url.password) return "must not carry a user name or password";
   const host = url.hostname.toLowerCase().replace(/\.$/, "");
   if (isLoopbackHost(host) || serviceHosts(service).includes(host)) return undefined;
-  return `must be ${SERVICE_HOSTS[service]} (${serviceHosts(service).join(", ")}) or a loopback address (127.0.0.1, ::1, localhost) for an emulator`;
+  if (service === "compliance" && isRegionalComplianceHost(host)) return undefined;
+  const regional =
+    service === "compliance" ? `, a regional host <name>.${[...new Set(serviceHosts("compliance").map(complianceRegionalDomain))].join(" or <name>.")}` : "";
+  return `must be ${SERVICE_HOSTS[service]} (${serviceHosts(service).join(", ")}${regional}) or a loopback address (127.0.0.1, ::1, localhost) for an emulator`;
+}
+
+/**
+ * The domain a Security & Compliance endpoint's regional hosts live under: the endpoint's host
+ * without a first label other than "ps" (`l5.ps.compliance.protection.office365.us` →
+ * `ps.compliance.protection.office365.us`). CIPP's New-ExoRequest names the regional host as the
+ * first label of the AutogenSession redirect's host + `.ps.compliance.protection.outlook.com`
+ * (docs/microsoft-365.md, "Security & Compliance"; the national clouds' domains are assumed alike).
+ */
+export function complianceRegionalDomain(endpointHost: string): string {
+  const host = endpointHost.toLowerCase().replace(/\.$/, "");
+  return host.startsWith("ps.") ? host : host.slice(host.indexOf(".") + 1);
+}
+
+/** One label under the regional domain of one of the clouds' Security & Compliance endpoints. */
+function isRegionalComplianceHost(host: string): boolean {
+  const dot = host.indexOf(".");
+  return (
+    /^[a-z0-9-]{1,63}$/.test(host.slice(0, dot)) && serviceHosts("compliance").some((endpoint) => complianceRegionalDomain(endpoint) === host.slice(dot + 1))
+  );
 }
 
 /**

@@ -31,6 +31,22 @@ export interface ListingOptions {
 }
 
 /**
+ * Where one admin API call goes: Exchange Online's (`invokeCommand`), or Security & Compliance's
+ * regional host, which takes the same InvokeCommand body and X-AnchorMailbox header (CIPP's
+ * New-ExoRequest -Compliance; m365/compliance-api.ts).
+ */
+export interface AdminApiTarget {
+  tenantId: string;
+  /** Base URL the `/adminapi/beta/{tenant}/InvokeCommand` path goes under, checked by the caller against the endpoint rule. */
+  base: string;
+  /** Token scope, `{audience}/.default`. */
+  scope: string;
+  /** Who refuses, in errors: "Exchange", "Security & Compliance". */
+  service: string;
+  identity?: DeployingIdentity;
+}
+
+/**
  * Runs one cmdlet through `POST {endpoint}/adminapi/beta/{tenant}/InvokeCommand` and returns every
  * result object, following `@odata.nextLink` (each page is the same command posted to the link)
  * to the endpoint's own origin only.
@@ -42,6 +58,18 @@ export async function invokeCommand(
   listing: ListingOptions = {},
 ): Promise<ExchangeObject[]> {
   const base = checkedEndpoint(target.exchangeEndpoint, "exchange", "the Exchange endpoint").replace(/\/+$/, "");
+  const api = { tenantId: target.tenantId, base, scope: `${new URL(base).origin}/.default`, service: "Exchange", identity: target.identity };
+  return invokeAdminCommand(api, cmdlet, parameters, listing);
+}
+
+/** `invokeCommand` at any admin API base: the one implementation of InvokeCommand, its paging and its errors. */
+export async function invokeAdminCommand(
+  target: AdminApiTarget,
+  cmdlet: string,
+  parameters: CmdletParameters = {},
+  listing: ListingOptions = {},
+): Promise<ExchangeObject[]> {
+  const base = target.base.replace(/\/+$/, "");
   const body = { CmdletInput: { CmdletName: cmdlet, Parameters: parameters } };
   const results: ExchangeObject[] = [];
   const select = listing.select?.length ? `?$select=${listing.select.join(",")}` : "";
@@ -53,7 +81,7 @@ export async function invokeCommand(
         tenantId: target.tenantId,
         method: "POST",
         url,
-        scope: `${new URL(base).origin}/.default`,
+        scope: target.scope,
         headers: {
           "X-AnchorMailbox": `APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@${target.tenantId}`,
           ...(listing.maxPageSize ? { Prefer: `odata.maxpagesize=${listing.maxPageSize}` } : {}),
@@ -63,14 +91,14 @@ export async function invokeCommand(
       },
       listing.retry,
     );
-    if (status < 200 || status >= 300) throw exchangeCommandError(cmdlet, parameters, status, json);
+    if (status < 200 || status >= 300) throw exchangeCommandError(cmdlet, parameters, status, json, target.service);
     const page = (json ?? {}) as { value?: ExchangeObject[]; "@odata.nextLink"?: string };
     results.push(...(page.value ?? []));
     url = page["@odata.nextLink"];
     // The next page gets the same token: only ever from the endpoint's own origin.
     if (url !== undefined && !isSameOrigin(url, base)) {
       throw new UserFacingError(
-        `Exchange answered ${describeCommand(cmdlet, parameters)} with a next page at another origin than ${new URL(base).origin}; it was not followed`,
+        `${target.service} answered ${describeCommand(cmdlet, parameters)} with a next page at another origin than ${new URL(base).origin}; it was not followed`,
         ExitCode.remoteService,
       );
     }
@@ -78,14 +106,14 @@ export async function invokeCommand(
   return results;
 }
 
-/** Exchange's error body (`|Namespace.ExceptionType|Message`) as one sentence naming the command. */
-export function exchangeCommandError(cmdlet: string, parameters: CmdletParameters, status: number, json: unknown): ExchangeCommandError {
+/** Exchange's error body (`|Namespace.ExceptionType|Message`) as one sentence naming the command (and `service`, who refused). */
+export function exchangeCommandError(cmdlet: string, parameters: CmdletParameters, status: number, json: unknown, service = "Exchange"): ExchangeCommandError {
   const error = (json as { error?: { message?: string; details?: { message?: string }[] } } | undefined)?.error;
   const raw = error?.details?.[0]?.message ?? error?.message ?? `HTTP ${status}`;
   const parts = raw.split("|");
   const exchangeMessage = (parts[parts.length - 1] ?? raw).trim();
   const exceptionType = parts.length >= 3 ? parts[parts.length - 2]?.split(".").pop() : undefined;
-  const sentence = `Exchange refused ${describeCommand(cmdlet, parameters)} (HTTP ${status}${exceptionType ? `, ${exceptionType}` : ""}): ${exchangeMessage}`;
+  const sentence = `${service} refused ${describeCommand(cmdlet, parameters)} (HTTP ${status}${exceptionType ? `, ${exceptionType}` : ""}): ${exchangeMessage}`;
   return Object.assign(new Error(sentence), { cmdlet, status, exceptionType, exchangeMessage });
 }
 

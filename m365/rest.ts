@@ -14,10 +14,14 @@ export interface RestRequest {
   body?: unknown;
   /** The deploying identity the caller's calls share (one sign-in for them all); without it, this call signs in on its own. */
   identity?: DeployingIdentity;
+  /** `false`: a redirect is answered as it is, its `Location` in the response (Security & Compliance's regional host, m365/compliance-api.ts). */
+  followRedirects?: false;
 }
 export interface RestResponse {
   status: number;
   json: unknown;
+  /** The `Location` header, where the answer has one. */
+  location?: string;
 }
 
 /**
@@ -35,8 +39,10 @@ export async function sendWithRetry(request: RestRequest, policy: RetryPolicy = 
       headers: { ...request.headers, authorization: `Bearer ${token.token}`, "content-type": "application/json" },
       body: request.body === undefined ? undefined : JSON.stringify(request.body),
       signal: AbortSignal.timeout(60_000),
+      ...(request.followRedirects === false ? { redirect: "manual" as const } : {}),
     });
-    return { status: response.status, retryAfter: response.headers.get("retry-after"), text: await response.text() };
+    const location = response.headers.get("location") ?? undefined;
+    return { status: response.status, retryAfter: response.headers.get("retry-after"), location, text: await response.text() };
   };
   const { outcome } = await retrying(
     async () => {
@@ -54,12 +60,12 @@ export async function sendWithRetry(request: RestRequest, policy: RetryPolicy = 
     },
   );
   if (!outcome.ok) throw outcome.error;
-  const { status, text } = outcome.value;
+  const { status, text, location } = outcome.value;
   let json: unknown;
   try {
     json = text ? JSON.parse(text) : undefined;
   } catch {
     json = undefined;
   }
-  return { status, json };
+  return { status, json, ...(location === undefined ? {} : { location }) };
 }

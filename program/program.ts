@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { RetainTenant } from "./tenant";
+import { retainSettings } from "./retain-settings";
 import { readRuntimeConfig } from "./runtime-config";
 import type { TenantConfig } from "../config/schema";
 import { validatedOrThrow } from "../config/validate";
@@ -68,6 +69,8 @@ export async function deployTenant(deps: ProgramDependencies): Promise<Record<st
     workerPassword: accounts.workerPassword,
     ...(application.clientSecret ? { applicationClientSecret: application.clientSecret } : {}),
     ...credentialExpiryOutputs(application),
+    // Every value Retain's Exchange module asks for, and where it comes from (README, "Finishing in Retain").
+    retainSettings: retainSettings(config, tenant, microsoft365Records),
     // What a Retain admin runs on the Retain server (as root), with the Retain-server package unpacked where README says.
     nightlySyncInstallCommand: pulumi
       .all([application.clientId, application.clientSecretEndDate])

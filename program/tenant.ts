@@ -14,6 +14,7 @@ import type { DeclaredExchangeAccess } from "../components/exchange/discovery";
 import { EXCHANGE_ADMIN_API_PERMISSION } from "../components/exchange/access-rights";
 import { exchangeAccessPermissions } from "../components/exchange/permissions";
 import { combinePermissions, permissions } from "../components/permissions";
+import { Preservation, preservationPermissions } from "../components/compliance";
 
 export interface RetainTenantArgs {
   /** The validated stack configuration. */
@@ -40,6 +41,7 @@ export const retainTenantPermissions = combinePermissions(
   retainAccountsPermissions,
   retainApplicationPermissions,
   exchangeAccessPermissions,
+  preservationPermissions,
   tenantWarningsPermissions,
 );
 
@@ -55,6 +57,7 @@ export function tenantNames(name: string) {
     application: `${name}-app`,
     exchange: `${name}-exchange`,
     firstSync: `${name}-first-sync`,
+    preservation: `${name}-preservation`,
   };
 }
 
@@ -66,6 +69,8 @@ export class RetainTenant extends pulumi.ComponentResource {
   readonly accounts: RetainAccounts;
   readonly application: RetainApplication;
   readonly exchangeAccess: ExchangeAccess;
+  /** The retention policy that keeps mail until Retain archives it, where the stack asks for one. */
+  readonly preservation?: Preservation;
 
   constructor(name: string, args: RetainTenantArgs, opts?: pulumi.ComponentResourceOptions) {
     super("retain-m365:tenant:RetainTenant", name, {}, opts);
@@ -112,6 +117,10 @@ export class RetainTenant extends pulumi.ComponentResource {
     this.exchangeAccess = new ExchangeAccess(names.exchange, exchangeAccessArgs(config, this.application, this.accounts.worker.userPrincipalName), {
       parent: this,
     });
+
+    if (config.preservation) {
+      this.preservation = new Preservation(names.preservation, { tenantId: config.tenantId, retainDays: config.preservation.retainDays }, { parent: this });
+    }
 
     this.registerOutputs({
       dnsRecords: this.dns.flatMap((d) => d.recordNames),

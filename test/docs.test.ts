@@ -158,7 +158,7 @@ describe("docs agree with the code", () => {
     const m365 = read("docs/microsoft-365.md");
     const facts = [
       AUTODISCOVER_TARGET,
-      ...Object.values(CLOUDS).flatMap((cloud) => [cloud.graph, cloud.exchange, cloud.login]),
+      ...Object.values(CLOUDS).flatMap((cloud) => [cloud.graph, cloud.exchange, cloud.compliance, cloud.login]),
       MICROSOFT_GRAPH_APP_ID,
       ...Object.keys(GRAPH_APP_ROLES),
       ...Object.values(GRAPH_APP_ROLES),

@@ -7,7 +7,7 @@ import { assignmentName, exchangeAccessNames, scopeName, type ExchangeAccessMode
 import { discoverManagementScope, type PlannedManagementScope } from "./management-scope/discovery";
 import { exchangeReader } from "./reads";
 import { discoverRoleAssignment, leftoverImpersonationNotices, type PlannedRoleAssignment, type RoleAssignmentSettings } from "./role-assignment/discovery";
-import { readSecurityGroup, securityGroupFinding, type PlannedSecurityGroup } from "./security-group/discovery";
+import { emptyScopeGroupNotice, readSecurityGroup, securityGroupFinding, type PlannedSecurityGroup } from "./security-group/discovery";
 import { discoverServicePrincipal, type PlannedServicePrincipal } from "./service-principal/discovery";
 
 // What `adopt` (and the deploy, before it declares anything) learns of ExchangeAccess's objects:
@@ -110,6 +110,8 @@ export async function discoverExchange(target: ExchangeTarget, inputs: ExchangeD
     const reading = await readSecurityGroup(exchange, group.name);
     const scopeFinding = await discoverManagementScope(exchange, scope, { name: group.name, reading }, decide, urnOf);
     findings.push(securityGroupFinding(group, reading, decide, urnOf), scopeFinding);
+    const empty = emptyScopeGroupNotice(group.name, reading);
+    if (empty) notices.push(empty);
   }
   for (const planned of inputs.roleAssignments) findings.push(await discoverRoleAssignment(exchange, planned, assignments, inputs.settings, urnOf));
   notices.push(...leftoverImpersonationNotices(assignments, inputs.roleAssignments));

@@ -19,16 +19,18 @@ import { getOptional, unlessNotFound } from "./objects";
 /** Get- cmdlets only: the readers never change the tenant. */
 type GetCmdlet = `Get-${string}`;
 
-/** Exchange's refusals as exit 3 (naming what reading Exchange `needs`), its outages as exit 4; anything else is a bug and stays as it is. */
-export function exchangeFailure(error: unknown, command: string, needs: string): unknown {
+/** Exchange's refusals as exit 3 (naming what reading `service` needs), its outages as exit 4; anything else is a bug and stays as it is. */
+export function exchangeFailure(error: unknown, command: string, needs: string, service = "Exchange Online"): unknown {
   const { status, exceptionType } = error as Partial<ExchangeCommandError>;
   const message = signInFailureReason(error);
   // A cmdlet outside the caller's Exchange roles is not in its session at all: "not recognized".
   if (status === 401 || status === 403 || exceptionType === "CommandNotFoundException" || isAuthenticationFailure(error)) {
-    return new UserFacingError(`Exchange Online refused ${command} (${message}). Reading Exchange needs ${needs}.`, ExitCode.auth);
+    return new UserFacingError(
+      `${service} refused ${command} (${message}). Reading ${service === "Exchange Online" ? "Exchange" : service} needs ${needs}.`,
+      ExitCode.auth,
+    );
   }
-  if (status !== undefined || isNetworkFailure(error))
-    return new UserFacingError(`Exchange Online did not answer ${command}: ${message}`, ExitCode.remoteService);
+  if (status !== undefined || isNetworkFailure(error)) return new UserFacingError(`${service} did not answer ${command}: ${message}`, ExitCode.remoteService);
   return error;
 }
 

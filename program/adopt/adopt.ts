@@ -4,6 +4,7 @@ import type { Client } from "@microsoft/microsoft-graph-client";
 import { validatedOrThrow, type RawConfig } from "../../config/validate";
 import type { TenantConfig } from "../../config/schema";
 import type { ExchangeTarget } from "../../m365/exchange-admin-api";
+import type { ComplianceTarget } from "../../m365/compliance-api";
 import type { ServiceConfigurationRecordSource } from "../../m365/microsoft-dns-records/records";
 import type { DomainDnsReadSources } from "../../components/dns/discovery";
 import type { Discovery, UrnOf } from "../../components/discovery";
@@ -18,6 +19,8 @@ import { adoptReport, type AdoptReport } from "./report";
 export interface AdoptSources extends DomainDnsReadSources {
   graph: Client;
   exchange: ExchangeTarget;
+  /** Security & Compliance (Purview's retention policies and holds), read where the stack has `preservation`. */
+  compliance?: ComplianceTarget;
   /** Microsoft's record set: the deploy passes the source its declarations read, so Graph is asked once (default: one of adopt's own). */
   records?: ServiceConfigurationRecordSource;
 }

@@ -8,6 +8,11 @@ import { declaredAccounts, discoverUsers } from "../../components/identity/accou
 import { declaredApplication, discoverApplication } from "../../components/identity/application/discovery";
 import { GraphServiceConfigurationRecordSource } from "../../m365/microsoft-dns-records/from-graph";
 import { ewsShutdown, reliesOnEws } from "../../m365/ews-retirement";
+import { complianceReader } from "../../components/compliance/reads";
+import { preservationNames } from "../../components/compliance";
+import { PRESERVATION_POLICY_NAME } from "../../components/compliance/retention-policy";
+import { discoverRetentionPolicy, retentionLicenceWarning } from "../../components/compliance/retention-policy/discovery";
+import { RETENTION_READ_ACCESS } from "../../components/compliance/retention-policy/permissions";
 import { accountsArgs, declaredExchangeAccess, domainDnsArgs, tenantNames } from "../tenant";
 import type { AdoptSources, DiscoveryContext, DiscoveryStep } from "./adopt";
 
@@ -80,6 +85,35 @@ const discoverExchangeBeforeDeploy: DiscoveryStep = ({ config, sources, urnOf, s
 /** EWS's end, for a stack whose Retain reaches mailboxes through EWS: a dated notice with the days left. */
 const ewsEnd: DiscoveryStep = async ({ config }) => ({ findings: [], notices: reliesOnEws(config.exchangeAccess) ? [ewsShutdown("global").notice] : [] });
 
+/** The configuration key that settles a conflict of the stack's retention policy. */
+export const PRESERVATION_RETAIN_DAYS_SETTING = `${NAMESPACE}:preservation.retainDays`;
+
+/**
+ * The stack's retention policy (where it has `preservation`): created, taken over or in conflict;
+ * every other retention policy and case hold covering Exchange as a notice; a warning when no
+ * licence of the tenant gives retention for Exchange.
+ */
+export const discoverPreservation: DiscoveryStep = async ({ config, sources, urnOf, stack }) => {
+  const preservation = config.preservation;
+  if (!preservation) return { findings: [], notices: [] };
+  if (!sources.compliance) throw new Error("internal: the stack has preservation but adopt was given no Security & Compliance endpoint");
+  const reader = complianceReader(sources.compliance, `${RETENTION_READ_ACCESS}, for the identity running adopt`);
+  // Purview first: a refusal there names its role before Graph's licences are asked.
+  const policy = await discoverRetentionPolicy(
+    reader,
+    {
+      resourceName: preservationNames(tenantNames(stack).preservation).retentionPolicy,
+      name: PRESERVATION_POLICY_NAME,
+      retainDays: preservation.retainDays,
+      exchangeLocation: "All",
+    },
+    { retainDays: PRESERVATION_RETAIN_DAYS_SETTING },
+    urnOf,
+  );
+  const licence = await retentionLicenceWarning(sources.graph);
+  return { findings: policy.findings, notices: [...(licence ? [licence] : []), ...policy.notices] };
+};
+
 /** Retain's app registration: always created; registrations of the same display name are a notice. */
 const discoverRetainApplication: DiscoveryStep = ({ config, sources, urnOf, stack }) =>
   discoverApplication(
@@ -88,8 +122,15 @@ const discoverRetainApplication: DiscoveryStep = ({ config, sources, urnOf, stac
     urnOf,
   );
 
-/** What `retain-m365 adopt` reads: the zones, the directory, Retain's app, Exchange; and what it says of EWS's end. */
-export const DISCOVERY_STEPS: readonly DiscoveryStep[] = [discoverDns, discoverAccounts, discoverRetainApplication, discoverExchangeAccess, ewsEnd];
+/** What `retain-m365 adopt` reads: the zones, the directory, Retain's app, Exchange, Purview's retention (with `preservation`); and what it says of EWS's end. */
+export const DISCOVERY_STEPS: readonly DiscoveryStep[] = [
+  discoverDns,
+  discoverAccounts,
+  discoverRetainApplication,
+  discoverExchangeAccess,
+  discoverPreservation,
+  ewsEnd,
+];
 
 /**
  * What `pulumi up` reads before declaring anything: what it imports or leaves (records, users),
@@ -98,6 +139,15 @@ export const DISCOVERY_STEPS: readonly DiscoveryStep[] = [discoverDns, discoverA
  */
 export async function discoverForDeploy(stack: string, config: TenantConfig, sources: AdoptSources): Promise<Discovery> {
   const context: DiscoveryContext = { stack, config, sources, urnOf: (name) => name };
-  const steps = await Promise.all([discoverDns(context), discoverAccounts(context), discoverExchangeBeforeDeploy(context), ewsEnd(context)]);
+  const steps = await Promise.all([
+    discoverDns(context),
+    discoverAccounts(context),
+    discoverExchangeBeforeDeploy(context),
+    // Purview where the caller gives its endpoint: its notices (other policies and holds, the licence) are warnings. Its finding is
+    // left out: after the first deploy the policy of the name is the stack's own, whose days an update changes; before it, the
+    // provider's create refuses a policy of the name that keeps something else, with the same sentence.
+    ...(sources.compliance ? [discoverPreservation(context).then(({ notices }): Discovery => ({ findings: [], notices }))] : []),
+    ewsEnd(context),
+  ]);
   return { findings: steps.flatMap((s) => s.findings), notices: steps.flatMap((s) => s.notices), left: steps.flatMap((s) => s.left ?? []) };
 }

@@ -1,12 +1,14 @@
 import type { Client } from "@microsoft/microsoft-graph-client";
 import type { TenantConfig } from "../../config/schema";
 import type { Cloud } from "../../m365/clouds";
+import type { ComplianceTarget } from "../../m365/compliance-api";
 import type { ExchangeTarget } from "../../m365/exchange-admin-api";
 import { ewsShutdown } from "../../m365/ews-retirement";
 import { readinessExchange } from "./exchange-reads";
 import { frontlineOnlyUsers } from "./frontline";
 import { ewsOffMailboxes, mailboxProblems, population } from "./mailboxes";
 import { organizationReadiness } from "./organization";
+import { preservedMailboxes } from "./preservation";
 import { findRetainApp, unscopedGrants } from "./retain-app";
 import type { ReadinessReport } from "./report";
 
@@ -14,6 +16,8 @@ import type { ReadinessReport } from "./report";
 export interface ReadinessSources {
   graph: Client;
   exchange: ExchangeTarget;
+  /** Purview's retention policies, read where the stack has `preservation` (`mailboxes.preserved`). */
+  compliance?: ComplianceTarget;
 }
 
 export interface ReadinessOptions {
@@ -55,6 +59,7 @@ export async function readinessOf(stack: string, config: TenantConfig, sources: 
     signedIn.then(() => ewsOffMailboxes(exchange)),
     frontlineOnlyUsers(sources.graph),
   ] as const);
+  const preservation = config.preservation && sources.compliance ? await preservedMailboxes(sources.compliance, people.members) : undefined;
 
   const { organization, notices } = organizationReadiness({
     ews,
@@ -71,8 +76,14 @@ export async function readinessOf(stack: string, config: TenantConfig, sources: 
   return {
     stack,
     ews: { shutdown: shutdown.shutdown, daysLeft: shutdown.daysLeft, organization },
-    mailboxes: { inScope: people.members.length, ready: people.members.length - problems.length, notReady: problems.length, preserved: null },
+    mailboxes: {
+      inScope: people.members.length,
+      ready: people.members.length - problems.length,
+      notReady: problems.length,
+      // null: the stack keeps no mail by a retention policy (no `preservation`).
+      preserved: preservation?.preserved ?? null,
+    },
     problems,
-    notices: [shutdown.notice, ...notices, ...people.notices],
+    notices: [shutdown.notice, ...notices, ...people.notices, ...(preservation?.notices ?? [])],
   };
 }

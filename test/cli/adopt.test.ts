@@ -3,16 +3,18 @@ import { readFileSync, writeFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
-import { stringify } from "yaml";
+import { parse, stringify } from "yaml";
 import { LEGACY_IMPERSONATION_ROLE } from "../../m365/exchange-facts";
 import { ewsShutdown } from "../../m365/ews-retirement";
 import { runMain } from "../support/contract";
 import { retryWithoutWaiting } from "../support/retry-clock";
 import { validRawValues } from "../support/configs";
-import { startDeployerEmulator, TENANT_ID } from "../support/deployer";
+import { DEPLOYER_CLIENT_ID, startDeployerEmulator, TENANT_ID } from "../support/deployer";
 import { startCloudflareEmulator, type CloudflareEmulator } from "../../emulators/cloudflare";
 import { directoryRoutes } from "../../emulators/directory";
 import { directoryTenant, putUser, type DirectoryTenant } from "../../emulators/directory-tenant";
+import { complianceState, complianceWrites, retentionPolicy, retentionRule, startComplianceEmulator, type ComplianceState } from "../../emulators/compliance";
+import { licensingRoutes, sku, type LicensingState } from "../../emulators/licensing";
 import { exchangeRoutes, exchangeState, exchangeWrites, type ExchangeState } from "../../emulators/exchange";
 import { graphWrites, pagedCollection, type GraphEmulator } from "../../emulators/graph";
 import { startTxtServer, type TxtServer } from "../support/dns-server";
@@ -35,6 +37,8 @@ let exchange: ExchangeState;
 /** Public DNS as adopt sees it (`--resolver`): the SPF includes it follows to count lookups. */
 let dns: TxtServer;
 let entra: EntraApps;
+/** The tenant's subscriptions (subscribedSkus), read where the stack has preservation. */
+let licensing: LicensingState;
 const stacksDir = mkdtempSync(path.join(tmpdir(), "retain-adopt-"));
 const stackFile = path.join(stacksDir, "Pulumi.contoso.yaml");
 
@@ -50,6 +54,8 @@ before(async () => {
       },
       // App registrations (Graph "List applications") before the directory's routes.
       (request, emulator) => entraRoutes(entra, () => exchange)(request, emulator),
+      // Only the subscriptions: the directory answers for its users.
+      (request, emulator) => (request.path === "/subscribedSkus" ? licensingRoutes(licensing)(request, emulator) : undefined),
       (request, emulator) => directoryRoutes(directory)(request, emulator),
     ],
     adminApi: (request, emulator) => exchangeRoutes(exchange)(request, emulator),
@@ -82,6 +88,7 @@ beforeEach(() => {
   directory = directoryTenant();
   exchange = exchangeState(TENANT_ID);
   entra = entraApps();
+  licensing = { skus: [], users: new Map() };
   cloudflare.state.records.length = 0;
   cloudflare.requests.length = 0;
   graph.requests.length = 0;
@@ -370,6 +377,65 @@ describe("retain-m365 adopt", () => {
     assert.match(result.stderr, /azuread:tenantId: must be the tenant id, a GUID/);
     assert.match(result.stderr, /retain-m365:domains\[0\]\.name: must be lower-case/);
     assert.equal(cloudflare.requests.length, 0);
+  });
+
+  /** adopt of the stack with `preservation`, against a Security & Compliance emulator holding `state`. */
+  async function adoptPreserving(state: ComplianceState, test: { after: (fn: () => Promise<void>) => void }) {
+    const compliance = await startComplianceEmulator(() => state, graph);
+    test.after(() => compliance.close());
+    const kept = path.join(stacksDir, "Pulumi.contoso-kept.yaml");
+    writeFileSync(kept, stringify({ config: { ...parse(readFileSync(stackFile, "utf8")).config, "retain-m365:preservation": { retainDays: 90 } } }));
+    const result = await runMain(
+      [
+        "adopt",
+        "--config-file",
+        kept,
+        "--json",
+        ...["--cloudflare-endpoint", cloudflare.url, "--exchange-endpoint", graph.url, "--compliance-endpoint", compliance.url],
+        ...["--graph-endpoint", graph.url, "--authority-host", graph.url, "--resolver", dns.address],
+      ],
+      { env: { CLOUDFLARE_API_TOKEN: CLOUDFLARE_TOKEN } },
+    );
+    assert.deepEqual(complianceWrites(state), [], "adopt changed Purview");
+    return result;
+  }
+
+  it("a stack with preservation: the retention policy's finding, the policies and holds already keeping Exchange mail, the licence warning", async (test) => {
+    const state = complianceState(TENANT_ID, { [DEPLOYER_CLIENT_ID]: ["Global Reader"] });
+    const seven = retentionPolicy("Seven years", { ExchangeLocation: ["All"] });
+    state.policies.push(seven);
+    state.rules.push(retentionRule(seven, 2555));
+    state.caseHolds.push({
+      Name: "Litigation hold",
+      Guid: "h1",
+      Case: "Contoso v. Fabrikam",
+      Enabled: true,
+      DistributionStatus: "Success",
+      ExchangeLocation: ["user3@example.com"],
+    });
+    licensing.skus = [sku("EXCHANGESTANDARD", "4b9405b0-7788-4568-add1-99614e613b69", 5, 1)];
+    const { code, stdout, stderr } = await adoptPreserving(state, test);
+    assert.ok(stdout, `adopt printed nothing (exit ${code}): ${stderr}`);
+    const report = JSON.parse(stdout) as Report;
+    const finding = report.findings.find((f) => f.urn.endsWith("::contoso-kept-preservation-retention-policy"));
+    assert.equal(finding?.action, "create", JSON.stringify(report.findings.map((f) => f.urn)));
+    assert.match(finding!.urn, /retain-m365:compliance:Preservation\$pulumi-nodejs:dynamic\/compliance:RetentionPolicy::/);
+    assert.ok(report.notices.some((n) => n.startsWith("Warning: no licence of the tenant gives retention policies for Exchange mailboxes")));
+    assert.ok(
+      report.notices.includes(
+        'Exchange mail is already kept: the retention policy "Seven years" covers every mailbox (Keep for 2555 days; on, Enforce, distribution Success).',
+      ),
+    );
+    assert.ok(
+      report.notices.some((n) => n.startsWith('Exchange mail is already kept: the hold "Litigation hold" of the eDiscovery case "Contoso v. Fabrikam"')),
+    );
+  });
+
+  it("a stack with preservation whose Security & Compliance endpoint refuses the deploying identity: exit 3 naming the role to add", async (test) => {
+    const result = await adoptPreserving(complianceState(TENANT_ID, {}), test);
+    assert.equal(result.code, 3, result.stderr);
+    assert.match(result.stderr, /Security & Compliance refused Get-RetentionCompliancePolicy -DistributionDetail \(.*HTTP 403/);
+    assert.match(result.stderr, /and the Entra role Global Reader \(or Compliance Administrator\), for the identity running adopt/);
   });
 
   it("without a Cloudflare token: exit 2 naming the variable, before any request", async () => {

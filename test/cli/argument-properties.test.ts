@@ -49,7 +49,18 @@ describe("any arguments: an exit code of the contract, never 1, no stack trace, 
   const offlineFor: Record<string, string[]> = {
     verify: ["--resolver", "127.0.0.1:9", "--autodiscover-url", CLOSED],
     sync: ["--graph-endpoint", CLOSED, "--authority-host", CLOSED],
-    adopt: ["--cloudflare-endpoint", CLOSED, "--exchange-endpoint", CLOSED, "--graph-endpoint", CLOSED, "--authority-host", CLOSED],
+    adopt: [
+      "--cloudflare-endpoint",
+      CLOSED,
+      "--exchange-endpoint",
+      CLOSED,
+      "--compliance-endpoint",
+      CLOSED,
+      "--graph-endpoint",
+      CLOSED,
+      "--authority-host",
+      CLOSED,
+    ],
   };
 
   before(() => {

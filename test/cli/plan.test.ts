@@ -224,6 +224,44 @@ describe("plan: a Graph-ready role set", () => {
   });
 });
 
+describe("plan: preservation (a retention policy that keeps mail until Retain archives it)", () => {
+  const exampleConfig = () => (parse(readFileSync(exampleFile, "utf8")) as { config: Record<string, unknown> }).config;
+  const retentionPolicies = (plan: Plan) => plan.steps.filter((s) => s.newState.type === "pulumi-nodejs:dynamic/compliance:RetentionPolicy");
+
+  it("with retain-m365:preservation: one retention policy with its days and its scope, every mailbox", async () => {
+    for (const retainDays of [365, "unlimited"]) {
+      const config = { ...exampleConfig(), "retain-m365:preservation": { retainDays } };
+      const result = await runMain(["plan", "--config-file", writeStackFile("Pulumi.preserved.yaml", config), "--json"]);
+      assert.equal(result.code, 0, result.stderr);
+      const policies = retentionPolicies(JSON.parse(result.stdout) as Plan);
+      assert.deepEqual(
+        policies.map((s) => [s.urn.split("::").pop(), s.newState.inputs.retainDays, s.newState.inputs.exchangeLocation, s.newState.inputs.name]),
+        [["preserved-preservation-retention-policy", retainDays, "All", "Retain - keep mailbox items until archived"]],
+      );
+    }
+  });
+
+  it("without it: none", async () => {
+    const result = await runMain(["plan", "--config-file", writeStackFile("Pulumi.unpreserved.yaml", exampleConfig()), "--json"]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(retentionPolicies(JSON.parse(result.stdout) as Plan), []);
+  });
+
+  it("exits 2 naming retain-m365:preservation.retainDays outside 1–3650, and refuses mailboxes: scopeGroup with Microsoft's reason", async () => {
+    for (const retainDays of [0, 3651, "forever"]) {
+      const config = { ...exampleConfig(), "retain-m365:preservation": { retainDays } };
+      const result = await runMain(["plan", "--config-file", writeStackFile("Pulumi.bad-days.yaml", config), "--json"]);
+      assert.equal(result.code, 2, `${String(retainDays)}: ${result.stderr}`);
+      assert.match(result.stderr, /retain-m365:preservation\.retainDays: must be a whole number of days from 1 to 3650, or "unlimited"/);
+      noStackTrace(result);
+    }
+    const config = { ...exampleConfig(), "retain-m365:preservation": { retainDays: 90, mailboxes: "scopeGroup" } };
+    const result = await runMain(["plan", "--config-file", writeStackFile("Pulumi.scope-group.yaml", config), "--json"]);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /retain-m365:preservation\.mailboxes: scopeGroup is not supported: Microsoft expands a group .*learn\.microsoft\.com/);
+  });
+});
+
 describe("plan: certificates", () => {
   it("renders one key credential per listed certificate, the public part only, and no client secret", async () => {
     const pems = [1, 2].map((n) => readFileSync(path.join(REPO_ROOT, "test", "fixtures", "certificates", `app-${n}.pem`), "utf8"));

@@ -22,6 +22,7 @@ describe("the endpoint rule (m365/endpoints.ts)", () => {
     ...Object.values(CLOUDS).flatMap((cloud): [EndpointService, string][] => [
       ["graph", cloud.graph],
       ["exchange", cloud.exchange],
+      ["compliance", cloud.compliance],
       ["login", cloud.login],
       ...cloud.autodiscover.map((url): [EndpointService, string] => ["autodiscover", url]),
     ]),
@@ -31,6 +32,8 @@ describe("the endpoint rule (m365/endpoints.ts)", () => {
     ["login", "https://127.1.2.3"],
     ["graph", "https://[::1]:9443/"],
     ["exchange", "https://localhost:9443"],
+    ["compliance", "https://nam12b.ps.compliance.protection.outlook.com"],
+    ["compliance", "https://127.0.0.1:9443"],
     ["cloudflare", "https://localhost/client/v4"],
   ];
   for (const [service, url] of accepted) {
@@ -50,6 +53,8 @@ describe("the endpoint rule (m365/endpoints.ts)", () => {
     ["login", "https://graph.microsoft.com", /must be an Entra ID login host/],
     ["exchange", "https://0.0.0.0:443", /must be an Exchange Online host/],
     ["exchange", "https://10.0.0.1", /must be an Exchange Online host/],
+    ["compliance", "https://outlook.office365.com", /must be a Security & Compliance host/],
+    ["compliance", "https://a.b.ps.compliance.protection.outlook.com", /must be a Security & Compliance host/],
     ["cloudflare", "https://cloudflare.com/client/v4", /must be Cloudflare's API host \(api\.cloudflare\.com\)/],
     ["autodiscover", "https://autodiscover.contoso.com", /must be an Exchange Online autodiscover host/],
     ["login", "https://user:pass@login.microsoftonline.com", /must not carry a user name or password/],
@@ -141,23 +146,38 @@ describe("every endpoint flag and AZURE_AUTHORITY_HOST: refused with exit 2, bef
       flag: "--authority-host",
       args: (bad) => ["sync", "--tenant-id", TENANT, "--client-id", CLIENT, "--out", out, "--graph-endpoint", here(), "--authority-host", bad],
     },
-    ...(["--cloudflare-endpoint", "--exchange-endpoint", "--graph-endpoint", "--authority-host"] as const).map((flag) => ({
+    ...(["--cloudflare-endpoint", "--exchange-endpoint", "--compliance-endpoint", "--graph-endpoint", "--authority-host"] as const).map((flag) => ({
       name: `adopt ${flag}`,
       flag,
       args: (bad: string) => [
         "adopt",
         "--config-file",
         stackFile,
-        ...["--cloudflare-endpoint", "--exchange-endpoint", "--graph-endpoint", "--authority-host"].flatMap((f) => [f, f === flag ? bad : here()]),
+        ...["--cloudflare-endpoint", "--exchange-endpoint", "--compliance-endpoint", "--graph-endpoint", "--authority-host"].flatMap((f) => [
+          f,
+          f === flag ? bad : here(),
+        ]),
       ],
     })),
     {
       name: "adopt with AZURE_AUTHORITY_HOST",
       flag: "AZURE_AUTHORITY_HOST",
-      args: () => ["adopt", "--config-file", stackFile, "--cloudflare-endpoint", here(), "--exchange-endpoint", here(), "--graph-endpoint", here()],
+      args: () => [
+        "adopt",
+        "--config-file",
+        stackFile,
+        "--cloudflare-endpoint",
+        here(),
+        "--exchange-endpoint",
+        here(),
+        "--compliance-endpoint",
+        here(),
+        "--graph-endpoint",
+        here(),
+      ],
       env: (bad) => ({ AZURE_AUTHORITY_HOST: bad }),
     },
-    ...(["--exchange-endpoint", "--graph-endpoint", "--authority-host"] as const).map((flag) => ({
+    ...(["--exchange-endpoint", "--compliance-endpoint", "--graph-endpoint", "--authority-host"] as const).map((flag) => ({
       name: `readiness ${flag}`,
       flag,
       args: (bad: string) => [
@@ -166,13 +186,25 @@ describe("every endpoint flag and AZURE_AUTHORITY_HOST: refused with exit 2, bef
         stackFile,
         "--app-id",
         CLIENT,
-        ...["--exchange-endpoint", "--graph-endpoint", "--authority-host"].flatMap((f) => [f, f === flag ? bad : here()]),
+        ...["--exchange-endpoint", "--compliance-endpoint", "--graph-endpoint", "--authority-host"].flatMap((f) => [f, f === flag ? bad : here()]),
       ],
     })),
     {
       name: "readiness with AZURE_AUTHORITY_HOST",
       flag: "AZURE_AUTHORITY_HOST",
-      args: () => ["readiness", "--config-file", stackFile, "--app-id", CLIENT, "--exchange-endpoint", here(), "--graph-endpoint", here()],
+      args: () => [
+        "readiness",
+        "--config-file",
+        stackFile,
+        "--app-id",
+        CLIENT,
+        "--exchange-endpoint",
+        here(),
+        "--compliance-endpoint",
+        here(),
+        "--graph-endpoint",
+        here(),
+      ],
       env: (bad) => ({ AZURE_AUTHORITY_HOST: bad }),
     },
     {

@@ -48,10 +48,17 @@ const allowList = (enforce: boolean, alsoAllow: string[] = []) => ({
   enforceSetting: EWS_ENFORCE_SETTING,
 });
 
+/** The notice about an empty scope group; the tests of other notices leave it aside (its own tests are below). */
+const SCOPE_GROUP_NOTICE = /^The scope group "/;
+
 async function discover(inputs: ExchangeDiscoveryInputs) {
   const discovery = await discoverExchange(target(), inputs, urnOf);
   assert.deepEqual(exchangeWrites(state), [], "discovery runs Get- cmdlets only");
-  return discovery;
+  return {
+    findings: discovery.findings,
+    notices: discovery.notices.filter((notice) => !SCOPE_GROUP_NOTICE.test(notice)),
+    scopeGroupNotices: discovery.notices.filter((notice) => SCOPE_GROUP_NOTICE.test(notice)),
+  };
 }
 const finding = (findings: Finding[], resourceName: string) =>
   findings.find((f) => f.urn === urnOf(resourceName)) ?? assert.fail(`no finding for ${resourceName}`);
@@ -62,6 +69,25 @@ async function existingGroupAndScope(filter?: string) {
   await managementScopeProvider.create({ ...target(), name: SCOPE, recipientRestrictionFilter: filter ?? memberOfGroupFilter(group.outs!.distinguishedName) });
   state.commands.length = 0;
 }
+
+describe("adopt: a scope group without members reaches no mailbox", () => {
+  it("one the deploy creates: says it starts empty and how to add members", async () => {
+    assert.deepEqual((await discover(example())).scopeGroupNotices, [
+      `The scope group "${GROUP}" does not exist yet, and the deploy creates it empty: Retain's app reaches no mailbox until members are added (Add-DistributionGroupMember -Identity "${GROUP}" -Member <user>, or the group's Members in the Exchange admin center).`,
+    ]);
+  });
+
+  it("one that exists without members: says so; with a member: nothing", async () => {
+    await existingGroupAndScope();
+    assert.deepEqual((await discover(example())).scopeGroupNotices, [
+      `The scope group "${GROUP}" has no members: Retain's app reaches no mailbox until members are added (Add-DistributionGroupMember -Identity "${GROUP}" -Member <user>, or the group's Members in the Exchange admin center).`,
+    ]);
+    const group = state.groups.find((g) => g.Name === GROUP)!;
+    state.mailboxes["ann@example.com"] = { EwsEnabled: true };
+    group.Members = ["ann@example.com"];
+    assert.deepEqual((await discover(example())).scopeGroupNotices, []);
+  });
+});
 
 describe("adopt: Exchange", () => {
   it("reports everything as created in an organization that has none of it, with Get- cmdlets only", async () => {

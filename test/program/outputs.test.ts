@@ -8,6 +8,7 @@ import { validateConfig } from "../../config/validate";
 import { startMockRuntime, type MockRuntime } from "../../program/mock-runtime";
 import type { credentialExpiryOutputs as CredentialExpiryOutputs } from "../../program/program";
 import type { RetainTenant as Tenant } from "../../program/tenant";
+import type { retainSettings as RetainSettingsOf } from "../../program/retain-settings";
 import { toRaw, validRawValues } from "../support/configs";
 import { fakeCall, fakeOutputs } from "../support/fake-tenant";
 
@@ -15,6 +16,7 @@ const SECRET_END_DATE = "2027-05-30T04:00:00Z";
 let runtime: MockRuntime;
 let RetainTenant: typeof Tenant;
 let credentialExpiryOutputs: typeof CredentialExpiryOutputs;
+let retainSettings: typeof RetainSettingsOf;
 
 before(async () => {
   runtime = await startMockRuntime({
@@ -30,6 +32,7 @@ before(async () => {
   });
   RetainTenant = (await import("../../program/tenant")).RetainTenant;
   credentialExpiryOutputs = (await import("../../program/program")).credentialExpiryOutputs;
+  retainSettings = (await import("../../program/retain-settings")).retainSettings;
 });
 after(() => runtime.stop());
 
@@ -72,5 +75,36 @@ describe("stack outputs: when Retain's app credential expires", () => {
       ],
       applicationCredentialExpires: "2027-03-11T04:35:16.000Z",
     });
+  });
+});
+
+describe("stack output retainSettings: what Retain's Exchange module asks for", () => {
+  const readme = readFileSync(path.join(__dirname, "..", "..", "README.md"), "utf8");
+  const table = /^## Finishing in Retain\n[\s\S]*?\n((?:\|.*\n)+)/m.exec(readme)?.[1] ?? "";
+  const fields = [...table.matchAll(/^\| [^|]+ \| `(\w+)` \|/gm)].map((match) => match[1]);
+
+  it("has every field README's 'Finishing in Retain' lists, and no other; secrets only named, never held", async () => {
+    const config = configWith({ type: "secret" });
+    const tenant = new RetainTenant("settings", { config, microsoft365Records: {} });
+    const settings = await resolved(retainSettings(config, tenant, {}) as unknown as Record<string, unknown>);
+    assert.deepEqual(Object.keys(settings).sort(), [...fields].sort());
+    assert.equal(settings.ewsUrl, "https://outlook.office365.com/EWS/Exchange.asmx");
+    assert.equal(settings.addressBookFolder, config.directorySync.outputDir);
+    assert.equal(settings.mailboxesInReach, `the members of the mail-enabled security group "${config.exchangeAccess.scopeGroup}"`);
+    assert.equal(settings.smtpHost, null, "no record set read: no MX");
+    assert.match(String(settings.applicationCredential), /^the stack output applicationClientSecret /);
+    assert.match(String(settings.workerPassword), /^the stack output workerPassword /);
+  });
+
+  it("the SMTP host is the MX host Graph gives for the domain; a certificate credential is named where its key is", async () => {
+    const config = configWith({
+      type: "certificate",
+      certificates: [readFileSync(path.join(__dirname, "..", "fixtures", "certificates", "app-1.pem"), "utf8")],
+    });
+    const tenant = new RetainTenant("settings-mx", { config, microsoft365Records: {} });
+    const mx = { recordType: "Mx" as const, label: "example.com", mailExchange: "example-com.mail.protection.outlook.com", preference: 0, ttl: 3600 };
+    const settings = await resolved(retainSettings(config, tenant, { "example.com": [mx] }) as unknown as Record<string, unknown>);
+    assert.equal(settings.smtpHost, "example-com.mail.protection.outlook.com");
+    assert.match(String(settings.applicationCredential), /credential new/);
   });
 });

@@ -13,11 +13,27 @@ export interface SecurityGroupReading {
   existing?: ExchangeObject;
   /** The group, where it is security-enabled (a management scope can name its members). */
   securityGroup?: ExchangeObject;
+  /** Whether that group has a member now: without one, Retain's app reaches no mailbox. */
+  hasMembers?: boolean;
 }
 
 export async function readSecurityGroup(exchange: ExchangeReader, name: string): Promise<SecurityGroupReading> {
   const existing = await exchange.one("Get-DistributionGroup", name);
-  return { existing, securityGroup: existing && /SecurityEnabled/i.test(String(existing.GroupType ?? "")) ? existing : undefined };
+  const securityGroup = existing && /SecurityEnabled/i.test(String(existing.GroupType ?? "")) ? existing : undefined;
+  if (!securityGroup) return { existing, securityGroup };
+  // One member is enough to know (-ResultSize 1: Get-DistributionGroupMember's documented parameter).
+  const members = await exchange.listOf("Get-DistributionGroupMember", { Identity: name, ResultSize: 1 }, ["PrimarySmtpAddress"]);
+  return { existing, securityGroup, hasMembers: (members?.length ?? 0) > 0 };
+}
+
+/**
+ * While the scope group has no member, Retain's app reaches no mailbox at all: a notice for `adopt`
+ * and a warning on every deploy until members are added (README, "Finishing in Retain").
+ */
+export function emptyScopeGroupNotice(name: string, reading: SecurityGroupReading): string | undefined {
+  if (reading.existing && reading.hasMembers !== false) return undefined;
+  const state = reading.existing ? `The scope group "${name}" has no members` : `The scope group "${name}" does not exist yet, and the deploy creates it empty`;
+  return `${state}: Retain's app reaches no mailbox until members are added (Add-DistributionGroupMember -Identity "${name}" -Member <user>, or the group's Members in the Exchange admin center).`;
 }
 
 /** The group: created where absent, taken over where it is a security group, a conflict (settled by `decide`) where it is another kind. */
