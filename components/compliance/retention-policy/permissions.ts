@@ -16,7 +16,9 @@ export const RETENTION_READ_ACCESS = `${EXCHANGE_ADMIN_API_PERMISSION}, and the 
  */
 export const retentionPolicyPermissions = permissions({
   read: {
-    graph: ["LicenseAssignment.Read.All or Organization.Read.All (with preservation: a preview and adopt read subscribedSkus for a service plan with retention for Exchange)"],
+    graph: [
+      "LicenseAssignment.Read.All or Organization.Read.All (with preservation: a preview and adopt read subscribedSkus for a service plan with retention for Exchange)",
+    ],
     exchange: [EXCHANGE_ADMIN_API_PERMISSION],
     entraRoles: [
       `${COMPLIANCE_READ_ROLE}, held by the previewing identity, with preservation: a preview, a refresh and adopt read the retention policies and holds (Get-RetentionCompliancePolicy, Get-RetentionComplianceRule, Get-CaseHoldPolicy)`,
