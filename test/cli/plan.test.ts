@@ -8,6 +8,7 @@ import type { Plan } from "../../program/plan";
 import { REPO_ROOT } from "../support/cli";
 import { runMain, type MainResult } from "../support/contract";
 import { validRawValues } from "../support/configs";
+import { keySchemas } from "../../config/schema";
 
 const exampleFile = path.join(REPO_ROOT, "stacks", "Pulumi.example.yaml");
 const exampleCiphertext = /secure: (\S+)/.exec(readFileSync(exampleFile, "utf8"))?.[1] ?? "";
@@ -26,6 +27,29 @@ describe("plan --stack example --json", () => {
   before(async () => {
     result = await runMain(["plan", "--stack", "example", "--json"]);
     plan = JSON.parse(result.stdout) as Plan;
+  });
+
+  it("plans without a warning", () => {
+    assert.equal(result.stderr, "");
+    assert.deepEqual(plan.warnings, []);
+  });
+
+  it("the example uses every configuration key, and each mapping key's every field (or shows it in a comment)", () => {
+    const text = readFileSync(exampleFile, "utf8");
+    const config = (parse(text) as { config: Record<string, unknown> }).config;
+    assert.deepEqual(
+      Object.keys(keySchemas).filter((key) => !(key in config)),
+      [],
+    );
+    const fieldsOf = (schema: unknown): string[] => {
+      const shape = (schema as { shape?: Record<string, unknown>; def?: { innerType?: unknown; in?: unknown; out?: unknown; element?: unknown } }) ?? {};
+      if (shape.shape) return Object.keys(shape.shape);
+      const inner = shape.def?.innerType ?? shape.def?.in ?? shape.def?.element;
+      return inner ? fieldsOf(inner) : [];
+    };
+    for (const [key, schema] of Object.entries(keySchemas)) {
+      for (const field of fieldsOf(schema)) assert.match(text, new RegExp(`^\\s*#?.*\\b${field}:`, "m"), `${key}.${field} is not in the example`);
+    }
   });
 
   it("exits 0 with one JSON object shaped like pulumi preview --json", () => {
@@ -242,7 +266,9 @@ describe("plan: preservation (a retention policy that keeps mail until Retain ar
   });
 
   it("without it: none", async () => {
-    const result = await runMain(["plan", "--config-file", writeStackFile("Pulumi.unpreserved.yaml", exampleConfig()), "--json"]);
+    const withoutPreservation = exampleConfig();
+    delete withoutPreservation["retain-m365:preservation"];
+    const result = await runMain(["plan", "--config-file", writeStackFile("Pulumi.unpreserved.yaml", withoutPreservation), "--json"]);
     assert.equal(result.code, 0, result.stderr);
     assert.deepEqual(retentionPolicies(JSON.parse(result.stdout) as Plan), []);
   });
