@@ -21,8 +21,12 @@ type GetCmdlet = `Get-${string}`;
 
 /** Exchange's refusals as exit 3 (naming what reading `service` needs), its outages as exit 4; anything else is a bug and stays as it is. */
 export function exchangeFailure(error: unknown, command: string, needs: string, service = "Exchange Online"): unknown {
-  const { status, exceptionType } = error as Partial<ExchangeCommandError>;
-  const message = signInFailureReason(error);
+  const { status, exceptionType, exchangeMessage } = error as Partial<ExchangeCommandError>;
+  // Exchange's own answer once (its error's message repeats the command this sentence names already).
+  const message =
+    status !== undefined && exchangeMessage !== undefined
+      ? `HTTP ${status}${exceptionType ? `, ${exceptionType}` : ""}: ${exchangeMessage}`
+      : signInFailureReason(error);
   // A cmdlet outside the caller's Exchange roles is not in its session at all: "not recognized".
   if (status === 401 || status === 403 || exceptionType === "CommandNotFoundException" || isAuthenticationFailure(error)) {
     return new UserFacingError(
