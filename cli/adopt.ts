@@ -1,6 +1,7 @@
 import { Option, type Command } from "commander";
 import { validatedOrThrow } from "../config/validate";
 import { ExitCode, UserFacingError } from "../core/errors";
+import { CLOUDFLARE_READ_PERMISSION } from "../cloudflare/dns-api";
 import { CLOUDFLARE_API_BASE, CLOUDS } from "../m365/clouds";
 import { authorityFor, deployingIdentity } from "../m365/credentials";
 import { createGraphClient } from "../m365/graph-client";
@@ -67,7 +68,7 @@ export function registerAdoptCommand(program: Command, io: Io): void {
       const token = process.env[CLOUDFLARE_TOKEN_VARIABLE];
       if (!token && cloudflare.length > 0) {
         throw new UserFacingError(
-          `adopt reads the zones of ${cloudflare.join(", ")} with a Cloudflare API token: set ${CLOUDFLARE_TOKEN_VARIABLE} (Zone:Read and DNS:Read are enough)`,
+          `adopt reads the zones of ${cloudflare.join(", ")} with a Cloudflare API token: set ${CLOUDFLARE_TOKEN_VARIABLE} (${CLOUDFLARE_READ_PERMISSION} is enough)`,
           ExitCode.invalidInput,
         );
       }

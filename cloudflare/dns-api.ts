@@ -1,6 +1,9 @@
 import { DEFAULT_RETRY, isNetworkFailure, isTransientStatus, retrying, type RetryPolicy } from "../core/retry";
 import { txtCharacterStrings } from "../core/dns-text";
 
+/** The API token permission that reads a zone's records (`adopt`, a preview), as Cloudflare's dashboard names it. */
+export const CLOUDFLARE_READ_PERMISSION = "Zone › DNS › Read, on the tenant's zones";
+
 // Used inside dynamic providers, which Pulumi serializes: functions and constants only, no
 // module-level state; only globals (fetch) and core/retry.ts. Its base URL (CLOUDFLARE_API_BASE)
 // is kept with Microsoft's hosts in m365/clouds.ts, and its callers hold a target's endpoint to the

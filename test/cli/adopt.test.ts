@@ -6,6 +6,7 @@ import { after, before, beforeEach, describe, it } from "node:test";
 import { parse, stringify } from "yaml";
 import { LEGACY_IMPERSONATION_ROLE } from "../../m365/exchange-facts";
 import { ewsShutdown } from "../../m365/ews-retirement";
+import { REPO_ROOT } from "../support/cli";
 import { runMain } from "../support/contract";
 import { retryWithoutWaiting } from "../support/retry-clock";
 import { validRawValues } from "../support/configs";
@@ -442,6 +443,9 @@ describe("retain-m365 adopt", () => {
     const result = await runMain(["adopt", "--config-file", stackFile], { env: { CLOUDFLARE_API_TOKEN: "" } });
     assert.equal(result.code, 2);
     assert.match(result.stderr, /CLOUDFLARE_API_TOKEN/);
+    // The token's permission in the words of README's permission table.
+    assert.match(result.stderr, /\(Zone › DNS › Read, on the tenant's zones is enough\)/);
+    assert.ok(readFileSync(path.join(REPO_ROOT, "README.md"), "utf8").includes("| Cloudflare API token | Zone › DNS › Read, on the tenant's zones |"));
     assert.equal(cloudflare.requests.length, 0);
   });
 });

@@ -1,6 +1,6 @@
 import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
-import { quotedTxtContent } from "../../../../cloudflare/dns-api";
+import { CLOUDFLARE_READ_PERMISSION, quotedTxtContent } from "../../../../cloudflare/dns-api";
 import { permissions } from "../../../permissions";
 import type { DnsRecordSpec } from "../../records";
 import type { DeclareContext, Declared, DnsProvider } from "../provider";
@@ -21,7 +21,7 @@ export interface CloudflareDomainArgs {
 
 /** Cloudflare's half of a domain's needs: listing its records, and writing them. */
 export const cloudflarePermissions = permissions({
-  read: { cloudflare: ["Zone › DNS › Read, on the tenant's zones"] },
+  read: { cloudflare: [CLOUDFLARE_READ_PERMISSION] },
   write: { cloudflare: ["Zone › DNS › Edit, on the tenant's zones"] },
 });
 
