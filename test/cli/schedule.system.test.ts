@@ -9,9 +9,9 @@ import { REPO_ROOT } from "../support/cli";
 import { runMain } from "../support/contract";
 import { SYNC_RUNTIME } from "../../core/server-package";
 import { directoryRoutes } from "../../emulators/directory";
-import { directoryTenant } from "../../emulators/directory-tenant";
 import { startGraphEmulator, type GraphEmulator } from "../../emulators/graph";
 import { testTls } from "../../emulators/tls";
+import { oneUserTenant } from "../support/one-user-tenant";
 
 // The units `schedule --systemd` writes, held to systemd-analyze, and the job they start, run as
 // systemd would run it: the launcher, a process of its own. schedule.test.ts tests the rest in-process.
@@ -105,20 +105,7 @@ describe("schedule --systemd", () => {
     /** The certificates registered on Retain's app (read by the emulator at each request). */
     const registered: string[] = [];
     before(async () => {
-      const tenant = directoryTenant({
-        users: [
-          {
-            id: "u-1",
-            displayName: "Ann",
-            mail: "ann@contoso.com",
-            mailNickname: "ann",
-            userPrincipalName: "ann@contoso.com",
-            proxyAddresses: ["SMTP:ann@contoso.com"],
-            userType: "Member",
-            accountEnabled: true,
-          },
-        ],
-      });
+      const tenant = oneUserTenant();
       emulator = await startGraphEmulator({
         token: "t",
         clients: { [APP]: SECRET },

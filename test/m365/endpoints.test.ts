@@ -13,9 +13,9 @@ import { runMain } from "../support/contract";
 import { setEnvironment } from "../support/environment";
 import { countingListener } from "../support/listener";
 import { directoryRoutes } from "../../emulators/directory";
-import { directoryTenant } from "../../emulators/directory-tenant";
 import { startGraphEmulator } from "../../emulators/graph";
 import { trustTestCa } from "../../emulators/tls";
+import { oneUserTenant } from "../support/one-user-tenant";
 
 describe("the endpoint rule (m365/endpoints.ts)", () => {
   const accepted: [EndpointService, string][] = [
@@ -277,20 +277,7 @@ describe("AZURE_AUTHORITY_HOST: a sync by hand follows it (endpoints.system.test
 
   it("a sync started by hand without --authority-host signs in where the variable says (a loopback emulator here)", async () => {
     // A directory to read, so that the sync ends with its reads (no read left going when it returns).
-    const tenant = directoryTenant({
-      users: [
-        {
-          id: "u-1",
-          displayName: "Ann",
-          mail: "ann@contoso.com",
-          mailNickname: "ann",
-          userPrincipalName: "ann@contoso.com",
-          proxyAddresses: ["SMTP:ann@contoso.com"],
-          userType: "Member",
-          accountEnabled: true,
-        },
-      ],
-    });
+    const tenant = oneUserTenant();
     const emulator = await startGraphEmulator({ token: "t", clients: { [ids[3]!]: "s3cret" }, routes: [(request, e) => directoryRoutes(tenant)(request, e)] });
     const restoreCas = trustTestCa();
     try {

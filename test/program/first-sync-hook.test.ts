@@ -5,10 +5,10 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import type * as pulumi from "@pulumi/pulumi";
 import { directoryRoutes } from "../../emulators/directory";
-import { directoryTenant } from "../../emulators/directory-tenant";
 import { startGraphEmulator, type GraphEmulator } from "../../emulators/graph";
 import { trustTestCa } from "../../emulators/tls";
 import { firstSyncAfterSecretCreated } from "../../program/first-sync-hook";
+import { oneUserTenant } from "../support/one-user-tenant";
 
 const TENANT = "00000000-0000-4000-8000-0000000000aa";
 const APP = "00000000-0000-4000-8000-0000000000bb";
@@ -19,20 +19,7 @@ let emulator: GraphEmulator;
 let restoreCas: () => void;
 before(async () => {
   restoreCas = trustTestCa();
-  const tenant = directoryTenant({
-    users: [
-      {
-        id: "u-1",
-        displayName: "Ann",
-        mail: "ann@contoso.com",
-        mailNickname: "ann",
-        userPrincipalName: "ann@contoso.com",
-        proxyAddresses: ["SMTP:ann@contoso.com"],
-        userType: "Member",
-        accountEnabled: true,
-      },
-    ],
-  });
+  const tenant = oneUserTenant();
   emulator = await startGraphEmulator({ token: "t", clients: { [APP]: SECRET }, routes: [(request, e) => directoryRoutes(tenant)(request, e)] });
 });
 after(async () => {

@@ -8,9 +8,10 @@ import { firstSyncAfterDeploy, runFirstSync, type FirstSyncParams } from "../../
 import { rejection } from "../support/deployer";
 import { recordingClock } from "../support/retry-clock";
 import { directoryRoutes } from "../../emulators/directory";
-import { directoryTenant, type DirectoryTenant } from "../../emulators/directory-tenant";
+import { type DirectoryTenant } from "../../emulators/directory-tenant";
 import { startGraphEmulator, type GraphEmulator } from "../../emulators/graph";
 import { trustTestCa } from "../../emulators/tls";
+import { oneUserTenant } from "../support/one-user-tenant";
 
 const TENANT = "00000000-0000-4000-8000-0000000000aa";
 const APP = "00000000-0000-4000-8000-0000000000bb";
@@ -28,20 +29,7 @@ after(async () => {
   restoreCas();
 });
 beforeEach(() => {
-  tenant = directoryTenant({
-    users: [
-      {
-        id: "u-1",
-        displayName: "Ann",
-        mail: "ann@contoso.com",
-        mailNickname: "ann",
-        userPrincipalName: "ann@contoso.com",
-        proxyAddresses: ["SMTP:ann@contoso.com"],
-        userType: "Member",
-        accountEnabled: true,
-      },
-    ],
-  });
+  tenant = oneUserTenant();
 });
 
 const params = (outDir: string): FirstSyncParams => ({
