@@ -10,12 +10,32 @@ import { buildCli } from "../cli/main";
 import { ExitCode } from "../core/errors";
 import { REPO_ROOT } from "./support/cli";
 import { exitCodeTable } from "./support/contract";
+import { EWS_SHUTDOWN } from "../m365/ews-retirement";
 import { commandsIn, problemWith } from "./support/commands";
 
 const readme = readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
 const packageJson = JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
 
 describe("README agrees with the code", () => {
+  it("answers the first questions in its first screen (60 lines): what, for whom, what it needs, DNS elsewhere, EWS's end, install/test/demo", () => {
+    const screen = readme.split("\n").slice(0, 60).join("\n");
+    assert.match(screen, /^Sets up a Microsoft 365 tenant for mail archiving with \[Retain\]/m, "what");
+    assert.match(screen, /\*\*For\*\* MSPs and admins who run Retain/, "for whom");
+    assert.ok(screen.includes(`Pulumi CLI](${PULUMI_CLI_INSTALL_URL}) ${MINIMUM_PULUMI_CLI} or later`), "the Pulumi CLI version the program requires");
+    assert.match(screen, /state\s+backend/, "a state backend");
+    assert.match(screen, /\(#permissions-the-deploying-identity-needs\)/, "the deploying identity's rights");
+    assert.match(screen, /`provider: manual`/, "DNS not at Cloudflare");
+    const shutdown = new Date(`${EWS_SHUTDOWN.global.date}T00:00:00Z`).toLocaleDateString("en-GB", {
+      day: "numeric",
+      month: "long",
+      year: "numeric",
+      timeZone: "UTC",
+    });
+    assert.ok(screen.includes(`EWS in Exchange Online ends for good on ${shutdown}`), `EWS's end (${shutdown}), from m365/ews-retirement.ts`);
+    assert.match(screen, /retain-m365:preservation/, "what the tool does about it");
+    for (const command of ["npm ci", "npm test", "npm run demo"]) assert.match(screen, new RegExp(`^${command}\\b`, "m"), command);
+  });
+
   it("starts with the install, test and demo commands, and the test command is the one CI runs", () => {
     const firstBlock = /```sh\n([\s\S]*?)```/.exec(readme)?.[1] ?? "";
     assert.match(firstBlock, /^npm ci\b/m);
