@@ -1,13 +1,27 @@
 import { RETAIN_M365_VERSION } from "../core/version";
-import { Command, CommanderError, Option } from "commander";
+import { Command, CommanderError, Help, Option } from "commander";
 import { ExitCode, fileSystemRefusal, UserFacingError } from "../core/errors";
 import type { Io } from "./io";
 
+/**
+ * `-V, --version`: alone, or after subcommand names only; never an option among others. Commander's own version
+ * option is a program option it would also see after a subcommand, where `--user -V` would then
+ * print the version instead of passing "-V" on; so it is answered here, and only listed in help.
+ */
+const VERSION_OPTION = new Option("-V, --version", "print the version and exit");
+const isVersionRequest = (argv: readonly string[]) => {
+  const words = argv.slice(2);
+  const last = words.at(-1);
+  // Alone, or after subcommand names only (`retain-m365 sync --version`): never as an option's value.
+  return (last === "--version" || last === "-V") && words.slice(0, -1).every((word) => !word.startsWith("-"));
+};
+
 /** The top-level command, without subcommands: the repository's CLI and the Retain-server package add theirs. */
 export function topLevelCommand(io: Io, description: string): Command {
-  return new Command("retain-m365")
+  const program = new Command("retain-m365");
+  return program
     .description(description)
-    .version(RETAIN_M365_VERSION, "-V, --version", "print the version and exit")
+    .configureHelp({ visibleOptions: (command) => [...new Help().visibleOptions(command), ...(command === program ? [VERSION_OPTION] : [])] })
     .addOption(new Option("--debug", "show stack traces of unexpected errors"))
     .showHelpAfterError("(add --help for usage)")
     .exitOverride()
@@ -17,6 +31,10 @@ export function topLevelCommand(io: Io, description: string): Command {
 /** Runs a command tree and returns the process exit code (docs/cli.md, "Exit codes"). */
 export async function runCommand(program: Command, argv: readonly string[], io: Io): Promise<number> {
   const debug = argv.includes("--debug");
+  if (isVersionRequest(argv)) {
+    io.stdout(`${RETAIN_M365_VERSION}\n`);
+    return ExitCode.ok;
+  }
   try {
     refuseNulCharacters(argv);
     await program.parseAsync([...argv]);
@@ -24,7 +42,7 @@ export async function runCommand(program: Command, argv: readonly string[], io: 
   } catch (thrown) {
     const error = fileSystemRefusal(thrown) ?? thrown;
     if (error instanceof CommanderError) {
-      // Help and version exit 0; any usage mistake is invalid input.
+      // Help exits 0; any usage mistake is invalid input.
       return error.exitCode === 0 ? ExitCode.ok : ExitCode.invalidInput;
     }
     if (error instanceof UserFacingError) {

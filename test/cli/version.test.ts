@@ -38,4 +38,16 @@ describe("--version", () => {
     const repository = await printed(buildCli, ["--help"]);
     assert.match(repository.stdout.replace(/\s+/g, " "), /Prepare a Microsoft 365 tenant for archiving with Retain/);
   });
+
+  it("after a subcommand's name too; but an option's value that reads -V stays that value, not a version request", async () => {
+    assert.deepEqual(await printed(buildCli, ["sync", "--version"]), { code: 0, stdout: `${VERSION}\n`, stderr: "" });
+    const ids = ["--tenant-id", "00000000-0000-4000-8000-000000000001", "--client-id", "00000000-0000-4000-8000-000000000002"];
+    const schedule = await printed(buildCli, ["schedule", "--systemd", ...ids, "--user", "-V"]);
+    assert.notEqual(schedule.stdout, `${VERSION}\n`);
+    assert.match(schedule.stdout + schedule.stderr, /User=-V|--user/);
+  });
+
+  it("is listed in --help", async () => {
+    assert.match((await printed(buildCli, ["--help"])).stdout, /^ {2}-V, --version +print the version and exit$/m);
+  });
 });

@@ -28,7 +28,12 @@ export function problemWith(command: readonly string[]): string | undefined {
   const program = buildCli({ stdout: () => undefined, stderr: () => undefined });
   // A global option alone (`retain-m365 --version`) is a command too.
   if (first?.startsWith("-") && rest.length === 0)
-    return program.options.some((o) => o.long === first || o.short === first) ? undefined : `retain-m365 ${first}: unknown option`;
+    return program
+      .createHelp()
+      .visibleOptions(program)
+      .some((o) => o.long === first || o.short === first)
+      ? undefined
+      : `retain-m365 ${first}: unknown option`;
   const parent = program.commands.find((c) => c.name() === first);
   if (!parent) return `retain-m365 ${first ?? ""}: no such subcommand`;
   // A command with subcommands of its own (`credential new`): the second word names one.
