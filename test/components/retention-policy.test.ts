@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { after, before, beforeEach, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import {
   retentionPolicyInputFailures,
   retentionPolicyProvider,
@@ -10,32 +10,19 @@ import {
 import { retentionPolicyPermissions } from "../../components/compliance/retention-policy/permissions";
 import { ExitCode, UserFacingError } from "../../core/errors";
 import { startMockRuntime } from "../../program/mock-runtime";
-import { complianceState, complianceWrites, retentionPolicy, retentionRule, startComplianceEmulator, type ComplianceState } from "../../emulators/compliance";
+import { complianceWrites, retentionPolicy, retentionRule, type ComplianceState } from "../../emulators/compliance";
 import type { GraphEmulator } from "../../emulators/graph";
-import { DEPLOYER_CLIENT_ID, rejection, runSerializedProviders, startDeployerEmulator, TENANT_ID } from "../support/deployer";
-import { retryWithoutWaiting } from "../support/retry-clock";
+import { DEPLOYER_CLIENT_ID, rejection, runSerializedProviders, TENANT_ID } from "../support/deployer";
+import { useComplianceEmulator } from "../support/compliance";
 
 // The RetentionPolicy provider against the Security & Compliance emulator: create, read back,
 // update of the days, adoption of a policy of the name, a refresh that notices a policy removed or
 // changed by hand, delete, and a refusal naming the role.
 
 const NAME = "Retain - keep mailbox items until archived";
-let graph: GraphEmulator;
 let compliance: GraphEmulator;
 let state: ComplianceState;
-
-before(async () => {
-  graph = await startDeployerEmulator({ token: "deployer-token", routes: [] });
-  compliance = await startComplianceEmulator(() => state, graph);
-});
-after(async () => {
-  retryWithoutWaiting();
-  await compliance.close();
-  await graph.close();
-});
-beforeEach(() => {
-  state = complianceState(TENANT_ID, { [DEPLOYER_CLIENT_ID]: ["Compliance Administrator"] });
-});
+useComplianceEmulator(["Compliance Administrator"], (emulators) => ({ compliance, state } = emulators));
 
 const inputs = (changes: Partial<RetentionPolicyInputs> = {}): RetentionPolicyInputs => ({
   tenantId: TENANT_ID,

@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
-import { after, before, beforeEach, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { CLOUDS } from "../../m365/clouds";
 import { complianceClient, regionalComplianceBase } from "../../m365/compliance-api";
 import { complianceRegionalDomain, endpointProblem } from "../../m365/endpoints";
 import { isNotFound, type ExchangeCommandError } from "../../m365/exchange-admin-api";
 import { sendWithRetry } from "../../m365/rest";
-import { complianceState, retentionPolicy, startComplianceEmulator, type ComplianceState } from "../../emulators/compliance";
+import { retentionPolicy, type ComplianceState } from "../../emulators/compliance";
 import type { GraphEmulator } from "../../emulators/graph";
-import { DEPLOYER_CLIENT_ID, rejection, startDeployerEmulator, TENANT_ID } from "../support/deployer";
-import { retryWithoutWaiting } from "../support/retry-clock";
+import { rejection, TENANT_ID } from "../support/deployer";
+import { useComplianceEmulator } from "../support/compliance";
 
 describe("Security & Compliance's hosts (m365/clouds.ts, m365/endpoints.ts)", () => {
   it("each cloud's endpoint is a compliance endpoint; its regional hosts are one label under its domain", () => {
@@ -60,19 +60,7 @@ describe("the Security & Compliance client against the emulator", () => {
   let graph: GraphEmulator;
   let compliance: GraphEmulator;
   let state: ComplianceState;
-  before(async () => {
-    graph = await startDeployerEmulator({ token: "deployer-token", routes: [] });
-    compliance = await startComplianceEmulator(() => state, graph);
-  });
-  after(async () => {
-    retryWithoutWaiting();
-    await compliance.close();
-    await graph.close();
-  });
-  beforeEach(() => {
-    state = complianceState(TENANT_ID, { [DEPLOYER_CLIENT_ID]: ["Global Reader"] });
-    compliance.requests.length = 0;
-  });
+  useComplianceEmulator(["Global Reader"], (emulators) => ({ graph, compliance, state } = emulators));
 
   it("asks the regional host once, then runs each cmdlet there with the endpoint's audience", async () => {
     state.policies.push(retentionPolicy("Seven years", { ExchangeLocation: ["All"] }));
