@@ -16,6 +16,7 @@ import { testTls } from "../../emulators/tls";
 import { REPO_ROOT, runCliAsync, runProgramAsync, type CliResult } from "../support/cli";
 import { deployedEwsTenant, EWS_TENANT } from "../support/ews-tenant";
 import { builtPackage } from "../support/package-build";
+import { loopbackSync } from "../support/sync-arguments";
 
 const TENANT = "00000000-0000-4000-8000-0000000000aa";
 const APP = "00000000-0000-4000-8000-0000000000bb";
@@ -268,20 +269,7 @@ describe("npm run package: the Retain-server package", () => {
     assert.equal((await runBare(newerLauncher, ["--version"])).stdout, `${newer}\n`);
 
     const out = mkdtempSync(path.join(tmpdir(), "retain-upgrade-out-"));
-    const sync = [
-      "sync",
-      "--json",
-      "--tenant-id",
-      TENANT,
-      "--client-id",
-      APP,
-      "--out",
-      out,
-      "--graph-endpoint",
-      emulator.url,
-      "--authority-host",
-      emulator.url,
-    ];
+    const sync = loopbackSync(TENANT, APP, out, emulator.url);
     const before = await runBare(launcher, sync, { RETAIN_SYNC_CLIENT_SECRET: SECRET });
     assert.equal(before.code, 0, before.stderr);
     assert.equal((JSON.parse(before.stdout) as { mode: string }).mode, "full");

@@ -10,6 +10,7 @@ import { startGraphEmulator, type GraphEmulator } from "../../emulators/graph";
 import { trustTestCa } from "../../emulators/tls";
 import { keyFileModeProblem, readAppCertificate } from "../../m365/app-certificate";
 import { rootWarning, THIS_HOST } from "../../sync/safe-files";
+import { loopbackSync } from "../support/sync-arguments";
 
 const TENANT = "00000000-0000-4000-8000-0000000000aa";
 const APP = "00000000-0000-4000-8000-0000000000cc";
@@ -62,26 +63,9 @@ async function credentialNew(dir: string, days: number): Promise<Made> {
 /** The warning of a sync run as root (hostile-folder.test.ts tests it), left out of stderr: these tests run as root in some places, not in others. */
 const ROOT_WARNING_LINE = `warning: ${rootWarning({ ...THIS_HOST, user: 0 })}\n`;
 function sync(extra: string[], env: Record<string, string | undefined> = {}): Promise<MainResult> {
-  return runMain(
-    [
-      "sync",
-      "--tenant-id",
-      TENANT,
-      "--client-id",
-      APP,
-      "--out",
-      newDir(),
-      "--graph-endpoint",
-      emulator.url,
-      "--authority-host",
-      emulator.url,
-      "--json",
-      ...extra,
-    ],
-    {
-      env: { RETAIN_SYNC_CLIENT_SECRET: "", ...env },
-    },
-  ).then((result) => ({ ...result, stderr: result.stderr.replace(ROOT_WARNING_LINE, "") }));
+  return runMain([...loopbackSync(TENANT, APP, newDir(), emulator.url), ...extra], {
+    env: { RETAIN_SYNC_CLIENT_SECRET: "", ...env },
+  }).then((result) => ({ ...result, stderr: result.stderr.replace(ROOT_WARNING_LINE, "") }));
 }
 const summaryOf = (result: MainResult) =>
   JSON.parse(result.stdout) as { users: number; credential: { type: string; thumbprint?: string; expiresAt: string | null } };

@@ -8,6 +8,7 @@ import { directoryRoutes } from "../../emulators/directory";
 import { putUser, syntheticTenant, type DirectoryTenant } from "../../emulators/directory-tenant";
 import { startGraphEmulator, type GraphEmulator } from "../../emulators/graph";
 import { trustTestCa } from "../../emulators/tls";
+import { loopbackSync } from "../support/sync-arguments";
 
 const TENANT = "00000000-0000-4000-8000-0000000000aa";
 const APP = "00000000-0000-4000-8000-0000000000bb";
@@ -27,21 +28,7 @@ after(async () => {
 });
 
 function sync(out: string, extra: string[] = []): Promise<MainResult> {
-  const args = [
-    "sync",
-    "--tenant-id",
-    TENANT,
-    "--client-id",
-    APP,
-    "--out",
-    out,
-    "--graph-endpoint",
-    emulator.url,
-    "--authority-host",
-    emulator.url,
-    "--json",
-    ...extra,
-  ];
+  const args = [...loopbackSync(TENANT, APP, out, emulator.url), ...extra];
   return runMain(args, { env: { RETAIN_SYNC_CLIENT_SECRET: SECRET } });
 }
 
