@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
-import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { REPO_ROOT, runProgramAsync } from "./support/cli";
+import { refusesConnections } from "./support/listener";
 
 // `npm run demo -- --keep`: the steps, then the emulators kept running for the commands README's
 // "Exploring past the demo" shows, pasted into another shell; Ctrl-C (or SIGTERM) stops them, exit 0.
@@ -76,16 +76,6 @@ function userShellEnvironment(): NodeJS.ProcessEnv {
 
 /** Runs one pasted line in bash after the line that loads demo.env, as an admin does in a second shell. */
 const pasted = (load: string, command: string) => runProgramAsync("bash", ["-c", `${load}\n${command}`], { cwd: REPO_ROOT, env: userShellEnvironment() });
-
-const refusesConnections = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const socket = connect(port, "127.0.0.1");
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once("error", () => resolve(true));
-  });
 
 /** Whether any process of the group still exists (a zombie included): kill(-group, 0) throws ESRCH once none does. */
 function groupExists(group: number): boolean {

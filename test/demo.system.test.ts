@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parseContractCsv } from "../sync/csv";
 import { REPO_ROOT } from "./support/cli";
+import { refusesConnections } from "./support/listener";
 
 // `npm run demo` as CI (and a newcomer) runs it, with a temporary output folder instead of ./demo-out.
 
@@ -82,16 +82,6 @@ function stepOutput(stdout: string, name: string): string {
   const end = stdout.indexOf("\n▶ ", start + 1);
   return stdout.slice(start, end < 0 ? undefined : end);
 }
-
-const refusesConnections = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const socket = connect(port, "127.0.0.1");
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once("error", () => resolve(true));
-  });
 
 describe("npm run demo", () => {
   before(async () => {

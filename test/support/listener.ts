@@ -24,3 +24,14 @@ export async function countingListener(onData?: (firstLine: string) => void): Pr
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
+
+/** Whether nothing listens any more at a loopback port: a connection to it is refused. */
+export const refusesConnections = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = net.connect(port, "127.0.0.1");
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once("error", () => resolve(true));
+  });
