@@ -1,6 +1,7 @@
 import { checkedEndpoint, complianceRegionalDomain, isLoopbackHost } from "./endpoints";
 import { deployingIdentity, type DeployingIdentity } from "./credentials";
 import {
+  anchorMailbox,
   exchangeCommandError,
   invokeAdminCommand,
   type AdminApiTarget,
@@ -71,7 +72,7 @@ export function complianceClient(target: ComplianceTarget) {
       method: "GET",
       url,
       scope,
-      headers: { "X-AnchorMailbox": `APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@${target.tenantId}` },
+      headers: { "X-AnchorMailbox": anchorMailbox(target.tenantId) },
       identity,
       followRedirects: false,
     });

@@ -7,6 +7,12 @@ import type { RetryPolicy } from "../core/retry";
 // Used inside dynamic providers (serialized by Pulumi): functions only, no module-level values
 // other than constants.
 
+/**
+ * The routing hint every admin API request carries: the tenant's system mailbox, as the module and
+ * CIPP's New-ExoRequest send it (`X-AnchorMailbox`), for Exchange and Security & Compliance alike.
+ */
+export const anchorMailbox = (tenantId: string) => `APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@${tenantId}`;
+
 export interface ExchangeTarget {
   tenantId: string;
   /** Base URL such as `https://outlook.office365.com`. */
@@ -83,7 +89,7 @@ export async function invokeAdminCommand(
         url,
         scope: target.scope,
         headers: {
-          "X-AnchorMailbox": `APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@${target.tenantId}`,
+          "X-AnchorMailbox": anchorMailbox(target.tenantId),
           ...(listing.maxPageSize ? { Prefer: `odata.maxpagesize=${listing.maxPageSize}` } : {}),
         },
         body,
@@ -135,4 +141,14 @@ export function describeCommand(cmdlet: string, parameters: CmdletParameters): s
 export function isNotFound(error: unknown): boolean {
   const e = error as Partial<ExchangeCommandError> | undefined;
   return e?.exceptionType === "ManagementObjectNotFoundException" || /couldn't be found/i.test(e?.exchangeMessage ?? "");
+}
+
+/** What `call` returns, or undefined where Exchange (or Security & Compliance) answers that the object does not exist. */
+export async function unlessNotFound<T>(call: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await call();
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
 }

@@ -1,7 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import {
   invokeCommand,
-  isNotFound,
+  unlessNotFound,
   type CmdletParameters,
   type ExchangeCommandError,
   type ExchangeObject,
@@ -20,26 +20,12 @@ export interface ExchangeTargetArgs {
   exchangeEndpoint?: pulumi.Input<string>;
 }
 
-/** What `call` returns, or undefined where Exchange answers that the object does not exist. */
-export async function unlessNotFound<T>(call: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await call();
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
-}
-
 export async function getOptional(target: ExchangeTarget, cmdlet: string, identity: string): Promise<ExchangeObject | undefined> {
   return unlessNotFound(async () => (await invokeCommand(target, cmdlet, { Identity: identity }))[0]);
 }
 
 export async function removeIfPresent(target: ExchangeTarget, cmdlet: string, identity: string, extra: CmdletParameters = {}): Promise<void> {
-  try {
-    await invokeCommand(target, cmdlet, { Identity: identity, Confirm: false, ...extra });
-  } catch (error) {
-    if (!isNotFound(error)) throw error;
-  }
+  await unlessNotFound(() => invokeCommand(target, cmdlet, { Identity: identity, Confirm: false, ...extra }));
 }
 
 /**

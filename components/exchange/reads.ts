@@ -3,6 +3,7 @@ import { isNetworkFailure } from "../../core/retry";
 import {
   describeCommand,
   invokeCommand,
+  unlessNotFound,
   type CmdletParameters,
   type ExchangeCommandError,
   type ExchangeObject,
@@ -11,7 +12,7 @@ import {
 import { signInFailureReason } from "../../m365/credentials";
 import { isAuthenticationFailure } from "../../m365/graph-client";
 import { readOrganizationEws } from "./ews-allow-list/organization";
-import { getOptional, unlessNotFound } from "./objects";
+import { getOptional } from "./objects";
 
 // Exchange read by `adopt` and `readiness` as the deploying identity: Get- cmdlets only, a refusal
 // exit 3 naming what the reader needs, an outage exit 4.

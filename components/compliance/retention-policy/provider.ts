@@ -2,7 +2,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { ExitCode, UserFacingError } from "../../../core/errors";
 import { complianceClient, type ComplianceClient, type ComplianceObject } from "../../../m365/compliance-api";
 import { COMPLIANCE_READ_ROLE, COMPLIANCE_WRITE_ROLE, MAX_RETAIN_DAYS } from "../../../m365/compliance-facts";
-import { isNotFound, type ExchangeCommandError } from "../../../m365/exchange-admin-api";
+import { unlessNotFound, type ExchangeCommandError } from "../../../m365/exchange-admin-api";
 import { EXCHANGE_MANAGE_AS_APP, EXCHANGE_ONLINE_APP_ID } from "../../../m365/exchange-facts";
 import { requiredInputFailures, type InputFailure } from "../../provider-inputs";
 
@@ -127,12 +127,7 @@ async function asWriter<T>(call: () => Promise<T>): Promise<T> {
 
 /** The policy of that name or Guid with its locations as they are (-DistributionDetail), or undefined. */
 export async function policyNamed(client: ComplianceClient, identity: string): Promise<ComplianceObject | undefined> {
-  try {
-    return (await client.invoke("Get-RetentionCompliancePolicy", { Identity: identity, DistributionDetail: true }))[0];
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
+  return unlessNotFound(async () => (await client.invoke("Get-RetentionCompliancePolicy", { Identity: identity, DistributionDetail: true }))[0]);
 }
 
 /** The policy's rule (one at most), or undefined. */
@@ -264,11 +259,7 @@ export const retentionPolicyProvider: pulumi.dynamic.ResourceProvider<RetentionP
   async delete(id, props) {
     const client = complianceClient(props);
     await asWriter(async () => {
-      try {
-        await client.invoke("Remove-RetentionCompliancePolicy", { Identity: id || props.name, Confirm: false });
-      } catch (error) {
-        if (!isNotFound(error)) throw error;
-      }
+      await unlessNotFound(() => client.invoke("Remove-RetentionCompliancePolicy", { Identity: id || props.name, Confirm: false }));
     });
   },
 };
