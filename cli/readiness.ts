@@ -39,7 +39,8 @@ export function registerReadinessCommand(program: Command, io: Io): void {
     .command("readiness")
     .description(
       "Can Retain archive every mailbox it should, today, through EWS? Reads (never writes) the organization's EWS settings, Retain's app and its grants, " +
-        "and every mailbox in scope (the scope group's members, else every user mailbox). Exit 6 when the organization keeps Retain's app out or a mailbox " +
+        "and every mailbox in scope (the scope group's members, else every user mailbox); with preservation, how many of them a retention policy keeps. " +
+        "Exit 6 when the organization keeps Retain's app out or a mailbox " +
         "in scope is not ready. Signs in as the deploying identity (AZURE_CLIENT_ID with AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH).",
     )
     .addOption(new Option("--stack <name>", "tenant stack: reads <stacks-dir>/Pulumi.<name>.yaml").argParser(stackName).conflicts("configFile"))
