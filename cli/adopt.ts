@@ -34,8 +34,8 @@ export function registerAdoptCommand(program: Command, io: Io): void {
   program
     .command("adopt")
     .description(
-      "Before the first deploy into a tenant that already runs Microsoft 365: read (never write) the zones, the directory and " +
-        "Exchange, and say for each resource of the plan whether the deploy creates it, adopts what exists, merges into a shared " +
+      "Before the first deploy into a tenant that already runs Microsoft 365: read (never write) the zones, the directory, " +
+        "Exchange and, with preservation, Purview's retention policies and holds, and say for each resource of the plan whether the deploy creates it, adopts what exists, merges into a shared " +
         "record, or meets a conflict that a configuration key must settle. Exit 5 with any conflict. Signs in as the deploying " +
         `identity (AZURE_CLIENT_ID with AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH) and, for a cloudflare domain, with the Cloudflare token in ${CLOUDFLARE_TOKEN_VARIABLE}; ` +
         "a manual domain's records are read through DNS (--resolver), and what to create or change there by hand is said.",
