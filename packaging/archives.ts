@@ -24,10 +24,12 @@ export function entriesOf(stagingDir: string, top: string): string[] {
 /**
  * A gzip'd tar of the entries. `portable` leaves out owner, group and the other per-machine
  * fields; every entry gets `mtime`; the modes are the staged files' own (set by the caller).
+ * zlib's default level, as the zip's: level 9 saves under 1 % on Node's binary, which is most of
+ * the archive, for about three times the CPU.
  */
 export async function writeTarGz(stagingDir: string, entries: string[], mtime: Date, file: string): Promise<void> {
   await create(
-    { file, cwd: stagingDir, gzip: { level: 9 }, portable: true, mtime, noDirRecurse: true },
+    { file, cwd: stagingDir, gzip: true, portable: true, mtime, noDirRecurse: true },
     entries.map((entry) => entry.replace(/\/$/, "")),
   );
 }
