@@ -560,7 +560,10 @@ describe("Exchange providers: serialization", () => {
     const names = ["sp", "group", "scope", "role", "ews"];
     const registered = (name: string) => runtime.resources.find((r) => r.name === name)!;
     const providers = Object.fromEntries(names.map((name) => [name, registered(name).inputs.__provider as string]));
-    for (const name of names) assert.equal(typeof providers[name], "string", `${name} has a serialized provider`);
+    for (const name of names) {
+      assert.equal(typeof providers[name], "string", `${name} has a serialized provider`);
+      assert.doesNotMatch(providers[name]!, /@pulumi\/pulumi/, `${name}'s state holds no copy of Pulumi's SDK`);
+    }
     const inputs = Object.fromEntries(names.map((name) => [name, { ...registered(name).inputs, __provider: undefined }]));
     const result = await runSerializedProviders(
       providers,

@@ -209,6 +209,7 @@ describe("MailboxLicense provider: serialization", () => {
     assert.equal(registered?.type, "pulumi-nodejs:dynamic/identity:MailboxLicense");
     const text = registered?.inputs.__provider;
     assert.equal(typeof text, "string");
+    assert.doesNotMatch(text as string, /@pulumi\/pulumi/, "its state holds no copy of Pulumi's SDK");
     const created = await runSerializedProviders({ licence: text as string }, `return load("licence").create(${JSON.stringify(inputs())});`);
     assert.equal((created as { outs: MailboxLicenseOutputs }).outs.skuId, EXCHANGESTANDARD);
     assert.deepEqual(

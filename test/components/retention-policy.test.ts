@@ -211,6 +211,7 @@ describe("RetentionPolicy's provider, serialized", () => {
     new RetentionPolicy("policy", inputs());
     await runtime.settle();
     const provider = runtime.resources.find((r) => r.name === "policy")!.inputs.__provider as string;
+    assert.doesNotMatch(provider, /@pulumi\/pulumi/, "its state holds no copy of Pulumi's SDK");
     const { id, outs } = await created();
     ruleOfPolicy()!.RetentionDuration = 30;
     const result = await runSerializedProviders({ policy: provider }, `return await load("policy").read(${JSON.stringify(id)}, ${JSON.stringify(outs)});`);

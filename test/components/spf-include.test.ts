@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import { beforeEach, describe, it } from "node:test";
-import { spfIncludeProvider, type SpfIncludeInputs, type SpfIncludeState } from "../../components/dns/providers/cloudflare/spf-include";
+import { SpfInclude, spfIncludeProvider, type SpfIncludeInputs, type SpfIncludeState } from "../../components/dns/providers/cloudflare/spf-include";
 import type { CloudflareEmulator, CloudflareRequest } from "../../emulators/cloudflare";
+import { startMockRuntime } from "../../program/mock-runtime";
 import { useCloudflareEmulator } from "../support/cloudflare";
+import { runSerializedProviders } from "../support/deployer";
 
 const TOKEN = "EditToken_0123456789abcdefghijklmnopqrst";
 const OTHER_TOKEN = "OtherTokn_0123456789abcdefghijklmnopqrst";
@@ -199,5 +201,27 @@ describe("SpfInclude against the Cloudflare emulator", () => {
       [],
       "a value a preview does not know yet passes",
     );
+  });
+});
+
+describe("SpfInclude provider: serialization", () => {
+  it("serializes under the mock runtime without a copy of Pulumi's SDK, and works loaded on its own", async (t) => {
+    const runtime = await startMockRuntime({ project: "retain-m365", stack: "test", preview: false });
+    t.after(() => runtime.stop());
+    new SpfInclude("spf", { zoneId: ZONE, name: "contoso.com", content: `v=spf1 ${OURS} -all`, ttl: 3600, endpoint: cloudflare.url, apiToken: TOKEN });
+    await runtime.settle();
+    const text = runtime.resources.find((r) => r.name === "spf")?.inputs.__provider;
+    assert.equal(typeof text, "string");
+    // Every SPF resource's state holds this text: Pulumi's SDK is in node_modules, not copied into it.
+    assert.doesNotMatch(text as string, /@pulumi\/pulumi/);
+    const checked = await runSerializedProviders(
+      { spf: text as string },
+      `const spf = load("spf");
+       const unknown = await spf.check({}, ${JSON.stringify({ ...inputs(), content: "04da6b54-80e4-46f7-96ec-b56ff0331ba9" })});
+       const created = await spf.create(${JSON.stringify(inputs())});
+       return [unknown.failures, created.outs.content];`,
+    );
+    assert.deepEqual(checked, [[], `v=spf1 ${OURS} -all`]);
+    assert.deepEqual(txtAtApex(), [`"v=spf1 ${OURS} -all"`]);
   });
 });

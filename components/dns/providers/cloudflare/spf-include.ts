@@ -122,10 +122,17 @@ async function removeIncluded(state: SpfIncludeState): Promise<void> {
   );
 }
 
+/**
+ * The engine's marker for a value a preview does not know yet (Graph's SPF value, say). Taken out of
+ * the SDK once, so that the serialized provider holds this string, not `pulumi`: under tsx (our
+ * `plan`, the tests) that namespace is a copy Pulumi cannot find in node_modules, so it serialized
+ * the SDK's runtime whole.
+ */
+const UNKNOWN: unknown = pulumi.runtime.unknownValue;
+
 function inputFailures(news: SpfIncludeInputs): InputFailure[] {
   const failures = requiredInputFailures(news, ["zoneId", "name", "content", "endpoint"], ["endpoint"]);
-  // A preview may not know Graph's value yet: the engine then passes its "unknown" marker.
-  const content = news.content === pulumi.runtime.unknownValue ? undefined : news.content;
+  const content = news.content === UNKNOWN ? undefined : news.content;
   if (typeof content === "string" && content && !isSpfRecord(content)) failures.push({ property: "content", reason: "must be an SPF record (v=spf1 …)" });
   if (typeof content === "string" && isSpfRecord(content) && !hasMicrosoftInclude(content))
     failures.push({ property: "content", reason: `must include ${MICROSOFT_SPF_INCLUDE}` });
