@@ -1,10 +1,15 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import dgram from "node:dgram";
 import { readFileSync } from "node:fs";
+import http2 from "node:http2";
+import { createServer as createHttpsServer } from "node:https";
+import net from "node:net";
 import path from "node:path";
 import { describe, it } from "node:test";
+import { startGraphEmulator } from "../emulators/graph";
 import { REPO_ROOT } from "./support/cli";
-import { SYSTEM_TEST_FILES, UNIT_TEST_FILES, unitRunRefusal } from "./support/unit-run";
+import { SYSTEM_TEST_FILES, UNIT_TEST_FILES, unitRunRefusal, unitRunServerRefusal } from "./support/unit-run";
 
 // `npm test` runs the unit tests, then the system tests (README, "Set up, test, see it work"):
 // a file is one or the other by its name, and the unit run refuses what only a system test may start.
@@ -48,6 +53,20 @@ describe("the test suite's split: unit tests, then system tests", () => {
       [process.execPath, [path.join(REPO_ROOT, "node_modules", "@tktco", "node-actionlint", "bin", "node-actionlint.js")]],
     ];
     for (const [program, args] of allowed) assert.equal(unitRunRefusal(program, args), undefined, `${program} ${args.join(" ")}`);
+  });
+
+  it("a unit test serves nothing: an emulator, an HTTPS, TCP or UDP server is refused; Pulumi's mock runtime's gRPC server is not", async () => {
+    const refusal = (starter: string) => (error: unknown) => (error as Error).message === unitRunServerRefusal(starter);
+    assert.match(unitRunServerRefusal("https.createServer"), /is a system test, in a file named test\/\*\*\/\*\.system\.test\.ts$/);
+    const emulator = await startGraphEmulator({ token: "t", routes: [] }).catch((error: unknown) => error as Error);
+    if (!(emulator instanceof Error)) await emulator.close();
+    assert.ok(emulator instanceof Error && refusal("https.createServer")(emulator), "the Graph emulator does not start");
+    assert.throws(() => createHttpsServer(), refusal("https.createServer"));
+    assert.throws(() => net.createServer(), refusal("net.createServer"));
+    assert.throws(() => dgram.createSocket("udp4"), refusal("dgram.createSocket"));
+    const grpcLike = http2.createServer();
+    await new Promise<void>((resolve) => grpcLike.listen(0, "127.0.0.1", resolve));
+    await new Promise((resolve) => grpcLike.close(resolve));
   });
 
   it("the guard is in place once loaded: starting the CLI throws instead of running it, and a quick helper runs", () => {

@@ -11,7 +11,7 @@ import { assertContract } from "../support/contract";
 import { deployedEwsTenant, EWS_TENANT } from "../support/ews-tenant";
 
 // The installed executable, bin/retain-m365.js, as a process: what argument-properties.test.ts and
-// verify-access.test.ts hold in-process, it does too.
+// verify-access.system.test.ts hold in-process, it does too.
 
 const SECRET = "0ffe1abc-secret-MARKER-never-printed";
 

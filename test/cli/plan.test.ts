@@ -253,7 +253,7 @@ describe("plan: preservation (a retention policy that keeps mail until Retain ar
   const retentionPolicies = (plan: Plan) => plan.steps.filter((s) => s.newState.type === "pulumi-nodejs:dynamic/compliance:RetentionPolicy");
 
   it("with retain-m365:preservation: one retention policy with its days and its scope, every mailbox", async () => {
-    // (unlimited is validated in test/config/preservation.test.ts and sent as -RetentionDuration Unlimited in test/components/retention-policy.test.ts)
+    // (unlimited is validated in test/config/preservation.test.ts and sent as -RetentionDuration Unlimited in test/components/retention-policy.system.test.ts)
     for (const retainDays of ["unlimited"]) {
       const config = { ...exampleConfig(), "retain-m365:preservation": { retainDays } };
       const result = await runMain(["plan", "--config-file", writeStackFile("Pulumi.preserved.yaml", config), "--json"]);

@@ -75,7 +75,7 @@ describe("the program does what adopt said", () => {
   });
 
   it("refuses an EWS allow list in force but empty without the admin's decision, in adopt's words (exit 5)", async () => {
-    // The finding as discoverForDeploy makes it for EwsEnabled true with no list (test/program/discover-for-deploy.test.ts).
+    // The finding as discoverForDeploy makes it for EwsEnabled true with no list (test/program/discover-for-deploy.system.test.ts).
     const { code, resources, stderr } = await deploy({
       findings: [{ urn: "run-exchange-ews-allow-list", action: "conflict", detail: emptyListRefusal(EWS_ENFORCE_SETTING), decide: EWS_ENFORCE_SETTING }],
       notices: [],

@@ -1,15 +1,22 @@
 import childProcess from "node:child_process";
+import dgram from "node:dgram";
+import http from "node:http";
+import https from "node:https";
 import { enableCompileCache, syncBuiltinESMExports } from "node:module";
+import net from "node:net";
 import path from "node:path";
+import tls from "node:tls";
 import { promisify } from "node:util";
 
 // Preloaded by `npm run test:unit` (`--import`), in the runner and in every test file's process.
-// A unit test runs the code under test in its own process (loopback emulators included) and starts
-// only quick helpers: openssl for the test CA, git, a shell, a stand-in script, plain `node` on a
-// script (as Pulumi's provider host runs a serialized provider). It never starts the CLI, a
-// TypeScript program, a packaged Node, npm, nor the programs a system test exists for (dnsmasq,
-// Wine, systemd-analyze, promtool): a test that needs one is a system test, in a file named
-// test/**/*.system.test.ts, which `npm run test:system` runs.
+// A unit test runs the code under test in its own process and serves nothing: no emulator, no
+// server of any kind, not even on loopback. Pulumi's mock runtime is the one exception: its own
+// callback server is gRPC over HTTP/2, which Pulumi's documented unit tests (`setMocks`) start too.
+// It starts only quick helpers: openssl for the test CA, git, a shell, a stand-in script, plain
+// `node` on a script. It never starts the CLI, a TypeScript program, a packaged Node, npm, nor the
+// programs a system test exists for (dnsmasq, Wine, systemd-analyze, promtool). A test that needs a
+// server or one of those programs is a system test, in a file named test/**/*.system.test.ts, which
+// `npm run test:system` runs.
 
 export const SYSTEM_TEST_FILES = "test/**/*.system.test.ts";
 export const UNIT_TEST_FILES = "test/**/!(*.system).test.ts";
@@ -53,6 +60,29 @@ for (const name of NAMES) {
   const custom = original[promisify.custom];
   if (custom) replacement[promisify.custom] = guarded(name, custom);
   Object.defineProperty(childProcess, name, { value: replacement, writable: true, configurable: true, enumerable: true });
+}
+/** Why a unit test may not start a server with `starter` (such as "https.createServer"). */
+export function unitRunServerRefusal(starter: string): string {
+  return `a unit test started a server (${starter}): a test that talks to an emulator or any other server, even on loopback, is a system test, in a file named ${SYSTEM_TEST_FILES}`;
+}
+
+const SERVER_STARTERS = [
+  ["http", http, "createServer"],
+  ["https", https, "createServer"],
+  ["net", net, "createServer"],
+  ["tls", tls, "createServer"],
+  ["dgram", dgram, "createSocket"],
+] as const;
+
+for (const [moduleName, module, name] of SERVER_STARTERS) {
+  Object.defineProperty(module, name, {
+    value: () => {
+      throw new Error(unitRunServerRefusal(`${moduleName}.${name}`));
+    },
+    writable: true,
+    configurable: true,
+    enumerable: true,
+  });
 }
 syncBuiltinESMExports();
 

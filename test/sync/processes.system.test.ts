@@ -10,7 +10,7 @@ import { syntheticTenant, type DirectoryTenant } from "../../emulators/directory
 import { startGraphEmulator, type GraphEmulator } from "../../emulators/graph";
 
 // The sync as the process the nightly job starts: what it loads, a kill while it writes, two at
-// once, what another process reading its files sees. sync.test.ts and health.test.ts test the rest
+// once, what another process reading its files sees. sync.system.test.ts and health.system.test.ts test the rest
 // of the sync in-process.
 
 const TENANT = "00000000-0000-4000-8000-0000000000aa";

@@ -60,7 +60,7 @@ async function credentialNew(dir: string, days: number): Promise<Made> {
   const file = /wrote (\S+\.pem)/.exec(result.stderr)![1]!;
   return { file, certificate: result.stdout, thumbprint: /retain-m365-([0-9A-F]{40})\.pem$/.exec(file)![1]! };
 }
-/** The warning of a sync run as root (hostile-folder.test.ts tests it), left out of stderr: these tests run as root in some places, not in others. */
+/** The warning of a sync run as root (hostile-folder.system.test.ts tests it), left out of stderr: these tests run as root in some places, not in others. */
 const ROOT_WARNING_LINE = `warning: ${rootWarning({ ...THIS_HOST, user: 0 })}\n`;
 function sync(extra: string[], env: Record<string, string | undefined> = {}): Promise<MainResult> {
   return runMain([...loopbackSync(TENANT, APP, newDir(), emulator.url), ...extra], {

@@ -33,7 +33,7 @@ after(async () => {
 });
 
 const newOut = () => mkdtempSync(path.join(tmpdir(), "retain-sync-"));
-/** The warning of a sync run as root (hostile-folder.test.ts tests it), left out of stderr: these tests run as root in some places, not in others. */
+/** The warning of a sync run as root (hostile-folder.system.test.ts tests it), left out of stderr: these tests run as root in some places, not in others. */
 const ROOT_WARNING_LINE = `warning: ${rootWarning({ ...THIS_HOST, user: 0 })}\n`;
 /** A sync in this process (processes.system.test.ts runs it as a process of its own). */
 function sync(out: string, extra: string[] = [], env: Record<string, string | undefined> = {}): Promise<MainResult> {
