@@ -10,8 +10,8 @@ import { promisify } from "node:util";
 
 // Preloaded by `npm run test:unit` (`--import`), in the runner and in every test file's process.
 // A unit test runs the code under test in its own process and serves nothing: no emulator, no
-// server of any kind, not even on loopback. Pulumi's mock runtime is the one exception: its own
-// callback server is gRPC over HTTP/2, which Pulumi's documented unit tests (`setMocks`) start too.
+// server of any kind, not even on loopback. Pulumi's mock runtime is the one exception: the SDK
+// starts its own callback server (runtime/callbacks.js, gRPC over HTTP/2) under `setMocks` too.
 // It starts only quick helpers: openssl for the test CA, git, a shell, a stand-in script, plain
 // `node` on a script. It never starts the CLI, a TypeScript program, a packaged Node, npm, nor the
 // programs a system test exists for (dnsmasq, Wine, systemd-analyze, promtool). A test that needs a
