@@ -15,6 +15,8 @@ import { fakeCall, fakeOutputs } from "./fake-tenant";
 
 export interface ProgramRun {
   code: number;
+  /** Each dynamic resource type's provider, as Pulumi serialized it into the resource's inputs. */
+  providers: Record<string, string>;
   resources: {
     name: string;
     type: string;
@@ -44,7 +46,7 @@ export async function runProgram(file: string, discovery?: Discovery): Promise<P
     });
     await runtime.settle();
   } catch (error) {
-    return { code: (error as { exitCode?: number }).exitCode ?? 1, resources: [], stderr: `${stderr}${(error as Error).message}\n` };
+    return { code: (error as { exitCode?: number }).exitCode ?? 1, resources: [], providers: {}, stderr: `${stderr}${(error as Error).message}\n` };
   } finally {
     console.warn = warn;
     await runtime.stop();
@@ -70,5 +72,8 @@ export async function runProgram(file: string, discovery?: Discovery): Promise<P
     ignoreChanges: r.ignoreChanges,
     inputs: unwrap(r.inputs),
   }));
-  return { code: 0, resources: JSON.parse(JSON.stringify(resources)) as ProgramRun["resources"], stderr };
+  const providers = Object.fromEntries(
+    runtime.resources.flatMap((r) => (typeof r.inputs.__provider === "string" ? [[r.type, r.inputs.__provider] as const] : [])),
+  );
+  return { code: 0, resources: JSON.parse(JSON.stringify(resources)) as ProgramRun["resources"], providers, stderr };
 }
