@@ -1,13 +1,16 @@
 import assert from "node:assert/strict";
+import { Server as GrpcServer, ServerCredentials } from "@grpc/grpc-js";
+import * as pulumi from "@pulumi/pulumi";
 import { spawnSync } from "node:child_process";
 import dgram from "node:dgram";
 import { readFileSync } from "node:fs";
 import http2 from "node:http2";
-import { createServer as createHttpsServer } from "node:https";
+import https, { createServer as createHttpsServer } from "node:https";
 import net from "node:net";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { startGraphEmulator } from "../emulators/graph";
+import { startMockRuntime } from "../program/mock-runtime";
 import { REPO_ROOT } from "./support/cli";
 import { SYSTEM_TEST_FILES, UNIT_TEST_FILES, unitRunRefusal, unitRunServerRefusal } from "./support/unit-run";
 
@@ -55,18 +58,38 @@ describe("the test suite's split: unit tests, then system tests", () => {
     for (const [program, args] of allowed) assert.equal(unitRunRefusal(program, args), undefined, `${program} ${args.join(" ")}`);
   });
 
-  it("a unit test serves nothing: an emulator, an HTTPS, TCP or UDP server is refused; Pulumi's mock runtime's gRPC server is not", async () => {
+  it("a unit test serves nothing: an emulator, an HTTP(S), HTTP/2, TCP, UDP or gRPC server is refused; Pulumi's callback server is not", async () => {
     const refusal = (starter: string) => (error: unknown) => (error as Error).message === unitRunServerRefusal(starter);
-    assert.match(unitRunServerRefusal("https.createServer"), /is a system test, in a file named test\/\*\*\/\*\.system\.test\.ts$/);
+    assert.match(unitRunServerRefusal("Server.listen"), /is a system test, in a file named test\/\*\*\/\*\.system\.test\.ts$/);
     const emulator = await startGraphEmulator({ token: "t", routes: [] }).catch((error: unknown) => error as Error);
     if (!(emulator instanceof Error)) await emulator.close();
-    assert.ok(emulator instanceof Error && refusal("https.createServer")(emulator), "the Graph emulator does not start");
-    assert.throws(() => createHttpsServer(), refusal("https.createServer"));
-    assert.throws(() => net.createServer(), refusal("net.createServer"));
-    assert.throws(() => dgram.createSocket("udp4"), refusal("dgram.createSocket"));
-    const grpcLike = http2.createServer();
-    await new Promise<void>((resolve) => grpcLike.listen(0, "127.0.0.1", resolve));
-    await new Promise((resolve) => grpcLike.close(resolve));
+    assert.ok(emulator instanceof Error && refusal("Server.listen")(emulator), "the Graph emulator does not start");
+    const servers = [createHttpsServer(), new https.Server(), net.createServer(), http2.createSecureServer()];
+    for (const server of servers) {
+      assert.throws(() => server.listen(0, "127.0.0.1"), refusal(`${server.constructor.name}.listen`));
+      server.close();
+    }
+    const socket = dgram.createSocket("udp4");
+    assert.throws(() => socket.bind(0, "127.0.0.1"), refusal("dgram.Socket.bind"));
+    socket.close();
+    const grpcServer = new GrpcServer();
+    assert.throws(
+      () => grpcServer.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), () => grpcServer.forceShutdown()),
+      refusal("grpc.Server.bindAsync"),
+    );
+
+    // A resource transform makes the SDK start its callback server: the registration goes through.
+    const runtime = await startMockRuntime({ project: "retain-m365", stack: "test", preview: true });
+    try {
+      new pulumi.ComponentResource("test:index:Transformed", "transformed", {}, { transforms: [() => undefined] });
+      await runtime.settle();
+      assert.deepEqual(
+        runtime.resources.map((resource) => resource.name),
+        ["transformed"],
+      );
+    } finally {
+      await runtime.stop();
+    }
   });
 
   it("the guard is in place once loaded: starting the CLI throws instead of running it, and a quick helper runs", () => {

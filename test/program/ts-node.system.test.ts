@@ -11,8 +11,10 @@ import { runProgram, type ProgramRun } from "../support/run-program";
 // registers the project's own ts-node and typescript with its tsconfig.json (@pulumi/pulumi's
 // cmd/run/run.js and tsutils.js; the SDK's vendored ts-node 7 only when the project has none), and the
 // dynamic providers stored in each resource's state are serialized from the JavaScript ts-node
-// emits. Types are tsc's to check (`npm run typecheck`), so ts-node only transpiles here, as
-// Pulumi's host does with PULUMI_NODEJS_TRANSPILE_ONLY=true.
+// emits. Pulumi's host also has ts-node check types, unless PULUMI_NODEJS_TRANSPILE_ONLY=true or
+// tsconfig's `noCheck` says not to (neither is set here: a deploy checks them again, about 3 s).
+// Types are `npm run typecheck`'s to check, so ts-node only transpiles here: the JavaScript it
+// emits is the same either way.
 
 const STACK = path.join(REPO_ROOT, "stacks", "Pulumi.example.yaml");
 

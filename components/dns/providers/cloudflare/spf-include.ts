@@ -124,9 +124,9 @@ async function removeIncluded(state: SpfIncludeState): Promise<void> {
 
 /**
  * The engine's marker for a value a preview does not know yet (Graph's SPF value, say). Taken out of
- * the SDK once, so that the serialized provider holds this string, not `pulumi`: under tsx (our
- * `plan`, the tests) that namespace is a copy Pulumi cannot find in node_modules, so it serialized
- * the SDK's runtime whole.
+ * the SDK once, so that the serialized provider holds this string, not `pulumi`: in esbuild's output
+ * (tsx in the tests, the repository CLI's bundle that `plan` runs) that namespace is a copy Pulumi
+ * cannot find in node_modules, so it serialized the SDK's runtime whole.
  */
 const UNKNOWN: unknown = pulumi.runtime.unknownValue;
 
