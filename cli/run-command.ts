@@ -2,6 +2,7 @@ import { RETAIN_M365_VERSION } from "../core/version";
 import { Command, CommanderError, Help, Option } from "commander";
 import { ExitCode, fileSystemRefusal, UserFacingError } from "../core/errors";
 import type { Io } from "./io";
+import { UNWRITABLE_REASON } from "../core/writable-text";
 
 /**
  * `-V, --version`: alone, or after subcommand names only; never an option among others. Commander's own version
@@ -64,8 +65,5 @@ function refuseNulCharacters(argv: readonly string[]): void {
   const argument = argv[index]!;
   const previous = argv[index - 1] ?? "";
   const flag = /^--[\w-]+=/.test(argument) ? argument.slice(0, argument.indexOf("=")) : previous.startsWith("-") ? previous : `argument ${index - 1}`;
-  throw new UserFacingError(
-    `${flag} must not contain control characters such as line breaks, tabs or NUL (got ${JSON.stringify(argument)})`,
-    ExitCode.invalidInput,
-  );
+  throw new UserFacingError(`${flag} ${UNWRITABLE_REASON} (got ${JSON.stringify(argument)})`, ExitCode.invalidInput);
 }

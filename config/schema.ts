@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { isPemCertificate, pemCertificateFacts } from "../core/certificates";
-import { isWritable } from "../core/writable-text";
+import { isWritable, UNWRITABLE_REASON } from "../core/writable-text";
 import { GUID } from "../m365/ids";
 import { ALL_MAILBOXES_SETTING, DEFAULT_OUTPUT_DIR, DIRECTORY_SYNC_DEFAULTS, isWindowsFolder, NAMESPACE, SCOPE_GROUP_SETTING } from "./defaults";
 import { READ_ONLY_DIRECTORY_ROLES, type DirectoryRoleName } from "../m365/entra";
@@ -34,7 +34,7 @@ const displayName = z.string().trim().min(1, "must not be empty").max(256, "must
 /** An absolute Windows folder (`C:\…`); the other absolute folders the configuration takes start with "/". */
 const absoluteFolder = z.string().superRefine((value, ctx) => {
   if (!isWritable(value)) {
-    ctx.addIssue({ code: "custom", message: `must not contain control characters such as line breaks, tabs or NUL (got ${JSON.stringify(value)})` });
+    ctx.addIssue({ code: "custom", message: `${UNWRITABLE_REASON} (got ${JSON.stringify(value)})` });
     return;
   }
   const posix = value.startsWith("/");

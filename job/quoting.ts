@@ -1,5 +1,5 @@
 import { ExitCode, UserFacingError } from "../core/errors";
-import { isWritable } from "../core/writable-text";
+import { isWritable, UNWRITABLE_REASON } from "../core/writable-text";
 
 // The one place for the quoting rules of what we generate for an administrator to install: systemd
 // units (systemd.syntax(7), systemd.service(5) "Command lines", systemd.unit(5) "Specifiers"), Task
@@ -10,7 +10,7 @@ import { isWritable } from "../core/writable-text";
 const refuse = (named: string, value: string, why: string) => new UserFacingError(`${named} ${why} (got ${JSON.stringify(value)})`, ExitCode.invalidInput);
 
 export function checkWritable(value: string, named: string): string {
-  if (!isWritable(value)) throw refuse(named, value, "must not contain control characters such as line breaks, tabs or NUL");
+  if (!isWritable(value)) throw refuse(named, value, UNWRITABLE_REASON);
   return value;
 }
 

@@ -46,6 +46,10 @@ const NASTY = [
   "^",
   "!",
   "\u2028",
+  // Unicode noncharacters: systemd ignores a line holding one ("String is not UTF-8 clean").
+  "\uFFFE",
+  "\uFDD0",
+  "\u{10FFFF}",
 ];
 const nastyText = fc
   .array(fc.oneof(fc.constantFrom(...NASTY), fc.string({ maxLength: 6 }), fc.string({ unit: "binary", maxLength: 3 })), { minLength: 1, maxLength: 5 })
@@ -108,7 +112,7 @@ const SERVICE_KEYS = [
 ];
 
 describe("schedule --systemd writes only the intended directives, whatever the values", () => {
-  it("a value with a line break, quote, %, $, ;, &, < or NUL is written so systemd reads it back as itself, or refused naming its flag", async () => {
+  it("a value with a line break, quote, %, $, ;, &, <, NUL or a Unicode noncharacter is written so systemd reads it back as itself, or refused naming its flag", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "retain-generated-units-"));
     const launcher = path.join(dir, "retain-m365");
     writeFileSync(launcher, "#!/bin/sh\n", { mode: 0o755 });

@@ -72,6 +72,26 @@ describe("schedule: the job never runs as an account the whole system shares", (
   }
 });
 
+describe("schedule: a value systemd would not read", () => {
+  // systemd ignores a unit's line holding a Unicode noncharacter ("String is not UTF-8 clean"): the
+  // job would have no ExecStart= or no User=.
+  for (const [flag, value] of [
+    ["--out", "/srv/retain/cfg\uFFFE"],
+    ["--out", "/srv/retain/\uFDD0cfg"],
+    ["--user", "retain\u{1FFFF}"],
+  ] as const) {
+    it(`refuses ${flag} ${value.replace(/[^\x20-\x7e]/gu, (c) => `U+${c.codePointAt(0)!.toString(16).toUpperCase()}`)} with exit 2, naming the flag`, async () => {
+      const result = await runMain(["schedule", "--systemd", ...ids, "--out", "/srv/retain/cfg", flag, value]);
+      assert.equal(result.code, 2, result.stderr);
+      assert.equal(result.stdout, "");
+      assert.match(
+        result.stderr,
+        new RegExp(`^retain-m365: ${flag} must not contain control characters such as line breaks, tabs or NUL, nor Unicode noncharacters`),
+      );
+    });
+  }
+});
+
 describe("schedule --stack: the output folder is the stack's directorySync.outputDir unless --out is given", () => {
   const stacksDir = mkdtempSync(path.join(tmpdir(), "retain-stacks-"));
   const stackWithOutput = (name: string, outputDir: string) =>
